@@ -1,0 +1,125 @@
+"""The survey flow state machine, on the real default survey definition."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.core import flow
+from kiosk.core.flow import FlowStatus, InvalidAnswer, NotAsking
+from kiosk.core.survey import QuestionType, load_default_survey
+
+SURVEY = load_default_survey()
+
+
+def test_a_new_visitor_is_asked_the_main_question_first():
+    state = flow.start(SURVEY, "fr")
+    assert state.current == "overall"
+    assert state.status == FlowStatus.ASKING
+    assert flow.progress(state) == (1, 7)  # "what went wrong?" is hidden until an unhappy answer
+
+
+def test_a_happy_answer_skips_the_what_went_wrong_question():
+    state = flow.answer(flow.start(SURVEY, "fr"), "overall", "very_satisfied")
+    assert state.current == "welcome"
+    assert dict(state.answers) == {"overall": "very_satisfied"}
+
+
+def test_an_unhappy_answer_asks_what_went_wrong_next():
+    state = flow.answer(flow.start(SURVEY, "fr"), "overall", "dissatisfied")
+    assert state.current == "why_unhappy"
+    assert flow.progress(state) == (2, 8)
+    state = flow.answer(state, "why_unhappy", ["premises", "waiting", "waiting"])
+    assert state.answers["why_unhappy"] == ("waiting", "premises")  # definition order, no repeat
+
+
+def test_skipping_every_follow_up_completes_with_the_main_answer_only():
+    state = flow.answer(flow.start(SURVEY, "en"), "overall", "satisfied")
+    while not state.finished:
+        state = flow.skip(state, state.current)
+    assert state.status == FlowStatus.COMPLETE
+    assert dict(state.answers) == {"overall": "satisfied"}
+
+
+def test_the_main_question_cannot_be_skipped():
+    with pytest.raises(NotAsking):
+        flow.skip(flow.start(SURVEY, "fr"), "overall")
+
+
+def test_a_time_out_after_the_main_answer_keeps_it_as_partial():
+    state = flow.answer(flow.start(SURVEY, "fr"), "overall", "satisfied")
+    state = flow.answer(state, "welcome", "very_satisfied")
+    timed_out = flow.time_out(state)
+    assert timed_out.status == FlowStatus.PARTIAL
+    assert dict(timed_out.answers) == {"overall": "satisfied", "welcome": "very_satisfied"}
+
+
+def test_a_time_out_before_any_answer_keeps_nothing():
+    assert flow.time_out(flow.start(SURVEY, "fr")).status == FlowStatus.ABANDONED
+
+
+@pytest.mark.parametrize(
+    ("question_id", "value"),
+    [
+        ("overall", "happy"),  # unknown choice
+        ("overall", 3),  # a level is not a choice id
+        ("overall", None),
+    ],
+)
+def test_invalid_main_answers_are_refused_and_change_nothing(question_id, value):
+    state = flow.start(SURVEY, "fr")
+    with pytest.raises(InvalidAnswer):
+        flow.answer(state, question_id, value)
+    assert state.current == "overall"
+    assert dict(state.answers) == {}
+
+
+def test_answering_another_question_than_the_current_one_is_refused():
+    state = flow.start(SURVEY, "fr")
+    with pytest.raises(NotAsking):
+        flow.answer(state, "welcome", "satisfied")
+
+
+def test_text_answers_are_trimmed_and_bounded():
+    comment = SURVEY.question("comment")
+    assert flow.validate_answer(comment, "  Très bon accueil  ") == "Très bon accueil"
+    with pytest.raises(InvalidAnswer):
+        flow.validate_answer(comment, "x" * (comment.max_length + 1))
+    with pytest.raises(InvalidAnswer):
+        flow.validate_answer(comment, "   ")
+
+
+def test_finishing_early_completes_what_was_answered():
+    state = flow.answer(flow.start(SURVEY, "fr"), "overall", "satisfied")
+    done = flow.finish_early(state)
+    assert done.status == FlowStatus.COMPLETE
+    assert done.current is None
+
+
+def _valid_value(question, draw):
+    if question.type in (QuestionType.SMILEY, QuestionType.SINGLE_CHOICE):
+        return draw(st.sampled_from([c.id for c in question.choices]))
+    if question.type == QuestionType.MULTIPLE_CHOICE:
+        return draw(st.lists(st.sampled_from([c.id for c in question.choices]), min_size=1))
+    return draw(st.text(alphabet="abcé ", min_size=1, max_size=20).filter(str.strip))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_any_sequence_of_taps_ends_in_one_final_state_with_only_visible_answers(data):
+    state = flow.start(SURVEY, data.draw(st.sampled_from(["fr", "en"])))
+    steps = 0
+    while not state.finished:
+        steps += 1
+        assert steps <= len(SURVEY.questions) + 1  # the flow always moves forward
+        question = state.question
+        action = data.draw(st.sampled_from(["answer", "skip", "timeout"]))
+        if action == "timeout":
+            state = flow.time_out(state)
+        elif action == "skip" and question.id != SURVEY.main_question:
+            state = flow.skip(state, question.id)
+        else:
+            state = flow.answer(state, question.id, _valid_value(question, data.draw))
+    assert state.status in {FlowStatus.COMPLETE, FlowStatus.PARTIAL, FlowStatus.ABANDONED}
+    assert (SURVEY.main_question in state.answers) == (state.status != FlowStatus.ABANDONED)
+    for question_id in state.answers:
+        assert flow.is_visible(SURVEY.question(question_id), state.answers)
