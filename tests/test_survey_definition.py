@@ -1,4 +1,4 @@
-"""Survey definition files: the default survey loads, and every problem is reported with its path."""
+"""Survey definition files: the default loads; every problem is reported with its path."""
 
 import copy
 import json

@@ -6,10 +6,10 @@ network, so the same rules drive the kiosk and can be tested exhaustively.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Mapping
 
 from kiosk.core.survey import Question, QuestionType, SurveyDefinition
 
