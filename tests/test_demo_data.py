@@ -1,0 +1,123 @@
+"""The demo data generator: reproducible, plausible and valid per the wire protocol."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kiosk.core.protocol import (
+    PAYLOAD_MODELS,
+    AnswerPayload,
+    RecordIn,
+    RecordKind,
+    VisitEvent,
+    VisitEventPayload,
+    payload_hash,
+)
+from kiosk.core.survey import ASSETS_DIR, load_default_survey
+from sync_server.demo_data import DAYS_BACK, generate
+
+NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture(scope="module")
+def town() -> dict:
+    return json.loads((ASSETS_DIR / "demo" / "town.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def data(town):
+    return generate(town, load_default_survey(), NOW, seed=7)
+
+
+def test_same_seed_gives_the_same_records(town, data):
+    again = generate(town, load_default_survey(), NOW, seed=7)
+    assert [r.model_dump() for r in again.records] == [r.model_dump() for r in data.records]
+
+
+def test_another_seed_gives_other_records(town, data):
+    other = generate(town, load_default_survey(), NOW, seed=8)
+    assert {r.id for r in other.records}.isdisjoint({r.id for r in data.records})
+
+
+def test_volumes_are_a_few_hundred(data):
+    answers = data.count(RecordKind.ANSWER)
+    visits = {
+        r.payload["visit_id"] for r in data.records if r.kind == RecordKind.VISIT_EVENT
+    }
+    assert 300 <= answers <= 1500
+    assert 200 <= len(visits) <= 1200
+
+
+def test_every_desk_of_the_town_has_answers(town, data):
+    desks = {(b.site, b.service) for b in data.batches if b.source == "kiosk"}
+    assert desks == {(d["site"], d["service"]) for d in town["desks"]}
+
+
+def test_times_are_weekday_opening_hours_within_the_last_three_months(data):
+    earliest = NOW - timedelta(days=DAYS_BACK + 1)
+    for record in data.records:
+        assert earliest <= record.device_time < NOW
+        local = record.device_time.astimezone(PARIS)
+        assert local.weekday() < 5
+        # A visit's closing event may come after 17:30 when the wait ran past closing time.
+        closes = 19 if record.kind == RecordKind.VISIT_EVENT else 17.5
+        assert 8.5 <= local.hour + local.minute / 60 < closes, local
+
+
+def test_every_record_is_valid_per_protocol(data):
+    survey = load_default_survey()
+    for record in data.records:
+        wire = json.loads(record.model_dump_json())
+        parsed = RecordIn.model_validate(wire)
+        payload = PAYLOAD_MODELS[parsed.kind].model_validate(parsed.payload)
+        assert parsed.payload_hash == payload_hash(wire["payload"])
+        assert parsed.id.version == 7
+        # The id's time prefix is the capture time, as the kiosk's ids are.
+        assert parsed.id.int >> 80 == int(parsed.device_time.timestamp() * 1000)
+        if isinstance(payload, AnswerPayload):
+            assert payload.survey_id == survey.id
+            for question_id, value in payload.answers.items():
+                known = {c.id for c in survey.question(question_id).choices}
+                assert set(value if isinstance(value, list) else [value]) <= known
+
+
+def test_answers_are_mostly_satisfied_with_some_unhappy_and_comments(data):
+    answers = [r.payload for r in data.records if r.kind == RecordKind.ANSWER]
+    overall = Counter(a["answers"]["overall"] for a in answers)
+    expressed = sum(n for choice, n in overall.items() if choice != "no_opinion")
+    happy = (overall["satisfied"] + overall["very_satisfied"]) / expressed
+    assert 0.8 < happy < 0.97
+    assert overall["very_dissatisfied"] + overall["dissatisfied"] >= 10
+    assert sum(1 for a in answers if a.get("comment")) >= 10
+    assert {a["channel"] for a in answers} == {"kiosk", "phone"}
+
+
+def test_visits_close_with_a_wait_and_some_walk_outs(data):
+    closings = [
+        VisitEventPayload.model_validate(r.payload)
+        for r in data.records
+        if r.kind == RecordKind.VISIT_EVENT and r.payload["event"] != VisitEvent.ARRIVED
+    ]
+    events = Counter(c.event for c in closings)
+    assert events[VisitEvent.WALKED_OUT] >= 3
+    assert events[VisitEvent.TAKEN_IN_CHARGE] > 10 * events[VisitEvent.WALKED_OUT]
+    assert all(c.wait_seconds is not None and c.wait_seconds >= 0 for c in closings)
+
+
+def test_each_closing_event_follows_its_arrival(data):
+    arrivals = {
+        r.payload["visit_id"]: r.device_time
+        for r in data.records
+        if r.kind == RecordKind.VISIT_EVENT and r.payload["event"] == "arrived"
+    }
+    for record in data.records:
+        if record.kind == RecordKind.VISIT_EVENT and record.payload["event"] != "arrived":
+            arrived = arrivals[record.payload["visit_id"]]
+            waited = (record.device_time - arrived).total_seconds()
+            assert waited == pytest.approx(record.payload["wait_seconds"], abs=0.1)
