@@ -35,7 +35,7 @@ Source = Literal["kiosk", "tablet", "phone"]
 DAYS_BACK = 91  # "the last three months"
 OPENING = time(8, 30)
 CLOSING = time(17, 30)
-# Relative footfall per half hour from 8:30 to 17:00: a morning peak, a lunch dip, an afternoon bump.
+# Relative footfall per half hour from 8:30: a morning peak, a lunch dip, an afternoon bump.
 SLOT_WEIGHTS = [3, 6, 8, 8, 7, 6, 4, 2, 2, 4, 6, 7, 6, 5, 4, 3, 2, 1]
 # Target overall satisfaction per desk, cycled over the town's desks in order, so that a demo
 # shows desks above target, one near it and one clearly below it.
@@ -190,9 +190,9 @@ def _answer_payload(
     comment = None
     if not partial:
         for question in survey.follow_ups:
-            if question.show_if is not None:
-                if answers.get(question.show_if.question) not in question.show_if.any_of:
-                    continue
+            shown_if = question.show_if
+            if shown_if is not None and answers.get(shown_if.question) not in shown_if.any_of:
+                continue
             value = _follow_up_answer(rng, question, overall_level)
             if value is not None:
                 answers[question.id] = value
@@ -269,7 +269,7 @@ def generate(
     town: dict[str, Any], survey: SurveyDefinition, now: datetime, seed: int = 2026
 ) -> DemoData:
     """Answers and visits for every desk of `town`, weekdays 8:30–17:30 local, before `now`."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 -- made-up demo data, not secrets
     zone = ZoneInfo(town.get("timezone", "Europe/Paris"))
     today = now.astimezone(zone).date()
     desks = demo_desks(town, today)

@@ -47,9 +47,7 @@ def test_another_seed_gives_other_records(town, data):
 
 def test_volumes_are_a_few_hundred(data):
     answers = data.count(RecordKind.ANSWER)
-    visits = {
-        r.payload["visit_id"] for r in data.records if r.kind == RecordKind.VISIT_EVENT
-    }
+    visits = {r.payload["visit_id"] for r in data.records if r.kind == RecordKind.VISIT_EVENT}
     assert 300 <= answers <= 1500
     assert 200 <= len(visits) <= 1200
 
