@@ -1,0 +1,181 @@
+"""One visitor at the kiosk: the survey flow tied to the store, with no GUI.
+
+The screens call these methods on each tap and read `state`; every method that records
+something commits it to SQLite before returning, so the screen only moves on once the answer
+is durable. Configuration changes wait for the next visitor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kiosk.core import flow
+from kiosk.core.clock import DeviceClock
+from kiosk.core.flow import FlowState, FlowStatus
+from kiosk.core.protocol import ResponseStatus
+from kiosk.core.survey import QuestionType, SurveyDefinition, parse_definition
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """What the server's configuration tunes on a kiosk (defaults work with no server yet)."""
+
+    inactivity_timeout_seconds: float = 30.0
+    suspect_interval_seconds: float = 5.0
+    thank_you_seconds: float = 6.0
+    languages: tuple[str, ...] = ("fr", "en")
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> KioskSettings:
+        kiosk = config.get("kiosk") or {}
+        known = {k: v for k, v in kiosk.items() if k in cls.__dataclass_fields__}
+        if "languages" in known:
+            known["languages"] = tuple(known["languages"])
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """Everything a kiosk shows that comes from the server; swapped whole, between visitors."""
+
+    survey: SurveyDefinition
+    settings: KioskSettings = field(default_factory=KioskSettings)
+    phone_survey_url: str | None = None
+    published_results: dict[str, Any] | None = None
+    desk_name: str = ""
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DeskConfig:
+        site = (config.get("site") or {}).get("name", "")
+        service = (config.get("service") or {}).get("name", "")
+        return cls(
+            survey=parse_definition(config["survey"], "server configuration"),
+            settings=KioskSettings.from_config(config),
+            phone_survey_url=config.get("phone_survey_url"),
+            published_results=config.get("published_results"),
+            desk_name=" – ".join(part for part in (service, site) if part),
+        )
+
+
+class ResponseStore(Protocol):
+    def start_response(
+        self,
+        survey_id: str,
+        survey_version: int,
+        language: str,
+        channel: str = "kiosk",
+        suspect: bool = False,
+    ) -> str: ...
+    def record_answer(self, response_id: str, question_id: str, value: Any) -> None: ...
+    def set_comment(self, response_id: str, text: str | None) -> None: ...
+    def seal_response(self, response_id: str, status: ResponseStatus) -> None: ...
+
+
+def is_repeated_press(last_press_ms: int | None, now_ms: int, interval_seconds: float) -> bool:
+    """A main answer within `interval_seconds` of the previous one is kept but flagged suspect."""
+    return last_press_ms is not None and 0 <= now_ms - last_press_ms < interval_seconds * 1000
+
+
+_SEALED_STATUS = {
+    FlowStatus.COMPLETE: ResponseStatus.COMPLETE,
+    FlowStatus.PARTIAL: ResponseStatus.PARTIAL,
+}
+
+
+class VisitorSession:
+    """The kiosk's current visitor, if any, and the configuration in force."""
+
+    def __init__(self, store: ResponseStore, clock: DeviceClock, config: DeskConfig):
+        self._store = store
+        self._clock = clock
+        self._config = config
+        self._pending_config: DeskConfig | None = None
+        self._last_main_press_ms: int | None = None
+        self.state: FlowState | None = None
+        self.response_id: str | None = None
+        self.suspect = False
+
+    @property
+    def config(self) -> DeskConfig:
+        return self._config
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state is not None and not self.state.finished
+
+    def offer_config(self, config: DeskConfig) -> bool:
+        """Take a new configuration now if nobody is answering, else at the next visitor.
+
+        Returns True when it was applied at once.
+        """
+        if self.in_progress:
+            self._pending_config = config
+            return False
+        self._config, self._pending_config = config, None
+        return True
+
+    def tap_main(self, choice_id: str, language: str) -> FlowState:
+        """The one tap on the attract screen: the main answer is durable when this returns."""
+        if self.in_progress:
+            self.time_out()  # a new visitor never inherits the previous one's answers
+        if self._pending_config is not None:
+            self._config, self._pending_config = self._pending_config, None
+        survey = self._config.survey
+        state = flow.answer(flow.start(survey, language), survey.main_question, choice_id)
+        now_ms = self._clock.monotonic_ms()
+        self.suspect = is_repeated_press(
+            self._last_main_press_ms, now_ms, self._config.settings.suspect_interval_seconds
+        )
+        self._last_main_press_ms = now_ms
+        response_id = self._store.start_response(
+            survey.id, survey.version, language, channel="kiosk", suspect=self.suspect
+        )
+        self._store.record_answer(response_id, survey.main_question, choice_id)
+        self.response_id, self.state = response_id, state
+        self._seal_if_finished()
+        return state
+
+    def answer(self, question_id: str, value: Any) -> FlowState:
+        state = self._require_state()
+        next_state = flow.answer(state, question_id, value)  # validates before anything is written
+        assert self.response_id is not None
+        stored = next_state.answers[question_id]
+        if state.survey.question(question_id).type == QuestionType.TEXT:
+            self._store.set_comment(self.response_id, str(stored))
+        else:
+            self._store.record_answer(
+                self.response_id, question_id, list(stored) if isinstance(stored, tuple) else stored
+            )
+        self.state = next_state
+        self._seal_if_finished()
+        return next_state
+
+    def skip(self, question_id: str) -> FlowState:
+        self.state = flow.skip(self._require_state(), question_id)
+        self._seal_if_finished()
+        return self.state
+
+    def finish(self) -> FlowState:
+        self.state = flow.finish_early(self._require_state())
+        self._seal_if_finished()
+        return self.state
+
+    def time_out(self) -> FlowState | None:
+        """Inactivity: keep the answers as partial and get ready for the next visitor."""
+        if self.state is None or self.state.finished:
+            return self.state
+        self.state = flow.time_out(self.state)
+        self._seal_if_finished()
+        return self.state
+
+    def _require_state(self) -> FlowState:
+        if self.state is None:
+            raise flow.NotAsking("no visitor is answering")
+        return self.state
+
+    def _seal_if_finished(self) -> None:
+        assert self.state is not None
+        status = _SEALED_STATUS.get(self.state.status)
+        if status is not None and self.response_id is not None:
+            self._store.seal_response(self.response_id, status)

@@ -1,0 +1,131 @@
+"""A follow-up question: choices drawn from the survey definition, each one skippable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.lang import Builder
+from kivy.metrics import dp
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.screenmanager import Screen
+from kivy.uix.textinput import TextInput
+
+from kiosk import theme
+from kiosk.core import flow
+from kiosk.core.flow import FlowState
+from kiosk.core.i18n import translate
+from kiosk.core.survey import Question, QuestionType, localized
+from kiosk.widgets.buttons import KioskButton, KioskToggle
+from kiosk.widgets.smiley import SmileyButton
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class QuestionScreen(Screen):
+    """Shows `state.question`; reports `on_answer(id, value)`, `on_skip(id)` and `on_finish()`."""
+
+    language = StringProperty("fr")
+    on_answer = ObjectProperty(None, allownone=True)
+    on_skip = ObjectProperty(None, allownone=True)
+    on_finish = ObjectProperty(None, allownone=True)
+
+    def on_kv_post(self, _: object) -> None:
+        self._question: Question | None = None
+        self._collect: Callable[[], Any] | None = None
+        self.ids.skip.bind(on_release=lambda _: self._question and self.on_skip(self._question.id))
+        self.ids.finish.bind(on_release=lambda _: self.on_finish())
+        self.ids.confirm.bind(on_release=lambda _: self._confirm())
+
+    def show(self, state: FlowState) -> None:
+        question = state.question
+        assert question is not None
+        self._question, self._collect = question, None
+        lang, ids = self.language, self.ids
+        position, total = flow.progress(state)
+        ids.progress.text = translate("Question {n} sur {total}", lang, n=position, total=total)
+        ids.question.text = localized(question.text, lang)
+        ids.skip.text = translate("Passer cette question", lang)
+        ids.finish.text = translate("Terminer", lang)
+        ids.confirm.text = translate("Valider", lang)
+        ids.choices.clear_widgets()
+        builder = {
+            QuestionType.SMILEY: self._smileys,
+            QuestionType.MULTIPLE_CHOICE: self._toggles,
+            QuestionType.TEXT: self._text,
+        }.get(question.type, self._buttons)
+        builder(question)
+        needs_confirm = self._collect is not None
+        ids.confirm.opacity, ids.confirm.disabled = (1, False) if needs_confirm else (0, True)
+
+    def _answer(self, value: Any) -> None:
+        if self._question is not None and self.on_answer is not None:
+            self.on_answer(self._question.id, value)
+
+    def _confirm(self) -> None:
+        if self._collect is None:
+            return
+        value = self._collect()
+        if value:  # nothing picked or typed: the visitor can still skip
+            self._answer(value)
+
+    def _smileys(self, question: Question) -> None:
+        levelled = [c for c in question.choices if c.level is not None]
+        for choice in question.choices:
+            if choice.level is None:
+                button = KioskButton(text=localized(choice.label, self.language))
+            else:
+                button = SmileyButton(
+                    text=localized(choice.label, self.language),
+                    level=choice.level,
+                    levels=len(levelled),
+                )
+            button.choice_id = choice.id
+            button.bind(on_release=lambda b: self._answer(b.choice_id))
+            self.ids.choices.add_widget(button)
+
+    def _choice_grid(self, count: int) -> GridLayout:
+        grid = GridLayout(cols=2 if count > 3 else 1, spacing=dp(16))
+        self.ids.choices.add_widget(grid)
+        return grid
+
+    def _buttons(self, question: Question) -> None:
+        options: list[tuple[Any, str]]
+        if question.type == QuestionType.YES_NO:
+            options = [("yes", translate("Oui", self.language)),
+                       ("no", translate("Non", self.language))]
+        elif question.type == QuestionType.SCALE_0_10:
+            options = [(n, str(n)) for n in range(11)]
+        else:
+            options = [(c.id, localized(c.label, self.language)) for c in question.choices]
+        grid = self._choice_grid(len(options))
+        if question.type == QuestionType.SCALE_0_10:
+            grid.cols = 11
+        for value, label in options:
+            button = KioskButton(text=label)
+            button.value = value
+            button.bind(on_release=lambda b: self._answer(b.value))
+            grid.add_widget(button)
+
+    def _toggles(self, question: Question) -> None:
+        grid = self._choice_grid(len(question.choices))
+        toggles = []
+        for choice in question.choices:
+            toggle = KioskToggle(text=localized(choice.label, self.language))
+            toggle.choice_id = choice.id
+            toggles.append(toggle)
+            grid.add_widget(toggle)
+        self._collect = lambda: [t.choice_id for t in toggles if t.state == "down"]
+
+    def _text(self, question: Question) -> None:
+        field = TextInput(
+            multiline=True,
+            font_size=theme.BODY_SIZE,
+            hint_text=translate("Votre message (facultatif)", self.language),
+            foreground_color=theme.TEXT,
+            padding=[dp(16)] * 4,
+        )
+        self.ids.choices.add_widget(field)
+        self._collect = lambda: field.text.strip()[: question.max_length]
