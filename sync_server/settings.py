@@ -1,0 +1,46 @@
+"""Server settings: one typed object, read once at start-up from `QV_*` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Never a real secret: good enough to sign a developer's session cookie, refused in production.
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
+
+
+class InsecureSettingsError(ValueError):
+    """A production server was configured with a development default."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QV_", extra="ignore")
+
+    database_url: str = "sqlite:///qualivilles.db"
+    secret_key: str = DEVELOPMENT_SECRET
+    environment: Literal["development", "production"] = "development"
+    public_base_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    min_answers: int = Field(default=5, ge=1)
+    enrol_code_ttl_hours: int = Field(default=72, ge=1)
+    timezone: str = "Europe/Paris"
+    # Qualivilles commits to at least 90 % satisfied on every question.
+    target_satisfaction_rate: float = Field(default=90.0, ge=0, le=100)
+    # What a kiosk does between visitors; sent to devices in their configuration.
+    kiosk_inactivity_timeout_seconds: int = Field(default=30, ge=5)
+    kiosk_suspect_interval_seconds: int = Field(default=4, ge=0)
+    kiosk_thank_you_seconds: int = Field(default=6, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise InsecureSettingsError(
+                "QV_SECRET_KEY must be set to a long random value in production"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"

@@ -1,0 +1,43 @@
+"""Storage: the only package that talks SQL. Start with `Storage.from_url(url).migrate()`."""
+
+from sync_server.storage.core import Storage
+from sync_server.storage.errors import (
+    InvalidEnrolCode,
+    StorageError,
+    SurveyVersionChanged,
+    UnknownDesk,
+    UnknownDevice,
+    UserExists,
+)
+from sync_server.storage.models import (
+    Desk,
+    Device,
+    EnrolCode,
+    Enrolment,
+    LevelCount,
+    QuarantinedRecord,
+    Service,
+    Site,
+    Source,
+    User,
+)
+
+__all__ = [
+    "Desk",
+    "Device",
+    "EnrolCode",
+    "Enrolment",
+    "InvalidEnrolCode",
+    "LevelCount",
+    "QuarantinedRecord",
+    "Service",
+    "Site",
+    "Source",
+    "Storage",
+    "StorageError",
+    "SurveyVersionChanged",
+    "UnknownDesk",
+    "UnknownDevice",
+    "User",
+    "UserExists",
+]

@@ -1,0 +1,72 @@
+"""Aggregate queries for the indicators: counts and lists, never a formula (those are pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sync_server.storage import schema
+from sync_server.storage.models import LevelCount
+
+
+def _desk_filter(table: sa.Table, sites: list[str] | None, services: list[str] | None) -> list[
+    sa.ColumnElement[bool]
+]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if sites is not None:
+        conditions.append(table.c.site.in_(sites))
+    if services is not None:
+        conditions.append(table.c.service.in_(services))
+    return conditions
+
+
+def main_level_counts(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    sites: list[str] | None = None,
+    services: list[str] | None = None,
+    include_suspect: bool = False,
+) -> list[LevelCount]:
+    """Answers per desk and main-question level captured in [start, end)."""
+    a = schema.answers
+    conditions = [a.c.captured_at >= start, a.c.captured_at < end, a.c.main_choice.is_not(None)]
+    conditions += _desk_filter(a, sites, services)
+    if not include_suspect:
+        conditions.append(a.c.suspect.is_(False))
+    query = (
+        sa.select(a.c.site, a.c.service, a.c.main_level, a.c.main_levels, sa.func.count())
+        .where(*conditions)
+        .group_by(a.c.site, a.c.service, a.c.main_level, a.c.main_levels)
+    )
+    return [
+        LevelCount(site=row[0], service=row[1], level=row[2], levels=row[3], count=row[4])
+        for row in connection.execute(query)
+    ]
+
+
+def served_waits(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    sites: list[str] | None = None,
+    services: list[str] | None = None,
+) -> dict[tuple[str, str], list[float]]:
+    """Measured waits (seconds) of visits served, by desk, for arrivals in [start, end)."""
+    v = schema.visits
+    conditions = [
+        v.c.arrived_at >= start,
+        v.c.arrived_at < end,
+        v.c.outcome == "served",
+        v.c.wait_seconds.is_not(None),
+    ]
+    conditions += _desk_filter(v, sites, services)
+    waits: dict[tuple[str, str], list[float]] = {}
+    query = sa.select(v.c.site, v.c.service, v.c.wait_seconds).where(*conditions)
+    for site, service, seconds in connection.execute(query):
+        waits.setdefault((site, service), []).append(float(seconds))
+    return waits

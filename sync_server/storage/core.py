@@ -1,0 +1,232 @@
+"""`Storage`: the one object the rest of the server uses to reach the database.
+
+Each method is one transaction and delegates to a function of its module (town, devices, ingest,
+aggregates…), so routes, indicators and the CLI never see SQL, and another database engine only
+concerns `db.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from kiosk.core.protocol import Ack, RecordIn
+from kiosk.core.survey import SurveyDefinition, load_default_survey
+from sync_server.storage import aggregates, db, devices, ingest, migrations, schema, surveys, town
+from sync_server.storage import users as users_module
+from sync_server.storage.models import (
+    Desk,
+    Device,
+    DeviceMode,
+    EnrolCode,
+    Enrolment,
+    LevelCount,
+    QuarantinedRecord,
+    Role,
+    Source,
+    User,
+)
+
+
+class Storage:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Storage:
+        return cls(db.create_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- schema and configuration -------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Bring the schema up to date and publish the default survey; returns migrations run."""
+        applied = migrations.migrate(self.engine)
+        self.publish_survey(load_default_survey())
+        return applied
+
+    def applied_migrations(self) -> set[str]:
+        with db.read(self.engine) as connection:
+            return migrations.applied(connection)
+
+    def load_town(self, data: dict[str, Any]) -> None:
+        with db.write(self.engine) as connection:
+            town.load_town(connection, data)
+        self.publish_survey(load_default_survey())
+
+    def desks(self) -> list[Desk]:
+        with db.read(self.engine) as connection:
+            return town.desks(connection)
+
+    def desk(self, site: str, service: str) -> Desk | None:
+        with db.read(self.engine) as connection:
+            return town.desk(connection, site, service)
+
+    # -- surveys ----------------------------------------------------------------------------
+
+    def publish_survey(self, survey: SurveyDefinition) -> bool:
+        with db.write(self.engine) as connection:
+            return surveys.publish(connection, survey)
+
+    def survey(self, survey_id: str, version: int) -> SurveyDefinition | None:
+        with db.read(self.engine) as connection:
+            return surveys.get(connection, survey_id, version)
+
+    def current_survey(self) -> SurveyDefinition:
+        with db.read(self.engine) as connection:
+            survey = surveys.current(connection)
+        return survey if survey is not None else load_default_survey()
+
+    # -- devices ----------------------------------------------------------------------------
+
+    def create_device(
+        self,
+        *,
+        site: str,
+        service: str,
+        name: str | None = None,
+        mode: DeviceMode = "kiosk",
+        ttl: timedelta = timedelta(hours=72),
+        now: datetime | None = None,
+    ) -> EnrolCode:
+        with db.write(self.engine) as connection:
+            return devices.create(
+                connection,
+                site=site,
+                service=service,
+                name=name,
+                mode=mode,
+                now=now or db.utcnow(),
+                ttl=ttl,
+            )
+
+    def enrol_device(
+        self, code: str, app_version: str | None = None, now: datetime | None = None
+    ) -> Enrolment:
+        with db.write(self.engine) as connection:
+            return devices.enrol(connection, code, app_version, now or db.utcnow())
+
+    def device_by_token(self, token: str) -> Device | None:
+        with db.read(self.engine) as connection:
+            return devices.by_token(connection, token)
+
+    def device(self, device_id: str) -> Device:
+        with db.read(self.engine) as connection:
+            return devices.get(connection, device_id)
+
+    def devices(self) -> list[Device]:
+        with db.read(self.engine) as connection:
+            return devices.all_devices(connection)
+
+    def revoke_device(self, device_id: str, now: datetime | None = None) -> Device:
+        with db.write(self.engine) as connection:
+            return devices.revoke(connection, device_id, now or db.utcnow())
+
+    # -- records ----------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        records: list[RecordIn],
+        source: Source,
+        *,
+        received_at: datetime | None = None,
+        app_version: str | None = None,
+        clock_offset_ms: int | None = None,
+    ) -> list[Ack]:
+        """Store a batch in one transaction and note the device's visit; one `Ack` per record."""
+        now = received_at or db.utcnow()
+        with db.write(self.engine) as connection:
+            acks = ingest.ingest(connection, records, source, now)
+            if source.device_id is not None:
+                devices.seen(
+                    connection,
+                    source.device_id,
+                    now=now,
+                    app_version=app_version,
+                    clock_offset_ms=clock_offset_ms,
+                )
+        return acks
+
+    def quarantined(self) -> list[QuarantinedRecord]:
+        table = schema.quarantine
+        with db.read(self.engine) as connection:
+            rows = connection.execute(sa.select(table).order_by(table.c.id))
+            return [
+                QuarantinedRecord(
+                    record_id=row.record_id,
+                    device_id=row.device_id,
+                    existing_hash=row.existing_hash,
+                    payload_hash=row.payload_hash,
+                    payload=row.payload,
+                    received_at=row.received_at,
+                )
+                for row in rows
+            ]
+
+    def count(self, table_name: str) -> int:
+        """Rows in one table (for the CLI's summaries and the tests)."""
+        table = schema.metadata.tables[table_name]
+        with db.read(self.engine) as connection:
+            return int(connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+
+    # -- users ------------------------------------------------------------------------------
+
+    def create_user(
+        self, username: str, password: str, role: Role, services: list[str] | None = None
+    ) -> User:
+        with db.write(self.engine) as connection:
+            return users_module.create(
+                connection,
+                username=username,
+                password=password,
+                role=role,
+                services=services or [],
+                now=db.utcnow(),
+            )
+
+    def user(self, username: str) -> User | None:
+        with db.read(self.engine) as connection:
+            return users_module.get(connection, username)
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        with db.read(self.engine) as connection:
+            return users_module.authenticate(connection, username, password)
+
+    # -- aggregates for the indicators -------------------------------------------------------
+
+    def main_level_counts(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        sites: list[str] | None = None,
+        services: list[str] | None = None,
+        include_suspect: bool = False,
+    ) -> list[LevelCount]:
+        with db.read(self.engine) as connection:
+            return aggregates.main_level_counts(
+                connection,
+                start,
+                end,
+                sites=sites,
+                services=services,
+                include_suspect=include_suspect,
+            )
+
+    def served_waits(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        sites: list[str] | None = None,
+        services: list[str] | None = None,
+    ) -> dict[tuple[str, str], list[float]]:
+        with db.read(self.engine) as connection:
+            return aggregates.served_waits(
+                connection, start, end, sites=sites, services=services
+            )

@@ -1,0 +1,162 @@
+"""Device lifecycle: a one-time enrolment code, then a long token; both stored only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sync_server.storage import schema, town
+from sync_server.storage.errors import InvalidEnrolCode, UnknownDesk, UnknownDevice
+from sync_server.storage.models import Device, DeviceMode, EnrolCode, Enrolment
+
+# No 0/O or 1/I/L: the code is read on one screen and typed on a kiosk's keyboard.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+def secret_hash(secret: str) -> str:
+    """SHA-256 of a high-entropy secret; enough for random tokens (no password stretching)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _device(row: Any) -> Device:
+    return Device(
+        id=row.id,
+        name=row.name,
+        site=row.site,
+        service=row.service,
+        mode=row.mode,
+        enrolled_at=row.enrolled_at,
+        revoked_at=row.revoked_at,
+        last_seen_at=row.last_seen_at,
+        app_version=row.app_version,
+        clock_offset_ms=row.clock_offset_ms,
+    )
+
+
+def create(
+    connection: Connection,
+    *,
+    site: str,
+    service: str,
+    name: str | None,
+    mode: DeviceMode,
+    now: datetime,
+    ttl: timedelta,
+) -> EnrolCode:
+    """Register a device for a desk; it becomes usable when it presents the returned code."""
+    if town.desk(connection, site, service) is None:
+        raise UnknownDesk(f"no desk {site}/{service}")
+    device_id = str(uuid.uuid4())
+    code = new_code()
+    connection.execute(
+        schema.devices.insert().values(
+            id=device_id,
+            name=name or f"{mode} {site}/{service}",
+            site=site,
+            service=service,
+            mode=mode,
+            enrol_code_hash=secret_hash(normalise_code(code)),
+            enrol_expires_at=now + ttl,
+            created_at=now,
+        )
+    )
+    return EnrolCode(device_id=device_id, code=code, expires_at=now + ttl)
+
+
+def enrol(connection: Connection, code: str, app_version: str | None, now: datetime) -> Enrolment:
+    """Exchange a one-time code for a token; the code stops working at once."""
+    table = schema.devices
+    row = connection.execute(
+        sa.select(table).where(table.c.enrol_code_hash == secret_hash(normalise_code(code)))
+    ).first()
+    if row is None or row.revoked_at is not None or row.enrol_expires_at <= now:
+        raise InvalidEnrolCode("unknown, used or expired enrolment code")
+    token = secrets.token_urlsafe(32)
+    # The code hash is matched again in the UPDATE: of two simultaneous uses, one wins.
+    updated = connection.execute(
+        table.update()
+        .where(table.c.id == row.id, table.c.enrol_code_hash == row.enrol_code_hash)
+        .values(
+            enrol_code_hash=None,
+            enrol_expires_at=None,
+            token_hash=secret_hash(token),
+            enrolled_at=now,
+            last_seen_at=now,
+            app_version=app_version,
+        )
+    )
+    if updated.rowcount != 1:
+        raise InvalidEnrolCode("enrolment code already used")
+    return Enrolment(device=get(connection, row.id), token=token)
+
+
+def by_token(connection: Connection, token: str) -> Device | None:
+    table = schema.devices
+    row = connection.execute(
+        sa.select(table).where(table.c.token_hash == secret_hash(token))
+    ).first()
+    return None if row is None else _device(row)
+
+
+def get(connection: Connection, device_id: str) -> Device:
+    row = connection.execute(
+        sa.select(schema.devices).where(schema.devices.c.id == device_id)
+    ).first()
+    if row is None:
+        raise UnknownDevice(device_id)
+    return _device(row)
+
+
+def all_devices(connection: Connection) -> list[Device]:
+    table = schema.devices
+    query = sa.select(table).order_by(table.c.site, table.c.service, table.c.name)
+    rows = connection.execute(query)
+    return [_device(row) for row in rows]
+
+
+def revoke(connection: Connection, device_id: str, now: datetime) -> Device:
+    """Refuse the device's uploads from now on (the token hash stays, to say why)."""
+    table = schema.devices
+    result = connection.execute(
+        table.update()
+        .where(table.c.id == device_id, table.c.revoked_at.is_(None))
+        .values(revoked_at=now, enrol_code_hash=None)
+    )
+    device = get(connection, device_id)
+    if result.rowcount == 0 and not device.revoked:
+        raise UnknownDevice(device_id)
+    return device
+
+
+def seen(
+    connection: Connection,
+    device_id: str,
+    *,
+    now: datetime,
+    app_version: str | None,
+    clock_offset_ms: int | None,
+) -> None:
+    values: dict[str, Any] = {"last_seen_at": now}
+    if app_version is not None:
+        values["app_version"] = app_version
+    if clock_offset_ms is not None:
+        values["clock_offset_ms"] = clock_offset_ms
+    connection.execute(
+        schema.devices.update().where(schema.devices.c.id == device_id).values(**values)
+    )

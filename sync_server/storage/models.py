@@ -1,0 +1,107 @@
+"""Plain values returned by storage, so callers never see rows or SQL types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+DeviceMode = Literal["kiosk", "tablet"]
+Role = Literal["quality_manager", "service_manager", "admin"]
+ROLES: tuple[Role, ...] = ("quality_manager", "service_manager", "admin")
+
+
+@dataclass(frozen=True)
+class Site:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Service:
+    slug: str
+    name: str
+    wait_threshold_minutes: int
+
+
+@dataclass(frozen=True)
+class Desk:
+    site: Site
+    service: Service
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    name: str
+    site: str
+    service: str
+    mode: DeviceMode
+    enrolled_at: datetime | None
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    app_version: str | None
+    clock_offset_ms: int | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class EnrolCode:
+    """A device waiting for its first contact; `code` is shown once and stored hashed."""
+
+    device_id: str
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A device that just enrolled; `token` is shown once and stored hashed."""
+
+    device: Device
+    token: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who delivered a batch: an enrolled device, or the phone survey (no device)."""
+
+    site: str
+    service: str
+    channel: Literal["kiosk", "tablet", "phone"]
+    device_id: str | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: Role
+    services: list[str] = field(default_factory=list)
+
+    def may_see(self, service: str) -> bool:
+        """Service managers see their own services; quality managers and admins see all."""
+        return self.role != "service_manager" or service in self.services
+
+
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    record_id: str
+    device_id: str | None
+    existing_hash: str
+    payload_hash: str
+    payload: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    """How many answers at one level of a desk's main question (level None = no opinion)."""
+
+    site: str
+    service: str
+    level: int | None
+    levels: int | None
+    count: int

@@ -1,0 +1,68 @@
+"""Sites, services and desks: the town's configuration, loaded from a town file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sync_server.storage import schema
+from sync_server.storage.db import insert_ignore
+from sync_server.storage.models import Desk, Service, Site
+
+
+def load_town(connection: Connection, town: dict[str, Any]) -> None:
+    """Insert or update the town's sites, services and desks (never deletes; records name them)."""
+    for site in town.get("sites", []):
+        _upsert(connection, schema.sites, {"slug": site["slug"]}, {"name": site["name"]})
+    for service in town.get("services", []):
+        values = {
+            "name": service["name"],
+            "wait_threshold_minutes": int(service.get("wait_threshold_minutes", 15)),
+        }
+        _upsert(connection, schema.services, {"slug": service["slug"]}, values)
+    rows = [{"site": d["site"], "service": d["service"]} for d in town.get("desks", [])]
+    if rows:
+        connection.execute(insert_ignore(connection, schema.desks), rows)
+
+
+def _upsert(
+    connection: Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
+) -> None:
+    where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+    if connection.execute(sa.update(table).where(where).values(**values)).rowcount == 0:
+        connection.execute(sa.insert(table).values(**key, **values))
+
+
+def _desk(row: Any) -> Desk:
+    return Desk(
+        site=Site(row.site, row.site_name),
+        service=Service(row.service, row.service_name, row.wait_threshold_minutes),
+    )
+
+
+def _desk_query() -> sa.Select[Any]:
+    d, si, se = schema.desks, schema.sites, schema.services
+    return (
+        sa.select(
+            d.c.site,
+            si.c.name.label("site_name"),
+            d.c.service,
+            se.c.name.label("service_name"),
+            se.c.wait_threshold_minutes,
+        )
+        .join(si, si.c.slug == d.c.site)
+        .join(se, se.c.slug == d.c.service)
+        .order_by(si.c.name, se.c.name)
+    )
+
+
+def desks(connection: Connection) -> list[Desk]:
+    return [_desk(row) for row in connection.execute(_desk_query())]
+
+
+def desk(connection: Connection, site: str, service: str) -> Desk | None:
+    query = _desk_query().where(schema.desks.c.site == site, schema.desks.c.service == service)
+    row = connection.execute(query).first()
+    return None if row is None else _desk(row)
