@@ -54,11 +54,15 @@ class KioskApp(App):
     def build(self) -> ScreenManager:
         self.manager = ScreenManager(transition=NoTransition())
         self.attract = AttractScreen(
-            name="attract", on_choice=self.on_main_choice, on_language=self.set_language
+            name="attract",
+            on_choice=lambda _, choice: self.on_main_choice(choice),
+            on_language_chosen=lambda _, language: self.set_language(language),
         )
         self.question = QuestionScreen(
-            name="question", on_answer=self.on_answer, on_skip=self.on_skip,
-            on_finish=self.on_finish,
+            name="question",
+            on_answer=lambda _, question_id, value: self.on_answer(question_id, value),
+            on_skip=lambda _, question_id: self.on_skip(question_id),
+            on_finish=lambda _: self.on_finish(),
         )
         self.thanks = ThanksScreen(name="thanks")
         for screen in (self.attract, self.question, self.thanks):

@@ -14,6 +14,7 @@ from kiosk.core import flow
 from kiosk.core.clock import DeviceClock
 from kiosk.core.flow import FlowState, FlowStatus
 from kiosk.core.protocol import ResponseStatus
+from kiosk.core.store import is_suspect_press
 from kiosk.core.survey import QuestionType, SurveyDefinition, parse_definition
 
 
@@ -72,11 +73,6 @@ class ResponseStore(Protocol):
     def seal_response(self, response_id: str, status: ResponseStatus) -> None: ...
 
 
-def is_repeated_press(last_press_ms: int | None, now_ms: int, interval_seconds: float) -> bool:
-    """A main answer within `interval_seconds` of the previous one is kept but flagged suspect."""
-    return last_press_ms is not None and 0 <= now_ms - last_press_ms < interval_seconds * 1000
-
-
 _SEALED_STATUS = {
     FlowStatus.COMPLETE: ResponseStatus.COMPLETE,
     FlowStatus.PARTIAL: ResponseStatus.PARTIAL,
@@ -124,7 +120,7 @@ class VisitorSession:
         survey = self._config.survey
         state = flow.answer(flow.start(survey, language), survey.main_question, choice_id)
         now_ms = self._clock.monotonic_ms()
-        self.suspect = is_repeated_press(
+        self.suspect = is_suspect_press(
             self._last_main_press_ms, now_ms, self._config.settings.suspect_interval_seconds
         )
         self._last_main_press_ms = now_ms

@@ -22,21 +22,27 @@ LANGUAGE_NAMES = {"fr": "Français", "en": "English", "es": "Español", "ar": "�
 
 
 class AttractScreen(Screen):
-    """Shows `desk` in `language`; a tap on a smiley calls `on_choice(choice_id)`."""
+    """Shows `desk` in `language`; dispatches `on_choice(id)` and `on_language_chosen(code)`."""
+
+    __events__ = ("on_choice", "on_language_chosen")
 
     language = StringProperty("fr")
     desk = ObjectProperty(None, allownone=True)
-    on_choice = ObjectProperty(None, allownone=True)
-    on_language = ObjectProperty(None, allownone=True)
 
     def on_kv_post(self, _: object) -> None:
         self.bind(language=self.refresh, desk=self.refresh)
         self.ids.no_opinion.bind(on_release=lambda _: self.choose(self._no_opinion_id))
         self._no_opinion_id = ""
 
+    def on_choice(self, choice_id: str) -> None:
+        """Event: the visitor tapped a main-question choice."""
+
+    def on_language_chosen(self, language: str) -> None:
+        """Event: the visitor picked a language."""
+
     def choose(self, choice_id: str) -> None:
-        if choice_id and self.on_choice is not None:
-            self.on_choice(choice_id)
+        if choice_id:
+            self.dispatch("on_choice", choice_id)
 
     def refresh(self, *_: object) -> None:
         desk: DeskConfig | None = self.desk
@@ -85,5 +91,5 @@ class AttractScreen(Screen):
                 width=dp(190),
             )
             toggle.language = lang
-            toggle.bind(on_release=lambda t: self.on_language and self.on_language(t.language))
+            toggle.bind(on_release=lambda t: self.dispatch("on_language_chosen", t.language))
             bar.add_widget(toggle)

@@ -8,7 +8,7 @@ from typing import Any
 
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import StringProperty
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
@@ -25,18 +25,26 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
 class QuestionScreen(Screen):
-    """Shows `state.question`; reports `on_answer(id, value)`, `on_skip(id)` and `on_finish()`."""
+    """Shows `state.question`; dispatches `on_answer(id, value)`, `on_skip(id)`, `on_finish()`."""
+
+    __events__ = ("on_answer", "on_skip", "on_finish")
 
     language = StringProperty("fr")
-    on_answer = ObjectProperty(None, allownone=True)
-    on_skip = ObjectProperty(None, allownone=True)
-    on_finish = ObjectProperty(None, allownone=True)
+
+    def on_answer(self, question_id: str, value: Any) -> None:
+        """Event: the current question was answered."""
+
+    def on_skip(self, question_id: str) -> None:
+        """Event: the visitor skipped the current question."""
+
+    def on_finish(self) -> None:
+        """Event: the visitor wants to stop here."""
 
     def on_kv_post(self, _: object) -> None:
         self._question: Question | None = None
         self._collect: Callable[[], Any] | None = None
-        self.ids.skip.bind(on_release=lambda _: self._question and self.on_skip(self._question.id))
-        self.ids.finish.bind(on_release=lambda _: self.on_finish())
+        self.ids.skip.bind(on_release=lambda _: self._skip())
+        self.ids.finish.bind(on_release=lambda _: self.dispatch("on_finish"))
         self.ids.confirm.bind(on_release=lambda _: self._confirm())
 
     def show(self, state: FlowState) -> None:
@@ -61,8 +69,12 @@ class QuestionScreen(Screen):
         ids.confirm.opacity, ids.confirm.disabled = (1, False) if needs_confirm else (0, True)
 
     def _answer(self, value: Any) -> None:
-        if self._question is not None and self.on_answer is not None:
-            self.on_answer(self._question.id, value)
+        if self._question is not None:
+            self.dispatch("on_answer", self._question.id, value)
+
+    def _skip(self) -> None:
+        if self._question is not None:
+            self.dispatch("on_skip", self._question.id)
 
     def _confirm(self) -> None:
         if self._collect is None:
