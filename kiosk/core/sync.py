@@ -44,6 +44,7 @@ class SyncReport:
     error_kind: str | None = None
     error_code: str | None = None  # the most precise code known, e.g. "device_revoked"
     retry_after: float | None = None
+    next_attempt_at: datetime | None = None  # set by SyncWorker: when it will try again
 
     @property
     def ok(self) -> bool:
@@ -197,8 +198,9 @@ class SyncWorker(threading.Thread):
             while not self._stopping.is_set():
                 self._wake.clear()
                 report = self._pass(store)
-                self._deliver(report)
-                self._wait(self._next_delay(store, report))
+                delay, next_attempt_at = self._schedule(store, report)
+                self._deliver(replace(report, next_attempt_at=next_attempt_at))
+                self._wait(delay)
         finally:
             store.close()
 
@@ -242,7 +244,8 @@ class SyncWorker(threading.Thread):
                 error_code="internal_error",
             )
 
-    def _next_delay(self, store: KioskStore, report: SyncReport) -> float:
+    def _schedule(self, store: KioskStore, report: SyncReport) -> tuple[float, datetime]:
+        """The wait before the next pass, persisted so a restart keeps backing off."""
         if report.ok or report.error_kind == "not_enrolled":
             delay = self.interval
         elif report.error_kind in ("auth_rejected", "store_full"):
@@ -253,14 +256,12 @@ class SyncWorker(threading.Thread):
             delay = delay_after_failure(
                 max(failures - 1, 0), report.retry_after, base=base, cap=cap, rand=self._rand
             )
+        next_attempt_at = store.clock.now() + timedelta(seconds=delay)
         try:
-            status = store.sync_status()
-            store.save_sync_status(
-                replace(status, next_attempt_at=store.clock.now() + timedelta(seconds=delay))
-            )
+            store.save_sync_status(replace(store.sync_status(), next_attempt_at=next_attempt_at))
         except StoreFull:
             log.warning("disk full: next attempt time not saved")
-        return delay
+        return delay, next_attempt_at
 
     def _deliver(self, report: SyncReport) -> None:
         if self._on_report is None:
