@@ -28,7 +28,7 @@ from kiosk.core.protocol import (
     new_record_id,
     payload_hash,
 )
-from kiosk.core.store import KioskStore, ResponseNotOpen, is_suspect_press
+from kiosk.core.store import KioskStore, ResponseNotOpen, StoreFull, is_suspect_press
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,6 +131,31 @@ def test_migrations_are_recorded_and_applied_once(path, clock):
         ).fetchall()
         assert rows == [("kiosk", "0001_responses_outbox_settings")]
         assert store.db["responses"].count == 1
+
+
+def test_a_full_disk_is_a_clear_error_that_changes_nothing(store):
+    kept = answered(store)
+    store.seal_response(kept, ResponseStatus.COMPLETE)
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    # The file may not grow any more: the closest we get to a full disk without root.
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    written = 1
+    for _ in range(1000):
+        try:
+            store.add_record(RecordKind.VISIT_EVENT, visit_event())
+        except StoreFull:
+            break
+        written += 1
+    else:
+        pytest.fail("the file never filled up")
+    with pytest.raises(StoreFull):
+        store.add_record(RecordKind.VISIT_EVENT, visit_event())
+    assert store.backlog() == written  # the failed call left nothing half-written
+    assert store.pending_records()[0].id == UUID(kept)
+    store.db.execute(f"PRAGMA max_page_count = {pages * 100}")  # space is back
+    store.add_record(RecordKind.VISIT_EVENT, visit_event())
+    assert store.backlog() == written + 1
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 # Sealing -------------------------------------------------------------------------------------

@@ -285,12 +285,8 @@ class KioskStore:
         """
         sealed = 0
         with self._write():
-            rows = self.db.execute(
-                "SELECT * FROM responses WHERE status = 'open' ORDER BY rowid"
-            ).fetchall()
-            columns = [c[0] for c in self.db.execute("SELECT * FROM responses LIMIT 0").description]
-            for values in rows:
-                row = dict(zip(columns, values, strict=True))
+            rows = list(self.db["responses"].rows_where("status = 'open'", order_by="rowid"))
+            for row in rows:
                 if json.loads(row["answers"]):
                     self._seal(row, ResponseStatus.PARTIAL)
                     sealed += 1
