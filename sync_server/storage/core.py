@@ -59,6 +59,10 @@ class Storage:
             town.load_town(connection, data)
         self.publish_survey(load_default_survey())
 
+    def town_name(self) -> str | None:
+        with db.read(self.engine) as connection:
+            return town.town_name(connection)
+
     def desks(self) -> list[Desk]:
         with db.read(self.engine) as connection:
             return town.desks(connection)

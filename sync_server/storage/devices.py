@@ -119,7 +119,7 @@ def get(connection: Connection, device_id: str) -> Device:
         sa.select(schema.devices).where(schema.devices.c.id == device_id)
     ).first()
     if row is None:
-        raise UnknownDevice(device_id)
+        raise UnknownDevice(f"no device {device_id}")
     return _device(row)
 
 
@@ -140,7 +140,7 @@ def revoke(connection: Connection, device_id: str, now: datetime) -> Device:
     )
     device = get(connection, device_id)
     if result.rowcount == 0 and not device.revoked:
-        raise UnknownDevice(device_id)
+        raise UnknownDevice(f"no device {device_id}")
     return device
 
 

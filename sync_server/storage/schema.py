@@ -19,6 +19,14 @@ schema_migrations = sa.Table(
     sa.Column("applied_at", UtcDateTime, nullable=False),
 )
 
+# Town-wide values from the town file (its name, for now), as text by key.
+town_settings = sa.Table(
+    "town_settings",
+    metadata,
+    sa.Column("key", sa.String(63), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
 sites = sa.Table(
     "sites",
     metadata,

@@ -14,6 +14,8 @@ from sync_server.storage.models import Desk, Service, Site
 
 def load_town(connection: Connection, town: dict[str, Any]) -> None:
     """Insert or update the town's sites, services and desks (never deletes; records name them)."""
+    if town.get("town"):
+        _upsert(connection, schema.town_settings, {"key": "name"}, {"value": str(town["town"])})
     for site in town.get("sites", []):
         _upsert(connection, schema.sites, {"slug": site["slug"]}, {"name": site["name"]})
     for service in town.get("services", []):
@@ -66,3 +68,8 @@ def desk(connection: Connection, site: str, service: str) -> Desk | None:
     query = _desk_query().where(schema.desks.c.site == site, schema.desks.c.service == service)
     row = connection.execute(query).first()
     return None if row is None else _desk(row)
+
+
+def town_name(connection: Connection) -> str | None:
+    table = schema.town_settings
+    return connection.scalar(sa.select(table.c.value).where(table.c.key == "name"))

@@ -1,0 +1,105 @@
+"""`GET /api/v1/config`: what a device needs to run, versioned by content hash (ETag)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from kiosk.core.protocol import payload_hash
+from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
+from sync_server.api.problems import ApiError
+from sync_server.indicators import monthly
+from sync_server.settings import Settings
+from sync_server.storage import Device, Storage
+
+router = APIRouter(prefix="/api/v1", tags=["device"])
+
+
+def published_results(
+    storage: Storage, settings: Settings, site: str, service: str, now: datetime
+) -> dict[str, Any] | None:
+    """Last complete month's overall satisfaction at this desk, or None below the minimum N."""
+    month = monthly.last_complete_month(now, ZoneInfo(settings.timezone))
+    rows = monthly.compute(
+        storage,
+        month,
+        month,
+        min_answers=settings.min_answers,
+        target=settings.target_satisfaction_rate,
+        timezone=settings.timezone,
+        sites=[site],
+        services=[service],
+    )
+    if not rows:
+        return None
+    rate = rows[0].figures["satisfaction_rate"]
+    if rate.hidden or rate.value is None:
+        return None
+    return {
+        "period": rows[0].period,
+        "satisfaction_rate": round(rate.value, 1),
+        "answers": rate.n,
+        "target": settings.target_satisfaction_rate,
+    }
+
+
+def device_config(
+    storage: Storage, settings: Settings, device: Device, now: datetime
+) -> dict[str, Any]:
+    """The configuration document; `config_version` is the hash of everything else in it."""
+    desk = storage.desk(device.site, device.service)
+    if desk is None:
+        raise ApiError(409, "unknown_desk", "Unknown desk", f"{device.site}/{device.service}")
+    survey = storage.current_survey()
+    base = settings.public_base_url.rstrip("/")
+    document: dict[str, Any] = {
+        "device": {"id": device.id, "name": device.name, "mode": device.mode},
+        "site": {"slug": desk.site.slug, "name": desk.site.name},
+        "service": {
+            "slug": desk.service.slug,
+            "name": desk.service.name,
+            "wait_threshold_minutes": desk.service.wait_threshold_minutes,
+        },
+        "survey": survey.model_dump(mode="json"),
+        "phone_survey_url": f"{base}/s/{desk.site.slug}/{desk.service.slug}",
+        "kiosk": {
+            "inactivity_timeout_seconds": settings.kiosk_inactivity_timeout_seconds,
+            "suspect_interval_seconds": settings.kiosk_suspect_interval_seconds,
+            "thank_you_seconds": settings.kiosk_thank_you_seconds,
+            "languages": list(survey.languages),
+        },
+        "published_results": published_results(
+            storage, settings, desk.site.slug, desk.service.slug, now
+        ),
+    }
+    return {"config_version": payload_hash(document), **document}
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return etag in candidates or "*" in candidates
+
+
+@router.get(
+    "/config",
+    responses={
+        200: {"description": "The device's configuration; `ETag` is its content hash"},
+        304: {"description": "Unchanged since the `If-None-Match` ETag"},
+    },
+)
+def config(
+    request: Request, device: DeviceDep, storage: StorageDep, settings: SettingsDep
+) -> Response:
+    """Settings and survey definition for this device's desk; fetch with `If-None-Match`."""
+    document = device_config(storage, settings, device, datetime.now(UTC))
+    etag = f'"{document["config_version"]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if _etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(document, headers=headers)

@@ -1,0 +1,58 @@
+"""`create_app(settings)`: assembles the server; routes live in `api/` and `web/`."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from sync_server import api
+from sync_server.api import problems
+from sync_server.api.body_limit import BodyLimitMiddleware
+from sync_server.settings import Settings
+from sync_server.storage import Storage
+
+SESSION_COOKIE = "qv_session"
+
+
+def web_routers() -> list[APIRouter]:
+    """The dashboard and phone-survey routers, when the `sync_server.web` package provides them."""
+    web = importlib.import_module("sync_server.web")
+    return list(getattr(web, "routers", []))
+
+
+def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
+    """The ASGI app on `storage` (default: `settings.database_url`; migrate it beforehand)."""
+    owned = storage is None
+    store = storage if storage is not None else Storage.from_url(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            store.close()
+
+    app = FastAPI(
+        title="Qualivilles sync server",
+        version="1",
+        summary="Device enrolment, idempotent record upload, device configuration, indicators",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.storage = store
+    problems.install(app)
+    for router in [*api.routers, *web_routers()]:
+        app.include_router(router)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        same_site="lax",
+        https_only=not settings.is_development,
+    )
+    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,190 @@
+"""`sync-server`: set-up and operations from the command line, a thin layer over `Storage`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from sync_server.settings import Settings
+from sync_server.storage import Storage, StorageError
+
+Command = Callable[[argparse.Namespace, Settings, TextIO], int]
+
+
+class CliError(Exception):
+    """A problem the operator can fix; printed without a traceback, exit status 1."""
+
+
+def open_storage(settings: Settings) -> Storage:
+    storage = Storage.from_url(settings.database_url)
+    storage.migrate()
+    return storage
+
+
+def cmd_init_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    storage = Storage.from_url(settings.database_url)
+    try:
+        applied = storage.migrate()
+    finally:
+        storage.close()
+    out.write(f"applied: {', '.join(applied)}\n" if applied else "database already up to date\n")
+    return 0
+
+
+def cmd_load_town(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    try:
+        town = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise CliError(f"cannot read town file {args.file}: {error}") from None
+    storage = open_storage(settings)
+    try:
+        storage.load_town(town)
+        out.write(f"loaded {len(storage.desks())} desks\n")
+    finally:
+        storage.close()
+    return 0
+
+
+def cmd_enrol_device(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    storage = open_storage(settings)
+    try:
+        code = storage.create_device(
+            site=args.site,
+            service=args.service,
+            name=args.name,
+            mode=args.mode,
+            ttl=timedelta(hours=settings.enrol_code_ttl_hours),
+        )
+    finally:
+        storage.close()
+    out.write(f"device id: {code.device_id}\n")
+    out.write(f"enrolment code: {code.code}\n")
+    out.write(f"valid until: {code.expires_at:%Y-%m-%d %H:%M} UTC (one use)\n")
+    return 0
+
+
+def cmd_revoke_device(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    storage = open_storage(settings)
+    try:
+        device = storage.revoke_device(args.device_id)
+    finally:
+        storage.close()
+    out.write(f"revoked {device.id} ({device.name}) at {device.revoked_at:%Y-%m-%d %H:%M} UTC\n")
+    return 0
+
+
+def read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("the two passwords differ")
+    if len(password) < 8:
+        raise CliError("a password needs at least 8 characters")
+    return password
+
+
+def cmd_create_user(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    password = read_password(args)
+    storage = open_storage(settings)
+    try:
+        user = storage.create_user(args.username, password, args.role, args.service or [])
+    finally:
+        storage.close()
+    out.write(f"created {user.username} ({user.role})\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    import uvicorn
+
+    from sync_server.app import create_app
+
+    storage = open_storage(settings)
+    app = create_app(settings, storage)
+    out.write(f"serving on http://{args.host}:{args.port}\n")
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        storage.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sync-server", description=__doc__)
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: QV_DATABASE_URL or sqlite:///qualivilles.db)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("init-db", help="create or upgrade the database").set_defaults(run=cmd_init_db)
+
+    town = sub.add_parser("load-town", help="load sites, services and desks from a town file")
+    town.add_argument("file", help="JSON file shaped like assets/demo/town.json")
+    town.set_defaults(run=cmd_load_town)
+
+    enrol = sub.add_parser("enrol-device", help="register a device; prints its one-time code")
+    enrol.add_argument("--site", required=True)
+    enrol.add_argument("--service", required=True)
+    enrol.add_argument("--name")
+    enrol.add_argument("--mode", choices=["kiosk", "tablet"], default="kiosk")
+    enrol.set_defaults(run=cmd_enrol_device)
+
+    revoke = sub.add_parser("revoke-device", help="refuse a device's uploads from now on")
+    revoke.add_argument("device_id", metavar="ID")
+    revoke.set_defaults(run=cmd_revoke_device)
+
+    user = sub.add_parser("create-user", help="create a dashboard user")
+    user.add_argument("--username", required=True)
+    user.add_argument(
+        "--role", required=True, choices=["quality_manager", "service_manager", "admin"]
+    )
+    user.add_argument("--service", action="append", help="a service this user sees (repeatable)")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.set_defaults(run=cmd_create_user)
+
+    serve = sub.add_parser("serve", help="run the server (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=cmd_serve)
+
+    register_extensions(sub)
+    return parser
+
+
+def register_extensions(subparsers: Any) -> None:
+    """Commands defined elsewhere (`sync_server.demo`: `demo`) register themselves here.
+
+    A registered sub-parser sets `run=callable(args, settings, out) -> int`, like the commands
+    above; `settings` already carries `--database-url`.
+    """
+    if importlib.util.find_spec("sync_server.demo") is not None:
+        demo = importlib.import_module("sync_server.demo")
+        register = getattr(demo, "register", None)
+        if register is not None:
+            register(subparsers)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    stream = out or sys.stdout
+    try:
+        overrides = {"database_url": args.database_url} if args.database_url else {}
+        settings = Settings(**overrides)
+        return int(args.run(args, settings, stream) or 0)
+    except (CliError, StorageError, ValueError) as error:
+        sys.stderr.write(f"sync-server: error: {error}\n")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Qualivilles indicators: pure formulas, and the monthly computation over storage aggregates."""

@@ -1,0 +1,94 @@
+"""Indicator formulas. Pure functions on counts and lists, tested on hand-computed examples.
+
+Percentages are 0–100; a formula with nothing to compute returns None rather than 0, so that
+"no answers" is never shown as "0 % satisfied".
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Literal
+
+Sentiment = Literal["satisfied", "neutral", "dissatisfied"]
+
+# Below this many answers a margin of error is too rough to trust: the figure carries a warning.
+SMALL_SAMPLE = 30
+Z_95 = 1.96
+
+
+def sentiment(level: int, levels: int) -> Sentiment:
+    """Where a level falls on a smiley scale of `levels` steps (0 = worst).
+
+    The upper half is satisfied, the lower half dissatisfied; on an odd scale the middle step is
+    neutral. On the 4-step Qualivilles scale: 0, 1 dissatisfied; 2, 3 satisfied.
+    """
+    if not 0 <= level < levels:
+        raise ValueError(f"level {level} outside a {levels}-level scale")
+    if 2 * level >= levels:
+        return "satisfied"
+    if 2 * level < levels - 1:
+        return "dissatisfied"
+    return "neutral"
+
+
+def satisfaction_rate(satisfied: int, expressed: int) -> float | None:
+    """(very satisfied + satisfied) / expressed × 100; "no opinion" is not in `expressed`."""
+    _check_counts(satisfied, expressed)
+    return None if expressed == 0 else 100 * satisfied / expressed
+
+
+def net_satisfaction(satisfied: int, dissatisfied: int, expressed: int) -> float | None:
+    """% satisfied − % dissatisfied, in points (Services Publics+ publishes it this way)."""
+    _check_counts(satisfied + dissatisfied, expressed)
+    return None if expressed == 0 else 100 * (satisfied - dissatisfied) / expressed
+
+
+def margin_of_error(rate: float, n: int) -> float | None:
+    """95 % margin of error, in points, of a percentage `rate` measured on `n` answers."""
+    if n <= 0:
+        return None
+    p = rate / 100
+    return 100 * Z_95 * math.sqrt(p * (1 - p) / n)
+
+
+def mean_minutes(seconds: list[float]) -> float | None:
+    return statistics.fmean(seconds) / 60 if seconds else None
+
+
+def median_minutes(seconds: list[float]) -> float | None:
+    return statistics.median(seconds) / 60 if seconds else None
+
+
+def gap(value: float | None, target: float | None) -> float | None:
+    """Points above (positive) or below (negative) the target."""
+    return None if value is None or target is None else value - target
+
+
+def _check_counts(part: int, whole: int) -> None:
+    if part < 0 or whole < 0 or part > whole:
+        raise ValueError(f"inconsistent counts {part} of {whole}")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published number with its N; hidden (value None) when N is below the minimum."""
+
+    value: float | None
+    n: int
+    hidden: bool = False
+    reason: str | None = None  # why hidden: "no_data" or "below_min_n"
+    previous: float | None = None
+    target: float | None = None
+    gap: float | None = None
+    warning: str | None = None  # shown but to be read with care: "small_sample"
+
+
+def publishable(value: float | None, n: int, min_n: int) -> Figure:
+    """Apply the minimum-N rule: a figure from fewer than `min_n` answers is not shown."""
+    if n == 0 or value is None:
+        return Figure(value=None, n=n, hidden=True, reason="no_data")
+    if n < min_n:
+        return Figure(value=None, n=n, hidden=True, reason="below_min_n")
+    return Figure(value=value, n=n)
