@@ -1,0 +1,110 @@
+"""Wiring of one kiosk process, without Kivy: store, visitor session, sync worker, enrolment.
+
+`kiosk.cli` and the end-to-end tests build the kiosk through `open_kiosk`, so what is tested is
+what ships.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.core.clock import DeviceClock, SystemClock
+from kiosk.core.store import KioskStore
+from kiosk.core.survey import SurveyDefinitionError, load_default_survey
+from kiosk.core.sync import SyncReport, SyncWorker, client_from_store
+from kiosk.core.sync_client import SyncClient, SyncError
+from kiosk.core.visitor import DeskConfig, VisitorSession
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "kiosk.db"
+
+
+def desk_config_from_store(store: KioskStore) -> DeskConfig | None:
+    """The configuration last received from the server, or None if none (or unusable) yet."""
+    cached = store.cached_config()
+    if cached is None:
+        return None
+    try:
+        return DeskConfig.from_config(cached.config)
+    except (KeyError, TypeError, ValueError, SurveyDefinitionError) as error:
+        # A bad configuration must not take the kiosk down: keep the one in force.
+        log.error("ignoring unusable configuration from the server: %s", error)
+        return None
+
+
+def enrolling_client_factory(
+    server_url: str | None, enrol_code: str | None
+) -> Callable[[KioskStore], SyncClient | None]:
+    """A client factory for the worker thread that enrols first when the device is not yet.
+
+    Enrolment is network work, so it happens on the worker thread like every upload; until it
+    succeeds, the kiosk collects answers offline.
+    """
+
+    def factory(store: KioskStore) -> SyncClient | None:
+        if store.credentials() is None and server_url and enrol_code:
+            try:
+                store.save_credentials(SyncClient.enrol(server_url, enrol_code))
+            except SyncError as error:
+                log.warning("enrolment failed, will retry: %s", error)
+                return None
+        return client_from_store(store)
+
+    return factory
+
+
+class ReportRelay:
+    """Lets the worker be built before the app that listens to its reports."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Callable[[SyncReport], None]] = []
+
+    def __call__(self, report: SyncReport) -> None:
+        for listener in list(self.listeners):
+            listener(report)
+
+
+@dataclass
+class KioskRuntime:
+    store: KioskStore
+    session: VisitorSession
+    worker: SyncWorker
+    reports: ReportRelay
+    recovered_partials: int
+
+    def current_desk(self) -> DeskConfig | None:
+        return desk_config_from_store(self.store)
+
+    def close(self) -> None:
+        self.worker.stop(timeout=5)
+        self.store.close()
+
+
+def open_kiosk(
+    data_dir: Path,
+    *,
+    server_url: str | None = None,
+    enrol_code: str | None = None,
+    clock: DeviceClock | None = None,
+    sync_interval: float = 60.0,
+) -> KioskRuntime:
+    """Open (or create) the kiosk in `data_dir`; the worker is built but not started."""
+    clock = clock or SystemClock()
+    database = Path(data_dir) / DATABASE_NAME
+    store = KioskStore(database, clock)
+    # A visitor cut short by a crash or power cut is kept as partial, never lost.
+    recovered = store.seal_abandoned_responses()
+    desk = desk_config_from_store(store) or DeskConfig(survey=load_default_survey())
+    session = VisitorSession(store, clock, desk)
+    reports = ReportRelay()
+    worker = SyncWorker(
+        lambda: KioskStore(database, clock),
+        enrolling_client_factory(server_url, enrol_code),
+        interval=sync_interval,
+        on_report=reports,
+    )
+    return KioskRuntime(store, session, worker, reports, recovered)
