@@ -14,4 +14,5 @@ if not os.environ.get("DISPLAY"):
 pytest_plugins = [
     "tests.fixtures.server",
     "tests.fixtures.kiosk",
+    "tests.fixtures.web",
 ]
