@@ -177,6 +177,8 @@ class _Batch:
         existing = self._stored_hashes(
             [item.record_row["id"] for item in prepared if item.record_row["id"] not in inserted]
         )
+        # An id repeated within this batch compares with its first occurrence, just inserted.
+        existing.update({rid: prepared[first_of[rid]].record.payload_hash for rid in inserted})
         acks: dict[int, Ack] = {}
         stored: list[_Prepared] = []
         conflicts: list[dict[str, Any]] = []

@@ -1,0 +1,233 @@
+"""Bad input gets a clear problem response (or a duplicate/conflict ack) and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+import requests
+
+from kiosk.core.protocol import SyncResponse
+from tests.fixtures.server import (
+    answer_payload,
+    bearer,
+    enrolled_token,
+    make_record,
+    sync_body,
+)
+
+PROBLEM = "application/problem+json"
+
+
+def count(client, table: str) -> int:
+    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["type"].endswith(code)
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+def test_malformed_json(app_client):
+    token = enrolled_token(app_client)
+    response = app_client.post(
+        "/api/v1/sync",
+        content=b'{"protocol": 1, "records": [',
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
+    assert_problem(response, 400, "invalid_json")
+    assert count(app_client, "records") == 0
+
+
+def test_unknown_fields_are_named_with_their_path(app_client):
+    token = enrolled_token(app_client)
+    body = sync_body(make_record(answer_payload()))
+    body["records"][0]["colour"] = "blue"
+    body["extra"] = 1
+    problem = assert_problem(
+        app_client.post("/api/v1/sync", json=body, headers=bearer(token)), 422, "invalid_body"
+    )
+    paths = {error["path"] for error in problem["errors"]}
+    assert paths == {"records.0.colour", "extra"}
+    assert count(app_client, "records") == 0
+
+
+def test_wrong_types_are_named_with_their_path(app_client):
+    token = enrolled_token(app_client)
+    body = sync_body(make_record(answer_payload()))
+    body["records"][0]["monotonic_ms"] = "soon"
+    body["sent_at"] = 12.5e99
+    problem = assert_problem(
+        app_client.post("/api/v1/sync", json=body, headers=bearer(token)), 422, "invalid_body"
+    )
+    paths = {error["path"] for error in problem["errors"]}
+    assert "records.0.monotonic_ms" in paths
+    assert "sent_at" in paths
+
+
+def test_a_json_array_is_not_a_batch(app_client):
+    token = enrolled_token(app_client)
+    response = app_client.post("/api/v1/sync", json=[1, 2], headers=bearer(token))
+    assert_problem(response, 422, "invalid_body")
+
+
+def test_missing_token(app_client):
+    response = app_client.post("/api/v1/sync", json=sync_body(make_record(answer_payload())))
+    assert_problem(response, 401, "missing_token")
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert count(app_client, "records") == 0
+
+
+def test_wrong_token(app_client):
+    enrolled_token(app_client)
+    response = app_client.post(
+        "/api/v1/sync",
+        json=sync_body(make_record(answer_payload())),
+        headers=bearer("not-the-token"),
+    )
+    assert_problem(response, 401, "invalid_token")
+    assert count(app_client, "records") == 0
+
+
+def test_a_revoked_device_is_refused(app_client):
+    token = enrolled_token(app_client)
+    storage = app_client.app.state.storage
+    storage.revoke_device(storage.device_by_token(token).id)
+    response = app_client.post(
+        "/api/v1/sync", json=sync_body(make_record(answer_payload())), headers=bearer(token)
+    )
+    assert_problem(response, 403, "device_revoked")
+    assert_problem(app_client.get("/api/v1/config", headers=bearer(token)), 403, "device_revoked")
+    assert count(app_client, "records") == 0
+
+
+def test_a_body_over_the_limit_is_refused_by_its_content_length(app_client):
+    token = enrolled_token(app_client)
+    limit = app_client.app.state.settings.max_body_bytes
+    big = make_record(answer_payload(comment="x" * 2000))
+    body = sync_body(*[big] * (limit // 2000 + 1))
+    response = app_client.post("/api/v1/sync", json=body, headers=bearer(token))
+    problem = assert_problem(response, 413, "body_too_large")
+    assert str(limit) in problem["detail"]
+    assert count(app_client, "records") == 0
+
+
+def test_a_streamed_body_over_the_limit_is_refused_without_content_length(live_server):
+    code = live_server.enrol()
+    token = requests.post(f"{live_server.url}/api/v1/enrol", json={"code": code}).json()["token"]
+    limit = live_server.settings.max_body_bytes
+
+    def chunks():
+        yield b'{"protocol": 1, "records": ['
+        for _ in range(limit // 10_000 + 1):
+            yield b" " * 10_000  # whitespace: valid JSON, if the server ever parsed it
+        yield b"]}"
+
+    response = requests.post(
+        f"{live_server.url}/api/v1/sync",
+        data=chunks(),  # a generator: sent chunked, no Content-Length header
+        headers={**bearer(token), "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+    assert live_server.storage.count("records") == 0
+
+
+def test_a_repeated_id_is_acknowledged_as_duplicate(app_client):
+    token = enrolled_token(app_client)
+    record = make_record(answer_payload())
+    first = app_client.post("/api/v1/sync", json=sync_body(record), headers=bearer(token))
+    again = app_client.post("/api/v1/sync", json=sync_body(record), headers=bearer(token))
+    assert first.json()["acknowledged"][0]["status"] == "stored"
+    assert again.json()["acknowledged"] == [
+        {"id": str(record.id), "status": "duplicate", "code": None, "detail": None}
+    ]
+    assert count(app_client, "answers") == 1
+
+
+def test_same_id_with_another_payload_is_a_conflict_kept_in_quarantine(app_client):
+    token = enrolled_token(app_client)
+    original = make_record(answer_payload("very_satisfied"))
+    other = make_record(answer_payload("very_dissatisfied"), record_id=str(original.id))
+    app_client.post("/api/v1/sync", json=sync_body(original), headers=bearer(token))
+    for _ in range(2):  # a device retrying the conflict does not pile up copies
+        response = app_client.post("/api/v1/sync", json=sync_body(other), headers=bearer(token))
+        [ack] = response.json()["acknowledged"]
+        assert (ack["status"], ack["code"]) == ("conflict", "conflict")
+    storage = app_client.app.state.storage
+    [kept] = storage.quarantined()
+    assert kept.record_id == str(original.id)
+    assert (kept.existing_hash, kept.payload_hash) == (original.payload_hash, other.payload_hash)
+    assert json.loads(kept.payload)["answers"] == {"overall": "very_dissatisfied"}
+    # The stored answer was not overwritten.
+    assert count(app_client, "answers") == 1
+    path = app_client.app.state.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT main_choice FROM answers").fetchone() == (
+            "very_satisfied",
+        )
+
+
+def test_the_same_batch_delivered_twice_concurrently_is_stored_once(live_server):
+    code = live_server.enrol()
+    token = requests.post(f"{live_server.url}/api/v1/enrol", json={"code": code}).json()["token"]
+    records = [make_record(answer_payload()) for _ in range(200)]
+    body = json.dumps(sync_body(*records))
+    barrier = threading.Barrier(2)
+    responses: list[SyncResponse] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        response = requests.post(
+            f"{live_server.url}/api/v1/sync",
+            data=body,
+            headers={**bearer(token), "Content-Type": "application/json"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        responses.append(SyncResponse.model_validate(response.json()))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(responses) == 2
+    for response in responses:
+        assert {ack.id for ack in response.acknowledged} == {record.id for record in records}
+        assert {ack.status for ack in response.acknowledged} <= {"stored", "duplicate"}
+    statuses = [ack.status for r in responses for ack in r.acknowledged]
+    assert statuses.count("stored") == len(records)
+    assert statuses.count("duplicate") == len(records)
+    assert live_server.storage.count("records") == len(records)
+    assert live_server.storage.count("answers") == len(records)
+
+
+def test_an_unknown_enrol_code(app_client):
+    response = app_client.post("/api/v1/enrol", json={"code": "ABCDE-FGHJK"})
+    assert_problem(response, 400, "invalid_enrol_code")
+
+
+def test_indicators_need_a_login(app_client):
+    assert_problem(app_client.get("/api/v1/indicators"), 401, "login_required")
+
+
+def test_a_device_token_is_not_a_login(app_client):
+    token = enrolled_token(app_client)
+    response = app_client.get("/api/v1/indicators", headers=bearer(token))
+    assert_problem(response, 401, "login_required")
+
+
+def test_unknown_routes_answer_with_a_problem(app_client):
+    assert_problem(app_client.get("/api/v1/nothing-here"), 404, "not_found")

@@ -1,0 +1,176 @@
+"""`POST /api/v1/sync` on the real app and a temp SQLite database: what is stored, and how."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kiosk.core.protocol import RecordKind, SyncResponse, new_record_id
+from sync_server.storage import Source
+from tests.fixtures.server import (
+    SERVICE,
+    SITE,
+    answer_payload,
+    bearer,
+    enrolled_token,
+    make_record,
+    sync_body,
+)
+
+
+def rows(client, query: str, *params) -> list[tuple]:
+    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return connection.execute(query, params).fetchall()
+
+
+@pytest.fixture
+def token(app_client) -> str:
+    return enrolled_token(app_client)
+
+
+def upload(client, token, *records, **kw):
+    response = client.post("/api/v1/sync", json=sync_body(*records, **kw), headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return SyncResponse.model_validate(response.json())
+
+
+def test_an_answer_is_stored_with_its_main_level_and_items(app_client, token):
+    record = make_record(
+        answer_payload(
+            "very_satisfied", answers={"overall": "very_satisfied", "welcome": "satisfied"}
+        )
+    )
+    response = upload(app_client, token, record)
+    assert [(a.id, a.status) for a in response.acknowledged] == [(record.id, "stored")]
+    [answer] = rows(
+        app_client,
+        "SELECT site, service, channel, main_choice, main_level, main_levels FROM answers",
+    )
+    assert answer == (SITE, SERVICE, "kiosk", "very_satisfied", 3, 4)
+    items = rows(app_client, "SELECT question_id, value FROM answer_items ORDER BY question_id")
+    assert items == [("overall", "very_satisfied"), ("welcome", "satisfied")]
+
+
+def test_no_opinion_is_stored_without_a_level(app_client, token):
+    upload(app_client, token, make_record(answer_payload("no_opinion")))
+    assert rows(app_client, "SELECT main_choice, main_level FROM answers") == [("no_opinion", None)]
+
+
+def test_sync_notes_the_device_version_and_clock_offset(app_client, token):
+    sent_at = datetime.now(UTC) - timedelta(minutes=10)  # the device clock is 10 minutes slow
+    app_client.headers["User-Agent"] = "qualivilles-kiosk/1.4.2"
+    upload(app_client, token, make_record(answer_payload()), sent_at=sent_at)
+    [(version, offset, seen)] = rows(
+        app_client, "SELECT app_version, clock_offset_ms, last_seen_at FROM devices"
+    )
+    assert version == "1.4.2"
+    assert 600_000 <= offset < 660_000
+    assert seen is not None
+
+
+def test_one_bad_record_is_rejected_alone(app_client, token):
+    good = make_record(answer_payload())
+    unknown_field = make_record(answer_payload(mood="sunny"))
+    bad_choice = make_record(answer_payload("delighted"))
+    unknown_survey = make_record(answer_payload(survey_version=99))
+    response = upload(app_client, token, unknown_field, good, bad_choice, unknown_survey)
+    acks = {ack.id: ack for ack in response.acknowledged}
+    assert acks[good.id].status == "stored"
+    assert (acks[unknown_field.id].status, acks[unknown_field.id].code) == (
+        "rejected",
+        "invalid_payload",
+    )
+    assert "payload.mood" in acks[unknown_field.id].detail
+    assert (acks[bad_choice.id].code, acks[bad_choice.id].status) == ("invalid_answer", "rejected")
+    assert "payload.answers.overall" in acks[bad_choice.id].detail
+    assert acks[unknown_survey.id].code == "unknown_survey"
+    assert rows(app_client, "SELECT count(*) FROM records") == [(1,)]
+    assert rows(app_client, "SELECT id FROM answers") == [(str(good.id),)]
+
+
+def test_a_payload_that_does_not_match_its_hash_is_rejected(app_client, token):
+    record = make_record(answer_payload("satisfied"))
+    tampered = record.model_copy(update={"payload": answer_payload("very_dissatisfied")})
+    [ack] = upload(app_client, token, tampered).acknowledged
+    assert (ack.status, ack.code) == ("rejected", "hash_mismatch")
+    assert rows(app_client, "SELECT count(*) FROM records") == [(0,)]
+
+
+def test_comments_are_scrubbed_and_flagged(app_client, token):
+    comment = "Rappelez-moi au 06 12 34 56 78 ou jean.dupont@example.fr svp"
+    upload(app_client, token, make_record(answer_payload(comment=comment)))
+    [(text, flagged)] = rows(app_client, "SELECT text, flagged FROM comments")
+    assert "06 12" not in text
+    assert "example.fr" not in text
+    assert "Rappelez-moi" in text
+    assert flagged == 1
+    stored = rows(app_client, "SELECT payload FROM records")[0][0]
+    # The raw record keeps what the device sent (idempotency needs its hash); figures and the
+    # comment register only ever read the scrubbed copy.
+    assert "06 12 34 56 78" in stored
+
+
+def visit(event: str, visit_id: str, at: datetime, **extra):
+    payload = {"visit_id": visit_id, "event": event, **extra}
+    return make_record(payload, kind=RecordKind.VISIT_EVENT, at=at)
+
+
+def test_visit_events_fold_into_a_visit_in_any_order(app_client, token):
+    visit_id = str(uuid.uuid4())
+    arrival = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    taken = visit("taken_in_charge", visit_id, arrival + timedelta(minutes=7))
+    arrived = visit("arrived", visit_id, arrival, ticket="A12")
+    upload(app_client, token, taken)  # the "taken in charge" arrives first
+    [(outcome, wait)] = rows(app_client, "SELECT outcome, wait_seconds FROM visits")
+    assert (outcome, wait) == ("served", None)  # no arrival yet: wait unknown
+    upload(app_client, token, arrived)
+    [(outcome, wait, ticket, arrived_at)] = rows(
+        app_client, "SELECT outcome, wait_seconds, ticket, arrived_at FROM visits"
+    )
+    assert (outcome, wait, ticket) == ("served", 420.0, "A12")
+    assert arrived_at.startswith("2026-03-02 09:00")
+
+
+def test_the_monotonic_wait_wins_over_wall_clocks(app_client, token):
+    visit_id = str(uuid.uuid4())
+    arrival = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    upload(
+        app_client,
+        token,
+        visit("arrived", visit_id, arrival),
+        visit("walked_out", visit_id, arrival + timedelta(hours=1), wait_seconds=95.5),
+    )
+    assert rows(app_client, "SELECT outcome, wait_seconds FROM visits") == [("walked_out", 95.5)]
+
+
+def test_a_visit_still_waiting(app_client, token):
+    upload(app_client, token, visit("arrived", str(uuid.uuid4()), datetime.now(UTC)))
+    assert rows(app_client, "SELECT outcome, taken_at FROM visits") == [("waiting", None)]
+
+
+def test_the_phone_survey_source_has_no_device(server_storage):
+    record = make_record(answer_payload(channel="phone"))
+    [ack] = server_storage.ingest([record], Source(site=SITE, service=SERVICE, channel="phone"))
+    assert ack.status == "stored"
+    assert server_storage.count("answers") == 1
+    assert server_storage.devices() == []
+
+
+def test_a_batch_repeating_an_id_stores_it_once(server_storage):
+    record = make_record(answer_payload())
+    source = Source(site=SITE, service=SERVICE, channel="kiosk")
+    acks = server_storage.ingest([record, record], source)
+    assert [ack.status for ack in acks] == ["stored", "duplicate"]
+    assert server_storage.count("answers") == 1
+
+
+def test_new_record_ids_are_accepted_as_sent(app_client, token):
+    record_id = new_record_id()
+    [ack] = upload(
+        app_client, token, make_record(answer_payload(), record_id=record_id)
+    ).acknowledged
+    assert str(ack.id) == record_id
