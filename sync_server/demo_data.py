@@ -42,7 +42,7 @@ SLOT_WEIGHTS = [3, 6, 8, 8, 7, 6, 4, 2, 2, 4, 6, 7, 6, 5, 4, 3, 2, 1]
 SATISFACTION_PROFILE = [0.94, 0.84, 0.91, 0.97, 0.95, 0.89, 0.93, 0.96, 0.88, 0.92, 0.9]
 ANSWERS_PER_DESK_DAY = 1.0
 VISITS_PER_TABLET_DAY = 1.6
-TABLET_DESKS = 5  # the first desks of the town measure their waits with an agent tablet
+TABLET_DESKS = 8  # the first desks of the town measure their waits with an agent tablet
 
 COMMENTS_HAPPY = {
     "fr": [

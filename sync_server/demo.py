@@ -1,0 +1,244 @@
+"""`sync-server demo`: a fresh demo town with three months of data, served on 127.0.0.1.
+
+Everything goes through the real parts: the town file through `Storage.load_town`, the generated
+records through `Storage.ingest` from enrolled demo devices (and the phone channel), the user
+through `Storage.create_user`, the kiosk through a real one-time enrolment code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from kiosk.core.protocol import MAX_RECORDS_PER_BATCH, AckStatus
+from kiosk.core.survey import ASSETS_DIR
+from sync_server.demo_data import DemoBatch, generate
+from sync_server.settings import Settings
+from sync_server.storage import Source, Storage
+
+TOWN_FILE = ASSETS_DIR / "demo" / "town.json"
+DEFAULT_SEED = 2026
+DEVICE_NAMES = {"kiosk": "Borne de démonstration", "tablet": "Tablette agent de démonstration"}
+
+
+class DemoError(Exception):
+    """The demo cannot start (e.g. the port is taken); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    storage: Storage
+    settings: Settings
+    town: dict[str, Any]
+    kiosk_code: str
+    answers: int
+    visit_events: int
+
+
+def load_town_file(path: Path = TOWN_FILE) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fresh_database(data_dir: Path) -> str:
+    """A new, empty SQLite file in `data_dir` (an earlier demo's is removed); returns its URL."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "server.db"
+    for leftover in (path, path.with_name("server.db-wal"), path.with_name("server.db-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite:///{path.resolve()}"
+
+
+def ingest_batch(storage: Storage, batch: DemoBatch) -> int:
+    """Upload one demo source's records as its device would; returns how many were stored."""
+    device_id = None
+    if batch.source != "phone":
+        code = storage.create_device(
+            site=batch.site,
+            service=batch.service,
+            name=DEVICE_NAMES[batch.source],
+            mode=batch.source,
+            now=batch.records[0].device_time - timedelta(days=1),
+        )
+        storage.enrol_device(code.code, app_version="demo", now=batch.records[0].device_time)
+        device_id = code.device_id
+    source = Source(
+        site=batch.site, service=batch.service, channel=batch.source, device_id=device_id
+    )
+    stored = 0
+    for start in range(0, len(batch.records), MAX_RECORDS_PER_BATCH):
+        chunk = batch.records[start : start + MAX_RECORDS_PER_BATCH]
+        received_at = chunk[-1].device_time + timedelta(minutes=1)
+        acks = storage.ingest(chunk, source, received_at=received_at, app_version="demo")
+        refused = [ack for ack in acks if ack.status != AckStatus.STORED]
+        if refused:
+            raise DemoError(f"demo record refused by ingestion: {refused[0]}")
+        stored += len(acks)
+    return stored
+
+
+def prepare(
+    data_dir: Path,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    seed: int = DEFAULT_SEED,
+    town: dict[str, Any] | None = None,
+) -> DemoSetup:
+    """Create the demo database in `data_dir` and fill it; the storage is left open."""
+    town = town or load_town_file()
+    settings = settings.model_copy(
+        update={
+            "database_url": fresh_database(data_dir),
+            "min_answers": int(town.get("min_answers", settings.min_answers)),
+            "timezone": town.get("timezone", settings.timezone),
+        }
+    )
+    storage = Storage.from_url(settings.database_url)
+    storage.migrate()
+    storage.load_town(town)
+    data = generate(town, storage.current_survey(), now or datetime.now(UTC), seed)
+    for batch in data.batches:
+        ingest_batch(storage, batch)
+    user = town["demo"]["user"]
+    storage.create_user(user["username"], user["password"], user["role"])
+    kiosk = town["demo"]["kiosk"]
+    code = storage.create_device(
+        site=kiosk["site"],
+        service=kiosk["service"],
+        name=kiosk.get("name"),
+        mode="kiosk",
+        ttl=timedelta(hours=settings.enrol_code_ttl_hours),
+    )
+    return DemoSetup(
+        storage=storage,
+        settings=settings,
+        town=town,
+        kiosk_code=code.code,
+        answers=storage.count("answers"),
+        visit_events=storage.count("visit_events"),
+    )
+
+
+def kiosk_command(data_dir: Path, server_url: str, code: str) -> list[str]:
+    return [
+        sys.executable, "-m", "kiosk.cli",
+        "--data-dir", str(data_dir / "kiosk"),
+        "--server", server_url,
+        "--enrol-code", code,
+    ]  # fmt: skip
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As uvicorn does: a port left in TIME_WAIT by a demo just stopped is free to use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise DemoError(
+                f"port {port} is already in use on {host}; choose another with --port"
+            ) from None
+
+
+def start_server(setup: DemoSetup, host: str, port: int) -> tuple[Any, threading.Thread]:
+    """uvicorn in a daemon thread; returns once it accepts connections."""
+    import uvicorn
+
+    from sync_server.app import create_app
+
+    app = create_app(setup.settings, setup.storage)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    started = threading.Event()
+    original_startup = server.startup
+
+    async def startup(sockets: Any = None) -> None:
+        await original_startup(sockets=sockets)
+        started.set()
+
+    server.startup = startup  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, name="demo-server", daemon=True)
+    thread.start()
+    while not started.wait(0.1):
+        if not thread.is_alive():
+            raise DemoError(f"the server did not start on {host}:{port}")
+    return server, thread
+
+
+def run_demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    host = "127.0.0.1"
+    check_port_free(host, args.port)
+    url = f"http://{host}:{args.port}"
+    data_dir = Path(args.data_dir)
+    out.write(f"Preparing the demo town in {data_dir.resolve()} …\n")
+    out.flush()
+    setup = prepare(data_dir, settings.model_copy(update={"public_base_url": url}), seed=args.seed)
+    server, thread = start_server(setup, host, args.port)
+    user = setup.town["demo"]["user"]
+    kiosk = setup.town["demo"]["kiosk"]
+    command = kiosk_command(data_dir, url, setup.kiosk_code)
+    out.write(
+        f"\n{setup.answers} answers and {setup.visit_events} visit events loaded.\n"
+        f"Dashboard:     {url}/\n"
+        f"Demo login:    {user['username']} / {user['password']}\n"
+        f"Phone survey:  {url}/s/{kiosk['site']}/{kiosk['service']}\n"
+        f"Kiosk code:    {setup.kiosk_code} (one use)\n"
+    )
+    kiosk_process = None
+    if args.no_kiosk:
+        out.write(f"Kiosk not started (--no-kiosk). Start it with:\n  {' '.join(command)}\n")
+    elif not has_display():
+        out.write(
+            "No display found (DISPLAY / WAYLAND_DISPLAY unset): the kiosk window is not opened.\n"
+            f"Start it later, from a desktop session, with:\n  {' '.join(command)}\n"
+        )
+    else:
+        kiosk_process = subprocess.Popen(command)  # noqa: S603 -- our own interpreter and module
+        out.write(f"Kiosk window started (pid {kiosk_process.pid}).\n")
+    out.write("Press Ctrl-C to stop.\n")
+    out.flush()
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        out.write("\nStopping…\n")
+    finally:
+        server.should_exit = True
+        thread.join(5)
+        if kiosk_process is not None and kiosk_process.poll() is None:
+            kiosk_process.terminate()
+            kiosk_process.wait(5)
+        setup.storage.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    try:
+        return run_demo(args, settings, out)
+    except DemoError as error:
+        sys.stderr.write(f"sync-server demo: {error}\n")
+        return 1
+
+
+def register(subparsers: Any) -> None:
+    """Add `demo` to the `sync-server` command line (called by `sync_server.cli`)."""
+    demo = subparsers.add_parser(
+        "demo", help="run a demo town: server with three months of data, and a kiosk"
+    )
+    demo.add_argument("--data-dir", default=".demo", help="where the demo keeps its files")
+    demo.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    demo.add_argument("--no-kiosk", action="store_true", help="do not open the kiosk window")
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
+    demo.set_defaults(run=cmd_demo)
