@@ -144,3 +144,18 @@ def test_screenshot_of_the_attract_screen(kiosk, kivy_window):
     kiosk()
     path = screenshot(kivy_window, DOCS_SCREENS / "kiosk-attract.png")
     assert path.stat().st_size > 10_000
+
+
+def test_portrait_tablets_get_the_smileys_two_by_two_and_the_qr_code_below(kiosk, kivy_window):
+    app = kiosk()
+    kivy_window.size = (800, 1280)
+    try:
+        pump(5)
+        assert app.attract.landscape is False
+        assert app.attract.ids.smileys.cols == 2
+        qr, smileys = app.attract.ids.qr, app.attract.ids.smileys
+        assert qr.to_window(*qr.pos)[1] < smileys.to_window(*smileys.pos)[1]  # QR underneath
+        screenshot(kivy_window, DOCS_SCREENS / "kiosk-attract-portrait.png")
+    finally:
+        kivy_window.size = (1280, 800)
+        pump(3)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.core.i18n import translate
@@ -28,9 +28,11 @@ class AttractScreen(Screen):
 
     language = StringProperty("fr")
     desk = ObjectProperty(None, allownone=True)
+    landscape = BooleanProperty(True)
 
     def on_kv_post(self, _: object) -> None:
         self.bind(language=self.refresh, desk=self.refresh)
+        self.bind(size=lambda _, size: setattr(self, "landscape", size[0] >= size[1]))
         self.ids.no_opinion.bind(on_release=lambda _: self.choose(self._no_opinion_id))
         self._no_opinion_id = ""
 
