@@ -1,0 +1,106 @@
+"""`GET /api/v1/config`: settings and survey for a device, content-hashed, with last month."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from kiosk.core.survey import load_default_survey
+from sync_server.indicators.monthly import last_complete_month, month_bounds
+from sync_server.storage import Source
+from tests.fixtures.server import SERVICE, SITE, answer_payload, bearer, enrolled_token, make_record
+
+
+def last_month_middle() -> datetime:
+    start, end = month_bounds(
+        last_complete_month(datetime.now(UTC), ZoneInfo("Europe/Paris")), ZoneInfo("Europe/Paris")
+    )
+    return start + (end - start) / 2
+
+
+def add_answers(storage, choices: list[str], at: datetime, **fields) -> None:
+    records = [
+        make_record(answer_payload(choice, **fields), at=at + timedelta(minutes=i))
+        for i, choice in enumerate(choices)
+    ]
+    storage.ingest(records, Source(site=SITE, service=SERVICE, channel="kiosk"))
+
+
+def test_config_describes_the_device_desk_and_survey(app_client):
+    token = enrolled_token(app_client)
+    response = app_client.get("/api/v1/config", headers=bearer(token))
+    assert response.status_code == 200
+    config = response.json()
+    assert response.headers["etag"] == f'"{config["config_version"]}"'
+    device = app_client.app.state.storage.device_by_token(token)
+    assert config["device"] == {"id": device.id, "name": device.name, "mode": "kiosk"}
+    assert config["site"] == {"slug": SITE, "name": "Centre administratif municipal"}
+    assert config["service"] == {
+        "slug": SERVICE,
+        "name": "IRIS – guichet unique",
+        "wait_threshold_minutes": 10,
+    }
+    assert config["survey"]["id"] == load_default_survey().id
+    assert config["survey"]["version"] == 1
+    assert config["phone_survey_url"] == f"http://127.0.0.1:8000/s/{SITE}/{SERVICE}"
+    assert config["kiosk"]["languages"] == ["fr", "en"]
+    assert config["kiosk"]["inactivity_timeout_seconds"] > 0
+    assert config["published_results"] is None
+
+
+def test_an_unchanged_config_answers_304(app_client):
+    token = enrolled_token(app_client)
+    etag = app_client.get("/api/v1/config", headers=bearer(token)).headers["etag"]
+    response = app_client.get("/api/v1/config", headers={**bearer(token), "If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == etag
+    stale = app_client.get("/api/v1/config", headers={**bearer(token), "If-None-Match": '"old"'})
+    assert stale.status_code == 200
+
+
+def test_published_results_need_the_minimum_number_of_answers(app_client):
+    storage = app_client.app.state.storage
+    token = enrolled_token(app_client)
+    at = last_month_middle()
+    add_answers(storage, ["satisfied", "very_satisfied", "dissatisfied", "no_opinion"], at)
+    first = app_client.get("/api/v1/config", headers=bearer(token))
+    assert first.json()["published_results"] is None  # 3 expressed answers < 5
+
+    add_answers(storage, ["very_satisfied", "satisfied"], at + timedelta(hours=1))
+    second = app_client.get(
+        "/api/v1/config", headers={**bearer(token), "If-None-Match": first.headers["etag"]}
+    )
+    assert second.status_code == 200  # the result changed the content, hence the version
+    results = second.json()["published_results"]
+    month = last_complete_month(datetime.now(UTC), ZoneInfo("Europe/Paris"))
+    assert results == {
+        "period": f"{month:%Y-%m}",
+        "satisfaction_rate": 80.0,  # 4 satisfied of 5 expressed; "no opinion" left out
+        "answers": 5,
+        "target": 90.0,
+    }
+
+
+def test_suspect_presses_do_not_count_in_published_results(app_client):
+    storage = app_client.app.state.storage
+    token = enrolled_token(app_client)
+    at = last_month_middle()
+    add_answers(storage, ["satisfied"] * 4, at)
+    add_answers(storage, ["satisfied"] * 3, at, suspect=True)
+    assert (
+        app_client.get("/api/v1/config", headers=bearer(token)).json()["published_results"] is None
+    )
+
+
+def test_config_needs_a_device_token(app_client):
+    response = app_client.get("/api/v1/config")
+    assert (response.status_code, response.json()["code"]) == (401, "missing_token")
+
+
+def test_openapi_describes_the_device_api(app_client):
+    schema = app_client.get("/openapi.json").json()
+    for path in ("/api/v1/enrol", "/api/v1/sync", "/api/v1/config", "/api/v1/indicators"):
+        assert path in schema["paths"], path
+    assert "SyncRequest" in schema["components"]["schemas"]
+    assert "SyncResponse" in schema["components"]["schemas"]

@@ -1,0 +1,155 @@
+"""Monthly indicators (Europe/Paris months) through storage and `GET /api/v1/indicators`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from kiosk.core.protocol import RecordKind
+from sync_server.indicators import monthly
+from sync_server.storage import Source
+from tests.fixtures.server import SERVICE, SITE, answer_payload, log_in_client, make_record
+
+PARIS = ZoneInfo("Europe/Paris")
+KIOSK = Source(site=SITE, service=SERVICE, channel="kiosk")
+TABLET = Source(site=SITE, service=SERVICE, channel="tablet")
+
+
+def answers(storage, choices, at: datetime, **fields) -> None:
+    storage.ingest(
+        [
+            make_record(answer_payload(c, **fields), at=at + timedelta(seconds=i))
+            for i, c in enumerate(choices)
+        ],
+        KIOSK,
+    )
+
+
+def served(storage, waits_minutes, at: datetime) -> None:
+    records = []
+    for minutes in waits_minutes:
+        visit_id = str(uuid.uuid4())
+        records.append(
+            make_record({"visit_id": visit_id, "event": "arrived"}, RecordKind.VISIT_EVENT, at)
+        )
+        end = at + timedelta(minutes=minutes)
+        payload = {"visit_id": visit_id, "event": "taken_in_charge"}
+        records.append(make_record(payload, RecordKind.VISIT_EVENT, end))
+    storage.ingest(records, TABLET)
+
+
+def test_month_bounds_follow_paris_time():
+    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    assert start == datetime(2025, 2, 28, 23, 0, tzinfo=UTC)  # winter time, UTC+1
+    assert end == datetime(2025, 3, 31, 22, 0, tzinfo=UTC)  # summer time from 30 March, UTC+2
+
+
+def test_month_helpers():
+    assert monthly.parse_month("2025-12") == date(2025, 12, 1)
+    assert monthly.add_months(date(2025, 12, 1), 1) == date(2026, 1, 1)
+    assert monthly.add_months(date(2025, 1, 1), -1) == date(2024, 12, 1)
+    assert len(monthly.months_between(date(2024, 11, 1), date(2025, 2, 1))) == 4
+    now = datetime(2025, 3, 31, 22, 30, tzinfo=UTC)  # already 1 April in Paris
+    assert monthly.last_complete_month(now, PARIS) == date(2025, 3, 1)
+
+
+def compute(storage, first: date, last: date | None = None):
+    rows = monthly.compute(storage, first, last or first, min_answers=5, target=90)
+    return {(r.site, r.service, r.period): r for r in rows}
+
+
+def test_figures_for_a_desk_month(server_storage):
+    at = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+    # 3 very satisfied, 3 satisfied, 1 dissatisfied, 1 very dissatisfied, 2 no opinion.
+    choices = ["very_satisfied"] * 3 + ["satisfied"] * 3 + ["dissatisfied", "very_dissatisfied"]
+    answers(server_storage, [*choices, "no_opinion", "no_opinion"], at)
+    answers(server_storage, ["very_dissatisfied"] * 5, at, suspect=True)  # left out
+    served(server_storage, [2, 4, 6, 8, 30], at)
+    row = compute(server_storage, date(2025, 3, 1))[(SITE, SERVICE, "2025-03")]
+    figures = row.figures
+    assert (figures["answers"].value, figures["answers"].n) == (10, 10)
+    rate = figures["satisfaction_rate"]
+    assert (rate.value, rate.n, rate.target, rate.gap) == (75.0, 8, 90, -15.0)
+    assert figures["net_satisfaction"].value == 50.0  # 75 % − 25 %
+    assert figures["margin_of_error"].warning == "small_sample"
+    assert figures["mean_wait_minutes"].value == 10.0
+    assert figures["median_wait_minutes"].value == 6.0
+    assert row.site_name == "Centre administratif municipal"
+
+
+def test_the_previous_month_is_given_with_the_figure(server_storage):
+    answers(server_storage, ["satisfied"] * 5, datetime(2025, 2, 10, tzinfo=UTC))
+    answers(server_storage, ["satisfied", "dissatisfied"] * 3, datetime(2025, 3, 10, tzinfo=UTC))
+    rate = compute(server_storage, date(2025, 3, 1))[(SITE, SERVICE, "2025-03")].figures[
+        "satisfaction_rate"
+    ]
+    assert (rate.value, rate.previous) == (50.0, 100.0)
+
+
+def test_an_answer_late_on_the_last_evening_counts_in_paris_month(server_storage):
+    # 31 March 2025, 23:30 in Paris is 21:30 UTC: March. 1 April 00:30 Paris is 31 March UTC.
+    answers(server_storage, ["satisfied"] * 5, datetime(2025, 3, 31, 21, 30, tzinfo=UTC))
+    answers(server_storage, ["dissatisfied"] * 5, datetime(2025, 3, 31, 22, 30, tzinfo=UTC))
+    rows = compute(server_storage, date(2025, 3, 1), date(2025, 4, 1))
+    assert rows[(SITE, SERVICE, "2025-03")].figures["satisfaction_rate"].value == 100.0
+    assert rows[(SITE, SERVICE, "2025-04")].figures["satisfaction_rate"].value == 0.0
+
+
+def test_small_samples_are_hidden_with_a_reason(server_storage):
+    answers(server_storage, ["satisfied"] * 4, datetime(2025, 3, 10, tzinfo=UTC))
+    served(server_storage, [5], datetime(2025, 3, 10, tzinfo=UTC))
+    figures = compute(server_storage, date(2025, 3, 1))[(SITE, SERVICE, "2025-03")].figures
+    assert figures["satisfaction_rate"].hidden
+    assert figures["satisfaction_rate"].value is None
+    assert figures["satisfaction_rate"].reason == "below_min_n"
+    assert figures["median_wait_minutes"].reason == "below_min_n"
+    other = compute(server_storage, date(2025, 3, 1))[("clavim", "clavim", "2025-03")]
+    assert other.figures["satisfaction_rate"].reason == "no_data"
+
+
+def test_indicators_api_for_a_logged_in_manager(app_client):
+    storage = app_client.app.state.storage
+    answers(storage, ["satisfied"] * 4 + ["dissatisfied"], datetime(2025, 3, 10, tzinfo=UTC))
+    log_in_client(app_client, "qualite")
+    response = app_client.get(
+        "/api/v1/indicators", params={"from": "2025-03", "to": "2025-03", "site": SITE}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["from"], body["to"], body["min_answers"], body["target"]) == (
+        "2025-03",
+        "2025-03",
+        5,
+        90.0,
+    )
+    assert {row["site"] for row in body["rows"]} == {SITE}
+    [iris] = [row for row in body["rows"] if row["service"] == SERVICE]
+    assert iris["figures"]["satisfaction_rate"] == {
+        "value": 80.0,
+        "n": 5,
+        "hidden": False,
+        "reason": None,
+        "previous": None,
+        "target": 90.0,
+        "gap": -10.0,
+        "warning": None,
+    }
+
+
+def test_a_service_manager_sees_only_their_services(app_client):
+    storage = app_client.app.state.storage
+    storage.create_user("ccas-chef", "a long test password", "service_manager", ["ccas"])
+    log_in_client(app_client, "ccas-chef")
+    body = app_client.get("/api/v1/indicators", params={"from": "2025-03", "to": "2025-03"}).json()
+    assert {row["service"] for row in body["rows"]} == {"ccas"}
+    asked = app_client.get("/api/v1/indicators", params={"service": SERVICE}).json()
+    assert asked["rows"] == []
+
+
+def test_bad_periods_are_refused(app_client):
+    log_in_client(app_client, "qualite")
+    bad = app_client.get("/api/v1/indicators", params={"from": "2025-13"})
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_query")
+    reversed_ = app_client.get("/api/v1/indicators", params={"from": "2025-05", "to": "2025-03"})
+    assert (reversed_.status_code, reversed_.json()["code"]) == (422, "invalid_query")
