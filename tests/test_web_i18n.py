@@ -1,0 +1,55 @@
+"""The pages' catalogues: every French message of the templates is translated into English."""
+
+from __future__ import annotations
+
+from babel.messages.extract import extract
+from babel.messages.pofile import read_po
+from jinja2.ext import babel_extract
+
+from sync_server import i18n
+from sync_server.web.templating import TEMPLATES_DIR
+
+
+def template_messages() -> set[str | tuple[str, ...]]:
+    found: set[str | tuple[str, ...]] = set()
+    for path in sorted(TEMPLATES_DIR.glob("*.html")):
+        with path.open("rb") as handle:
+            options = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
+            for _line, message, _comments, _context in extract(
+                babel_extract, handle, options=options
+            ):
+                found.add(message)
+    return found
+
+
+def test_templates_have_messages_to_translate():
+    assert len(template_messages()) > 40
+
+
+def test_every_template_message_has_an_english_translation():
+    with i18n.po_path("en").open("rb") as handle:
+        catalog = read_po(handle, locale="en")
+    missing = []
+    for message in template_messages():
+        key = message[0] if isinstance(message, tuple) else message
+        entry = catalog.get(key)
+        translated = entry is not None and all(
+            entry.string if isinstance(entry.string, tuple) else [entry.string]
+        )
+        if not translated:
+            missing.append(key)
+    assert missing == []
+
+
+def test_french_plurals_treat_zero_as_singular():
+    french = i18n.translations("fr")
+    singular, plural = "<strong>%(count)s</strong> guichet", "<strong>%(count)s</strong> guichets"
+    assert french.ngettext(singular, plural, 0) == singular
+    assert french.ngettext(singular, plural, 2) == plural
+
+
+def test_language_negotiation():
+    assert i18n.negotiate("en", "fr-FR") == "en"
+    assert i18n.negotiate("de", None) == "fr"
+    assert i18n.negotiate(None, "de-DE,en;q=0.8,fr;q=0.5") == "en"
+    assert i18n.negotiate(None, "en;q=0") == "fr"
