@@ -231,3 +231,16 @@ def test_a_device_token_is_not_a_login(app_client):
 
 def test_unknown_routes_answer_with_a_problem(app_client):
     assert_problem(app_client.get("/api/v1/nothing-here"), 404, "not_found")
+
+
+def test_every_error_code_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    codes = [
+        "invalid_json", "invalid_body", "invalid_query", "body_too_large", "missing_token",
+        "invalid_token", "device_revoked", "invalid_enrol_code", "login_required", "not_found",
+        "hash_mismatch", "invalid_payload", "unknown_survey", "invalid_answer", "conflict",
+    ]  # fmt: skip
+    missing = [code for code in codes if f"`{code}`" not in doc]
+    assert missing == []
