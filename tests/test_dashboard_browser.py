@@ -1,0 +1,170 @@
+"""The pages in a real browser (Debian's Chromium through Playwright) against the live server.
+
+The demo generator fills the server through the real ingestion path; the expected satisfaction
+rate is then counted here straight from the generated records, independently of the indicator
+code, and must be what the quality manager reads on the page. Screenshots go to docs/screens/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from kiosk.core.protocol import RecordKind
+from sync_server.demo import ingest_batch
+from sync_server.demo_data import DemoData, generate
+from sync_server.indicators.monthly import add_months
+from tests.fixtures.server import SERVICE, SITE, TOWN
+
+pytestmark = pytest.mark.browser
+
+SCREENS = Path(__file__).resolve().parents[1] / "docs" / "screens"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "un mot de passe de test assez long"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo_server(live_server):
+    """The live server filled with the seeded demo data, plus a quality manager."""
+    data = generate(TOWN, live_server.storage.current_survey(), datetime.now(UTC), seed=11)
+    for batch in data.batches:
+        ingest_batch(live_server.storage, batch)
+    live_server.storage.create_user("qualite", PASSWORD, "quality_manager")
+    return live_server, data
+
+
+def expected_rate(data: DemoData, site: str, service: str, month) -> tuple[int, int]:
+    """(satisfied, expressed) on the main question, counted from the raw records."""
+    satisfied = expressed = 0
+    for batch in data.batches:
+        if (batch.site, batch.service) != (site, service):
+            continue
+        for record in batch.records:
+            local = record.device_time.astimezone(PARIS)
+            if record.kind != RecordKind.ANSWER or (local.year, local.month) != (
+                month.year,
+                month.month,
+            ):
+                continue
+            payload = record.payload
+            choice = payload["answers"].get("overall")
+            if payload.get("suspect") or choice in (None, "no_opinion"):
+                continue
+            expressed += 1
+            satisfied += choice in ("satisfied", "very_satisfied")
+    return satisfied, expressed
+
+
+def answers_in(data: DemoData, month) -> int:
+    """Every non-suspect answer to the main question at the desk in `month`, no opinion included."""
+    count = 0
+    for batch in data.batches:
+        if (batch.site, batch.service) != (SITE, SERVICE):
+            continue
+        for record in batch.records:
+            local = record.device_time.astimezone(PARIS)
+            if record.kind == RecordKind.ANSWER and (local.year, local.month) == (
+                month.year,
+                month.month,
+            ):
+                count += not record.payload.get("suspect")
+    return count
+
+
+def log_in(page: Page, url: str) -> None:
+    page.goto(f"{url}/")
+    expect(page).to_have_url(f"{url}/login?next=/")
+    page.get_by_label("Identifiant").fill("qualite")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(f"{url}/")
+
+
+def test_quality_manager_reads_the_desk_figure_computed_from_the_data(browser, demo_server):
+    server, data = demo_server
+    last_month = add_months(datetime.now(PARIS).date().replace(day=1), -1)
+    satisfied, expressed = expected_rate(data, SITE, SERVICE, last_month)
+    assert expressed >= 5  # enough answers for the figure to be published
+    rate = round(100 * satisfied / expressed)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.screenshot(path=str(SCREENS / "login.png"))
+    log_in(page, server.url)
+
+    card = page.locator(f'li.card[data-site="{SITE}"][data-service="{SERVICE}"]')
+    expect(card).to_contain_text("IRIS – guichet unique")
+    expect(card.locator(".rate")).to_have_text(f"{rate}\u202f%")
+    expect(card.locator(".figures dd").first).to_have_text(str(answers_in(data, last_month)))
+    mark = "Objectif atteint" if rate >= 90 else "Sous l'objectif"
+    expect(card.locator(".mark")).to_contain_text(mark)
+    expect(card.locator(".mark")).to_contain_text("✓" if rate >= 90 else "✗")
+    # The desk that opened a few days ago has nothing last month: hidden, with the reason.
+    newest = TOWN["desks"][-1]
+    hidden = page.locator(
+        f'li.card[data-site="{newest["site"]}"][data-service="{newest["service"]}"]'
+    )
+    expect(hidden.locator(".hidden-reason")).to_be_visible()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "dashboard.png"))
+    context.close()
+
+
+def test_month_selector_shows_another_month(browser, demo_server):
+    server, _data = demo_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+    page = context.new_page()
+    log_in(page, server.url)
+    two_months_ago = add_months(datetime.now(PARIS).date().replace(day=1), -2)
+    page.get_by_label("Mois").select_option(f"{two_months_ago:%Y-%m}")
+    page.get_by_role("button", name="Afficher").click()
+    expect(page).to_have_url(f"{server.url}/?month={two_months_ago:%Y-%m}")
+    expect(page.get_by_label("Mois")).to_have_value(f"{two_months_ago:%Y-%m}")
+    context.close()
+
+
+def test_a_visitor_answers_on_a_phone_without_javascript(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="fr-FR",
+        java_script_enabled=False,
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/s/{SITE}/{SERVICE}")
+    expect(page.get_by_role("radio")).to_have_count(5)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "phone-survey.png"))
+    page.get_by_text("Très satisfait", exact=True).click()
+    expect(page.get_by_role("radio", name="Très satisfait")).to_be_checked()
+    page.get_by_role("button", name="Envoyer mon avis").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Merci pour votre avis !")
+    assert live_server.storage.count("answers") == 1
+    context.close()
