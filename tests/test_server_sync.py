@@ -7,9 +7,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kiosk.core.protocol import RecordKind, SyncResponse, new_record_id
+from kiosk.core.protocol import RecordKind, SyncResponse, VisitEvent, new_record_id
 from sync_server.storage import Source
+from sync_server.visits import Event, fold
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -174,3 +177,29 @@ def test_new_record_ids_are_accepted_as_sent(app_client, token):
         app_client, token, make_record(answer_payload(), record_id=record_id)
     ).acknowledged
     assert str(ack.id) == record_id
+
+
+def test_visit_fold_does_not_depend_on_arrival_order():
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    events = st.lists(
+        st.builds(
+            Event,
+            id=st.uuids().map(str),
+            event=st.sampled_from(list(VisitEvent)),
+            at=st.integers(0, 7200).map(lambda s: start + timedelta(seconds=s)),
+            wait_seconds=st.none() | st.floats(0, 7200),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+
+    @given(events, st.randoms())
+    def check(items, random):
+        shuffled = list(items)
+        random.shuffle(shuffled)
+        state = fold(shuffled)
+        assert state == fold(items)
+        assert state.wait_seconds is None or state.wait_seconds >= 0
+        assert (state.outcome == "waiting") == all(e.event == "arrived" for e in items)
+
+    check()
