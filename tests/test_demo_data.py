@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from kiosk.core.protocol import (
     PAYLOAD_MODELS,
@@ -19,7 +25,9 @@ from kiosk.core.protocol import (
     payload_hash,
 )
 from kiosk.core.survey import ASSETS_DIR, load_default_survey
+from sync_server.demo import prepare
 from sync_server.demo_data import DAYS_BACK, generate
+from sync_server.settings import Settings
 
 NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
@@ -119,3 +127,50 @@ def test_each_closing_event_follows_its_arrival(data):
             arrived = arrivals[record.payload["visit_id"]]
             waited = (record.device_time - arrived).total_seconds()
             assert waited == pytest.approx(record.payload["wait_seconds"], abs=0.1)
+
+
+# The demo command on top of the generator ------------------------------------------------------
+
+
+def test_prepare_loads_everything_through_the_real_storage(tmp_path, town):
+    setup = prepare(tmp_path / "demo", Settings(), now=NOW, seed=7, town=town)
+    try:
+        data = generate(town, load_default_survey(), NOW, seed=7)
+        assert setup.answers == data.count(RecordKind.ANSWER)
+        assert setup.visit_events == data.count(RecordKind.VISIT_EVENT)
+        user = town["demo"]["user"]
+        assert setup.storage.authenticate(user["username"], user["password"]) is not None
+        enrolment = setup.storage.enrol_device(setup.kiosk_code)
+        assert (enrolment.device.site, enrolment.device.service) == ("centre-administratif", "iris")
+        assert setup.settings.database_url.endswith("/demo/server.db")
+    finally:
+        setup.storage.close()
+
+
+def test_demo_command_serves_and_prints_how_to_start_the_kiosk(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    command = [sys.executable, "-m", "sync_server.cli", "demo", "--data-dir", str(tmp_path),
+               "--port", str(port)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    lines = []
+    try:
+        for line in process.stdout:  # the command prints its banner once it is serving
+            lines.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        output = "".join(lines)
+        assert f"Dashboard:     http://127.0.0.1:{port}/" in output
+        assert "Demo login:    qualite / demo-qualite" in output
+        assert "No display found" in output
+        assert "-m kiosk.cli --data-dir" in output
+        assert "--enrol-code" in output
+        login = requests.get(f"http://127.0.0.1:{port}/login", timeout=10)
+        assert login.status_code == 200
+        survey = requests.get(f"http://127.0.0.1:{port}/s/centre-administratif/iris", timeout=10)
+        assert survey.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
