@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_server.scrub import EMAIL_MARK, PHONE_MARK, scrub
+from sync_server.scrub import EMAIL_MARK, PHONE_MARK, scrub, scrub_json
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,13 @@ def test_any_french_number_disappears(phone, words):
 def test_scrubbing_is_idempotent():
     once = scrub("mail a@b.fr tel 0612345678").text
     assert scrub(once).text == once
+
+
+def test_decoded_json_is_scrubbed_everywhere():
+    data = {"comment": "a@b.fr", "answers": {"q": ["0612345678", 3]}, "n": 1, "ok": None}
+    assert scrub_json(data) == {
+        "comment": EMAIL_MARK,
+        "answers": {"q": [PHONE_MARK, 3]},
+        "n": 1,
+        "ok": None,
+    }

@@ -105,16 +105,21 @@ def test_a_payload_that_does_not_match_its_hash_is_rejected(app_client, token):
 
 def test_comments_are_scrubbed_and_flagged(app_client, token):
     comment = "Rappelez-moi au 06 12 34 56 78 ou jean.dupont@example.fr svp"
-    upload(app_client, token, make_record(answer_payload(comment=comment)))
+    record = make_record(answer_payload(comment=comment))
+    upload(app_client, token, record)
     [(text, flagged)] = rows(app_client, "SELECT text, flagged FROM comments")
     assert "06 12" not in text
     assert "example.fr" not in text
     assert "Rappelez-moi" in text
     assert flagged == 1
-    stored = rows(app_client, "SELECT payload FROM records")[0][0]
-    # The raw record keeps what the device sent (idempotency needs its hash); figures and the
-    # comment register only ever read the scrubbed copy.
-    assert "06 12 34 56 78" in stored
+    [(stored, stored_hash)] = rows(app_client, "SELECT payload, payload_hash FROM records")
+    # The record log keeps the hash of what was sent, so a retry is still a duplicate, but not
+    # the phone number itself.
+    assert "06 12" not in stored
+    assert "Rappelez-moi" in stored
+    again = app_client.post("/api/v1/sync", json=sync_body(record), headers=bearer(token))
+    assert again.json()["acknowledged"][0]["status"] == "duplicate"
+    assert stored_hash == record.payload_hash
 
 
 def visit(event: str, visit_id: str, at: datetime, **extra):

@@ -30,6 +30,7 @@ from kiosk.core.protocol import (
 from kiosk.core.survey import SurveyDefinition
 from sync_server import visits as visit_rules
 from sync_server.answer_facts import InvalidAnswer, derive
+from sync_server.scrub import scrub_json
 from sync_server.storage import schema, surveys
 from sync_server.storage.db import insert_ignore
 from sync_server.storage.models import Source
@@ -87,7 +88,9 @@ class _Batch:
                 "kind": record.kind.value,
                 "device_id": self.source.device_id,
                 "payload_hash": record.payload_hash,
-                "payload": canonical_json(record.payload),
+                # The log keeps the hash of what was sent (for idempotency) but never the
+                # contact details a visitor typed: the stored copy is scrubbed too.
+                "payload": canonical_json(scrub_json(record.payload)),
                 "device_time": record.device_time,
                 "monotonic_ms": record.monotonic_ms,
                 "received_at": self.received_at,
