@@ -39,8 +39,8 @@ CLOSING = time(17, 30)
 SLOT_WEIGHTS = [3, 6, 8, 8, 7, 6, 4, 2, 2, 4, 6, 7, 6, 5, 4, 3, 2, 1]
 # Target overall satisfaction per desk, cycled over the town's desks in order, so that a demo
 # shows desks above target, one near it and one clearly below it.
-SATISFACTION_PROFILE = [0.94, 0.84, 0.91, 0.97, 0.95, 0.89, 0.93, 0.96, 0.88, 0.92, 0.9]
-ANSWERS_PER_DESK_DAY = 1.0
+SATISFACTION_PROFILE = [0.95, 0.84, 0.93, 0.97, 0.96, 0.92, 0.95, 0.97, 0.91, 0.94, 0.93]
+ANSWERS_PER_DESK_DAY = 1.3
 VISITS_PER_TABLET_DAY = 1.6
 TABLET_DESKS = 8  # the first desks of the town measure their waits with an agent tablet
 
@@ -138,7 +138,7 @@ def demo_desks(town: dict[str, Any], today: date) -> list[DemoDesk]:
                 wait_threshold_minutes=thresholds.get(desk["service"], 15),
                 satisfaction=SATISFACTION_PROFILE[index % len(SATISFACTION_PROFILE)],
                 has_tablet=index < TABLET_DESKS,
-                opens_on=today - timedelta(days=6 if newest else DAYS_BACK),
+                opens_on=today - timedelta(days=3 if newest else DAYS_BACK),
             )
         )
     return result

@@ -109,7 +109,9 @@ def test_quality_manager_reads_the_desk_figure_computed_from_the_data(browser, d
     last_month = add_months(datetime.now(PARIS).date().replace(day=1), -1)
     satisfied, expressed = expected_rate(data, SITE, SERVICE, last_month)
     assert expressed >= 5  # enough answers for the figure to be published
-    rate = round(100 * satisfied / expressed)
+    rate = 100 * satisfied / expressed
+    # One decimal, French comma: 89.7 % must not read "90 %" next to "below target".
+    shown = f"{rate:.1f}".replace(".", ",")
 
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
     page = context.new_page()
@@ -119,7 +121,7 @@ def test_quality_manager_reads_the_desk_figure_computed_from_the_data(browser, d
 
     card = page.locator(f'li.card[data-site="{SITE}"][data-service="{SERVICE}"]')
     expect(card).to_contain_text("IRIS – guichet unique")
-    expect(card.locator(".rate")).to_have_text(f"{rate}\u202f%")
+    expect(card.locator(".rate")).to_have_text(f"{shown}\u202f%")
     expect(card.locator(".figures dd").first).to_have_text(str(answers_in(data, last_month)))
     mark = "Objectif atteint" if rate >= 90 else "Sous l'objectif"
     expect(card.locator(".mark")).to_contain_text(mark)

@@ -53,3 +53,16 @@ def test_language_negotiation():
     assert i18n.negotiate("de", None) == "fr"
     assert i18n.negotiate(None, "de-DE,en;q=0.8,fr;q=0.5") == "en"
     assert i18n.negotiate(None, "en;q=0") == "fr"
+
+
+def test_numbers_follow_each_language():
+    from sync_server.web.templating import environment
+
+    french, english = environment("fr").filters, environment("en").filters
+    assert french["percent"](89.66, 1) == "89,7\u202f%"
+    assert english["percent"](89.66, 1) == "89.7%"
+    assert french["number"](1234.5, 1) == "1\u202f234,5"
+    assert french["points"](-0.3) == "0"
+    assert french["points"](-1.25, 1) == "−1,2"
+    assert french["points"](12) == "+12"
+    assert french["percent"](None) == "—"

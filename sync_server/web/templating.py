@@ -31,11 +31,13 @@ def _filters(language: str) -> dict[str, Any]:
             return "—"
         return number(value, digits) + ("\u202f%" if language == "fr" else "%")
 
-    def points(value: float | None) -> str:
+    def points(value: float | None, digits: int = 0) -> str:
         if value is None:
             return "—"
+        # Round first, so that -0.3 shown without decimals reads "0", not "−0".
+        value = round(value, digits) + 0.0
         sign = "+" if value > 0 else ("−" if value < 0 else "")
-        return sign + number(abs(value))
+        return sign + number(abs(value), digits)
 
     return {"number": number, "percent": percent, "points": points}
 
