@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,11 +13,11 @@ from kiosk.core.clock import SystemClock
 from kiosk.core.store import KioskStore
 from kiosk.core.survey import load_default_survey
 from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
-from tests.fixtures.kiosk import pump, pump_until, screenshot, tap
+from tests.fixtures.kiosk import pump, pump_until, tap
 
 pytestmark = pytest.mark.gui
 
-DOCS_SCREENS = Path(__file__).resolve().parents[1] / "docs" / "screens"
+ROOT = Path(__file__).resolve().parents[1]
 PHONE_URL = "http://127.0.0.1:8000/s/centre-administratif/iris"
 
 
@@ -125,7 +127,7 @@ def test_inactivity_keeps_the_answers_as_partial_and_resets_for_the_next_visitor
 
 
 def _smiley_on_question(app, choice_id: str):
-    return next(w for w in app.question.ids.choices.children
+    return next(w for w in app.question.ids.choices.walk()
                 if getattr(w, "choice_id", None) == choice_id)
 
 
@@ -140,10 +142,22 @@ def test_a_second_press_within_the_interval_is_kept_but_flagged_suspect(kiosk, s
     assert (first["suspect"], second["suspect"]) == (0, 1)
 
 
-def test_screenshot_of_the_attract_screen(kiosk, kivy_window):
-    kiosk()
-    path = screenshot(kivy_window, DOCS_SCREENS / "kiosk-attract.png")
-    assert path.stat().st_size > 10_000
+@pytest.mark.parametrize("size", ["1280x800", "800x1280"])
+def test_every_screen_renders_in_both_orientations(size, tmp_path):
+    """Each orientation in a fresh process (see tests/tools/kiosk_screens.py)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.tools.kiosk_screens", size, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    shots = sorted(tmp_path.glob("kiosk-*.png"))
+    assert [p.name.split("-")[1] for p in shots] == ["attract", "follow", "thanks", "why"]
+    width, height = (int(n) for n in size.split("x"))
+    for shot in shots:
+        with shot.open("rb") as image:
+            header = image.read(24)
+        assert int.from_bytes(header[16:20], "big") == width
+        assert int.from_bytes(header[20:24], "big") == height
 
 
 def test_portrait_tablets_get_the_smileys_two_by_two_and_the_qr_code_below(kiosk, kivy_window):
@@ -155,7 +169,6 @@ def test_portrait_tablets_get_the_smileys_two_by_two_and_the_qr_code_below(kiosk
         assert app.attract.ids.smileys.cols == 2
         qr, smileys = app.attract.ids.qr, app.attract.ids.smileys
         assert qr.to_window(*qr.pos)[1] < smileys.to_window(*smileys.pos)[1]  # QR underneath
-        screenshot(kivy_window, DOCS_SCREENS / "kiosk-attract-portrait.png")
     finally:
         kivy_window.size = (1280, 800)
         pump(3)

@@ -8,7 +8,7 @@ from typing import Any
 
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
@@ -30,6 +30,7 @@ class QuestionScreen(Screen):
     __events__ = ("on_answer", "on_skip", "on_finish")
 
     language = StringProperty("fr")
+    landscape = BooleanProperty(True)
 
     def on_answer(self, question_id: str, value: Any) -> None:
         """Event: the current question was answered."""
@@ -46,11 +47,13 @@ class QuestionScreen(Screen):
         self.ids.skip.bind(on_release=lambda _: self._skip())
         self.ids.finish.bind(on_release=lambda _: self.dispatch("on_finish"))
         self.ids.confirm.bind(on_release=lambda _: self._confirm())
+        self.bind(size=lambda _, size: setattr(self, "landscape", size[0] >= size[1]))
+        self._smiley_grid: GridLayout | None = None
 
     def show(self, state: FlowState) -> None:
         question = state.question
         assert question is not None
-        self._question, self._collect = question, None
+        self._question, self._collect, self._smiley_grid = question, None, None
         lang, ids = self.language, self.ids
         position, total = flow.progress(state)
         ids.progress.text = translate("Question {n} sur {total}", lang, n=position, total=total)
@@ -83,8 +86,16 @@ class QuestionScreen(Screen):
         if value:  # nothing picked or typed: the visitor can still skip
             self._answer(value)
 
+    def on_landscape(self, _: object, landscape: bool) -> None:
+        if self._smiley_grid is not None:
+            self._smiley_grid.cols = len(self._smiley_grid.children) if landscape else 2
+
     def _smileys(self, question: Question) -> None:
         levelled = [c for c in question.choices if c.level is not None]
+        # A row on a landscape kiosk, two by two on a portrait tablet.
+        grid = GridLayout(cols=len(question.choices) if self.landscape else 2, spacing=dp(20))
+        self._smiley_grid = grid
+        self.ids.choices.add_widget(grid)
         for choice in question.choices:
             if choice.level is None:
                 button = KioskButton(text=localized(choice.label, self.language))
@@ -96,7 +107,7 @@ class QuestionScreen(Screen):
                 )
             button.choice_id = choice.id
             button.bind(on_release=lambda b: self._answer(b.choice_id))
-            self.ids.choices.add_widget(button)
+            grid.add_widget(button)
 
     def _choice_grid(self, count: int) -> GridLayout:
         grid = GridLayout(cols=2 if count > 3 else 1, spacing=dp(16))
