@@ -141,3 +141,32 @@ PAYLOAD_MODELS: dict[RecordKind, type[Strict]] = {
 
 # Acks after which the device may forget a record.
 FORGETTABLE = frozenset({AckStatus.STORED, AckStatus.DUPLICATE})
+
+
+class Heartbeat(Strict):
+    """`POST /api/v1/heartbeat`: how the device is doing, sent after each sync pass."""
+
+    sent_at: datetime
+    app_version: Annotated[str, StringConstraints(max_length=64)]
+    backlog: int = Field(ge=0)
+    oldest_unsent_age_seconds: float | None = Field(default=None, ge=0)
+    held_records: int = Field(default=0, ge=0)  # conflict/rejected, kept on the device
+    last_error: Annotated[str, StringConstraints(max_length=500)] | None = None
+    last_error_code: Annotated[str, StringConstraints(max_length=64)] | None = None
+    disk_free_bytes: int | None = Field(default=None, ge=0)
+    battery_percent: float | None = Field(default=None, ge=0, le=100)
+    clock_offset_ms: int | None = None  # the device's own estimate, server minus device
+
+
+class HeartbeatAck(Strict):
+    received_at: datetime
+
+
+class TokenRotation(Strict):
+    """`POST /api/v1/token/rotate`: a new token for this device.
+
+    The old token keeps working until the new one is first used, so a lost answer never locks
+    the device out: it simply asks again with the old token.
+    """
+
+    token: Annotated[str, StringConstraints(min_length=20, max_length=200)]
