@@ -49,6 +49,7 @@ class KioskApp(App):
         self.title = "Qualivilles – votre avis"
         self._inactivity: ClockEvent | None = None
         self._thanks_timer: ClockEvent | None = None
+        self._stopped = False
 
     # --- assembly -------------------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -78,6 +79,7 @@ class KioskApp(App):
             self.worker.start()
 
     def on_stop(self) -> None:
+        self._stopped = True
         self.session.time_out()  # a visitor cut short by a shutdown is kept as partial
         if self.worker is not None:
             self.worker.stop()
@@ -155,7 +157,7 @@ class KioskApp(App):
 
     def _apply_sync_report(self, report: object) -> None:
         self.last_sync_report = report
-        if self.config_source is None:
+        if self._stopped or self.config_source is None:  # a late report after shutdown
             return
         desk = self.config_source()
         if desk is None or desk == self.session.config:

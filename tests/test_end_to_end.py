@@ -39,19 +39,30 @@ def _log_in(base_url: str) -> requests.Session:
     return session
 
 
-def test_taps_on_the_kiosk_reach_the_indicators(live_server, tmp_path, run_app):
-    from kiosk.app import KioskApp
-
-    live_server.storage.create_user("qualite", "a long test password", "quality_manager")
+@pytest.fixture
+def clock():
     # A manual device clock: visitors a minute apart are not flagged as repeated presses.
-    clock = ManualClock(start=datetime.now(UTC))
-    runtime = open_kiosk(
+    return ManualClock(start=datetime.now(UTC))
+
+
+@pytest.fixture
+def runtime(live_server, tmp_path, clock):
+    """Opened before the app starts and closed after it stopped (fixture order matters)."""
+    opened = open_kiosk(
         tmp_path / "kiosk",
         server_url=live_server.url,
         enrol_code=live_server.enrol(SITE, SERVICE),
         clock=clock,
         sync_interval=3600,
     )
+    yield opened
+    opened.close()
+
+
+def test_taps_on_the_kiosk_reach_the_indicators(live_server, runtime, clock, run_app):
+    from kiosk.app import KioskApp
+
+    live_server.storage.create_user("qualite", "a long test password", "quality_manager")
     reports: queue.Queue = queue.Queue()
     app = KioskApp(runtime.session, worker=runtime.worker, config_source=runtime.current_desk)
     runtime.reports.listeners += [app.on_sync_report, reports.put]
@@ -89,4 +100,3 @@ def test_taps_on_the_kiosk_reach_the_indicators(live_server, tmp_path, run_app):
     assert figures["net_satisfaction"]["value"] == pytest.approx(
         100 * (satisfied - dissatisfied) / len(VISITORS)
     )
-    runtime.close()
