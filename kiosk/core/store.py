@@ -59,7 +59,13 @@ class ResponseNotOpen(StoreError, LookupError):
 
 
 class StoreFull(StoreError):
-    """The disk is full: nothing was written. Show it on the staff screen; retry later."""
+    """The disk is full: nothing was written. Show it on the staff screen; retry later.
+
+    While it lasts, `KioskStore.sync_status()` of the store that hit it reports it with the code
+    "store_full" (a full disk cannot be recorded on that disk).
+    """
+
+    code = "store_full"
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,11 @@ def _initial_schema(db: Database) -> None:
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+_INSERT_OUTBOX = """INSERT INTO outbox (id, kind, payload, payload_hash, device_time,
+                        monotonic_ms, size_bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)"""
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
@@ -149,6 +160,7 @@ class KioskStore:
         self.path = Path(path)
         self.clock: DeviceClock = clock or SystemClock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._full: str | None = None  # message of the last write refused for a full disk
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
         self.db = Database(conn)
         self.db.enable_wal()
@@ -187,8 +199,10 @@ class KioskStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-                raise StoreFull(str(error)) from error
+                self._full = f"the kiosk's disk is full: nothing was written ({error})"
+                raise StoreFull(self._full) from error
             raise
+        self._full = None
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.db.execute(sql, params).fetchone()
@@ -377,6 +391,29 @@ class KioskStore:
             )
         return record_id
 
+    def enqueue_many(
+        self, records: Iterable[tuple[RecordKind | str, BaseModel, datetime, int]]
+    ) -> int:
+        """Queue many records captured earlier, in one transaction; returns how many.
+
+        Each item is (kind, payload model, device time, monotonic ms). For tests and the
+        benchmark, which need a month of captures in seconds; the kiosk itself uses
+        `seal_response` and `add_record`.
+        """
+        rows = []
+        for kind, payload_model, device_time, monotonic_ms in records:
+            kind = RecordKind(kind)
+            if not isinstance(payload_model, PAYLOAD_MODELS[kind]):
+                raise TypeError(f"a {kind} record needs a {PAYLOAD_MODELS[kind].__name__}")
+            rows.append(
+                self._outbox_row(
+                    new_record_id(), kind, payload_model, _iso(device_time), monotonic_ms
+                )
+            )
+        with self._write():
+            self.db.conn.executemany(_INSERT_OUTBOX, rows)
+        return len(rows)
+
     def _enqueue(
         self,
         record_id: str,
@@ -385,21 +422,29 @@ class KioskStore:
         device_time: str,
         monotonic_ms: int,
     ) -> None:
+        self.db.execute(
+            _INSERT_OUTBOX,
+            self._outbox_row(record_id, kind, payload_model, device_time, monotonic_ms),
+        )
+
+    @staticmethod
+    def _outbox_row(
+        record_id: str,
+        kind: RecordKind,
+        payload_model: BaseModel,
+        device_time: str,
+        monotonic_ms: int,
+    ) -> tuple[Any, ...]:
         payload = payload_model.model_dump(mode="json")
         text = canonical_json(payload)
-        self.db.execute(
-            """INSERT INTO outbox (id, kind, payload, payload_hash, device_time, monotonic_ms,
-                   size_bytes)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            (
-                record_id,
-                str(kind),
-                text,
-                payload_hash(payload),
-                device_time,
-                max(monotonic_ms, 0),
-                len(text.encode("utf-8")) + RECORD_ENVELOPE_BYTES,
-            ),
+        return (
+            record_id,
+            str(kind),
+            text,
+            payload_hash(payload),
+            device_time,
+            max(monotonic_ms, 0),
+            len(text.encode("utf-8")) + RECORD_ENVELOPE_BYTES,
         )
 
     def pending_records(
@@ -478,6 +523,10 @@ class KioskStore:
         """Records still to send (set-aside records not included)."""
         return self._one("SELECT count(*) FROM outbox WHERE state = 'pending'")
 
+    def held_count(self) -> int:
+        """Records the server refused (conflict or rejected), kept on the device."""
+        return self._one("SELECT count(*) FROM outbox WHERE state != 'pending'")
+
     def held_records(self) -> list[dict[str, Any]]:
         """Records the server refused (conflict or rejected), oldest first, with their code."""
         return list(
@@ -529,13 +578,26 @@ class KioskStore:
         return Credentials(**values)
 
     def save_credentials(self, credentials: Credentials) -> None:
-        self._save_settings(
-            {key: getattr(credentials, key) for key in self._CREDENTIAL_KEYS}
-        )
+        values = {key: getattr(credentials, key) for key in self._CREDENTIAL_KEYS}
+        self._save_settings({**values, "token_issued_at": _iso(self.clock.now())})
+
+    def save_rotated_token(self, token: str) -> None:
+        """Keep the token a rotation just gave, durably, before the client ever uses it.
+
+        Until it is used the server still accepts the old one, so a crash on either side of this
+        call never locks the device out.
+        """
+        if self.credentials() is None:
+            raise StoreError("a token can only be rotated on an enrolled device")
+        self._save_settings({"token": token, "token_issued_at": _iso(self.clock.now())})
+
+    def token_issued_at(self) -> datetime | None:
+        """When the current token was received (enrolment or rotation); None if not known."""
+        return _parse_time(self._settings("token_issued_at").get("token_issued_at"))
 
     def clear_credentials(self) -> None:
         """Forget the enrolment (e.g. before re-enrolling); unsent records are kept."""
-        self._save_settings(dict.fromkeys(self._CREDENTIAL_KEYS))
+        self._save_settings(dict.fromkeys((*self._CREDENTIAL_KEYS, "token_issued_at")))
 
     def cached_config(self) -> CachedConfig | None:
         """The last configuration received, or None if none was ever received."""
@@ -557,11 +619,19 @@ class KioskStore:
     )
 
     def sync_status(self) -> SyncStatus:
+        """What the staff screen shows; a full disk met by this store overrides the last error."""
         values = self._settings(*self._STATUS_KEYS)
         for key in self._TIME_KEYS:
             values[key] = _parse_time(values.get(key))
         values.setdefault("consecutive_failures", 0)
+        if self._full is not None:
+            values.update(last_error=self._full, last_error_code=StoreFull.code)
         return SyncStatus(**values)
+
+    @property
+    def disk_full(self) -> bool:
+        """True since a write was refused for lack of space, until a write succeeds again."""
+        return self._full is not None
 
     def save_sync_status(self, status: SyncStatus) -> None:
         values: dict[str, Any] = {key: getattr(status, key) for key in self._STATUS_KEYS}

@@ -18,10 +18,19 @@ from typing import Any
 
 import requests
 from pydantic import BaseModel, ConfigDict, ValidationError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from kiosk.core.clock import DeviceClock, SystemClock, estimate_offset_ms
 from kiosk.core.device_state import Credentials
-from kiosk.core.protocol import Ack, RecordIn, SyncRequest, SyncResponse
+from kiosk.core.protocol import (
+    Ack,
+    Heartbeat,
+    HeartbeatAck,
+    RecordIn,
+    SyncRequest,
+    SyncResponse,
+    TokenRotation,
+)
 
 try:
     APP_VERSION = version("qualivilles-kiosk")
@@ -39,9 +48,19 @@ class SyncError(Exception):
 
 
 class ServerUnreachable(SyncError):
-    """No answer at all (no network, DNS, refused, timed out): retry with backoff."""
+    """No answer at all: retry with backoff.
+
+    `code` says which: "server_unreachable" (no connection could be made: no network, DNS,
+    refused — a reachability probe can tell when that changes), "server_timeout" (connected, but
+    no answer in time) or "connection_lost" (cut before the answer was read; the server may have
+    committed, so the retry may be acknowledged as duplicate).
+    """
 
     code = "server_unreachable"
+
+    def __init__(self, message: str, code: str = "server_unreachable") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ServerError(SyncError):
@@ -173,8 +192,24 @@ def _send(
         # The server may have committed; the next upload is acknowledged as a duplicate.
         raise InvalidAcknowledgement(f"truncated answer: {error}") from error
     except requests.RequestException as error:
-        raise ServerUnreachable(str(error) or type(error).__name__) from error
+        raise ServerUnreachable(
+            str(error) or type(error).__name__, _unreachable_code(error)
+        ) from error
     return response
+
+
+def _unreachable_code(error: requests.RequestException) -> str:
+    """Tell "could not connect" from "connected, then no (complete) answer"."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return "server_unreachable"
+    if isinstance(error, requests.exceptions.Timeout):
+        return "server_timeout"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        reason = getattr(error.args[0], "reason", None) if error.args else None
+        if isinstance(reason, (NewConnectionError, NameResolutionError)):
+            return "server_unreachable"
+        return "connection_lost"
+    return "server_unreachable"
 
 
 def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
@@ -204,8 +239,12 @@ class SyncClient:
         self.clock: DeviceClock = clock or SystemClock()
         self._owns_session = session is None
         self.session = session or requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.use_token(token)
         self.session.headers.setdefault("User-Agent", f"qualivilles-kiosk/{APP_VERSION}")
+
+    def use_token(self, token: str) -> None:
+        """Authenticate every later request with `token` (after a rotation)."""
+        self.session.headers["Authorization"] = f"Bearer {token}"
 
     @classmethod
     def from_credentials(
@@ -308,3 +347,44 @@ class SyncClient:
         if "config_version" not in config:
             raise InvalidAcknowledgement("configuration without config_version")
         return config, response.headers.get("ETag")
+
+    def heartbeat(self, heartbeat: Heartbeat) -> SyncExchange:
+        """Tell the server how the device is doing; the exchange's timings give a clock offset.
+
+        The returned exchange has no acknowledgements (a heartbeat has no records).
+        """
+        started_ms = self.clock.monotonic_ms()
+        response = _send(
+            self.session,
+            "POST",
+            f"{self.server_url}/api/v1/heartbeat",
+            self.timeout,
+            data=heartbeat.model_dump_json().encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+        )
+        round_trip_ms = self.clock.monotonic_ms() - started_ms
+        _raise_for_status(response)
+        if response.status_code != 200:
+            raise InvalidAcknowledgement(f"unexpected status {response.status_code}")
+        try:
+            answer = HeartbeatAck.model_validate_json(response.content)
+        except ValidationError as error:
+            raise InvalidAcknowledgement("not a heartbeat acknowledgement") from error
+        return SyncExchange([], heartbeat.sent_at, answer.received_at, round_trip_ms)
+
+    def rotate_token(self) -> str:
+        """Ask for a new token (this client keeps using the current one until told otherwise).
+
+        The old token works until the new one is first used: save the new one durably, then
+        `use_token` it. If this answer is lost, simply ask again with the old token.
+        """
+        response = _send(
+            self.session, "POST", f"{self.server_url}/api/v1/token/rotate", self.timeout
+        )
+        _raise_for_status(response)
+        if response.status_code != 200:
+            raise InvalidAcknowledgement(f"unexpected status {response.status_code}")
+        try:
+            return TokenRotation.model_validate_json(response.content).token
+        except ValidationError as error:
+            raise InvalidAcknowledgement("not a token rotation answer") from error
