@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from sync_server import api
-from sync_server.api import problems
+from sync_server.api import openapi, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
 from sync_server.settings import Settings
 from sync_server.storage import Storage
@@ -44,6 +44,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.storage = store
     problems.install(app)
+    openapi.install(app)
     for router in [*api.routers, *web_routers()]:
         app.include_router(router)
     app.add_middleware(

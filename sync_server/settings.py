@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     kiosk_inactivity_timeout_seconds: int = Field(default=30, ge=5)
     kiosk_suspect_interval_seconds: int = Field(default=4, ge=0)
     kiosk_thank_you_seconds: int = Field(default=6, ge=1)
+    # A device clock further than this from the server's is corrected and flagged as drifting.
+    max_clock_drift_seconds: int = Field(default=120, ge=1)
+    # Heartbeat history older than this is purged whenever a heartbeat is written.
+    heartbeat_retention_days: int = Field(default=90, ge=1)
+    # An enrolled device not heard from for longer is reported as silent in the health view.
+    silent_after_hours: int = Field(default=24, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header, Request
 
-from kiosk.core.protocol import SyncRequest, SyncResponse
-from sync_server.api.deps import DeviceDep, StorageDep
+from kiosk.core.protocol import SyncResponse
+from sync_server import clock
+from sync_server.api.batch import Batch, parse_body
+from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
 from sync_server.storage import Source
 
 router = APIRouter(prefix="/api/v1", tags=["device"])
-
-
-def clock_offset_ms(sent_at: datetime, received_at: datetime) -> int | None:
-    """Server time minus device time at sending (network delay included, a few ms on a LAN)."""
-    if sent_at.tzinfo is None:
-        return None
-    return round((received_at - sent_at).total_seconds() * 1000)
 
 
 def app_version(x_app_version: str | None, user_agent: str | None) -> str | None:
@@ -28,25 +24,43 @@ def app_version(x_app_version: str | None, user_agent: str | None) -> str | None
     return version[:50] if product == "qualivilles-kiosk" and version else None
 
 
-@router.post("/sync", response_model=SyncResponse)
+async def uploaded_batch(request: Request) -> Batch:
+    """The body read record by record (see `api/batch.py`), after the device was authenticated."""
+    return parse_body(await request.body())
+
+
+BatchDep = Annotated[Batch, Depends(uploaded_batch)]
+
+# The body is read by `uploaded_batch`, not by FastAPI, so its schema is declared here.
+SYNC_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncRequest"}}},
+    }
+}
+
+
+@router.post("/sync", response_model=SyncResponse, openapi_extra=SYNC_REQUEST_BODY)
 def sync(
-    body: SyncRequest,
     device: DeviceDep,
+    batch: BatchDep,
     storage: StorageDep,
+    settings: SettingsDep,
     user_agent: str | None = Header(default=None),
     x_app_version: str | None = Header(default=None),
 ) -> SyncResponse:
     """Store the records (idempotent on id); the device forgets only records acked stored or
-    duplicate."""
+    duplicate. A malformed record is rejected alone; the others are stored."""
     received_at = datetime.now(UTC)
     source = Source(
         site=device.site, service=device.service, channel=device.mode, device_id=device.id
     )
-    acks = storage.ingest(
-        body.records,
+    stored = storage.ingest(
+        batch.records,
         source,
         received_at=received_at,
         app_version=app_version(x_app_version, user_agent),
-        clock_offset_ms=clock_offset_ms(body.sent_at, received_at),
+        clock_offset_ms=clock.offset_ms(batch.sent_at, received_at),
+        max_drift_ms=settings.max_clock_drift_seconds * 1000,
     )
-    return SyncResponse(received_at=received_at, acknowledged=acks)
+    return SyncResponse(received_at=received_at, acknowledged=batch.acks(stored))

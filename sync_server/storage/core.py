@@ -141,11 +141,22 @@ class Storage:
         received_at: datetime | None = None,
         app_version: str | None = None,
         clock_offset_ms: int | None = None,
+        max_drift_ms: int = ingest.DEFAULT_MAX_DRIFT_MS,
     ) -> list[Ack]:
-        """Store a batch in one transaction and note the device's visit; one `Ack` per record."""
+        """Store a batch in one transaction and note the device's visit; one `Ack` per record.
+
+        Beyond `max_drift_ms`, capture times are corrected by `clock_offset_ms` and the device
+        is flagged as drifting (unflagged once back within bounds)."""
         now = received_at or db.utcnow()
         with db.write(self.engine) as connection:
-            acks = ingest.ingest(connection, records, source, now)
+            acks = ingest.ingest(
+                connection,
+                records,
+                source,
+                now,
+                clock_offset_ms=clock_offset_ms,
+                max_drift_ms=max_drift_ms,
+            )
             if source.device_id is not None:
                 devices.seen(
                     connection,
@@ -153,6 +164,7 @@ class Storage:
                     now=now,
                     app_version=app_version,
                     clock_offset_ms=clock_offset_ms,
+                    max_drift_ms=max_drift_ms,
                 )
         return acks
 

@@ -11,7 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sync_server import clock
 from sync_server.storage import schema, town
+from sync_server.storage.db import UtcDateTime
 from sync_server.storage.errors import InvalidEnrolCode, UnknownDesk, UnknownDevice
 from sync_server.storage.models import Device, DeviceMode, EnrolCode, Enrolment
 
@@ -46,6 +48,9 @@ def _device(row: Any) -> Device:
         last_seen_at=row.last_seen_at,
         app_version=row.app_version,
         clock_offset_ms=row.clock_offset_ms,
+        clock_drift_ms=row.clock_drift_ms,
+        clock_drift_since=row.clock_drift_since,
+        token_rotated_at=row.token_rotated_at,
     )
 
 
@@ -151,12 +156,22 @@ def seen(
     now: datetime,
     app_version: str | None,
     clock_offset_ms: int | None,
+    max_drift_ms: int,
 ) -> None:
+    """Note a contact: last seen, app version, clock offset, and the drift flag it implies."""
+    table = schema.devices
     values: dict[str, Any] = {"last_seen_at": now}
     if app_version is not None:
         values["app_version"] = app_version
     if clock_offset_ms is not None:
         values["clock_offset_ms"] = clock_offset_ms
-    connection.execute(
-        schema.devices.update().where(schema.devices.c.id == device_id).values(**values)
-    )
+        if clock.is_drifting(clock_offset_ms, max_drift_ms):
+            # The flag keeps the time it was first raised; the offset is the latest seen.
+            values["clock_drift_ms"] = clock_offset_ms
+            values["clock_drift_since"] = sa.func.coalesce(
+                table.c.clock_drift_since, sa.literal(now, UtcDateTime)
+            )
+        else:
+            values["clock_drift_ms"] = None
+            values["clock_drift_since"] = None
+    connection.execute(table.update().where(table.c.id == device_id).values(**values))

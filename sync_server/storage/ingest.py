@@ -4,6 +4,9 @@ Idempotency rests on the `records` primary key: a record is inserted with ON CON
 and only the rows actually inserted get their derived rows (answers, visit events). Anything not
 inserted is compared by hash with what is stored: same hash is a duplicate, another hash a
 conflict kept in quarantine. One invalid record is rejected alone; the rest of the batch goes on.
+
+Capture times in answers and visit events are corrected for a drifting device clock
+(`sync_server.clock`); the `records` log keeps the device time exactly as sent.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from kiosk.core.protocol import (
     payload_hash,
 )
 from kiosk.core.survey import SurveyDefinition
+from sync_server import clock
 from sync_server import visits as visit_rules
 from sync_server.answer_facts import InvalidAnswer, derive
 from sync_server.scrub import scrub_json
@@ -59,11 +63,23 @@ def _reject(record: RecordIn, code: str, detail: str) -> Ack:
 
 
 class _Batch:
-    def __init__(self, connection: Connection, source: Source, received_at: datetime):
+    def __init__(
+        self,
+        connection: Connection,
+        source: Source,
+        received_at: datetime,
+        clock_offset_ms: int | None,
+        max_drift_ms: int,
+    ):
         self.connection = connection
         self.source = source
         self.received_at = received_at
+        self.clock_offset_ms = clock_offset_ms
+        self.max_drift_ms = max_drift_ms
         self._surveys: dict[tuple[str, int], SurveyDefinition | None] = {}
+
+    def captured_at(self, record: RecordIn) -> datetime:
+        return clock.corrected(record.device_time, self.clock_offset_ms, self.max_drift_ms)
 
     def survey(self, survey_id: str, version: int) -> SurveyDefinition | None:
         key = (survey_id, version)
@@ -113,8 +129,6 @@ class _Batch:
         except InvalidAnswer as error:
             return _reject(record, "invalid_answer", str(error))
         answer_id = str(record.id)
-        # Capture time is the device's clock as sent; correcting drifting clocks comes with the
-        # device clock-offset work (the offset is already kept per device).
         prepared.derived[schema.answers] = [
             {
                 "id": answer_id,
@@ -127,7 +141,7 @@ class _Batch:
                 "status": payload.status.value,
                 "suspect": payload.suspect,
                 "language": payload.language,
-                "captured_at": record.device_time,
+                "captured_at": self.captured_at(record),
                 "main_choice": facts.main_choice,
                 "main_level": facts.main_level,
                 "main_levels": facts.main_levels,
@@ -157,7 +171,7 @@ class _Batch:
                 "id": str(prepared.record.id),
                 "visit_id": visit_id,
                 "event": payload.event.value,
-                "at": prepared.record.device_time,
+                "at": self.captured_at(prepared.record),
                 "ticket": payload.ticket,
                 "reason": payload.reason,
                 "wait_seconds": payload.wait_seconds,
@@ -271,11 +285,24 @@ class _Batch:
             )
 
 
+DEFAULT_MAX_DRIFT_MS = 120_000
+
+
 def ingest(
-    connection: Connection, records: list[RecordIn], source: Source, received_at: datetime
+    connection: Connection,
+    records: list[RecordIn],
+    source: Source,
+    received_at: datetime,
+    *,
+    clock_offset_ms: int | None = None,
+    max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
 ) -> list[Ack]:
-    """Store a batch from one source; one `Ack` per record, in the order given."""
-    batch = _Batch(connection, source, received_at)
+    """Store a batch from one source; one `Ack` per record, in the order given.
+
+    `clock_offset_ms` is the source's clock offset (server minus device) measured on this
+    upload; beyond `max_drift_ms` the capture times are corrected by it.
+    """
+    batch = _Batch(connection, source, received_at, clock_offset_ms, max_drift_ms)
     results: list[Ack | None] = []
     valid: list[_Prepared] = []
     positions: list[int] = []

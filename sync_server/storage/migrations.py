@@ -11,19 +11,77 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.schema import CreateColumn
 
-from sync_server.storage import db, schema
+from sync_server.storage import db, schema, schema_0001
+from sync_server.storage.db import UtcDateTime
 
 Migration = tuple[str, Callable[[Connection], None]]
 
 
 def _initial(connection: Connection) -> None:
-    tables = [t for t in schema.metadata.sorted_tables if t is not schema.schema_migrations]
-    schema.metadata.create_all(connection, tables=tables)
+    schema_0001.metadata.create_all(connection)
+
+
+def add_column(connection: Connection, table: str, column: sa.Column[object]) -> None:
+    """`ALTER TABLE … ADD COLUMN` (SQLite can add a plain column to a table in place)."""
+    sa.Table(table, sa.MetaData(), column)  # a column compiles only once it has a table
+    ddl = CreateColumn(column).compile(dialect=connection.dialect)
+    connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {ddl}")
+
+
+def _heartbeat_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("received_at", UtcDateTime, nullable=False),
+        sa.Column("sent_at", UtcDateTime, nullable=False),
+        sa.Column("app_version", sa.String(64), nullable=False),
+        sa.Column("backlog", sa.Integer, nullable=False),
+        sa.Column("oldest_unsent_age_seconds", sa.Float),
+        sa.Column("held_records", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.String(500)),
+        sa.Column("last_error_code", sa.String(64)),
+        sa.Column("disk_free_bytes", sa.BigInteger),
+        sa.Column("battery_percent", sa.Float),
+        sa.Column("device_clock_offset_ms", sa.BigInteger),
+        sa.Column("clock_offset_ms", sa.BigInteger),
+    ]
+
+
+def _device_health(connection: Connection) -> None:
+    """Token rotation, clock drift flag, last device state and heartbeat history."""
+    add_column(connection, "devices", sa.Column("pending_token_hash", sa.String(64)))
+    add_column(connection, "devices", sa.Column("token_rotated_at", UtcDateTime))
+    add_column(connection, "devices", sa.Column("clock_drift_ms", sa.BigInteger))
+    add_column(connection, "devices", sa.Column("clock_drift_since", UtcDateTime))
+    connection.exec_driver_sql(
+        "CREATE UNIQUE INDEX devices_pending_token ON devices (pending_token_hash)"
+    )
+    # Frozen copies of the two tables as this migration made them (schema.py may move on).
+    frozen = sa.MetaData()
+    sa.Table("devices", frozen, sa.Column("id", sa.String(36), primary_key=True))
+    sa.Table(
+        "device_status",
+        frozen,
+        sa.Column("device_id", sa.ForeignKey("devices.id"), primary_key=True),
+        *_heartbeat_columns(),
+    )
+    sa.Table(
+        "heartbeats",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("device_id", sa.ForeignKey("devices.id"), nullable=False),
+        *_heartbeat_columns(),
+        sa.Index("heartbeats_device_time", "device_id", "received_at"),
+        sa.Index("heartbeats_time", "received_at"),
+    )
+    frozen.create_all(
+        connection, tables=[frozen.tables["device_status"], frozen.tables["heartbeats"]]
+    )
 
 
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
+    ("0002_device_health", _device_health),
 ]
 
 

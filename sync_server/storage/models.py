@@ -42,10 +42,18 @@ class Device:
     last_seen_at: datetime | None
     app_version: str | None
     clock_offset_ms: int | None
+    # Set while the clock is beyond the allowed drift: the latest offset, and since when.
+    clock_drift_ms: int | None = None
+    clock_drift_since: datetime | None = None
+    token_rotated_at: datetime | None = None
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def drifting(self) -> bool:
+        return self.clock_drift_since is not None
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,56 @@ devices = sa.Table(
     sa.Column("clock_offset_ms", sa.BigInteger),
     sa.ForeignKeyConstraint(["site", "service"], ["desks.site", "desks.service"]),
     sa.CheckConstraint("mode IN ('kiosk', 'tablet')", name="device_mode"),
+    # 0002_device_health: a rotated token waits here until the device first uses it, so a lost
+    # rotation answer never locks the device out (the old token works until then).
+    sa.Column("pending_token_hash", sa.String(64)),
+    sa.Column("token_rotated_at", UtcDateTime),
+    # Set while the clock offset exceeds the allowed drift: the offset seen, and since when.
+    sa.Column("clock_drift_ms", sa.BigInteger),
+    sa.Column("clock_drift_since", UtcDateTime),
+    sa.Index("devices_pending_token", "pending_token_hash", unique=True),
+)
+
+# 0002_device_health: the last heartbeat of each device (one row per device, replaced).
+device_status = sa.Table(
+    "device_status",
+    metadata,
+    sa.Column("device_id", sa.ForeignKey("devices.id"), primary_key=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+    sa.Column("app_version", sa.String(64), nullable=False),
+    sa.Column("backlog", sa.Integer, nullable=False),
+    sa.Column("oldest_unsent_age_seconds", sa.Float),
+    sa.Column("held_records", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("last_error_code", sa.String(64)),
+    sa.Column("disk_free_bytes", sa.BigInteger),
+    sa.Column("battery_percent", sa.Float),
+    # The device's own estimate (from its sync exchanges) beside the server's (received − sent).
+    sa.Column("device_clock_offset_ms", sa.BigInteger),
+    sa.Column("clock_offset_ms", sa.BigInteger),
+)
+
+# 0002_device_health: every heartbeat, kept for a bounded time (purged on write).
+heartbeats = sa.Table(
+    "heartbeats",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("device_id", sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+    sa.Column("app_version", sa.String(64), nullable=False),
+    sa.Column("backlog", sa.Integer, nullable=False),
+    sa.Column("oldest_unsent_age_seconds", sa.Float),
+    sa.Column("held_records", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("last_error_code", sa.String(64)),
+    sa.Column("disk_free_bytes", sa.BigInteger),
+    sa.Column("battery_percent", sa.Float),
+    sa.Column("device_clock_offset_ms", sa.BigInteger),
+    sa.Column("clock_offset_ms", sa.BigInteger),
+    sa.Index("heartbeats_device_time", "device_id", "received_at"),
+    sa.Index("heartbeats_time", "received_at"),
 )
 
 # Every accepted record exactly as sent: the idempotency log (same id + same hash = duplicate).
