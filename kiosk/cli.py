@@ -45,7 +45,8 @@ def _prepare_kivy(data_dir: Path, size: str, fullscreen: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Kivy routes Python logging to its own console handler; HTTP chatter stays out of it.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     _prepare_kivy(data_dir, args.size, args.fullscreen)
