@@ -9,12 +9,12 @@ import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from sync_server.settings import Settings
-from sync_server.storage import Storage, StorageError
+from sync_server.storage import DeviceHealth, Storage, StorageError
 
 Command = Callable[[argparse.Namespace, Settings, TextIO], int]
 
@@ -81,6 +81,59 @@ def cmd_revoke_device(args: argparse.Namespace, settings: Settings, out: TextIO)
     return 0
 
 
+def _ago(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "never"
+    minutes = int((now - value).total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} d ago"
+
+
+def fleet_rows(fleet: list[DeviceHealth], now: datetime) -> list[list[str]]:
+    """The `devices` table: one line per device, flags in words so nothing hides in a colour."""
+    rows = [
+        ["ID", "NAME", "DESK", "LAST SEEN", "BACKLOG", "OFFSET", "CLOCK", "STATE", "CONFLICTS"]
+    ]
+    for item in fleet:
+        device = item.device
+        offset = device.clock_offset_ms
+        state = "revoked" if device.revoked else "not enrolled" if not device.enrolled_at else ""
+        if item.silent:
+            state = "silent"
+        rows.append(
+            [
+                device.id,
+                device.name,
+                f"{device.site}/{device.service}",
+                _ago(device.last_seen_at, now),
+                "-" if item.status is None else str(item.status.backlog),
+                "-" if offset is None else f"{offset / 1000:+.0f} s",
+                "drifting" if device.drifting else "ok",
+                state or "ok",
+                str(item.quarantine.count),
+            ]
+        )
+    return rows
+
+
+def cmd_devices(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    storage = open_storage(settings)
+    now = datetime.now(UTC)
+    try:
+        fleet = storage.fleet(now, timedelta(hours=settings.silent_after_hours))
+    finally:
+        storage.close()
+    rows = fleet_rows(fleet, now)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write("  ".join(cells).rstrip() + "\n")
+    return 0
+
+
 def read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -142,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = sub.add_parser("revoke-device", help="refuse a device's uploads from now on")
     revoke.add_argument("device_id", metavar="ID")
     revoke.set_defaults(run=cmd_revoke_device)
+
+    devices = sub.add_parser(
+        "devices", help="list the fleet: last seen, backlog, clock, state, conflicts"
+    )
+    devices.set_defaults(run=cmd_devices)
 
     user = sub.add_parser("create-user", help="create a dashboard user")
     user.add_argument("--username", required=True)

@@ -28,10 +28,10 @@ def storage_at(db_url: str) -> Storage:
 
 
 def test_init_db_applies_migrations_once(db_url):
-    assert run(db_url, "init-db") == (0, "applied: 0001_initial\n")
+    assert run(db_url, "init-db") == (0, "applied: 0001_initial, 0002_device_health\n")
     assert run(db_url, "init-db") == (0, "database already up to date\n")
     storage = storage_at(db_url)
-    assert storage.applied_migrations() == {"0001_initial"}
+    assert storage.applied_migrations() == {"0001_initial", "0002_device_health"}
     assert storage.current_survey().id == "qualivilles-accueil"
     storage.close()
 

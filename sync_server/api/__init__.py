@@ -2,6 +2,14 @@
 
 from fastapi import APIRouter
 
-from sync_server.api import config, enrol, indicators, sync
+from sync_server.api import config, enrol, health, heartbeat, indicators, sync, token
 
-routers: list[APIRouter] = [enrol.router, sync.router, config.router, indicators.router]
+routers: list[APIRouter] = [
+    enrol.router,
+    sync.router,
+    config.router,
+    heartbeat.router,
+    token.router,
+    health.router,
+    indicators.router,
+]

@@ -46,7 +46,7 @@ def current_device(request: Request, storage: StorageDep) -> Device:
             401, "missing_token", "Missing device token",
             "send 'Authorization: Bearer <token>' as received at enrolment", headers=challenge,
         )
-    device = storage.device_by_token(token)
+    device = storage.authenticate_device(token)
     if device is None:
         raise ApiError(
             401, "invalid_token", "Invalid device token",
@@ -74,5 +74,16 @@ def current_user(request: Request, storage: StorageDep) -> User:
     return user
 
 
+def fleet_user(user: Annotated[User, Depends(current_user)]) -> User:
+    """A user who may watch the whole fleet: an administrator or the quality manager."""
+    if user.role not in ("admin", "quality_manager"):
+        raise ApiError(
+            403, "forbidden", "Not allowed",
+            "only an administrator or a quality manager may see the fleet",
+        )  # fmt: skip
+    return user
+
+
 DeviceDep = Annotated[Device, Depends(current_device)]
 UserDep = Annotated[User, Depends(current_user)]
+FleetUserDep = Annotated[User, Depends(fleet_user)]

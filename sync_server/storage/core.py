@@ -13,18 +13,30 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kiosk.core.protocol import Ack, RecordIn
+from kiosk.core.protocol import Ack, Heartbeat, RecordIn
 from kiosk.core.survey import SurveyDefinition, load_default_survey
-from sync_server.storage import aggregates, db, devices, ingest, migrations, schema, surveys, town
+from sync_server.storage import (
+    aggregates,
+    db,
+    devices,
+    health,
+    ingest,
+    migrations,
+    schema,
+    surveys,
+    town,
+)
 from sync_server.storage import users as users_module
 from sync_server.storage.models import (
     Desk,
     Device,
+    DeviceHealth,
     DeviceMode,
     EnrolCode,
     Enrolment,
     LevelCount,
     QuarantinedRecord,
+    QuarantineSummary,
     Role,
     Source,
     User,
@@ -116,8 +128,27 @@ class Storage:
             return devices.enrol(connection, code, app_version, now or db.utcnow())
 
     def device_by_token(self, token: str) -> Device | None:
+        """The device holding this token (current or pending); changes nothing."""
         with db.read(self.engine) as connection:
             return devices.by_token(connection, token)
+
+    def authenticate_device(self, token: str) -> Device | None:
+        """`device_by_token`, and the first use of a rotated token retires the old one."""
+        with db.read(self.engine) as connection:
+            match = devices.match_token(connection, token)
+        if match is None:
+            return None
+        device, pending = match
+        if pending and not device.revoked:
+            # A write only on this rare first use: every other request stays a plain read.
+            with db.write(self.engine) as connection:
+                devices.promote_pending(connection, device.id, token)
+        return device
+
+    def rotate_token(self, device_id: str, now: datetime | None = None) -> str:
+        """A new token, pending until first used (the current one works until then)."""
+        with db.write(self.engine) as connection:
+            return devices.rotate(connection, device_id, now or db.utcnow())
 
     def device(self, device_id: str) -> Device:
         with db.read(self.engine) as connection:
@@ -167,6 +198,54 @@ class Storage:
                     max_drift_ms=max_drift_ms,
                 )
         return acks
+
+    # -- device health ------------------------------------------------------------------------
+
+    def record_heartbeat(
+        self,
+        device_id: str,
+        beat: Heartbeat,
+        *,
+        received_at: datetime | None = None,
+        clock_offset_ms: int | None = None,
+        max_drift_ms: int = ingest.DEFAULT_MAX_DRIFT_MS,
+        retention: timedelta = timedelta(days=90),
+    ) -> None:
+        """Keep the device's last state and history; note its visit, version and clock drift."""
+        now = received_at or db.utcnow()
+        with db.write(self.engine) as connection:
+            health.record_heartbeat(
+                connection,
+                device_id,
+                beat,
+                received_at=now,
+                clock_offset_ms=clock_offset_ms,
+                retention=retention,
+            )
+            devices.seen(
+                connection,
+                device_id,
+                now=now,
+                app_version=beat.app_version[:50],
+                clock_offset_ms=clock_offset_ms,
+                max_drift_ms=max_drift_ms,
+            )
+
+    def heartbeat_count(self, device_id: str) -> int:
+        with db.read(self.engine) as connection:
+            return health.heartbeat_count(connection, device_id)
+
+    def fleet(
+        self, now: datetime | None = None, silent_after: timedelta = timedelta(hours=24)
+    ) -> list[DeviceHealth]:
+        """Every device with its last heartbeat, silent and drift flags, quarantined conflicts."""
+        with db.read(self.engine) as connection:
+            return health.fleet(connection, now or db.utcnow(), silent_after)
+
+    def quarantine_summary(self) -> QuarantineSummary:
+        """All quarantined conflicts, the phone survey's included."""
+        with db.read(self.engine) as connection:
+            return health.quarantine_summary(connection)
 
     def quarantined(self) -> list[QuarantinedRecord]:
         table = schema.quarantine

@@ -1,4 +1,9 @@
-"""Device lifecycle: a one-time enrolment code, then a long token; both stored only as hashes."""
+"""Device lifecycle: a one-time enrolment code, then a long token; both stored only as hashes.
+
+A token is rotated in two steps so that a lost answer never locks a device out: the new token
+waits as `pending_token_hash` while the old one keeps working, and the first request made with
+the new token promotes it, after which the old one is refused.
+"""
 
 from __future__ import annotations
 
@@ -92,7 +97,7 @@ def enrol(connection: Connection, code: str, app_version: str | None, now: datet
     ).first()
     if row is None or row.revoked_at is not None or row.enrol_expires_at <= now:
         raise InvalidEnrolCode("unknown, used or expired enrolment code")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     # The code hash is matched again in the UPDATE: of two simultaneous uses, one wins.
     updated = connection.execute(
         table.update()
@@ -111,12 +116,54 @@ def enrol(connection: Connection, code: str, app_version: str | None, now: datet
     return Enrolment(device=get(connection, row.id), token=token)
 
 
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def by_token(connection: Connection, token: str) -> Device | None:
+    """The device holding this token, current or pending (see `match_token`)."""
+    match = match_token(connection, token)
+    return None if match is None else match[0]
+
+
+def match_token(connection: Connection, token: str) -> tuple[Device, bool] | None:
+    """The device holding this token, and whether it is the pending (rotated, unused) one."""
     table = schema.devices
+    digest = secret_hash(token)
     row = connection.execute(
-        sa.select(table).where(table.c.token_hash == secret_hash(token))
+        sa.select(table).where(
+            sa.or_(table.c.token_hash == digest, table.c.pending_token_hash == digest)
+        )
     ).first()
-    return None if row is None else _device(row)
+    if row is None:
+        return None
+    return _device(row), row.token_hash != digest
+
+
+def promote_pending(connection: Connection, device_id: str, token: str) -> None:
+    """First use of a rotated token: it becomes the device's token; the old one stops working."""
+    table = schema.devices
+    digest = secret_hash(token)
+    # Matched on the pending hash: of two concurrent first uses, the second changes nothing.
+    connection.execute(
+        table.update()
+        .where(table.c.id == device_id, table.c.pending_token_hash == digest)
+        .values(token_hash=digest, pending_token_hash=None)
+    )
+
+
+def rotate(connection: Connection, device_id: str, now: datetime) -> str:
+    """A new token for the device, pending until first used; replaces any earlier pending one."""
+    table = schema.devices
+    token = new_token()
+    updated = connection.execute(
+        table.update()
+        .where(table.c.id == device_id, table.c.revoked_at.is_(None))
+        .values(pending_token_hash=secret_hash(token), token_rotated_at=now)
+    )
+    if updated.rowcount != 1:
+        raise UnknownDevice(f"no active device {device_id}")
+    return token
 
 
 def get(connection: Connection, device_id: str) -> Device:

@@ -113,3 +113,38 @@ class LevelCount:
     level: int | None
     levels: int | None
     count: int
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """A device's last heartbeat, as it reported itself."""
+
+    received_at: datetime
+    app_version: str
+    backlog: int
+    oldest_unsent_age_seconds: float | None
+    held_records: int
+    last_error: str | None
+    last_error_code: str | None
+    disk_free_bytes: int | None
+    battery_percent: float | None
+    device_clock_offset_ms: int | None  # the device's own estimate
+    clock_offset_ms: int | None  # the server's estimate from this heartbeat
+
+
+@dataclass(frozen=True)
+class QuarantineSummary:
+    """Conflicting records kept aside: how many payloads, and the record ids they claim."""
+
+    count: int = 0
+    record_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeviceHealth:
+    """One line of the fleet view: the device, its last heartbeat, and what needs a human."""
+
+    device: Device
+    status: DeviceStatus | None
+    silent: bool
+    quarantine: QuarantineSummary

@@ -1,0 +1,30 @@
+"""`POST /api/v1/heartbeat`: how a device is doing (backlog, errors, disk, battery, clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter
+
+from kiosk.core.protocol import Heartbeat, HeartbeatAck
+from sync_server import clock
+from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
+
+router = APIRouter(prefix="/api/v1", tags=["device"])
+
+
+@router.post("/heartbeat", response_model=HeartbeatAck)
+def heartbeat(
+    body: Heartbeat, device: DeviceDep, storage: StorageDep, settings: SettingsDep
+) -> HeartbeatAck:
+    """Keep the device's last state and history; `received_at` lets it estimate its offset."""
+    received_at = datetime.now(UTC)
+    storage.record_heartbeat(
+        device.id,
+        body,
+        received_at=received_at,
+        clock_offset_ms=clock.offset_ms(body.sent_at, received_at),
+        max_drift_ms=settings.max_clock_drift_seconds * 1000,
+        retention=timedelta(days=settings.heartbeat_retention_days),
+    )
+    return HeartbeatAck(received_at=received_at)

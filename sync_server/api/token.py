@@ -1,0 +1,16 @@
+"""`POST /api/v1/token/rotate`: a device replaces its token without ever being locked out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kiosk.core.protocol import TokenRotation
+from sync_server.api.deps import DeviceDep, StorageDep
+
+router = APIRouter(prefix="/api/v1", tags=["device"])
+
+
+@router.post("/token/rotate", response_model=TokenRotation)
+def rotate(device: DeviceDep, storage: StorageDep) -> TokenRotation:
+    """The new token is shown once; the current one works until the new one is first used."""
+    return TokenRotation(token=storage.rotate_token(device.id))
