@@ -42,6 +42,9 @@ from sync_server.storage.models import (
     User,
 )
 
+# The class defines an `ingest` method, which hides the module inside its body.
+DEFAULT_MAX_DRIFT_MS = ingest.DEFAULT_MAX_DRIFT_MS
+
 
 class Storage:
     def __init__(self, engine: Engine):
@@ -172,7 +175,7 @@ class Storage:
         received_at: datetime | None = None,
         app_version: str | None = None,
         clock_offset_ms: int | None = None,
-        max_drift_ms: int = ingest.DEFAULT_MAX_DRIFT_MS,
+        max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
     ) -> list[Ack]:
         """Store a batch in one transaction and note the device's visit; one `Ack` per record.
 
@@ -208,7 +211,7 @@ class Storage:
         *,
         received_at: datetime | None = None,
         clock_offset_ms: int | None = None,
-        max_drift_ms: int = ingest.DEFAULT_MAX_DRIFT_MS,
+        max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
         retention: timedelta = timedelta(days=90),
     ) -> None:
         """Keep the device's last state and history; note its visit, version and clock drift."""
