@@ -15,4 +15,5 @@ pytest_plugins = [
     "tests.fixtures.server",
     "tests.fixtures.kiosk",
     "tests.fixtures.web",
+    "tests.fixtures.fault_proxy",
 ]
