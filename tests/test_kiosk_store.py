@@ -103,6 +103,72 @@ os.kill(os.getpid(), signal.SIGKILL)
         assert [str(r.id) for r in store.pending_records()] == [response_id]
 
 
+BURST_CHILD = """
+import sys
+from pathlib import Path
+from kiosk.core.clock import SystemClock
+from kiosk.core.store import KioskStore
+from kiosk.core.survey import load_default_survey
+from kiosk.core.visitor import DeskConfig, VisitorSession
+store = KioskStore(Path(sys.argv[1]))
+session = VisitorSession(store, SystemClock(), DeskConfig(survey=load_default_survey()))
+choices = ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"]
+for index in range(100_000):
+    choice = choices[index % 4]
+    session.tap_main(choice, "fr")
+    if index % 3 == 0:
+        session.finish()  # a visitor who stops after the main question: sealed at once
+    # The call returned: the screen moves on, so the answer must be on disk from now on.
+    print(session.response_id, choice, flush=True)
+"""
+
+
+def test_every_answer_whose_screen_moved_on_survives_sigkill_mid_burst(path):
+    KioskStore(path).close()  # schema first, so the burst starts at once
+    child = subprocess.Popen(
+        [sys.executable, "-c", BURST_CHILD, str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    moved_on: dict[str, str] = {}
+    try:
+        while len(moved_on) < 60:
+            line = child.stdout.readline()
+            if not line:
+                break
+            response_id, choice = line.split()
+            moved_on[response_id] = choice
+        child.send_signal(signal.SIGKILL)  # mid-burst: the child is writing the next ones
+        rest, errors = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL, errors
+    assert len(moved_on) == 60, errors
+    for line in rest.splitlines():  # printed before the kill landed: those moved on too
+        parts = line.split()
+        if len(parts) == 2:
+            moved_on[parts[0]] = parts[1]
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = dict(conn.execute("SELECT id, answers FROM responses"))
+    finally:
+        conn.close()
+    missing = set(moved_on) - set(stored)
+    assert not missing
+    for response_id, choice in moved_on.items():
+        assert json.loads(stored[response_id])["overall"] == choice
+    with KioskStore(path) as store:
+        store.seal_abandoned_responses()  # what the next start-up does
+        queued = {row[0] for row in store.db.execute("SELECT id FROM outbox")}
+        assert set(moved_on) <= queued  # every one of them will be uploaded
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
 def test_abandoned_responses_become_partial_after_a_restart(path, clock):
     with KioskStore(path, clock) as store:
         tapped = answered(store)
