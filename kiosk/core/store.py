@@ -462,13 +462,13 @@ class KioskStore:
             (max_count,),
         )
         records: list[RecordIn] = []
+        unreadable: list[tuple[str, str]] = []
         total = 0
-        for record_id, kind, payload, hash_, device_time, monotonic_ms, size in cursor:
+        for record_id, kind, payload, hash_, device_time, monotonic_ms, size in cursor.fetchall():
             if records and total + size > max_bytes:
                 break
-            total += size
-            records.append(
-                RecordIn(
+            try:
+                record = RecordIn(
                     id=record_id,
                     kind=kind,
                     payload_hash=hash_,
@@ -476,8 +476,27 @@ class KioskStore:
                     monotonic_ms=monotonic_ms,
                     payload=json.loads(payload),
                 )
-            )
+            except (ValueError, TypeError) as error:
+                unreadable.append((record_id, f"{type(error).__name__}: {error}"[:500]))
+                continue
+            total += size
+            records.append(record)
+        if unreadable:
+            self._hold_unreadable(unreadable)
+            if not records:
+                return self.pending_records(max_count, max_bytes)
         return records
+
+    def _hold_unreadable(self, rows: list[tuple[str, str]]) -> None:
+        """A row that cannot even be read (damaged file, old bug) is set aside like a server
+        rejection, so that it never blocks the queue; it stays in the file for an admin."""
+        now = _iso(self.clock.now())
+        with self._write():
+            self.db.conn.executemany(
+                """UPDATE outbox SET state = 'rejected', last_code = 'unreadable_record',
+                       held_at = ? WHERE id = ?""",
+                [(now, record_id) for record_id, _ in rows],
+            )
 
     def mark_attempted(self, record_ids: Iterable[str]) -> None:
         """Count one more upload attempt for these records (seen on the staff screen)."""
