@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from kiosk.core.survey import load_definition
 from sync_server.settings import Settings
 from sync_server.storage import DeviceHealth, Storage, StorageError
 
@@ -134,6 +135,21 @@ def cmd_devices(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     return 0
 
 
+def cmd_publish_survey(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    try:
+        survey = load_definition(Path(args.file))
+    except OSError as error:
+        raise CliError(f"cannot read survey file {args.file}: {error}") from None
+    storage = open_storage(settings)
+    try:
+        new = storage.publish_survey(survey)
+    finally:
+        storage.close()
+    state = "published" if new else "already published, unchanged:"
+    out.write(f"{state} {survey.id} v{survey.version}\n")
+    return 0
+
+
 def read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -195,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = sub.add_parser("revoke-device", help="refuse a device's uploads from now on")
     revoke.add_argument("device_id", metavar="ID")
     revoke.set_defaults(run=cmd_revoke_device)
+
+    publish = sub.add_parser(
+        "publish-survey", help="publish a survey version (a published version never changes)"
+    )
+    publish.add_argument("file", help="JSON survey definition shaped like assets/surveys/*.json")
+    publish.set_defaults(run=cmd_publish_survey)
 
     devices = sub.add_parser(
         "devices", help="list the fleet: last seen, backlog, clock, state, conflicts"

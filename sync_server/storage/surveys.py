@@ -35,7 +35,8 @@ def publish(connection: Connection, survey: SurveyDefinition) -> bool:
         return False
     if existing is not None:
         raise SurveyVersionChanged(
-            f"survey {survey.id} v{survey.version} is already published with other content"
+            f"survey {survey.id} v{survey.version} is already published with other content "
+            f"(hash {existing[:12]}…, this one {digest[:12]}…); publish it as a new version"
         )
     connection.execute(
         table.insert().values(
