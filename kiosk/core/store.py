@@ -462,7 +462,7 @@ class KioskStore:
             (max_count,),
         )
         records: list[RecordIn] = []
-        unreadable: list[tuple[str, str]] = []
+        unreadable: list[str] = []
         total = 0
         for record_id, kind, payload, hash_, device_time, monotonic_ms, size in cursor.fetchall():
             if records and total + size > max_bytes:
@@ -476,8 +476,8 @@ class KioskStore:
                     monotonic_ms=monotonic_ms,
                     payload=json.loads(payload),
                 )
-            except (ValueError, TypeError) as error:
-                unreadable.append((record_id, f"{type(error).__name__}: {error}"[:500]))
+            except (ValueError, TypeError):
+                unreadable.append(record_id)
                 continue
             total += size
             records.append(record)
@@ -487,7 +487,7 @@ class KioskStore:
                 return self.pending_records(max_count, max_bytes)
         return records
 
-    def _hold_unreadable(self, rows: list[tuple[str, str]]) -> None:
+    def _hold_unreadable(self, record_ids: list[str]) -> None:
         """A row that cannot even be read (damaged file, old bug) is set aside like a server
         rejection, so that it never blocks the queue; it stays in the file for an admin."""
         now = _iso(self.clock.now())
@@ -495,7 +495,7 @@ class KioskStore:
             self.db.conn.executemany(
                 """UPDATE outbox SET state = 'rejected', last_code = 'unreadable_record',
                        held_at = ? WHERE id = ?""",
-                [(now, record_id) for record_id, _ in rows],
+                [(now, record_id) for record_id in record_ids],
             )
 
     def mark_attempted(self, record_ids: Iterable[str]) -> None:
