@@ -1,0 +1,134 @@
+"""`POST /api/v1/heartbeat`: each device's last state and a bounded history."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from kiosk.core.protocol import Heartbeat, HeartbeatAck
+from tests.fixtures.server import bearer, enrolled_token
+
+
+def beat(**fields) -> dict:
+    values = {
+        "sent_at": datetime.now(UTC).isoformat(),
+        "app_version": "0.5.0",
+        "backlog": 12,
+        "oldest_unsent_age_seconds": 3600.0,
+        "held_records": 1,
+        "last_error": "server unreachable",
+        "last_error_code": "network",
+        "disk_free_bytes": 5_000_000_000,
+        "battery_percent": 87.5,
+        "clock_offset_ms": -250,
+    }
+    values.update(fields)
+    return values
+
+
+def db(client, query: str) -> list[tuple]:
+    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return connection.execute(query).fetchall()
+
+
+@pytest.fixture
+def token(app_client) -> str:
+    return enrolled_token(app_client)
+
+
+def send(client, token, **fields):
+    return client.post("/api/v1/heartbeat", json=beat(**fields), headers=bearer(token))
+
+
+def test_a_heartbeat_keeps_the_device_state(app_client, token):
+    response = send(app_client, token)
+    assert response.status_code == 200, response.text
+    ack = HeartbeatAck.model_validate(response.json())
+    assert abs(ack.received_at - datetime.now(UTC)) < timedelta(seconds=30)
+
+    storage = app_client.app.state.storage
+    device = storage.device_by_token(token)
+    [health] = storage.fleet()
+    status = health.status
+    assert status is not None
+    assert (status.app_version, status.backlog, status.held_records) == ("0.5.0", 12, 1)
+    assert (status.last_error, status.last_error_code) == ("server unreachable", "network")
+    assert (status.disk_free_bytes, status.battery_percent) == (5_000_000_000, 87.5)
+    assert status.oldest_unsent_age_seconds == 3600.0
+    assert status.device_clock_offset_ms == -250
+    assert abs(status.clock_offset_ms) < 30_000
+    assert device.app_version == "0.5.0"
+    assert abs(device.last_seen_at - ack.received_at) < timedelta(seconds=1)
+    assert storage.heartbeat_count(device.id) == 1
+
+
+def test_the_last_state_is_replaced_and_the_history_grows(app_client, token):
+    send(app_client, token, backlog=12)
+    send(app_client, token, backlog=0, last_error=None, last_error_code=None, battery_percent=None)
+    assert db(app_client, "SELECT backlog, last_error, battery_percent FROM device_status") == [
+        (0, None, None)
+    ]
+    assert db(app_client, "SELECT backlog FROM heartbeats ORDER BY id") == [(12,), (0,)]
+
+
+def test_optional_fields_may_be_left_out(app_client, token):
+    body = {"sent_at": datetime.now(UTC).isoformat(), "app_version": "0.5.0", "backlog": 0}
+    response = app_client.post("/api/v1/heartbeat", json=body, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    [status] = db(app_client, "SELECT held_records, disk_free_bytes FROM device_status")
+    assert status == (0, None)
+
+
+def test_history_older_than_the_retention_is_purged_on_write(app_client, token):
+    storage = app_client.app.state.storage
+    device_id = storage.device_by_token(token).id
+    old = datetime.now(UTC) - timedelta(days=91)
+    storage.record_heartbeat(
+        device_id, Heartbeat.model_validate(beat(sent_at=old.isoformat())), received_at=old
+    )
+    assert storage.heartbeat_count(device_id) == 1
+    send(app_client, token)  # the app keeps QV_HEARTBEAT_RETENTION_DAYS = 90 days
+    assert storage.heartbeat_count(device_id) == 1
+    [(received_at,)] = db(app_client, "SELECT received_at FROM heartbeats")
+    assert received_at > f"{datetime.now(UTC) - timedelta(days=1):%Y-%m-%d}"
+
+
+def test_a_heartbeat_from_a_wrong_clock_flags_the_device(app_client, token):
+    send(app_client, token, sent_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
+    device = app_client.app.state.storage.device_by_token(token)
+    assert device.drifting
+    assert device.clock_drift_ms == pytest.approx(86_400_000, abs=30_000)
+    send(app_client, token)
+    assert not app_client.app.state.storage.device_by_token(token).drifting
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"backlog": -1}, {"battery_percent": 140}, {"mood": "fine"}, {"sent_at": "soon"}],
+    ids=["negative-backlog", "battery-over-100", "unknown-field", "bad-time"],
+)
+def test_an_invalid_heartbeat_is_refused_and_changes_nothing(app_client, token, fields):
+    response = send(app_client, token, **fields)
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_body")
+    assert db(app_client, "SELECT count(*) FROM heartbeats") == [(0,)]
+
+
+def test_a_heartbeat_needs_a_device_token(app_client):
+    response = app_client.post("/api/v1/heartbeat", json=beat())
+    assert (response.status_code, response.json()["code"]) == (401, "missing_token")
+
+
+def test_heartbeat_on_the_live_server(live_server):
+    code = live_server.enrol()
+    token = requests.post(f"{live_server.url}/api/v1/enrol", json={"code": code}).json()["token"]
+    response = requests.post(
+        f"{live_server.url}/api/v1/heartbeat", json=beat(backlog=50_000), headers=bearer(token)
+    )
+    assert response.status_code == 200
+    HeartbeatAck.model_validate(response.json())
+    [health] = live_server.storage.fleet()
+    assert health.status is not None and health.status.backlog == 50_000
