@@ -1,0 +1,217 @@
+"""How fast a kiosk back from a month offline drains its backlog, against bare SQLite.
+
+Run from the repository root:  .venv/bin/python bench/sync_backlog.py [--records 50000]
+
+Three figures, measured in the same run on the same machine:
+1. drain: the real kiosk store and `sync_once` upload the backlog to the real server under
+   uvicorn in its own process, on loopback (time and records/s, end to end);
+2. server ingest: `Storage.ingest` (what `POST /api/v1/sync` calls) on a fresh database, the same
+   records in the same 500-record batches, one transaction each, no HTTP;
+3. bare SQLite: `executemany` of the same rows into a copy of the server's `records` table, same
+   batches, same pragmas (WAL, synchronous=FULL) — the baseline.
+Targets (issue 5): drain < 30 s on a 2-core machine; server ingest >= 1/3 of bare SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kiosk.core.clock import ManualClock  # noqa: E402
+from kiosk.core.protocol import AnswerPayload, RecordKind, canonical_json  # noqa: E402
+from kiosk.core.store import KioskStore  # noqa: E402
+from kiosk.core.survey import ASSETS_DIR, load_default_survey  # noqa: E402
+from kiosk.core.sync import sync_once  # noqa: E402
+from kiosk.core.sync_client import SyncClient  # noqa: E402
+from sync_server.storage import Source, Storage  # noqa: E402
+
+BATCH = 500
+SITE, SERVICE = "centre-administratif", "iris"
+SERVER = """
+import sys, uvicorn
+from sync_server.app import create_app
+from sync_server.settings import Settings
+settings = Settings(database_url=sys.argv[1], secret_key="bench-secret-key-not-for-production",
+                    environment="development")
+uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
+            access_log=False)
+"""
+
+
+def town_storage(path: Path) -> Storage:
+    storage = Storage.from_url(f"sqlite:///{path}")
+    storage.migrate()
+    storage.load_town(json.loads((ASSETS_DIR / "demo" / "town.json").read_text("utf-8")))
+    return storage
+
+
+def fill_backlog(store: KioskStore, count: int, now: datetime) -> None:
+    """A month of answers, spread over the 30 days before `now`."""
+    survey = load_default_survey()
+    choices = [c.id for c in survey.question(survey.main_question).choices]
+    payloads = [
+        AnswerPayload(
+            survey_id=survey.id,
+            survey_version=survey.version,
+            channel="kiosk",
+            language="fr",
+            status="complete",
+            answers={survey.main_question: choice},
+        )
+        for choice in choices
+    ]
+    start, step = now - timedelta(days=30), timedelta(days=30) / count
+    store.enqueue_many(
+        (RecordKind.ANSWER, payloads[i % len(payloads)], start + i * step, i) for i in range(count)
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_listening(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the server did not start")
+
+
+def measure_drain(work: Path, count: int) -> float:
+    database = work / "server.db"
+    storage = town_storage(database)
+    code = storage.create_device(site=SITE, service=SERVICE).code
+    storage.close()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, f"sqlite:///{database}", str(port)], cwd=ROOT, env=env
+    )
+    try:
+        wait_listening(port)
+        url = f"http://127.0.0.1:{port}"
+        now = datetime.now(UTC)
+        with KioskStore(work / "kiosk.db", ManualClock(now)) as store:
+            store.save_credentials(SyncClient.enrol(url, code, "bench"))
+            fill_backlog(store, count, now)
+            with SyncClient.from_credentials(store.credentials(), timeout=(5, 120)) as client:
+                started = time.perf_counter()
+                report = sync_once(store, client, batch_count=BATCH, batch_bytes=2_000_000)
+                elapsed = time.perf_counter() - started
+            if not report.ok or report.forgotten != count or store.backlog():
+                raise RuntimeError(f"the backlog did not drain: {report}")
+        check = Storage.from_url(f"sqlite:///{database}")
+        stored = check.count("records")
+        check.close()
+        if stored != count:
+            raise RuntimeError(f"the server stored {stored} records, not {count}")
+        return elapsed
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def batches_of(store: KioskStore) -> list:
+    """Every pending record, in upload batches (read once, outside the timings)."""
+    records = []
+    seen = 0
+    cursor = store.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    while seen < cursor:
+        batch = store.pending_records(BATCH, 2_000_000)
+        records.append(batch)
+        store.db.execute(
+            f"UPDATE outbox SET state = 'rejected' WHERE id IN ({','.join('?' * len(batch))})",
+            [str(r.id) for r in batch],
+        )
+        seen += len(batch)
+    return records
+
+
+def measure_ingest(work: Path, batches: list) -> float:
+    storage = town_storage(work / "ingest.db")
+    device = storage.create_device(site=SITE, service=SERVICE)
+    source = Source(site=SITE, service=SERVICE, channel="kiosk", device_id=device.device_id)
+    started = time.perf_counter()
+    for batch in batches:
+        storage.ingest(batch, source, received_at=datetime.now(UTC), clock_offset_ms=0)
+    elapsed = time.perf_counter() - started
+    storage.close()
+    return elapsed
+
+
+def measure_bare(work: Path, batches: list) -> float:
+    """executemany into a table made from the server's own `records` DDL."""
+    template = town_storage(work / "template.db")
+    template.close()
+    with sqlite3.connect(work / "template.db") as conn:
+        [ddl] = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'records'").fetchone()
+    conn = sqlite3.connect(work / "bare.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(ddl.replace("REFERENCES devices (id)", ""))
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(records)")]
+    now = datetime.now(UTC).isoformat()
+    values = {
+        "kind": lambda r: r.kind.value,
+        "device_id": lambda r: "bench-device",
+        "payload_hash": lambda r: r.payload_hash,
+        "payload": lambda r: canonical_json(r.payload),
+        "device_time": lambda r: r.device_time.isoformat(),
+        "monotonic_ms": lambda r: r.monotonic_ms,
+        "received_at": lambda r: now,
+        "id": lambda r: str(r.id),
+    }
+    rows = [[tuple(values.get(c, lambda r: None)(r) for c in columns) for r in b] for b in batches]
+    sql = f"INSERT INTO records ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    started = time.perf_counter()
+    for batch in rows:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(sql, batch)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=50_000)
+    count = parser.parse_args().records
+    with tempfile.TemporaryDirectory(prefix="qv-bench-") as tmp:
+        work = Path(tmp)
+        drain = measure_drain(work, count)
+        now = datetime.now(UTC)
+        with KioskStore(work / "source.db", ManualClock(now)) as store:
+            fill_backlog(store, count, now)
+            batches = batches_of(store)
+        ingest = measure_ingest(work, batches)
+        bare = measure_bare(work, batches)
+    print(f"records                 {count}")
+    rate = count / drain
+    print(f"drain (HTTP, uvicorn)   {drain:8.2f} s   {rate:10.0f} records/s   target < 30 s")
+    print(f"server ingest (Storage) {ingest:8.2f} s   {count / ingest:10.0f} records/s")
+    print(f"bare executemany        {bare:8.2f} s   {count / bare:10.0f} records/s")
+    print(f"ingest / bare           {bare / ingest:8.3f}       target >= 0.333")
+    print(f"drain  / bare           {bare / drain:8.3f}")
+
+
+if __name__ == "__main__":
+    main()
