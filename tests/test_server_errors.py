@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
+from pathlib import Path
 
 import requests
 
@@ -233,14 +235,52 @@ def test_unknown_routes_answer_with_a_problem(app_client):
     assert_problem(app_client.get("/api/v1/nothing-here"), 404, "not_found")
 
 
-def test_every_error_code_is_documented():
-    from pathlib import Path
+DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+# Where codes are made: problems (`ApiError(status, "code"…`, `problem_body(…`), rejections
+# (`_reject(record, "code"…`), acks (`code="…"`), the framework's errors (`{404: "not_found"}`).
+CODE_PATTERNS = [
+    r'(?:ApiError|problem_body)\(\s*\d+,\s*"([a-z_]+)"',
+    r'_reject\(record,\s*"([a-z_]+)"',
+    r'\bcode="([a-z_]+)"',
+    r'\b\d{3}: "([a-z_]+)"',
+]
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+
+def codes_in_source() -> set[str]:
+    root = DOC.parents[1] / "sync_server"
+    codes: set[str] = set()
+    for path in root.rglob("*.py"):
+        if "web" in path.relative_to(root).parts:
+            continue  # the dashboard pages answer with HTML, not with coded problems
+        text = path.read_text(encoding="utf-8")
+        for pattern in CODE_PATTERNS:
+            codes.update(re.findall(pattern, text))
+    return codes
+
+
+def test_every_error_code_is_documented():
+    doc = DOC.read_text(encoding="utf-8")
     codes = [
         "invalid_json", "invalid_body", "invalid_query", "body_too_large", "missing_token",
         "invalid_token", "device_revoked", "invalid_enrol_code", "login_required", "not_found",
         "hash_mismatch", "invalid_payload", "unknown_survey", "invalid_answer", "conflict",
+        "invalid_record", "forbidden", "unknown_desk", "method_not_allowed",
     ]  # fmt: skip
-    missing = [code for code in codes if f"`{code}`" not in doc]
+    found = codes_in_source()
+    assert set(codes) <= found  # the patterns still see where codes are made
+    missing = [code for code in sorted(set(codes) | found) if f"`{code}`" not in doc]
     assert missing == []
+
+
+def test_every_device_endpoint_and_setting_is_documented(app_client):
+    doc = DOC.read_text(encoding="utf-8")
+    paths = [path for path in app_client.get("/openapi.json").json()["paths"]]
+    api_paths = [path for path in paths if path.startswith("/api/")]
+    assert api_paths
+    missing = [path for path in api_paths if f"{path}`" not in doc]
+    assert missing == []
+    for setting in (
+        "max_body_bytes", "enrol_code_ttl_hours", "max_clock_drift_seconds",
+        "heartbeat_retention_days", "silent_after_hours",
+    ):  # fmt: skip
+        assert f"`QV_{setting.upper()}`" in doc

@@ -131,4 +131,5 @@ def test_heartbeat_on_the_live_server(live_server):
     assert response.status_code == 200
     HeartbeatAck.model_validate(response.json())
     [health] = live_server.storage.fleet()
-    assert health.status is not None and health.status.backlog == 50_000
+    assert health.status is not None
+    assert health.status.backlog == 50_000
