@@ -1,4 +1,4 @@
-"""The Kivy application: three thin screens over a `VisitorSession`.
+"""The Kivy application: thin screens over a `VisitorSession`.
 
 Screens only show state and forward taps; recording happens in `VisitorSession` (core, no Kivy)
 and syncing in a background thread, whose reports come back on the main thread through
@@ -8,19 +8,31 @@ and syncing in a background thread, whose reports come back on the main thread t
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kivy.app import App
 from kivy.clock import Clock, ClockEvent
 from kivy.core.window import Window
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.core import opening_hours
 from kiosk.core.flow import FlowState
+from kiosk.core.rtl import is_rtl
+from kiosk.core.survey import localized
 from kiosk.core.visitor import DeskConfig, VisitorSession
+from kiosk.platform.speech import Speaker
 from kiosk.screens.attract import AttractScreen
+from kiosk.screens.closed import ClosedScreen
 from kiosk.screens.question import QuestionScreen
 from kiosk.screens.thanks import ThanksScreen
+from kiosk.widgets.still_there import StillTherePrompt
+from kiosk.widgets.typography import font_for
+
+LARGE_TEXT_SCALE = 1.3
+OPENING_CHECK_SECONDS = 30.0
 
 
 class BackgroundSync:
@@ -33,6 +45,13 @@ class BackgroundSync:
 
 class KioskApp(App):
     language = StringProperty("fr")
+    # Accessibility, chosen by each visitor and reset for the next one.
+    low_mode = BooleanProperty(False)
+    large_text = BooleanProperty(False)
+    speech = BooleanProperty(False)
+    text_scale = NumericProperty(1.0)
+    font_name = StringProperty("Roboto")
+    rtl = BooleanProperty(False)
 
     def __init__(
         self,
@@ -40,15 +59,21 @@ class KioskApp(App):
         *,
         worker: BackgroundSync | None = None,
         config_source: Callable[[], DeskConfig | None] | None = None,
+        speaker: Speaker | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.session = session
         self.worker = worker
         self.config_source = config_source
+        self.speaker = speaker or Speaker()
+        self.wall_clock = clock
         self.title = "Qualivilles – votre avis"
         self._inactivity: ClockEvent | None = None
         self._thanks_timer: ClockEvent | None = None
+        self._opening_check: ClockEvent | None = None
+        self.prompt: StillTherePrompt | None = None
         self._stopped = False
 
     # --- assembly -------------------------------------------------------------------------
@@ -66,12 +91,17 @@ class KioskApp(App):
             on_finish=lambda _: self.on_finish(),
         )
         self.thanks = ThanksScreen(name="thanks")
-        for screen in (self.attract, self.question, self.thanks):
+        self.closed = ClosedScreen(name="closed")
+        for screen in (self.attract, self.question, self.thanks, self.closed):
             self.bind(language=screen.setter("language"))
             self.manager.add_widget(screen)
         self.attract.desk = self.session.config
         self.attract.refresh()
         Window.bind(on_touch_down=self._on_any_touch)
+        Window.bind(on_request_close=self._refuse_close)
+        self._opening_check = Clock.schedule_interval(self.check_opening_hours,
+                                                      OPENING_CHECK_SECONDS)
+        self.check_opening_hours()
         return self.manager
 
     def on_start(self) -> None:
@@ -81,14 +111,54 @@ class KioskApp(App):
     def on_stop(self) -> None:
         self._stopped = True
         self.session.time_out()  # a visitor cut short by a shutdown is kept as partial
+        for event in (self._inactivity, self._thanks_timer, self._opening_check):
+            if event is not None:
+                event.cancel()
+        if self.prompt is not None:
+            self.prompt.dismiss(animation=False)
+        Window.unbind(on_touch_down=self._on_any_touch)
+        Window.unbind(on_request_close=self._refuse_close)
+        self.speaker.stop()
         if self.worker is not None:
             self.worker.stop()
 
-    # --- the visitor's path ---------------------------------------------------------------
+    def _refuse_close(self, *_: object) -> bool:
+        """A visitor cannot close the kiosk (Alt-F4, window button): only the staff screen can."""
+        return not self._stopped
+
+    # --- accessibility and language -------------------------------------------------------
+    def on_large_text(self, _: object, large: bool) -> None:
+        self.text_scale = LARGE_TEXT_SCALE if large else 1.0
+
+    def on_speech(self, _: object, enabled: bool) -> None:
+        if enabled:
+            self._read_aloud()
+        else:
+            self.speaker.stop()
+
     def set_language(self, language: str) -> None:
+        # Font and direction first, so the screens redraw once, in the right script.
+        self.font_name = font_for(language)
+        self.rtl = is_rtl(language)
         self.language = language
         self.attract.refresh()
+        self._read_aloud()
 
+    def _read_aloud(self) -> None:
+        """Say what is on screen: the question and its choices."""
+        if not self.speech:
+            return
+        lang = self.language
+        if self.manager.current == "question" and self.session.state is not None:
+            question = self.session.state.question
+        else:
+            question = self.session.config.survey.main
+        if question is None:
+            return
+        choices = ", ".join(localized(c.label, lang) for c in question.choices)
+        self.speaker.speak(f"{localized(question.text, lang)} {choices}", lang)
+
+    # --- the visitor's path ---------------------------------------------------------------
     def on_main_choice(self, choice_id: str) -> None:
         self._show(self.session.tap_main(choice_id, self.language))
 
@@ -114,20 +184,37 @@ class KioskApp(App):
             self.question.show(state)
             self.manager.current = "question"
             self._restart_inactivity()
+            self._read_aloud()
 
     def back_to_attract(self, *_: object) -> None:
-        """Ready for the next visitor: French again, nothing of the previous one on screen."""
+        """Ready for the next visitor: French again, default display, nothing of the previous
+        visitor on screen."""
         self._cancel_inactivity()
         if self._thanks_timer is not None:
             self._thanks_timer.cancel()
-        self.language = self.session.config.settings.languages[0]
+        self.low_mode = self.large_text = self.speech = False
+        self.attract.reset_accessibility_panel()
+        self.set_language(self.session.config.settings.languages[0])
         self.attract.desk = self.session.config
         self.attract.refresh()
         self.manager.current = "attract"
+        self.check_opening_hours()
+
+    def check_opening_hours(self, *_: object) -> None:
+        """Between visitors, show "closed" outside the desk's opening hours."""
+        if self.manager.current not in ("attract", "closed"):
+            return
+        settings = self.session.config.settings
+        local_now = self.wall_clock().astimezone(ZoneInfo(settings.timezone))
+        if opening_hours.is_open(settings.opening_hours, local_now):
+            self.manager.current = "attract"
+        else:
+            self.closed.show(self.session.config, local_now)
+            self.manager.current = "closed"
 
     # --- inactivity -----------------------------------------------------------------------
     def _on_any_touch(self, *_: object) -> None:
-        if self.manager.current == "question":
+        if self.manager.current == "question" and self.prompt is None:
             self._restart_inactivity()
 
     def _restart_inactivity(self) -> None:
@@ -142,6 +229,21 @@ class KioskApp(App):
             self._inactivity = None
 
     def _on_inactive(self, *_: object) -> None:
+        """Ask "are you still there?" before giving up on the visitor."""
+        self.prompt = StillTherePrompt(
+            seconds=int(self.session.config.settings.still_there_seconds),
+            language=self.language,
+            on_stay=lambda _: self._visitor_stayed(),
+            on_gone=lambda _: self._visitor_gone(),
+        )
+        self.prompt.start()
+
+    def _visitor_stayed(self) -> None:
+        self.prompt = None
+        self._restart_inactivity()
+
+    def _visitor_gone(self) -> None:
+        self.prompt = None
         self.session.time_out()  # durable as partial before the screen resets
         self._wake_sync()
         self.back_to_attract()
@@ -162,8 +264,7 @@ class KioskApp(App):
         desk = self.config_source()
         if desk is None or desk == self.session.config:
             return
-        if self.session.offer_config(desk) and (
-            self.manager.current == "attract"
-        ):
+        if self.session.offer_config(desk) and self.manager.current in ("attract", "closed"):
             self.attract.desk = desk
             self.attract.refresh()
+            self.check_opening_hours()

@@ -12,6 +12,8 @@ SURFACE = (1, 1, 1, 1)
 PRESSED = (0.855, 0.894, 0.949, 1)  # #DAE4F2, pale navy tint
 OUTLINE = (0.114, 0.306, 0.537, 1)
 FACE_OUTLINE = (0.106, 0.106, 0.122, 1)
+NIGHT = (0.118, 0.137, 0.176, 1)  # #1E232D, dimmed "closed" screen
+ON_NIGHT = (0.878, 0.894, 0.918, 1)  # #E0E4EA on NIGHT
 
 # Smiley faces, worst to best. Colour only reinforces: shape and word carry the meaning.
 FACE_COLOURS = (

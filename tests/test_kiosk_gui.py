@@ -110,13 +110,16 @@ def test_skipping_everything_seals_a_complete_answer_and_returns_to_attract(kios
     assert pump_until(lambda: app.manager.current == "attract")
 
 
-def test_inactivity_keeps_the_answers_as_partial_and_resets_for_the_next_visitor(kiosk, store):
+def test_inactivity_asks_then_keeps_the_answers_as_partial_and_resets(kiosk, store):
     # Long enough that the two taps below always land first, even on a slow CI machine.
-    app = kiosk(inactivity_timeout_seconds=1.5)
+    app = kiosk(inactivity_timeout_seconds=1.5, still_there_seconds=1)
     tap(_button_with_text(app.attract.ids.languages, "English"))
     assert app.attract.ids.question.text.startswith("Are you satisfied")
     tap(_smiley(app, "satisfied"))
     tap(_smiley_on_question(app, "very_satisfied"))
+    assert pump_until(lambda: app.prompt is not None)
+    assert app.prompt.ids.question.text == "Are you still there?"
+    assert app.manager.current == "question"  # nothing is lost while asking
     assert pump_until(lambda: app.manager.current == "attract")
     [response] = _stored_responses(store)
     assert response["status"] == "partial"
@@ -124,6 +127,18 @@ def test_inactivity_keeps_the_answers_as_partial_and_resets_for_the_next_visitor
     assert response["language"] == "en"
     assert app.language == "fr"  # the next visitor starts in French again
     assert app.attract.ids.question.text.startswith("Êtes-vous")
+
+
+def test_a_visitor_who_is_still_there_goes_on_where_they_were(kiosk, store):
+    app = kiosk(inactivity_timeout_seconds=1.0, still_there_seconds=30)
+    tap(_smiley(app, "satisfied"))
+    assert pump_until(lambda: app.prompt is not None)
+    tap(app.prompt.ids.stay)
+    assert app.prompt is None
+    assert app.manager.current == "question"
+    assert app.question.ids.question.text == "L'amabilité et la courtoisie de l'agent"
+    [response] = _stored_responses(store)
+    assert response["status"] == "open"
 
 
 def _smiley_on_question(app, choice_id: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kiosk.core import flow
+from kiosk.core import flow, opening_hours
 from kiosk.core.clock import DeviceClock
 from kiosk.core.flow import FlowState, FlowStatus
 from kiosk.core.protocol import ResponseStatus
@@ -25,7 +25,11 @@ class KioskSettings:
     inactivity_timeout_seconds: float = 30.0
     suspect_interval_seconds: float = 5.0
     thank_you_seconds: float = 6.0
+    still_there_seconds: float = 10.0
     languages: tuple[str, ...] = ("fr", "en")
+    # {"mon": [["08:30", "17:30"]], …} in the town's time zone; None: always open.
+    opening_hours: dict[str, list[list[str]]] | None = None
+    timezone: str = "Europe/Paris"
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> KioskSettings:
@@ -33,6 +37,7 @@ class KioskSettings:
         known = {k: v for k, v in kiosk.items() if k in cls.__dataclass_fields__}
         if "languages" in known:
             known["languages"] = tuple(known["languages"])
+        opening_hours.parse(known.get("opening_hours"))  # refuse unreadable hours up front
         return cls(**known)
 
 

@@ -1,24 +1,35 @@
-"""The attract screen: the main question as big smileys, languages, and the phone QR code."""
+"""The attract screen: the main question as big smileys, languages, accessibility, phone QR."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.app import App
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
 
+from kiosk import theme
 from kiosk.core.i18n import translate
 from kiosk.core.survey import localized
 from kiosk.core.visitor import DeskConfig
 from kiosk.widgets.buttons import KioskToggle
 from kiosk.widgets.qr import QRCodeWidget  # noqa: F401 (used by the .kv rule)
 from kiosk.widgets.smiley import SmileyButton
+from kiosk.widgets.typography import shown
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "es": "Español", "ar": "العربية"}
+ROTATING_HINTS = (
+    "Touchez un visage pour répondre. C'est anonyme.",
+    "Votre avis nous aide à améliorer l'accueil.",
+    "Dix secondes suffisent. Merci !",
+)
+HINT_PERIOD_SECONDS = 8.0
 
 
 class AttractScreen(Screen):
@@ -29,12 +40,19 @@ class AttractScreen(Screen):
     language = StringProperty("fr")
     desk = ObjectProperty(None, allownone=True)
     landscape = BooleanProperty(True)
+    hints = ListProperty(ROTATING_HINTS)
 
     def on_kv_post(self, _: object) -> None:
+        self._no_opinion_id = ""
+        self._hint_index = 0
         self.bind(language=self.refresh, desk=self.refresh)
         self.bind(size=lambda _, size: setattr(self, "landscape", size[0] >= size[1]))
         self.ids.no_opinion.bind(on_release=lambda _: self.choose(self._no_opinion_id))
-        self._no_opinion_id = ""
+        app = App.get_running_app()
+        if app is not None:
+            app.bind(rtl=self._mirror, text_scale=self.refresh)
+        # A gently changing message keeps the screen alive and avoids burn-in.
+        Clock.schedule_interval(self._next_hint, HINT_PERIOD_SECONDS)
 
     def on_choice(self, choice_id: str) -> None:
         """Event: the visitor tapped a main-question choice."""
@@ -46,36 +64,75 @@ class AttractScreen(Screen):
         if choice_id:
             self.dispatch("on_choice", choice_id)
 
+    def _text(self, message: str, **values: object) -> str:
+        return translate(message, self.language, **values)
+
     def refresh(self, *_: object) -> None:
         desk: DeskConfig | None = self.desk
         if desk is None:
             return
         lang, ids = self.language, self.ids
         main = desk.survey.main
-        ids.question.text = localized(main.text, lang)
+        ids.question.text = shown(localized(main.text, lang), lang, ids.question.width,
+                                  ids.question.font_size)
         ids.desk.text = desk.desk_name
-        ids.hint.text = translate("Touchez un visage pour répondre. C'est anonyme.", lang)
+        self._show_hint()
+        app = App.get_running_app()
+        scale = app.text_scale if app is not None else 1.0
         ids.smileys.clear_widgets()
         levelled = [c for c in main.choices if c.level is not None]
         for choice in levelled:
             button = SmileyButton(
                 choice_id=choice.id,
-                text=localized(choice.label, lang),
+                text=shown(localized(choice.label, lang), lang, dp(200), theme.BODY_SIZE),
                 level=choice.level,
                 levels=len(levelled),
+                font_size=theme.BODY_SIZE * scale,
             )
             button.bind(on_release=lambda b: self.choose(b.choice_id))
             ids.smileys.add_widget(button)
         no_opinion = next((c for c in main.choices if c.level is None), None)
         ids.no_opinion.opacity = 1 if no_opinion else 0
         ids.no_opinion.disabled = no_opinion is None
-        ids.no_opinion.text = localized(no_opinion.label, lang) if no_opinion else ""
+        ids.no_opinion.text = shown(localized(no_opinion.label, lang), lang, 0, 1) if no_opinion \
+            else ""
         self._no_opinion_id = no_opinion.id if no_opinion else ""
         self._refresh_languages(desk)
         url = desk.phone_survey_url or ""
         ids.qr.data = url
         ids.qr_panel.opacity = 1 if url else 0
-        ids.qr_hint.text = translate("Ou répondez sur votre téléphone", lang)
+        ids.qr_hint.text = shown(self._text("Ou répondez sur votre téléphone"), lang,
+                                 ids.qr_hint.width, ids.qr_hint.font_size)
+        ids.accessibility.text = self._text("Accessibilité")
+        ids.low_mode.text = self._text("Écran en bas")
+        ids.large_text.text = self._text("Grand texte")
+        ids.speech.text = self._text("Lecture à voix haute")
+        for widget_id in ("accessibility", "low_mode", "large_text", "speech"):
+            ids[widget_id].text = shown(ids[widget_id].text, lang, 0, 1)
+        self._mirror()
+
+    def _show_hint(self) -> None:
+        message = self.hints[self._hint_index % len(self.hints)]
+        self.ids.hint.text = shown(self._text(message), self.language, 0, 1)
+
+    def _next_hint(self, _dt: float) -> None:
+        self._hint_index += 1
+        self._show_hint()
+
+    def reset_accessibility_panel(self) -> None:
+        self.ids.accessibility.state = "normal"
+
+    def _mirror(self, *_: object) -> None:
+        """Right-to-left languages read the scale, the header and the body from the right."""
+        app = App.get_running_app()
+        rtl = bool(app is not None and app.rtl)
+        ids = self.ids
+        by_level = sorted(ids.smileys.children, key=lambda b: b.level)
+        _in_reading_order(ids.smileys, by_level[::-1] if rtl else by_level)
+        body = [ids.answers, ids.qr_panel]
+        _in_reading_order(ids.body, body[::-1] if rtl and self.landscape else body)
+        header = [ids.desk, ids.languages]
+        _in_reading_order(ids.header, header[::-1] if rtl else header)
 
     def _refresh_languages(self, desk: DeskConfig) -> None:
         bar = self.ids.languages
@@ -85,13 +142,25 @@ class AttractScreen(Screen):
             return
         for lang in offered:
             toggle = KioskToggle(
-                text=LANGUAGE_NAMES.get(lang, lang),
+                text=shown(LANGUAGE_NAMES.get(lang, lang), lang, 0, 1),
                 group="language",
                 state="down" if lang == self.language else "normal",
                 allow_no_selection=False,
                 size_hint=(None, 1),
-                width=dp(190),
+                width=dp(170),
             )
             toggle.language = lang
+            if lang in ("ar",):
+                toggle.font_name = "KioskDejaVu"  # the language's own name in its own script
             toggle.bind(on_release=lambda t: self.dispatch("on_language_chosen", t.language))
             bar.add_widget(toggle)
+
+
+def _in_reading_order(layout: Widget, widgets: list[Widget]) -> None:
+    """Lay `widgets` out left to right (top to bottom), re-adding them only if needed."""
+    if list(reversed(layout.children)) == widgets:
+        return
+    for widget in widgets:
+        layout.remove_widget(widget)
+    for widget in widgets:
+        layout.add_widget(widget)

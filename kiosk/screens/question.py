@@ -6,12 +6,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kivy.app import App
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
+from kivy.uix.widget import Widget
 
 from kiosk import theme
 from kiosk.core import flow
@@ -19,7 +22,9 @@ from kiosk.core.flow import FlowState
 from kiosk.core.i18n import translate
 from kiosk.core.survey import Question, QuestionType, localized
 from kiosk.widgets.buttons import KioskButton, KioskToggle
+from kiosk.widgets.keyboard import OnScreenKeyboard
 from kiosk.widgets.smiley import SmileyButton
+from kiosk.widgets.typography import shown
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -44,11 +49,14 @@ class QuestionScreen(Screen):
     def on_kv_post(self, _: object) -> None:
         self._question: Question | None = None
         self._collect: Callable[[], Any] | None = None
+        self._smiley_grid: GridLayout | None = None
         self.ids.skip.bind(on_release=lambda _: self._skip())
         self.ids.finish.bind(on_release=lambda _: self.dispatch("on_finish"))
         self.ids.confirm.bind(on_release=lambda _: self._confirm())
         self.bind(size=lambda _, size: setattr(self, "landscape", size[0] >= size[1]))
-        self._smiley_grid: GridLayout | None = None
+
+    def _t(self, text: str, width: float = 0, font_size: float = 1) -> str:
+        return shown(text, self.language, width, font_size)
 
     def show(self, state: FlowState) -> None:
         question = state.question
@@ -56,11 +64,14 @@ class QuestionScreen(Screen):
         self._question, self._collect, self._smiley_grid = question, None, None
         lang, ids = self.language, self.ids
         position, total = flow.progress(state)
-        ids.progress.text = translate("Question {n} sur {total}", lang, n=position, total=total)
-        ids.question.text = localized(question.text, lang)
-        ids.skip.text = translate("Passer cette question", lang)
-        ids.finish.text = translate("Terminer", lang)
-        ids.confirm.text = translate("Valider", lang)
+        ids.progress.text = self._t(
+            translate("Question {n} sur {total}", lang, n=position, total=total)
+        )
+        ids.question.text = self._t(localized(question.text, lang), ids.question.width,
+                                    ids.question.font_size)
+        ids.skip.text = self._t(translate("Passer cette question", lang))
+        ids.finish.text = self._t(translate("Terminer", lang))
+        ids.confirm.text = self._t(translate("Valider", lang))
         ids.choices.clear_widgets()
         builder = {
             QuestionType.SMILEY: self._smileys,
@@ -70,6 +81,26 @@ class QuestionScreen(Screen):
         builder(question)
         needs_confirm = self._collect is not None
         ids.confirm.opacity, ids.confirm.disabled = (1, False) if needs_confirm else (0, True)
+        self._mirror_actions()
+
+    @property
+    def _rtl(self) -> bool:
+        app = App.get_running_app()
+        return bool(app is not None and app.rtl)
+
+    def _mirror_actions(self) -> None:
+        """Right to left: "skip" on the right, "finish" on the left."""
+        actions = self.ids.actions
+        wanted = [self.ids.skip, self.ids.confirm, self.ids.finish]
+        if self._rtl:
+            wanted.reverse()
+        if list(reversed(actions.children)) != wanted:
+            for widget in wanted:
+                actions.remove_widget(widget)
+                actions.add_widget(widget)
+
+    def _reading_order(self, widgets: list[Widget]) -> list[Widget]:
+        return widgets[::-1] if self._rtl else widgets
 
     def _answer(self, value: Any) -> None:
         if self._question is not None:
@@ -96,17 +127,21 @@ class QuestionScreen(Screen):
         grid = GridLayout(cols=len(question.choices) if self.landscape else 2, spacing=dp(20))
         self._smiley_grid = grid
         self.ids.choices.add_widget(grid)
+        buttons: list[Widget] = []
         for choice in question.choices:
+            label = self._t(localized(choice.label, self.language), dp(200), theme.BODY_SIZE)
             if choice.level is None:
-                button = KioskButton(text=localized(choice.label, self.language))
+                button = KioskButton(text=label)
             else:
                 button = SmileyButton(
-                    text=localized(choice.label, self.language),
-                    level=choice.level,
-                    levels=len(levelled),
+                    text=label, level=choice.level, levels=len(levelled),
+                    font_size=theme.BODY_SIZE * _text_scale(),
                 )
             button.choice_id = choice.id
             button.bind(on_release=lambda b: self._answer(b.choice_id))
+            buttons.append(button)
+        levelled_buttons = self._reading_order(buttons[: len(levelled)])
+        for button in [*levelled_buttons, *buttons[len(levelled):]]:
             grid.add_widget(button)
 
     def _choice_grid(self, count: int) -> GridLayout:
@@ -125,30 +160,46 @@ class QuestionScreen(Screen):
             options = [(c.id, localized(c.label, self.language)) for c in question.choices]
         grid = self._choice_grid(len(options))
         if question.type == QuestionType.SCALE_0_10:
-            grid.cols = 11
+            grid.cols = 11 if self.landscape else 6
+        buttons = []
         for value, label in options:
-            button = KioskButton(text=label)
+            button = KioskButton(text=self._t(label))
             button.value = value
             button.bind(on_release=lambda b: self._answer(b.value))
+            buttons.append(button)
+        for button in self._reading_order(buttons) if grid.cols > 1 else buttons:
             grid.add_widget(button)
 
     def _toggles(self, question: Question) -> None:
         grid = self._choice_grid(len(question.choices))
         toggles = []
         for choice in question.choices:
-            toggle = KioskToggle(text=localized(choice.label, self.language))
+            toggle = KioskToggle(text=self._t(localized(choice.label, self.language)))
             toggle.choice_id = choice.id
             toggles.append(toggle)
+        for toggle in self._reading_order(toggles):
             grid.add_widget(toggle)
         self._collect = lambda: [t.choice_id for t in toggles if t.state == "down"]
 
     def _text(self, question: Question) -> None:
+        column = BoxLayout(orientation="vertical", spacing=dp(12))
         field = TextInput(
             multiline=True,
+            readonly=True,  # typed through the on-screen keyboard only
             font_size=theme.BODY_SIZE,
             hint_text=translate("Votre message (facultatif)", self.language),
             foreground_color=theme.TEXT,
             padding=[dp(16)] * 4,
         )
-        self.ids.choices.add_widget(field)
-        self._collect = lambda: field.text.strip()[: question.max_length]
+        keyboard = OnScreenKeyboard(max_length=question.max_length, language=self.language)
+        keyboard.target = field
+        column.add_widget(field)
+        column.add_widget(keyboard)
+        self.ids.choices.add_widget(column)
+        self.text_field, self.keyboard = field, keyboard
+        self._collect = lambda: field.text.strip()
+
+
+def _text_scale() -> float:
+    app = App.get_running_app()
+    return float(app.text_scale) if app is not None else 1.0

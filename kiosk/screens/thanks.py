@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
@@ -12,14 +14,9 @@ from kivy.uix.screenmanager import Screen
 from kiosk.core.i18n import translate
 from kiosk.core.survey import localized
 from kiosk.core.visitor import DeskConfig
+from kiosk.widgets.typography import shown
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
-
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-
 
 def results_sentence(published: dict[str, Any] | None, language: str) -> str:
     """"92 % of visitors satisfied in October (target 90 %)", or "" when nothing is published."""
@@ -28,8 +25,9 @@ def results_sentence(published: dict[str, Any] | None, language: str) -> str:
     period = str(published.get("period", ""))
     month = ""
     if len(period) == 7 and period[4] == "-":
-        names = MONTHS_EN if language == "en" else MONTHS_FR
-        month = names[int(period[5:]) - 1]
+        # Babel knows every language's month names ("octobre", "October", "أكتوبر").
+        first_day = date(int(period[:4]), int(period[5:]), 1)
+        month = format_date(first_day, "LLLL", locale=language)
     rate = round(float(published["satisfaction_rate"]))
     target = published.get("target")
     text = translate("{rate} % des visiteurs satisfaits en {month}", language, rate=rate,
@@ -43,5 +41,7 @@ class ThanksScreen(Screen):
     language = StringProperty("fr")
 
     def show(self, desk: DeskConfig) -> None:
-        self.ids.thanks.text = localized(desk.survey.thanks, self.language)
-        self.ids.results.text = results_sentence(desk.published_results, self.language)
+        lang = self.language
+        self.ids.thanks.text = shown(localized(desk.survey.thanks, lang), lang, 0, 1)
+        self.ids.results.text = shown(results_sentence(desk.published_results, lang), lang,
+                                      self.ids.results.width, self.ids.results.font_size)
