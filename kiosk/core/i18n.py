@@ -1,4 +1,4 @@
-"""Visitor and staff text through gettext catalogues (`kiosk/locales/<lang>/LC_MESSAGES/kiosk.po`).
+"""Visitor and staff text through gettext catalogues (`kiosk/locales/<lang>/LC_MESSAGES/*.po`).
 
 French is the source language: a message id *is* the French text, so a missing translation falls
 back to French, never to an empty label. Catalogues are read with Babel, so no compile step.
@@ -17,12 +17,15 @@ SOURCE_LANGUAGE = "fr"
 
 @cache
 def _catalogue(language: str) -> dict[str, str]:
-    path = LOCALES_DIR / language / "LC_MESSAGES" / "kiosk.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+    """Every catalogue of the language merged: `kiosk.po` (visitors), `staff.po` (staff)."""
+    messages: dict[str, str] = {}
+    for path in sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        messages.update(
+            {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+        )
+    return messages
 
 
 def available_languages() -> list[str]:
