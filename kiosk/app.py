@@ -122,9 +122,11 @@ class KioskApp(App):
         if self.worker is not None:
             self.worker.stop()
 
-    def _refuse_close(self, *_: object) -> bool:
-        """A visitor cannot close the kiosk (Alt-F4, window button): only the staff screen can."""
-        return not self._stopped
+    def _refuse_close(self, *_: object, source: str | None = None, **__: object) -> bool:
+        """A visitor cannot close the kiosk from the keyboard (Escape, Alt-F4); only the staff
+        screen can. A quit request from the system (SIGTERM from systemd arrives as a quit
+        event with no source) is honoured, so the service manager can stop the app."""
+        return source == "keyboard" and not self._stopped
 
     # --- accessibility and language -------------------------------------------------------
     def on_large_text(self, _: object, large: bool) -> None:
