@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 
 
@@ -25,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="full screen without decorations (production kiosks)")
     parser.add_argument("--sync-interval", type=float, default=60.0,
                         help="seconds between two syncs when nothing happens")
+    parser.add_argument("--staff-pin", metavar="PIN",
+                        help="save this kiosk's staff PIN (4 to 8 digits, '-' reads it from "
+                             "standard input) and exit; a PIN from the server takes precedence")
     return parser
 
 
@@ -43,12 +47,29 @@ def _prepare_kivy(data_dir: Path, size: str, fullscreen: bool) -> None:
     Config.set("input", "mouse", "mouse,disable_multitouch")
 
 
+def _save_staff_pin(data_dir: Path, pin: str) -> int:
+    from kiosk.core.staff_pin import InvalidPin
+    from kiosk.runtime import save_staff_pin
+
+    if pin == "-":
+        pin = sys.stdin.readline().strip()
+    try:
+        save_staff_pin(data_dir, pin)
+    except InvalidPin as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 2
+    print("staff PIN saved (hashed) in", data_dir)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Kivy routes Python logging to its own console handler; HTTP chatter stays out of it.
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    if args.staff_pin is not None:
+        return _save_staff_pin(data_dir, args.staff_pin)
     _prepare_kivy(data_dir, args.size, args.fullscreen)
 
     from kiosk.app import KioskApp

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.core.clock import DeviceClock, SystemClock
+from kiosk.core.staff_access import save_local_pin
 from kiosk.core.store import KioskStore
 from kiosk.core.survey import SurveyDefinitionError, load_default_survey
 from kiosk.core.sync import SyncReport, SyncWorker, client_from_store
@@ -82,6 +83,13 @@ class KioskRuntime:
     def close(self) -> None:
         self.worker.stop(timeout=5)
         self.store.close()
+
+
+def save_staff_pin(data_dir: Path, pin: str) -> None:
+    """`kiosk --staff-pin`: keep a hash of the local staff PIN in the kiosk's data (`InvalidPin`
+    unless 4 to 8 digits). The server's `kiosk.staff_pin_hash`, once received, wins over it."""
+    with KioskStore(Path(data_dir) / DATABASE_NAME) as store:
+        save_local_pin(store, pin)
 
 
 def open_kiosk(
