@@ -86,7 +86,10 @@ class StaffScreen(Screen):
         ids.close.bind(on_release=lambda _: self.close())
         ids.exit.bind(on_release=lambda _: setattr(self, "confirming_exit", True))
         ids.exit_cancel.bind(on_release=lambda _: setattr(self, "confirming_exit", False))
-        self.bind(confirming_exit=lambda *_: self._show_notice())
+        self.bind(confirming_exit=self._swap_actions)
+        # Strong references: `ids` are weak, and one of the two bars is always out of the tree.
+        self._bars = {False: ids.actions.__self__, True: ids.confirm_bar.__self__}
+        ids.action_area.remove_widget(ids.confirm_bar)
         ids.exit_confirm.bind(on_release=lambda _: self.dispatch("on_exit"))
         self._redraw()
 
@@ -95,6 +98,12 @@ class StaffScreen(Screen):
         self._notice = translate("Synchronisation demandée…", self.language)
         self._show_notice()
         self.dispatch("on_sync_now")
+
+    def _swap_actions(self, *_: object) -> None:
+        area = self.ids.action_area
+        area.clear_widgets()
+        area.add_widget(self._bars[self.confirming_exit])
+        self._show_notice()
 
     def _show_notice(self) -> None:
         self.ids.notice.text = (
