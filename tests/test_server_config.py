@@ -41,7 +41,7 @@ def test_config_describes_the_device_desk_and_survey(app_client):
         "wait_threshold_minutes": 10,
     }
     assert config["survey"]["id"] == load_default_survey().id
-    assert config["survey"]["version"] == 1
+    assert config["survey"]["version"] == load_default_survey().version
     assert config["phone_survey_url"] == f"http://127.0.0.1:8000/s/{SITE}/{SERVICE}"
     assert config["kiosk"]["languages"] == load_default_survey().languages
     assert config["kiosk"]["inactivity_timeout_seconds"] > 0

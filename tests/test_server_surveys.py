@@ -10,17 +10,23 @@ import sqlite3
 import pytest
 
 from kiosk.core.protocol import canonical_json
-from kiosk.core.survey import load_default_survey
+from kiosk.core.survey import bundled_surveys, load_default_survey
 from sync_server import cli
 from sync_server.storage import SurveyVersionChanged
 from sync_server.storage.surveys import content_hash
 from tests.fixtures.server import answer_payload, bearer, enrolled_token, make_record, sync_body
 
+CURRENT = load_default_survey()  # the newest bundled version; older ones are published too
+NEXT = CURRENT.version + 1
 
-def survey_v2():
-    v1 = load_default_survey()
-    title = {**v1.title, "fr": v1.title["fr"] + " (2026)"}
-    return v1.model_copy(update={"version": 2, "title": title})
+
+def survey_next():
+    title = {**CURRENT.title, "fr": CURRENT.title["fr"] + " (2026)"}
+    return CURRENT.model_copy(update={"version": NEXT, "title": title})
+
+
+def bundled_rows() -> list[tuple]:
+    return [(s.id, s.version, content_hash(s)) for s in bundled_surveys()]
 
 
 def survey_rows(client) -> list[tuple]:
@@ -33,27 +39,29 @@ def survey_rows(client) -> list[tuple]:
 
 def test_a_published_version_cannot_change_in_place(app_client):
     storage = app_client.app.state.storage
-    v1 = load_default_survey()
-    changed = v1.model_copy(update={"title": {**v1.title, "fr": "Autre titre"}})
-    with pytest.raises(SurveyVersionChanged, match=r"qualivilles-accueil v1 .*new version"):
+    changed = CURRENT.model_copy(update={"title": {**CURRENT.title, "fr": "Autre titre"}})
+    with pytest.raises(
+        SurveyVersionChanged, match=rf"qualivilles-accueil v{CURRENT.version} .*new version"
+    ):
         storage.publish_survey(changed)
-    assert survey_rows(app_client) == [("qualivilles-accueil", 1, content_hash(v1))]
-    assert storage.survey("qualivilles-accueil", 1) == v1
+    assert survey_rows(app_client) == bundled_rows()
+    assert storage.survey("qualivilles-accueil", CURRENT.version) == CURRENT
 
 
 def test_publishing_the_same_content_again_changes_nothing(app_client):
     storage = app_client.app.state.storage
     assert storage.publish_survey(load_default_survey()) is False
-    assert len(survey_rows(app_client)) == 1
+    assert survey_rows(app_client) == bundled_rows()
 
 
 def test_a_new_version_is_a_new_row_and_becomes_current(app_client):
     storage = app_client.app.state.storage
-    assert storage.publish_survey(survey_v2()) is True
+    assert storage.publish_survey(survey_next()) is True
     rows = survey_rows(app_client)
-    assert [(r[0], r[1]) for r in rows] == [("qualivilles-accueil", 1), ("qualivilles-accueil", 2)]
-    assert rows[0][2] != rows[1][2]
-    assert storage.current_survey().version == 2
+    assert rows[:-1] == bundled_rows()
+    assert rows[-1][:2] == ("qualivilles-accueil", NEXT)
+    assert rows[-1][2] != rows[-2][2]
+    assert storage.current_survey().version == NEXT
 
 
 def test_the_config_etag_is_the_content_hash_and_follows_the_survey(app_client):
@@ -64,21 +72,21 @@ def test_the_config_etag_is_the_content_hash_and_follows_the_survey(app_client):
     assert version == hashlib.sha256(canonical_json(document).encode()).hexdigest()
     assert first.headers["etag"] == f'"{version}"'
 
-    app_client.app.state.storage.publish_survey(survey_v2())
+    app_client.app.state.storage.publish_survey(survey_next())
     second = app_client.get(
         "/api/v1/config", headers={**bearer(token), "If-None-Match": first.headers["etag"]}
     )
     assert second.status_code == 200
-    assert second.json()["survey"]["version"] == 2
+    assert second.json()["survey"]["version"] == NEXT
     assert second.headers["etag"] != first.headers["etag"]
 
 
 def test_an_answer_to_a_retired_but_known_version_is_accepted(app_client):
     token = enrolled_token(app_client)
-    app_client.app.state.storage.publish_survey(survey_v2())
-    old = make_record(answer_payload(survey_version=1))
-    new = make_record(answer_payload(survey_version=2))
-    never = make_record(answer_payload(survey_version=3))
+    app_client.app.state.storage.publish_survey(survey_next())
+    old = make_record(answer_payload(survey_version=1))  # retired long ago, still known
+    new = make_record(answer_payload(survey_version=NEXT))
+    never = make_record(answer_payload(survey_version=NEXT + 1))
     body = sync_body(old, new, never)
     response = app_client.post("/api/v1/sync", json=body, headers=bearer(token))
     acks = [(a["status"], a["code"]) for a in response.json()["acknowledged"]]
@@ -86,20 +94,20 @@ def test_an_answer_to_a_retired_but_known_version_is_accepted(app_client):
     path = app_client.app.state.settings.database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
         versions = connection.execute("SELECT survey_version FROM answers ORDER BY survey_version")
-        assert [row[0] for row in versions] == [1, 2]
+        assert [row[0] for row in versions] == [1, NEXT]
 
 
 def test_publish_survey_command(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    path = tmp_path / "v2.json"
-    path.write_text(json.dumps(survey_v2().model_dump(mode="json")), encoding="utf-8")
+    path = tmp_path / "next.json"
+    path.write_text(json.dumps(survey_next().model_dump(mode="json")), encoding="utf-8")
     out = io.StringIO()
     assert cli.main(["--database-url", url, "publish-survey", str(path)], out=out) == 0
     assert cli.main(["--database-url", url, "publish-survey", str(path)], out=out) == 0
     assert out.getvalue() == (
-        "published qualivilles-accueil v2\n"
-        "already published, unchanged: qualivilles-accueil v2\n"
+        f"published qualivilles-accueil v{NEXT}\n"
+        f"already published, unchanged: qualivilles-accueil v{NEXT}\n"
     )
-    changed = survey_v2().model_copy(update={"languages": ["fr"]})
+    changed = survey_next().model_copy(update={"languages": ["fr"]})
     path.write_text(json.dumps(changed.model_dump(mode="json")), encoding="utf-8")
     assert cli.main(["--database-url", url, "publish-survey", str(path)], out=out) == 1

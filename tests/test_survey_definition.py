@@ -6,13 +6,16 @@ import json
 import pytest
 
 from kiosk.core.survey import (
-    DEFAULT_SURVEY_PATH,
+    SURVEYS_DIR,
     SurveyDefinitionError,
+    bundled_surveys,
+    load_default_survey,
     load_definition,
     missing_translations,
     parse_definition,
 )
 
+DEFAULT_SURVEY_PATH = SURVEYS_DIR / "qualivilles-accueil.v2.json"
 RAW = json.loads(DEFAULT_SURVEY_PATH.read_text(encoding="utf-8"))
 
 
@@ -24,6 +27,13 @@ def test_the_default_survey_is_valid_and_fully_translated():
         q.id for q in survey.questions
     }
     assert missing_translations(survey) == []
+
+
+def test_bundled_versions_are_all_valid_and_the_newest_is_the_default():
+    versions = [(s.id, s.version) for s in bundled_surveys()]
+    assert versions == [("qualivilles-accueil", 1), ("qualivilles-accueil", 2)]
+    assert load_default_survey().version == 2
+    assert load_default_survey().languages == ["fr", "en", "es", "ar"]
 
 
 def test_every_problem_is_reported_at_once_with_its_path():

@@ -228,8 +228,20 @@ def missing_translations(survey: SurveyDefinition) -> list[Problem]:
 
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
-DEFAULT_SURVEY_PATH = ASSETS_DIR / "surveys" / "qualivilles-accueil.v1.json"
+SURVEYS_DIR = ASSETS_DIR / "surveys"
+DEFAULT_SURVEY_ID = "qualivilles-accueil"
+
+
+def bundled_surveys() -> list[SurveyDefinition]:
+    """Every definition shipped in assets/surveys/, oldest version first.
+
+    Published versions are never edited: a change ships as a new `<id>.v<N>.json` file, and the
+    old files stay so that answers to them (a kiosk offline since) are still understood.
+    """
+    surveys = [load_definition(path) for path in SURVEYS_DIR.glob("*.v*.json")]
+    return sorted(surveys, key=lambda survey: (survey.id, survey.version))
 
 
 def load_default_survey() -> SurveyDefinition:
-    return load_definition(DEFAULT_SURVEY_PATH)
+    """The newest version of the default Qualivilles reception survey."""
+    return [s for s in bundled_surveys() if s.id == DEFAULT_SURVEY_ID][-1]

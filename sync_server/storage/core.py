@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from kiosk.core.protocol import Ack, Heartbeat, RecordIn
-from kiosk.core.survey import SurveyDefinition, load_default_survey
+from kiosk.core.survey import SurveyDefinition, bundled_surveys, load_default_survey
 from sync_server.storage import (
     aggregates,
     db,
@@ -62,8 +62,13 @@ class Storage:
     def migrate(self) -> list[str]:
         """Bring the schema up to date and publish the default survey; returns migrations run."""
         applied = migrations.migrate(self.engine)
-        self.publish_survey(load_default_survey())
+        self.publish_bundled_surveys()
         return applied
+
+    def publish_bundled_surveys(self) -> None:
+        """Every version shipped in assets/surveys/, so answers to older ones stay valid."""
+        for survey in bundled_surveys():
+            self.publish_survey(survey)
 
     def applied_migrations(self) -> set[str]:
         with db.read(self.engine) as connection:
@@ -72,7 +77,7 @@ class Storage:
     def load_town(self, data: dict[str, Any]) -> None:
         with db.write(self.engine) as connection:
             town.load_town(connection, data)
-        self.publish_survey(load_default_survey())
+        self.publish_bundled_surveys()
 
     def town_name(self) -> str | None:
         with db.read(self.engine) as connection:
