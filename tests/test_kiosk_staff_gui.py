@@ -23,7 +23,7 @@ from kiosk.core.store import KioskStore
 from kiosk.core.survey import load_default_survey
 from kiosk.core.visitor import DeskConfig, VisitorSession
 from tests.fixtures.kiosk import pump, pump_until, tap
-from tests.tools.staff_screens import staff_app_class
+from tests.tools.staff_screens import kv_app
 
 pytestmark = pytest.mark.gui
 
@@ -83,7 +83,7 @@ def ui(kivy_window, store, clock, desk):
     from kiosk.screens.staff import StaffScreen
     from kiosk.widgets.hidden_corner import HiddenCorner
 
-    app = staff_app_class()()  # what the kv rules read as `app`
+    app = kv_app(store, desk)  # what the kv rules read as `app`
     manager = ScreenManager(transition=NoTransition())
     attract = Screen(name="attract")
     corner = HiddenCorner(pos_hint={"x": 0, "top": 1}, hold_seconds=0.3)

@@ -47,16 +47,12 @@ def demo_store(folder: Path):
     return store
 
 
-def staff_app_class():
-    """A bare App with what the kiosk's kv rules read from `app` (imported late: Kivy)."""
-    from kivy.app import App
-    from kivy.properties import BooleanProperty, NumericProperty
+def kv_app(store, desk):
+    """The kiosk's own App, not built: the kv rules read their `app.<property>` from it."""
+    from kiosk.app import KioskApp
+    from kiosk.core.visitor import VisitorSession
 
-    class StaffPreviewApp(App):
-        text_scale = NumericProperty(1.0)
-        low_mode = BooleanProperty(False)
-
-    return StaffPreviewApp
+    return KioskApp(VisitorSession(store, store.clock, desk))
 
 
 def main(size: str, out_dir: Path) -> list[Path]:
@@ -88,8 +84,8 @@ def main(size: str, out_dir: Path) -> list[Path]:
     desk = DeskConfig(survey=load_default_survey())
     written = []
     with tempfile.TemporaryDirectory() as tmp:
-        app = staff_app_class()()  # the kv rules' `app`
         store = demo_store(Path(tmp))
+        app = kv_app(store, desk)  # the kv rules' `app`
         save_local_pin(store, "4821")
         manager = ScreenManager(transition=NoTransition())
         pin = PinScreen(name="pin", access=StaffAccess(store))
