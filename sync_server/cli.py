@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from kiosk.core.survey import load_definition
 from sync_server.settings import Settings
-from sync_server.storage import DeviceHealth, Storage, StorageError
+from sync_server.storage import DeviceHealth, InvalidTown, Storage, StorageError
 
 Command = Callable[[argparse.Namespace, Settings, TextIO], int]
 
@@ -49,6 +49,8 @@ def cmd_load_town(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     try:
         storage.load_town(town)
         out.write(f"loaded {len(storage.desks())} desks\n")
+    except InvalidTown as error:
+        raise CliError(f"town file {args.file}: {error}") from None
     finally:
         storage.close()
     return 0

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 
 import pytest
 
 from sync_server import cli
-from sync_server.storage import Storage
+from sync_server.storage import Storage, migrations
 from tests.fixtures.server import SERVICE, SITE, TOWN_FILE
 
 
@@ -28,10 +29,11 @@ def storage_at(db_url: str) -> Storage:
 
 
 def test_init_db_applies_migrations_once(db_url):
-    assert run(db_url, "init-db") == (0, "applied: 0001_initial, 0002_device_health\n")
+    names = [name for name, _ in migrations.MIGRATIONS]
+    assert run(db_url, "init-db") == (0, f"applied: {', '.join(names)}\n")
     assert run(db_url, "init-db") == (0, "database already up to date\n")
     storage = storage_at(db_url)
-    assert storage.applied_migrations() == {"0001_initial", "0002_device_health"}
+    assert storage.applied_migrations() == set(names)
     assert storage.current_survey().id == "qualivilles-accueil"
     storage.close()
 
@@ -159,3 +161,15 @@ def test_production_refuses_the_default_secret(db_url, monkeypatch, capsys):
     status, _ = run(db_url, "init-db")
     assert status == 1
     assert "QV_SECRET_KEY" in capsys.readouterr().err
+
+
+def test_load_town_refuses_unreadable_opening_hours_and_says_where(db_url, tmp_path):
+    town = json.loads(TOWN_FILE.read_text(encoding="utf-8"))
+    town["desks"][2]["opening_hours"] = {"mon": [["9h", "12:00"]]}
+    broken = tmp_path / "town.json"
+    broken.write_text(json.dumps(town), encoding="utf-8")
+    code, _ = run(db_url, "load-town", str(broken))
+    assert code != 0
+    storage = storage_at(db_url)
+    assert storage.desks() == []  # nothing half-loaded
+    storage.close()

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 from kiosk.core.survey import load_default_survey
 from sync_server.indicators.monthly import last_complete_month, month_bounds
 from sync_server.storage import Source
-from tests.fixtures.server import SERVICE, SITE, answer_payload, bearer, enrolled_token, make_record
+from tests.fixtures.server import (
+    SERVICE,
+    SITE,
+    TOWN,
+    answer_payload,
+    bearer,
+    enrolled_token,
+    make_record,
+)
 
 
 def last_month_middle() -> datetime:
@@ -104,3 +112,14 @@ def test_openapi_describes_the_device_api(app_client):
         assert path in schema["paths"], path
     assert "SyncRequest" in schema["components"]["schemas"]
     assert "SyncResponse" in schema["components"]["schemas"]
+
+
+def test_each_desk_gets_its_own_opening_hours_from_the_town_file(app_client):
+    town_hours = TOWN["opening_hours"]
+    library = next(d for d in TOWN["desks"] if d["service"] == "mediatheques")
+    iris = app_client.get("/api/v1/config", headers=bearer(enrolled_token(app_client))).json()
+    token = enrolled_token(app_client, library["site"], "mediatheques")
+    media = app_client.get("/api/v1/config", headers=bearer(token)).json()
+    assert iris["kiosk"]["opening_hours"] == town_hours
+    assert media["kiosk"]["opening_hours"] == library["opening_hours"] != town_hours
+    assert iris["kiosk"]["timezone"] == "Europe/Paris"

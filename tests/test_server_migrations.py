@@ -18,7 +18,7 @@ def columns(engine: sa.Engine) -> dict[str, set[str]]:
 
 def test_migrations_build_the_current_schema(tmp_path):
     storage = Storage.from_url(f"sqlite:///{tmp_path / 'new.db'}")
-    assert storage.migrate() == ["0001_initial", "0002_device_health"]
+    assert storage.migrate() == [name for name, _ in migrations.MIGRATIONS]
     expected = {t.name: {c.name for c in t.columns} for t in schema.metadata.sorted_tables}
     assert columns(storage.engine) == expected
     indexes = {i["name"] for i in sa.inspect(storage.engine).get_indexes("devices")}
@@ -31,9 +31,16 @@ def test_a_database_at_0001_is_upgraded_with_its_data(tmp_path):
     # A server installed before 0002 existed: only the initial migration was applied, and its
     # rows were written by the code of that time (plain SQL here, since the columns differ).
     migrations.migrate(storage.engine, migrations.MIGRATIONS[:1])
-    storage.load_town(TOWN)
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     with storage.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO sites VALUES (:site, 'Centre')"), {"site": SITE})
+        connection.execute(
+            sa.text("INSERT INTO services VALUES (:service, 'IRIS', 10)"), {"service": SERVICE}
+        )
+        connection.execute(
+            sa.text("INSERT INTO desks VALUES (:site, :service)"),
+            {"site": SITE, "service": SERVICE},
+        )
         connection.execute(
             sa.text(
                 "INSERT INTO devices (id, name, site, service, mode, token_hash, created_at,"
@@ -42,7 +49,10 @@ def test_a_database_at_0001_is_upgraded_with_its_data(tmp_path):
             ),
             {"site": SITE, "service": SERVICE, "hash": secret_hash("old-token"), "now": now},
         )
-    assert storage.migrate() == ["0002_device_health"]
+    assert storage.migrate() == ["0002_device_health", "0003_desk_opening_hours"]
+    assert storage.desk(SITE, SERVICE).opening_hours is None  # always open until configured
+    storage.load_town(TOWN)
+    assert storage.desk(SITE, SERVICE).opening_hours == TOWN["opening_hours"]
     device = storage.authenticate_device("old-token")
     assert device is not None
     assert (device.id, device.clock_offset_ms, device.drifting) == ("d1", 5, False)

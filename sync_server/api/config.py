@@ -71,6 +71,8 @@ def device_config(
             "suspect_interval_seconds": settings.kiosk_suspect_interval_seconds,
             "thank_you_seconds": settings.kiosk_thank_you_seconds,
             "languages": list(survey.languages),
+            "opening_hours": desk.opening_hours,
+            "timezone": settings.timezone,
         },
         "published_results": published_results(
             storage, settings, desk.site.slug, desk.service.slug, now

@@ -3,6 +3,7 @@
 from sync_server.storage.core import Storage
 from sync_server.storage.errors import (
     InvalidEnrolCode,
+    InvalidTown,
     StorageError,
     SurveyVersionChanged,
     UnknownDesk,
@@ -33,6 +34,7 @@ __all__ = [
     "EnrolCode",
     "Enrolment",
     "InvalidEnrolCode",
+    "InvalidTown",
     "LevelCount",
     "QuarantineSummary",
     "QuarantinedRecord",

@@ -23,5 +23,9 @@ class SurveyVersionChanged(StorageError):
     """A published survey version cannot be changed in place: publish a new version."""
 
 
+class InvalidTown(StorageError, ValueError):
+    """The town file cannot be loaded as it is; the message says where."""
+
+
 class UserExists(StorageError):
     pass

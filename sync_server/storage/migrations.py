@@ -79,9 +79,15 @@ def _device_health(connection: Connection) -> None:
     )
 
 
+def _desk_opening_hours(connection: Connection) -> None:
+    """Each desk's opening hours, sent to its kiosks (closed screen outside them)."""
+    add_column(connection, "desks", sa.Column("opening_hours", sa.Text))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
+    ("0003_desk_opening_hours", _desk_opening_hours),
 ]
 
 

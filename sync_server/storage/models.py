@@ -28,6 +28,8 @@ class Service:
 class Desk:
     site: Site
     service: Service
+    # {"mon": [["08:30", "12:00"], …], …} in the town's local time; None: always open.
+    opening_hours: dict[str, list[list[str]]] | None = None
 
 
 @dataclass(frozen=True)

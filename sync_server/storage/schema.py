@@ -47,6 +47,8 @@ desks = sa.Table(
     metadata,
     sa.Column("site", sa.ForeignKey("sites.slug"), primary_key=True),
     sa.Column("service", sa.ForeignKey("services.slug"), primary_key=True),
+    # {"mon": [["08:30", "12:00"], …], …} as JSON, local time; NULL: always open.
+    sa.Column("opening_hours", sa.Text),
 )
 
 devices = sa.Table(

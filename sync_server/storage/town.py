@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from kiosk.core import opening_hours
 from sync_server.storage import schema
-from sync_server.storage.db import insert_ignore
+from sync_server.storage.errors import InvalidTown
 from sync_server.storage.models import Desk, Service, Site
 
 
@@ -24,9 +26,19 @@ def load_town(connection: Connection, town: dict[str, Any]) -> None:
             "wait_threshold_minutes": int(service.get("wait_threshold_minutes", 15)),
         }
         _upsert(connection, schema.services, {"slug": service["slug"]}, values)
-    rows = [{"site": d["site"], "service": d["service"]} for d in town.get("desks", [])]
-    if rows:
-        connection.execute(insert_ignore(connection, schema.desks), rows)
+    default_hours = town.get("opening_hours")
+    for index, desk_entry in enumerate(town.get("desks", [])):
+        hours = desk_entry.get("opening_hours", default_hours)
+        try:
+            opening_hours.parse(hours)
+        except opening_hours.InvalidOpeningHours as error:
+            raise InvalidTown(f"desks[{index}].opening_hours: {error}") from None
+        _upsert(
+            connection,
+            schema.desks,
+            {"site": desk_entry["site"], "service": desk_entry["service"]},
+            {"opening_hours": json.dumps(hours) if hours else None},
+        )
 
 
 def _upsert(
@@ -41,6 +53,7 @@ def _desk(row: Any) -> Desk:
     return Desk(
         site=Site(row.site, row.site_name),
         service=Service(row.service, row.service_name, row.wait_threshold_minutes),
+        opening_hours=json.loads(row.opening_hours) if row.opening_hours else None,
     )
 
 
@@ -53,6 +66,7 @@ def _desk_query() -> sa.Select[Any]:
             d.c.service,
             se.c.name.label("service_name"),
             se.c.wait_threshold_minutes,
+            d.c.opening_hours,
         )
         .join(si, si.c.slug == d.c.site)
         .join(se, se.c.slug == d.c.service)
