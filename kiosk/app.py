@@ -21,13 +21,19 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.core import opening_hours
 from kiosk.core.flow import FlowState
 from kiosk.core.rtl import is_rtl
+from kiosk.core.staff_access import StaffAccess
+from kiosk.core.staff_status import staff_status
+from kiosk.core.store import KioskStore
 from kiosk.core.survey import localized
 from kiosk.core.visitor import DeskConfig, VisitorSession
 from kiosk.platform.speech import Speaker
 from kiosk.screens.attract import AttractScreen
 from kiosk.screens.closed import ClosedScreen
+from kiosk.screens.pin import PinScreen
 from kiosk.screens.question import QuestionScreen
+from kiosk.screens.staff import StaffScreen
 from kiosk.screens.thanks import ThanksScreen
+from kiosk.widgets.hidden_corner import HiddenCorner
 from kiosk.widgets.still_there import StillTherePrompt
 from kiosk.widgets.typography import font_for
 
@@ -59,6 +65,7 @@ class KioskApp(App):
         *,
         worker: BackgroundSync | None = None,
         config_source: Callable[[], DeskConfig | None] | None = None,
+        store: KioskStore | None = None,
         speaker: Speaker | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         **kwargs: Any,
@@ -67,6 +74,7 @@ class KioskApp(App):
         self.session = session
         self.worker = worker
         self.config_source = config_source
+        self.store = store  # for the staff side: PIN and sync state; None in visitor-only tests
         self.speaker = speaker or Speaker()
         self.wall_clock = clock
         self.title = "Qualivilles – votre avis"
@@ -95,6 +103,8 @@ class KioskApp(App):
         for screen in (self.attract, self.question, self.thanks, self.closed):
             self.bind(language=screen.setter("language"))
             self.manager.add_widget(screen)
+        if self.store is not None:
+            self._build_staff_side(self.store)
         self.attract.desk = self.session.config
         self.attract.refresh()
         Window.bind(on_touch_down=self._on_any_touch)
@@ -103,6 +113,41 @@ class KioskApp(App):
                                                       OPENING_CHECK_SECONDS)
         self.check_opening_hours()
         return self.manager
+
+    def _build_staff_side(self, store: KioskStore) -> None:
+        """PIN and staff screens, reached by holding a hidden corner for a few seconds."""
+        self.pin = PinScreen(
+            name="pin",
+            access=StaffAccess(store),
+            on_unlocked=lambda _: setattr(self.manager, "current", "staff"),
+            on_cancel=lambda _: self.back_to_attract(),
+        )
+        self.staff = StaffScreen(
+            name="staff",
+            status_source=lambda: staff_status(store, self.session.config),
+            on_sync_now=lambda _: self._wake_sync(),
+            on_close=lambda _: self.back_to_attract(),
+            on_exit=lambda _: self.stop(),
+        )
+        for screen in (self.pin, self.staff):
+            self.bind(language=screen.setter("language"))
+            self.manager.add_widget(screen)
+        self.corners = []
+        for screen in (self.attract, self.closed):
+            corner = HiddenCorner(on_long_press=lambda _: self.open_pin())
+            screen.add_widget(corner)
+            self.corners.append(corner)
+        self._place_corners()
+        self.bind(rtl=self._place_corners)
+
+    def _place_corners(self, *_: object) -> None:
+        # Opposite the language buttons, which move to the left in right-to-left languages.
+        for corner in self.corners:
+            corner.pos_hint = {"right": 1, "top": 1} if self.rtl else {"x": 0, "top": 1}
+
+    def open_pin(self) -> None:
+        if self.manager.current in ("attract", "closed"):
+            self.manager.current = "pin"
 
     def on_start(self) -> None:
         if self.worker is not None:

@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if runtime.recovered_partials:
         logging.info("kept %d interrupted answers as partial", runtime.recovered_partials)
-    app = KioskApp(runtime.session, worker=runtime.worker, config_source=runtime.current_desk)
+    app = KioskApp(runtime.session, worker=runtime.worker, config_source=runtime.current_desk,
+                   store=runtime.store)
     runtime.reports.listeners.append(app.on_sync_report)
     try:
         app.run()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk import theme
 from kiosk.core.clock import SystemClock
+from kiosk.core.rtl import display_lines
 from kiosk.core.store import KioskStore
 from kiosk.core.survey import load_default_survey
 from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
@@ -21,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PHONE_URL = "http://127.0.0.1:8000/s/centre-administratif/iris"
 
 
-def _desk(**settings: float) -> DeskConfig:
+def _desk(**settings: object) -> DeskConfig:
     return DeskConfig(
         survey=load_default_survey(),
         settings=KioskSettings(**settings),
@@ -42,8 +46,11 @@ def store(tmp_path):
 def kiosk(store, run_app):  # store first: it must outlive the app at teardown
     from kiosk.app import KioskApp
 
-    def start(**settings: float):
-        return run_app(KioskApp(VisitorSession(store, SystemClock(), _desk(**settings))))
+    def start(wall_clock=None, **settings):
+        extra = {"clock": wall_clock} if wall_clock else {}
+        session = VisitorSession(store, SystemClock(), _desk(**settings))
+        app = KioskApp(session, store=store, **extra)
+        return run_app(app)
 
     return start
 
@@ -187,3 +194,132 @@ def test_portrait_tablets_get_the_smileys_two_by_two_and_the_qr_code_below(kiosk
     finally:
         kivy_window.size = (1280, 800)
         pump(3)
+
+
+HOURS = {"mon": [["08:30", "12:00"], ["13:30", "17:30"]], "sat": [["09:00", "12:00"]]}
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_outside_opening_hours_the_kiosk_shows_closed_and_takes_no_answer(kiosk, store):
+    monday_lunch = datetime(2026, 11, 30, 12, 30, tzinfo=PARIS)
+    app = kiosk(wall_clock=lambda: monday_lunch, opening_hours=HOURS)
+    assert app.manager.current == "closed"
+    assert app.closed.ids.title.text == "Le guichet est fermé"
+    assert app.closed.ids.hours.text == "Horaires d'aujourd'hui : 08:30–12:00, 13:30–17:30"
+    assert app.closed.ids.qr.data == PHONE_URL  # the phone survey still works
+    tap(app.closed.ids.title)
+    assert _stored_responses(store) == []
+
+
+def test_during_opening_hours_the_attract_screen_is_shown(kiosk):
+    monday_afternoon = datetime(2026, 11, 30, 14, 0, tzinfo=PARIS)
+    app = kiosk(wall_clock=lambda: monday_afternoon, opening_hours=HOURS)
+    assert app.manager.current == "attract"
+
+
+def test_arabic_is_shaped_right_to_left_and_mirrors_the_scale(kiosk, store):
+    app = kiosk(languages=("fr", "en", "es", "ar"))
+    tap(_button_with_text(app.attract.ids.languages, display_lines("العربية", "ar")))
+    assert app.rtl is True
+    assert app.font_name == "KioskDejaVu"
+    assert app.attract.ids.question.text.replace("\n", " ").startswith("؟")
+    reading_order = [w.choice_id for w in reversed(app.attract.ids.smileys.children)]
+    assert reading_order == ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"]
+    body = list(reversed(app.attract.ids.body.children))
+    assert body[0] is app.attract.ids.qr_panel.__self__  # the phone code moves to the left
+    tap(_smiley(app, "satisfied"))
+    [response] = _stored_responses(store)
+    assert response["language"] == "ar"
+    app.back_to_attract()
+    pump()
+    assert (app.rtl, app.font_name) == (False, "Roboto")
+    order = [w.choice_id for w in reversed(app.attract.ids.smileys.children)]
+    assert order == ["very_dissatisfied", "dissatisfied", "satisfied", "very_satisfied"]
+
+
+def test_spanish_visitors_read_spanish(kiosk):
+    app = kiosk(languages=("fr", "en", "es", "ar"))
+    tap(_button_with_text(app.attract.ids.languages, "Español"))
+    assert app.attract.ids.question.text == "¿Está satisfecho/a con la atención recibida hoy?"
+    assert app.attract.ids.accessibility.text == "Accesibilidad"
+
+
+def test_low_mode_brings_every_control_into_the_lower_part_and_resets(kiosk):
+    app = kiosk()
+    ids = app.attract.ids
+    tap(ids.accessibility)
+    tap(ids.low_mode)
+    assert app.low_mode is True
+    pump(3)
+    lower_part = app.root.height * 0.62
+    for control in [*ids.smileys.children, ids.no_opinion, ids.languages, ids.accessibility]:
+        top = control.to_window(control.x, control.top)[1]
+        assert top <= lower_part, control
+    tap(_smiley(app, "satisfied"))
+    assert app.question.ids.question.to_window(0, app.question.ids.question.top)[1] <= (
+        app.root.height * 0.72
+    )
+    app.back_to_attract()
+    assert app.low_mode is False
+
+
+def test_large_text_enlarges_the_words_and_resets_for_the_next_visitor(kiosk):
+    app = kiosk()
+    before = app.attract.ids.question.font_size
+    tap(app.attract.ids.accessibility)
+    tap(app.attract.ids.large_text)
+    pump()
+    assert app.attract.ids.question.font_size == pytest.approx(before * 1.3)
+    smiley = _smiley(app, "satisfied")
+    assert smiley.font_size > theme.BODY_SIZE
+    app.back_to_attract()
+    pump()
+    assert app.attract.ids.question.font_size == pytest.approx(before)
+
+
+def test_the_comment_is_typed_on_the_on_screen_keyboard_with_accents(kiosk, store):
+    app = kiosk()
+    tap(_smiley(app, "satisfied"))
+    while app.question.ids.question.text != (
+        "Un commentaire ou une suggestion ? (facultatif, ne donnez pas de nom ni de téléphone)"
+    ):
+        tap(app.question.ids.skip)
+    keyboard = app.question.keyboard
+    for key in "trs":
+        tap(keyboard.keys[key])
+    tap(keyboard.keys["è"])
+    tap(keyboard.keys[" "])
+    tap(keyboard.keys["b"])
+    tap(keyboard.keys["⌫"])
+    tap(keyboard.keys["ç"])
+    assert app.question.text_field.text == "trsè ç"
+    tap(app.question.ids.confirm)
+    [response] = _stored_responses(store)
+    assert response["comment"] == "trsè ç"
+
+
+def test_staff_hold_the_corner_type_the_pin_and_see_the_backlog(kiosk, store):
+    from kivy.tests.common import UnitTestTouch
+
+    app = kiosk()
+    tap(_smiley(app, "satisfied"))
+    tap(app.question.ids.finish)  # one answer waiting to be sent
+    app.back_to_attract()
+    pump(2)  # the screen change completes on the next frame; touches wait for it
+    corner = app.corners[0]
+    corner.hold_seconds = 0.3
+    x, y = corner.to_window(*corner.center)
+    assert (x, y) == (pytest.approx(corner.width / 2), pytest.approx(app.root.height - 40, abs=1))
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    assert pump_until(lambda: app.manager.current == "pin")
+    touch.touch_up()
+    for digit in "0000":  # the development PIN, flagged on the staff screen
+        tap(next(k for k in app.pin.ids.keypad.children if k.text == digit))
+    tap(app.pin.ok_key)
+    assert app.manager.current == "staff"
+    facts = " ".join(w.text for w in app.staff.ids.facts.walk() if hasattr(w, "text"))
+    assert "Réponses à envoyer" in facts
+    assert store.backlog() == 1
+    tap(app.staff.ids.close)
+    assert app.manager.current == "attract"
