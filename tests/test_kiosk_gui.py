@@ -323,3 +323,31 @@ def test_staff_hold_the_corner_type_the_pin_and_see_the_backlog(kiosk, store):
     assert store.backlog() == 1
     tap(app.staff.ids.close)
     assert app.manager.current == "attract"
+
+
+def test_a_new_configuration_waits_for_the_current_visitor_to_finish(kiosk, store):
+    app = kiosk()
+    survey = load_default_survey()
+    main = survey.main
+    new_text = "Comment s'est passé votre accueil ?"
+    renamed = main.model_copy(update={"text": {**main.text, "fr": new_text}})
+    questions = [renamed if q.id == main.id else q for q in survey.questions]
+    new_desk = _desk().__class__(
+        survey=survey.model_copy(update={"version": survey.version + 1, "questions": questions}),
+        phone_survey_url=PHONE_URL,
+    )
+    app.config_source = lambda: new_desk
+    tap(_smiley(app, "satisfied"))  # a visitor is answering
+    app.on_sync_report(object())  # the sync thread reports a new configuration
+    pump(3)
+    assert app.manager.current == "question"
+    assert app.question.ids.question.text == "L'amabilité et la courtoisie de l'agent"
+    tap(app.question.ids.finish)
+    app.back_to_attract()
+    pump(2)
+    assert app.attract.ids.question.text == new_text
+    tap(_smiley(app, "very_satisfied"))
+    first, second = _stored_responses(store)
+    assert (first["survey_version"], second["survey_version"]) == (
+        survey.version, survey.version + 1,
+    )

@@ -177,6 +177,12 @@ class VisitorSession:
 
     def _seal_if_finished(self) -> None:
         assert self.state is not None
+        if not self.state.finished:
+            return
         status = _SEALED_STATUS.get(self.state.status)
         if status is not None and self.response_id is not None:
             self._store.seal_response(self.response_id, status)
+        # The visitor is done: a configuration that arrived meanwhile applies from now on, so
+        # the next visitor sees the questions their answers will be recorded against.
+        if self._pending_config is not None:
+            self._config, self._pending_config = self._pending_config, None
