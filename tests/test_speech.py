@@ -1,0 +1,58 @@
+"""Reading aloud: espeak-ng (Debian) really speaks each language, and the kiosk reads what is on
+screen only when the visitor asked for it."""
+
+import subprocess
+import wave
+
+import pytest
+
+from kiosk.platform.speech import Speaker, espeak_command, speech_available
+from tests.fixtures.kiosk import tap
+from tests.test_kiosk_gui import _smiley, kiosk, store  # noqa: F401 (fixtures)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("fr", "Êtes-vous satisfait de l'accueil aujourd'hui ?"),
+        ("en", "Are you satisfied with the service you received today?"),
+        ("es", "¿Está satisfecho con la atención recibida hoy?"),
+        ("ar", "هل أنتم راضون عن الاستقبال اليوم؟"),
+    ],
+)
+def test_espeak_ng_says_the_question_in_each_language(tmp_path, language, text):
+    assert speech_available(), "espeak-ng is missing: ./dev test installs it"
+    wav = tmp_path / f"{language}.wav"
+    subprocess.run(espeak_command(text, language, wav), check=True, capture_output=True)
+    with wave.open(str(wav)) as sound:
+        seconds = sound.getnframes() / sound.getframerate()
+    assert 1.0 < seconds < 15.0  # a spoken sentence, not silence or a crash
+
+
+class RecordingSpeaker(Speaker):
+    """The real facade, but each sentence goes to a list instead of the loudspeaker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said: list[tuple[str, str]] = []
+
+    def speak(self, text: str, language: str) -> bool:
+        self.said.append((text, language))
+        return True
+
+
+def test_the_kiosk_reads_aloud_only_after_the_visitor_asks(kiosk):  # noqa: F811
+    app = kiosk()
+    app.speaker = speaker = RecordingSpeaker()
+    tap(_smiley(app, "satisfied"))
+    assert speaker.said == []  # off by default
+    app.back_to_attract()
+    tap(app.attract.ids.accessibility)
+    tap(app.attract.ids.speech)
+    [(text, language)] = speaker.said
+    assert text.startswith("Êtes-vous satisfait(e) de l'accueil aujourd'hui ? Pas du tout")
+    assert language == "fr"
+    tap(_smiley(app, "satisfied"))
+    assert speaker.said[-1][0].startswith("L'amabilité et la courtoisie de l'agent")
+    app.back_to_attract()
+    assert app.speech is False  # the next visitor starts without it
