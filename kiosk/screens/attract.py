@@ -147,7 +147,7 @@ class AttractScreen(Screen):
                 state="down" if lang == self.language else "normal",
                 allow_no_selection=False,
                 size_hint=(None, 1),
-                width=dp(170),
+                width=dp(170) if self.landscape else dp(150),
             )
             toggle.language = lang
             if lang in ("ar",):

@@ -190,10 +190,13 @@ class QuestionScreen(Screen):
             hint_text=translate("Votre message (facultatif)", self.language),
             foreground_color=theme.TEXT,
             padding=[dp(16)] * 4,
+            size_hint_y=None,
+            height=dp(110),
         )
         keyboard = OnScreenKeyboard(max_length=question.max_length, language=self.language)
         keyboard.target = field
         column.add_widget(field)
+        column.add_widget(Widget())  # the field under the question, the keys within reach
         column.add_widget(keyboard)
         self.ids.choices.add_widget(column)
         self.text_field, self.keyboard = field, keyboard

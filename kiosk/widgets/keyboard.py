@@ -50,7 +50,7 @@ class OnScreenKeyboard(BoxLayout):
                 line.add_widget(self._key(key, key))
             self.add_widget(line)
         last = BoxLayout(spacing=dp(8))
-        shift = KioskToggle(text=translate("Majuscule", language), size_hint_x=0.2)
+        shift = KioskToggle(text=translate("Maj", language), size_hint_x=0.2)
         shift.bind(state=lambda _, state: setattr(self, "upper", state == "down"))
         last.add_widget(shift)
         last.add_widget(self._key(SPACE, translate("Espace", language), size_hint_x=0.6))

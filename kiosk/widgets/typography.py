@@ -34,6 +34,7 @@ def font_for(language: str) -> str:
 def shown(text: str, language: str, width: float, font_size: float) -> str:
     """`text` ready for a label of that width: right-to-left text is shaped and wrapped here,
     because Kivy would wrap it after reordering and put the lines in the wrong order."""
-    # An average glyph is a little over half the font size wide.
-    max_chars = max(8, int(width / (font_size * 0.55))) if width > 0 and font_size > 0 else None
+    # An average Arabic glyph of DejaVu Sans Bold is about 0.6 of the font size wide; wrap a
+    # little early so that Kivy never has to wrap the reordered line again.
+    max_chars = max(6, int(width / (font_size * 0.7))) if width > 0 and font_size > 0 else None
     return display_lines(text, language, max_chars)

@@ -1,4 +1,4 @@
-"""Render every kiosk screen to PNG at one window size, in a process of its own.
+"""Render every visitor screen of the kiosk to PNG at one window size, in a process of its own.
 
     python -m tests.tools.kiosk_screens 1280x800 docs/screens
 
@@ -12,7 +12,14 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+SHOTS = (
+    "attract", "why-unhappy", "follow-up", "comment", "still-there", "thanks",
+    "accessibility-low-mode", "large-text", "arabic", "closed",
+)
 
 
 def main(size: str, out_dir: Path) -> list[Path]:
@@ -32,39 +39,84 @@ def main(size: str, out_dir: Path) -> list[Path]:
 
     from kiosk.app import KioskApp
     from kiosk.core.clock import SystemClock
+    from kiosk.core.rtl import display_lines
     from kiosk.core.store import KioskStore
     from kiosk.core.survey import load_default_survey
-    from kiosk.core.visitor import DeskConfig, VisitorSession
-    from tests.fixtures.kiosk import screenshot, tap
+    from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
+    from tests.fixtures.kiosk import pump, pump_until, screenshot, tap
 
+    hours = {day: [["08:30", "12:00"], ["13:30", "17:30"]] for day in ("mon", "tue", "wed")}
     desk = DeskConfig(
         survey=load_default_survey(),
+        settings=KioskSettings(languages=("fr", "en", "es", "ar"), opening_hours=hours,
+                               inactivity_timeout_seconds=0.5, still_there_seconds=30),
         phone_survey_url="http://127.0.0.1:8000/s/centre-administratif/iris",
         published_results={"period": "2026-10", "satisfaction_rate": 92.4, "answers": 48,
                            "target": 90},
         desk_name="IRIS – guichet unique – Centre administratif municipal",
     )
+    paris = ZoneInfo("Europe/Paris")
+    now = {"value": datetime(2026, 11, 30, 10, 0, tzinfo=paris)}  # a Monday morning: open
     orientation = "landscape" if int(width) >= int(height) else "portrait"
     written = []
     with tempfile.TemporaryDirectory() as tmp, KioskStore(Path(tmp) / "k.db") as store:
-        app = KioskApp(VisitorSession(store, SystemClock(), desk))
+        app = KioskApp(VisitorSession(store, SystemClock(), desk), store=store,
+                       clock=lambda: now["value"])
         root = app.build()
         app.root = root
         window.add_widget(root)
         app.dispatch("on_start")
 
         def shot(name: str) -> None:
+            assert name in SHOTS, name
             written.append(screenshot(window, out_dir / f"kiosk-{name}-{orientation}.png"))
 
+        def smiley(screen_widget, choice_id: str):
+            return next(w for w in screen_widget.walk()
+                        if getattr(w, "choice_id", None) == choice_id)
+
+        def question_is(prefix: str) -> bool:
+            return app.question.ids.question.text.startswith(prefix)
+
         shot("attract")
-        smiley = next(w for w in app.attract.ids.smileys.children
-                      if w.choice_id == "dissatisfied")
-        tap(smiley)
+        tap(smiley(app.attract.ids.smileys, "dissatisfied"))
+        tap(next(w for w in app.question.ids.choices.walk()
+                 if getattr(w, "choice_id", None) == "waiting"))
         shot("why-unhappy")
-        tap(app.question.ids.skip)
+        tap(app.question.ids.confirm)
         shot("follow-up")
-        tap(app.question.ids.finish)
+        while not question_is("Un commentaire"):
+            tap(app.question.ids.skip)
+        for key in "merci pour l'accueil":
+            tap(app.question.keyboard.keys[key])
+        shot("comment")
+        assert pump_until(lambda: app.prompt is not None)
+        pump(3)
+        shot("still-there")
+        tap(app.prompt.ids.stay)
+        tap(app.question.ids.confirm)
         shot("thanks")
+
+        app.back_to_attract()
+        pump(2)
+        tap(app.attract.ids.accessibility)
+        tap(app.attract.ids.low_mode)
+        shot("accessibility-low-mode")
+        app.back_to_attract()
+        pump(2)
+        tap(app.attract.ids.accessibility)
+        tap(app.attract.ids.large_text)
+        tap(app.attract.ids.accessibility)  # panel folded again: the visitor goes on
+        shot("large-text")
+        app.back_to_attract()
+        pump(2)
+        arabic = display_lines("العربية", "ar")
+        tap(next(w for w in app.attract.ids.languages.children if w.text == arabic))
+        shot("arabic")
+        app.back_to_attract()
+        now["value"] = datetime(2026, 11, 30, 12, 30, tzinfo=paris)  # lunch break: closed
+        app.check_opening_hours()
+        shot("closed")
         app.dispatch("on_stop")
     return written
 
