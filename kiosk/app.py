@@ -161,6 +161,7 @@ class KioskApp(App):
                 event.cancel()
         if self.prompt is not None:
             self.prompt.dismiss(animation=False)
+        self.attract.stop()
         Window.unbind(on_touch_down=self._on_any_touch)
         Window.unbind(on_request_close=self._refuse_close)
         self.speaker.stop()

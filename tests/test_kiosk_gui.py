@@ -15,7 +15,7 @@ from kiosk import theme
 from kiosk.core.clock import SystemClock
 from kiosk.core.rtl import display_lines
 from kiosk.core.store import KioskStore
-from kiosk.core.survey import load_default_survey
+from kiosk.core.survey import load_default_survey, parse_definition
 from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
 from tests.fixtures.kiosk import pump, pump_until, tap
 
@@ -354,3 +354,72 @@ def test_a_new_configuration_waits_for_the_current_visitor_to_finish(kiosk, stor
     assert (first["survey_version"], second["survey_version"]) == (
         survey.version, survey.version + 1,
     )
+
+
+def _survey_with_every_question_type():
+    raw = json.loads((ROOT / "assets/surveys/qualivilles-accueil.v2.json").read_text("utf-8"))
+    raw["questions"][2:2] = [
+        {"id": "came_before", "type": "yes_no",
+         "text": {"fr": "Êtes-vous déjà venu(e) ?", "en": "Have you been here before?"}},
+        {"id": "recommend", "type": "scale_0_10",
+         "text": {"fr": "Recommanderiez-vous ce service ?", "en": "Would you recommend us?"}},
+    ]
+    return parse_definition(raw)
+
+
+def test_a_full_answer_through_every_question_type(store, run_app):
+    from kiosk.app import KioskApp
+
+    desk = DeskConfig(survey=_survey_with_every_question_type(), phone_survey_url=PHONE_URL)
+    app = run_app(KioskApp(VisitorSession(store, SystemClock(), desk), store=store))
+    tap(_smiley(app, "dissatisfied"))
+    tap(_button_with_text(app.question, "La réponse apportée"))
+    tap(_button_with_text(app.question, "Les horaires"))
+    tap(app.question.ids.confirm)
+    tap(_button_with_text(app.question, "Oui"))
+    tap(_button_with_text(app.question, "7"))
+    for question in ("welcome", "waiting", "clarity", "premises"):
+        assert app.question._question.id == question
+        tap(_smiley_on_question(app, "satisfied"))
+    tap(_button_with_text(app.question, "5 à 15 minutes"))
+    for key in "bien":
+        tap(app.question.keyboard.keys[key])
+    tap(app.question.ids.confirm)
+    assert app.manager.current == "thanks"
+    [response] = _stored_responses(store)
+    assert response["status"] == "complete"
+    assert response["answers"] == {
+        "overall": "dissatisfied", "why_unhappy": ["answer", "opening_hours"],
+        "came_before": "yes", "recommend": 7, "welcome": "satisfied", "waiting": "satisfied",
+        "clarity": "satisfied", "premises": "satisfied", "wait_band": "5to15",
+    }
+    assert response["comment"] == "bien"
+    assert store.backlog() == 1
+
+
+def test_the_escape_key_cannot_close_the_kiosk(kiosk):
+    from kivy.core.window import Window
+
+    app = kiosk()
+    refused = Window.dispatch("on_request_close", source="keyboard")
+    assert refused is True
+    assert app.manager.current == "attract"
+
+
+def test_the_message_under_the_smileys_changes_over_time(kiosk, monkeypatch):
+    from kiosk.screens import attract
+
+    monkeypatch.setattr(attract, "HINT_PERIOD_SECONDS", 0.2)
+    app = kiosk()
+    first = app.attract.ids.hint.text
+    assert pump_until(lambda: app.attract.ids.hint.text != first)
+    assert app.attract.ids.hint.text == "Votre avis nous aide à améliorer l'accueil."
+
+
+def test_no_published_result_means_no_sentence():
+    from kiosk.screens.thanks import results_sentence
+
+    assert results_sentence(None, "fr") == ""
+    assert results_sentence({"period": "2026-10", "satisfaction_rate": None}, "fr") == ""
+    sentence = results_sentence({"period": "2026-10", "satisfaction_rate": 91.6}, "es")
+    assert sentence == "92 % de visitantes satisfechos en octubre"

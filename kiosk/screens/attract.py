@@ -52,7 +52,11 @@ class AttractScreen(Screen):
         if app is not None:
             app.bind(rtl=self._mirror, text_scale=self.refresh)
         # A gently changing message keeps the screen alive and avoids burn-in.
-        Clock.schedule_interval(self._next_hint, HINT_PERIOD_SECONDS)
+        self._hint_timer = Clock.schedule_interval(self._next_hint, HINT_PERIOD_SECONDS)
+
+    def stop(self) -> None:
+        """The app is closing: no more timers."""
+        self._hint_timer.cancel()
 
     def on_choice(self, choice_id: str) -> None:
         """Event: the visitor tapped a main-question choice."""
