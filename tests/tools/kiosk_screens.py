@@ -9,12 +9,13 @@ The app runs on a real store in a temporary folder; the screens are reached by r
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from tests.tools.window import open_window, orientation
 
 SHOTS = (
     "attract", "why-unhappy", "follow-up", "comment", "still-there", "thanks",
@@ -23,19 +24,7 @@ SHOTS = (
 
 
 def main(size: str, out_dir: Path) -> list[Path]:
-    os.environ.update(KIVY_NO_ARGS="1", KIVY_NO_CONFIG="1", KIVY_NO_FILELOG="1",
-                      KIVY_NO_CONSOLELOG="1")
-    if not os.environ.get("DISPLAY"):
-        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    from kivy.config import Config
-
-    width, height = size.split("x")
-    Config.set("graphics", "width", width)
-    Config.set("graphics", "height", height)
-    from kivy.base import EventLoop
-
-    EventLoop.ensure_window()
-    window = EventLoop.window
+    window = open_window(size)
 
     from kiosk.app import KioskApp
     from kiosk.core.clock import SystemClock
@@ -57,7 +46,7 @@ def main(size: str, out_dir: Path) -> list[Path]:
     )
     paris = ZoneInfo("Europe/Paris")
     now = {"value": datetime(2026, 11, 30, 10, 0, tzinfo=paris)}  # a Monday morning: open
-    orientation = "landscape" if int(width) >= int(height) else "portrait"
+    side = orientation(size)
     written = []
     with tempfile.TemporaryDirectory() as tmp, KioskStore(Path(tmp) / "k.db") as store:
         app = KioskApp(VisitorSession(store, SystemClock(), desk), store=store,
@@ -69,7 +58,7 @@ def main(size: str, out_dir: Path) -> list[Path]:
 
         def shot(name: str) -> None:
             assert name in SHOTS, name
-            written.append(screenshot(window, out_dir / f"kiosk-{name}-{orientation}.png"))
+            written.append(screenshot(window, out_dir / f"kiosk-{name}-{side}.png"))
 
         def smiley(screen_widget, choice_id: str):
             return next(w for w in screen_widget.walk()

@@ -8,11 +8,12 @@ first shape). The screens run on a real store in a temporary folder, reached by 
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from tests.tools.window import open_window, orientation
 
 DEMO_CONFIG = {
     "site": {"name": "Centre administratif municipal"},
@@ -56,19 +57,7 @@ def kv_app(store, desk):
 
 
 def main(size: str, out_dir: Path) -> list[Path]:
-    os.environ.update(KIVY_NO_ARGS="1", KIVY_NO_CONFIG="1", KIVY_NO_FILELOG="1",
-                      KIVY_NO_CONSOLELOG="1")
-    if not os.environ.get("DISPLAY"):
-        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    from kivy.config import Config
-
-    width, height = size.split("x")
-    Config.set("graphics", "width", width)
-    Config.set("graphics", "height", height)
-    from kivy.base import EventLoop
-
-    EventLoop.ensure_window()
-    window = EventLoop.window
+    window = open_window(size)
 
     from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -80,7 +69,7 @@ def main(size: str, out_dir: Path) -> list[Path]:
     from kiosk.screens.staff import StaffScreen
     from tests.fixtures.kiosk import pump, screenshot, tap
 
-    orientation = "landscape" if int(width) >= int(height) else "portrait"
+    side = orientation(size)
     desk = DeskConfig(survey=load_default_survey())
     written = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,10 +92,10 @@ def main(size: str, out_dir: Path) -> list[Path]:
         tap(pin.ok_key)
         tap(key("4"))
         tap(key("8"))
-        written.append(screenshot(window, out_dir / f"kiosk-pin-{orientation}.png"))
+        written.append(screenshot(window, out_dir / f"kiosk-pin-{side}.png"))
         manager.current = "staff"
         pump(5)
-        written.append(screenshot(window, out_dir / f"kiosk-staff-{orientation}.png"))
+        written.append(screenshot(window, out_dir / f"kiosk-staff-{side}.png"))
         window.remove_widget(manager)
         store.close()
         del app
