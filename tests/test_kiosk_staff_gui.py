@@ -22,7 +22,7 @@ from kiosk.core.staff_status import staff_status
 from kiosk.core.store import KioskStore
 from kiosk.core.survey import load_default_survey
 from kiosk.core.visitor import DeskConfig, VisitorSession
-from tests.fixtures.kiosk import pump, pump_until, tap
+from tests.fixtures.kiosk import forget_kv_app, pump, pump_until, tap
 from tests.tools.staff_screens import kv_app
 
 pytestmark = pytest.mark.gui
@@ -114,6 +114,7 @@ def ui(kivy_window, store, clock, desk):
     pump(2)
     kivy_window.remove_widget(manager)
     del app
+    forget_kv_app()
 
 
 def _touch_at_corner(ui):

@@ -52,7 +52,7 @@ def test_a_database_at_0001_is_upgraded_with_its_data(tmp_path):
     assert storage.migrate() == ["0002_device_health", "0003_desk_opening_hours"]
     assert storage.desk(SITE, SERVICE).opening_hours is None  # always open until configured
     storage.load_town(TOWN)
-    assert storage.desk(SITE, SERVICE).opening_hours == TOWN["opening_hours"]
+    assert storage.desk("hotel-de-ville", "etat-civil").opening_hours == TOWN["opening_hours"]
     device = storage.authenticate_device("old-token")
     assert device is not None
     assert (device.id, device.clock_offset_ms, device.drifting) == ("d1", 5, False)
