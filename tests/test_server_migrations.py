@@ -49,7 +49,7 @@ def test_a_database_at_0001_is_upgraded_with_its_data(tmp_path):
             ),
             {"site": SITE, "service": SERVICE, "hash": secret_hash("old-token"), "now": now},
         )
-    assert storage.migrate() == ["0002_device_health", "0003_desk_opening_hours"]
+    assert storage.migrate()[:2] == ["0002_device_health", "0003_desk_opening_hours"]
     assert storage.desk(SITE, SERVICE).opening_hours is None  # always open until configured
     storage.load_town(TOWN)
     assert storage.desk("hotel-de-ville", "etat-civil").opening_hours == TOWN["opening_hours"]

@@ -21,12 +21,15 @@ class Credentials:
     site: str
     service: str
     mode: str = "kiosk"
+    # Signs per-visit phone links made offline on a tablet; None before it was ever given.
+    visit_link_secret: str | None = None
 
     def __repr__(self) -> str:
         # Never print the token in logs or tracebacks.
         return (
             f"Credentials(server_url={self.server_url!r}, device_id={self.device_id!r}, "
-            f"site={self.site!r}, service={self.service!r}, mode={self.mode!r}, token=<hidden>)"
+            f"site={self.site!r}, service={self.service!r}, mode={self.mode!r}, token=<hidden>, "
+            f"visit_link_secret={'<hidden>' if self.visit_link_secret else None})"
         )
 
 

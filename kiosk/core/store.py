@@ -587,7 +587,9 @@ class KioskStore:
                         (key, json.dumps(value, ensure_ascii=False)),
                     )
 
-    _CREDENTIAL_KEYS = ("server_url", "device_id", "token", "site", "service", "mode")
+    _CREDENTIAL_KEYS = (
+        "server_url", "device_id", "token", "site", "service", "mode", "visit_link_secret"
+    )
 
     def credentials(self) -> Credentials | None:
         """This device's enrolment, or None before enrolment."""

@@ -123,6 +123,7 @@ class _Enrolment(BaseModel):
     site: str
     service: str
     mode: str = "kiosk"
+    visit_link_secret: str | None = None
 
 
 def _problem(response: requests.Response) -> tuple[str | None, str | None]:

@@ -28,6 +28,8 @@ class EnrolResponse(BaseModel):
     service: str
     mode: str
     name: str
+    # Signs per-visit phone links made offline (see sync_server/visit_links.py).
+    visit_link_secret: str | None = None
 
 
 @router.post(
@@ -49,4 +51,5 @@ def enrol(body: EnrolRequest, storage: StorageDep) -> EnrolResponse:
         service=device.service,
         mode=device.mode,
         name=device.name,
+        visit_link_secret=enrolment.visit_link_secret,
     )

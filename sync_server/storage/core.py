@@ -25,6 +25,7 @@ from sync_server.storage import (
     schema,
     surveys,
     town,
+    visit_links,
 )
 from sync_server.storage import users as users_module
 from sync_server.storage.models import (
@@ -169,6 +170,22 @@ class Storage:
     def revoke_device(self, device_id: str, now: datetime | None = None) -> Device:
         with db.write(self.engine) as connection:
             return devices.revoke(connection, device_id, now or db.utcnow())
+
+    # -- per-visit phone links ------------------------------------------------------------------
+
+    def visit_link_device(self, device_id: str) -> visit_links.LinkDevice | None:
+        """The device that signs links by this id, with its secret; None if none."""
+        with db.read(self.engine) as connection:
+            return visit_links.link_device(connection, device_id)
+
+    def visit_link_used(self, visit_id: str) -> bool:
+        with db.read(self.engine) as connection:
+            return visit_links.is_used(connection, visit_id)
+
+    def mark_visit_link_used(self, visit_id: str, now: datetime | None = None) -> bool:
+        """Spend the visit's link; False if it already was (single use)."""
+        with db.write(self.engine) as connection:
+            return visit_links.mark_used(connection, visit_id, now or db.utcnow())
 
     # -- records ----------------------------------------------------------------------------
 

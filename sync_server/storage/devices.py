@@ -98,6 +98,7 @@ def enrol(connection: Connection, code: str, app_version: str | None, now: datet
     if row is None or row.revoked_at is not None or row.enrol_expires_at <= now:
         raise InvalidEnrolCode("unknown, used or expired enrolment code")
     token = new_token()
+    link_secret = secrets.token_urlsafe(32)
     # The code hash is matched again in the UPDATE: of two simultaneous uses, one wins.
     updated = connection.execute(
         table.update()
@@ -106,6 +107,7 @@ def enrol(connection: Connection, code: str, app_version: str | None, now: datet
             enrol_code_hash=None,
             enrol_expires_at=None,
             token_hash=secret_hash(token),
+            visit_link_secret=link_secret,
             enrolled_at=now,
             last_seen_at=now,
             app_version=app_version,
@@ -113,7 +115,7 @@ def enrol(connection: Connection, code: str, app_version: str | None, now: datet
     )
     if updated.rowcount != 1:
         raise InvalidEnrolCode("enrolment code already used")
-    return Enrolment(device=get(connection, row.id), token=token)
+    return Enrolment(device=get(connection, row.id), token=token, visit_link_secret=link_secret)
 
 
 def new_token() -> str:

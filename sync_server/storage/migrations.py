@@ -84,10 +84,25 @@ def _desk_opening_hours(connection: Connection) -> None:
     add_column(connection, "desks", sa.Column("opening_hours", sa.Text))
 
 
+def _visit_links(connection: Connection) -> None:
+    """Per-visit phone links (device secret, spent links) and undo of a visit event."""
+    add_column(connection, "devices", sa.Column("visit_link_secret", sa.String(64)))
+    add_column(connection, "visit_events", sa.Column("cancels", sa.String(36)))
+    frozen = sa.MetaData()
+    sa.Table(
+        "visit_link_uses",
+        frozen,
+        sa.Column("visit_id", sa.String(36), primary_key=True),
+        sa.Column("used_at", UtcDateTime, nullable=False),
+    )
+    frozen.create_all(connection)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
     ("0003_desk_opening_hours", _desk_opening_hours),
+    ("0004_visit_links", _visit_links),
 ]
 
 

@@ -69,10 +69,14 @@ class EnrolCode:
 
 @dataclass(frozen=True)
 class Enrolment:
-    """A device that just enrolled; `token` is shown once and stored hashed."""
+    """A device that just enrolled; `token` is shown once and stored hashed.
+
+    `visit_link_secret` signs the tablet's per-visit phone links; the server keeps it in clear
+    because it must check them (it authenticates nothing else)."""
 
     device: Device
     token: str
+    visit_link_secret: str | None = None
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ devices = sa.Table(
     # Set while the clock offset exceeds the allowed drift: the offset seen, and since when.
     sa.Column("clock_drift_ms", sa.BigInteger),
     sa.Column("clock_drift_since", UtcDateTime),
+    # Signs the per-visit phone links a tablet makes offline (kept in clear: it must verify).
+    sa.Column("visit_link_secret", sa.String(64)),
     sa.Index("devices_pending_token", "pending_token_hash", unique=True),
 )
 
@@ -210,6 +212,16 @@ visit_events = sa.Table(
     sa.Column("ticket", sa.String(16)),
     sa.Column("reason", sa.String(63)),
     sa.Column("wait_seconds", sa.Float),
+    # For an undo (`cancelled`): the id of the event it takes back.
+    sa.Column("cancels", sa.String(36)),
+)
+
+# One row per visit whose phone link was used: a visit gets one answer.
+visit_link_uses = sa.Table(
+    "visit_link_uses",
+    metadata,
+    sa.Column("visit_id", sa.String(36), primary_key=True),
+    sa.Column("used_at", UtcDateTime, nullable=False),
 )
 
 # Same id, other payload: kept for a human, never merged into the figures.
