@@ -97,6 +97,10 @@ class VisitEventPayload(Strict):
     # Wait measured on the device's monotonic clock; absent when the clock was reset between
     # arrival and this event (a reboot), in which case the server uses corrected wall times.
     wait_seconds: float | None = Field(default=None, ge=0)
+    # On a `cancelled` event (an agent's undo): the record id of the event taken back. Taking
+    # back the arrival voids the visit; taking back a closing event puts the visit back in the
+    # queue. A `cancelled` event without it voids the visit.
+    cancels: UUID | None = None
 
 
 class RecordIn(Strict):

@@ -175,6 +175,7 @@ class _Batch:
                 "ticket": payload.ticket,
                 "reason": payload.reason,
                 "wait_seconds": payload.wait_seconds,
+                "cancels": str(payload.cancels) if payload.cancels else None,
             }
         ]
         return prepared
@@ -256,6 +257,7 @@ class _Batch:
                 at=row.at,
                 ticket=row.ticket,
                 wait_seconds=row.wait_seconds,
+                cancels=row.cancels,
             )
             for row in self.connection.execute(
                 sa.select(events_table).where(events_table.c.visit_id == visit_id)
