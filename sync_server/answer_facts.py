@@ -7,6 +7,7 @@ level on its smiley scale, one row per chosen value, and the free texts (scrubbe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from kiosk.core.protocol import AnswerPayload
 from kiosk.core.survey import Question, QuestionType, SurveyDefinition
@@ -98,3 +99,23 @@ def derive(payload: AnswerPayload, survey: SurveyDefinition) -> AnswerFacts:
         items=items,
         texts=texts,
     )
+
+
+def logged_payload(payload: dict[str, Any], texts: list[FreeText]) -> dict[str, Any]:
+    """The payload as sent with its free texts (from `derive`) replaced by their scrubbed copies.
+
+    Only the comment and text answers can hold what a visitor typed; everything else was checked
+    against the survey. Returns `payload` itself when nothing was redacted."""
+    redacted = [text for text in texts if text.flagged]
+    if not redacted:
+        return payload
+    logged = dict(payload)
+    answers = dict(logged.get("answers") or {})
+    for text in redacted:
+        if text.question_id is None:
+            logged["comment"] = text.text
+        else:
+            answers[text.question_id] = text.text
+    if answers:
+        logged["answers"] = answers
+    return logged

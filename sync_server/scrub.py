@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 EMAIL_MARK = "[e-mail retiré]"
 PHONE_MARK = "[téléphone retiré]"
@@ -46,14 +45,3 @@ def scrub(text: str) -> Scrubbed:
     without_emails, emails = _EMAIL.subn(EMAIL_MARK, text)
     cleaned, phones = _PHONE.subn(PHONE_MARK, without_emails)
     return Scrubbed(text=cleaned, redacted=bool(emails or phones))
-
-
-def scrub_json(value: Any) -> Any:
-    """A copy of decoded JSON with every string scrubbed (for the raw record log)."""
-    if isinstance(value, str):
-        return scrub(value).text
-    if isinstance(value, list):
-        return [scrub_json(item) for item in value]
-    if isinstance(value, dict):
-        return {key: scrub_json(item) for key, item in value.items()}
-    return value

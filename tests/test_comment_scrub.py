@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_server.scrub import EMAIL_MARK, PHONE_MARK, scrub, scrub_json
+from sync_server.answer_facts import FreeText, logged_payload
+from sync_server.scrub import EMAIL_MARK, PHONE_MARK, scrub
 
 
 @pytest.mark.parametrize(
@@ -78,11 +79,27 @@ def test_scrubbing_is_idempotent():
     assert scrub(once).text == once
 
 
-def test_decoded_json_is_scrubbed_everywhere():
-    data = {"comment": "a@b.fr", "answers": {"q": ["0612345678", 3]}, "n": 1, "ok": None}
-    assert scrub_json(data) == {
-        "comment": EMAIL_MARK,
-        "answers": {"q": [PHONE_MARK, 3]},
+def test_the_logged_payload_scrubs_the_free_texts_and_nothing_else():
+    payload = {
+        "comment": "a@b.fr",
+        "answers": {"why": "appelez le 0612345678", "code": "0612345678", "ok": "merci"},
         "n": 1,
-        "ok": None,
     }
+    texts = [
+        FreeText(None, scrub("a@b.fr").text, True),
+        FreeText("why", scrub("appelez le 0612345678").text, True),
+        FreeText("ok", "merci", False),
+    ]
+    logged = logged_payload(payload, texts)
+    assert logged == {
+        "comment": EMAIL_MARK,
+        # A choice id is checked against the survey, never typed by a visitor: kept as sent.
+        "answers": {"why": f"appelez le {PHONE_MARK}", "code": "0612345678", "ok": "merci"},
+        "n": 1,
+    }
+    assert payload["comment"] == "a@b.fr"  # the payload as sent is left alone (its hash)
+
+
+def test_a_payload_without_contact_details_is_logged_as_sent():
+    payload = {"comment": "très bien", "answers": {"overall": "satisfied"}}
+    assert logged_payload(payload, [FreeText(None, "très bien", False)]) is payload

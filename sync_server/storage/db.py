@@ -6,9 +6,10 @@ branch to `create_engine` and `upsert_ignore`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,7 +69,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
-    """One write transaction, committed on success, rolled back on any exception."""
+    """One write transaction, committed on success, rolled back on any exception.
+
+    Write transactions never interleave (SQLite: BEGIN IMMEDIATE), so a write may read what is
+    stored and act on it without a race; another engine must keep that guarantee."""
     with engine.connect() as connection:
         connection.execution_options(**{WRITE: True})
         with connection.begin():
@@ -90,6 +94,86 @@ def insert_ignore(connection: Connection, table: sa.Table) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"no INSERT … ON CONFLICT for {dialect}")
+
+
+# -- bulk rows: the driver's own executemany, for the hot ingestion path ----------------------
+# SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself, so the
+# rows of a batch are built as plain tuples with values the driver takes as they are.
+
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _marker(dialect: Dialect) -> str:
+    """The driver's positional parameter marker (raw SQL goes to the driver as written)."""
+    marker = _MARKERS.get(dialect.loaded_dbapi.paramstyle)
+    if marker is None:
+        raise NotImplementedError(f"no positional parameters for {dialect.name}")
+    return marker
+
+
+def _sqlite_time(value: datetime) -> str:
+    # The text SQLAlchemy's DateTime writes to SQLite, so both paths store and sort alike.
+    text = value.isoformat(" ", "microseconds")
+    if text.endswith("+00:00"):  # already UTC, as nearly every device sends: no conversion
+        return text[:-6]
+    return _naive_utc(value).isoformat(" ", "microseconds")
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def time_value(connection: Connection) -> Callable[[datetime], Any]:
+    """How a `UtcDateTime` value goes into rows for `insert_rows` (aware datetime in)."""
+    return _sqlite_time if connection.dialect.name == "sqlite" else _naive_utc
+
+
+@cache
+def _insert_sql(dialect: Dialect, table: sa.Table, columns: tuple[str, ...]) -> str:
+    marker = _marker(dialect)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.c[name].name) for name in columns)
+    markers = ", ".join([marker] * len(columns))
+    # Identifiers come from the schema, quoted; every value is a parameter.
+    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
+
+
+def insert_rows(
+    connection: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """A plain INSERT of many rows, each a tuple in `columns` order, in one executemany.
+
+    Values go to the driver unconverted: times through `time_value`, booleans and numbers as
+    Python values. A row that breaks a constraint raises (nothing is ignored)."""
+    if rows:
+        sql = _insert_sql(connection.dialect, table, tuple(columns))
+        connection.exec_driver_sql(sql, rows)
+
+
+def select_where_in(
+    connection: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    key: str,
+    values: Iterable[Any],
+    chunk: int = 500,
+) -> list[tuple[Any, ...]]:
+    """`SELECT columns FROM table WHERE key IN values`, as raw driver rows, in chunks."""
+    dialect = connection.dialect
+    marker = _marker(dialect)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.c[name].name) for name in columns)
+    wanted = list(values)
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        markers = ", ".join([marker] * len(part))
+        # Identifiers come from the schema, quoted; every value is a parameter.
+        sql = f"SELECT {names} FROM {quote(table.name)} WHERE {quote(table.c[key].name)} IN ({markers})"  # noqa: S608, E501
+        found.extend(tuple(row) for row in connection.exec_driver_sql(sql, tuple(part)))
+    return found
 
 
 def utcnow() -> datetime:

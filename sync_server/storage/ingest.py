@@ -11,7 +11,9 @@ Capture times in answers and visit events are corrected for a drifting device cl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,29 +27,78 @@ from kiosk.core.protocol import (
     AckStatus,
     AnswerPayload,
     RecordIn,
+    RecordKind,
     VisitEvent,
     VisitEventPayload,
     canonical_json,
-    payload_hash,
 )
 from kiosk.core.survey import SurveyDefinition
 from sync_server import clock
 from sync_server import visits as visit_rules
-from sync_server.answer_facts import InvalidAnswer, derive
-from sync_server.scrub import scrub_json
+from sync_server.answer_facts import InvalidAnswer, derive, logged_payload
 from sync_server.storage import schema, surveys
-from sync_server.storage.db import insert_ignore
+from sync_server.storage.db import insert_ignore, insert_rows, select_where_in, time_value
 from sync_server.storage.models import Source
 
+# Row layouts for `insert_rows`: the values that depend on the record come first.
+RECORD_COLUMNS = (
+    "id",
+    "payload_hash",
+    "payload",
+    "device_time",
+    "monotonic_ms",
+    "kind",
+    "device_id",
+    "received_at",
+)
+ANSWER_COLUMNS = (
+    "id",
+    "captured_at",
+    "device_id",
+    "site",
+    "service",
+    "channel",
+    "survey_id",
+    "survey_version",
+    "status",
+    "suspect",
+    "language",
+    "main_choice",
+    "main_level",
+    "main_levels",
+    "visit_id",
+)
+ITEM_COLUMNS = ("answer_id", "question_id", "value")
+COMMENT_COLUMNS = ("answer_id", "question_id", "text", "flagged")
+VISIT_EVENT_COLUMNS = (
+    "id", "at", "visit_id", "event", "ticket", "reason", "wait_seconds", "cancels"
+)
 
-@dataclass
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    """What a payload gives whichever record carries it: worked out once per distinct payload
+    in a batch (kiosk answers repeat a lot), from its canonical JSON."""
+
+    digest: str
+    logged: str  # the payload the record log keeps: free texts scrubbed
+    rejection: Ack | None = None  # made for the first record carrying the payload
+    answer: tuple[Any, ...] = ()  # the answers row after id, captured_at, device, site, service
+    items: tuple[tuple[str, str], ...] = ()
+    texts: tuple[tuple[str | None, str, bool], ...] = ()
+    visit_event: tuple[Any, ...] = ()  # the visit_events row after id and at
+    visit_id: str | None = None
+
+
+@dataclass(slots=True)
 class _Prepared:
-    """A valid record and the rows it adds once stored."""
+    """A valid record and its content, ready to store."""
 
     record: RecordIn
-    record_row: dict[str, Any]
-    derived: dict[sa.Table, list[dict[str, Any]]] = field(default_factory=dict)
-    visit_id: str | None = None
+    id: str
+    content: _Content
+    device_time: Any  # as the driver takes it
+    captured_at: Any
 
 
 def _error_detail(error: ValidationError, prefix: str) -> str:
@@ -76,10 +127,10 @@ class _Batch:
         self.received_at = received_at
         self.clock_offset_ms = clock_offset_ms
         self.max_drift_ms = max_drift_ms
+        self.drifting = clock.is_drifting(clock_offset_ms, max_drift_ms)
+        self.time: Callable[[datetime], Any] = time_value(connection)
         self._surveys: dict[tuple[str, int], SurveyDefinition | None] = {}
-
-    def captured_at(self, record: RecordIn) -> datetime:
-        return clock.corrected(record.device_time, self.clock_offset_ms, self.max_drift_ms)
+        self._contents: dict[tuple[RecordKind, str], _Content] = {}
 
     def survey(self, survey_id: str, version: int) -> SurveyDefinition | None:
         key = (survey_id, version)
@@ -88,163 +139,164 @@ class _Batch:
         return self._surveys[key]
 
     def prepare(self, record: RecordIn) -> _Prepared | Ack:
-        if payload_hash(record.payload) != record.payload_hash:
+        canonical = canonical_json(record.payload)
+        content = self._contents.get((record.kind, canonical))
+        if content is None:
+            content = self._content(record, canonical)
+            self._contents[record.kind, canonical] = content
+        if content.digest != record.payload_hash:
             return _reject(record, "hash_mismatch", "payload_hash is not the SHA-256 of payload")
         if record.device_time.tzinfo is None:
             return _reject(record, "invalid_payload", "device_time: a time zone is required")
-        try:
-            payload = PAYLOAD_MODELS[record.kind].model_validate(record.payload)
-        except ValidationError as error:
-            return _reject(record, "invalid_payload", _error_detail(error, "payload"))
-        record_id = str(record.id)
-        prepared = _Prepared(
-            record=record,
-            record_row={
-                "id": record_id,
-                "kind": record.kind.value,
-                "device_id": self.source.device_id,
-                "payload_hash": record.payload_hash,
-                # The log keeps the hash of what was sent (for idempotency) but never the
-                # contact details a visitor typed: the stored copy is scrubbed too.
-                "payload": canonical_json(scrub_json(record.payload)),
-                "device_time": record.device_time,
-                "monotonic_ms": record.monotonic_ms,
-                "received_at": self.received_at,
-            },
-        )
-        if isinstance(payload, AnswerPayload):
-            return self._prepare_answer(prepared, payload)
-        assert isinstance(payload, VisitEventPayload)
-        return self._prepare_visit_event(prepared, payload)
+        if content.rejection is not None:
+            return _reject(record, str(content.rejection.code), str(content.rejection.detail))
+        device_time = self.time(record.device_time)
+        captured_at = device_time
+        if self.drifting:
+            captured_at = self.time(
+                clock.corrected(record.device_time, self.clock_offset_ms, self.max_drift_ms)
+            )
+        return _Prepared(record, str(record.id), content, device_time, captured_at)
 
-    def _prepare_answer(self, prepared: _Prepared, payload: AnswerPayload) -> _Prepared | Ack:
-        record = prepared.record
+    def _content(self, record: RecordIn, canonical: str) -> _Content:
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        try:
+            model = PAYLOAD_MODELS[record.kind].model_validate(record.payload)
+        except ValidationError as error:
+            detail = _error_detail(error, "payload")
+            return _Content(digest, canonical, _reject(record, "invalid_payload", detail))
+        if isinstance(model, AnswerPayload):
+            return self._answer_content(record, model, digest, canonical)
+        assert isinstance(model, VisitEventPayload)
+        visit_id = str(model.visit_id)
+        return _Content(
+            digest,
+            canonical,
+            visit_event=(
+                visit_id,
+                model.event.value,
+                model.ticket,
+                model.reason,
+                model.wait_seconds,
+                str(model.cancels) if model.cancels else None,
+            ),
+            visit_id=visit_id,
+        )
+
+    def _answer_content(
+        self, record: RecordIn, payload: AnswerPayload, digest: str, canonical: str
+    ) -> _Content:
         survey = self.survey(payload.survey_id, payload.survey_version)
         if survey is None:
             named = f"{payload.survey_id} v{payload.survey_version}"
             detail = f"payload.survey_version: no published survey {named}"
-            return _reject(record, "unknown_survey", detail)
+            return _Content(digest, canonical, _reject(record, "unknown_survey", detail))
         try:
             facts = derive(payload, survey)
         except InvalidAnswer as error:
-            return _reject(record, "invalid_answer", str(error))
-        answer_id = str(record.id)
-        prepared.derived[schema.answers] = [
-            {
-                "id": answer_id,
-                "device_id": self.source.device_id,
-                "channel": payload.channel.value,
-                "site": self.source.site,
-                "service": self.source.service,
-                "survey_id": payload.survey_id,
-                "survey_version": payload.survey_version,
-                "status": payload.status.value,
-                "suspect": payload.suspect,
-                "language": payload.language,
-                "captured_at": self.captured_at(record),
-                "main_choice": facts.main_choice,
-                "main_level": facts.main_level,
-                "main_levels": facts.main_levels,
-                "visit_id": str(payload.visit_id) if payload.visit_id else None,
-            }
-        ]
-        prepared.derived[schema.answer_items] = [
-            {"answer_id": answer_id, "question_id": question, "value": value}
-            for question, value in facts.items
-        ]
-        prepared.derived[schema.comments] = [
-            {
-                "answer_id": answer_id,
-                "question_id": text.question_id,
-                "text": text.text,
-                "flagged": text.flagged,
-            }
-            for text in facts.texts
-        ]
-        return prepared
-
-    def _prepare_visit_event(self, prepared: _Prepared, payload: VisitEventPayload) -> _Prepared:
-        visit_id = str(payload.visit_id)
-        prepared.visit_id = visit_id
-        prepared.derived[schema.visit_events] = [
-            {
-                "id": str(prepared.record.id),
-                "visit_id": visit_id,
-                "event": payload.event.value,
-                "at": self.captured_at(prepared.record),
-                "ticket": payload.ticket,
-                "reason": payload.reason,
-                "wait_seconds": payload.wait_seconds,
-                "cancels": str(payload.cancels) if payload.cancels else None,
-            }
-        ]
-        return prepared
+            return _Content(digest, canonical, _reject(record, "invalid_answer", str(error)))
+        logged = logged_payload(record.payload, facts.texts)
+        return _Content(
+            digest,
+            # The log keeps the hash of what was sent (for idempotency) but never the contact
+            # details a visitor typed: the stored copy is scrubbed too.
+            canonical if logged is record.payload else canonical_json(logged),
+            answer=(
+                payload.channel.value,
+                payload.survey_id,
+                payload.survey_version,
+                payload.status.value,
+                payload.suspect,
+                payload.language,
+                facts.main_choice,
+                facts.main_level,
+                facts.main_levels,
+                str(payload.visit_id) if payload.visit_id else None,
+            ),
+            items=tuple(facts.items),
+            texts=tuple((text.question_id, text.text, text.flagged) for text in facts.texts),
+        )
 
     def store(self, prepared: list[_Prepared]) -> dict[int, Ack]:
-        """Insert what is new; classify the rest. Keys are positions in `prepared`."""
-        first_of: dict[str, int] = {}
-        for index, item in enumerate(prepared):
-            first_of.setdefault(item.record_row["id"], index)
-        inserted: set[str] = set()
-        firsts = [prepared[i].record_row for i in first_of.values()]
-        if firsts:
-            statement = insert_ignore(self.connection, schema.records).returning(
-                schema.records.c.id
-            )
-            inserted = set(self.connection.scalars(statement, firsts))
-        existing = self._stored_hashes(
-            [item.record_row["id"] for item in prepared if item.record_row["id"] not in inserted]
-        )
-        # An id repeated within this batch compares with its first occurrence, just inserted.
-        existing.update({rid: prepared[first_of[rid]].record.payload_hash for rid in inserted})
+        """Insert what is new; classify the rest. Keys are positions in `prepared`.
+
+        Writes never interleave (`db.write`), so what is stored cannot change between the
+        lookup of the ids and the insert."""
+        existing = self._stored_hashes({item.id for item in prepared})
         acks: dict[int, Ack] = {}
         stored: list[_Prepared] = []
         conflicts: list[dict[str, Any]] = []
         for index, item in enumerate(prepared):
-            record_id = item.record_row["id"]
-            if record_id in inserted and first_of[record_id] == index:
+            record = item.record
+            known = existing.get(item.id)
+            if known is None:
+                # An id repeated within this batch compares with its first occurrence.
+                existing[item.id] = record.payload_hash
                 stored.append(item)
-                acks[index] = Ack(id=item.record.id, status=AckStatus.STORED)
-            elif existing[record_id] == item.record.payload_hash:
-                acks[index] = Ack(id=item.record.id, status=AckStatus.DUPLICATE)
+                acks[index] = Ack(id=record.id, status=AckStatus.STORED)
+            elif known == record.payload_hash:
+                acks[index] = Ack(id=record.id, status=AckStatus.DUPLICATE)
             else:
                 acks[index] = Ack(
-                    id=item.record.id,
+                    id=record.id,
                     status=AckStatus.CONFLICT,
                     code="conflict",
                     detail="this id is already stored with another payload; kept in quarantine",
                 )
                 conflicts.append(
                     {
-                        "record_id": record_id,
+                        "record_id": item.id,
                         "device_id": self.source.device_id,
-                        "existing_hash": existing[record_id],
-                        "payload_hash": item.record.payload_hash,
-                        "payload": item.record_row["payload"],
+                        "existing_hash": known,
+                        "payload_hash": record.payload_hash,
+                        "payload": item.content.logged,
                         "received_at": self.received_at,
                     }
                 )
+        self._insert(stored)
         if conflicts:
             self.connection.execute(insert_ignore(self.connection, schema.quarantine), conflicts)
-        self._insert_derived(stored)
         return acks
 
-    def _stored_hashes(self, record_ids: list[str]) -> dict[str, str]:
+    def _stored_hashes(self, record_ids: set[str]) -> dict[str, str]:
         if not record_ids:
             return {}
-        table = schema.records
-        rows = self.connection.execute(
-            sa.select(table.c.id, table.c.payload_hash).where(table.c.id.in_(set(record_ids)))
+        rows = select_where_in(
+            self.connection, schema.records, ("id", "payload_hash"), "id", record_ids
         )
-        return {row.id: row.payload_hash for row in rows}
+        return dict(rows)  # type: ignore[arg-type]
 
-    def _insert_derived(self, stored: list[_Prepared]) -> None:
+    def _insert(self, stored: list[_Prepared]) -> None:
+        source, received_at = self.source, self.time(self.received_at)
+        device = (source.device_id, source.site, source.service)
+        records, answers, items, comments, events = [], [], [], [], []
+        for item in stored:
+            record, content = item.record, item.content
+            records.append(
+                (
+                    item.id,
+                    record.payload_hash,
+                    content.logged,
+                    item.device_time,
+                    record.monotonic_ms,
+                    record.kind.value,
+                    source.device_id,
+                    received_at,
+                )
+            )
+            if content.answer:
+                answers.append((item.id, item.captured_at, *device, *content.answer))
+                items.extend((item.id, question, value) for question, value in content.items)
+                comments.extend((item.id, *text) for text in content.texts)
+            if content.visit_event:
+                events.append((item.id, item.captured_at, *content.visit_event))
         # Parents before children, as the foreign keys require.
-        for table in (schema.answers, schema.answer_items, schema.comments, schema.visit_events):
-            rows = [row for item in stored for row in item.derived.get(table, [])]
-            if rows:
-                self.connection.execute(table.insert(), rows)
-        touched = sorted({item.visit_id for item in stored if item.visit_id})
+        insert_rows(self.connection, schema.records, RECORD_COLUMNS, records)
+        insert_rows(self.connection, schema.answers, ANSWER_COLUMNS, answers)
+        insert_rows(self.connection, schema.answer_items, ITEM_COLUMNS, items)
+        insert_rows(self.connection, schema.comments, COMMENT_COLUMNS, comments)
+        insert_rows(self.connection, schema.visit_events, VISIT_EVENT_COLUMNS, events)
+        touched = sorted({item.content.visit_id for item in stored if item.content.visit_id})
         for visit_id in touched:
             self._refold_visit(visit_id)
 
@@ -319,4 +371,3 @@ def ingest(
     for index, ack in batch.store(valid).items():
         results[positions[index]] = ack
     return [ack for ack in results if ack is not None]
-

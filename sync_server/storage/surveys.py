@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -55,7 +56,13 @@ def get(connection: Connection, survey_id: str, version: int) -> SurveyDefinitio
     text = connection.scalar(
         sa.select(table.c.definition).where(table.c.id == survey_id, table.c.version == version)
     )
-    return None if text is None else parse_definition(json.loads(text), f"{survey_id} v{version}")
+    return None if text is None else _parsed(text, f"{survey_id} v{version}")
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str, source: str) -> SurveyDefinition:
+    # Every upload batch needs its survey: parse each stored definition once (models are frozen).
+    return parse_definition(json.loads(text), source)
 
 
 def current(connection: Connection) -> SurveyDefinition | None:
