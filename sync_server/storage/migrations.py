@@ -98,11 +98,61 @@ def _visit_links(connection: Connection) -> None:
     frozen.create_all(connection)
 
 
+def _quality_desk(connection: Connection) -> None:
+    """Targets with history, the comments register and improvement actions (issue 6)."""
+    frozen = sa.MetaData()
+    sa.Table("comments", frozen, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "targets",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("indicator", sa.String(63), nullable=False),
+        sa.Column("service", sa.String(63)),
+        sa.Column("value", sa.Float, nullable=False),
+        sa.Column("valid_from", sa.Date, nullable=False),
+        sa.Column("set_by", sa.String(100), nullable=False),
+        sa.Column("set_at", UtcDateTime, nullable=False),
+        sa.Index("targets_lookup", "indicator", "service", "valid_from"),
+    )
+    sa.Table(
+        "comment_register",
+        frozen,
+        sa.Column("comment_id", sa.ForeignKey("comments.id"), primary_key=True),
+        sa.Column("category", sa.String(30)),
+        sa.Column("status", sa.String(15), nullable=False),
+        sa.Column("acknowledged_at", UtcDateTime),
+        sa.Column("answered_at", UtcDateTime),
+        sa.Column("closed_at", UtcDateTime),
+        sa.Column("reply", sa.Text),
+        sa.Column("updated_by", sa.String(100), nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.CheckConstraint(
+            "status IN ('new', 'acknowledged', 'answered', 'closed')", name="register_status"
+        ),
+    )
+    sa.Table(
+        "improvement_actions",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("year", sa.Integer, nullable=False),
+        sa.Column("service", sa.String(63), nullable=False),
+        sa.Column("indicator", sa.String(63), nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("recorded_by", sa.String(100), nullable=False),
+        sa.Column("recorded_at", UtcDateTime, nullable=False),
+        sa.Index("actions_year", "year", "service"),
+    )
+    names = ("targets", "comment_register", "improvement_actions")
+    tables = [frozen.tables[name] for name in names]
+    frozen.create_all(connection, tables=tables)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
     ("0003_desk_opening_hours", _desk_opening_hours),
     ("0004_visit_links", _visit_links),
+    ("0005_quality_desk", _quality_desk),
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 DeviceMode = Literal["kiosk", "tablet"]
@@ -154,3 +154,71 @@ class DeviceHealth:
     status: DeviceStatus | None
     silent: bool
     quarantine: QuarantineSummary
+
+
+# -- issue 6: the quality manager's records and period aggregates -------------------------------
+
+
+@dataclass(frozen=True)
+class TargetChange:
+    indicator: str
+    service: str | None  # None: the town-wide target
+    value: float
+    valid_from: date
+    set_by: str
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """A comment as the register shows it; `status` is "new" until someone handles it."""
+
+    id: int
+    text: str
+    flagged: bool
+    question_id: str | None
+    site: str
+    service: str
+    received_at: datetime
+    main_level: int | None
+    main_levels: int | None
+    category: str | None
+    status: str
+    acknowledged_at: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+    reply: str | None
+
+
+@dataclass(frozen=True)
+class ImprovementAction:
+    year: int
+    service: str
+    indicator: str
+    action: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ItemCount:
+    """Answers to one follow-up question with one chosen value, at one desk."""
+
+    site: str
+    service: str
+    survey_id: str
+    survey_version: int
+    question_id: str
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class AnswerQuality:
+    """Answers at one desk by completeness and suspicion (suspect ones included here)."""
+
+    site: str
+    service: str
+    partial: bool
+    suspect: bool
+    count: int

@@ -261,3 +261,50 @@ surveys = sa.Table(
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("published_at", UtcDateTime, nullable=False),
 )
+
+# 0005_quality_desk: targets with history, the comments register, improvement actions.
+# A target applies from `valid_from` until a later row for the same indicator and service; a
+# change adds a row, so the months already past keep the target they were judged against.
+targets = sa.Table(
+    "targets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("indicator", sa.String(63), nullable=False),
+    sa.Column("service", sa.String(63)),  # NULL: every service without its own target
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("set_by", sa.String(100), nullable=False),
+    sa.Column("set_at", UtcDateTime, nullable=False),
+    sa.Index("targets_lookup", "indicator", "service", "valid_from"),
+)
+
+# One row per comment once a person has handled it (a comment without a row is "new").
+comment_register = sa.Table(
+    "comment_register",
+    metadata,
+    sa.Column("comment_id", sa.ForeignKey("comments.id"), primary_key=True),
+    sa.Column("category", sa.String(30)),
+    sa.Column("status", sa.String(15), nullable=False),
+    sa.Column("acknowledged_at", UtcDateTime),
+    sa.Column("answered_at", UtcDateTime),
+    sa.Column("closed_at", UtcDateTime),
+    sa.Column("reply", sa.Text),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint(
+        "status IN ('new', 'acknowledged', 'answered', 'closed')", name="register_status"
+    ),
+)
+
+improvement_actions = sa.Table(
+    "improvement_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("service", sa.String(63), nullable=False),
+    sa.Column("indicator", sa.String(63), nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Index("actions_year", "year", "service"),
+)

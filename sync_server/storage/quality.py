@@ -1,0 +1,241 @@
+"""The quality manager's records: targets with history, the comments register, actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sync_server.storage import schema
+from sync_server.storage.models import (
+    ImprovementAction,
+    RegisterEntry,
+    TargetChange,
+)
+
+REGISTER_STATUSES = ("new", "acknowledged", "answered", "closed")
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+def set_target(
+    connection: Connection,
+    *,
+    indicator: str,
+    service: str | None,
+    value: float,
+    valid_from: date,
+    set_by: str,
+    now: datetime,
+) -> None:
+    """Add a target row; earlier rows stay, so past periods keep the target they had."""
+    connection.execute(
+        schema.targets.insert().values(
+            indicator=indicator,
+            service=service,
+            value=value,
+            valid_from=valid_from,
+            set_by=set_by,
+            set_at=now,
+        )
+    )
+
+
+def target_history(connection: Connection) -> list[TargetChange]:
+    t = schema.targets
+    rows = connection.execute(sa.select(t).order_by(t.c.valid_from.desc(), t.c.id.desc()))
+    return [
+        TargetChange(
+            indicator=row.indicator,
+            service=row.service,
+            value=row.value,
+            valid_from=row.valid_from,
+            set_by=row.set_by,
+            set_at=row.set_at,
+        )
+        for row in rows
+    ]
+
+
+def targets_on(connection: Connection, day: date) -> dict[tuple[str, str | None], float]:
+    """Targets in force on `day`, by (indicator, service or None for the town-wide one).
+
+    Of the rows valid from `day` or before, the latest valid_from wins (then the latest entry)."""
+    t = schema.targets
+    rows = connection.execute(
+        sa.select(t.c.indicator, t.c.service, t.c.value)
+        .where(t.c.valid_from <= day)
+        .order_by(t.c.valid_from, t.c.id)
+    )
+    found: dict[tuple[str, str | None], float] = {}
+    for indicator, service, value in rows:
+        found[(indicator, service)] = value  # later rows overwrite earlier ones
+    return found
+
+
+# -- comments register -------------------------------------------------------------------------
+
+
+def register(
+    connection: Connection,
+    *,
+    services: list[str] | None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    status: str | None = None,
+    comment_id: int | None = None,
+) -> list[RegisterEntry]:
+    """Comments with their desk, date, main answer level and register state, newest first."""
+    c, a, r = schema.comments, schema.answers, schema.comment_register
+    query = (
+        sa.select(
+            c.c.id,
+            c.c.text,
+            c.c.flagged,
+            c.c.question_id,
+            a.c.site,
+            a.c.service,
+            a.c.captured_at,
+            a.c.main_level,
+            a.c.main_levels,
+            r.c.category,
+            r.c.status,
+            r.c.acknowledged_at,
+            r.c.answered_at,
+            r.c.closed_at,
+            r.c.reply,
+        )
+        .select_from(c.join(a, a.c.id == c.c.answer_id).outerjoin(r, r.c.comment_id == c.c.id))
+        .order_by(a.c.captured_at.desc(), c.c.id.desc())
+    )
+    if services is not None:
+        query = query.where(a.c.service.in_(services))
+    if start is not None:
+        query = query.where(a.c.captured_at >= start)
+    if end is not None:
+        query = query.where(a.c.captured_at < end)
+    if status == "new":
+        query = query.where(sa.or_(r.c.status.is_(None), r.c.status == "new"))
+    elif status is not None:
+        query = query.where(r.c.status == status)
+    if comment_id is not None:
+        query = query.where(c.c.id == comment_id)
+    return [_entry(row) for row in connection.execute(query)]
+
+
+def _entry(row: Any) -> RegisterEntry:
+    return RegisterEntry(
+        id=row.id,
+        text=row.text,
+        flagged=bool(row.flagged),
+        question_id=row.question_id,
+        site=row.site,
+        service=row.service,
+        received_at=row.captured_at,
+        main_level=row.main_level,
+        main_levels=row.main_levels,
+        category=row.category,
+        status=row.status or "new",
+        acknowledged_at=row.acknowledged_at,
+        answered_at=row.answered_at,
+        closed_at=row.closed_at,
+        reply=row.reply,
+    )
+
+
+def update_register(
+    connection: Connection,
+    comment_id: int,
+    *,
+    action: str,
+    category: str | None,
+    reply: str | None,
+    by: str,
+    now: datetime,
+) -> None:
+    """Categorise, acknowledge, answer or close a comment; each step keeps the earlier dates."""
+    r = schema.comment_register
+    row = connection.execute(sa.select(r).where(r.c.comment_id == comment_id)).first()
+    values: dict[str, Any] = dict(row._mapping) if row else {"comment_id": comment_id}
+    values.setdefault("status", "new")
+    values["status"] = values["status"] or "new"
+    if category is not None:
+        values["category"] = category
+    if action == "acknowledge" and values["status"] == "new":
+        values.update(status="acknowledged", acknowledged_at=now)
+    elif action == "answer" and values["status"] in ("new", "acknowledged"):
+        if values.get("acknowledged_at") is None:
+            values["acknowledged_at"] = now
+        values.update(status="answered", answered_at=now, reply=reply)
+    elif action == "close":
+        values.update(status="closed", closed_at=now)
+    values.update(updated_by=by, updated_at=now)
+    if row is None:
+        connection.execute(r.insert().values(**values))
+    else:
+        connection.execute(r.update().where(r.c.comment_id == comment_id).values(**values))
+
+
+def comment_categories(
+    connection: Connection, start: datetime, end: datetime, services: list[str] | None
+) -> dict[tuple[str, str, str], int]:
+    """Comments per (site, service, category) captured in [start, end); None category: "none"."""
+    c, a, r = schema.comments, schema.answers, schema.comment_register
+    category = sa.func.coalesce(r.c.category, "none")
+    query = (
+        sa.select(a.c.site, a.c.service, category, sa.func.count())
+        .select_from(c.join(a, a.c.id == c.c.answer_id).outerjoin(r, r.c.comment_id == c.c.id))
+        .where(a.c.captured_at >= start, a.c.captured_at < end)
+        .group_by(a.c.site, a.c.service, category)
+    )
+    if services is not None:
+        query = query.where(a.c.service.in_(services))
+    return {(row[0], row[1], row[2]): row[3] for row in connection.execute(query)}
+
+
+# -- improvement actions -----------------------------------------------------------------------
+
+
+def record_action(
+    connection: Connection,
+    *,
+    year: int,
+    service: str,
+    indicator: str,
+    action: str,
+    by: str,
+    now: datetime,
+) -> None:
+    connection.execute(
+        schema.improvement_actions.insert().values(
+            year=year,
+            service=service,
+            indicator=indicator,
+            action=action,
+            recorded_by=by,
+            recorded_at=now,
+        )
+    )
+
+
+def actions(
+    connection: Connection, year: int, services: list[str] | None
+) -> list[ImprovementAction]:
+    t = schema.improvement_actions
+    query = sa.select(t).where(t.c.year == year).order_by(t.c.service, t.c.indicator, t.c.id)
+    if services is not None:
+        query = query.where(t.c.service.in_(services))
+    return [
+        ImprovementAction(
+            year=row.year,
+            service=row.service,
+            indicator=row.indicator,
+            action=row.action,
+            recorded_by=row.recorded_by,
+            recorded_at=row.recorded_at,
+        )
+        for row in connection.execute(query)
+    ]
