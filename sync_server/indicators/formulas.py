@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Literal
 
 Sentiment = Literal["satisfied", "neutral", "dissatisfied"]
@@ -92,3 +93,84 @@ def publishable(value: float | None, n: int, min_n: int) -> Figure:
     if n < min_n:
         return Figure(value=None, n=n, hidden=True, reason="below_min_n")
     return Figure(value=value, n=n)
+
+
+# -- issue 6: score, participation, data quality, register deadlines --------------------------
+
+SCORE_MAX = 10
+GOOD_SCORE = 8  # "share of answers ≥ 8 / 10"
+
+
+def score(level: int, levels: int) -> float:
+    """A smiley level mapped evenly onto 0–10: on 4 steps, 0, 3.33, 6.67, 10."""
+    if levels < 2 or not 0 <= level < levels:
+        raise ValueError(f"level {level} outside a {levels}-level scale")
+    return SCORE_MAX * level / (levels - 1)
+
+
+def mean_score(counts: list[tuple[int, int, int]]) -> float | None:
+    """Mean score out of 10 of (level, levels, count) triples; "no opinion" is not passed in."""
+    total = sum(count for _level, _levels, count in counts)
+    if total == 0:
+        return None
+    return sum(score(level, levels) * count for level, levels, count in counts) / total
+
+
+def share_good_scores(counts: list[tuple[int, int, int]]) -> float | None:
+    """% of expressed answers scoring at least 8 out of 10."""
+    total = sum(count for _level, _levels, count in counts)
+    if total == 0:
+        return None
+    good = sum(count for level, levels, count in counts if score(level, levels) >= GOOD_SCORE)
+    return 100 * good / total
+
+
+def participation_rate(answers: int, visitors: int) -> float | None:
+    """Answers / visitors recorded by agents × 100; None when no visitor was recorded.
+
+    It can exceed 100 (phone answers, desks where not every visit is recorded): shown as is."""
+    if answers < 0 or visitors < 0:
+        raise ValueError("counts cannot be negative")
+    return None if visitors == 0 else 100 * answers / visitors
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole × 100, None when whole is 0."""
+    _check_counts(part, whole)
+    return None if whole == 0 else 100 * part / whole
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Monday–Friday days after `start` up to and including `end` (0 when end ≤ start)."""
+    if end <= start:
+        return 0
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    count = 5 * weeks
+    for offset in range(1, rest + 1):
+        if (start + timedelta(days=7 * weeks + offset)).weekday() < 5:
+            count += 1
+    return count
+
+
+ACKNOWLEDGE_WITHIN_DAYS = 7
+ANSWER_WITHIN_WORKING_DAYS = 15
+
+
+def acknowledgement_overdue(received: date, acknowledged: date | None, today: date) -> bool:
+    """Not acknowledged within 7 calendar days of receipt (late acknowledgements stay late)."""
+    limit = received + timedelta(days=ACKNOWLEDGE_WITHIN_DAYS)
+    return (acknowledged or today) > limit
+
+
+def answer_overdue(received: date, answered: date | None, today: date) -> bool:
+    """Not answered within 15 working days of receipt."""
+    return working_days_between(received, answered or today) > ANSWER_WITHIN_WORKING_DAYS
+
+
+def status_against(value: float | None, target: float | None, higher_is_better: bool) -> str:
+    """"above" (target met), "below", or "none" when either side is missing."""
+    if value is None or target is None:
+        return "none"
+    met = value >= target if higher_is_better else value <= target
+    return "above" if met else "below"

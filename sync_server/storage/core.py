@@ -7,7 +7,7 @@ concerns `db.py`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,8 @@ from sync_server.storage import (
     health,
     ingest,
     migrations,
+    period_aggregates,
+    quality,
     schema,
     surveys,
     town,
@@ -29,17 +31,22 @@ from sync_server.storage import (
 )
 from sync_server.storage import users as users_module
 from sync_server.storage.models import (
+    AnswerQuality,
     Desk,
     Device,
     DeviceHealth,
     DeviceMode,
     EnrolCode,
     Enrolment,
+    ImprovementAction,
+    ItemCount,
     LevelCount,
     QuarantinedRecord,
     QuarantineSummary,
+    RegisterEntry,
     Role,
     Source,
+    TargetChange,
     User,
 )
 
@@ -350,3 +357,157 @@ class Storage:
             return aggregates.served_waits(
                 connection, start, end, sites=sites, services=services
             )
+
+    # -- issue 6: period aggregates, exports, targets, register, actions ----------------------
+    def item_counts(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        services: list[str] | None = None,
+        include_suspect: bool = False,
+    ) -> list[ItemCount]:
+        with db.read(self.engine) as connection:
+            return period_aggregates.item_counts(
+                connection, start, end, services=services, include_suspect=include_suspect
+            )
+
+    def answer_quality(
+        self, start: datetime, end: datetime, *, services: list[str] | None = None
+    ) -> list[AnswerQuality]:
+        with db.read(self.engine) as connection:
+            return period_aggregates.answer_quality(connection, start, end, services=services)
+
+    def visitor_counts(
+        self, start: datetime, end: datetime, *, services: list[str] | None = None
+    ) -> dict[tuple[str, str], int]:
+        with db.read(self.engine) as connection:
+            return period_aggregates.visitor_counts(connection, start, end, services=services)
+
+    def answer_rows(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        services: list[str] | None = None,
+        sites: list[str] | None = None,
+        include_suspect: bool = False,
+    ) -> list[dict[str, Any]]:
+        with db.read(self.engine) as connection:
+            return list(
+                period_aggregates.answer_rows(
+                    connection,
+                    start,
+                    end,
+                    services=services,
+                    sites=sites,
+                    include_suspect=include_suspect,
+                )
+            )
+
+    def visit_rows(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        services: list[str] | None = None,
+        sites: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        with db.read(self.engine) as connection:
+            return list(
+                period_aggregates.visit_rows(connection, start, end, services=services, sites=sites)
+            )
+
+    def set_target(
+        self,
+        indicator: str,
+        service: str | None,
+        value: float,
+        valid_from: date,
+        set_by: str,
+        now: datetime | None = None,
+    ) -> None:
+        with db.write(self.engine) as connection:
+            quality.set_target(
+                connection,
+                indicator=indicator,
+                service=service,
+                value=value,
+                valid_from=valid_from,
+                set_by=set_by,
+                now=now or db.utcnow(),
+            )
+
+    def target_history(self) -> list[TargetChange]:
+        with db.read(self.engine) as connection:
+            return quality.target_history(connection)
+
+    def targets_on(self, day: date) -> dict[tuple[str, str | None], float]:
+        with db.read(self.engine) as connection:
+            return quality.targets_on(connection, day)
+
+    def comment_register(
+        self,
+        *,
+        services: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        status: str | None = None,
+        comment_id: int | None = None,
+    ) -> list[RegisterEntry]:
+        with db.read(self.engine) as connection:
+            return quality.register(
+                connection,
+                services=services,
+                start=start,
+                end=end,
+                status=status,
+                comment_id=comment_id,
+            )
+
+    def update_register(
+        self,
+        comment_id: int,
+        *,
+        action: str,
+        by: str,
+        category: str | None = None,
+        reply: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        with db.write(self.engine) as connection:
+            quality.update_register(
+                connection,
+                comment_id,
+                action=action,
+                category=category,
+                reply=reply,
+                by=by,
+                now=now or db.utcnow(),
+            )
+
+    def comment_categories(
+        self, start: datetime, end: datetime, *, services: list[str] | None = None
+    ) -> dict[tuple[str, str, str], int]:
+        with db.read(self.engine) as connection:
+            return quality.comment_categories(connection, start, end, services)
+
+    def record_action(
+        self, year: int, service: str, indicator: str, action: str, by: str
+    ) -> None:
+        with db.write(self.engine) as connection:
+            quality.record_action(
+                connection,
+                year=year,
+                service=service,
+                indicator=indicator,
+                action=action,
+                by=by,
+                now=db.utcnow(),
+            )
+
+    def improvement_actions(
+        self, year: int, *, services: list[str] | None = None
+    ) -> list[ImprovementAction]:
+        with db.read(self.engine) as connection:
+            return quality.actions(connection, year, services)
