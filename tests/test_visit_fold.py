@@ -6,12 +6,19 @@ import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from kiosk.core.protocol import RecordKind, VisitEvent
 from sync_server.visits import Event, fold
-from tests.fixtures.server import bearer, make_record, sync_body
-from tests.test_server_sync import rows, token, upload  # noqa: F401 (token: fixture)
+from tests.fixtures.server import bearer, enrolled_token, make_record, sync_body
+from tests.test_server_sync import rows, upload
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def token(app_client) -> str:
+    return enrolled_token(app_client)
 
 
 def _event(name: str, minutes: float, id_: str | None = None, **extra) -> Event:

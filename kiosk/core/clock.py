@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -31,6 +33,16 @@ class SystemClock:
     def monotonic_ms(self) -> int:
         return time.monotonic_ns() // 1_000_000
 
+    def boot_id(self) -> str | None:
+        """Changes at each boot (Linux, Android); None where the system does not say."""
+        try:
+            return BOOT_ID_FILE.read_text(encoding="ascii").strip() or None
+        except OSError:
+            return None
+
+
+BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
+
 
 class ManualClock:
     """A clock that moves only when told to; safe to share between a test and a worker thread."""
@@ -43,6 +55,7 @@ class ManualClock:
             raise ValueError("ManualClock needs an aware datetime")
         self._now = start.astimezone(UTC)
         self._monotonic_ms = monotonic_ms
+        self._boot = str(uuid.uuid4())
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -52,6 +65,10 @@ class ManualClock:
     def monotonic_ms(self) -> int:
         with self._lock:
             return self._monotonic_ms
+
+    def boot_id(self) -> str:
+        with self._lock:
+            return self._boot
 
     def advance(self, seconds: float) -> None:
         """Both clocks move forward together, as they do on a healthy device."""
@@ -69,9 +86,10 @@ class ManualClock:
             self._now = now.astimezone(UTC)
 
     def reboot(self, monotonic_ms: int = 0) -> None:
-        """A reboot restarts the monotonic clock."""
+        """A reboot restarts the monotonic clock (and the boot gets a new id)."""
         with self._lock:
             self._monotonic_ms = monotonic_ms
+            self._boot = str(uuid.uuid4())
 
 
 def estimate_offset_ms(sent_at: datetime, server_received_at: datetime, round_trip_ms: int) -> int:

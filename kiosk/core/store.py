@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from kiosk.core.protocol import (
     RecordIn,
     RecordKind,
     ResponseStatus,
+    VisitEventPayload,
     canonical_json,
     new_record_id,
     payload_hash,
@@ -138,6 +139,30 @@ def _initial_schema(db: Database) -> None:
     )
     db.execute("CREATE INDEX outbox_state_seq ON outbox (state, seq)")
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@migrations(name="0002_visit_events")
+def _visit_events(db: Database) -> None:
+    # The agent tablet's own copy of its visit events: the outbox forgets what the server
+    # acknowledged, but the queue is rebuilt from these after a restart.
+    db.execute(
+        """
+        CREATE TABLE visit_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            visit_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            ticket TEXT,
+            reason TEXT,
+            wait_seconds REAL,
+            cancels TEXT,
+            device_time TEXT NOT NULL,
+            monotonic_ms INTEGER NOT NULL,
+            boot_id TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX visit_events_time ON visit_events (device_time)")
 
 
 _INSERT_OUTBOX = """INSERT INTO outbox (id, kind, payload, payload_hash, device_time,
@@ -390,6 +415,39 @@ class KioskStore:
                 record_id, kind, payload_model, _iso(self.clock.now()), self.clock.monotonic_ms()
             )
         return record_id
+
+    def record_visit_event(self, payload: VisitEventPayload, boot_id: str | None) -> dict[str, Any]:
+        """Keep a visit event on the device and queue it for upload, in one transaction.
+
+        Returns the stored row (as `visit_events` returns them), durable when this returns."""
+        record_id = new_record_id()
+        device_time, monotonic_ms = _iso(self.clock.now()), max(self.clock.monotonic_ms(), 0)
+        row = {
+            "id": record_id,
+            "visit_id": str(payload.visit_id),
+            "event": str(payload.event),
+            "ticket": payload.ticket,
+            "reason": payload.reason,
+            "wait_seconds": payload.wait_seconds,
+            "cancels": str(payload.cancels) if payload.cancels else None,
+            "device_time": device_time,
+            "monotonic_ms": monotonic_ms,
+            "boot_id": boot_id,
+        }
+        with self._write():
+            self.db["visit_events"].insert(row)
+            self._enqueue(record_id, RecordKind.VISIT_EVENT, payload, device_time, monotonic_ms)
+        return row
+
+    def visit_events(self, since: datetime) -> list[dict[str, Any]]:
+        """Visit events kept on the device, captured at or after `since`, in capture order."""
+        return list(
+            self.db["visit_events"].rows_where(
+                "device_time >= ?", [_iso(since.astimezone(UTC))], order_by="seq",
+                select="id, visit_id, event, ticket, reason, wait_seconds, cancels, "
+                       "device_time, monotonic_ms, boot_id",
+            )
+        )
 
     def enqueue_many(
         self, records: Iterable[tuple[RecordKind | str, BaseModel, datetime, int]]

@@ -1,0 +1,334 @@
+"""The desk's waiting queue on the agent tablet: rules only, no GUI.
+
+Every tap writes one immutable visit event (kept on the device and queued for upload in the same
+transaction) before the method returns; the queue is a fold of those events, so it comes back
+whole after the app is killed. Waits are measured on the monotonic clock when arrival and event
+happened in the same boot; across a reboot the wall-clock difference is used and flagged as
+estimated. An undo is a `cancelled` event naming the event it takes back, never a deletion.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from kiosk.core import opening_hours
+from kiosk.core.clock import DeviceClock
+from kiosk.core.protocol import VisitEvent, VisitEventPayload
+
+UNDO_SECONDS = 10.0
+# A desk with no opening hours closes a visit still waiting after this long as unknown.
+MAX_OPEN_WAIT = timedelta(hours=12)
+# How far back the queue is rebuilt from the store at start-up.
+HISTORY = timedelta(days=14)
+
+
+class VisitStatus(StrEnum):
+    WAITING = "waiting"
+    SERVED = "served"
+    WALKED_OUT = "walked_out"
+    UNKNOWN = "unknown"  # still waiting at closing time: counted, left out of wait figures
+    CANCELLED = "cancelled"  # a mistaken "visitor arrived", taken back
+
+
+_CLOSING = {
+    VisitEvent.TAKEN_IN_CHARGE: VisitStatus.SERVED,
+    VisitEvent.WALKED_OUT: VisitStatus.WALKED_OUT,
+    VisitEvent.CLOSED_UNKNOWN: VisitStatus.UNKNOWN,
+}
+
+
+class QueueError(Exception):
+    """A tap that does not apply to the visit any more; the screen refreshes and goes on."""
+
+
+class VisitNotWaiting(QueueError):
+    """The visit is no longer waiting (already served, gone, closed or cancelled)."""
+
+
+class UndoNotPossible(QueueError):
+    """Nothing to take back, or the undo window has passed."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """When something happened, on both clocks."""
+
+    wall: datetime
+    monotonic_ms: int
+    boot_id: str | None
+
+
+def seconds_between(start: Moment, end: Moment) -> tuple[float, bool]:
+    """(seconds, estimated): monotonic within one boot, wall clocks otherwise; never negative."""
+    if start.boot_id == end.boot_id and end.monotonic_ms >= start.monotonic_ms:
+        return (end.monotonic_ms - start.monotonic_ms) / 1000, False
+    return max(0.0, (end.wall - start.wall).total_seconds()), True
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: str
+    ticket: str
+    reason: str | None
+    arrived: Moment
+    arrival_event_id: str
+    status: VisitStatus = VisitStatus.WAITING
+    wait_seconds: float | None = None  # arrival to the closing event (served, walked out)
+    wait_estimated: bool = False  # measured on wall clocks (a reboot came in between)
+    last_event_id: str | None = None  # the latest event still standing (what undo takes back)
+    last_event: VisitEvent = VisitEvent.ARRIVED
+    last_moment: Moment | None = None
+    ended: Moment | None = None
+
+
+@dataclass(frozen=True)
+class Elapsed:
+    seconds: float
+    estimated: bool
+
+
+def _moment(row: Mapping[str, Any]) -> Moment:
+    return Moment(datetime.fromisoformat(row["device_time"]), int(row["monotonic_ms"]),
+                  row["boot_id"])
+
+
+def fold(rows: Sequence[Mapping[str, Any]]) -> dict[str, Visit]:
+    """The visits as the device's own events (in capture order) describe them.
+
+    An event that does not apply (a closing of a visit no longer waiting) changes nothing, so
+    whatever is stored, every visit is in exactly one state."""
+    visits: dict[str, Visit] = {}
+    for row in rows:
+        event, visit_id, moment = VisitEvent(row["event"]), row["visit_id"], _moment(row)
+        visit = visits.get(visit_id)
+        if event == VisitEvent.ARRIVED:
+            if visit is None:
+                visits[visit_id] = Visit(
+                    id=visit_id, ticket=row["ticket"] or "?", reason=row["reason"],
+                    arrived=moment, arrival_event_id=row["id"], last_event_id=row["id"],
+                    last_moment=moment,
+                )
+            continue
+        if visit is None:
+            continue
+        if event in _CLOSING and visit.status == VisitStatus.WAITING:
+            wait = row["wait_seconds"]
+            estimated = wait is None
+            if wait is None:
+                wait = max(0.0, (moment.wall - visit.arrived.wall).total_seconds())
+            visits[visit_id] = replace(
+                visit, status=_CLOSING[event], wait_seconds=float(wait), wait_estimated=estimated,
+                last_event_id=row["id"], last_event=event, last_moment=moment, ended=moment,
+            )
+        elif event == VisitEvent.CANCELLED and visit.status != VisitStatus.CANCELLED:
+            taken_back = row["cancels"]
+            if taken_back is None or taken_back == visit.arrival_event_id:
+                visits[visit_id] = replace(
+                    visit, status=VisitStatus.CANCELLED, wait_seconds=None, last_event_id=None,
+                    ended=moment,
+                )
+            elif taken_back == visit.last_event_id and visit.status in _CLOSING.values():
+                # Back in the queue; the undo itself cannot be undone (tap again instead).
+                visits[visit_id] = replace(
+                    visit, status=VisitStatus.WAITING, wait_seconds=None, wait_estimated=False,
+                    last_event_id=None, last_event=VisitEvent.CANCELLED, last_moment=moment,
+                    ended=None,
+                )
+    return visits
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    visitors: int  # arrivals not taken back
+    waiting: int
+    served: int
+    walked_out: int
+    unknown: int
+    mean_wait_seconds: float | None
+    max_wait_seconds: float | None
+    within_threshold_percent: float | None  # of served visits
+
+    @classmethod
+    def of(cls, visits: Sequence[Visit], threshold_minutes: float) -> DaySummary:
+        counted = [v for v in visits if v.status != VisitStatus.CANCELLED]
+        waits = [v.wait_seconds for v in counted
+                 if v.status == VisitStatus.SERVED and v.wait_seconds is not None]
+        within = sum(w <= threshold_minutes * 60 for w in waits)
+        return cls(
+            visitors=len(counted),
+            waiting=sum(v.status == VisitStatus.WAITING for v in counted),
+            served=sum(v.status == VisitStatus.SERVED for v in counted),
+            walked_out=sum(v.status == VisitStatus.WALKED_OUT for v in counted),
+            unknown=sum(v.status == VisitStatus.UNKNOWN for v in counted),
+            mean_wait_seconds=statistics.fmean(waits) if waits else None,
+            max_wait_seconds=max(waits) if waits else None,
+            within_threshold_percent=100 * within / len(waits) if waits else None,
+        )
+
+
+class VisitEventStore(Protocol):
+    def record_visit_event(
+        self, payload: VisitEventPayload, boot_id: str | None
+    ) -> dict[str, Any]: ...
+
+    def visit_events(self, since: datetime) -> list[dict[str, Any]]: ...
+
+
+def boot_id_of(clock: DeviceClock) -> str | None:
+    reader = getattr(clock, "boot_id", None)
+    return reader() if callable(reader) else None
+
+
+def ticket_for(prefix: str, number: int) -> str:
+    """"A-017": short enough to read across the desk."""
+    return f"{prefix}-{number:03d}"
+
+
+def last_closing_time(hours: opening_hours.OpeningHours | None, day: datetime) -> time | None:
+    """When the desk closes for the day (end of its last period); None if no hours that day."""
+    periods = opening_hours.parse(hours)
+    if periods is None:
+        return None
+    today = periods.get(opening_hours.DAYS[day.weekday()], [])
+    return max((closing for _, closing in today), default=None)
+
+
+class WaitQueue:
+    """The tablet's queue over a store; every method that records commits before returning."""
+
+    def __init__(
+        self,
+        store: VisitEventStore,
+        clock: DeviceClock,
+        *,
+        ticket_prefix: str = "A",
+        timezone: str = "Europe/Paris",
+        undo_seconds: float = UNDO_SECONDS,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.ticket_prefix = ticket_prefix
+        self.zone = ZoneInfo(timezone)
+        self.undo_seconds = undo_seconds
+        self._rows = list(store.visit_events(clock.now() - HISTORY))
+        self._visits = fold(self._rows)
+
+    # --- reading ------------------------------------------------------------------------
+    def now(self) -> Moment:
+        return Moment(self.clock.now(), self.clock.monotonic_ms(), boot_id_of(self.clock))
+
+    def visit(self, visit_id: str) -> Visit:
+        return self._visits[visit_id]
+
+    def visits(self) -> list[Visit]:
+        return sorted(self._visits.values(), key=lambda v: (v.arrived.wall, v.ticket))
+
+    def waiting(self) -> list[Visit]:
+        """Visitors still waiting, oldest first (arrival order on this device)."""
+        order = {row["visit_id"]: index for index, row in enumerate(self._rows)
+                 if row["event"] == VisitEvent.ARRIVED}
+        return sorted((v for v in self._visits.values() if v.status == VisitStatus.WAITING),
+                      key=lambda v: order[v.id])
+
+    def elapsed(self, visit: Visit) -> Elapsed:
+        """How long the visitor has waited (or waited, once closed)."""
+        if visit.wait_seconds is not None:
+            return Elapsed(visit.wait_seconds, visit.wait_estimated)
+        return Elapsed(*seconds_between(visit.arrived, self.now()))
+
+    def undo_left(self, visit_id: str) -> float:
+        """Seconds left to take back the visit's latest event (0 when it cannot be)."""
+        visit = self._visits.get(visit_id)
+        if visit is None or visit.last_event_id is None or visit.last_moment is None:
+            return 0.0
+        if visit.status == VisitStatus.UNKNOWN:
+            return 0.0  # closed by the rule, not by a tap
+        start, now = visit.last_moment, self.now()
+        if start.boot_id != now.boot_id or now.monotonic_ms < start.monotonic_ms:
+            return 0.0
+        return max(0.0, self.undo_seconds - (now.monotonic_ms - start.monotonic_ms) / 1000)
+
+    def local_day(self, moment: datetime) -> datetime:
+        local = moment.astimezone(self.zone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def today(self) -> list[Visit]:
+        day = self.local_day(self.clock.now())
+        return [v for v in self.visits() if self.local_day(v.arrived.wall) == day]
+
+    def summary(self, threshold_minutes: float) -> DaySummary:
+        return DaySummary.of(self.today(), threshold_minutes)
+
+    # --- taps ---------------------------------------------------------------------------
+    def arrive(self, reason: str | None = None) -> Visit:
+        """"Visitor arrived": a new visit with today's next ticket number."""
+        number = 1 + sum(1 for v in self.today())
+        visit_id = str(uuid.uuid4())
+        self._record(VisitEventPayload(
+            visit_id=visit_id, event=VisitEvent.ARRIVED,
+            ticket=ticket_for(self.ticket_prefix, number), reason=reason,
+        ))
+        return self._visits[visit_id]
+
+    def take_in_charge(self, visit_id: str) -> Visit:
+        return self._close(visit_id, VisitEvent.TAKEN_IN_CHARGE)
+
+    def walked_out(self, visit_id: str) -> Visit:
+        return self._close(visit_id, VisitEvent.WALKED_OUT)
+
+    def undo(self, visit_id: str) -> Visit:
+        """Take back the visit's latest tap, within the undo window."""
+        if self.undo_left(visit_id) <= 0:
+            raise UndoNotPossible(visit_id)
+        visit = self._visits[visit_id]
+        self._record(VisitEventPayload(
+            visit_id=visit_id, event=VisitEvent.CANCELLED, cancels=visit.last_event_id,
+        ))
+        return self._visits[visit_id]
+
+    def close_open_visits(self) -> list[Visit]:
+        """Closing time: every visit still waiting ends as "unknown outcome"."""
+        return [self._close(v.id, VisitEvent.CLOSED_UNKNOWN) for v in self.waiting()]
+
+    def close_if_due(self, hours: opening_hours.OpeningHours | None) -> list[Visit]:
+        """Apply the closing rule now: waiting visits from an earlier day, or after today's
+        last closing time, end as "unknown"; with no hours, those waiting over 12 hours."""
+        now = self.clock.now()
+        local_now = now.astimezone(self.zone)
+        today = self.local_day(now)
+        closing = last_closing_time(hours, local_now)
+        closed = []
+        for visit in self.waiting():
+            if opening_hours.parse(hours) is None:
+                due = now - visit.arrived.wall > MAX_OPEN_WAIT
+            else:
+                due = self.local_day(visit.arrived.wall) < today or (
+                    closing is not None and local_now.time() >= closing
+                )
+            if due:
+                closed.append(self._close(visit.id, VisitEvent.CLOSED_UNKNOWN))
+        return closed
+
+    def _close(self, visit_id: str, event: VisitEvent) -> Visit:
+        visit = self._visits.get(visit_id)
+        if visit is None or visit.status != VisitStatus.WAITING:
+            raise VisitNotWaiting(visit_id)
+        seconds, estimated = seconds_between(visit.arrived, self.now())
+        self._record(VisitEventPayload(
+            visit_id=visit_id, event=event,
+            # Only a monotonic measure goes on the wire: the server corrects wall clocks itself.
+            wait_seconds=None if estimated else seconds,
+        ))
+        return self._visits[visit_id]
+
+    def _record(self, payload: VisitEventPayload) -> None:
+        row = self.store.record_visit_event(payload, boot_id_of(self.clock))
+        self._rows.append(row)
+        self._visits = fold(self._rows)

@@ -1,0 +1,256 @@
+"""The agent tablet's queue rules on a real store file, with a manual clock (no sleeping)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kiosk.core.clock import ManualClock
+from kiosk.core.protocol import RecordKind, VisitEvent
+from kiosk.core.store import KioskStore
+from kiosk.core.wait_queue import (
+    UndoNotPossible,
+    VisitNotWaiting,
+    VisitStatus,
+    WaitQueue,
+    seconds_between,
+)
+from sync_server import visits as server_visits
+
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
+HOURS = {"mon": [["08:30", "12:00"], ["13:30", "17:30"]]}
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(start=MONDAY_9)
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    with KioskStore(tmp_path / "tablet.db", clock) as opened:
+        yield opened
+
+
+def _outbox_events(store: KioskStore) -> list[dict]:
+    rows = store.db.query("SELECT kind, payload FROM outbox ORDER BY seq")
+    return [json.loads(r["payload"]) for r in rows if r["kind"] == RecordKind.VISIT_EVENT]
+
+
+def test_arrivals_get_the_days_next_ticket_and_are_durable_at_once(store, clock):
+    queue = WaitQueue(store, clock)
+    first = queue.arrive("passeport")
+    second = queue.arrive()
+    assert (first.ticket, second.ticket) == ("A-001", "A-002")
+    assert [e["event"] for e in _outbox_events(store)] == ["arrived", "arrived"]
+    assert _outbox_events(store)[0]["reason"] == "passeport"
+    # Another store on the same file (as after a kill) sees them already.
+    with KioskStore(store.path, clock) as other:
+        assert [v.ticket for v in WaitQueue(other, clock).waiting()] == ["A-001", "A-002"]
+    clock.set_wall_time(datetime(2026, 3, 3, 9, 0, tzinfo=PARIS))  # the next day
+    assert queue.arrive().ticket == "A-001"
+
+
+def test_the_wait_is_monotonic_even_if_the_wall_clock_jumps(store, clock):
+    queue = WaitQueue(store, clock)
+    visit = queue.arrive()
+    clock.advance(7 * 60)
+    clock.set_wall_time(MONDAY_9 - timedelta(hours=1))  # someone sets the clock back
+    served = queue.take_in_charge(visit.id)
+    assert (served.status, served.wait_seconds, served.wait_estimated) == ("served", 420.0, False)
+    assert _outbox_events(store)[-1]["wait_seconds"] == 420.0
+
+
+def test_after_a_reboot_the_wait_falls_back_to_wall_clocks_and_is_flagged(store, clock):
+    queue = WaitQueue(store, clock)
+    visit = queue.arrive()
+    clock.advance(120)
+    clock.reboot()  # monotonic restarts at 0
+    clock.advance(60)
+    queue = WaitQueue(store, clock)
+    assert queue.elapsed(queue.visit(visit.id)).estimated is True
+    assert queue.elapsed(queue.visit(visit.id)).seconds == 180.0
+    served = queue.take_in_charge(visit.id)
+    assert (served.wait_seconds, served.wait_estimated) == (180.0, True)
+    # The wire carries no monotonic wait: the server corrects wall times itself.
+    assert _outbox_events(store)[-1]["wait_seconds"] is None
+
+
+def test_a_reboot_with_a_larger_uptime_is_still_a_reboot(store, clock):
+    start = seconds_between
+    queue = WaitQueue(store, clock)
+    visit = queue.arrive()
+    clock.reboot(monotonic_ms=10_000_000)  # the new boot's monotonic clock is already ahead
+    clock.advance(30)
+    assert start(visit.arrived, queue.now()) == (30.0, True)
+
+
+def test_walk_out_and_undo_within_the_window(store, clock):
+    queue = WaitQueue(store, clock)
+    visit = queue.arrive()
+    clock.advance(30)
+    queue.walked_out(visit.id)
+    clock.advance(4)
+    assert queue.undo_left(visit.id) == pytest.approx(6.0)
+    back = queue.undo(visit.id)
+    assert back.status == VisitStatus.WAITING
+    assert [v.id for v in queue.waiting()] == [visit.id]
+    events = _outbox_events(store)
+    assert [e["event"] for e in events] == ["arrived", "walked_out", "cancelled"]
+    with pytest.raises(UndoNotPossible):
+        queue.undo(visit.id)  # an undo is not undone: tap again instead
+    queue.take_in_charge(visit.id)
+    clock.advance(10.5)
+    with pytest.raises(UndoNotPossible):
+        queue.undo(visit.id)
+    with pytest.raises(VisitNotWaiting):
+        queue.walked_out(visit.id)
+
+
+def test_undo_of_a_mistaken_arrival_cancels_the_visit_but_keeps_its_number(store, clock):
+    queue = WaitQueue(store, clock)
+    mistaken = queue.arrive()
+    queue.undo(mistaken.id)
+    assert queue.visit(mistaken.id).status == VisitStatus.CANCELLED
+    assert queue.waiting() == []
+    assert queue.arrive().ticket == "A-002"
+    summary = queue.summary(threshold_minutes=10)
+    assert (summary.visitors, summary.waiting) == (1, 1)
+
+
+def test_closing_time_closes_waiting_visits_as_unknown_counted_but_not_in_waits(store, clock):
+    queue = WaitQueue(store, clock)
+    served, left_open = queue.arrive(), queue.arrive()
+    clock.advance(300)
+    queue.take_in_charge(served.id)
+    assert queue.close_if_due(HOURS) == []  # 09:05: open
+    clock.advance(3 * 3600)  # 12:05: lunch break, not the end of the day
+    assert queue.close_if_due(HOURS) == []
+    clock.set_wall_time(datetime(2026, 3, 2, 17, 31, tzinfo=PARIS))
+    [closed] = queue.close_if_due(HOURS)
+    assert (closed.id, closed.status) == (left_open.id, VisitStatus.UNKNOWN)
+    assert queue.undo_left(closed.id) == 0
+    summary = queue.summary(threshold_minutes=10)
+    assert (summary.visitors, summary.served, summary.unknown) == (2, 1, 1)
+    assert (summary.mean_wait_seconds, summary.max_wait_seconds) == (300.0, 300.0)
+    assert summary.within_threshold_percent == 100.0
+
+
+def test_a_visit_left_waiting_yesterday_is_closed_at_start_up(store, clock):
+    WaitQueue(store, clock).arrive()
+    clock.set_wall_time(datetime(2026, 3, 3, 8, 0, tzinfo=PARIS))  # before opening, next day
+    queue = WaitQueue(store, clock)
+    assert [v.status for v in queue.close_if_due(HOURS)] == [VisitStatus.UNKNOWN]
+
+
+def test_an_always_open_desk_keeps_a_visit_across_midnight(store, clock):
+    clock.set_wall_time(datetime(2026, 3, 2, 23, 50, tzinfo=PARIS))
+    queue = WaitQueue(store, clock)
+    visit = queue.arrive()
+    clock.advance(30 * 60)
+    assert queue.close_if_due(None) == []
+    assert queue.take_in_charge(visit.id).wait_seconds == 1800.0
+    other = queue.arrive()
+    clock.advance(13 * 3600)
+    assert [v.id for v in queue.close_if_due(None)] == [other.id]
+
+
+def test_day_summary_hand_computed(store, clock):
+    queue = WaitQueue(store, clock)
+    waits = [60, 300, 900]  # minutes: 1, 5, 15
+    visits = [queue.arrive() for _ in waits]
+    gone = queue.arrive()
+    for seconds, visit in sorted(zip(waits, visits, strict=True), key=lambda p: p[0]):
+        clock.advance(seconds - (clock.monotonic_ms() - visit.arrived.monotonic_ms) / 1000)
+        queue.take_in_charge(visit.id)
+    queue.walked_out(gone.id)
+    summary = queue.summary(threshold_minutes=10)
+    assert (summary.visitors, summary.served, summary.walked_out) == (4, 3, 1)
+    assert summary.mean_wait_seconds == pytest.approx(420.0)
+    assert summary.max_wait_seconds == 900.0
+    assert summary.within_threshold_percent == pytest.approx(200 / 3)
+
+
+# --- property: whatever the taps, kills and restarts -------------------------------------------
+
+OPS = st.one_of(
+    st.tuples(st.just("arrive"), st.sampled_from([None, "passeport", "etat-civil"])),
+    st.tuples(st.sampled_from(["take", "walk", "undo"]), st.integers(0, 9)),
+    st.tuples(st.just("advance"), st.floats(0, 900)),
+    st.tuples(st.just("jump"), st.floats(-7200, 7200)),
+    st.tuples(st.just("reboot"), st.integers(0, 5_000_000)),
+    st.tuples(st.just("restart"), st.none()),
+)
+
+
+def _server_fold(store: KioskStore, visit_id: str) -> server_visits.VisitState:
+    rows = store.db.query(
+        "SELECT * FROM visit_events WHERE visit_id = ? ORDER BY seq", [visit_id]
+    )
+    return server_visits.fold([
+        server_visits.Event(
+            id=r["id"], event=VisitEvent(r["event"]), at=datetime.fromisoformat(r["device_time"]),
+            ticket=r["ticket"], wait_seconds=r["wait_seconds"], cancels=r["cancels"],
+        ) for r in rows
+    ])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OPS, max_size=25))
+def test_every_visit_ends_in_exactly_one_state_and_no_wait_is_negative(ops):
+    clock = ManualClock(start=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = KioskStore(Path(tmp) / "t.db", clock)
+        queue = WaitQueue(store, clock)
+        try:
+            for op, arg in ops:
+                waiting = queue.waiting()
+                visits = queue.visits()
+                if op == "arrive":
+                    queue.arrive(arg)
+                elif op in ("take", "walk") and waiting:
+                    target = waiting[arg % len(waiting)]
+                    (queue.take_in_charge if op == "take" else queue.walked_out)(target.id)
+                elif op == "undo" and visits:
+                    target = visits[arg % len(visits)]
+                    if queue.undo_left(target.id) > 0:
+                        queue.undo(target.id)
+                    else:
+                        with pytest.raises(UndoNotPossible):
+                            queue.undo(target.id)
+                elif op == "advance":
+                    clock.advance(arg)
+                elif op == "jump":
+                    clock.set_wall_time(clock.now() + timedelta(seconds=arg))
+                elif op == "reboot":
+                    clock.reboot(arg)
+                elif op == "restart":
+                    before = {v.id: (v.status, v.wait_seconds) for v in queue.visits()}
+                    store.close()
+                    store = KioskStore(Path(tmp) / "t.db", clock)
+                    queue = WaitQueue(store, clock)
+                    assert {v.id: (v.status, v.wait_seconds) for v in queue.visits()} == before
+                for visit in queue.visits():
+                    assert queue.elapsed(visit).seconds >= 0
+            queue.close_open_visits()
+            for visit in queue.visits():
+                assert visit.status in {VisitStatus.SERVED, VisitStatus.WALKED_OUT,
+                                        VisitStatus.UNKNOWN, VisitStatus.CANCELLED}
+                assert visit.wait_seconds is None or visit.wait_seconds >= 0
+                on_server = _server_fold(store, visit.id)
+                assert on_server.outcome == visit.status
+                if visit.status != VisitStatus.CANCELLED:
+                    assert on_server.wait_seconds == pytest.approx(visit.wait_seconds)
+                    assert on_server.wait_seconds >= 0
+            outbox = {e["visit_id"] for e in _outbox_events(store)}
+            assert outbox == {v.id for v in queue.visits()}
+        finally:
+            store.close()
