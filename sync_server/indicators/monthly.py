@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync_server.indicators import formulas
+from sync_server.indicators import formulas, waits
 from sync_server.indicators.formulas import Figure
 from sync_server.storage import LevelCount, Storage
 
@@ -91,6 +91,8 @@ class DeskMonth:
     service_name: str
     period: str
     figures: dict[str, Figure] = field(default_factory=dict)
+    # Arrivals and mean wait per weekday × local hour of arrival (indicators.waits).
+    waits_by_hour: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -158,6 +160,8 @@ def compute(
     ]
     by_month: dict[date, dict[tuple[str, str], SatisfactionCounts]] = {}
     waits_by_month: dict[date, dict[tuple[str, str], list[float]]] = {}
+    visits_by_month: dict[date, dict[tuple[str, str], list[waits.VisitFact]]] = {}
+    linked_by_month: dict[date, dict[tuple[str, str], list[tuple[float, int, int]]]] = {}
     # One month earlier than asked, for the "previous period" column.
     for month in months_between(add_months(first, -1), last):
         start, end = month_bounds(month, zone)
@@ -169,6 +173,14 @@ def compute(
             grouped.setdefault((row.site, row.service), []).append(row)
         by_month[month] = {key: tally(value) for key, value in grouped.items()}
         waits_by_month[month] = storage.served_waits(start, end, sites=sites, services=services)
+        if month >= first:
+            facts = storage.visit_facts(start, end, sites=sites, services=services)
+            visits_by_month[month] = {
+                key: [waits.VisitFact(*row) for row in rows] for key, rows in facts.items()
+            }
+            linked_by_month[month] = storage.linked_waits(
+                start, end, sites=sites, services=services
+            )
     result = []
     for month in months_between(first, last):
         previous_month = add_months(month, -1)
@@ -181,6 +193,15 @@ def compute(
                 target=target,
                 previous=by_month[previous_month].get(key, SatisfactionCounts()),
             )
+            visits = visits_by_month[month].get(key, [])
+            figures.update(
+                waits.wait_figures(
+                    visits,
+                    desk.service.wait_threshold_minutes,
+                    min_answers,
+                    linked_by_month[month].get(key, []),
+                )
+            )
             result.append(
                 DeskMonth(
                     site=desk.site.slug,
@@ -189,6 +210,7 @@ def compute(
                     service_name=desk.service.name,
                     period=month_label(month),
                     figures=figures,
+                    waits_by_hour=waits.by_hour_and_weekday(visits, zone, min_answers),
                 )
             )
     return result

@@ -70,3 +70,54 @@ def served_waits(
     for site, service, seconds in connection.execute(query):
         waits.setdefault((site, service), []).append(float(seconds))
     return waits
+
+
+def visit_facts(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    sites: list[str] | None = None,
+    services: list[str] | None = None,
+) -> dict[tuple[str, str], list[tuple[datetime, str, float | None]]]:
+    """(arrived_at, outcome, wait seconds) of visits arrived in [start, end), by desk;
+    cancelled visits (a mistaken tap taken back) are not visits."""
+    v = schema.visits
+    conditions = [v.c.arrived_at >= start, v.c.arrived_at < end, v.c.outcome != "cancelled"]
+    conditions += _desk_filter(v, sites, services)
+    query = sa.select(v.c.site, v.c.service, v.c.arrived_at, v.c.outcome, v.c.wait_seconds)
+    facts: dict[tuple[str, str], list[tuple[datetime, str, float | None]]] = {}
+    for site, service, arrived_at, outcome, wait in connection.execute(query.where(*conditions)):
+        facts.setdefault((site, service), []).append((arrived_at, outcome, wait))
+    return facts
+
+
+def linked_waits(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    sites: list[str] | None = None,
+    services: list[str] | None = None,
+) -> dict[tuple[str, str], list[tuple[float, int, int]]]:
+    """(wait seconds, main level, levels) of answers linked to a served visit arrived in
+    [start, end), by the visit's desk; suspect presses and "no opinion" left out."""
+    v, a = schema.visits, schema.answers
+    conditions = [
+        v.c.arrived_at >= start,
+        v.c.arrived_at < end,
+        v.c.outcome == "served",
+        v.c.wait_seconds.is_not(None),
+        a.c.suspect.is_(False),
+        a.c.main_level.is_not(None),
+    ]
+    conditions += _desk_filter(v, sites, services)
+    query = (
+        sa.select(v.c.site, v.c.service, v.c.wait_seconds, a.c.main_level, a.c.main_levels)
+        .join(a, a.c.visit_id == v.c.id)
+        .where(*conditions)
+    )
+    linked: dict[tuple[str, str], list[tuple[float, int, int]]] = {}
+    for site, service, wait, level, levels in connection.execute(query):
+        linked.setdefault((site, service), []).append((float(wait), level, levels))
+    return linked

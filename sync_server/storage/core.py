@@ -345,6 +345,28 @@ class Storage:
                 include_suspect=include_suspect,
             )
 
+    def visit_facts(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        sites: list[str] | None = None,
+        services: list[str] | None = None,
+    ) -> dict[tuple[str, str], list[tuple[datetime, str, float | None]]]:
+        with db.read(self.engine) as connection:
+            return aggregates.visit_facts(connection, start, end, sites=sites, services=services)
+
+    def linked_waits(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        sites: list[str] | None = None,
+        services: list[str] | None = None,
+    ) -> dict[tuple[str, str], list[tuple[float, int, int]]]:
+        with db.read(self.engine) as connection:
+            return aggregates.linked_waits(connection, start, end, sites=sites, services=services)
+
     def served_waits(
         self,
         start: datetime,
