@@ -5,11 +5,30 @@
 
 from fastapi import APIRouter
 
-from sync_server.web import dashboard, login, phone_survey, static_files
+from sync_server.web import (
+    dashboard,
+    exports,
+    fleet,
+    login,
+    phone_survey,
+    register,
+    reports,
+    review,
+    service_page,
+    static_files,
+    targets,
+)
 
 routers: list[APIRouter] = [
     login.router,
     dashboard.router,
+    service_page.router,
+    register.router,
+    fleet.router,
+    targets.router,
+    review.router,
+    exports.router,
+    reports.router,
     phone_survey.router,
     static_files.router,
 ]

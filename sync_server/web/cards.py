@@ -6,11 +6,12 @@ this only decides what a card says: above or below target, or hidden and why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from sync_server.indicators.formulas import Figure
 from sync_server.indicators.monthly import DeskMonth
+from sync_server.indicators.periodic import DeskPeriod
 
 Status = Literal["above", "below", "hidden"]
 
@@ -27,6 +28,9 @@ class Card:
     wait_median: Figure
     answers: int
     status: Status
+    # Every figure of the desk (score, participation, margin…) and its data-quality counts.
+    figures: dict[str, Figure] = field(default_factory=dict)
+    quality: dict[str, int] = field(default_factory=dict)
 
 
 def status_of(rate: Figure) -> Status:
@@ -35,7 +39,7 @@ def status_of(rate: Figure) -> Status:
     return "above" if rate.value >= rate.target else "below"
 
 
-def build_cards(rows: list[DeskMonth]) -> list[Card]:
+def build_cards(rows: list[DeskMonth] | list[DeskPeriod]) -> list[Card]:
     cards = []
     for row in rows:
         figures = row.figures
@@ -52,6 +56,8 @@ def build_cards(rows: list[DeskMonth]) -> list[Card]:
                 wait_median=figures["median_wait_minutes"],
                 answers=int(figures["answers"].value or 0),
                 status=status_of(rate),
+                figures=figures,
+                quality=getattr(row, "quality", {}),
             )
         )
     # Desks below target first: they are what the monthly meeting talks about.

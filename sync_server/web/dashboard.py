@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sync_server.api.deps import SettingsDep, StorageDep, session_user
-from sync_server.indicators import monthly
+from sync_server.indicators.periods import parse
+from sync_server.web.access import nav_context
 from sync_server.web.cards import build_cards, count_status
-from sync_server.web.csrf import csrf_token
+from sync_server.web.figures import desk_figures
 from sync_server.web.months import month_label, month_options, parse_month
 from sync_server.web.templating import page_language, render
 
@@ -25,24 +26,18 @@ def overview(
     user = session_user(request, storage)
     if user is None:
         return RedirectResponse("/login?next=/", status_code=303)
+    if user.role == "admin":
+        # Administrators look after the devices, not the visitors' answers.
+        return RedirectResponse("/fleet", status_code=303)
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     period = parse_month(month, today)
     language = page_language(request)
     # Service managers see their own services only; the rule lives in the query, not the page.
     services = user.services if user.role == "service_manager" else None
-    rows = monthly.compute(
-        storage,
-        period,
-        period,
-        min_answers=settings.min_answers,
-        target=settings.target_satisfaction_rate,
-        timezone=settings.timezone,
-        services=services,
-    )
+    rows = desk_figures(storage, settings, parse("month", f"{period:%Y-%m}"), services=services)
     cards = build_cards(rows)
     context = {
-        "user": user.username,
-        "csrf_token": csrf_token(request),
+        **nav_context(request, user),
         "cards": cards,
         "month": f"{period:%Y-%m}",
         "months": month_options(today, language, period),

@@ -1,0 +1,126 @@
+"""CSV and XLSX exports of raw answers, visits and indicator tables, filtered as on screen
+(period, service, site, suspect switch) and by the user's role, headers in the page language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sync_server import i18n
+from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.indicators.periodic import DeskPeriod
+from sync_server.web import labels, tables
+from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, require, visible_services
+from sync_server.web.figures import desk_figures, today
+from sync_server.web.labels import N_
+from sync_server.web.period_choice import choose
+from sync_server.web.templating import page_language
+
+router = APIRouter(include_in_schema=False)
+
+ANSWER_HEADERS = [N_("Identifiant"), N_("Date (UTC)"), N_("Site"), N_("Service"), N_("Canal"),
+                  N_("Langue"), N_("Statut"), N_("Suspect"), N_("Question principale")]  # fmt: skip
+VISIT_HEADERS = [N_("Identifiant"), N_("Site"), N_("Service"), N_("Ticket"),
+                 N_("Arrivée (UTC)"), N_("Prise en charge (UTC)"), N_("Issue"),
+                 N_("Attente (min)")]  # fmt: skip
+INDICATOR_HEADERS = [N_("Période"), N_("Site"), N_("Service"), N_("Indicateur"), N_("Valeur"),
+                     N_("N"), N_("Période précédente"), N_("Objectif"), N_("Écart"),
+                     N_("Masqué (raison)")]  # fmt: skip
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def indicator_lines(rows: list[DeskPeriod], gettext: Any) -> list[list[Any]]:
+    lines = []
+    for row in rows:
+        figures = [(labels.INDICATOR_NAMES.get(k, k), f) for k, f in row.figures.items()]
+        figures += [
+            (labels.QUESTION_NAMES.get(q.question_id, q.question_id), q.rate)
+            for q in row.questions.values()
+        ]
+        for name, figure in figures:
+            lines.append([
+                row.period, row.site, row.service, gettext(name),
+                None if figure.value is None else round(figure.value, 2), figure.n,
+                None if figure.previous is None else round(figure.previous, 2),
+                figure.target, None if figure.gap is None else round(figure.gap, 2),
+                figure.reason or "",
+            ])  # fmt: skip
+    return lines
+
+
+def _file(
+    fmt: str, name: str, headers: Sequence[str], lines: list[list[Any]], language: str
+) -> Response:
+    if fmt == "xlsx":
+        body = tables.to_xlsx(name, headers, lines)
+    else:
+        body = tables.to_csv(headers, lines, delimiter=";" if language == "fr" else ",")
+    return Response(
+        body,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+@router.get("/export/{what}.{fmt}")
+def export(
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    what: str,
+    fmt: str,
+    kind: str | None = None,
+    period: str | None = None,
+    service: str | None = None,
+    site: str | None = None,
+    suspect: int = 0,
+) -> Response:
+    try:
+        user = require(request, storage, INDICATOR_ROLES)
+    except Denied as denied:
+        return denied.response
+    if what not in ("answers", "visits", "indicators") or fmt not in MEDIA:
+        return Response(status_code=404)
+    if service and not user.may_see(service):
+        return forbidden(request, user)
+    language = page_language(request)
+    _ = i18n.translations(language).gettext
+    choice = choose(kind, period, today(settings), language)
+    services = visible_services(user, [service] if service else None)
+    sites = [site] if site else None
+    start, end = choice.period.bounds(ZoneInfo(settings.timezone))
+    name = f"{what}-{choice.period.key}"
+    if what == "answers":
+        rows = storage.answer_rows(
+            start, end, services=services, sites=sites, include_suspect=bool(suspect)
+        )
+        questions = sorted({q for r in rows for q in r["items"]})
+        headers = [_(h) for h in ANSWER_HEADERS] + questions
+        lines = [
+            [r["id"], r["captured_at"], r["site"], r["service"], r["channel"], r["language"],
+             r["status"], r["suspect"], r["main_choice"],
+             *[r["items"].get(q, "") for q in questions]]
+            for r in rows
+        ]  # fmt: skip
+        return _file(fmt, name, headers, lines, language)
+    if what == "visits":
+        rows = storage.visit_rows(start, end, services=services, sites=sites)
+        lines = [
+            [r["id"], r["site"], r["service"], r["ticket"], r["arrived_at"], r["taken_at"],
+             r["outcome"], None if r["wait_seconds"] is None else round(r["wait_seconds"] / 60, 2)]
+            for r in rows
+        ]  # fmt: skip
+        return _file(fmt, name, [_(h) for h in VISIT_HEADERS], lines, language)
+    figures = desk_figures(
+        storage, settings, choice.period, services=services, sites=sites,
+        include_suspect=bool(suspect),
+    )  # fmt: skip
+    headers = [_(h) for h in INDICATOR_HEADERS]
+    return _file(fmt, name, headers, indicator_lines(figures, _), language)

@@ -1,0 +1,76 @@
+"""Names shown for indicators, register categories and statuses, through the catalogues.
+
+`gettext_noop`-style: the French text is the msgid; pages translate it with `_()` at render time.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def N_(text: str) -> str:
+    return text
+
+
+INDICATOR_NAMES = {
+    "satisfaction_rate": N_("Satisfaction globale"),
+    "question_rate": N_("Satisfaction par question"),
+    "net_satisfaction": N_("Satisfaction nette"),
+    "score": N_("Note sur 10"),
+    "good_score_share": N_("Part des notes ≥ 8"),
+    "participation_rate": N_("Taux de participation"),
+    "mean_wait_minutes": N_("Attente moyenne"),
+    "median_wait_minutes": N_("Attente médiane"),
+    "answers": N_("Réponses"),
+    "margin_of_error": N_("Marge d'erreur"),
+}
+QUESTION_NAMES = {
+    "overall": N_("Satisfaction globale"),
+    "welcome": N_("Accueil"),
+    "waiting": N_("Temps d'attente"),
+    "clarity": N_("Clarté des réponses"),
+    "premises": N_("Locaux"),
+}
+CHOICE_NAMES = {
+    "very_dissatisfied": N_("Très insatisfait"),
+    "dissatisfied": N_("Insatisfait"),
+    "satisfied": N_("Satisfait"),
+    "very_satisfied": N_("Très satisfait"),
+    "no_opinion": N_("Sans avis"),
+}
+CATEGORIES = {
+    "none": N_("Non classé"),
+    "compliment": N_("Remerciement"),
+    "complaint": N_("Réclamation"),
+    "suggestion": N_("Suggestion"),
+    "waiting": N_("Attente"),
+    "welcome": N_("Accueil"),
+    "premises": N_("Locaux"),
+    "other": N_("Autre"),
+}
+STATUSES = {
+    "new": N_("Nouveau"),
+    "acknowledged": N_("Accusé de réception"),
+    "answered": N_("Répondu"),
+    "closed": N_("Clos"),
+}
+ROLES = {
+    "quality_manager": N_("Responsable qualité"),
+    "service_manager": N_("Responsable de service"),
+    "admin": N_("Administrateur"),
+}
+
+_NAME_AFTER_TITLE = re.compile(
+    r"\b(M\.|Mme|Mlle|Monsieur|Madame|Mademoiselle|Mr\.?|Mrs\.?|Ms\.?)\s+[A-ZÀ-Ý][\w'’-]*",
+)
+_LONG_NUMBER = re.compile(r"\d[\d .-]{5,}\d")
+MASK = "▒▒▒"
+
+
+def mask_personal(text: str) -> str:
+    """Names after a civility and long numbers (file, card, phone numbers) hidden by default.
+
+    E-mail addresses and phone numbers were already removed before storage (`scrub`); this is
+    the second guard for what a person reads on screen."""
+    text = _NAME_AFTER_TITLE.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    return _LONG_NUMBER.sub(MASK, text)

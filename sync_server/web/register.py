@@ -1,0 +1,124 @@
+"""The comments and complaints register: read, categorise, acknowledge, answer, close.
+
+Overdue entries (not acknowledged within 7 days, not answered within 15 working days) come
+first and carry a text mark; personal data is masked unless the quality manager asks to see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.indicators import formulas
+from sync_server.storage import RegisterEntry
+from sync_server.web import labels
+from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, nav_context, require
+from sync_server.web.csrf import CsrfError, check_csrf
+from sync_server.web.figures import today
+from sync_server.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+ACTIONS = ("categorise", "acknowledge", "answer", "close")
+MAX_REPLY = 4000
+
+
+@dataclass(frozen=True)
+class Line:
+    entry: RegisterEntry
+    text: str
+    received: date
+    ack_overdue: bool
+    answer_overdue: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.ack_overdue or self.answer_overdue
+
+
+def line(entry: RegisterEntry, zone: ZoneInfo, on: date, unmask: bool) -> Line:
+    def local(moment: datetime | None) -> date | None:
+        return None if moment is None else moment.astimezone(zone).date()
+
+    received = local(entry.received_at)
+    open_ = entry.status != "closed"
+    return Line(
+        entry=entry,
+        text=entry.text if unmask else labels.mask_personal(entry.text),
+        received=received,
+        ack_overdue=open_
+        and formulas.acknowledgement_overdue(received, local(entry.acknowledged_at), on),
+        answer_overdue=open_ and formulas.answer_overdue(received, local(entry.answered_at), on),
+    )
+
+
+@router.get("/comments")
+def register_page(
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    status: str | None = None,
+    service: str | None = None,
+    show: int = 0,
+    done: str | None = None,
+) -> Response:
+    try:
+        user = require(request, storage, INDICATOR_ROLES)
+    except Denied as denied:
+        return denied.response
+    if service and not user.may_see(service):
+        return forbidden(request, user)
+    services = [service] if service else (user.services if user.role == "service_manager"
+                                          else None)  # fmt: skip
+    entries = storage.comment_register(
+        services=services, status=status if status in labels.STATUSES else None
+    )
+    # Unmasking is the quality manager's, who handles requests about personal data.
+    unmask = bool(show) and user.role == "quality_manager"
+    zone = ZoneInfo(settings.timezone)
+    lines = [line(e, zone, today(settings), unmask) for e in entries[:500]]
+    lines.sort(key=lambda item: not item.overdue)  # stable: overdue first, newest first within
+    names = {d.service.slug: d.service.name for d in storage.desks()}
+    context = {
+        **nav_context(request, user),
+        "lines": lines,
+        "overdue": sum(item.overdue for item in lines),
+        "status": status or "",
+        "service": service or "",
+        "services": {s: n for s, n in names.items() if user.may_see(s)},
+        "statuses": labels.STATUSES,
+        "categories": labels.CATEGORIES,
+        "unmask": unmask,
+        "done": done,
+    }
+    return render(request, "register.html", context)
+
+
+@router.post("/comments/{comment_id}")
+async def update_entry(request: Request, storage: StorageDep, comment_id: int) -> Response:
+    try:
+        user = require(request, storage, INDICATOR_ROLES)
+    except Denied as denied:
+        return denied.response
+    form = await request.form()
+    try:
+        check_csrf(request, form.get("csrf_token"))
+    except CsrfError:
+        return render(request, "error.html", {**nav_context(request, user), "error": "csrf"},
+                      status_code=403)  # fmt: skip
+    found = storage.comment_register(comment_id=comment_id)
+    if not found or not user.may_see(found[0].service):
+        return forbidden(request, user)
+    action = str(form.get("action") or "")
+    category = str(form.get("category") or "") or None
+    reply = str(form.get("reply") or "").strip()[:MAX_REPLY] or None
+    if action not in ACTIONS or (category is not None and category not in labels.CATEGORIES):
+        return render(request, "error.html", {**nav_context(request, user), "error": "invalid"},
+                      status_code=400)  # fmt: skip
+    storage.update_register(comment_id, action=action, by=user.username, category=category,
+                            reply=reply)  # fmt: skip
+    return RedirectResponse(f"/comments?done={comment_id}#c{comment_id}", status_code=303)

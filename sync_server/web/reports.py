@@ -1,0 +1,112 @@
+"""PDF reports from HTML templates (WeasyPrint): the monthly pack for the Qualivilles meeting,
+the annual review, and a results poster per service (A4, large type) for the desk.
+
+The monthly pack and the annual review are one template (`report.html`) fed with the same
+figures as the pages; charts are the pages' SVG drawings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.web import labels
+from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, require, visible_services
+from sync_server.web.figures import desk_figures, today
+from sync_server.web.period_choice import choose, period_label
+from sync_server.web.review import indicator_name, review_data, year_period
+from sync_server.web.service_page import distribution
+from sync_server.web.templating import environment, page_language
+
+router = APIRouter(include_in_schema=False)
+
+
+def pdf(html: str, name: str) -> Response:
+    from weasyprint import HTML  # imported on use: it loads Pango, which pages do not need
+
+    body = HTML(string=html, base_url=None).write_pdf()
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+    )
+
+
+def _render(language: str, template: str, context: dict[str, Any]) -> str:
+    return environment(language).get_template(template).render(**context)
+
+
+@router.get("/reports/monthly.pdf")
+def monthly_pack(
+    request: Request, storage: StorageDep, settings: SettingsDep, period: str | None = None
+) -> Response:
+    try:
+        user = require(request, storage, INDICATOR_ROLES)
+    except Denied as denied:
+        return denied.response
+    language = page_language(request)
+    choice = choose("month", period, today(settings), language)
+    rows = desk_figures(storage, settings, choice.period, services=visible_services(user))
+    context = {
+        "mode": "monthly",
+        "title_period": choice.label,
+        "rows": rows,
+        "distributions": {(r.site, r.service): distribution(r, language) for r in rows},
+        "misses": [],
+        "indicator_name": indicator_name,
+        "labels": labels,
+        "town": storage.town_name() or "",
+        "min_answers": settings.min_answers,
+    }
+    return pdf(_render(language, "report.html", context), f"qualivilles-{choice.period.key}")
+
+
+@router.get("/reports/annual.pdf")
+def annual_review(
+    request: Request, storage: StorageDep, settings: SettingsDep, year: int | None = None
+) -> Response:
+    try:
+        user = require(request, storage, INDICATOR_ROLES)
+    except Denied as denied:
+        return denied.response
+    language = page_language(request)
+    period = year_period(year, settings)
+    data = review_data(storage, settings, user, period)
+    context = {
+        "mode": "annual",
+        "title_period": period_label(period, language),
+        "rows": data["rows"],
+        "distributions": {(r.site, r.service): distribution(r, language) for r in data["rows"]},
+        "misses": data["misses"],
+        "indicator_name": indicator_name,
+        "labels": labels,
+        "town": storage.town_name() or "",
+        "min_answers": settings.min_answers,
+    }
+    return pdf(_render(language, "report.html", context), f"bilan-{period.start.year}")
+
+
+@router.get("/reports/poster/{service}.pdf")
+def poster(
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    service: str,
+    quarter: str | None = None,
+) -> Response:
+    try:
+        user = require(request, storage, INDICATOR_ROLES)
+    except Denied as denied:
+        return denied.response
+    if not user.may_see(service):
+        return forbidden(request, user)
+    language = page_language(request)
+    choice = choose("quarter", quarter, today(settings), language)
+    rows = desk_figures(storage, settings, choice.period, services=[service])
+    if not rows:
+        return Response(status_code=404)
+    context = {"rows": rows, "period_label": choice.label, "service_name": rows[0].service_name}
+    return pdf(_render(language, "poster.html", context), f"affiche-{service}")
+

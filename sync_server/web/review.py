@@ -1,0 +1,119 @@
+"""The annual review (bilan annuel): every indicator below target over a year, each with the
+improvement action recorded for it ("vous nous l'avez demandé, on l'a fait")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.indicators import periodic
+from sync_server.indicators.periods import Period, parse
+from sync_server.settings import Settings
+from sync_server.storage import Storage, User
+from sync_server.web import labels
+from sync_server.web.access import (
+    INDICATOR_ROLES,
+    QUALITY_MANAGER,
+    Denied,
+    nav_context,
+    require,
+    visible_services,
+)
+from sync_server.web.csrf import CsrfError, check_csrf
+from sync_server.web.figures import desk_figures, today
+from sync_server.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+MAX_ACTION = 2000
+
+
+def year_period(year: int | None, settings: Settings) -> Period:
+    current = today(settings).year
+    chosen = year if year is not None and 2000 <= year <= current else current - 1
+    return parse("year", str(chosen))
+
+
+def review_data(storage: Storage, settings: Settings, user: User, period: Period) -> dict[str, Any]:
+    """What both the page and the PDF show: the year's figures, misses and their actions."""
+    services = visible_services(user)
+    rows = desk_figures(storage, settings, period, services=services)
+    actions = storage.improvement_actions(period.start.year, services=services)
+    by_key: dict[tuple[str, str], list[Any]] = {}
+    for action in actions:
+        by_key.setdefault((action.service, action.indicator), []).append(action)
+    misses = [
+        {
+            "row": row,
+            "indicator": indicator,
+            "figure": figure,
+            "actions": by_key.get((row.service, indicator), []),
+        }
+        for row, indicator, figure in periodic.below_target(rows)
+    ]
+    return {
+        "rows": rows,
+        "misses": misses,
+        "without_action": sum(not m["actions"] for m in misses),
+        "year": period.start.year,
+    }
+
+
+def indicator_name(key: str) -> str:
+    """The msgid naming an indicator key, "question:welcome" included."""
+    if key.startswith("question:"):
+        return labels.QUESTION_NAMES.get(key.split(":", 1)[1], key)
+    return labels.INDICATOR_NAMES.get(key, key)
+
+
+@router.get("/review")
+def review_page(
+    request: Request, storage: StorageDep, settings: SettingsDep, year: int | None = None
+) -> Response:
+    try:
+        user = require(request, storage, INDICATOR_ROLES)
+    except Denied as denied:
+        return denied.response
+    period = year_period(year, settings)
+    context = {
+        **nav_context(request, user),
+        **review_data(storage, settings, user, period),
+        "years": list(range(today(settings).year, today(settings).year - 6, -1)),
+        "indicator_name": indicator_name,
+        "min_answers": settings.min_answers,
+    }
+    return render(request, "review.html", context)
+
+
+@router.post("/review/actions")
+async def record_action(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
+    try:
+        user = require(request, storage, QUALITY_MANAGER)
+    except Denied as denied:
+        return denied.response
+    form = await request.form()
+    try:
+        check_csrf(request, form.get("csrf_token"))
+    except CsrfError:
+        return render(request, "error.html", {**nav_context(request, user), "error": "csrf"},
+                      status_code=403)  # fmt: skip
+    service = str(form.get("service") or "")
+    indicator = str(form.get("indicator") or "")
+    text = str(form.get("action") or "").strip()[:MAX_ACTION]
+    try:
+        year = int(str(form.get("year") or ""))
+    except ValueError:
+        year = 0
+    known = {d.service.slug for d in storage.desks()}
+    if (
+        service not in known
+        or not text
+        or not 2000 <= year <= today(settings).year
+        or not (indicator in periodic.INDICATORS or indicator.startswith("question:"))
+    ):
+        return render(request, "error.html", {**nav_context(request, user), "error": "invalid"},
+                      status_code=400)  # fmt: skip
+    storage.record_action(year, service, indicator, text, user.username)
+    return RedirectResponse(f"/review?year={year}", status_code=303)

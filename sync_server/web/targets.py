@@ -1,0 +1,85 @@
+"""Targets per indicator and service, editable by the quality manager; a change applies from a
+date on and never rewrites the periods before it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.indicators.periodic import INDICATORS
+from sync_server.settings import Settings
+from sync_server.storage import Storage, User
+from sync_server.web import labels
+from sync_server.web.access import QUALITY_MANAGER, Denied, nav_context, require
+from sync_server.web.csrf import CsrfError, check_csrf
+from sync_server.web.figures import today
+from sync_server.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(
+    request: Request,
+    storage: Storage,
+    settings: Settings,
+    user: User,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        **nav_context(request, user),
+        "indicators": {k: labels.INDICATOR_NAMES[k] for k in INDICATORS},
+        "services": {d.service.slug: d.service.name for d in storage.desks()},
+        "history": storage.target_history(),
+        "default_target": settings.target_satisfaction_rate,
+        "today": today(settings).isoformat(),
+        "error": error,
+    }
+    return render(request, "targets.html", context, status_code=status_code)
+
+
+@router.get("/targets")
+def targets_page(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
+    try:
+        user = require(request, storage, QUALITY_MANAGER)
+    except Denied as denied:
+        return denied.response
+    return _page(request, storage, settings, user)
+
+
+@router.post("/targets")
+async def set_target(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
+    try:
+        user = require(request, storage, QUALITY_MANAGER)
+    except Denied as denied:
+        return denied.response
+    form = await request.form()
+    try:
+        check_csrf(request, form.get("csrf_token"))
+    except CsrfError:
+        return render(request, "error.html", {**nav_context(request, user), "error": "csrf"},
+                      status_code=403)  # fmt: skip
+    indicator = str(form.get("indicator") or "")
+    service = str(form.get("service") or "") or None
+    services = {d.service.slug for d in storage.desks()}
+    try:
+        value = float(str(form.get("value") or "").replace(",", "."))
+        valid_from = date.fromisoformat(str(form.get("valid_from") or ""))
+    except ValueError:
+        value, valid_from = -1.0, None
+    spec = INDICATORS.get(indicator)
+    limit = 100 if spec and spec.unit in ("%",) else (10 if spec and spec.unit == "/10" else 1000)
+    low = -100 if spec and spec.unit == "pts" else 0
+    if (
+        spec is None
+        or (service is not None and service not in services)
+        or valid_from is None
+        or not low <= value <= limit
+    ):
+        return _page(request, storage, settings, user, error="invalid", status_code=400)
+    storage.set_target(indicator, service, value, valid_from, user.username)
+    return RedirectResponse("/targets?saved=1", status_code=303)
