@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="full screen without decorations (production kiosks)")
     parser.add_argument("--sync-interval", type=float, default=60.0,
                         help="seconds between two syncs when nothing happens")
+    parser.add_argument("--mode", choices=("kiosk", "tablet"),
+                        help="visitor kiosk or agent tablet (default: as enrolled, else kiosk)")
     parser.add_argument("--staff-pin", metavar="PIN",
                         help="save this kiosk's staff PIN (4 to 8 digits, '-' reads it from "
                              "standard input) and exit; a PIN from the server takes precedence")
@@ -72,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         return _save_staff_pin(data_dir, args.staff_pin)
     _prepare_kivy(data_dir, args.size, args.fullscreen)
 
+    from kiosk.runtime import device_mode
+
+    if device_mode(data_dir, args.mode) == "tablet":
+        return _run_agent(args)
+
     from kiosk.app import KioskApp
     from kiosk.runtime import open_kiosk
 
@@ -85,6 +92,24 @@ def main(argv: list[str] | None = None) -> int:
         logging.info("kept %d interrupted answers as partial", runtime.recovered_partials)
     app = KioskApp(runtime.session, worker=runtime.worker, config_source=runtime.current_desk,
                    store=runtime.store)
+    runtime.reports.listeners.append(app.on_sync_report)
+    try:
+        app.run()
+    finally:
+        runtime.close()
+    return 0
+
+
+def _run_agent(args: argparse.Namespace) -> int:
+    """The agent tablet: the waiting queue, on the same store and sync worker as a kiosk."""
+    from kiosk.agent_app import AgentApp
+    from kiosk.runtime import open_agent
+
+    runtime = open_agent(args.data_dir, server_url=args.server, enrol_code=args.enrol_code,
+                         sync_interval=args.sync_interval)
+    app = AgentApp(runtime.queue, desk=runtime.current_desk(),
+                   credentials=runtime.store.credentials, desk_source=runtime.current_desk,
+                   worker=runtime.worker)
     runtime.reports.listeners.append(app.on_sync_report)
     try:
         app.run()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.core.agent_desk import AgentDesk
 from kiosk.core.clock import DeviceClock, SystemClock
 from kiosk.core.staff_access import save_local_pin
 from kiosk.core.store import KioskStore
@@ -18,6 +19,7 @@ from kiosk.core.survey import SurveyDefinitionError, load_default_survey
 from kiosk.core.sync import SyncReport, SyncWorker, client_from_store
 from kiosk.core.sync_client import SyncClient, SyncError
 from kiosk.core.visitor import DeskConfig, VisitorSession
+from kiosk.core.wait_queue import WaitQueue
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +118,72 @@ def open_kiosk(
         on_report=reports,
     )
     return KioskRuntime(store, session, worker, reports, recovered)
+
+
+# --- agent tablet ----------------------------------------------------------------------------
+
+DEVICE_MODES = ("kiosk", "tablet")
+
+
+def device_mode(data_dir: Path, override: str | None = None) -> str:
+    """'kiosk' or 'tablet': the `--mode` override, else the enrolment's, else 'kiosk'."""
+    if override is not None:
+        if override not in DEVICE_MODES:
+            raise ValueError(f"mode must be one of {', '.join(DEVICE_MODES)}")
+        return override
+    database = Path(data_dir) / DATABASE_NAME
+    if not database.exists():
+        return "kiosk"
+    with KioskStore(database) as store:
+        credentials = store.credentials()
+    return credentials.mode if credentials is not None else "kiosk"
+
+
+def agent_desk_from_store(store: KioskStore) -> AgentDesk | None:
+    cached = store.cached_config()
+    if cached is None:
+        return None
+    try:
+        return AgentDesk.from_config(cached.config)
+    except (KeyError, TypeError, ValueError) as error:
+        log.error("ignoring unusable configuration from the server: %s", error)
+        return None
+
+
+@dataclass
+class AgentRuntime:
+    store: KioskStore
+    queue: WaitQueue
+    worker: SyncWorker
+    reports: ReportRelay
+
+    def current_desk(self) -> AgentDesk | None:
+        return agent_desk_from_store(self.store)
+
+    def close(self) -> None:
+        self.worker.stop(timeout=5)
+        self.store.close()
+
+
+def open_agent(
+    data_dir: Path,
+    *,
+    server_url: str | None = None,
+    enrol_code: str | None = None,
+    clock: DeviceClock | None = None,
+    sync_interval: float = 60.0,
+) -> AgentRuntime:
+    """Open (or create) the agent tablet in `data_dir`: its queue is rebuilt from the store."""
+    clock = clock or SystemClock()
+    database = Path(data_dir) / DATABASE_NAME
+    store = KioskStore(database, clock)
+    desk = agent_desk_from_store(store) or AgentDesk()
+    queue = WaitQueue(store, clock, timezone=desk.timezone)
+    reports = ReportRelay()
+    worker = SyncWorker(
+        lambda: KioskStore(database, clock),
+        enrolling_client_factory(server_url, enrol_code),
+        interval=sync_interval,
+        on_report=reports,
+    )
+    return AgentRuntime(store, queue, worker, reports)

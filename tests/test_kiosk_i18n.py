@@ -10,7 +10,7 @@ import pytest
 from kiosk.core.i18n import available_languages, translate, untranslated
 
 KIOSK_DIR = Path(__file__).resolve().parents[1] / "kiosk"
-STAFF_MODULES = ("staff", "pin")
+STAFF_MODULES = ("staff", "pin", "agent")  # agents are staff: French and English
 
 
 def _messages(staff: bool) -> list[str]:

@@ -66,6 +66,8 @@ def device_config(
         },
         "survey": survey.model_dump(mode="json"),
         "phone_survey_url": f"{base}/s/{desk.site.slug}/{desk.service.slug}",
+        # Agent tablets sign per-visit links to `{public_base_url}/v/{token}` offline.
+        "public_base_url": base,
         "kiosk": {
             "inactivity_timeout_seconds": settings.kiosk_inactivity_timeout_seconds,
             "suspect_interval_seconds": settings.kiosk_suspect_interval_seconds,
