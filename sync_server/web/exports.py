@@ -22,9 +22,9 @@ from sync_server.web.templating import page_language
 
 router = APIRouter(include_in_schema=False)
 
-ANSWER_HEADERS = [N_("Identifiant"), N_("Date (UTC)"), N_("Site"), N_("Service"), N_("Canal"),
+ANSWER_HEADERS = [N_("Id. de la réponse"), N_("Date (UTC)"), N_("Site"), N_("Service"), N_("Canal"),
                   N_("Langue"), N_("Statut"), N_("Suspect"), N_("Question principale")]  # fmt: skip
-VISIT_HEADERS = [N_("Identifiant"), N_("Site"), N_("Service"), N_("Ticket"),
+VISIT_HEADERS = [N_("Id. du passage"), N_("Site"), N_("Service"), N_("Ticket"),
                  N_("Arrivée (UTC)"), N_("Prise en charge (UTC)"), N_("Issue"),
                  N_("Attente (min)")]  # fmt: skip
 INDICATOR_HEADERS = [N_("Période"), N_("Site"), N_("Service"), N_("Indicateur"), N_("Valeur"),
