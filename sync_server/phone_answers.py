@@ -1,63 +1,166 @@
-"""Turn a phone survey form into the same record a kiosk would upload.
+"""The phone survey's answer in progress, and the record it becomes once finished.
 
-Phone answers then go through the device ingestion path unchanged, so the indicators never need
-to know where an answer came from beyond its `channel`.
+Between pages the visitor's answers travel in the page itself (a signed token in the URL or a
+hidden field, never a cookie or a server session): `pack` signs them with the app's secret,
+`unpack` checks them. The flow rules are the kiosk's own (`kiosk.core.flow`), and a finished
+answer becomes the same record a kiosk would upload, so it goes through the device ingestion path
+unchanged (comment scrubbing included) and the indicators only see its `channel`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Protocol
 from uuid import UUID
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from kiosk.core.flow import AnswerValue, FlowState, FlowStatus
 from kiosk.core.protocol import (
     AnswerPayload,
     Channel,
     RecordIn,
     RecordKind,
     ResponseStatus,
-    new_record_id,
     payload_hash,
 )
-from kiosk.core.survey import FALLBACK_LANGUAGE, SurveyDefinition
+from kiosk.core.survey import FALLBACK_LANGUAGE, QuestionType, SurveyDefinition
+
+# Long enough to answer slowly, short enough that a token picked from a history is useless.
+STATE_MAX_AGE_SECONDS = 2 * 3600
+_SALT = "phone-survey-state"
 
 
-class InvalidChoice(ValueError):
-    """The submitted choice is not one of the main question's choices: nothing is stored."""
+class StateExpired(Exception):
+    """The visitor took longer than STATE_MAX_AGE_SECONDS: start again."""
 
 
-def main_answer_record(
-    survey: SurveyDefinition,
-    choice: object,
-    language: str,
-    received_at: datetime,
-    visit_id: UUID | None = None,
-) -> RecordIn:
-    """A complete answer to the main question, stamped with the server's clock.
+class StateInvalid(Exception):
+    """Not a state this server signed for this link (tampered, truncated, or from elsewhere)."""
 
-    `visit_id` is the seam for per-visit links (signed tokens of a later issue); the general
-    link passes None.
-    """
-    valid = {c.id for c in survey.main.choices}
-    if not isinstance(choice, str) or choice not in valid:
-        raise InvalidChoice(choice)
+
+class SurveyGone(Exception):
+    """The state names a survey version this server does not know (any more)."""
+
+
+class SurveyLookup(Protocol):
+    def survey(self, survey_id: str, version: int) -> SurveyDefinition | None: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A phone answer between two pages: the flow, the record id chosen at the main answer (so a
+    resent last page stores nothing twice) and whether that main answer came in a burst."""
+
+    flow: FlowState
+    record_id: str
+    suspect: bool
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=_SALT)
+
+
+def _wire(value: AnswerValue) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def pack(secret: str, binding: str, progress: Progress) -> str:
+    """The signed, URL-safe state; `binding` ties it to one link (a desk, or one visit)."""
+    flow = progress.flow
+    data = {
+        "b": binding,
+        "s": flow.survey.id,
+        "v": flow.survey.version,
+        "q": flow.current,
+        "a": {question: _wire(value) for question, value in flow.answers.items()},
+        "r": progress.record_id,
+        "x": progress.suspect,
+    }
+    return _serializer(secret).dumps(data)
+
+
+def unpack(
+    secret: str, binding: str, token: str, language: str, surveys: SurveyLookup
+) -> Progress:
+    """The state `pack` made for `binding`; raises StateExpired, StateInvalid or SurveyGone."""
+    try:
+        data = _serializer(secret).loads(token, max_age=STATE_MAX_AGE_SECONDS)
+    except SignatureExpired:
+        raise StateExpired from None
+    except BadSignature:
+        raise StateInvalid from None
+    try:
+        if data["b"] != binding:
+            raise StateInvalid
+        survey = surveys.survey(str(data["s"]), int(data["v"]))
+        if survey is None:
+            raise SurveyGone
+        current = data["q"]
+        if current is not None:
+            survey.question(current)  # KeyError if the version does not have it
+        answers: dict[str, AnswerValue] = {
+            str(q): tuple(v) if isinstance(v, list) else v for q, v in data["a"].items()
+        }
+        record_id = str(UUID(data["r"]))
+        suspect = bool(data["x"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise StateInvalid from None
     if language not in survey.languages:
         language = FALLBACK_LANGUAGE
+    flow = FlowState(
+        survey=survey,
+        language=language,
+        current=current,
+        status=FlowStatus.ASKING if current is not None else FlowStatus.COMPLETE,
+        answers=MappingProxyType(answers),
+    )
+    return Progress(flow, record_id, suspect)
+
+
+def _payload_answers(survey: SurveyDefinition, answers: Mapping[str, AnswerValue]) -> tuple[
+    dict[str, str | int | list[str]], str | None
+]:
+    """As the kiosk stores them: choices by question, the free-text answer as the comment."""
+    choices: dict[str, str | int | list[str]] = {}
+    comment: str | None = None
+    for question_id, value in answers.items():
+        if survey.question(question_id).type == QuestionType.TEXT:
+            comment = str(value)
+        else:
+            choices[question_id] = list(value) if isinstance(value, tuple) else value
+    return choices, comment
+
+
+def response_record(
+    progress: Progress, received_at: datetime, visit_id: UUID | str | None = None
+) -> RecordIn:
+    """The finished answer as a record, stamped with the server's clock (a phone has no clock
+    we can trust or read monotonically)."""
+    flow = progress.flow
+    survey = flow.survey
+    language = flow.language if flow.language in survey.languages else FALLBACK_LANGUAGE
+    choices, comment = _payload_answers(survey, flow.answers)
     payload: dict[str, Any] = AnswerPayload(
         survey_id=survey.id,
         survey_version=survey.version,
         channel=Channel.PHONE,
         language=language,
+        # "Finish now" counts as complete, as on the kiosk: the visitor chose to stop there.
         status=ResponseStatus.COMPLETE,
-        answers={survey.main.id: choice},
-        visit_id=visit_id,
+        suspect=progress.suspect,
+        answers=choices,
+        comment=comment,
+        visit_id=UUID(str(visit_id)) if visit_id is not None else None,
     ).model_dump(mode="json", exclude_none=True)
     return RecordIn(
-        id=UUID(new_record_id()),
+        id=UUID(progress.record_id),
         kind=RecordKind.ANSWER,
         payload_hash=payload_hash(payload),
         device_time=received_at,
-        # A phone has no monotonic clock we can read; the server's stamp is the capture time.
         monotonic_ms=0,
         payload=payload,
     )

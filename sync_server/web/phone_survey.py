@@ -1,33 +1,141 @@
-"""The phone survey reached from a desk's QR code: the main question, server-rendered, no script.
+"""The phone survey reached from a desk's QR code (`/s/{site}/{service}`) or from a per-visit link
+made offline on the agent's tablet (`/v/{token}`).
 
-The form is CSRF-free on purpose (anonymous visitors, no session, no cookie); instead the body is
-small and size-limited, and the answer goes through the same ingestion as a kiosk upload.
+One question per page, server-rendered, no script: each answer is posted, checked with the kiosk's
+own flow rules (`kiosk.core.flow`) and the visitor is redirected to the next question, whose page
+carries the answers so far in a signed token (`phone_answers.pack`). Nothing is stored until the
+visitor finishes; then the answer goes through the device ingestion path (comment scrubbing
+included) with channel "phone" and, for a per-visit link, the visit's id.
+
+No cookie, no server session, no IP address kept: anti-abuse counts submissions per client under a
+rotating salted hash held in memory (`sync_server.phone_guard`). The forms are CSRF-free on
+purpose (anonymous visitors); their bodies are small and size-limited instead.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, quote
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kiosk.core.protocol import AckStatus
-from kiosk.core.survey import Choice, SurveyDefinition, localized
+from kiosk.core import flow
+from kiosk.core.protocol import AckStatus, new_record_id
+from kiosk.core.survey import (
+    FALLBACK_LANGUAGE,
+    Choice,
+    Question,
+    QuestionType,
+    SurveyDefinition,
+    localized,
+)
+from kiosk.core.visit_link import MalformedVisitLink, read_claims
 from sync_server import i18n
 from sync_server.api.deps import StorageDep
-from sync_server.phone_answers import InvalidChoice, main_answer_record
+from sync_server.phone_answers import (
+    Progress,
+    StateExpired,
+    StateInvalid,
+    SurveyGone,
+    pack,
+    response_record,
+    unpack,
+)
+from sync_server.phone_guard import PhoneGuard, RateLimited
+from sync_server.phone_store import answer_stored, store_answer
 from sync_server.storage import Desk, Source, Storage
-from sync_server.web.templating import page_language, render
+from sync_server.visit_links import InvalidVisitLink, VisitLink, verify_visit_link
+from sync_server.web.templating import environment
 
 router = APIRouter(include_in_schema=False)
 
-# One radio choice and a language code fit in a few dozen bytes; anything far larger is not ours.
-MAX_FORM_BYTES = 4096
+# A comment of 2,000 Arabic characters is ~12 KB once form-encoded, plus the signed state.
+MAX_FORM_BYTES = 16_384
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "es": "Español", "ar": "العربية"}
+# Pages are built per request from signed state: nothing to cache, nothing to load from elsewhere.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 class FormTooLarge(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where the visitor came in: a desk's general link, or one visit's link."""
+
+    desk: Desk
+    base: str  # the path the survey pages are served at
+    binding: str  # what the signed state is tied to
+    visit: VisitLink | None = None
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def guard(request: Request) -> PhoneGuard:
+    """The app's in-memory abuse guard (made on first use; tests may put their own)."""
+    state = request.app.state
+    if getattr(state, "phone_guard", None) is None:
+        state.phone_guard = PhoneGuard()
+    return state.phone_guard
+
+
+def client_address(request: Request) -> str | None:
+    # Only ever hashed (phone_guard); uvicorn's --proxy-headers sets it behind a reverse proxy.
+    return request.client.host if request.client else None
+
+
+def offered_languages(survey: SurveyDefinition) -> tuple[str, ...]:
+    """The survey's languages that the pages are translated into, French first."""
+    offered = [code for code in survey.languages if code in i18n.VISITOR_LANGUAGES]
+    return tuple(dict.fromkeys([FALLBACK_LANGUAGE, *offered]))
+
+
+def choose_language(request: Request, requested: str | None, survey: SurveyDefinition) -> str:
+    accept = request.headers.get("accept-language")
+    return i18n.negotiate(requested, accept, offered_languages(survey))
+
+
+def render(
+    template: str, context: dict[str, Any], language: str, status_code: int = 200
+) -> HTMLResponse:
+    html = environment(language).get_template(template).render(**context)
+    response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+    return response
+
+
+def desk_path(desk: Desk) -> str:
+    return f"/s/{quote(desk.site.slug)}/{quote(desk.service.slug)}"
+
+
+def _url(base: str, **params: str | None) -> str:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{base}?{query}" if query else base
+
+
+def language_links(
+    base: str, survey: SurveyDefinition, current: str, state: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": code,
+            "name": LANGUAGE_NAMES.get(code, code),
+            "href": _url(base, st=state, lang=code),
+            "current": code == current,
+        }
+        for code in offered_languages(survey)
+    ]
 
 
 def face(choice: Choice, levels: int) -> str:
@@ -42,48 +150,147 @@ def face(choice: Choice, levels: int) -> str:
     return "very_happy" if share == 1 else "happy"
 
 
-def _choices(survey: SurveyDefinition, language: str) -> list[dict[str, str]]:
-    main = survey.main
-    levels = sum(1 for c in main.choices if c.level is not None)
-    return [
-        {"id": c.id, "label": localized(c.label, language), "face": face(c, levels)}
-        for c in main.choices
-    ]
-
-
-def _survey_page(
-    request: Request,
-    storage: Storage,
-    desk: Desk,
-    language: str,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    survey = storage.current_survey()
-    context = {
-        "title": localized(survey.title, language),
-        "question": localized(survey.main.text, language),
-        "choices": _choices(survey, language),
-        "site_name": desk.site.name,
-        "service_name": desk.service.name,
-        "action": _path(desk),
-        "error": error,
+def question_view(survey: SurveyDefinition, question: Question, language: str) -> dict[str, Any]:
+    """What the page shows of a question, in `language`, for any question type."""
+    if question.type == QuestionType.YES_NO:
+        # Labelled by the template, through the catalogue.
+        choices = [{"id": answer, "label": None, "face": None} for answer in ("yes", "no")]
+    elif question.type == QuestionType.SCALE_0_10:
+        choices = [{"id": str(n), "label": str(n), "face": None} for n in range(11)]
+    else:
+        levels = sum(1 for c in question.choices if c.level is not None)
+        smiley = question.type == QuestionType.SMILEY
+        choices = [
+            {
+                "id": c.id,
+                "label": localized(c.label, language),
+                "face": face(c, levels) if smiley else None,
+            }
+            for c in question.choices
+        ]
+    return {
+        "id": question.id,
+        "type": str(question.type),
+        "text": localized(question.text, language),
+        "choices": choices,
+        "main": question.id == survey.main_question,
+        "max_length": question.max_length,
     }
-    return render(request, "phone_survey.html", context, status_code=status_code, language=language)
 
 
-def _path(desk: Desk) -> str:
-    return f"/s/{quote(desk.site.slug)}/{quote(desk.service.slug)}"
-
-
-def _not_found(request: Request, language: str | None = None) -> Response:
-    return render(
-        request, "phone_error.html", {"error": "not_found"}, status_code=404, language=language
+def is_last(state: flow.FlowState) -> bool:
+    """No question can follow the current one, whatever is answered now."""
+    survey, current = state.survey, state.current
+    assert current is not None
+    ids = [q.id for q in survey.questions]
+    later = survey.questions[ids.index(current) + 1 :]
+    return not any(
+        flow.is_visible(q, state.answers)
+        or (q.show_if is not None and q.show_if.question == current)
+        for q in later
     )
 
 
-async def _read_form(request: Request) -> dict[str, str]:
+# -- pages -----------------------------------------------------------------------------------
+
+
+def question_page(
+    entry: Entry,
+    state: flow.FlowState,
+    token: str | None,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    survey, language = state.survey, state.language
+    assert state.question is not None
+    step, steps = flow.progress(state)
+    desk = entry.desk
+    context = {
+        "title": localized(survey.title, language),
+        "desk_label": f"{desk.service.name} · {desk.site.name}",
+        "language_links": language_links(entry.base, survey, language, token),
+        "question": question_view(survey, state.question, language),
+        "step": step,
+        "steps": steps,
+        "last": is_last(state),
+        "state": token,
+        "action": entry.base,
+        "error": error,
+        "notice": notice,
+    }
+    return render("phone_survey.html", context, language, status_code)
+
+
+def error_page(
+    error: str,
+    language: str,
+    status_code: int,
+    *,
+    desk: Desk | None = None,
+    survey: SurveyDefinition | None = None,
+    base: str | None = None,
+    minutes: int = 0,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    general = desk_path(desk) if desk is not None else None
+    context = {
+        "error": error,
+        "minutes": minutes,
+        "general_url": _url(general, lang=language) if general else None,
+        "service_name": desk.service.name if desk is not None else "",
+        "language_links": (
+            language_links(base, survey, language) if base and survey is not None else []
+        ),
+    }
+    response = render("phone_error.html", context, language, status_code)
+    response.headers.update(headers or {})
+    return response
+
+
+def first_page(
+    request: Request, storage: Storage, entry: Entry, notice: str | None = None
+) -> HTMLResponse:
+    survey = storage.current_survey()
+    language = choose_language(request, request.query_params.get("lang"), survey)
+    return question_page(entry, flow.start(survey, language), None, notice=notice)
+
+
+def show(request: Request, storage: Storage, entry: Entry) -> Response:
+    """GET: the main question, or the current question of a signed state."""
+    token = request.query_params.get("st")
+    current = storage.current_survey()
+    if not token:
+        printed = request.query_params.get("v")
+        # A printed code names the survey version it showed; an older one has been retired.
+        retired = printed is not None and printed != str(current.version)
+        return first_page(request, storage, entry, notice="survey_changed" if retired else None)
+    try:
+        progress = unpack(
+            secret(request), entry.binding, token, request.query_params.get("lang") or "",
+            storage,
+        )
+    except StateExpired:
+        return first_page(request, storage, entry, notice="expired")
+    except SurveyGone:
+        return first_page(request, storage, entry, notice="survey_changed")
+    except StateInvalid:
+        language = choose_language(request, request.query_params.get("lang"), current)
+        return error_page("invalid", language, 400, desk=entry.desk)
+    state = progress.flow
+    language = choose_language(request, request.query_params.get("lang"), state.survey)
+    state = flow.FlowState(state.survey, language, state.current, state.status, state.answers)
+    if state.finished:
+        return RedirectResponse(_url(entry.base, lang=language), status_code=303)
+    return question_page(entry, state, token)
+
+
+def secret(request: Request) -> str:
+    return request.app.state.settings.secret_key
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
     """The urlencoded body, refused past MAX_FORM_BYTES without reading the rest."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM_BYTES):
@@ -93,51 +300,215 @@ async def _read_form(request: Request) -> dict[str, str]:
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             raise FormTooLarge
-    fields = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=10)
-    return {name: values[0] for name, values in fields.items()}
+    return parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=40)
+
+
+def _one(form: dict[str, list[str]], name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
+
+
+def _value(question: Question, values: list[str]) -> object:
+    """The posted value(s) in the shape `flow.answer` expects for this question type."""
+    if question.type == QuestionType.MULTIPLE_CHOICE:
+        return values
+    value = values[0]
+    if question.type == QuestionType.SCALE_0_10:
+        return int(value) if value.isdigit() else value
+    return value
+
+
+async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
+    """POST: apply one answer (or skip, or finish) and go on, or store the finished answer."""
+    current = storage.current_survey()
+    address = client_address(request)
+    try:
+        guard(request).check_post(address)
+    except RateLimited as limited:
+        language = choose_language(request, None, current)
+        minutes = max(1, (limited.retry_after + 59) // 60)
+        headers = {"Retry-After": str(limited.retry_after)}
+        return error_page(
+            "rate_limited", language, 429, desk=None, minutes=minutes, headers=headers
+        )
+    try:
+        form = await read_form(request)
+    except (FormTooLarge, ValueError):
+        return error_page("too_large", choose_language(request, None, current), 413)
+    requested = _one(form, "lang")
+    token = _one(form, "st")
+    if token:
+        try:
+            progress = unpack(secret(request), entry.binding, token, requested or "", storage)
+        except StateExpired:
+            return first_page(request, storage, entry, notice="expired")
+        except SurveyGone:
+            return first_page(request, storage, entry, notice="survey_changed")
+        except StateInvalid:
+            return error_page("invalid", choose_language(request, requested, current), 400)
+        state = progress.flow
+        language = choose_language(request, requested, state.survey)
+        state = flow.FlowState(state.survey, language, state.current, state.status, state.answers)
+    else:
+        language = choose_language(request, requested, current)
+        state, progress = flow.start(current, language), None
+
+    question = state.question
+    action = _one(form, "action") or "next"
+    if question is None or _one(form, "q") != question.id:
+        # A page from another step (edited, or an old tab): show where this answer really is.
+        return error_page("invalid", language, 400, desk=entry.desk)
+    values = [v for v in form.get("answer", []) if v.strip()]
+    is_main = question.id == state.survey.main_question
+    try:
+        if action == "finish" and not is_main:
+            state = flow.finish_early(state)
+        elif action == "skip" or (action == "next" and not values and not is_main):
+            state = flow.skip(state, question.id)
+        elif not values:
+            return question_page(entry, state, token, error="choice", status_code=400)
+        else:
+            state = flow.answer(state, question.id, _value(question, values))
+    except flow.InvalidAnswer:
+        return question_page(entry, state, token, error="value", status_code=400)
+    except flow.NotAsking:
+        return question_page(entry, state, token, error="required", status_code=400)
+
+    if progress is None:
+        # The main answer: from here the answer has its record id, and a burst is flagged.
+        progress = Progress(state, new_record_id(), guard(request).answer_is_suspect(address))
+    else:
+        progress = Progress(state, progress.record_id, progress.suspect)
+    if not state.finished:
+        next_token = pack(secret(request), entry.binding, progress)
+        return RedirectResponse(_url(entry.base, st=next_token, lang=language), status_code=303)
+    return finish(request, storage, entry, progress)
+
+
+def finish(request: Request, storage: Storage, entry: Entry, progress: Progress) -> Response:
+    language = progress.flow.language
+    received_at = datetime.now(UTC)
+    desk = entry.desk
+    thanks = RedirectResponse(f"{desk_path(desk)}/merci?lang={language}", status_code=303)
+    visit_id = entry.visit.visit_id if entry.visit is not None else None
+    record = response_record(progress, received_at, visit_id)
+    source = Source(site=desk.site.slug, service=desk.service.slug, channel="phone")
+    try:
+        ack = store_answer(storage, record, source, received_at, visit_id)
+    except InvalidVisitLink as refused:
+        return link_error(request, storage, refused, language)
+    if ack.status not in (AckStatus.STORED, AckStatus.DUPLICATE):
+        return error_page("invalid", language, 400, desk=desk)
+    return thanks
+
+
+def link_error(
+    request: Request, storage: Storage, refused: InvalidVisitLink, language: str | None = None,
+    token: str | None = None,
+) -> HTMLResponse:
+    """A per-visit link that cannot be used; for a known desk, its general survey is offered."""
+    survey = storage.current_survey()
+    language = language or choose_language(request, request.query_params.get("lang"), survey)
+    desk = None
+    if refused.code in ("expired", "used", "revoked") and token is not None:
+        desk = _link_desk(storage, token)
+    status = 410 if refused.code in ("expired", "used") else 400
+    base = f"/v/{token}" if token else None
+    return error_page(
+        f"link_{refused.code}", language, status, desk=desk, survey=survey, base=base
+    )
+
+
+def _link_desk(storage: Storage, token: str) -> Desk | None:
+    """The desk of the tablet that made a link (its claims are readable, even when refused)."""
+    try:
+        claims, _body, _signature = read_claims(token)
+    except MalformedVisitLink:
+        return None
+    device = storage.visit_link_device(claims.device_id)
+    return storage.desk(device.site, device.service) if device is not None else None
+
+
+def _desk_entry(request: Request, storage: Storage, site: str, service: str) -> Entry | Response:
+    desk = storage.desk(site, service)
+    if desk is None:
+        survey = storage.current_survey()
+        language = choose_language(request, request.query_params.get("lang"), survey)
+        return error_page("not_found", language, 404)
+    return Entry(desk, desk_path(desk), f"desk:{desk.site.slug}/{desk.service.slug}")
+
+
+def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Response:
+    try:
+        link = verify_visit_link(storage, token, datetime.now(UTC))
+    except InvalidVisitLink as refused:
+        return link_error(request, storage, refused, token=token)
+    desk = storage.desk(link.site, link.service)
+    if desk is None:
+        return link_error(request, storage, InvalidVisitLink("unknown_device", "no such desk"))
+    return Entry(desk, f"/v/{quote(token)}", f"visit:{link.visit_id}", link)
+
+
+# -- routes ----------------------------------------------------------------------------------
 
 
 @router.get("/s/{site}/{service}")
-def survey_form(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    desk = storage.desk(site, service)
-    if desk is None:
-        return _not_found(request)
-    return _survey_page(request, storage, desk, page_language(request))
+def survey_page(request: Request, storage: StorageDep, site: str, service: str) -> Response:
+    entry = _desk_entry(request, storage, site, service)
+    return entry if isinstance(entry, Response) else show(request, storage, entry)
 
 
 @router.post("/s/{site}/{service}")
-async def submit_answer(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    desk = storage.desk(site, service)
-    if desk is None:
-        return _not_found(request)
+async def survey_post(request: Request, storage: StorageDep, site: str, service: str) -> Response:
+    entry = _desk_entry(request, storage, site, service)
+    return entry if isinstance(entry, Response) else await submit(request, storage, entry)
+
+
+@router.get("/v/{token}")
+def visit_page(request: Request, storage: StorageDep, token: str) -> Response:
+    entry = _visit_entry(request, storage, token)
+    return entry if isinstance(entry, Response) else show(request, storage, entry)
+
+
+@router.post("/v/{token}")
+async def visit_post(request: Request, storage: StorageDep, token: str) -> Response:
+    entry = _visit_entry(request, storage, token)
+    if isinstance(entry, Response):
+        if entry.status_code == 410 and await _answered_by_this_page(request, storage, token):
+            # The last page sent twice (a double tap): the first one stored the answer.
+            return RedirectResponse(_thanks_url(storage, token, request), status_code=303)
+        return entry
+    return await submit(request, storage, entry)
+
+
+async def _answered_by_this_page(request: Request, storage: Storage, token: str) -> bool:
     try:
-        form = await _read_form(request)
-    except (FormTooLarge, ValueError):
-        return render(request, "phone_error.html", {"error": "too_large"}, status_code=413)
-    language = i18n.negotiate(form.get("lang"), request.headers.get("accept-language"))
-    survey = storage.current_survey()
-    received_at = datetime.now(UTC)
-    try:
-        # visit_id stays None until per-visit signed links exist (they will resolve it here).
-        record = main_answer_record(survey, form.get("choice"), language, received_at)
-    except InvalidChoice:
-        return _survey_page(request, storage, desk, language, error="choice", status_code=400)
-    source = Source(site=desk.site.slug, service=desk.service.slug, channel="phone")
-    [ack] = storage.ingest([record], source, received_at=received_at)
-    if ack.status != AckStatus.STORED:
-        return render(
-            request, "phone_error.html", {"error": "invalid"}, status_code=400, language=language
+        claims, _body, _signature = read_claims(token)
+        form = await read_form(request)
+        progress = unpack(
+            secret(request), f"visit:{claims.visit_id}", _one(form, "st") or "", "", storage
         )
-    # Post/redirect/get: reloading the thank-you page does not send the answer twice.
-    return RedirectResponse(f"{_path(desk)}/merci?lang={language}", status_code=303)
+    except (MalformedVisitLink, FormTooLarge, ValueError, StateExpired, StateInvalid, SurveyGone):
+        return False
+    return answer_stored(storage, progress.record_id)
+
+
+def _thanks_url(storage: Storage, token: str, request: Request) -> str:
+    desk = _link_desk(storage, token)
+    language = request.query_params.get("lang") or FALLBACK_LANGUAGE
+    return f"{desk_path(desk)}/merci?lang={language}" if desk else "/"
 
 
 @router.get("/s/{site}/{service}/merci")
 def thanks(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    desk = storage.desk(site, service)
-    if desk is None:
-        return _not_found(request)
-    language = page_language(request)
+    entry = _desk_entry(request, storage, site, service)
+    if isinstance(entry, Response):
+        return entry
     survey = storage.current_survey()
-    context = {"thanks": localized(survey.thanks, language), "service_name": desk.service.name}
-    return render(request, "phone_thanks.html", context, language=language)
+    language = choose_language(request, request.query_params.get("lang"), survey)
+    context = {
+        "thanks": localized(survey.thanks, language),
+        "service_name": entry.desk.service.name,
+        "language_links": language_links(f"{entry.base}/merci", survey, language),
+    }
+    return render("phone_thanks.html", context, language)
