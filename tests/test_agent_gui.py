@@ -4,7 +4,10 @@ with a manual device clock: elapsed times, threshold mark, undo, summary, QR, ki
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -235,3 +238,24 @@ def test_closing_time_closes_the_waiting_visits_as_unknown(agent, clock, store):
     assert _rows(app) == []
     assert app.queue_screen.ids.last_action.text == "A-001 clos à la fermeture"
     assert [e["event"] for e in _events(store)] == ["arrived", "closed_unknown"]
+
+
+@pytest.mark.parametrize("size", ["1280x800", "800x1280"])
+def test_every_agent_screen_renders_in_both_orientations(size, tmp_path):
+    """Each orientation in a fresh process (see tests/tools/agent_screens.py)."""
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.tools.agent_screens", size, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=root, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    from tests.tools.agent_screens import SHOTS
+
+    orientation = "landscape" if size == "1280x800" else "portrait"
+    shots = sorted(tmp_path.glob("agent-*.png"))
+    assert sorted(p.name for p in shots) == sorted(f"agent-{s}-{orientation}.png" for s in SHOTS)
+    width, height = (int(n) for n in size.split("x"))
+    for shot in shots:
+        header = shot.read_bytes()[:24]
+        assert int.from_bytes(header[16:20], "big") == width
+        assert int.from_bytes(header[20:24], "big") == height
