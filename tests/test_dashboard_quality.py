@@ -42,9 +42,11 @@ def login(client, role, services=None):
     log_in_client(client, name, role)
 
 
-PAGES = ["/", f"/service/{SERVICE}", "/comments", "/review", "/targets", "/fleet",
-         "/export/answers.csv", "/export/visits.xlsx", "/export/indicators.csv",
-         "/reports/monthly.pdf", "/reports/annual.pdf", f"/reports/poster/{SERVICE}.pdf"]  # fmt: skip
+PAGES = [
+    "/", f"/service/{SERVICE}", "/comments", "/review", "/targets", "/fleet",
+    "/export/answers.csv", "/export/visits.xlsx", "/export/indicators.csv",
+    "/reports/monthly.pdf", "/reports/annual.pdf", f"/reports/poster/{SERVICE}.pdf",
+]  # fmt: skip
 ALLOWED = {
     "quality_manager": set(PAGES),
     "service_manager": set(PAGES) - {"/targets", "/fleet"},

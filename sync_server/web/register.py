@@ -90,6 +90,7 @@ def register_page(
         "status": status or "",
         "service": service or "",
         "services": {s: n for s, n in names.items() if user.may_see(s)},
+        "sites": {d.site.slug: d.site.name for d in storage.desks()},
         "statuses": labels.STATUSES,
         "categories": labels.CATEGORIES,
         "unmask": unmask,

@@ -1,0 +1,102 @@
+"""Each role in a real browser (Debian's Chromium) on the live server filled with demo data:
+what the menu offers, what each page shows, and a screenshot of every page in docs/screens/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from sync_server.demo import ingest_batch
+from sync_server.demo_data import generate
+from tests.fixtures.server import SERVICE, TOWN
+from tests.test_dashboard_browser import PASSWORD, SCREENS, browser  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+OTHER = "etat-civil"
+
+
+@pytest.fixture
+def town_server(live_server):
+    data = generate(TOWN, live_server.storage.current_survey(), datetime.now(UTC), seed=11)
+    for batch in data.batches:
+        ingest_batch(live_server.storage, batch)
+    storage = live_server.storage
+    storage.create_user("qualite", PASSWORD, "quality_manager")
+    storage.create_user("chef-iris", PASSWORD, "service_manager", [SERVICE])
+    storage.create_user("informatique", PASSWORD, "admin")
+    return live_server
+
+
+def sign_in(browser, url, username):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.get_by_label("Identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    return context, page
+
+
+def menu(page) -> list[str]:
+    return page.locator("nav.mainnav a").all_inner_texts()
+
+
+def shot(page, name: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"dashboard-{name}.png"), full_page=True)
+
+
+def test_quality_manager_sees_every_page(browser, town_server):  # noqa: F811
+    context, page = sign_in(browser, town_server.url, "qualite")
+    expect(page).to_have_url(f"{town_server.url}/")
+    assert menu(page) == ["Vue d'ensemble", "Commentaires", "Bilan annuel", "Objectifs",
+                          "Appareils"]  # fmt: skip
+    expect(page.locator("li.card").first).to_be_visible()
+    shot(page, "overview")
+    page.locator(f'li.card[data-service="{SERVICE}"] .card-link a').first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("IRIS")
+    expect(page.locator('svg[role="img"]').first).to_be_visible()
+    expect(page.get_by_role("table").first).to_be_visible()
+    shot(page, "service")
+    page.get_by_role("link", name="Commentaires", exact=True).click()
+    expect(page.locator("li.entry").first).to_be_visible()
+    shot(page, "comments")
+    page.get_by_role("link", name="Bilan annuel", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bilan annuel")
+    shot(page, "review")
+    page.get_by_role("link", name="Objectifs", exact=True).click()
+    page.get_by_label("Objectif", exact=True).fill("92")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("table.data tbody tr").first).to_contain_text("92")
+    shot(page, "targets")
+    page.get_by_role("link", name="Appareils", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bornes et tablettes")
+    shot(page, "fleet")
+    context.close()
+
+
+def test_service_manager_sees_only_their_service(browser, town_server):  # noqa: F811
+    context, page = sign_in(browser, town_server.url, "chef-iris")
+    assert menu(page) == ["Vue d'ensemble", "Commentaires", "Bilan annuel"]
+    cards = page.locator("li.card")
+    expect(cards).not_to_have_count(0)
+    assert set(cards.evaluate_all("els => els.map(e => e.dataset.service)")) == {SERVICE}
+    services = page.goto(f"{town_server.url}/comments")
+    assert services.status == 200
+    assert set(page.locator("li.entry").evaluate_all(
+        "els => els.map(e => e.dataset.service)")) <= {SERVICE}  # fmt: skip
+    denied = page.goto(f"{town_server.url}/service/{OTHER}")
+    assert denied.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Action refusée")
+    shot(page, "service-manager-denied")
+    context.close()
+
+
+def test_admin_sees_the_fleet_only(browser, town_server):  # noqa: F811
+    context, page = sign_in(browser, town_server.url, "informatique")
+    expect(page).to_have_url(f"{town_server.url}/fleet")
+    assert menu(page) == ["Appareils"]
+    assert page.goto(f"{town_server.url}/comments").status == 403
+    context.close()
