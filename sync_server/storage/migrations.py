@@ -147,12 +147,39 @@ def _quality_desk(connection: Connection) -> None:
     frozen.create_all(connection, tables=tables)
 
 
+# Covering indexes for the period indicators: every dashboard query is a time range, over all
+# desks (overview) or one service (service page, trend), reading only these columns.
+INDICATOR_INDEXES = {
+    "answers_time_cover": (
+        "answers", "captured_at, site, service, suspect, main_level, main_levels, status"
+    ),
+    "answers_service_time": (
+        "answers", "service, captured_at, site, suspect, main_level, main_levels, status"
+    ),
+    "visits_time_cover": ("visits", "arrived_at, site, service, outcome, wait_seconds"),
+    "visits_service_time": ("visits", "service, arrived_at, site, outcome, wait_seconds"),
+}
+
+
+def _indicator_indexes(connection: Connection) -> None:
+    """Indexes that keep every dashboard page fast at millions of answers (bench/indicators.py)."""
+    for name, (table, columns) in INDICATOR_INDEXES.items():
+        connection.exec_driver_sql(f"CREATE INDEX {name} ON {table} ({columns})")
+    # Satisfaction by waiting band joins the few answers linked to a visit: a partial index
+    # holds only those, so the join walks them instead of every answer.
+    connection.exec_driver_sql(
+        "CREATE INDEX answers_visit ON answers (visit_id) WHERE visit_id IS NOT NULL"
+    )
+    connection.exec_driver_sql("ANALYZE")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
     ("0003_desk_opening_hours", _desk_opening_hours),
     ("0004_visit_links", _visit_links),
     ("0005_quality_desk", _quality_desk),
+    ("0006_indicator_indexes", _indicator_indexes),
 ]
 
 

@@ -159,6 +159,12 @@ answers = sa.Table(
     sa.Column("main_levels", sa.Integer),
     sa.Column("visit_id", sa.String(36)),
     sa.Index("answers_desk_time", "site", "service", "captured_at"),
+    # 0006_indicator_indexes: covering indexes for the dashboard's time-range aggregates.
+    sa.Index("answers_time_cover", "captured_at", "site", "service", "suspect", "main_level",
+             "main_levels", "status"),
+    sa.Index("answers_service_time", "service", "captured_at", "site", "suspect", "main_level",
+             "main_levels", "status"),
+    sa.Index("answers_visit", "visit_id", sqlite_where=sa.text("visit_id IS NOT NULL")),
 )
 
 answer_items = sa.Table(
@@ -200,6 +206,8 @@ visits = sa.Table(
         name="visit_outcome",
     ),
     sa.Index("visits_desk_time", "site", "service", "arrived_at"),
+    sa.Index("visits_time_cover", "arrived_at", "site", "service", "outcome", "wait_seconds"),
+    sa.Index("visits_service_time", "service", "arrived_at", "site", "outcome", "wait_seconds"),
 )
 
 visit_events = sa.Table(

@@ -1,0 +1,169 @@
+"""Dashboard pages' indicator computation at town-scale volume, against a plain GROUP BY.
+
+    .venv/bin/python bench/indicators.py [--answers 2000000] [--visits 1000000] [--months 24]
+
+Generates answers (with their main-question and one follow-up item) and visits spread over the
+demo town's desks and the last `--months` months into a temp SQLite file (plain executemany,
+not the ingestion path: this measures reading), then times, in the same run:
+
+- baseline: one `GROUP BY site, service, main_level` over the month's answers (the least any
+  overview must do);
+- overview: `periodic.compute` for that month over every desk (what `/` computes);
+- service page: `periodic.compute` for one service plus the 12-month trend (`monthly.compute`).
+
+Prints each median of `--repeat` runs and its ratio to the baseline. Issue 6's target: every
+dashboard page under 300 ms at 2 million answers and 1 million visits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sync_server.indicators import monthly, periodic  # noqa: E402
+from sync_server.indicators.periods import containing, last_months  # noqa: E402
+from sync_server.storage import Storage  # noqa: E402
+
+TOWN = json.loads((ROOT / "assets" / "demo" / "town.json").read_text(encoding="utf-8"))
+CHOICES = [("very_dissatisfied", 0), ("dissatisfied", 1), ("satisfied", 2), ("very_satisfied", 3)]
+WEIGHTS = [3, 5, 40, 52]
+CHUNK = 50_000
+
+
+def generate(path: Path, answers: int, visits: int, months: int) -> None:
+    storage = Storage.from_url(f"sqlite:///{path}")
+    storage.migrate()
+    storage.load_town(TOWN)
+    survey = storage.current_survey()
+    storage.close()
+    desks = [(d["site"], d["service"]) for d in TOWN["desks"]]
+    now = datetime.now(UTC).replace(microsecond=0)
+    span = int(timedelta(days=30 * months).total_seconds())
+    rng = random.Random(6)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+
+    def stamp() -> str:
+        return (now - timedelta(seconds=rng.randrange(span))).strftime("%Y-%m-%d %H:%M:%S.000000")
+
+    done = 0
+    while done < answers:
+        batch = min(CHUNK, answers - done)
+        records, rows, items = [], [], []
+        for _ in range(batch):
+            answer_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            site, service = desks[rng.randrange(len(desks))]
+            choice, level = rng.choices(CHOICES, WEIGHTS)[0]
+            at = stamp()
+            records.append((answer_id, "answer", "x", "{}", at, 0, at))
+            rows.append((answer_id, "kiosk", site, service, survey.id, survey.version,
+                         "complete", rng.random() < 0.01, "fr", at, choice, level, 4))  # fmt: skip
+            items.append((answer_id, "overall", choice))
+            items.append((answer_id, "welcome", rng.choices(CHOICES, WEIGHTS)[0][0]))
+        db.executemany(
+            "INSERT INTO records (id, kind, payload_hash, payload, device_time, monotonic_ms,"
+            " received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            records,
+        )
+        db.executemany(
+            "INSERT INTO answers (id, channel, site, service, survey_id, survey_version, status,"
+            " suspect, language, captured_at, main_choice, main_level, main_levels)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        db.executemany("INSERT INTO answer_items VALUES (?, ?, ?)", items)
+        db.commit()
+        done += batch
+    done = 0
+    while done < visits:
+        batch = min(CHUNK, visits - done)
+        rows = []
+        for _ in range(batch):
+            site, service = desks[rng.randrange(len(desks))]
+            wait = rng.expovariate(1 / 420)
+            served = rng.random() > 0.05
+            outcome = "served" if served else "walked_out"
+            visit_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            rows.append((visit_id, site, service, stamp(), outcome, wait if served else None))
+        db.executemany(
+            "INSERT INTO visits (id, site, service, arrived_at, outcome, wait_seconds)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        db.commit()
+        done += batch
+    db.execute("ANALYZE")
+    db.commit()
+    db.close()
+
+
+def timed(function: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, default=2_000_000)
+    parser.add_argument("--visits", type=int, default=1_000_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        start = time.perf_counter()
+        generate(path, args.answers, args.visits, args.months)
+        print(f"generated {args.answers:,} answers and {args.visits:,} visits "
+              f"in {time.perf_counter() - start:.1f} s")  # fmt: skip
+        storage = Storage.from_url(f"sqlite:///{path}")
+        month = containing("month", date.today()).previous()
+        service = TOWN["desks"][0]["service"]
+        start_utc, end_utc = month.bounds(monthly.ZoneInfo("Europe/Paris"))
+        plain = sqlite3.connect(path)
+
+        def baseline() -> None:
+            plain.execute(
+                "SELECT site, service, main_level, count(*) FROM answers"
+                " WHERE captured_at >= ? AND captured_at < ? AND suspect = 0"
+                " GROUP BY site, service, main_level",
+                (start_utc.strftime("%Y-%m-%d %H:%M:%S"), end_utc.strftime("%Y-%m-%d %H:%M:%S")),
+            ).fetchall()
+
+        def overview() -> None:
+            periodic.compute(storage, month, min_answers=5, default_target=90)
+
+        def service_page() -> None:
+            periodic.compute(storage, month, min_answers=5, default_target=90, services=[service])
+            months = last_months(month, 12)
+            monthly.compute(storage, months[0].start, months[-1].start, min_answers=5,
+                            target=90, services=[service])  # fmt: skip
+
+        base = timed(baseline, args.repeat)
+        print(f"baseline GROUP BY (one month)   {base * 1000:8.1f} ms")
+        for name, function in (("overview (/)", overview), ("service page", service_page)):
+            spent = timed(function, args.repeat)
+            verdict = "ok" if spent < 0.3 else "OVER the 300 ms target"
+            print(f"{name:31s} {spent * 1000:8.1f} ms  ×{spent / base:6.1f} baseline  {verdict}")
+        storage.close()
+
+
+if __name__ == "__main__":
+    main()
