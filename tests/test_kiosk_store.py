@@ -187,15 +187,16 @@ def test_abandoned_responses_become_partial_after_a_restart(path, clock):
 
 
 def test_migrations_are_recorded_and_applied_once(path, clock):
+    names = ["0001_responses_outbox_settings", "0002_visit_events"]
     with KioskStore(path, clock) as store:
-        assert store.applied_migrations() == ["0001_responses_outbox_settings"]
+        assert store.applied_migrations() == names
         answered(store)
     with KioskStore(path, clock) as store:
-        assert store.applied_migrations() == ["0001_responses_outbox_settings"]
+        assert store.applied_migrations() == names
         rows = store.db.execute(
             "SELECT migration_set, name FROM _sqlite_migrations"
         ).fetchall()
-        assert rows == [("kiosk", "0001_responses_outbox_settings")]
+        assert rows == [("kiosk", name) for name in names]
         assert store.db["responses"].count == 1
 
 
