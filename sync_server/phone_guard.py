@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 import time
@@ -84,7 +85,8 @@ class PhoneGuard:
             while stamps and now - stamps[0] >= self.limits.post_window:
                 stamps.popleft()
             if len(stamps) >= self.limits.max_posts:
-                raise RateLimited(max(1, int(self.limits.post_window - (now - stamps[0])) + 1))
+                wait = self.limits.post_window - (now - stamps[0])
+                raise RateLimited(max(1, math.ceil(wait)))
             stamps.append(now)
 
     def answer_is_suspect(self, address: str | None) -> bool:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from sync_server.web import (
     dashboard,
+    desk_codes,
     exports,
     fleet,
     login,
@@ -30,6 +31,7 @@ routers: list[APIRouter] = [
     exports.router,
     reports.router,
     phone_survey.router,
+    desk_codes.router,
     static_files.router,
 ]
 
