@@ -2,7 +2,8 @@
 
 The demo generator fills the server through the real ingestion path; the expected satisfaction
 rate is then counted here straight from the generated records, independently of the indicator
-code, and must be what the quality manager reads on the page. Screenshots go to docs/screens/.
+code, and must be what the quality manager reads on the page.
+Screenshots go to docs/screens/; the phone survey's browser tests are in test_phone_browser.py.
 """
 
 from __future__ import annotations
@@ -147,26 +148,4 @@ def test_month_selector_shows_another_month(browser, demo_server):
     page.get_by_role("button", name="Afficher").click()
     expect(page).to_have_url(f"{server.url}/?month={two_months_ago:%Y-%m}")
     expect(page.get_by_label("Mois")).to_have_value(f"{two_months_ago:%Y-%m}")
-    context.close()
-
-
-def test_a_visitor_answers_on_a_phone_without_javascript(browser, live_server):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="fr-FR",
-        java_script_enabled=False,
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/s/{SITE}/{SERVICE}")
-    expect(page.get_by_role("radio")).to_have_count(5)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / "phone-survey.png"))
-    page.get_by_text("Très satisfait", exact=True).click()
-    expect(page.get_by_role("radio", name="Très satisfait")).to_be_checked()
-    page.get_by_role("button", name="Envoyer mon avis").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Merci pour votre avis !")
-    assert live_server.storage.count("answers") == 1
     context.close()

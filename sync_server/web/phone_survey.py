@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 
 from kiosk.core import flow
 from kiosk.core.protocol import AckStatus, new_record_id
@@ -113,6 +114,11 @@ def render(
     html = environment(language).get_template(template).render(**context)
     response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
     return response
+
+
+def isolated(name: str) -> Markup:
+    """A desk's name (French, from the configuration) kept whole inside Arabic sentences."""
+    return Markup("<bdi>%s</bdi>") % escape(name)
 
 
 def desk_path(desk: Desk) -> str:
@@ -239,7 +245,7 @@ def error_page(
         "error": error,
         "minutes": minutes,
         "general_url": _url(general, lang=language) if general else None,
-        "service_name": desk.service.name if desk is not None else "",
+        "service_name": isolated(desk.service.name) if desk is not None else "",
         "language_links": (
             language_links(base, survey, language) if base and survey is not None else []
         ),
@@ -508,7 +514,7 @@ def thanks(request: Request, storage: StorageDep, site: str, service: str) -> Re
     language = choose_language(request, request.query_params.get("lang"), survey)
     context = {
         "thanks": localized(survey.thanks, language),
-        "service_name": entry.desk.service.name,
+        "service_name": isolated(entry.desk.service.name),
         "language_links": language_links(f"{entry.base}/merci", survey, language),
     }
     return render("phone_thanks.html", context, language)
