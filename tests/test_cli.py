@@ -173,3 +173,15 @@ def test_load_town_refuses_unreadable_opening_hours_and_says_where(db_url, tmp_p
     storage = storage_at(db_url)
     assert storage.desks() == []  # nothing half-loaded
     storage.close()
+
+
+def test_load_town_refuses_a_reason_without_a_label(db_url, tmp_path):
+    town = json.loads(TOWN_FILE.read_text(encoding="utf-8"))
+    town["services"][0]["visit_reasons"] = [{"slug": "x"}]
+    broken = tmp_path / "town.json"
+    broken.write_text(json.dumps(town), encoding="utf-8")
+    code, _ = run(db_url, "load-town", str(broken))
+    assert code != 0
+    storage = storage_at(db_url)
+    assert storage.desks() == []
+    storage.close()

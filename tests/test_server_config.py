@@ -47,6 +47,7 @@ def test_config_describes_the_device_desk_and_survey(app_client):
         "slug": SERVICE,
         "name": "IRIS – guichet unique",
         "wait_threshold_minutes": 10,
+        "visit_reasons": next(s for s in TOWN["services"] if s["slug"] == SERVICE)["visit_reasons"],
     }
     assert config["survey"]["id"] == load_default_survey().id
     assert config["survey"]["version"] == load_default_survey().version
@@ -129,3 +130,15 @@ def test_each_desk_gets_its_own_opening_hours_from_the_town_file(app_client):
     assert media["opening_hours"] == library["opening_hours"] != town_hours
     # The demo kiosk's desk says {}: always open, so the demo works at any hour.
     assert kiosk_config(SITE, SERVICE)["opening_hours"] is None
+
+
+def test_the_agent_tablet_gets_its_services_reasons_for_visit(app_client):
+    from kiosk.core.agent_desk import AgentDesk
+
+    civil = next(s for s in TOWN["services"] if s["slug"] == "etat-civil")
+    token = enrolled_token(app_client, "hotel-de-ville", "etat-civil")
+    config = app_client.get("/api/v1/config", headers=bearer(token)).json()
+    assert config["service"]["visit_reasons"] == civil["visit_reasons"]
+    desk = AgentDesk.from_config(config)
+    assert [r.slug for r in desk.reasons] == [r["slug"] for r in civil["visit_reasons"]]
+    assert desk.reason_label("passeport-cni") == "Passeport / CNI"

@@ -63,6 +63,7 @@ def device_config(
             "slug": desk.service.slug,
             "name": desk.service.name,
             "wait_threshold_minutes": desk.service.wait_threshold_minutes,
+            "visit_reasons": list(desk.service.visit_reasons),
         },
         "survey": survey.model_dump(mode="json"),
         "phone_survey_url": f"{base}/s/{desk.site.slug}/{desk.service.slug}",

@@ -173,6 +173,11 @@ def _indicator_indexes(connection: Connection) -> None:
     connection.exec_driver_sql("ANALYZE")
 
 
+def _service_visit_reasons(connection: Connection) -> None:
+    """Reasons for visit per service, shown as one-tap chips on the agent tablet."""
+    add_column(connection, "services", sa.Column("visit_reasons", sa.Text))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -180,6 +185,7 @@ MIGRATIONS: list[Migration] = [
     ("0004_visit_links", _visit_links),
     ("0005_quality_desk", _quality_desk),
     ("0006_indicator_indexes", _indicator_indexes),
+    ("0007_service_visit_reasons", _service_visit_reasons),
 ]
 
 

@@ -22,6 +22,8 @@ class Service:
     slug: str
     name: str
     wait_threshold_minutes: int
+    # ({"slug": …, "label": …}, …): the agent tablet's reason-for-visit chips.
+    visit_reasons: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

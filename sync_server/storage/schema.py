@@ -40,6 +40,8 @@ services = sa.Table(
     sa.Column("slug", sa.String(63), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("wait_threshold_minutes", sa.Integer, nullable=False, server_default="15"),
+    # [{"slug": "passeport", "label": "Passeport / CNI"}, …] as JSON: the agent tablet's chips.
+    sa.Column("visit_reasons", sa.Text),
 )
 
 desks = sa.Table(

@@ -21,9 +21,17 @@ def load_town(connection: Connection, town: dict[str, Any]) -> None:
     for site in town.get("sites", []):
         _upsert(connection, schema.sites, {"slug": site["slug"]}, {"name": site["name"]})
     for service in town.get("services", []):
+        reasons = service.get("visit_reasons") or []
+        if not all(isinstance(r, dict) and r.get("slug") and r.get("label") for r in reasons):
+            raise InvalidTown(
+                f"services[{service['slug']}].visit_reasons: each needs a slug and a label"
+            )
         values = {
             "name": service["name"],
             "wait_threshold_minutes": int(service.get("wait_threshold_minutes", 15)),
+            "visit_reasons": json.dumps(
+                [{"slug": r["slug"], "label": r["label"]} for r in reasons], ensure_ascii=False
+            ) if reasons else None,
         }
         _upsert(connection, schema.services, {"slug": service["slug"]}, values)
     default_hours = town.get("opening_hours")
@@ -52,7 +60,12 @@ def _upsert(
 def _desk(row: Any) -> Desk:
     return Desk(
         site=Site(row.site, row.site_name),
-        service=Service(row.service, row.service_name, row.wait_threshold_minutes),
+        service=Service(
+            row.service,
+            row.service_name,
+            row.wait_threshold_minutes,
+            tuple(json.loads(row.visit_reasons)) if row.visit_reasons else (),
+        ),
         opening_hours=json.loads(row.opening_hours) if row.opening_hours else None,
     )
 
@@ -66,6 +79,7 @@ def _desk_query() -> sa.Select[Any]:
             d.c.service,
             se.c.name.label("service_name"),
             se.c.wait_threshold_minutes,
+            se.c.visit_reasons,
             d.c.opening_hours,
         )
         .join(si, si.c.slug == d.c.site)
