@@ -252,23 +252,30 @@ def test_a_reused_per_visit_link_is_refused_and_the_general_survey_offered(brows
 # -- accessibility ----------------------------------------------------------------------------
 
 
+def _submit(page: Page, selector: str) -> None:
+    """Click a submit button and wait for the next page (POST, redirect, GET) to be loaded,
+    so the next look at the page never sees a document still being replaced."""
+    with page.expect_navigation():
+        page.locator(selector).click()
+
+
 def _pages(server, page: Page, language: str) -> Iterator[str]:
     """Walk the visitor's pages in `language`, yielding a name at each one."""
     page.goto(f"{server.url}{SURVEY}?lang={language}")
     yield "question"
     page.locator("label.choice").nth(1).click()  # dissatisfied
-    page.locator("button.primary").click()
+    _submit(page, "button.primary")
     yield "branching"
     page.locator("label.choice").first.click()
-    page.locator("button.primary").click()
+    _submit(page, "button.primary")
     yield "smiley follow-up"
     for _ in range(4):  # to the comment
-        page.locator("button.secondary").click()
+        _submit(page, "button.secondary")
     yield "wait band"
-    page.locator("button.secondary").click()
+    _submit(page, "button.secondary")
     page.locator("textarea").fill("Merci")
     yield "comment"
-    page.locator("button.primary").click()
+    _submit(page, "button.primary")
     yield "thanks"
     page.goto(f"{server.url}/s/{SITE}/piscine?lang={language}")
     yield "not found"
