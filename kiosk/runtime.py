@@ -110,6 +110,18 @@ def open_kiosk(
     recovered = store.seal_abandoned_responses()
     desk = desk_config_from_store(store) or DeskConfig(survey=load_default_survey())
     session = VisitorSession(store, clock, desk)
+    worker, reports = _sync_worker(database, clock, server_url, enrol_code, sync_interval)
+    return KioskRuntime(store, session, worker, reports, recovered)
+
+
+def _sync_worker(
+    database: Path,
+    clock: DeviceClock,
+    server_url: str | None,
+    enrol_code: str | None,
+    sync_interval: float,
+) -> tuple[SyncWorker, ReportRelay]:
+    """The background sync of either mode, on its own connection to the same file."""
     reports = ReportRelay()
     worker = SyncWorker(
         lambda: KioskStore(database, clock),
@@ -117,7 +129,7 @@ def open_kiosk(
         interval=sync_interval,
         on_report=reports,
     )
-    return KioskRuntime(store, session, worker, reports, recovered)
+    return worker, reports
 
 
 # --- agent tablet ----------------------------------------------------------------------------
@@ -179,11 +191,5 @@ def open_agent(
     store = KioskStore(database, clock)
     desk = agent_desk_from_store(store) or AgentDesk()
     queue = WaitQueue(store, clock, timezone=desk.timezone)
-    reports = ReportRelay()
-    worker = SyncWorker(
-        lambda: KioskStore(database, clock),
-        enrolling_client_factory(server_url, enrol_code),
-        interval=sync_interval,
-        on_report=reports,
-    )
+    worker, reports = _sync_worker(database, clock, server_url, enrol_code, sync_interval)
     return AgentRuntime(store, queue, worker, reports)
