@@ -35,7 +35,9 @@ def sign_in(browser, url, username):  # noqa: F811
     page.goto(f"{url}/login")
     page.get_by_label("Identifiant").fill(username)
     page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    # Wait for the page after the login redirect before anyone looks at it.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
     return context, page
 
 

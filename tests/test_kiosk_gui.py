@@ -105,7 +105,7 @@ def test_an_unhappy_answer_branches_to_what_went_wrong(kiosk, store):
 
 
 def test_skipping_everything_seals_a_complete_answer_and_returns_to_attract(kiosk, store):
-    app = kiosk(thank_you_seconds=0.2)
+    app = kiosk(thank_you_seconds=3)  # long enough to be seen even on a loaded machine
     tap(_smiley(app, "very_satisfied"))
     while app.manager.current == "question":
         tap(app.question.ids.skip)
@@ -119,7 +119,7 @@ def test_skipping_everything_seals_a_complete_answer_and_returns_to_attract(kios
 
 def test_inactivity_asks_then_keeps_the_answers_as_partial_and_resets(kiosk, store):
     # Long enough that the two taps below always land first, even on a slow CI machine.
-    app = kiosk(inactivity_timeout_seconds=1.5, still_there_seconds=1)
+    app = kiosk(inactivity_timeout_seconds=3, still_there_seconds=1)
     tap(_button_with_text(app.attract.ids.languages, "English"))
     assert app.attract.ids.question.text.startswith("Are you satisfied")
     tap(_smiley(app, "satisfied"))

@@ -104,7 +104,8 @@ def small_targets(page: Page) -> list[str]:
 def answer_next(page: Page, label: str | None = None, button: str = "Suivant") -> None:
     if label is not None:
         page.get_by_text(label, exact=True).click()
-    page.get_by_role("button", name=button).click()
+    with page.expect_navigation():  # the same labels stand on consecutive pages
+        page.get_by_role("button", name=button).click()
 
 
 # -- the visitor's paths ------------------------------------------------------------------------
@@ -119,7 +120,8 @@ def test_a_full_answer_with_branching_and_javascript_off(browser, live_server):
     screenshot(page, "survey")
     page.get_by_text("Peu satisfait", exact=True).click()
     expect(page.get_by_role("radio", name="Peu satisfait")).to_be_checked()
-    page.get_by_role("button", name="Continuer").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continuer").click()
 
     # Branching: an unhappy answer asks why, with several reasons possible.
     expect(page.get_by_role("group", name="Qu'est-ce qui n'a pas été ?")).to_be_visible()
@@ -131,7 +133,8 @@ def test_a_full_answer_with_branching_and_javascript_off(browser, live_server):
     answer_next(page)
 
     answer_next(page, "Satisfait")  # welcome
-    page.get_by_role("button", name="Passer cette question").click()  # waiting
+    with page.expect_navigation():
+        page.get_by_role("button", name="Passer cette question").click()  # waiting
     answer_next(page, "Très satisfait")  # clarity
     answer_next(page, "Sans avis")  # premises
     expect(page.get_by_role("group", name="Combien de temps avez-vous attendu ?")).to_be_visible()
@@ -175,7 +178,8 @@ def test_the_language_switch_reaches_arabic_right_to_left(browser, live_server):
     assert face["x"] > word["x"]
     screenshot(page, "arabic")
     page.get_by_text("راض جدا", exact=True).click()
-    page.get_by_role("button", name="متابعة").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="متابعة").click()
     expect(page.get_by_text("السؤال 2 من 7")).to_be_visible()
     page.get_by_role("button", name="إنهاء وإرسال الآن").click()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
@@ -231,7 +235,8 @@ def test_a_reused_per_visit_link_is_refused_and_the_general_survey_offered(brows
     page = context.new_page()
     page.goto(link)
     page.get_by_text("Très satisfait", exact=True).click()
-    page.get_by_role("button", name="Continuer").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continuer").click()
     page.get_by_role("button", name="Terminer et envoyer maintenant").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Merci pour votre avis !")
     [payload] = stored(live_server)
