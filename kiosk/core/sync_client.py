@@ -300,20 +300,8 @@ class SyncClient:
         acknowledgement names a record of this batch.
         """
         sent_at = self.clock.now()
-        started_ms = self.clock.monotonic_ms()
         request = SyncRequest(sent_at=sent_at, records=list(records))
-        response = _send(
-            self.session,
-            "POST",
-            f"{self.server_url}/api/v1/sync",
-            self.timeout,
-            data=request.model_dump_json().encode("utf-8"),
-            headers={"Content-Type": "application/json"},
-        )
-        round_trip_ms = self.clock.monotonic_ms() - started_ms
-        _raise_for_status(response)
-        if response.status_code != 200:
-            raise InvalidAcknowledgement(f"unexpected status {response.status_code}")
+        response, round_trip_ms = self._post_json("/api/v1/sync", request)
         try:
             answer = SyncResponse.model_validate_json(response.content)
         except ValidationError as error:
@@ -328,6 +316,26 @@ class SyncClient:
                 f"{len(strangers)} acknowledgement(s) for records not in this batch"
             )
         return SyncExchange(answer.acknowledged, sent_at, answer.received_at, round_trip_ms)
+
+    def _post_json(self, path: str, body: BaseModel) -> tuple[requests.Response, int]:
+        """POST a model as JSON; the 200 answer and the round trip on the monotonic clock.
+
+        Problem answers raise their typed error; any other status is not an acknowledgement.
+        """
+        started_ms = self.clock.monotonic_ms()
+        response = _send(
+            self.session,
+            "POST",
+            f"{self.server_url}{path}",
+            self.timeout,
+            data=body.model_dump_json().encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+        )
+        round_trip_ms = self.clock.monotonic_ms() - started_ms
+        _raise_for_status(response)
+        if response.status_code != 200:
+            raise InvalidAcknowledgement(f"unexpected status {response.status_code}")
+        return response, round_trip_ms
 
     def upload(self, records: Sequence[RecordIn]) -> list[Ack]:
         """Upload one batch and return the server's acknowledgement of each record."""
@@ -354,19 +362,7 @@ class SyncClient:
 
         The returned exchange has no acknowledgements (a heartbeat has no records).
         """
-        started_ms = self.clock.monotonic_ms()
-        response = _send(
-            self.session,
-            "POST",
-            f"{self.server_url}/api/v1/heartbeat",
-            self.timeout,
-            data=heartbeat.model_dump_json().encode("utf-8"),
-            headers={"Content-Type": "application/json"},
-        )
-        round_trip_ms = self.clock.monotonic_ms() - started_ms
-        _raise_for_status(response)
-        if response.status_code != 200:
-            raise InvalidAcknowledgement(f"unexpected status {response.status_code}")
+        response, round_trip_ms = self._post_json("/api/v1/heartbeat", heartbeat)
         try:
             answer = HeartbeatAck.model_validate_json(response.content)
         except ValidationError as error:
