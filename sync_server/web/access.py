@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from sync_server.api.deps import session_user
 from sync_server.storage import Storage, User
-from sync_server.web.csrf import csrf_token
+from sync_server.web.csrf import CsrfError, check_csrf, csrf_token
 from sync_server.web.templating import render
 
 INDICATOR_ROLES = ("quality_manager", "service_manager")
@@ -36,6 +37,24 @@ def require(request: Request, storage: Storage, roles: tuple[str, ...]) -> User:
     if user.role not in roles:
         raise Denied(forbidden(request, user))
     return user
+
+
+async def require_form(
+    request: Request, storage: Storage, roles: tuple[str, ...]
+) -> tuple[User, FormData]:
+    """A posted form from a user whose role is in `roles`, its CSRF token checked; else
+    Denied (login redirect, or a 403 page for a wrong role or a missing/forged token)."""
+    user = require(request, storage, roles)
+    form = await request.form()
+    try:
+        check_csrf(request, form.get("csrf_token"))
+    except CsrfError:
+        page = render(
+            request, "error.html", {**nav_context(request, user), "error": "csrf"},
+            status_code=403,
+        )
+        raise Denied(page) from None
+    return user, form
 
 
 def forbidden(request: Request, user: User) -> Response:

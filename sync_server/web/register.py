@@ -17,8 +17,14 @@ from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators import formulas
 from sync_server.storage import RegisterEntry
 from sync_server.web import labels
-from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, nav_context, require
-from sync_server.web.csrf import CsrfError, check_csrf
+from sync_server.web.access import (
+    INDICATOR_ROLES,
+    Denied,
+    forbidden,
+    nav_context,
+    require,
+    require_form,
+)
 from sync_server.web.figures import today
 from sync_server.web.templating import render
 
@@ -102,15 +108,9 @@ def register_page(
 @router.post("/comments/{comment_id}")
 async def update_entry(request: Request, storage: StorageDep, comment_id: int) -> Response:
     try:
-        user = require(request, storage, INDICATOR_ROLES)
+        user, form = await require_form(request, storage, INDICATOR_ROLES)
     except Denied as denied:
         return denied.response
-    form = await request.form()
-    try:
-        check_csrf(request, form.get("csrf_token"))
-    except CsrfError:
-        return render(request, "error.html", {**nav_context(request, user), "error": "csrf"},
-                      status_code=403)  # fmt: skip
     found = storage.comment_register(comment_id=comment_id)
     if not found or not user.may_see(found[0].service):
         return forbidden(request, user)

@@ -20,9 +20,9 @@ from sync_server.web.access import (
     Denied,
     nav_context,
     require,
+    require_form,
     visible_services,
 )
-from sync_server.web.csrf import CsrfError, check_csrf
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.templating import render
 
@@ -90,15 +90,9 @@ def review_page(
 @router.post("/review/actions")
 async def record_action(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
     try:
-        user = require(request, storage, QUALITY_MANAGER)
+        user, form = await require_form(request, storage, QUALITY_MANAGER)
     except Denied as denied:
         return denied.response
-    form = await request.form()
-    try:
-        check_csrf(request, form.get("csrf_token"))
-    except CsrfError:
-        return render(request, "error.html", {**nav_context(request, user), "error": "csrf"},
-                      status_code=403)  # fmt: skip
     service = str(form.get("service") or "")
     indicator = str(form.get("indicator") or "")
     text = str(form.get("action") or "").strip()[:MAX_ACTION]

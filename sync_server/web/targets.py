@@ -13,8 +13,7 @@ from sync_server.indicators.periodic import INDICATORS
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User
 from sync_server.web import labels
-from sync_server.web.access import QUALITY_MANAGER, Denied, nav_context, require
-from sync_server.web.csrf import CsrfError, check_csrf
+from sync_server.web.access import QUALITY_MANAGER, Denied, nav_context, require, require_form
 from sync_server.web.figures import today
 from sync_server.web.templating import render
 
@@ -54,15 +53,9 @@ def targets_page(request: Request, storage: StorageDep, settings: SettingsDep) -
 @router.post("/targets")
 async def set_target(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
     try:
-        user = require(request, storage, QUALITY_MANAGER)
+        user, form = await require_form(request, storage, QUALITY_MANAGER)
     except Denied as denied:
         return denied.response
-    form = await request.form()
-    try:
-        check_csrf(request, form.get("csrf_token"))
-    except CsrfError:
-        return render(request, "error.html", {**nav_context(request, user), "error": "csrf"},
-                      status_code=403)  # fmt: skip
     indicator = str(form.get("indicator") or "")
     service = str(form.get("service") or "") or None
     services = {d.service.slug for d in storage.desks()}
