@@ -5,18 +5,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from kivy.clock import Clock, ClockEvent
 from kivy.graphics import Color, Ellipse, InstructionGroup, Line
-from kivy.input.motionevent import MotionEvent
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from kiosk import theme
 from kiosk.core.i18n import translate
 from kiosk.core.staff_pin import MAX_DIGITS, MIN_DIGITS, PinOutcome
+from kiosk.screens.staff_timers import IdleReturnScreen
 from kiosk.widgets.buttons import KioskButton
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -64,7 +62,7 @@ class PinDots(Widget):
             x += 2 * radius + gap
 
 
-class PinScreen(Screen):
+class PinScreen(IdleReturnScreen):
     """Asks for the staff PIN through `access` (a `kiosk.core.staff_access.StaffAccess`).
 
     Dispatches `on_unlocked` for the right PIN and `on_cancel` when staff cancel or nobody
@@ -76,7 +74,6 @@ class PinScreen(Screen):
     language = StringProperty("fr")
     landscape = BooleanProperty(True)
     access = ObjectProperty(None, allownone=True)
-    idle_seconds = NumericProperty(60.0)
     digits = StringProperty("")
     locked = BooleanProperty(False)
 
@@ -87,8 +84,7 @@ class PinScreen(Screen):
         """Event: back to the visitors (cancel button or inactivity)."""
 
     def on_kv_post(self, _: object) -> None:
-        self._idle: ClockEvent | None = None
-        self._ticker: ClockEvent | None = None
+        self.stop_timers()
         self._notice = ""
         self.bind(size=lambda _, size: setattr(self, "landscape", size[0] >= size[1]))
         self.bind(language=self._retext, digits=self._show_digits)
@@ -150,25 +146,14 @@ class PinScreen(Screen):
         self.refresh_lock()
 
     def on_enter(self, *_: object) -> None:
-        self._restart_idle()
-        self._ticker = Clock.schedule_interval(self.refresh_lock, 0.25)
+        self.start_timers(self.refresh_lock, 0.25)
 
     def on_leave(self, *_: object) -> None:
         self.digits = ""
-        for event in (self._idle, self._ticker):
-            if event is not None:
-                event.cancel()
-        self._idle = self._ticker = None
+        self.stop_timers()
 
-    def on_touch_down(self, touch: MotionEvent) -> bool:
-        if self._idle is not None:
-            self._restart_idle()
-        return super().on_touch_down(touch)
-
-    def _restart_idle(self) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-        self._idle = Clock.schedule_once(lambda _dt: self.cancel(), self.idle_seconds)
+    def on_idle_timeout(self) -> None:
+        self.cancel()
 
     # --- display ---------------------------------------------------------------------------
     def refresh_lock(self, *_: object) -> None:

@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from kivy.clock import Clock, ClockEvent
-from kivy.input.motionevent import MotionEvent
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
-from kivy.uix.screenmanager import Screen
 
 from kiosk import theme
 from kiosk.core.i18n import translate
 from kiosk.core.staff_access import PinOrigin
 from kiosk.core.staff_pin import DEVELOPMENT_PIN
 from kiosk.core.staff_status import StaffStatus, error_text, offset_text, time_text
+from kiosk.screens.staff_timers import IdleReturnScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -47,7 +45,7 @@ def status_rows(status: StaffStatus, language: str) -> list[tuple[str, str, str]
     ]
 
 
-class StaffScreen(Screen):
+class StaffScreen(IdleReturnScreen):
     """Shows a `StaffStatus`, refreshed from `status_source` every `refresh_seconds`.
 
     Dispatches `on_sync_now`, `on_close` (back to the visitors; also after `idle_seconds`
@@ -59,7 +57,6 @@ class StaffScreen(Screen):
     language = StringProperty("fr")
     landscape = BooleanProperty(True)
     status_source = ObjectProperty(None, allownone=True)  # () -> StaffStatus
-    idle_seconds = NumericProperty(60.0)
     refresh_seconds = NumericProperty(2.0)
     confirming_exit = BooleanProperty(False)
 
@@ -73,8 +70,7 @@ class StaffScreen(Screen):
         """Event: staff confirmed leaving the app for the desktop."""
 
     def on_kv_post(self, _: object) -> None:
-        self._idle: ClockEvent | None = None
-        self._ticker: ClockEvent | None = None
+        self.stop_timers()
         self._status: StaffStatus | None = None
         self._values: dict[str, Label] = {}
         self._labels: dict[str, Label] = {}
@@ -182,21 +178,10 @@ class StaffScreen(Screen):
         self.refresh()
 
     def on_enter(self, *_: object) -> None:
-        self._restart_idle()
-        self._ticker = Clock.schedule_interval(self.refresh, self.refresh_seconds)
+        self.start_timers(self.refresh, self.refresh_seconds)
 
     def on_leave(self, *_: object) -> None:
-        for event in (self._idle, self._ticker):
-            if event is not None:
-                event.cancel()
-        self._idle = self._ticker = None
+        self.stop_timers()
 
-    def on_touch_down(self, touch: MotionEvent) -> bool:
-        if self._idle is not None:
-            self._restart_idle()
-        return super().on_touch_down(touch)
-
-    def _restart_idle(self) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-        self._idle = Clock.schedule_once(lambda _dt: self.close(), self.idle_seconds)
+    def on_idle_timeout(self) -> None:
+        self.close()
