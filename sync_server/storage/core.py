@@ -533,3 +533,56 @@ class Storage:
     ) -> list[ImprovementAction]:
         with db.read(self.engine) as connection:
             return quality.actions(connection, year, services)
+
+    # -- issue 6: the administrator's pages (accounts, survey versions) -------------------------
+
+    def accounts(self) -> list[users_module.Account]:
+        """Every account, disabled ones included."""
+        with db.read(self.engine) as connection:
+            return users_module.accounts(connection)
+
+    def account(self, username: str) -> users_module.Account | None:
+        with db.read(self.engine) as connection:
+            return users_module.account(connection, username)
+
+    def create_account(
+        self, username: str, password: str, role: str, services: list[str]
+    ) -> users_module.Account:
+        """A new account after every rule (InvalidAccount, UserExists)."""
+        with db.write(self.engine) as connection:
+            return users_module.create_account(
+                connection,
+                username=username,
+                password=password,
+                role=role,
+                services=services,
+                now=db.utcnow(),
+            )
+
+    def set_account_access(
+        self, username: str, role: str, services: list[str]
+    ) -> users_module.Account:
+        with db.write(self.engine) as connection:
+            return users_module.set_access(connection, username, role, services)
+
+    def set_account_password(self, username: str, password: str) -> None:
+        with db.write(self.engine) as connection:
+            users_module.set_password(connection, username, password, db.utcnow())
+
+    def set_account_disabled(self, username: str, disabled: bool) -> users_module.Account:
+        with db.write(self.engine) as connection:
+            return users_module.set_disabled(connection, username, disabled, db.utcnow())
+
+    def published_surveys(self) -> list[surveys.PublishedSurvey]:
+        with db.read(self.engine) as connection:
+            return surveys.published(connection)
+
+    def publish_and_use_survey(self, survey: SurveyDefinition) -> bool:
+        """Publish an uploaded version and make it current, in one transaction."""
+        with db.write(self.engine) as connection:
+            return surveys.publish_and_use(connection, survey)
+
+    def use_survey(self, survey_id: str, version: int) -> None:
+        """Send this published version to every device from now on."""
+        with db.write(self.engine) as connection:
+            surveys.use(connection, survey_id, version)

@@ -178,6 +178,12 @@ def _service_visit_reasons(connection: Connection) -> None:
     add_column(connection, "services", sa.Column("visit_reasons", sa.Text))
 
 
+def _user_admin(connection: Connection) -> None:
+    """Accounts managed on the admin page: disabled accounts, last password change."""
+    add_column(connection, "users", sa.Column("disabled_at", UtcDateTime))
+    add_column(connection, "users", sa.Column("password_changed_at", UtcDateTime))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -186,6 +192,7 @@ MIGRATIONS: list[Migration] = [
     ("0005_quality_desk", _quality_desk),
     ("0006_indicator_indexes", _indicator_indexes),
     ("0007_service_visit_reasons", _service_visit_reasons),
+    ("0009_user_admin", _user_admin),
 ]
 
 

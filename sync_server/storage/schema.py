@@ -259,6 +259,9 @@ users = sa.Table(
     sa.CheckConstraint(
         "role IN ('quality_manager', 'service_manager', 'admin')", name="user_role"
     ),
+    # 0009_user_admin: a disabled account cannot sign in and its open sessions end.
+    sa.Column("disabled_at", UtcDateTime),
+    sa.Column("password_changed_at", UtcDateTime),
 )
 
 # Published survey versions; a version is never changed in place (its hash would differ).

@@ -1,18 +1,27 @@
-"""Published survey definitions, one row per id × version, never changed in place."""
+"""Published survey definitions, one row per id × version, never changed in place.
+
+The current survey (sent to every device and used by the phone survey) is the version an
+administrator chose on the surveys page, kept in `town_settings`; until one was chosen it is
+the most recently published version, so a software update's new bundled version takes over.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from kiosk.core.protocol import canonical_json, payload_hash
-from kiosk.core.survey import SurveyDefinition, parse_definition
+from kiosk.core.survey import SurveyDefinition, bundled_surveys, parse_definition
 from sync_server.storage import schema
 from sync_server.storage.db import utcnow
-from sync_server.storage.errors import SurveyVersionChanged
+from sync_server.storage.errors import StorageError, SurveyVersionChanged
+
+CURRENT_KEY = "current_survey"  # town_settings key: {"id": …, "version": …} as JSON
 
 
 def definition_json(survey: SurveyDefinition) -> dict[str, object]:
@@ -66,11 +75,120 @@ def _parsed(text: str, source: str) -> SurveyDefinition:
 
 
 def current(connection: Connection) -> SurveyDefinition | None:
-    """The most recently published survey version (one survey for every desk, for now)."""
+    """The current survey version (one survey for every desk, for now); see the module doc."""
+    key = current_key(connection)
+    return None if key is None else get(connection, *key)
+
+
+def _latest_key(connection: Connection) -> tuple[str, int] | None:
     table = schema.surveys
     row = connection.execute(
         sa.select(table.c.id, table.c.version)
         .order_by(table.c.published_at.desc(), table.c.version.desc())
         .limit(1)
     ).first()
-    return None if row is None else get(connection, row.id, row.version)
+    return None if row is None else (row.id, row.version)
+
+
+def _chosen_key(connection: Connection) -> tuple[str, int] | None:
+    table = schema.town_settings
+    text = connection.scalar(sa.select(table.c.value).where(table.c.key == CURRENT_KEY))
+    if text is None:
+        return None
+    try:
+        chosen = json.loads(text)
+        key = (str(chosen["id"]), int(chosen["version"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+    return key if _stored(connection, *key) else None
+
+
+def _stored(connection: Connection, survey_id: str, version: int) -> bool:
+    table = schema.surveys
+    found = connection.scalar(
+        sa.select(table.c.id).where(table.c.id == survey_id, table.c.version == version)
+    )
+    return found is not None
+
+
+def current_key(connection: Connection) -> tuple[str, int] | None:
+    """(id, version) of the current survey: the chosen one, else the latest published."""
+    return _chosen_key(connection) or _latest_key(connection)
+
+
+# -- the surveys page: list, publish an uploaded version, choose the current one -------------
+
+
+class UnknownSurvey(StorageError):
+    pass
+
+
+class ReservedSurveyId(StorageError):
+    """The id is the bundled survey's: its versions come with software updates, and an
+    uploaded version of it would collide with a later update's file of the same number."""
+
+
+@dataclass(frozen=True)
+class PublishedSurvey:
+    id: str
+    version: int
+    languages: tuple[str, ...]
+    questions: int
+    content_hash: str
+    published_at: datetime
+    current: bool
+    bundled: bool
+
+
+def reserved_ids() -> set[str]:
+    return {survey.id for survey in bundled_surveys()}
+
+
+def published(connection: Connection) -> list[PublishedSurvey]:
+    """Every published version, newest publication first, the current one flagged."""
+    table = schema.surveys
+    rows = connection.execute(
+        sa.select(table).order_by(table.c.published_at.desc(), table.c.version.desc())
+    ).all()
+    key = current_key(connection)
+    bundled = {(s.id, s.version): content_hash(s) for s in bundled_surveys()}
+    result = []
+    for row in rows:
+        survey = _parsed(row.definition, f"{row.id} v{row.version}")
+        result.append(
+            PublishedSurvey(
+                id=row.id,
+                version=row.version,
+                languages=tuple(survey.languages),
+                questions=len(survey.questions),
+                content_hash=row.content_hash,
+                published_at=row.published_at,
+                current=(row.id, row.version) == key,
+                bundled=bundled.get((row.id, row.version)) == row.content_hash,
+            )
+        )
+    return result
+
+
+def use(connection: Connection, survey_id: str, version: int) -> None:
+    """Make a published version the current one; UnknownSurvey if it was never published."""
+    if not _stored(connection, survey_id, version):
+        raise UnknownSurvey(f"{survey_id} v{version}")
+    table = schema.town_settings
+    value = json.dumps({"id": survey_id, "version": version})
+    changed = connection.execute(
+        sa.update(table).where(table.c.key == CURRENT_KEY).values(value=value)
+    )
+    if changed.rowcount == 0:
+        connection.execute(sa.insert(table).values(key=CURRENT_KEY, value=value))
+
+
+def publish_and_use(connection: Connection, survey: SurveyDefinition) -> bool:
+    """Publish an uploaded version and make it current; False (and nothing changed) if this
+    very content is already published. Raises ReservedSurveyId or SurveyVersionChanged."""
+    if survey.id in reserved_ids():
+        raise ReservedSurveyId(survey.id)
+    if not publish(connection, survey):
+        return False
+    use(connection, survey.id, survey.version)
+    return True
