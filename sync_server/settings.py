@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sync_server.indicators.public_holidays import DEFAULT_REGION, REGIONS
 
 # Never a real secret: good enough to sign a developer's session cookie, refused in production.
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
@@ -38,6 +40,16 @@ class Settings(BaseSettings):
     heartbeat_retention_days: int = Field(default=90, ge=1)
     # An enrolled device not heard from for longer is reported as silent in the health view.
     silent_after_hours: int = Field(default=24, ge=1)
+    # Public holidays the register's "15 working days" skips: metropolitan France, Alsace-Moselle
+    # (Good Friday and 26 December too) or an overseas department.
+    holidays_region: str = DEFAULT_REGION
+
+    @field_validator("holidays_region")
+    @classmethod
+    def _known_holidays_region(cls, value: str) -> str:
+        if value not in REGIONS:
+            raise ValueError(f"holidays_region must be one of {', '.join(REGIONS)}")
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -17,6 +18,7 @@ Sentiment = Literal["satisfied", "neutral", "dissatisfied"]
 # Below this many answers a margin of error is too rough to trust: the figure carries a warning.
 SMALL_SAMPLE = 30
 Z_95 = 1.96
+NO_HOLIDAYS: frozenset[date] = frozenset()
 
 
 def sentiment(level: int, levels: int) -> Sentiment:
@@ -140,32 +142,76 @@ def share(part: int, whole: int) -> float | None:
     return None if whole == 0 else 100 * part / whole
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Monday–Friday days after `start` up to and including `end` (0 when end ≤ start)."""
+def is_working_day(day: date, holidays: Container[date] = NO_HOLIDAYS) -> bool:
+    """Monday to Friday and not a public holiday."""
+    return day.weekday() < 5 and day not in holidays
+
+
+def working_days_between(start: date, end: date, holidays: Container[date] = NO_HOLIDAYS) -> int:
+    """Working days after `start` up to and including `end` (0 when end ≤ start)."""
     if end <= start:
         return 0
-    days = (end - start).days
-    weeks, rest = divmod(days, 7)
-    count = 5 * weeks
-    for offset in range(1, rest + 1):
-        if (start + timedelta(days=7 * weeks + offset)).weekday() < 5:
-            count += 1
-    return count
+    return sum(
+        is_working_day(start + timedelta(days=offset), holidays)
+        for offset in range(1, (end - start).days + 1)
+    )
+
+
+def add_working_days(start: date, count: int, holidays: Container[date] = NO_HOLIDAYS) -> date:
+    """The `count`-th working day after `start` (`start` itself when count is 0)."""
+    if count < 0:
+        raise ValueError("count cannot be negative")
+    day = start
+    while count:
+        day += timedelta(days=1)
+        count -= is_working_day(day, holidays)
+    return day
 
 
 ACKNOWLEDGE_WITHIN_DAYS = 7
 ANSWER_WITHIN_WORKING_DAYS = 15
 
 
+def acknowledgement_due(received: date) -> date:
+    """The last day an acknowledgement is on time: 7 calendar days after receipt."""
+    return received + timedelta(days=ACKNOWLEDGE_WITHIN_DAYS)
+
+
+def answer_due(received: date, holidays: Container[date] = NO_HOLIDAYS) -> date:
+    """The last day an answer is on time: the 15th working day after receipt."""
+    return add_working_days(received, ANSWER_WITHIN_WORKING_DAYS, holidays)
+
+
 def acknowledgement_overdue(received: date, acknowledged: date | None, today: date) -> bool:
     """Not acknowledged within 7 calendar days of receipt (late acknowledgements stay late)."""
-    limit = received + timedelta(days=ACKNOWLEDGE_WITHIN_DAYS)
-    return (acknowledged or today) > limit
+    return (acknowledged or today) > acknowledgement_due(received)
 
 
-def answer_overdue(received: date, answered: date | None, today: date) -> bool:
-    """Not answered within 15 working days of receipt."""
-    return working_days_between(received, answered or today) > ANSWER_WITHIN_WORKING_DAYS
+def answer_overdue(
+    received: date,
+    answered: date | None,
+    today: date,
+    holidays: Container[date] = NO_HOLIDAYS,
+) -> bool:
+    """Not answered within 15 working days of receipt (weekends and `holidays` skipped)."""
+    return (answered or today) > answer_due(received, holidays)
+
+
+DeadlineOutcome = Literal["on_time", "late", "pending"]
+
+
+def deadline_outcome(done: date | None, due: date, today: date) -> DeadlineOutcome:
+    """A register step against its due day: done by then, done or still open after it, or
+    still open with time left ("pending": not yet counted either way)."""
+    if done is not None:
+        return "on_time" if done <= due else "late"
+    return "late" if today > due else "pending"
+
+
+def share_on_time(outcomes: Iterable[DeadlineOutcome]) -> tuple[float | None, int]:
+    """(% on time, N) over the decided outcomes; pending ones are in neither."""
+    decided = [outcome for outcome in outcomes if outcome != "pending"]
+    return share(decided.count("on_time"), len(decided)), len(decided)
 
 
 def status_against(value: float | None, target: float | None, higher_is_better: bool) -> str:

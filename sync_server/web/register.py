@@ -1,11 +1,13 @@
 """The comments and complaints register: read, categorise, acknowledge, answer, close.
 
-Overdue entries (not acknowledged within 7 days, not answered within 15 working days) come
-first and carry a text mark; personal data is masked unless the quality manager asks to see it.
+Overdue entries (not acknowledged within 7 days, not answered within 15 working days, public
+holidays of the town's calendar skipped) come first and carry a text mark; personal data is
+masked unless the quality manager asks to see it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators import formulas
+from sync_server.indicators import formulas, public_holidays
 from sync_server.storage import RegisterEntry
 from sync_server.web import labels
 from sync_server.web.access import (
@@ -38,6 +40,8 @@ class Line:
     entry: RegisterEntry
     text: str
     received: date
+    ack_due: date
+    answer_due: date
     ack_overdue: bool
     answer_overdue: bool
 
@@ -46,7 +50,13 @@ class Line:
         return self.ack_overdue or self.answer_overdue
 
 
-def line(entry: RegisterEntry, zone: ZoneInfo, on: date, unmask: bool) -> Line:
+def line(
+    entry: RegisterEntry,
+    zone: ZoneInfo,
+    on: date,
+    unmask: bool,
+    holidays: Container[date] = formulas.NO_HOLIDAYS,
+) -> Line:
     def local(moment: datetime | None) -> date | None:
         return None if moment is None else moment.astimezone(zone).date()
 
@@ -56,9 +66,12 @@ def line(entry: RegisterEntry, zone: ZoneInfo, on: date, unmask: bool) -> Line:
         entry=entry,
         text=entry.text if unmask else labels.mask_personal(entry.text),
         received=received,
+        ack_due=formulas.acknowledgement_due(received),
+        answer_due=formulas.answer_due(received, holidays),
         ack_overdue=open_
         and formulas.acknowledgement_overdue(received, local(entry.acknowledged_at), on),
-        answer_overdue=open_ and formulas.answer_overdue(received, local(entry.answered_at), on),
+        answer_overdue=open_
+        and formulas.answer_overdue(received, local(entry.answered_at), on, holidays),
     )
 
 
@@ -86,7 +99,8 @@ def register_page(
     # Unmasking is the quality manager's, who handles requests about personal data.
     unmask = bool(show) and user.role == "quality_manager"
     zone = ZoneInfo(settings.timezone)
-    lines = [line(e, zone, today(settings), unmask) for e in entries[:500]]
+    holidays = public_holidays.calendar(settings.holidays_region)
+    lines = [line(e, zone, today(settings), unmask, holidays) for e in entries[:500]]
     lines.sort(key=lambda item: not item.overdue)  # stable: overdue first, newest first within
     names = {d.service.slug: d.service.name for d in storage.desks()}
     context = {
