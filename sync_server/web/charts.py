@@ -2,8 +2,9 @@
 same drawing goes into the pages and the PDF reports.
 
 Each chart is a titled `<svg role="img">` whose text stays text; the pages put a table with the
-same numbers next to it. Below-target points have their own marker shape, and the bars of the
-distribution have hatches as well as colours: never colour alone.
+same numbers next to it. Below-target points have their own marker shape, the bars of the
+distribution have hatches as well as colours, and the heatmap writes each cell's number in it:
+never colour alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 from html import escape
 
 import matplotlib
+import matplotlib.colors
+import matplotlib.patches
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
@@ -139,5 +142,127 @@ def distribution_chart(
             frameon=False,
             fontsize=8,
         )
+        figure.tight_layout()
+        return _svg(figure, title, description)
+
+
+def _contrast(rgb: Sequence[float], other: Sequence[float]) -> float:
+    """WCAG contrast ratio of two sRGB colours (0–1 channels)."""
+
+    def luminance(colour: Sequence[float]) -> float:
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in colour]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(rgb), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_colour_on(background: Sequence[float]) -> str:
+    """INK or white, whichever reads better on `background` (RGB, 0–1)."""
+    ink = matplotlib.colors.to_rgb(INK)
+    return INK if _contrast(background, ink) >= _contrast(background, (1, 1, 1)) else "white"
+
+
+def heatmap_chart(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    texts: Sequence[Sequence[str]],
+    *,
+    title: str,
+    description: str,
+    scale_label: str,
+) -> str:
+    """A grid of cells shaded by value (darker: higher), each cell's number written in it.
+
+    A cell with a text but no value (hidden by the minimum-N rule) is hatched grey; a cell
+    with neither stays white."""
+    with matplotlib.rc_context(_STYLE):
+        width = max(4.5, min(7.5, 1.6 + 0.55 * len(columns)))
+        figure = Figure(figsize=(width, 0.9 + 0.42 * max(1, len(rows))), dpi=100)
+        axes = figure.add_subplot()
+        shown = [v for row in values for v in row if v is not None]
+        norm = matplotlib.colors.Normalize(vmin=0, vmax=max([*shown, 1.0]))
+        cmap = matplotlib.colormaps["Blues"]
+        grid = [[float("nan") if v is None else v for v in row] for row in values]
+        image = axes.imshow(grid, cmap=cmap, norm=norm, aspect="auto")
+        for y, row in enumerate(values):
+            for x, value in enumerate(row):
+                text = texts[y][x]
+                if value is None:
+                    if text:
+                        axes.add_patch(
+                            matplotlib.patches.Rectangle(
+                                (x - 0.5, y - 0.5), 1, 1, facecolor="#eef1f5", hatch="///",
+                                edgecolor=GRID, linewidth=0,
+                            )
+                        )  # fmt: skip
+                        axes.text(x, y, text, ha="center", va="center", fontsize=8, color=MUTED)
+                    continue
+                colour = text_colour_on(cmap(norm(value))[:3])
+                axes.text(x, y, text, ha="center", va="center", fontsize=8, color=colour)
+        axes.set_xticks(range(len(columns)), columns, fontsize=8)
+        axes.set_yticks(range(len(rows)), rows, fontsize=9)
+        axes.tick_params(length=0)
+        axes.xaxis.tick_top()
+        axes.set_xticks([x + 0.5 for x in range(len(columns) - 1)], minor=True)
+        axes.set_yticks([y + 0.5 for y in range(len(rows) - 1)], minor=True)
+        axes.grid(which="minor", color="white", linewidth=1.5)
+        axes.tick_params(which="minor", length=0)
+        for spine in axes.spines.values():
+            spine.set_visible(False)
+        bar = figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02)
+        bar.set_label(scale_label, fontsize=8)
+        bar.ax.tick_params(labelsize=8)
+        bar.outline.set_visible(False)
+        figure.tight_layout()
+        return _svg(figure, title, description)
+
+
+def band_chart(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    value_texts: Sequence[str],
+    notes: Sequence[str],
+    target: float | None,
+    *,
+    title: str,
+    description: str,
+    target_label: str,
+) -> str:
+    """A bar per band with its value written above it and a note (N) under its name; a band
+    without a shown value has no bar and its note says why. Below target: hatched bars."""
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(7.5, 3.0), dpi=100)
+        axes = figure.add_subplot()
+        xs = list(range(len(labels)))
+        for x, value, text in zip(xs, values, value_texts, strict=True):
+            if value is None:
+                axes.text(x, 2, text, ha="center", va="bottom", fontsize=9, color=MUTED)
+                continue
+            low = target is not None and value < target
+            axes.bar(
+                x,
+                value,
+                width=0.6,
+                color="white" if low else ACCENT,
+                edgecolor=BELOW if low else ACCENT,
+                hatch="//" if low else "",
+                linewidth=1.5,
+                zorder=3,
+            )
+            axes.text(x, value + 1.5, text, ha="center", va="bottom", fontsize=9, color=INK)
+        if target is not None:
+            axes.axhline(target, color=INK, linestyle="--", linewidth=1.2, label=target_label)
+            axes.legend(loc="upper right", bbox_to_anchor=(1, 1.16), frameon=False, fontsize=9)
+        axes.set_xticks(
+            xs, [f"{label}\n{note}" for label, note in zip(labels, notes, strict=True)], fontsize=8
+        )
+        axes.set_ylim(0, 112)
+        axes.set_yticks([0, 25, 50, 75, 100])
+        axes.set_ylabel("%")
+        axes.grid(axis="y", color=GRID, linewidth=0.8)
+        axes.set_axisbelow(True)
+        axes.spines[["top", "right"]].set_visible(False)
         figure.tight_layout()
         return _svg(figure, title, description)

@@ -12,12 +12,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.indicators.periods import Period
+from sync_server.settings import Settings
+from sync_server.storage import Storage
 from sync_server.web import labels
 from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, require, visible_services
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.period_choice import choose, period_label
 from sync_server.web.review import indicator_name, review_data, year_period
-from sync_server.web.service_page import distribution
+from sync_server.web.service_page import distribution, wait_sections
 from sync_server.web.templating import environment, page_language
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +41,18 @@ def _render(language: str, template: str, context: dict[str, Any]) -> str:
     return environment(language).get_template(template).render(**context)
 
 
+def waits_by_desk(
+    storage: Storage,
+    settings: Settings,
+    period: Period,
+    services: list[str] | None,
+    language: str,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The service page's waiting section of each desk, keyed by (site, service)."""
+    sections = wait_sections(storage, settings, period, services, language)
+    return {(item["desk"].site, item["desk"].service): item for item in sections}
+
+
 @router.get("/reports/monthly.pdf")
 def monthly_pack(
     request: Request, storage: StorageDep, settings: SettingsDep, period: str | None = None
@@ -54,6 +69,7 @@ def monthly_pack(
         "title_period": choice.label,
         "rows": rows,
         "distributions": {(r.site, r.service): distribution(r, language) for r in rows},
+        "waits": waits_by_desk(storage, settings, choice.period, visible_services(user), language),
         "misses": [],
         "indicator_name": indicator_name,
         "labels": labels,
@@ -79,6 +95,7 @@ def annual_review(
         "title_period": period_label(period, language),
         "rows": data["rows"],
         "distributions": {(r.site, r.service): distribution(r, language) for r in data["rows"]},
+        "waits": waits_by_desk(storage, settings, period, visible_services(user), language),
         "misses": data["misses"],
         "indicator_name": indicator_name,
         "labels": labels,
@@ -109,4 +126,3 @@ def poster(
         return Response(status_code=404)
     context = {"rows": rows, "period_label": choice.label, "service_name": rows[0].service_name}
     return pdf(_render(language, "poster.html", context), f"affiche-{service}")
-

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.dates import get_day_names
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sync_server import i18n
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators import monthly, periodic
-from sync_server.indicators.periods import last_months
+from sync_server.indicators import monthly, periodic, wait_period, waits
+from sync_server.indicators.periods import Period, last_months
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import charts, labels
 from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, nav_context, require
 from sync_server.web.figures import desk_figures, today
+from sync_server.web.labels import N_
 from sync_server.web.period_choice import choose, period_label
-from sync_server.web.templating import page_language, render
+from sync_server.web.templating import environment, page_language, render
 
 router = APIRouter(include_in_schema=False)
 TREND_MONTHS = 12
@@ -99,6 +101,147 @@ def distribution(row: periodic.DeskPeriod, language: str) -> dict[str, Any]:
     return {"choices": [labels.CHOICE_NAMES[c] for c in choices], "rows": table, "svg": svg}
 
 
+def band_name(band: wait_period.Band, language: str) -> str:
+    _ = i18n.translations(language).gettext
+    if band.high is None:
+        return _("%(low)s min et plus") % {"low": band.low}
+    if band.low == 0:
+        return _("moins de %(high)s min") % {"high": band.high}
+    return _("%(low)s à %(high)s min") % {"low": band.low, "high": band.high}
+
+
+def heatmap(desk: wait_period.DeskWaits, language: str, min_answers: int) -> dict[str, Any] | None:
+    """The hour × weekday grid of one desk as table rows and an SVG heatmap (None: no visit)."""
+    days, hours, grid = wait_period.heat_grid(desk.cells)
+    if not days:
+        return None
+    _ = i18n.translations(language).gettext
+    number = environment(language).filters["number"]
+    locale = i18n.BABEL_LOCALES[language]
+    index = {name: i for i, name in enumerate(waits.WEEKDAYS)}
+    short_days = [get_day_names("abbreviated", locale=locale)[index[d]] for d in days]
+    long_days = [get_day_names("wide", locale=locale)[index[d]] for d in days]
+    hour_labels = [_("%(hour)s h") % {"hour": hour} for hour in hours]
+
+    def mean(cell: wait_period.Cell | None) -> str:
+        if cell is None:
+            return ""
+        return "—" if cell.mean_wait_minutes is None else number(cell.mean_wait_minutes, 1)
+
+    svg = charts.heatmap_chart(
+        short_days,
+        hour_labels,
+        [[c.mean_wait_minutes if c else None for c in row] for row in grid],
+        [[f"{mean(c)}\n({c.arrivals})" if c else "" for c in row] for row in grid],
+        title=_("Attente moyenne par heure et jour d'arrivée · %(site)s")
+        % {"site": desk.site_name},
+        description=_(
+            "Dans chaque case : l'attente moyenne en minutes, puis entre parenthèses le nombre "
+            "d'arrivées ; « — » : moins de %(min)s attentes mesurées. Le tableau qui suit donne "
+            "les mêmes chiffres."
+        )
+        % {"min": min_answers},
+        scale_label=_("Attente moyenne (min)"),
+    )
+    rows = [
+        {"day": day, "cells": [{"cell": c, "mean": mean(c)} for c in row]}
+        for day, row in zip(long_days, grid, strict=True)
+    ]
+    return {"svg": svg, "hours": hour_labels, "rows": rows}
+
+
+def bands(desk: wait_period.DeskWaits, language: str, target: float | None) -> dict[str, Any]:
+    """Satisfaction per waiting band of one desk as table rows and an SVG chart (no chart when
+    no answer is linked to a measured visit)."""
+    _ = i18n.translations(language).gettext
+    percent = environment(language).filters["percent"]
+    rows = [{"name": band_name(b, language), "band": b} for b in desk.bands]
+    svg = None
+    if desk.linked_answers:
+        values = [None if b.rate.hidden else b.rate.value for b in desk.bands]
+        texts = [
+            percent(b.rate.value, 1)
+            if not b.rate.hidden
+            else (_("aucune réponse") if b.rate.reason == "no_data" else _("masqué"))
+            for b in desk.bands
+        ]
+        notes = [f"N = {b.rate.n}" for b in desk.bands]
+        shown = [
+            f"{row['name']} : {text} (N = {row['band'].rate.n})"
+            for row, text in zip(rows, texts, strict=True)
+        ]
+        svg = charts.band_chart(
+            [row["name"] for row in rows],
+            values,
+            texts,
+            notes,
+            target,
+            title=_("Satisfaction selon l'attente mesurée · %(site)s") % {"site": desk.site_name},
+            description="; ".join(shown),
+            target_label=""
+            if target is None
+            else _("Objectif %(target)s %%") % {"target": f"{target:g}"},
+        )
+    return {"rows": rows, "svg": svg}
+
+
+# The key figures of the waiting section: (key, name, unit), in order.
+WAIT_ROWS = (
+    ("visits", N_("Passages enregistrés par les agents"), "count"),
+    ("mean_wait_minutes", N_("Attente moyenne"), "min"),
+    ("median_wait_minutes", N_("Attente médiane"), "min"),
+    ("p90_wait_minutes", N_("Attente au 90e centile (9 visiteurs sur 10 attendent moins)"), "min"),
+    ("max_wait_minutes", N_("Attente la plus longue"), "min"),
+    ("within_threshold_rate", N_("Reçus en %(threshold)s min au plus (engagement)"), "%"),
+    ("walk_out_rate", N_("Partis sans être reçus"), "%"),
+    ("unknown_outcomes", N_("Issue inconnue (encore en attente à la fermeture)"), "count"),
+)
+
+
+def wait_sections(
+    storage: Storage,
+    settings: Settings,
+    period: Period,
+    services: list[str] | None,
+    language: str,
+) -> list[dict[str, Any]]:
+    """Per desk: the waiting figures of `period` (wait_period.compute) ready for a template,
+    with the heatmap and the by-band chart; the same for the pages and the PDF reports."""
+    _ = i18n.translations(language).gettext
+    desks = wait_period.compute(
+        storage,
+        period,
+        min_answers=settings.min_answers,
+        default_target=settings.target_satisfaction_rate,
+        timezone=settings.timezone,
+        services=services,
+    )
+    targets = periodic.Targets(storage.targets_on(period.start), settings.target_satisfaction_rate)
+    result = []
+    for desk in desks:
+        figures = [
+            {
+                "key": key,
+                "name": _(name) % {"threshold": f"{desk.threshold_minutes:g}"}
+                if key == "within_threshold_rate"
+                else _(name),
+                "figure": desk.figures[key],
+                "unit": unit,
+                "status": desk.status(key),
+            }
+            for key, name, unit in WAIT_ROWS
+        ]
+        result.append(
+            {
+                "desk": desk,
+                "figures": figures,
+                "heatmap": heatmap(desk, language, settings.min_answers),
+                "bands": bands(desk, language, targets.get("satisfaction_rate", desk.service)),
+            }
+        )
+    return result
+
+
 @router.get("/service/{service}")
 def service_page(
     request: Request,
@@ -135,6 +278,7 @@ def service_page(
         "suspect": bool(suspect),
         "rows": [{"row": r, "distribution": distribution(r, language)} for r in rows],
         "trend": trend(storage, settings, service, choice.period, language),
+        "waits": wait_sections(storage, settings, choice.period, [service], language),
         "comments": [{"entry": c, "text": labels.mask_personal(c.text)} for c in comments],
         "min_answers": settings.min_answers,
         "categories": labels.CATEGORIES,
