@@ -229,6 +229,7 @@ def band_chart(
     title: str,
     description: str,
     target_label: str,
+    below_label: str = "",
 ) -> str:
     """A bar per band with its value written above it and a note (N) under its name; a band
     without a shown value has no bar and its note says why. Below target: hatched bars."""
@@ -251,13 +252,32 @@ def band_chart(
                 linewidth=1.5,
                 zorder=3,
             )
-            axes.text(x, value + 1.5, text, ha="center", va="bottom", fontsize=9, color=INK)
+            # A white backing keeps the value readable where it meets the target line.
+            axes.text(
+                x, value + 1.5, text, ha="center", va="bottom", fontsize=9, color=INK, zorder=5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
+            )  # fmt: skip
         if target is not None:
             axes.axhline(target, color=INK, linestyle="--", linewidth=1.2, label=target_label)
-            axes.legend(loc="upper right", bbox_to_anchor=(1, 1.16), frameon=False, fontsize=9)
+            handles, _labels = axes.get_legend_handles_labels()
+            if any(v is not None and v < target for v in values):
+                handles.append(
+                    matplotlib.patches.Patch(
+                        facecolor="white", edgecolor=BELOW, hatch="//", label=below_label
+                    )
+                )
+            axes.legend(
+                handles=handles,
+                loc="lower right",
+                bbox_to_anchor=(1, 1),
+                ncol=2,
+                frameon=False,
+                fontsize=9,
+            )
         axes.set_xticks(
             xs, [f"{label}\n{note}" for label, note in zip(labels, notes, strict=True)], fontsize=8
         )
+        axes.set_xlim(-0.6, len(labels) - 0.4)  # room for a note under the last band
         axes.set_ylim(0, 112)
         axes.set_yticks([0, 25, 50, 75, 100])
         axes.set_ylabel("%")

@@ -178,6 +178,7 @@ def bands(desk: wait_period.DeskWaits, language: str, target: float | None) -> d
             target,
             title=_("Satisfaction selon l'attente mesurée · %(site)s") % {"site": desk.site_name},
             description="; ".join(shown),
+            below_label=_("Sous l'objectif"),
             target_label=""
             if target is None
             else _("Objectif %(target)s %%") % {"target": f"{target:g}"},
