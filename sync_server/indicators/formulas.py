@@ -208,6 +208,28 @@ def deadline_outcome(done: date | None, due: date, today: date) -> DeadlineOutco
     return "late" if today > due else "pending"
 
 
+def register_outcomes(
+    received: date,
+    acknowledged: date | None,
+    answered: date | None,
+    closed: date | None,
+    today: date,
+    holidays: Container[date] = NO_HOLIDAYS,
+) -> tuple[DeadlineOutcome, DeadlineOutcome]:
+    """(acknowledgement, answer) of one register entry against their deadlines.
+
+    Closing an entry handles both steps on that day: an anonymous comment has nobody to reply to.
+    """
+
+    def first(*days: date | None) -> date | None:
+        return min((day for day in days if day is not None), default=None)
+
+    return (
+        deadline_outcome(first(acknowledged, closed), acknowledgement_due(received), today),
+        deadline_outcome(first(answered, closed), answer_due(received, holidays), today),
+    )
+
+
 def share_on_time(outcomes: Iterable[DeadlineOutcome]) -> tuple[float | None, int]:
     """(% on time, N) over the decided outcomes; pending ones are in neither."""
     decided = [outcome for outcome in outcomes if outcome != "pending"]

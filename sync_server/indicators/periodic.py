@@ -3,17 +3,18 @@ the exports and the PDF reports.
 
 The base figures (answers, satisfaction, net satisfaction, margin, waits) come from
 `monthly.figures_for`, the function the JSON API uses, so a month reads the same everywhere;
-this adds per-question rates, score out of 10, participation, comments and data quality, and
-applies the targets in force at the start of the period.
+this adds per-question rates, score out of 10, participation, comments, the register's deadlines
+(acknowledged within 7 days, answered within 15 working days) and data quality, and applies the
+targets in force at the start of the period.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from kiosk.core.survey import QuestionType, SurveyDefinition
 from sync_server.indicators import formulas, monthly
 from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import Period
-from sync_server.storage import LevelCount, Storage
+from sync_server.storage import LevelCount, RegisterEntry, Storage
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ INDICATORS: dict[str, Indicator] = {
         Indicator("participation_rate"),
         Indicator("mean_wait_minutes", higher_is_better=False, unit="min"),
         Indicator("median_wait_minutes", higher_is_better=False, unit="min"),
+        Indicator("acknowledged_on_time"),
+        Indicator("answered_on_time"),
     )
 }
 SATISFACTION_INDICATORS = ("satisfaction_rate", "question_rate")
@@ -160,6 +163,41 @@ def _shown(value: float | None, n: int, min_answers: int) -> Figure:
     return formulas.publishable(value, n, min_answers)
 
 
+RegisterOutcomes = dict[
+    tuple[str, str], tuple[list[formulas.DeadlineOutcome], list[formulas.DeadlineOutcome]]
+]
+
+
+def register_outcomes(
+    entries: list[RegisterEntry],
+    zone: ZoneInfo,
+    today: date,
+    holidays: Container[date],
+    sites: list[str] | None = None,
+) -> RegisterOutcomes:
+    """Per (site, service): the acknowledgement and answer outcomes of the entries given."""
+
+    def local(moment: datetime | None) -> date | None:
+        return None if moment is None else moment.astimezone(zone).date()
+
+    found: RegisterOutcomes = defaultdict(lambda: ([], []))
+    for entry in entries:
+        if sites is not None and entry.site not in sites:
+            continue
+        acknowledged, answered = formulas.register_outcomes(
+            local(entry.received_at),  # type: ignore[arg-type]
+            local(entry.acknowledged_at),
+            local(entry.answered_at),
+            local(entry.closed_at),
+            today,
+            holidays,
+        )
+        outcomes = found[(entry.site, entry.service)]
+        outcomes[0].append(acknowledged)
+        outcomes[1].append(answered)
+    return found
+
+
 def compute(
     storage: Storage,
     period: Period,
@@ -171,10 +209,16 @@ def compute(
     services: list[str] | None = None,
     include_suspect: bool = False,
     silent_devices: dict[tuple[str, str], int] | None = None,
+    holidays: Container[date] = formulas.NO_HOLIDAYS,
+    today: date | None = None,
 ) -> list[DeskPeriod]:
     """Every figure of every desk (optionally filtered) for `period`, with the previous period,
-    the targets in force on its first day, and the minimum-N rule applied."""
+    the targets in force on its first day, and the minimum-N rule applied.
+
+    `holidays` are the days the register's working-day deadline skips; `today` (default: today
+    in `timezone`) decides which open entries are already late and which are still pending."""
     zone = ZoneInfo(timezone)
+    today = today or datetime.now(zone).date()
     desks = [
         desk
         for desk in storage.desks()
@@ -221,6 +265,14 @@ def compute(
         start, end, services=services
     ).items():
         comments[(site, service)][category] = count
+    register_now = register_outcomes(
+        storage.comment_register(services=services, start=start, end=end),
+        zone, today, holidays, sites,
+    )  # fmt: skip
+    register_before = register_outcomes(
+        storage.comment_register(services=services, start=before_start, end=before_end),
+        zone, today, holidays, sites,
+    )  # fmt: skip
     survey = storage.current_survey()
     question_order = [q.id for q in survey.questions if q.type == QuestionType.SMILEY]
     choice_order = {q.id: [c.id for c in q.choices] for q in survey.questions}
@@ -272,6 +324,14 @@ def compute(
                 ),
             ),
         }
+        for index, name in enumerate(("acknowledged_on_time", "answered_on_time")):
+            value, n = formulas.share_on_time(register_now.get(key, ([], []))[index])
+            before, n_before = formulas.share_on_time(register_before.get(key, ([], []))[index])
+            extra[name] = _with_target(
+                _shown(value, n, min_answers),
+                targets.get(name, service),
+                previous_of(before, n_before),
+            )
         for name in ("satisfaction_rate", "net_satisfaction", "mean_wait_minutes",
                      "median_wait_minutes"):  # fmt: skip
             if name in figures:

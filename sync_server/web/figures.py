@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sync_server.indicators import periodic
+from sync_server.indicators import periodic, public_holidays
 from sync_server.indicators.periods import Period
 from sync_server.settings import Settings
 from sync_server.storage import Storage
@@ -32,6 +32,8 @@ def desk_figures(
         silent_devices=periodic.silent_devices_by_desk(
             storage, datetime.now(UTC), settings.silent_after_hours
         ),
+        holidays=public_holidays.calendar(settings.holidays_region),
+        today=today(settings),
     )
 
 

@@ -21,6 +21,8 @@ INDICATOR_NAMES = {
     "participation_rate": N_("Taux de participation"),
     "mean_wait_minutes": N_("Attente moyenne"),
     "median_wait_minutes": N_("Attente médiane"),
+    "acknowledged_on_time": N_("Accusés de réception sous 7 jours"),
+    "answered_on_time": N_("Réponses sous 15 jours ouvrés"),
     "answers": N_("Réponses"),
     "margin_of_error": N_("Marge d'erreur"),
 }
