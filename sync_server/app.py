@@ -27,7 +27,11 @@ def web_routers() -> list[APIRouter]:
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     """The ASGI app on `storage` (default: `settings.database_url`; migrate it beforehand)."""
     owned = storage is None
-    store = storage if storage is not None else Storage.from_url(settings.database_url)
+    store = (
+        storage
+        if storage is not None
+        else Storage.from_url(settings.database_url, settings.timezone)
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -25,13 +25,13 @@ class CliError(Exception):
 
 
 def open_storage(settings: Settings) -> Storage:
-    storage = Storage.from_url(settings.database_url)
+    storage = Storage.from_url(settings.database_url, settings.timezone)
     storage.migrate()
     return storage
 
 
 def cmd_init_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    storage = Storage.from_url(settings.database_url)
+    storage = Storage.from_url(settings.database_url, settings.timezone)
     try:
         applied = storage.migrate()
     finally:

@@ -102,7 +102,7 @@ def prepare(
             "timezone": town.get("timezone", settings.timezone),
         }
     )
-    storage = Storage.from_url(settings.database_url)
+    storage = Storage.from_url(settings.database_url, settings.timezone)
     storage.migrate()
     storage.load_town(town)
     data = generate(town, storage.current_survey(), now or datetime.now(UTC), seed)

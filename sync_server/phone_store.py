@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from kiosk.core.protocol import Ack, AckStatus, RecordIn
-from sync_server.storage import Source, Storage, db, ingest, schema
+from sync_server.storage import Source, Storage, db, ingest, projection, schema
 from sync_server.storage import visit_links as link_table
 from sync_server.visit_links import InvalidVisitLink
 
@@ -33,6 +33,7 @@ def store_answer(
     try:
         with db.write(storage.engine) as connection:
             [ack] = ingest.ingest(connection, [record], source, received_at)
+            projection.project_all(connection, storage.zone)
             if (
                 visit_id is not None
                 and ack.status == AckStatus.STORED

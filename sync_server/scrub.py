@@ -44,4 +44,7 @@ def scrub(text: str) -> Scrubbed:
     """Replace e-mail addresses and phone numbers with a visible marker."""
     without_emails, emails = _EMAIL.subn(EMAIL_MARK, text)
     cleaned, phones = _PHONE.subn(PHONE_MARK, without_emails)
-    return Scrubbed(text=cleaned, redacted=bool(emails or phones))
+    # A text scrubbed before (the records log keeps scrubbed copies, and the figures are derived
+    # from the log again) keeps its markers, so it stays flagged.
+    marked = EMAIL_MARK in text or PHONE_MARK in text
+    return Scrubbed(text=cleaned, redacted=bool(emails or phones or marked))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 
 from kiosk.core.protocol import SyncResponse
 from sync_server import clock
@@ -42,6 +42,7 @@ SYNC_REQUEST_BODY = {
 
 @router.post("/sync", response_model=SyncResponse, openapi_extra=SYNC_REQUEST_BODY)
 def sync(
+    background: BackgroundTasks,
     device: DeviceDep,
     batch: BatchDep,
     storage: StorageDep,
@@ -62,5 +63,9 @@ def sync(
         app_version=app_version(x_app_version, user_agent),
         clock_offset_ms=clock.offset_ms(batch.sent_at, received_at),
         max_drift_ms=settings.max_clock_drift_seconds * 1000,
+        project=False,
     )
+    # The device may forget what is in the log: the figures follow once the reply is sent (and
+    # any page read before then catches up first).
+    background.add_task(storage.project)
     return SyncResponse(received_at=received_at, acknowledged=batch.acks(stored))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -23,7 +24,9 @@ from sync_server.storage import (
     ingest,
     migrations,
     period_aggregates,
+    projection,
     quality,
+    rollups,
     schema,
     surveys,
     town,
@@ -52,15 +55,18 @@ from sync_server.storage.models import (
 
 # The class defines an `ingest` method, which hides the module inside its body.
 DEFAULT_MAX_DRIFT_MS = ingest.DEFAULT_MAX_DRIFT_MS
+DEFAULT_TIMEZONE = "Europe/Paris"
 
 
 class Storage:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, timezone: str = DEFAULT_TIMEZONE):
         self.engine = engine
+        # The town's zone: the local day an answer counts in, for the daily rollups.
+        self.zone = ZoneInfo(timezone)
 
     @classmethod
-    def from_url(cls, url: str) -> Storage:
-        return cls(db.create_engine(url))
+    def from_url(cls, url: str, timezone: str = DEFAULT_TIMEZONE) -> Storage:
+        return cls(db.create_engine(url), timezone)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -71,7 +77,17 @@ class Storage:
         """Bring the schema up to date and publish the default survey; returns migrations run."""
         applied = migrations.migrate(self.engine)
         self.publish_bundled_surveys()
+        with db.write(self.engine) as connection:
+            projection.project_all(connection, self.zone)
+            if rollups.built_for(connection) != self.zone.key:
+                rollups.rebuild(connection, self.zone)
         return applied
+
+    def rebuild_rollups(self) -> None:
+        """Local days and daily rollups computed again from every answer (for data written
+        into the tables directly, as the indicators benchmark does)."""
+        with db.write(self.engine) as connection:
+            rollups.rebuild(connection, self.zone)
 
     def publish_bundled_surveys(self) -> None:
         """Every version shipped in assets/surveys/, so answers to older ones stay valid."""
@@ -205,11 +221,14 @@ class Storage:
         app_version: str | None = None,
         clock_offset_ms: int | None = None,
         max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
+        project: bool = True,
     ) -> list[Ack]:
         """Store a batch in one transaction and note the device's visit; one `Ack` per record.
 
         Beyond `max_drift_ms`, capture times are corrected by `clock_offset_ms` and the device
-        is flagged as drifting (unflagged once back within bounds)."""
+        is flagged as drifting (unflagged once back within bounds). With `project`, the
+        figures' tables are brought up to date in the same transaction; without, the records
+        are only in the log until `project()` runs (or a read catches up)."""
         now = received_at or db.utcnow()
         with db.write(self.engine) as connection:
             acks = ingest.ingest(
@@ -229,7 +248,28 @@ class Storage:
                     clock_offset_ms=clock_offset_ms,
                     max_drift_ms=max_drift_ms,
                 )
+            if project:
+                projection.project_all(connection, self.zone)
         return acks
+
+    def project(self) -> int:
+        """Project what the log holds beyond the figures' tables, one step per transaction
+        (the sync endpoint calls this once its reply is sent); returns the records projected."""
+        done = 0
+        while True:
+            with db.write(self.engine) as connection:
+                count = projection.project(connection, self.zone)
+            if count == 0:
+                return done
+            done += count
+
+    def _current(self) -> None:
+        """Catch the figures' tables up with the log before reading them, so a page never
+        misses an acknowledged record whose projection has not run yet."""
+        with db.read(self.engine) as connection:
+            behind = projection.pending(connection)
+        if behind:
+            self.project()
 
     # -- device health ------------------------------------------------------------------------
 
@@ -298,6 +338,7 @@ class Storage:
     def count(self, table_name: str) -> int:
         """Rows in one table (for the CLI's summaries and the tests)."""
         table = schema.metadata.tables[table_name]
+        self._current()
         with db.read(self.engine) as connection:
             return int(connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
 
@@ -335,7 +376,17 @@ class Storage:
         services: list[str] | None = None,
         include_suspect: bool = False,
     ) -> list[LevelCount]:
+        self._current()
+        span = rollups.day_span(start, end, self.zone)
         with db.read(self.engine) as connection:
+            if span is not None:
+                return rollups.main_level_counts(
+                    connection,
+                    span,
+                    sites=sites,
+                    services=services,
+                    include_suspect=include_suspect,
+                )
             return aggregates.main_level_counts(
                 connection,
                 start,
@@ -353,6 +404,7 @@ class Storage:
         sites: list[str] | None = None,
         services: list[str] | None = None,
     ) -> dict[tuple[str, str], list[tuple[datetime, str, float | None]]]:
+        self._current()
         with db.read(self.engine) as connection:
             return aggregates.visit_facts(connection, start, end, sites=sites, services=services)
 
@@ -364,6 +416,7 @@ class Storage:
         sites: list[str] | None = None,
         services: list[str] | None = None,
     ) -> dict[tuple[str, str], list[tuple[float, int, int]]]:
+        self._current()
         with db.read(self.engine) as connection:
             return aggregates.linked_waits(connection, start, end, sites=sites, services=services)
 
@@ -375,6 +428,7 @@ class Storage:
         sites: list[str] | None = None,
         services: list[str] | None = None,
     ) -> dict[tuple[str, str], list[float]]:
+        self._current()
         with db.read(self.engine) as connection:
             return aggregates.served_waits(
                 connection, start, end, sites=sites, services=services
@@ -389,7 +443,13 @@ class Storage:
         services: list[str] | None = None,
         include_suspect: bool = False,
     ) -> list[ItemCount]:
+        self._current()
+        span = rollups.day_span(start, end, self.zone)
         with db.read(self.engine) as connection:
+            if span is not None:
+                return rollups.item_counts(
+                    connection, span, services=services, include_suspect=include_suspect
+                )
             return period_aggregates.item_counts(
                 connection, start, end, services=services, include_suspect=include_suspect
             )
@@ -397,12 +457,17 @@ class Storage:
     def answer_quality(
         self, start: datetime, end: datetime, *, services: list[str] | None = None
     ) -> list[AnswerQuality]:
+        self._current()
+        span = rollups.day_span(start, end, self.zone)
         with db.read(self.engine) as connection:
+            if span is not None:
+                return rollups.answer_quality(connection, span, services=services)
             return period_aggregates.answer_quality(connection, start, end, services=services)
 
     def visitor_counts(
         self, start: datetime, end: datetime, *, services: list[str] | None = None
     ) -> dict[tuple[str, str], int]:
+        self._current()
         with db.read(self.engine) as connection:
             return period_aggregates.visitor_counts(connection, start, end, services=services)
 
@@ -415,6 +480,7 @@ class Storage:
         sites: list[str] | None = None,
         include_suspect: bool = False,
     ) -> list[dict[str, Any]]:
+        self._current()
         with db.read(self.engine) as connection:
             return list(
                 period_aggregates.answer_rows(
@@ -435,6 +501,7 @@ class Storage:
         services: list[str] | None = None,
         sites: list[str] | None = None,
     ) -> list[dict[str, Any]]:
+        self._current()
         with db.read(self.engine) as connection:
             return list(
                 period_aggregates.visit_rows(connection, start, end, services=services, sites=sites)
@@ -477,6 +544,7 @@ class Storage:
         status: str | None = None,
         comment_id: int | None = None,
     ) -> list[RegisterEntry]:
+        self._current()
         with db.read(self.engine) as connection:
             return quality.register(
                 connection,
@@ -511,6 +579,7 @@ class Storage:
     def comment_categories(
         self, start: datetime, end: datetime, *, services: list[str] | None = None
     ) -> dict[tuple[str, str, str], int]:
+        self._current()
         with db.read(self.engine) as connection:
             return quality.comment_categories(connection, start, end, services)
 

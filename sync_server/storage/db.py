@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -128,6 +128,15 @@ def _naive_utc(value: datetime) -> datetime:
 def time_value(connection: Connection) -> Callable[[datetime], Any]:
     """How a `UtcDateTime` value goes into rows for `insert_rows` (aware datetime in)."""
     return _sqlite_time if connection.dialect.name == "sqlite" else _naive_utc
+
+
+def date_value(connection: Connection) -> Callable[[date], Any]:
+    """How a `Date` value goes into rows for `insert_rows` (SQLite keeps ISO text)."""
+    return date.isoformat if connection.dialect.name == "sqlite" else _same_date
+
+
+def _same_date(value: date) -> date:
+    return value
 
 
 @cache

@@ -1,12 +1,17 @@
 """Ingestion of a batch of records: one acknowledgement per record, nothing doubled, nothing lost.
 
-Idempotency rests on the `records` primary key: a record is inserted with ON CONFLICT DO NOTHING
-and only the rows actually inserted get their derived rows (answers, visit events). Anything not
-inserted is compared by hash with what is stored: same hash is a duplicate, another hash a
-conflict kept in quarantine. One invalid record is rejected alone; the rest of the batch goes on.
+Idempotency rests on the `records` primary key: ids already stored are looked up first, and
+only new ones are appended to the log. Anything already there is compared by hash: same hash is
+a duplicate, another hash a conflict kept in quarantine. One invalid record is rejected alone;
+the rest of the batch goes on. Every record is validated here in full (its survey, its answers),
+so an acknowledged record always projects.
 
-Capture times in answers and visit events are corrected for a drifting device clock
-(`sync_server.clock`); the `records` log keeps the device time exactly as sent.
+Accepting writes the `records` log only: the answers, visit events, visits and daily rollups
+are projected from it afterwards (`projection.py`), in the same transaction or just after the
+reply. A record is acknowledged once it is in the log, which is what makes it safe to forget.
+
+Capture times are corrected for a drifting device clock (`sync_server.clock`) into the log's
+`captured_at`; `device_time` keeps the time exactly as sent.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 
@@ -28,15 +32,12 @@ from kiosk.core.protocol import (
     AnswerPayload,
     RecordIn,
     RecordKind,
-    VisitEvent,
-    VisitEventPayload,
     canonical_json,
 )
 from kiosk.core.survey import SurveyDefinition
 from sync_server import clock
-from sync_server import visits as visit_rules
 from sync_server.answer_facts import InvalidAnswer, derive, logged_payload
-from sync_server.storage import schema, surveys
+from sync_server.storage import projection, schema, surveys
 from sync_server.storage.db import insert_ignore, insert_rows, select_where_in, time_value
 from sync_server.storage.models import Source
 
@@ -48,33 +49,13 @@ RECORD_COLUMNS = (
     "device_time",
     "monotonic_ms",
     "kind",
-    "device_id",
-    "received_at",
-)
-ANSWER_COLUMNS = (
-    "id",
     "captured_at",
+    "seq",
     "device_id",
     "site",
     "service",
-    "channel",
-    "survey_id",
-    "survey_version",
-    "status",
-    "suspect",
-    "language",
-    "main_choice",
-    "main_level",
-    "main_levels",
-    "visit_id",
+    "received_at",
 )
-ITEM_COLUMNS = ("answer_id", "question_id", "value")
-COMMENT_COLUMNS = ("answer_id", "question_id", "text", "flagged")
-VISIT_EVENT_COLUMNS = (
-    "id", "at", "visit_id", "event", "ticket", "reason", "wait_seconds", "cancels"
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _Content:
     """What a payload gives whichever record carries it: worked out once per distinct payload
@@ -83,11 +64,6 @@ class _Content:
     digest: str
     logged: str  # the payload the record log keeps: free texts scrubbed
     rejection: Ack | None = None  # made for the first record carrying the payload
-    answer: tuple[Any, ...] = ()  # the answers row after id, captured_at, device, site, service
-    items: tuple[tuple[str, str], ...] = ()
-    texts: tuple[tuple[str | None, str, bool], ...] = ()
-    visit_event: tuple[Any, ...] = ()  # the visit_events row after id and at
-    visit_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -139,11 +115,13 @@ class _Batch:
         return self._surveys[key]
 
     def prepare(self, record: RecordIn) -> _Prepared | Ack:
-        canonical = canonical_json(record.payload)
-        content = self._contents.get((record.kind, canonical))
+        # `repr` tells JSON values apart exactly (1, 1.0 and true differ) and costs half the
+        # canonical JSON, which is computed only for a payload not seen yet in this batch.
+        key = (record.kind, repr(record.payload))
+        content = self._contents.get(key)
         if content is None:
-            content = self._content(record, canonical)
-            self._contents[record.kind, canonical] = content
+            content = self._content(record, canonical_json(record.payload))
+            self._contents[key] = content
         if content.digest != record.payload_hash:
             return _reject(record, "hash_mismatch", "payload_hash is not the SHA-256 of payload")
         if record.device_time.tzinfo is None:
@@ -167,21 +145,7 @@ class _Batch:
             return _Content(digest, canonical, _reject(record, "invalid_payload", detail))
         if isinstance(model, AnswerPayload):
             return self._answer_content(record, model, digest, canonical)
-        assert isinstance(model, VisitEventPayload)
-        visit_id = str(model.visit_id)
-        return _Content(
-            digest,
-            canonical,
-            visit_event=(
-                visit_id,
-                model.event.value,
-                model.ticket,
-                model.reason,
-                model.wait_seconds,
-                str(model.cancels) if model.cancels else None,
-            ),
-            visit_id=visit_id,
-        )
+        return _Content(digest, canonical)
 
     def _answer_content(
         self, record: RecordIn, payload: AnswerPayload, digest: str, canonical: str
@@ -196,26 +160,9 @@ class _Batch:
         except InvalidAnswer as error:
             return _Content(digest, canonical, _reject(record, "invalid_answer", str(error)))
         logged = logged_payload(record.payload, facts.texts)
-        return _Content(
-            digest,
-            # The log keeps the hash of what was sent (for idempotency) but never the contact
-            # details a visitor typed: the stored copy is scrubbed too.
-            canonical if logged is record.payload else canonical_json(logged),
-            answer=(
-                payload.channel.value,
-                payload.survey_id,
-                payload.survey_version,
-                payload.status.value,
-                payload.suspect,
-                payload.language,
-                facts.main_choice,
-                facts.main_level,
-                facts.main_levels,
-                str(payload.visit_id) if payload.visit_id else None,
-            ),
-            items=tuple(facts.items),
-            texts=tuple((text.question_id, text.text, text.flagged) for text in facts.texts),
-        )
+        # The log keeps the hash of what was sent (for idempotency) but never the contact
+        # details a visitor typed: the stored copy is scrubbed too.
+        return _Content(digest, canonical if logged is record.payload else canonical_json(logged))
 
     def store(self, prepared: list[_Prepared]) -> dict[int, Ack]:
         """Insert what is new; classify the rest. Keys are positions in `prepared`.
@@ -267,76 +214,27 @@ class _Batch:
         return dict(rows)  # type: ignore[arg-type]
 
     def _insert(self, stored: list[_Prepared]) -> None:
-        source, received_at = self.source, self.time(self.received_at)
-        device = (source.device_id, source.site, source.service)
-        records, answers, items, comments, events = [], [], [], [], []
-        for item in stored:
-            record, content = item.record, item.content
-            records.append(
-                (
-                    item.id,
-                    record.payload_hash,
-                    content.logged,
-                    item.device_time,
-                    record.monotonic_ms,
-                    record.kind.value,
-                    source.device_id,
-                    received_at,
-                )
+        if not stored:
+            return
+        tail = (self.source.device_id, self.source.site, self.source.service)
+        received_at = self.time(self.received_at)
+        seq = projection.next_seq(self.connection)
+        rows = [
+            (
+                item.id,
+                item.record.payload_hash,
+                item.content.logged,
+                item.device_time,
+                item.record.monotonic_ms,
+                item.record.kind.value,
+                item.captured_at,
+                seq + number,
+                *tail,
+                received_at,
             )
-            if content.answer:
-                answers.append((item.id, item.captured_at, *device, *content.answer))
-                items.extend((item.id, question, value) for question, value in content.items)
-                comments.extend((item.id, *text) for text in content.texts)
-            if content.visit_event:
-                events.append((item.id, item.captured_at, *content.visit_event))
-        # Parents before children, as the foreign keys require.
-        insert_rows(self.connection, schema.records, RECORD_COLUMNS, records)
-        insert_rows(self.connection, schema.answers, ANSWER_COLUMNS, answers)
-        insert_rows(self.connection, schema.answer_items, ITEM_COLUMNS, items)
-        insert_rows(self.connection, schema.comments, COMMENT_COLUMNS, comments)
-        insert_rows(self.connection, schema.visit_events, VISIT_EVENT_COLUMNS, events)
-        touched = sorted({item.content.visit_id for item in stored if item.content.visit_id})
-        for visit_id in touched:
-            self._refold_visit(visit_id)
-
-    def _refold_visit(self, visit_id: str) -> None:
-        events_table, table = schema.visit_events, schema.visits
-        events = [
-            visit_rules.Event(
-                id=row.id,
-                event=VisitEvent(row.event),
-                at=row.at,
-                ticket=row.ticket,
-                wait_seconds=row.wait_seconds,
-                cancels=row.cancels,
-            )
-            for row in self.connection.execute(
-                sa.select(events_table).where(events_table.c.visit_id == visit_id)
-            )
+            for number, item in enumerate(stored)
         ]
-        state = visit_rules.fold(events)
-        values = {
-            "ticket": state.ticket,
-            "arrived_at": state.arrived_at,
-            "taken_at": state.taken_at,
-            "ended_at": state.ended_at,
-            "outcome": state.outcome,
-            "wait_seconds": state.wait_seconds,
-        }
-        updated = self.connection.execute(
-            table.update().where(table.c.id == visit_id).values(**values)
-        )
-        if updated.rowcount == 0:
-            self.connection.execute(
-                table.insert().values(
-                    id=visit_id,
-                    device_id=self.source.device_id,
-                    site=self.source.site,
-                    service=self.source.service,
-                    **values,
-                )
-            )
+        insert_rows(self.connection, schema.records, RECORD_COLUMNS, rows)
 
 
 DEFAULT_MAX_DRIFT_MS = 120_000

@@ -184,6 +184,89 @@ def _user_admin(connection: Connection) -> None:
     add_column(connection, "users", sa.Column("password_changed_at", UtcDateTime))
 
 
+def _projection(connection: Connection) -> None:
+    """The records log becomes the source of the figures' tables (`projection.py`): its order,
+    desk and corrected capture time; the projector's position; the answers' local day and the
+    daily rollups (filled by `Storage.migrate`, which knows the town's time zone)."""
+    add_column(connection, "records", sa.Column("seq", sa.BigInteger))
+    add_column(connection, "records", sa.Column("site", sa.String(63)))
+    add_column(connection, "records", sa.Column("service", sa.String(63)))
+    add_column(connection, "records", sa.Column("captured_at", UtcDateTime))
+    # Records already there keep the order they were stored in, and their desk and (corrected)
+    # capture time come back from what was derived from them.
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("UPDATE records SET seq = rowid")
+    else:
+        connection.exec_driver_sql(
+            "UPDATE records SET seq = n.rank FROM (SELECT id, row_number() OVER"
+            " (ORDER BY received_at, id) AS rank FROM records) AS n WHERE records.id = n.id"
+        )
+    connection.exec_driver_sql(
+        "UPDATE records SET"
+        " site = (SELECT site FROM answers WHERE answers.id = records.id),"
+        " service = (SELECT service FROM answers WHERE answers.id = records.id),"
+        " captured_at = (SELECT captured_at FROM answers WHERE answers.id = records.id)"
+        " WHERE id IN (SELECT id FROM answers)"
+    )
+    connection.exec_driver_sql(
+        "UPDATE records SET"
+        " site = (SELECT v.site FROM visit_events AS e JOIN visits AS v ON v.id = e.visit_id"
+        " WHERE e.id = records.id),"
+        " service = (SELECT v.service FROM visit_events AS e JOIN visits AS v"
+        " ON v.id = e.visit_id WHERE e.id = records.id),"
+        " captured_at = (SELECT at FROM visit_events WHERE visit_events.id = records.id)"
+        " WHERE id IN (SELECT id FROM visit_events)"
+    )
+    connection.exec_driver_sql("CREATE UNIQUE INDEX records_seq ON records (seq)")
+    frozen = sa.MetaData()
+    projections = sa.Table(
+        "projections",
+        frozen,
+        sa.Column("name", sa.String(63), primary_key=True),
+        sa.Column("position", sa.BigInteger, nullable=False),
+    )
+    sa.Table(
+        "answer_days",
+        frozen,
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("site", sa.String(63), nullable=False),
+        sa.Column("service", sa.String(63), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("suspect", sa.Boolean, nullable=False),
+        sa.Column("has_main", sa.Boolean, nullable=False),
+        sa.Column("main_level", sa.Integer),
+        sa.Column("main_levels", sa.Integer),
+        sa.Column("answers", sa.Integer, nullable=False),
+        sa.Index("answer_days_day", "day", "site", "service"),
+        sa.Index("answer_days_service", "service", "day"),
+    )
+    sa.Table(
+        "item_days",
+        frozen,
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("site", sa.String(63), nullable=False),
+        sa.Column("service", sa.String(63), nullable=False),
+        sa.Column("survey_id", sa.String(63), nullable=False),
+        sa.Column("survey_version", sa.Integer, nullable=False),
+        sa.Column("suspect", sa.Boolean, nullable=False),
+        sa.Column("question_id", sa.String(63), nullable=False),
+        sa.Column("value", sa.String(63), nullable=False),
+        sa.Column("answers", sa.Integer, nullable=False),
+        sa.Index("item_days_day", "day", "site", "service"),
+        sa.Index("item_days_service", "service", "day"),
+    )
+    frozen.create_all(connection)
+    # Everything in the log so far is already in the derived tables.
+    last = connection.exec_driver_sql("SELECT max(seq) FROM records").scalar()
+    connection.execute(projections.insert().values(name="figures", position=last or 0))
+    add_column(connection, "answers", sa.Column("day", sa.Date))
+    connection.exec_driver_sql("CREATE INDEX answers_desk_day ON answers (site, service, day)")
+    # The rollups replace the two covering indexes; the exports' time ranges keep one index.
+    connection.exec_driver_sql("DROP INDEX answers_time_cover")
+    connection.exec_driver_sql("DROP INDEX answers_service_time")
+    connection.exec_driver_sql("CREATE INDEX answers_time ON answers (captured_at)")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -192,6 +275,7 @@ MIGRATIONS: list[Migration] = [
     ("0005_quality_desk", _quality_desk),
     ("0006_indicator_indexes", _indicator_indexes),
     ("0007_service_visit_reasons", _service_visit_reasons),
+    ("0008_projection", _projection),
     ("0009_user_admin", _user_admin),
 ]
 

@@ -138,6 +138,22 @@ records = sa.Table(
     sa.Column("device_time", UtcDateTime, nullable=False),
     sa.Column("monotonic_ms", sa.BigInteger, nullable=False),
     sa.Column("received_at", UtcDateTime, nullable=False),
+    # 0008_projection: the order records were accepted in (the projector's cursor follows it),
+    # the desk they came from and their capture time, corrected when the device clock drifted.
+    # The derived tables below are projected from these columns and the payload.
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("site", sa.String(63)),
+    sa.Column("service", sa.String(63)),
+    sa.Column("captured_at", UtcDateTime),
+    sa.Index("records_seq", "seq", unique=True),
+)
+
+# 0008_projection: how far each projection has read the `records` log (by `seq`).
+projections = sa.Table(
+    "projections",
+    metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
 )
 
 answers = sa.Table(
@@ -160,13 +176,50 @@ answers = sa.Table(
     sa.Column("main_level", sa.Integer),
     sa.Column("main_levels", sa.Integer),
     sa.Column("visit_id", sa.String(36)),
+    # 0008_projection: the local (town time zone) day of capture, for the daily rollups.
+    sa.Column("day", sa.Date),
     sa.Index("answers_desk_time", "site", "service", "captured_at"),
-    # 0006_indicator_indexes: covering indexes for the dashboard's time-range aggregates.
-    sa.Index("answers_time_cover", "captured_at", "site", "service", "suspect", "main_level",
-             "main_levels", "status"),
-    sa.Index("answers_service_time", "service", "captured_at", "site", "suspect", "main_level",
-             "main_levels", "status"),
+    sa.Index("answers_desk_day", "site", "service", "day"),
+    # 0008_projection: the time-range reads of the exports (the indicators read the rollups).
+    sa.Index("answers_time", "captured_at"),
     sa.Index("answers_visit", "visit_id", sqlite_where=sa.text("visit_id IS NOT NULL")),
+)
+
+# 0008_projection: answers counted per local day and desk, kept up to date by the projector, so
+# a dashboard period reads a few thousand rows instead of every answer. Each row counts the
+# answers sharing all its key columns (nullable ones included: rows are replaced per day and
+# desk, never upserted).
+answer_days = sa.Table(
+    "answer_days",
+    metadata,
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("site", sa.String(63), nullable=False),
+    sa.Column("service", sa.String(63), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("suspect", sa.Boolean, nullable=False),
+    sa.Column("has_main", sa.Boolean, nullable=False),  # main question answered (or no opinion)
+    sa.Column("main_level", sa.Integer),
+    sa.Column("main_levels", sa.Integer),
+    sa.Column("answers", sa.Integer, nullable=False),
+    sa.Index("answer_days_day", "day", "site", "service"),
+    sa.Index("answer_days_service", "service", "day"),
+)
+
+# 0008_projection: chosen values per local day, desk, survey version and question.
+item_days = sa.Table(
+    "item_days",
+    metadata,
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("site", sa.String(63), nullable=False),
+    sa.Column("service", sa.String(63), nullable=False),
+    sa.Column("survey_id", sa.String(63), nullable=False),
+    sa.Column("survey_version", sa.Integer, nullable=False),
+    sa.Column("suspect", sa.Boolean, nullable=False),
+    sa.Column("question_id", sa.String(63), nullable=False),
+    sa.Column("value", sa.String(63), nullable=False),
+    sa.Column("answers", sa.Integer, nullable=False),
+    sa.Index("item_days_day", "day", "site", "service"),
+    sa.Index("item_days_service", "service", "day"),
 )
 
 answer_items = sa.Table(

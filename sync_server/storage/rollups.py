@@ -1,0 +1,207 @@
+"""Daily rollups of the answers: what the dashboard's period figures read at town scale.
+
+A period of the dashboard (week, month, quarter, year, campaign) is a run of whole local days,
+so counting answers per local day and desk once, when they are projected, lets a month read a
+few thousand rows instead of every answer. A rollup row is recomputed from the answers of its
+(site, service, day) whenever an answer of that day arrives: it is always exactly a GROUP BY of
+the answers, never a running total that could drift. Ranges that do not fall on local midnights
+are read from the answers themselves (`aggregates.py`, `period_aggregates.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sync_server.storage import schema
+from sync_server.storage.models import AnswerQuality, ItemCount, LevelCount
+
+DaySpan = tuple[date, date]  # [first day, day after the last)
+ZONE_KEY = "rollup_timezone"  # town_settings: the zone the `day` columns were computed in
+
+
+def day_span(start: datetime, end: datetime, zone: ZoneInfo) -> DaySpan | None:
+    """The local days [first, stop) covering exactly [start, end), or None when either bound
+    is not a local midnight."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.time() != time(0) or local_end.time() != time(0):
+        return None
+    return local_start.date(), local_end.date()
+
+
+def _answer_rollup(a: sa.Table) -> list[sa.ColumnElement[object]]:
+    """answer_days' key columns, as computed from the answers table."""
+    return [
+        a.c.day,
+        a.c.site,
+        a.c.service,
+        a.c.status,
+        a.c.suspect,
+        a.c.main_choice.is_not(None),
+        a.c.main_level,
+        a.c.main_levels,
+    ]
+
+
+def _item_rollup(a: sa.Table, i: sa.Table) -> list[sa.ColumnElement[object]]:
+    return [
+        a.c.day,
+        a.c.site,
+        a.c.service,
+        a.c.survey_id,
+        a.c.survey_version,
+        a.c.suspect,
+        i.c.question_id,
+        i.c.value,
+    ]
+
+
+def _fill(connection: Connection, where: list[sa.ColumnElement[bool]], params: object) -> None:
+    """INSERT … SELECT … GROUP BY of both rollups for the answers matching `where`."""
+    a, i = schema.answers, schema.answer_items
+    keys = _answer_rollup(a)
+    names = [c.name for c in schema.answer_days.c if c.name != "answers"]
+    select = sa.select(*keys, sa.func.count()).where(*where).group_by(*keys)
+    connection.execute(schema.answer_days.insert().from_select([*names, "answers"], select), params)
+    keys = _item_rollup(a, i)
+    names = [c.name for c in schema.item_days.c if c.name != "answers"]
+    select = (
+        sa.select(*keys, sa.func.count())
+        .select_from(a.join(i, i.c.answer_id == a.c.id))
+        .where(*where)
+        .group_by(*keys)
+    )
+    connection.execute(schema.item_days.insert().from_select([*names, "answers"], select), params)
+
+
+def refresh(connection: Connection, keys: Iterable[tuple[str, str, date]]) -> None:
+    """Recompute the rollup rows of these (site, service, local day) from the answers."""
+    params = [{"r_site": s, "r_service": v, "r_day": d} for s, v, d in sorted(set(keys))]
+    if not params:
+        return
+    for table in (schema.answer_days, schema.item_days):
+        connection.execute(
+            table.delete().where(
+                table.c.site == sa.bindparam("r_site"),
+                table.c.service == sa.bindparam("r_service"),
+                table.c.day == sa.bindparam("r_day", type_=sa.Date),
+            ),
+            params,
+        )
+    a = schema.answers
+    where = [
+        a.c.site == sa.bindparam("r_site"),
+        a.c.service == sa.bindparam("r_service"),
+        a.c.day == sa.bindparam("r_day", type_=sa.Date),
+    ]
+    _fill(connection, where, params)
+
+
+def rebuild(connection: Connection, zone: ZoneInfo) -> None:
+    """Every answer's local day computed again in `zone`, and both rollups from scratch (after
+    the migration that adds them, or when the town's time zone setting changes)."""
+    a = schema.answers
+    first, last = connection.execute(
+        sa.select(sa.func.min(a.c.captured_at), sa.func.max(a.c.captured_at))
+    ).one()
+    if first is not None:
+        day, stop = first.astimezone(zone).date(), last.astimezone(zone).date()
+        params = []
+        while day <= stop:
+            params.append(
+                {
+                    "d": day,
+                    "d_start": _midnight(day, zone),
+                    "d_end": _midnight(day + timedelta(1), zone),
+                }
+            )
+            day += timedelta(days=1)
+        connection.execute(
+            a.update()
+            .where(
+                a.c.captured_at >= sa.bindparam("d_start"), a.c.captured_at < sa.bindparam("d_end")
+            )
+            .values(day=sa.bindparam("d", type_=sa.Date)),
+            params,
+        )
+    connection.execute(schema.answer_days.delete())
+    connection.execute(schema.item_days.delete())
+    _fill(connection, [], {})
+    settings = schema.town_settings
+    connection.execute(settings.delete().where(settings.c.key == ZONE_KEY))
+    connection.execute(settings.insert().values(key=ZONE_KEY, value=zone.key))
+
+
+def built_for(connection: Connection) -> str | None:
+    """The time zone the rollups were built in (None: never built)."""
+    settings = schema.town_settings
+    return connection.scalar(sa.select(settings.c.value).where(settings.c.key == ZONE_KEY))
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone)
+
+
+def _desks(
+    table: sa.Table, sites: list[str] | None, services: list[str] | None
+) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if sites is not None:
+        conditions.append(table.c.site.in_(sites))
+    if services is not None:
+        conditions.append(table.c.service.in_(services))
+    return conditions
+
+
+def main_level_counts(
+    connection: Connection,
+    span: DaySpan,
+    *,
+    sites: list[str] | None,
+    services: list[str] | None,
+    include_suspect: bool,
+) -> list[LevelCount]:
+    """As `aggregates.main_level_counts`, for whole local days."""
+    d = schema.answer_days
+    conditions = [d.c.day >= span[0], d.c.day < span[1], d.c.has_main.is_(True)]
+    conditions += _desks(d, sites, services)
+    if not include_suspect:
+        conditions.append(d.c.suspect.is_(False))
+    keys = (d.c.site, d.c.service, d.c.main_level, d.c.main_levels)
+    query = sa.select(*keys, sa.func.sum(d.c.answers)).where(*conditions).group_by(*keys)
+    return [
+        LevelCount(site=row[0], service=row[1], level=row[2], levels=row[3], count=int(row[4]))
+        for row in connection.execute(query)
+    ]
+
+
+def answer_quality(
+    connection: Connection, span: DaySpan, *, services: list[str] | None
+) -> list[AnswerQuality]:
+    """As `period_aggregates.answer_quality`, for whole local days."""
+    d = schema.answer_days
+    conditions = [d.c.day >= span[0], d.c.day < span[1], *_desks(d, None, services)]
+    partial = d.c.status == "partial"
+    keys = (d.c.site, d.c.service, partial, d.c.suspect)
+    query = sa.select(*keys, sa.func.sum(d.c.answers)).where(*conditions).group_by(*keys)
+    return [
+        AnswerQuality(row[0], row[1], bool(row[2]), bool(row[3]), int(row[4]))
+        for row in connection.execute(query)
+    ]
+
+
+def item_counts(
+    connection: Connection, span: DaySpan, *, services: list[str] | None, include_suspect: bool
+) -> list[ItemCount]:
+    """As `period_aggregates.item_counts`, for whole local days."""
+    d = schema.item_days
+    conditions = [d.c.day >= span[0], d.c.day < span[1], *_desks(d, None, services)]
+    if not include_suspect:
+        conditions.append(d.c.suspect.is_(False))
+    keys = (d.c.site, d.c.service, d.c.survey_id, d.c.survey_version, d.c.question_id, d.c.value)
+    query = sa.select(*keys, sa.func.sum(d.c.answers)).where(*conditions).group_by(*keys)
+    return [ItemCount(*row[:-1], int(row[-1])) for row in connection.execute(query)]
