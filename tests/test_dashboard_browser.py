@@ -8,8 +8,9 @@ Screenshots go to docs/screens/; the phone survey's browser tests are in test_ph
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -58,18 +59,18 @@ def demo_server(live_server):
     return live_server, data
 
 
-def expected_rate(data: DemoData, site: str, service: str, month) -> tuple[int, int]:
-    """(satisfied, expressed) on the main question, counted from the raw records."""
+def expected_rate(
+    data: DemoData, site: str, service: str, first: date, last: date
+) -> tuple[int, int]:
+    """(satisfied, expressed) on the main question from `first` to `last` local days included,
+    counted from the raw records."""
     satisfied = expressed = 0
     for batch in data.batches:
         if (batch.site, batch.service) != (site, service):
             continue
         for record in batch.records:
-            local = record.device_time.astimezone(PARIS)
-            if record.kind != RecordKind.ANSWER or (local.year, local.month) != (
-                month.year,
-                month.month,
-            ):
+            day = record.device_time.astimezone(PARIS).date()
+            if record.kind != RecordKind.ANSWER or not first <= day <= last:
                 continue
             payload = record.payload
             choice = payload["answers"].get("overall")
@@ -108,7 +109,8 @@ def log_in(page: Page, url: str) -> None:
 def test_quality_manager_reads_the_desk_figure_computed_from_the_data(browser, demo_server):
     server, data = demo_server
     last_month = add_months(datetime.now(PARIS).date().replace(day=1), -1)
-    satisfied, expressed = expected_rate(data, SITE, SERVICE, last_month)
+    month_end = add_months(last_month, 1) - timedelta(days=1)
+    satisfied, expressed = expected_rate(data, SITE, SERVICE, last_month, month_end)
     assert expressed >= 5  # enough answers for the figure to be published
     rate = 100 * satisfied / expressed
     # One decimal, French comma: 89.7 % must not read "90 %" next to "below target".
@@ -138,14 +140,53 @@ def test_quality_manager_reads_the_desk_figure_computed_from_the_data(browser, d
     context.close()
 
 
-def test_month_selector_shows_another_month(browser, demo_server):
+def test_period_picker_shows_another_month(browser, demo_server):
     server, _data = demo_server
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
     page = context.new_page()
     log_in(page, server.url)
     two_months_ago = add_months(datetime.now(PARIS).date().replace(day=1), -2)
-    page.get_by_label("Mois").select_option(f"{two_months_ago:%Y-%m}")
-    page.get_by_role("button", name="Afficher").click()
-    expect(page).to_have_url(f"{server.url}/?month={two_months_ago:%Y-%m}")
-    expect(page.get_by_label("Mois")).to_have_value(f"{two_months_ago:%Y-%m}")
+    expect(page.get_by_label("Période", exact=True)).to_have_value("month")
+    page.get_by_label("Laquelle").fill(f"{two_months_ago:%Y-%m}")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Afficher").click()
+    expect(page).to_have_url(re.compile(rf"kind=month&period={two_months_ago:%Y-%m}"))
+    expect(page.get_by_label("Laquelle")).to_have_value(f"{two_months_ago:%Y-%m}")
+    # The campaign's date fields appear only once "campaign" is chosen (no script needed).
+    expect(page.get_by_label("Du", exact=True)).to_be_hidden()
+    context.close()
+
+
+def test_overview_of_a_survey_campaign(browser, demo_server):
+    """A campaign from the 10th of two months ago to the 20th of last month, typed into the two
+    date fields; the IRIS card reads the rate counted from the raw records of those days."""
+    server, data = demo_server
+    month = add_months(datetime.now(PARIS).date().replace(day=1), -2)
+    first, last = month.replace(day=10), add_months(month, 1).replace(day=20)
+    satisfied, expressed = expected_rate(data, SITE, SERVICE, first, last)
+    assert expressed >= 5
+    shown = f"{100 * satisfied / expressed:.1f}".replace(".", ",")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    log_in(page, server.url)
+    page.get_by_label("Période", exact=True).select_option("campaign")
+    expect(page.get_by_label("Laquelle")).to_be_hidden()
+    page.get_by_label("Du", exact=True).fill(first.isoformat())
+    page.get_by_label("Au (inclus)").fill(last.isoformat())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Afficher").click()
+    expect(page).to_have_url(re.compile(rf"kind=campaign.*from={first}&to={last}"))
+    card = page.locator(f'li.card[data-site="{SITE}"][data-service="{SERVICE}"]')
+    expect(card.locator(".rate")).to_have_text(f"{shown}\u202f%")
+    expect(page.locator("h1")).to_contain_text(f"{first.day} ")
+    expect(page.get_by_label("Du", exact=True)).to_have_value(first.isoformat())
+    page.screenshot(path=str(SCREENS / "dashboard-campaign.png"))
+    # The end before the start: said on the page, and the default period shown instead.
+    page.get_by_label("Du", exact=True).fill(last.isoformat())
+    page.get_by_label("Au (inclus)").fill(first.isoformat())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Afficher").click()
+    expect(page.get_by_role("alert")).to_contain_text("se termine avant de commencer")
+    expect(page.get_by_role("alert")).to_contain_text("Période affichée à la place")
     context.close()
