@@ -6,6 +6,8 @@
 from fastapi import APIRouter
 
 from sync_server.web import (
+    admin_surveys,
+    admin_users,
     dashboard,
     desk_codes,
     exports,
@@ -32,6 +34,8 @@ routers: list[APIRouter] = [
     reports.router,
     phone_survey.router,
     desk_codes.router,
+    admin_users.router,
+    admin_surveys.router,
     static_files.router,
 ]
 

@@ -1,0 +1,248 @@
+"""Dashboard accounts, managed by the administrator: create, change role and services, reset
+a password, disable or enable. The quality manager may read the list (who sees which service),
+not change it. Every rule lives in `storage.users`; this module turns its errors into a message
+on the page, and nothing is changed when one is raised.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from sync_server.api.deps import StorageDep
+from sync_server.storage import Storage, User, UserExists
+from sync_server.storage.models import ROLES
+from sync_server.storage.users import (
+    MIN_PASSWORD_LENGTH,
+    Account,
+    InvalidAccount,
+    LastActiveAdmin,
+    UnknownUser,
+    generate_password,
+)
+from sync_server.web.access import Denied, nav_context, require, require_form
+from sync_server.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+ADMIN = ("admin",)
+READERS = ("admin", "quality_manager")
+NOTICES = ("created", "access", "password", "disabled", "enabled")
+# A page showing a generated password must not stay in a cache or the browser's history.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _services(storage: Storage) -> dict[str, str]:
+    """The town's services, slug → name, in alphabetical order (accents ignored: É with E)."""
+    names = {desk.service.slug: desk.service.name for desk in storage.desks()}
+    return dict(sorted(names.items(), key=lambda item: _sort_key(item[1])))
+
+
+def _sort_key(name: str) -> str:
+    letters = unicodedata.normalize("NFD", name)
+    return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+
+
+def _common(request: Request, storage: Storage, user: User) -> dict[str, object]:
+    done = request.query_params.get("done")
+    return {
+        **nav_context(request, user),
+        "services": _services(storage),
+        "roles": ROLES,
+        "min_password": MIN_PASSWORD_LENGTH,
+        "done": done if done in NOTICES else None,
+        "who": request.query_params.get("who", "")[:100],
+        "error": None,
+        "generated": None,
+    }
+
+
+def _list_page(
+    request: Request,
+    storage: Storage,
+    user: User,
+    *,
+    status_code: int = 200,
+    **extra: object,
+) -> Response:
+    context = {
+        **_common(request, storage, user),
+        "accounts": storage.accounts(),
+        "may_edit": user.role == "admin",
+        "form": {"username": "", "role": "service_manager", "services": []},
+        **extra,
+    }
+    headers = NO_STORE if extra.get("generated") else None
+    response = render(request, "admin_users.html", context, status_code=status_code)
+    response.headers.update(headers or {})
+    return response
+
+
+def _edit_page(
+    request: Request,
+    storage: Storage,
+    user: User,
+    account: Account,
+    *,
+    status_code: int = 200,
+    **extra: object,
+) -> Response:
+    context = {
+        **_common(request, storage, user),
+        "account": account,
+        "is_self": account.username == user.username,
+        **extra,
+    }
+    response = render(request, "admin_user.html", context, status_code=status_code)
+    if extra.get("generated"):
+        response.headers.update(NO_STORE)
+    return response
+
+
+def _not_found(request: Request, user: User) -> Response:
+    context = {**nav_context(request, user), "error": "not_found"}
+    return render(request, "error.html", context, status_code=404)
+
+
+def _back(path: str, **query: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode(query)}", status_code=303)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _services_of(form: FormData) -> list[str]:
+    return [value for value in form.getlist("services") if isinstance(value, str)]
+
+
+@router.get("/admin/users")
+def users_page(request: Request, storage: StorageDep) -> Response:
+    try:
+        user = require(request, storage, READERS)
+    except Denied as denied:
+        return denied.response
+    return _list_page(request, storage, user)
+
+
+@router.post("/admin/users/create")
+async def create_user(request: Request, storage: StorageDep) -> Response:
+    try:
+        user, form = await require_form(request, storage, ADMIN)
+    except Denied as denied:
+        return denied.response
+    username, role = _text(form, "username").strip(), _text(form, "role")
+    services, password = _services_of(form), _text(form, "password")
+    generated = None if password else generate_password()
+    typed = {"username": username, "role": role, "services": services}
+    try:
+        account = storage.create_account(username, password or str(generated), role, services)
+    except InvalidAccount as error:
+        return _list_page(request, storage, user, error=error.code, form=typed, status_code=400)
+    except UserExists as error:
+        return _list_page(
+            request, storage, user, error="duplicate", who=str(error), form=typed, status_code=409
+        )
+    if generated is None:
+        return _back("/admin/users", done="created", who=account.username)
+    return _list_page(
+        request, storage, user, done="created", who=account.username,
+        generated={"username": account.username, "password": generated},
+    )  # fmt: skip
+
+
+async def _account_form(
+    request: Request, storage: Storage
+) -> tuple[User, FormData, Account] | Response:
+    """The admin's posted form and the account it names, or the response that refuses it."""
+    try:
+        user, form = await require_form(request, storage, ADMIN)
+    except Denied as denied:
+        return denied.response
+    account = storage.account(_text(form, "username"))
+    if account is None:
+        return _not_found(request, user)
+    return user, form, account
+
+
+@router.get("/admin/users/edit")
+def edit_page(request: Request, storage: StorageDep, username: str = "") -> Response:
+    try:
+        user = require(request, storage, ADMIN)
+    except Denied as denied:
+        return denied.response
+    account = storage.account(username)
+    if account is None:
+        return _not_found(request, user)
+    return _edit_page(request, storage, user, account)
+
+
+@router.post("/admin/users/access")
+async def set_access(request: Request, storage: StorageDep) -> Response:
+    posted = await _account_form(request, storage)
+    if isinstance(posted, Response):
+        return posted
+    user, form, account = posted
+    try:
+        storage.set_account_access(account.username, _text(form, "role"), _services_of(form))
+    except InvalidAccount as error:
+        return _edit_page(request, storage, user, account, error=error.code, status_code=400)
+    except LastActiveAdmin:
+        return _edit_page(request, storage, user, account, error="last_admin", status_code=409)
+    except UnknownUser:
+        return _not_found(request, user)
+    return _back("/admin/users/edit", username=account.username, done="access")
+
+
+@router.post("/admin/users/password")
+async def reset_password(request: Request, storage: StorageDep) -> Response:
+    posted = await _account_form(request, storage)
+    if isinstance(posted, Response):
+        return posted
+    user, form, account = posted
+    password = _text(form, "password")
+    generated = None if password else generate_password()
+    try:
+        storage.set_account_password(account.username, password or str(generated))
+    except InvalidAccount as error:
+        return _edit_page(request, storage, user, account, error=error.code, status_code=400)
+    except UnknownUser:
+        return _not_found(request, user)
+    if generated is None:
+        return _back("/admin/users/edit", username=account.username, done="password")
+    account = storage.account(account.username) or account
+    return _edit_page(
+        request, storage, user, account, done="password",
+        generated={"username": account.username, "password": generated},
+    )  # fmt: skip
+
+
+async def _set_disabled(request: Request, storage: Storage, disabled: bool) -> Response:
+    posted = await _account_form(request, storage)
+    if isinstance(posted, Response):
+        return posted
+    user, _form, account = posted
+    try:
+        storage.set_account_disabled(account.username, disabled)
+    except LastActiveAdmin:
+        return _edit_page(request, storage, user, account, error="last_admin", status_code=409)
+    except UnknownUser:
+        return _not_found(request, user)
+    done = "disabled" if disabled else "enabled"
+    # Whoever disabled their own account has just ended their own session.
+    return _back("/admin/users", done=done, who=account.username)
+
+
+@router.post("/admin/users/disable")
+async def disable_user(request: Request, storage: StorageDep) -> Response:
+    return await _set_disabled(request, storage, True)
+
+
+@router.post("/admin/users/enable")
+async def enable_user(request: Request, storage: StorageDep) -> Response:
+    return await _set_disabled(request, storage, False)

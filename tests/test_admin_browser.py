@@ -1,0 +1,72 @@
+"""The administrator's pages in a real browser (Debian's Chromium through Playwright) on the live
+server: sign in as admin, create an account with a generated password, publish a survey version
+from a file; screenshots docs/screens/admin-users.png and docs/screens/admin-surveys.png."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from kiosk.core.survey import load_default_survey
+from sync_server.storage.surveys import definition_json
+from tests.test_dashboard_browser import PASSWORD, SCREENS, browser  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def admin_server(live_server):
+    storage = live_server.storage
+    storage.create_user("informatique", PASSWORD, "admin")
+    storage.create_user("qualite", PASSWORD, "quality_manager")
+    storage.create_user("chef-iris", PASSWORD, "service_manager", ["iris"])
+    return live_server
+
+
+def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, tmp_path):  # noqa: F811
+    server = admin_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Identifiant").fill("informatique")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+    menu = page.locator("nav.mainnav a").all_inner_texts()
+    assert {"Appareils", "Questionnaires", "Comptes"} <= set(menu)
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Comptes", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Comptes des utilisateurs")
+    page.get_by_label("Identifiant").fill("m.dupont")
+    page.get_by_label("Rôle").select_option("service_manager")
+    page.get_by_label("État civil").check()
+    page.get_by_label("Médiathèques").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Créer le compte").click()
+    expect(page.get_by_role("status").first).to_contain_text("Compte « m.dupont » créé.")
+    password = page.locator("[data-password]").inner_text()
+    assert len(password) >= 12
+    row = page.locator('tr[data-user="m.dupont"]')
+    expect(row).to_contain_text("Responsable de service")
+    expect(row).to_contain_text("État civil, Médiathèques")
+    page.screenshot(path=str(SCREENS / "admin-users.png"), full_page=True)
+    assert server.storage.authenticate("m.dupont", password) is not None
+
+    definition = tmp_path / "accueil-ville.v1.json"
+    data = definition_json(load_default_survey())
+    definition.write_text(json.dumps({**data, "id": "accueil-ville", "version": 1}), "utf-8")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Questionnaires", exact=True).click()
+    page.get_by_label("Fichier de définition (JSON)").set_input_files(str(definition))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publier et mettre en cours").click()
+    expect(page.get_by_role("status").first).to_contain_text("Version accueil-ville v1 publiée")
+    current = page.locator("tr.is-current")
+    expect(current).to_have_count(1)
+    expect(current).to_have_attribute("data-survey", "accueil-ville")
+    page.screenshot(path=str(SCREENS / "admin-surveys.png"), full_page=True)
+    assert server.storage.current_survey().id == "accueil-ville"
+    context.close()
