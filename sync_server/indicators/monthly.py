@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -159,11 +160,9 @@ def compute(
         and (services is None or desk.service.slug in services)
     ]
     by_month: dict[date, dict[tuple[str, str], SatisfactionCounts]] = {}
-    waits_by_month: dict[date, dict[tuple[str, str], list[float]]] = {}
-    visits_by_month: dict[date, dict[tuple[str, str], list[waits.VisitFact]]] = {}
-    linked_by_month: dict[date, dict[tuple[str, str], list[tuple[float, int, int]]]] = {}
     # One month earlier than asked, for the "previous period" column.
-    for month in months_between(add_months(first, -1), last):
+    months = months_between(add_months(first, -1), last)
+    for month in months:
         start, end = month_bounds(month, zone)
         rows = storage.main_level_counts(
             start, end, sites=sites, services=services, include_suspect=include_suspect
@@ -172,15 +171,30 @@ def compute(
         for row in rows:
             grouped.setdefault((row.site, row.service), []).append(row)
         by_month[month] = {key: tally(value) for key, value in grouped.items()}
-        waits_by_month[month] = storage.served_waits(start, end, sites=sites, services=services)
-        if month >= first:
-            facts = storage.visit_facts(start, end, sites=sites, services=services)
-            visits_by_month[month] = {
-                key: [waits.VisitFact(*row) for row in rows] for key, rows in facts.items()
-            }
-            linked_by_month[month] = storage.linked_waits(
-                start, end, sites=sites, services=services
+    # Visits are read once for the whole range and shared out by month of arrival.
+    starts = [month_bounds(month, zone)[0] for month in months]
+    span_end = month_bounds(last, zone)[1]
+    waits_by_month: dict[date, dict[tuple[str, str], list[float]]] = {m: {} for m in months}
+    visits_by_month: dict[date, dict[tuple[str, str], list[waits.VisitFact]]] = {
+        m: {} for m in months
+    }
+    linked_by_month: dict[date, dict[tuple[str, str], list[tuple[float, int, int]]]] = {
+        m: {} for m in months
+    }
+    facts = storage.visit_facts(starts[0], span_end, sites=sites, services=services)
+    for key, rows in facts.items():
+        for arrived_at, outcome, wait in rows:
+            month = months[bisect_right(starts, arrived_at) - 1]
+            visits_by_month[month].setdefault(key, []).append(
+                waits.VisitFact(arrived_at, outcome, wait)
             )
+            if outcome == "served" and wait is not None:
+                waits_by_month[month].setdefault(key, []).append(float(wait))
+    linked = storage.linked_wait_facts(starts[1], span_end, sites=sites, services=services)
+    for key, rows in linked.items():
+        for arrived_at, *answer in rows:
+            month = months[bisect_right(starts, arrived_at) - 1]
+            linked_by_month[month].setdefault(key, []).append(tuple(answer))
     result = []
     for month in months_between(first, last):
         previous_month = add_months(month, -1)

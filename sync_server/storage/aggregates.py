@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sync_server.storage import schema
+from sync_server.storage.db import as_utc, raw_time
 from sync_server.storage.models import LevelCount
 
 
-def _desk_filter(table: sa.Table, sites: list[str] | None, services: list[str] | None) -> list[
-    sa.ColumnElement[bool]
-]:
+def _desk_filter(
+    table: sa.Table, sites: list[str] | None, services: list[str] | None
+) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if sites is not None:
         conditions.append(table.c.site.in_(sites))
@@ -85,11 +86,53 @@ def visit_facts(
     v = schema.visits
     conditions = [v.c.arrived_at >= start, v.c.arrived_at < end, v.c.outcome != "cancelled"]
     conditions += _desk_filter(v, sites, services)
-    query = sa.select(v.c.site, v.c.service, v.c.arrived_at, v.c.outcome, v.c.wait_seconds)
+    query = sa.select(
+        v.c.site, v.c.service, raw_time(v.c.arrived_at), v.c.outcome, v.c.wait_seconds
+    )
     facts: dict[tuple[str, str], list[tuple[datetime, str, float | None]]] = {}
-    for site, service, arrived_at, outcome, wait in connection.execute(query.where(*conditions)):
-        facts.setdefault((site, service), []).append((arrived_at, outcome, wait))
+    for site, service, arrived, outcome, wait in connection.execute(query.where(*conditions)):
+        facts.setdefault((site, service), []).append((as_utc(arrived), outcome, wait))
     return facts
+
+
+def linked_wait_facts(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    sites: list[str] | None = None,
+    services: list[str] | None = None,
+) -> dict[tuple[str, str], list[tuple[datetime, float, int, int]]]:
+    """(arrived_at, wait seconds, main level, levels) of answers linked to a served visit
+    arrived in [start, end), by the visit's desk; suspect presses and "no opinion" left out."""
+    v, a = schema.visits, schema.answers
+    conditions = [
+        a.c.visit_id.is_not(None),
+        v.c.arrived_at >= start,
+        v.c.arrived_at < end,
+        v.c.outcome == "served",
+        v.c.wait_seconds.is_not(None),
+        a.c.suspect.is_(False),
+        a.c.main_level.is_not(None),
+    ]
+    conditions += _desk_filter(v, sites, services)
+    query = (
+        sa.select(
+            v.c.site,
+            v.c.service,
+            raw_time(v.c.arrived_at),
+            v.c.wait_seconds,
+            a.c.main_level,
+            a.c.main_levels,
+        )
+        .select_from(a)
+        .join(v, v.c.id == a.c.visit_id)
+        .where(*conditions)
+    )
+    linked: dict[tuple[str, str], list[tuple[datetime, float, int, int]]] = {}
+    for site, service, arrived, wait, level, levels in connection.execute(query):
+        linked.setdefault((site, service), []).append((as_utc(arrived), float(wait), level, levels))
+    return linked
 
 
 def linked_waits(
@@ -102,22 +145,5 @@ def linked_waits(
 ) -> dict[tuple[str, str], list[tuple[float, int, int]]]:
     """(wait seconds, main level, levels) of answers linked to a served visit arrived in
     [start, end), by the visit's desk; suspect presses and "no opinion" left out."""
-    v, a = schema.visits, schema.answers
-    conditions = [
-        v.c.arrived_at >= start,
-        v.c.arrived_at < end,
-        v.c.outcome == "served",
-        v.c.wait_seconds.is_not(None),
-        a.c.suspect.is_(False),
-        a.c.main_level.is_not(None),
-    ]
-    conditions += _desk_filter(v, sites, services)
-    query = (
-        sa.select(v.c.site, v.c.service, v.c.wait_seconds, a.c.main_level, a.c.main_levels)
-        .join(a, a.c.visit_id == v.c.id)
-        .where(*conditions)
-    )
-    linked: dict[tuple[str, str], list[tuple[float, int, int]]] = {}
-    for site, service, wait, level, levels in connection.execute(query):
-        linked.setdefault((site, service), []).append((float(wait), level, levels))
-    return linked
+    facts = linked_wait_facts(connection, start, end, sites=sites, services=services)
+    return {desk: [row[1:] for row in rows] for desk, rows in facts.items()}

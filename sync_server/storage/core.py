@@ -408,6 +408,20 @@ class Storage:
         with db.read(self.engine) as connection:
             return aggregates.visit_facts(connection, start, end, sites=sites, services=services)
 
+    def linked_wait_facts(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        sites: list[str] | None = None,
+        services: list[str] | None = None,
+    ) -> dict[tuple[str, str], list[tuple[datetime, float, int, int]]]:
+        self._current()
+        with db.read(self.engine) as connection:
+            return aggregates.linked_wait_facts(
+                connection, start, end, sites=sites, services=services
+            )
+
     def linked_waits(
         self,
         start: datetime,

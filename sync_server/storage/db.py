@@ -185,5 +185,20 @@ def select_where_in(
     return found
 
 
+def raw_time(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A `UtcDateTime` column read as the driver gives it, for reads of many rows: SQLite's
+    text goes through `as_utc` at a fraction of the cost of SQLAlchemy's result processing."""
+    return sa.type_coerce(column, sa.String)
+
+
+def as_utc(value: str | datetime | None) -> datetime | None:
+    """A value read through `raw_time` as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")  # five times faster than .replace
+    return value.replace(tzinfo=UTC)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -261,6 +261,28 @@ def _projection(connection: Connection) -> None:
     connection.execute(projections.insert().values(name="figures", position=last or 0))
     add_column(connection, "answers", sa.Column("day", sa.Date))
     connection.exec_driver_sql("CREATE INDEX answers_desk_day ON answers (site, service, day)")
+    for column in (
+        sa.Column("site", sa.String(63)),
+        sa.Column("service", sa.String(63)),
+        sa.Column("captured_at", UtcDateTime),
+    ):
+        add_column(connection, "comments", column)
+    connection.exec_driver_sql(
+        "UPDATE comments SET"
+        " site = (SELECT site FROM answers WHERE answers.id = comments.answer_id),"
+        " service = (SELECT service FROM answers WHERE answers.id = comments.answer_id),"
+        " captured_at = (SELECT captured_at FROM answers WHERE answers.id = comments.answer_id)"
+    )
+    connection.exec_driver_sql("CREATE INDEX comments_time ON comments (captured_at)")
+    connection.exec_driver_sql(
+        "CREATE INDEX comments_service_time ON comments (service, captured_at)"
+    )
+    for name, columns in (
+        ("visits_time_cover", "arrived_at, site, service, outcome, wait_seconds, id"),
+        ("visits_service_time", "service, arrived_at, site, outcome, wait_seconds, id"),
+    ):
+        connection.exec_driver_sql(f"DROP INDEX {name}")
+        connection.exec_driver_sql(f"CREATE INDEX {name} ON visits ({columns})")
     # The rollups replace the two covering indexes; the exports' time ranges keep one index.
     connection.exec_driver_sql("DROP INDEX answers_time_cover")
     connection.exec_driver_sql("DROP INDEX answers_service_time")

@@ -55,7 +55,7 @@ ANSWER_COLUMNS = (
     "visit_id",
 )
 ITEM_COLUMNS = ("answer_id", "question_id", "value")
-COMMENT_COLUMNS = ("answer_id", "question_id", "text", "flagged")
+COMMENT_COLUMNS = ("answer_id", "question_id", "text", "flagged", "site", "service", "captured_at")
 VISIT_EVENT_COLUMNS = (
     "id",
     "at",
@@ -175,7 +175,16 @@ class _Rows:
             )
             self.items.extend((row.id, question, value) for question, value in facts.items)
             self.comments.extend(
-                (row.id, text.question_id, text.text, text.flagged) for text in facts.texts
+                (
+                    row.id,
+                    text.question_id,
+                    text.text,
+                    text.flagged,
+                    row.site,
+                    row.service,
+                    captured_at,
+                )
+                for text in facts.texts
             )
         else:
             event: VisitEventPayload = parsed

@@ -109,14 +109,14 @@ def register(
             r.c.reply,
         )
         .select_from(c.join(a, a.c.id == c.c.answer_id).outerjoin(r, r.c.comment_id == c.c.id))
-        .order_by(a.c.captured_at.desc(), c.c.id.desc())
+        .order_by(c.c.captured_at.desc(), c.c.id.desc())
     )
     if services is not None:
-        query = query.where(a.c.service.in_(services))
+        query = query.where(c.c.service.in_(services))
     if start is not None:
-        query = query.where(a.c.captured_at >= start)
+        query = query.where(c.c.captured_at >= start)
     if end is not None:
-        query = query.where(a.c.captured_at < end)
+        query = query.where(c.c.captured_at < end)
     if status == "new":
         query = query.where(sa.or_(r.c.status.is_(None), r.c.status == "new"))
     elif status is not None:
@@ -183,16 +183,16 @@ def comment_categories(
     connection: Connection, start: datetime, end: datetime, services: list[str] | None
 ) -> dict[tuple[str, str, str], int]:
     """Comments per (site, service, category) captured in [start, end); None category: "none"."""
-    c, a, r = schema.comments, schema.answers, schema.comment_register
+    c, r = schema.comments, schema.comment_register
     category = sa.func.coalesce(r.c.category, "none")
     query = (
-        sa.select(a.c.site, a.c.service, category, sa.func.count())
-        .select_from(c.join(a, a.c.id == c.c.answer_id).outerjoin(r, r.c.comment_id == c.c.id))
-        .where(a.c.captured_at >= start, a.c.captured_at < end)
-        .group_by(a.c.site, a.c.service, category)
+        sa.select(c.c.site, c.c.service, category, sa.func.count())
+        .select_from(c.outerjoin(r, r.c.comment_id == c.c.id))
+        .where(c.c.captured_at >= start, c.c.captured_at < end)
+        .group_by(c.c.site, c.c.service, category)
     )
     if services is not None:
-        query = query.where(a.c.service.in_(services))
+        query = query.where(c.c.service.in_(services))
     return {(row[0], row[1], row[2]): row[3] for row in connection.execute(query)}
 
 

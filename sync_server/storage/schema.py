@@ -241,6 +241,13 @@ comments = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("flagged", sa.Boolean, nullable=False),
     sa.UniqueConstraint("answer_id", "question_id"),
+    # 0008_projection: the answer's desk and capture time, so the register and the period
+    # figures find a period's comments without walking that period's answers.
+    sa.Column("site", sa.String(63)),
+    sa.Column("service", sa.String(63)),
+    sa.Column("captured_at", UtcDateTime),
+    sa.Index("comments_time", "captured_at"),
+    sa.Index("comments_service_time", "service", "captured_at"),
 )
 
 visits = sa.Table(
@@ -261,8 +268,11 @@ visits = sa.Table(
         name="visit_outcome",
     ),
     sa.Index("visits_desk_time", "site", "service", "arrived_at"),
-    sa.Index("visits_time_cover", "arrived_at", "site", "service", "outcome", "wait_seconds"),
-    sa.Index("visits_service_time", "service", "arrived_at", "site", "outcome", "wait_seconds"),
+    # 0008_projection: the covering indexes carry the id too, for the join to linked answers.
+    sa.Index("visits_time_cover", "arrived_at", "site", "service", "outcome", "wait_seconds",
+             "id"),
+    sa.Index("visits_service_time", "service", "arrived_at", "site", "outcome", "wait_seconds",
+             "id"),
 )
 
 visit_events = sa.Table(
