@@ -3,10 +3,10 @@ question, waits, and the period's comments."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from babel.dates import get_day_names
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from sync_server import i18n
@@ -19,7 +19,7 @@ from sync_server.web import charts, labels
 from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, nav_context, require
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
-from sync_server.web.period_choice import choose, period_label
+from sync_server.web.period_choice import choose, period_label, picker
 from sync_server.web.templating import environment, page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -251,6 +251,8 @@ def service_page(
     service: str,
     kind: str | None = None,
     period: str | None = None,
+    first: Annotated[str | None, Query(alias="from")] = None,
+    last: Annotated[str | None, Query(alias="to")] = None,
     suspect: int = 0,
 ) -> Response:
     try:
@@ -264,7 +266,8 @@ def service_page(
         return render(request, "error.html", {**nav_context(request, user), "error": "not_found"},
                       status_code=404)  # fmt: skip
     language = page_language(request)
-    choice = choose(kind, period, today(settings), language)
+    on = today(settings)
+    choice = choose(kind, period, on, language, first=first, last=last)
     rows = desk_figures(
         storage, settings, choice.period, services=[service], include_suspect=bool(suspect)
     )
@@ -275,7 +278,7 @@ def service_page(
         "service": service,
         "service_name": desks[0].service.name,
         "choice": choice,
-        "kinds": ("week", "month", "quarter", "year"),
+        "picker": picker(choice, on, language),
         "suspect": bool(suspect),
         "rows": [{"row": r, "distribution": distribution(r, language)} for r in rows],
         "trend": trend(storage, settings, service, choice.period, language),

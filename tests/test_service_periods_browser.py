@@ -1,0 +1,75 @@
+"""The service page's period picker in a real browser (Debian's Chromium through Playwright), on
+the live server filled with the seeded demo data: a survey campaign typed into the two date
+fields, the figure read against the rate counted from the raw records, and the quality manager's
+menu on one line at 1280 px. Screenshot: docs/screens/dashboard-service-campaign.png.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from sync_server.indicators.monthly import add_months
+from tests.fixtures.server import SERVICE, SITE
+from tests.test_dashboard_browser import (  # noqa: F401 - the module's fixtures
+    PARIS,
+    SCREENS,
+    browser,
+    demo_server,
+    expected_rate,
+    log_in,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_campaign_on_the_service_page(browser, demo_server):  # noqa: F811
+    """From the 10th of two months ago to the 20th of last month, typed on IRIS's page."""
+    server, data = demo_server
+    month = add_months(datetime.now(PARIS).date().replace(day=1), -2)
+    first, last = month.replace(day=10), add_months(month, 1).replace(day=20)
+    satisfied, expressed = expected_rate(data, SITE, SERVICE, first, last)
+    assert expressed >= 5
+    shown = f"{100 * satisfied / expressed:.1f}".replace(".", ",")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    log_in(page, server.url)
+    page.goto(f"{server.url}/service/{SERVICE}")
+    # The quality manager's eight menu items stand on one line at 1280 px.
+    tops = {round(box["y"]) for box in
+            (a.bounding_box() for a in page.locator("nav.mainnav a").all())}  # fmt: skip
+    assert len(page.locator("nav.mainnav a").all()) == 8
+    assert len(tops) == 1, tops
+
+    page.get_by_label("Période", exact=True).select_option("campaign")
+    expect(page.get_by_label("Laquelle")).to_be_hidden()
+    page.get_by_label("Du", exact=True).fill(first.isoformat())
+    page.get_by_label("Au (inclus)").fill(last.isoformat())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Afficher").click()
+    expect(page).to_have_url(
+        re.compile(rf"/service/{SERVICE}\?kind=campaign.*from={first}&to={last}")
+    )
+    panel = page.locator(f'section.panel[data-site="{SITE}"]')
+    rate = panel.locator("tbody tr").first.locator("td").first
+    expect(rate).to_have_text(f"{shown}\u202f%")
+    expect(page.locator("h1")).to_contain_text(f"{first.day} ")
+    expect(page.get_by_label("Au (inclus)")).to_have_value(last.isoformat())
+    expect(page.get_by_role("alert")).to_have_count(0)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "dashboard-service-campaign.png"))
+
+    # The end before the start: said on the page, the suspect switch kept, the default shown.
+    page.get_by_label("Inclure les appuis suspects").check()
+    page.get_by_label("Du", exact=True).fill(last.isoformat())
+    page.get_by_label("Au (inclus)").fill(first.isoformat())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Afficher").click()
+    expect(page.get_by_role("alert")).to_contain_text("se termine avant de commencer")
+    expect(page.get_by_role("alert")).to_contain_text("Période affichée à la place")
+    expect(page.get_by_label("Inclure les appuis suspects")).to_be_checked()
+    context.close()
