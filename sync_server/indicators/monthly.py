@@ -150,8 +150,12 @@ def compute(
     sites: list[str] | None = None,
     services: list[str] | None = None,
     include_suspect: bool = False,
+    with_waits: bool = True,
 ) -> list[DeskMonth]:
-    """Figures for every desk (optionally filtered) and every month from `first` to `last`."""
+    """Figures for every desk (optionally filtered) and every month from `first` to `last`.
+
+    Without `with_waits` the visits are not read and the wait figures are left out (a
+    satisfaction trend needs none, and a year of visits is the costly part)."""
     zone = ZoneInfo(timezone)
     desks = [
         desk
@@ -181,7 +185,11 @@ def compute(
     linked_by_month: dict[date, dict[tuple[str, str], list[tuple[float, int, int]]]] = {
         m: {} for m in months
     }
-    facts = storage.visit_facts(starts[0], span_end, sites=sites, services=services)
+    facts = (
+        storage.visit_facts(starts[0], span_end, sites=sites, services=services)
+        if with_waits
+        else {}
+    )
     for key, rows in facts.items():
         for arrived_at, outcome, wait in rows:
             month = months[bisect_right(starts, arrived_at) - 1]
@@ -190,7 +198,11 @@ def compute(
             )
             if outcome == "served" and wait is not None:
                 waits_by_month[month].setdefault(key, []).append(float(wait))
-    linked = storage.linked_wait_facts(starts[1], span_end, sites=sites, services=services)
+    linked = (
+        storage.linked_wait_facts(starts[1], span_end, sites=sites, services=services)
+        if with_waits
+        else {}
+    )
     for key, rows in linked.items():
         for arrived_at, *answer in rows:
             month = months[bisect_right(starts, arrived_at) - 1]
@@ -208,14 +220,15 @@ def compute(
                 previous=by_month[previous_month].get(key, SatisfactionCounts()),
             )
             visits = visits_by_month[month].get(key, [])
-            figures.update(
-                waits.wait_figures(
-                    visits,
-                    desk.service.wait_threshold_minutes,
-                    min_answers,
-                    linked_by_month[month].get(key, []),
+            if with_waits:
+                figures.update(
+                    waits.wait_figures(
+                        visits,
+                        desk.service.wait_threshold_minutes,
+                        min_answers,
+                        linked_by_month[month].get(key, []),
+                    )
                 )
-            )
             result.append(
                 DeskMonth(
                     site=desk.site.slug,

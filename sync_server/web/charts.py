@@ -9,14 +9,17 @@ never colour alone.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
 import matplotlib
 import matplotlib.colors
 import matplotlib.patches
+import numpy
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
@@ -41,6 +44,28 @@ _STYLE = {
 }
 
 
+def _frozen(value: Any) -> Any:
+    """Lists (of lists) as tuples, so a chart's arguments can key a cache."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+def _remembered(draw: Callable[..., str]) -> Callable[..., str]:
+    """The same figures always draw the same SVG (stable ids, no date), and drawing costs tens
+    of milliseconds: a page viewed again, or its PDF, reuses the drawing."""
+
+    @functools.lru_cache(maxsize=256)
+    def cached(args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> str:
+        return draw(*args, **dict(kwargs))
+
+    @functools.wraps(draw)
+    def chart(*args: Any, **kwargs: Any) -> str:
+        return cached(_frozen(args), tuple(sorted((k, _frozen(v)) for k, v in kwargs.items())))
+
+    return chart
+
+
 def _svg(figure: Figure, title: str, description: str) -> str:
     buffer = io.StringIO()
     with matplotlib.rc_context(_STYLE):
@@ -58,6 +83,7 @@ def _svg(figure: Figure, title: str, description: str) -> str:
     return re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + head, svg, count=1)
 
 
+@_remembered
 def trend_chart(
     labels: Sequence[str],
     values: Sequence[float | None],
@@ -102,6 +128,7 @@ def trend_chart(
         return _svg(figure, title, description)
 
 
+@_remembered
 def distribution_chart(
     questions: Sequence[str],
     choices: Sequence[str],
@@ -163,6 +190,7 @@ def text_colour_on(background: Sequence[float]) -> str:
     return INK if _contrast(background, ink) >= _contrast(background, (1, 1, 1)) else "white"
 
 
+@_remembered
 def heatmap_chart(
     rows: Sequence[str],
     columns: Sequence[str],
@@ -186,6 +214,7 @@ def heatmap_chart(
         cmap = matplotlib.colormaps["Blues"]
         grid = [[float("nan") if v is None else v for v in row] for row in values]
         image = axes.imshow(grid, cmap=cmap, norm=norm, aspect="auto")
+        shades = cmap(norm(numpy.array(grid, dtype=float)))  # one call, not one per cell
         for y, row in enumerate(values):
             for x, value in enumerate(row):
                 text = texts[y][x]
@@ -199,7 +228,7 @@ def heatmap_chart(
                         )  # fmt: skip
                         axes.text(x, y, text, ha="center", va="center", fontsize=8, color=MUTED)
                     continue
-                colour = text_colour_on(cmap(norm(value))[:3])
+                colour = text_colour_on(shades[y][x][:3])
                 axes.text(x, y, text, ha="center", va="center", fontsize=8, color=colour)
         axes.set_xticks(range(len(columns)), columns, fontsize=8)
         axes.set_yticks(range(len(rows)), rows, fontsize=9)
@@ -219,6 +248,7 @@ def heatmap_chart(
         return _svg(figure, title, description)
 
 
+@_remembered
 def band_chart(
     labels: Sequence[str],
     values: Sequence[float | None],

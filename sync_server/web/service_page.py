@@ -39,6 +39,7 @@ def trend(
         target=settings.target_satisfaction_rate,
         timezone=settings.timezone,
         services=[service],
+        with_waits=False,  # the trend shows satisfaction; the wait section has its own period
     )
     targets = periodic.Targets(storage.targets_on(month.start), settings.target_satisfaction_rate)
     target = targets.get("satisfaction_rate", service)
