@@ -157,12 +157,7 @@ def compute(
     Without `with_waits` the visits are not read and the wait figures are left out (a
     satisfaction trend needs none, and a year of visits is the costly part)."""
     zone = ZoneInfo(timezone)
-    desks = [
-        desk
-        for desk in storage.desks()
-        if (sites is None or desk.site.slug in sites)
-        and (services is None or desk.service.slug in services)
-    ]
+    desks = storage.desks(sites=sites, services=services)
     by_month: dict[date, dict[tuple[str, str], SatisfactionCounts]] = {}
     # One month earlier than asked, for the "previous period" column.
     months = months_between(add_months(first, -1), last)

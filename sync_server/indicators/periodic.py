@@ -219,12 +219,7 @@ def compute(
     in `timezone`) decides which open entries are already late and which are still pending."""
     zone = ZoneInfo(timezone)
     today = today or datetime.now(zone).date()
-    desks = [
-        desk
-        for desk in storage.desks()
-        if (sites is None or desk.site.slug in sites)
-        and (services is None or desk.service.slug in services)
-    ]
+    desks = storage.desks(sites=sites, services=services)
     targets = Targets(storage.targets_on(period.start), default_target)
     level_of = level_lookup(storage.survey)
     start, end = period.bounds(zone)

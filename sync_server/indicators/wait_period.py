@@ -175,12 +175,7 @@ def compute(
 ) -> list[DeskWaits]:
     """The waiting figures of every desk (optionally filtered) for `period`."""
     zone = ZoneInfo(timezone)
-    desks = [
-        desk
-        for desk in storage.desks()
-        if (sites is None or desk.site.slug in sites)
-        and (services is None or desk.service.slug in services)
-    ]
+    desks = storage.desks(sites=sites, services=services)
     targets = periodic.Targets(storage.targets_on(period.start), default_target)
     tablets = {
         (device.site, device.service)

@@ -12,7 +12,7 @@ from sync_server.storage.db import as_utc, raw_time
 from sync_server.storage.models import LevelCount
 
 
-def _desk_filter(
+def desk_filter(
     table: sa.Table, sites: list[str] | None, services: list[str] | None
 ) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
@@ -35,7 +35,7 @@ def main_level_counts(
     """Answers per desk and main-question level captured in [start, end)."""
     a = schema.answers
     conditions = [a.c.captured_at >= start, a.c.captured_at < end, a.c.main_choice.is_not(None)]
-    conditions += _desk_filter(a, sites, services)
+    conditions += desk_filter(a, sites, services)
     if not include_suspect:
         conditions.append(a.c.suspect.is_(False))
     query = (
@@ -65,7 +65,7 @@ def served_waits(
         v.c.outcome == "served",
         v.c.wait_seconds.is_not(None),
     ]
-    conditions += _desk_filter(v, sites, services)
+    conditions += desk_filter(v, sites, services)
     waits: dict[tuple[str, str], list[float]] = {}
     query = sa.select(v.c.site, v.c.service, v.c.wait_seconds).where(*conditions)
     for site, service, seconds in connection.execute(query):
@@ -85,7 +85,7 @@ def visit_facts(
     cancelled visits (a mistaken tap taken back) are not visits."""
     v = schema.visits
     conditions = [v.c.arrived_at >= start, v.c.arrived_at < end, v.c.outcome != "cancelled"]
-    conditions += _desk_filter(v, sites, services)
+    conditions += desk_filter(v, sites, services)
     query = sa.select(
         v.c.site, v.c.service, raw_time(v.c.arrived_at), v.c.outcome, v.c.wait_seconds
     )
@@ -115,7 +115,7 @@ def linked_wait_facts(
         a.c.suspect.is_(False),
         a.c.main_level.is_not(None),
     ]
-    conditions += _desk_filter(v, sites, services)
+    conditions += desk_filter(v, sites, services)
     query = (
         sa.select(
             v.c.site,

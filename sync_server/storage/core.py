@@ -107,9 +107,17 @@ class Storage:
         with db.read(self.engine) as connection:
             return town.town_name(connection)
 
-    def desks(self) -> list[Desk]:
+    def desks(
+        self, *, sites: list[str] | None = None, services: list[str] | None = None
+    ) -> list[Desk]:
+        """Every desk, or those of the given sites and services (None: no filter)."""
         with db.read(self.engine) as connection:
-            return town.desks(connection)
+            return [
+                desk
+                for desk in town.desks(connection)
+                if (sites is None or desk.site.slug in sites)
+                and (services is None or desk.service.slug in services)
+            ]
 
     def desk(self, site: str, service: str) -> Desk | None:
         with db.read(self.engine) as connection:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sync_server.storage import schema
+from sync_server.storage.aggregates import desk_filter
 from sync_server.storage.models import AnswerQuality, ItemCount, LevelCount
 
 DaySpan = tuple[date, date]  # [first day, day after the last)
@@ -146,17 +147,6 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone)
 
 
-def _desks(
-    table: sa.Table, sites: list[str] | None, services: list[str] | None
-) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
-    if sites is not None:
-        conditions.append(table.c.site.in_(sites))
-    if services is not None:
-        conditions.append(table.c.service.in_(services))
-    return conditions
-
-
 def main_level_counts(
     connection: Connection,
     span: DaySpan,
@@ -168,7 +158,7 @@ def main_level_counts(
     """As `aggregates.main_level_counts`, for whole local days."""
     d = schema.answer_days
     conditions = [d.c.day >= span[0], d.c.day < span[1], d.c.has_main.is_(True)]
-    conditions += _desks(d, sites, services)
+    conditions += desk_filter(d, sites, services)
     if not include_suspect:
         conditions.append(d.c.suspect.is_(False))
     keys = (d.c.site, d.c.service, d.c.main_level, d.c.main_levels)
@@ -184,7 +174,7 @@ def answer_quality(
 ) -> list[AnswerQuality]:
     """As `period_aggregates.answer_quality`, for whole local days."""
     d = schema.answer_days
-    conditions = [d.c.day >= span[0], d.c.day < span[1], *_desks(d, None, services)]
+    conditions = [d.c.day >= span[0], d.c.day < span[1], *desk_filter(d, None, services)]
     partial = d.c.status == "partial"
     keys = (d.c.site, d.c.service, partial, d.c.suspect)
     query = sa.select(*keys, sa.func.sum(d.c.answers)).where(*conditions).group_by(*keys)
@@ -199,7 +189,7 @@ def item_counts(
 ) -> list[ItemCount]:
     """As `period_aggregates.item_counts`, for whole local days."""
     d = schema.item_days
-    conditions = [d.c.day >= span[0], d.c.day < span[1], *_desks(d, None, services)]
+    conditions = [d.c.day >= span[0], d.c.day < span[1], *desk_filter(d, None, services)]
     if not include_suspect:
         conditions.append(d.c.suspect.is_(False))
     keys = (d.c.site, d.c.service, d.c.survey_id, d.c.survey_version, d.c.question_id, d.c.value)
