@@ -16,4 +16,5 @@ pytest_plugins = [
     "tests.fixtures.kiosk",
     "tests.fixtures.web",
     "tests.fixtures.fault_proxy",
+    "tests.fixtures.postgres",
 ]

@@ -1,0 +1,322 @@
+"""The storage on both engines: every test here runs on SQLite and on PostgreSQL (`any_storage`),
+and the indicator computations give the same figures on both for the same records."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from kiosk.core.protocol import RecordKind
+from sync_server.indicators import monthly, periodic
+from sync_server.indicators.periods import parse
+from sync_server.storage import Source, Storage, migrations, rollups, schema
+from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
+
+PARIS = ZoneInfo("Europe/Paris")
+KIOSK = Source(site=SITE, service=SERVICE, channel="kiosk")
+TABLET = Source(site=SITE, service=SERVICE, channel="tablet")
+MARCH = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+SMILEYS = ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied", "no_opinion"]
+# What `seed` puts in March 2025 (Paris): day d gets d % 4 + 1 answers, the nth one a smiley in
+# turn; then an answer either side of each edge, a partial answer and a commented one.
+DAILY = [(day, n) for day in range(31) for n in range(day % 4 + 1)]
+IN_MARCH = len(DAILY) + 2 + 1 + 1
+EXPRESSED = IN_MARCH - sum(1 for day, n in DAILY if SMILEYS[(day + n) % 5] == "no_opinion")
+
+
+def same(first: list, second: list) -> bool:
+    """The same rows in any order."""
+    return Counter(map(repr, first)) == Counter(map(repr, second))
+
+
+def table_rows(storage: Storage, table: str) -> int:
+    """Rows of a table as stored, without the projection catching up first."""
+    with storage.engine.connect() as connection:
+        return connection.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+
+
+def visit_records(visit_id: str, at: datetime, wait_minutes: float) -> list:
+    arrived = {"visit_id": visit_id, "event": "arrived"}
+    taken = {"visit_id": visit_id, "event": "taken_in_charge"}
+    return [
+        make_record(arrived, RecordKind.VISIT_EVENT, at),
+        make_record(taken, RecordKind.VISIT_EVENT, at + timedelta(minutes=wait_minutes)),
+    ]
+
+
+@cache
+def seed_records() -> tuple[list, list]:
+    """The same month of records for every engine (ids included): answers spread over March
+    2025 and just outside it in Paris time, follow-ups, a suspect run, a partial answer, a
+    comment; and visits."""
+    records = []
+    for day, n in DAILY:
+        at = datetime(2025, 3, 1, 7, 0, tzinfo=UTC) + timedelta(days=day, hours=n)
+        choice = SMILEYS[(day + n) % 5]
+        answers: dict = {"overall": choice, "welcome": SMILEYS[(day * 3 + n) % 4]}
+        if choice in ("dissatisfied", "very_dissatisfied"):
+            answers["why_unhappy"] = ["waiting", "welcome"][: n % 2 + 1]
+        records.append(make_record(answer_payload(None, answers=answers), at=at))
+    # Either side of the month's edges in Paris (UTC+1, then UTC+2 from 30 March).
+    for at in (
+        datetime(2025, 2, 28, 22, 30, tzinfo=UTC),  # 28 February, 23:30 in Paris
+        datetime(2025, 2, 28, 23, 30, tzinfo=UTC),  # 1 March, 00:30
+        datetime(2025, 3, 31, 21, 30, tzinfo=UTC),  # 31 March, 23:30
+        datetime(2025, 3, 31, 22, 30, tzinfo=UTC),  # 1 April, 00:30
+    ):
+        records.append(make_record(answer_payload("satisfied"), at=at))
+    records += [
+        make_record(answer_payload("very_dissatisfied", suspect=True), at=MARCH) for _ in range(3)
+    ]
+    records.append(make_record(answer_payload("satisfied", status="partial"), at=MARCH))
+    records.append(
+        make_record(answer_payload("dissatisfied", comment="Trop d'attente au guichet"), at=MARCH)
+    )
+    visits = []
+    for n, minutes in enumerate([2, 4, 6, 8, 10, 12.5]):
+        visits += visit_records(str(uuid.UUID(int=n + 1)), MARCH + timedelta(hours=n), minutes)
+    return records, visits
+
+
+def seed(storage: Storage) -> None:
+    records, visits = seed_records()
+    storage.ingest(records, KIOSK)
+    storage.ingest(visits, TABLET)
+
+
+# -- schema, town, devices ------------------------------------------------------------------
+
+
+def test_every_migration_runs_from_empty(storage_url):
+    storage = Storage.from_url(storage_url)
+    assert storage.migrate() == [name for name, _ in migrations.MIGRATIONS]
+    inspector = sa.inspect(storage.engine)
+    found = {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
+    expected = {t.name: {c.name for c in t.columns} for t in schema.metadata.sorted_tables}
+    assert found == expected
+    assert storage.migrate() == []
+    storage.close()
+
+
+def test_the_town_is_loaded(any_storage):
+    desks = {(desk.site.slug, desk.service.slug) for desk in any_storage.desks()}
+    assert (SITE, SERVICE) in desks
+    assert len(desks) == len(TOWN["desks"])
+    assert any_storage.town_name() == TOWN["town"]
+    any_storage.load_town(TOWN)  # loading again changes nothing
+    assert len(any_storage.desks()) == len(desks)
+
+
+def test_enrolment_and_tokens(any_storage):
+    code = any_storage.create_device(site=SITE, service=SERVICE, name="Borne 1").code
+    enrolment = any_storage.enrol_device(code, app_version="1.0")
+    device = any_storage.authenticate_device(enrolment.token)
+    assert device is not None
+    assert (device.id, device.name, device.site) == (enrolment.device.id, "Borne 1", SITE)
+    new_token = any_storage.rotate_token(device.id)
+    assert any_storage.authenticate_device(enrolment.token) is not None  # until first use
+    assert any_storage.authenticate_device(new_token).id == device.id
+    assert any_storage.authenticate_device(enrolment.token) is None  # retired
+    any_storage.revoke_device(device.id)
+    assert any_storage.device(device.id).revoked_at is not None
+    assert [d.id for d in any_storage.devices()] == [device.id]
+
+
+# -- accepting records ------------------------------------------------------------------------
+
+
+def test_ingest_acknowledges_each_record(any_storage):
+    answer = make_record(answer_payload("satisfied"), at=MARCH)
+    visit_id = str(uuid.uuid4())
+    events = visit_records(visit_id, MARCH, 5)
+    acks = any_storage.ingest([answer, *events, answer], KIOSK)
+    assert [a.status for a in acks] == ["stored", "stored", "stored", "duplicate"]
+    # Sent again: duplicates; the same id with another payload: a conflict, quarantined.
+    other = answer.model_copy(update={"payload": answer_payload("dissatisfied")})
+    other = make_record(answer_payload("dissatisfied"), at=MARCH, record_id=str(answer.id))
+    acks = any_storage.ingest([*events, other], KIOSK)
+    assert [a.status for a in acks] == ["duplicate", "duplicate", "conflict"]
+    [quarantined] = any_storage.quarantined()
+    assert (quarantined.record_id, quarantined.payload_hash) == (str(answer.id), other.payload_hash)
+    assert any_storage.quarantine_summary()
+    # Rejected alone: a wrong hash, an unknown survey; the record beside them is stored.
+    tampered = answer.model_copy(update={"payload": answer_payload("very_satisfied")})
+    unknown = make_record(answer_payload(survey_version=99), at=MARCH)
+    fine = make_record(answer_payload("very_satisfied"), at=MARCH)
+    acks = any_storage.ingest([tampered, unknown, fine], KIOSK)
+    assert [(a.status, a.code) for a in acks] == [
+        ("rejected", "hash_mismatch"), ("rejected", "unknown_survey"), ("stored", None)
+    ]  # fmt: skip
+    assert any_storage.count("records") == 4
+    assert any_storage.count("answers") == 2
+    assert any_storage.count("visit_events") == 2
+    [visit] = any_storage.visit_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))
+    assert visit["outcome"] == "served"
+    assert visit["wait_seconds"] == 300
+
+
+def test_a_drifting_clock_is_corrected(any_storage):
+    code = any_storage.create_device(site=SITE, service=SERVICE).code
+    device = any_storage.enrol_device(code).device
+    source = Source(site=SITE, service=SERVICE, channel="kiosk", device_id=device.id)
+    record = make_record(answer_payload("satisfied"), at=MARCH)
+    hour = 3_600_000
+    [ack] = any_storage.ingest([record], source, clock_offset_ms=hour, max_drift_ms=120_000)
+    assert ack.status == "stored"
+    [row] = any_storage.answer_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))
+    assert row["captured_at"] == MARCH + timedelta(hours=1)
+    assert any_storage.device(device.id).drifting
+    with any_storage.engine.connect() as connection:
+        sent = connection.scalar(sa.select(schema.records.c.device_time))
+    assert sent == MARCH  # the log keeps the time as sent
+
+
+def test_projection_catches_up(any_storage):
+    records = [make_record(answer_payload("satisfied"), at=MARCH) for _ in range(3)]
+    any_storage.ingest(records, KIOSK, project=False)
+    assert (table_rows(any_storage, "records"), table_rows(any_storage, "answers")) == (3, 0)
+    assert any_storage.project() == 3
+    assert table_rows(any_storage, "answers") == 3
+    assert any_storage.project() == 0
+    # A read catches up by itself with what is only in the log.
+    any_storage.ingest(
+        [make_record(answer_payload("dissatisfied"), at=MARCH)], KIOSK, project=False
+    )
+    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    counts = any_storage.main_level_counts(start, end)
+    assert sum(c.count for c in counts) == 4
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+def test_rollups_read_the_same_as_the_answers(any_storage):
+    seed(any_storage)
+    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    # A second before each local midnight: no answer in between, but not whole days.
+    raw_start, raw_end = start - timedelta(seconds=1), end - timedelta(seconds=1)
+    assert rollups.day_span(start, end, PARIS) == (date(2025, 3, 1), date(2025, 4, 1))
+    assert rollups.day_span(raw_start, raw_end, PARIS) is None
+    for include_suspect in (False, True):
+        by_days = any_storage.main_level_counts(start, end, include_suspect=include_suspect)
+        raw = any_storage.main_level_counts(raw_start, raw_end, include_suspect=include_suspect)
+        assert by_days
+        assert same(by_days, raw)
+        by_days = any_storage.item_counts(start, end, include_suspect=include_suspect)
+        raw = any_storage.item_counts(raw_start, raw_end, include_suspect=include_suspect)
+        assert by_days
+        assert same(by_days, raw)
+    quality = any_storage.answer_quality(start, end)
+    assert same(quality, any_storage.answer_quality(raw_start, raw_end))
+    assert sum(q.count for q in quality) == IN_MARCH + 3
+    counts = any_storage.main_level_counts(start, end)
+    assert sum(c.count for c in counts if c.level is not None) == EXPRESSED
+
+
+def test_comments_register(any_storage):
+    seed(any_storage)
+    [entry] = any_storage.comment_register()
+    assert (entry.text, entry.status, entry.site) == ("Trop d'attente au guichet", "new", SITE)
+    assert entry.flagged is False
+    assert entry.received_at == MARCH
+    any_storage.update_register(entry.id, action="acknowledge", by="qualite", category="waiting")
+    any_storage.update_register(entry.id, action="answer", by="qualite", reply="Merci")
+    [answered] = any_storage.comment_register(status="answered")
+    assert (answered.category, answered.reply) == ("waiting", "Merci")
+    assert answered.acknowledged_at is not None
+    assert any_storage.comment_register(status="new") == []
+    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    assert any_storage.comment_categories(start, end) == {(SITE, SERVICE, "waiting"): 1}
+
+
+def test_users_are_created_authenticated_and_disabled(any_storage):
+    any_storage.create_account("admin", "a long admin password", "admin", [])
+    account = any_storage.create_account(
+        "chef", "a long test password", "service_manager", [SERVICE]
+    )
+    assert (account.role, account.services, account.active) == ("service_manager", (SERVICE,), True)
+    assert any_storage.authenticate("chef", "a long test password").username == "chef"
+    assert any_storage.authenticate("chef", "wrong") is None
+    assert not any_storage.set_account_disabled("chef", True).active
+    assert any_storage.authenticate("chef", "a long test password") is None
+    assert any_storage.set_account_disabled("chef", False).active
+    assert [a.username for a in any_storage.accounts()] == ["admin", "chef"]
+
+
+def test_targets_keep_their_history(any_storage):
+    any_storage.set_target("satisfaction_rate", None, 85, date(2025, 1, 1), "qualite")
+    any_storage.set_target("satisfaction_rate", SERVICE, 90, date(2025, 3, 1), "qualite")
+    any_storage.set_target("satisfaction_rate", None, 88, date(2025, 6, 1), "qualite")
+    history = any_storage.target_history()
+    assert [(t.value, t.valid_from) for t in history] == [
+        (88, date(2025, 6, 1)), (90, date(2025, 3, 1)), (85, date(2025, 1, 1))
+    ]  # fmt: skip
+    assert any_storage.targets_on(date(2025, 4, 1)) == {
+        ("satisfaction_rate", None): 85, ("satisfaction_rate", SERVICE): 90
+    }  # fmt: skip
+
+
+def test_export_rows(any_storage):
+    seed(any_storage)
+    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    rows = any_storage.answer_rows(start, end)
+    assert len(rows) == IN_MARCH  # suspect presses left out
+    assert all(isinstance(row["captured_at"], datetime) for row in rows)
+    assert [row["captured_at"] for row in rows] == sorted(row["captured_at"] for row in rows)
+    assert rows[0]["captured_at"] == datetime(2025, 2, 28, 23, 30, tzinfo=UTC)
+    assert {row["suspect"] for row in rows} == {False}
+    unhappy = [row for row in rows if "why_unhappy" in row["items"]]
+    assert {row["items"]["why_unhappy"] for row in unhappy} == {"waiting", "waiting;welcome"}
+    assert len(any_storage.answer_rows(start, end, include_suspect=True)) == len(rows) + 3
+    visits = any_storage.visit_rows(start, end)
+    assert sorted(v["wait_seconds"] for v in visits) == [120, 240, 360, 480, 600, 750]
+
+
+# -- the same figures on both engines ---------------------------------------------------------
+
+
+@pytest.fixture
+def both_storages(tmp_path, postgres_url):
+    opened = []
+    for url in (f"sqlite:///{tmp_path / 'same.db'}", postgres_url):
+        storage = Storage.from_url(url)
+        storage.migrate()
+        storage.load_town(TOWN)
+        seed(storage)
+        opened.append(storage)
+    yield opened
+    for storage in opened:
+        storage.close()
+
+
+def test_the_indicators_are_the_same_on_both_engines(both_storages):
+    sqlite, postgres = both_storages
+    for kind, text in (("month", "2025-03"), ("quarter", "2025-Q1"), ("week", "2025-W11")):
+        period = parse(kind, text)
+        today = date(2025, 4, 15)
+        figures = [
+            periodic.compute(s, period, min_answers=5, default_target=90, today=today)
+            for s in both_storages
+        ]
+        assert figures[0] == figures[1]
+    monthly_figures = [
+        monthly.compute(s, date(2025, 2, 1), date(2025, 4, 1), min_answers=5, target=90)
+        for s in both_storages
+    ]
+    assert monthly_figures[0] == monthly_figures[1]
+    [march] = [
+        row
+        for row in monthly_figures[1]
+        if (row.site, row.service, row.period) == (SITE, SERVICE, "2025-03")
+    ]
+    assert march.figures["answers"].value == IN_MARCH
+    assert march.figures["median_wait_minutes"].value == 7
+    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    assert sqlite.answer_rows(start, end) == postgres.answer_rows(start, end)
+    assert sqlite.visit_rows(start, end) == postgres.visit_rows(start, end)
