@@ -1,7 +1,6 @@
 """Engine creation and the two kinds of transaction: reads, and writes that must not interleave.
 
-SQLite specifics live here and nowhere else, so a PostgreSQL engine can follow by adding its own
-branch to `create_engine` and `upsert_ignore`.
+Engine specifics (SQLite, PostgreSQL) live here and nowhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 WRITE = "qv_write"
+# PostgreSQL's transaction-level advisory lock that serialises write transactions (any constant
+# shared by every server process on the database; this one spells "qvwrite").
+WRITE_LOCK = 0x7176_7772_6974_65
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
@@ -37,6 +39,9 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
 
 def create_engine(url: str) -> Engine:
+    if sa.make_url(url).get_backend_name() == "postgresql":
+        # Pinned whatever the database's default: `write` relies on it (see there).
+        return sa.create_engine(url, isolation_level="READ COMMITTED")
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -71,11 +76,15 @@ def _configure_sqlite(engine: Engine) -> None:
 def write(engine: Engine) -> Iterator[Connection]:
     """One write transaction, committed on success, rolled back on any exception.
 
-    Write transactions never interleave (SQLite: BEGIN IMMEDIATE), so a write may read what is
-    stored and act on it without a race; another engine must keep that guarantee."""
+    Write transactions never interleave (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock
+    held until commit), so a write may read what is stored and act on it without a race."""
     with engine.connect() as connection:
         connection.execution_options(**{WRITE: True})
         with connection.begin():
+            if connection.dialect.name == "postgresql":
+                # Taken before anything is read: at READ COMMITTED (PostgreSQL's default, kept)
+                # each later statement sees what the previous writer committed.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             yield connection
 
 

@@ -1,0 +1,144 @@
+"""The real server on PostgreSQL (`QV_DATABASE_URL=postgresql+psycopg://…`): a kiosk's sync
+client uploads through it, the indicators API reads it back, and the same batch delivered twice
+at once is stored once."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+import uvicorn
+
+from kiosk.core.protocol import SyncResponse
+from kiosk.core.store import KioskStore
+from kiosk.core.sync import sync_once
+from kiosk.core.sync_client import SyncClient
+from sync_server.app import create_app
+from sync_server.settings import Settings
+from sync_server.storage import Storage
+from tests.fixtures.server import (
+    SERVICE,
+    SITE,
+    LiveServer,
+    _ThreadedServer,
+    answer_payload,
+    bearer,
+    make_record,
+    open_town_storage,
+    server_settings_for,
+    sync_body,
+)
+from tests.test_sync_client import fill
+
+
+@pytest.fixture
+def postgres_server(tmp_path, postgres_url) -> Iterator[LiveServer]:
+    """As `live_server`, with settings naming a PostgreSQL database."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings: Settings = server_settings_for(
+        tmp_path, database_url=postgres_url, public_base_url=url
+    )
+    storage: Storage = open_town_storage(settings)
+    assert storage.engine.dialect.name == "postgresql"
+    config = uvicorn.Config(
+        create_app(settings, storage), log_level="warning", lifespan="on", access_log=False
+    )
+    server = _ThreadedServer(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    if not server.ready.wait(timeout=20):
+        server.should_exit = True
+        raise RuntimeError("the live server did not start")
+    try:
+        yield LiveServer(url=url, storage=storage, settings=settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
+        storage.close()
+
+
+def log_in(base_url: str) -> requests.Session:
+    """Through the login form, CSRF token included."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/login", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = session.post(
+        f"{base_url}/login",
+        data={"username": "qualite", "password": "a long test password", "csrf_token": token},
+        timeout=10,
+    )
+    assert response.ok, response.text
+    return session
+
+
+def test_a_kiosk_uploads_and_the_indicators_read_it_back(postgres_server, tmp_path):
+    credentials = SyncClient.enrol(postgres_server.url, postgres_server.enrol(SITE, SERVICE), "t")
+    with KioskStore(tmp_path / "kiosk.db") as store, SyncClient.from_credentials(credentials) as c:
+        ids = fill(store, answers=6, visits=2)  # 3 satisfied, 3 dissatisfied
+        report = sync_once(store, c, batch_count=5)
+        assert report.ok, report.error
+        assert (report.sent, report.forgotten, report.backlog) == (8, 8, 0)
+        again = sync_once(store, c)
+        assert (again.ok, again.sent) == (True, 0)
+    storage = postgres_server.storage
+    assert storage.count("records") == len(ids)
+    assert storage.count("answers") == 6
+    assert storage.count("visits") == 2
+    assert storage.heartbeat_count(credentials.device_id) == 2
+    storage.create_user("qualite", "a long test password", "quality_manager")
+    month = datetime.now(UTC).astimezone(storage.zone).strftime("%Y-%m")
+    session = log_in(postgres_server.url)
+    response = session.get(
+        f"{postgres_server.url}/api/v1/indicators",
+        params={"from": month, "to": month, "site": SITE},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    [iris] = [row for row in response.json()["rows"] if row["service"] == SERVICE]
+    assert iris["figures"]["answers"]["value"] == 6
+    assert iris["figures"]["satisfaction_rate"]["value"] == 50.0
+
+
+def test_the_same_batch_delivered_twice_concurrently_is_stored_once(postgres_server):
+    code = postgres_server.enrol()
+    token = requests.post(
+        f"{postgres_server.url}/api/v1/enrol", json={"code": code}, timeout=10
+    ).json()["token"]
+    start = datetime.now(UTC) - timedelta(hours=1)
+    records = [make_record(answer_payload(), at=start + timedelta(seconds=n)) for n in range(200)]
+    body = json.dumps(sync_body(*records))
+    barrier = threading.Barrier(2)
+    responses: list[SyncResponse] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        response = requests.post(
+            f"{postgres_server.url}/api/v1/sync",
+            data=body,
+            headers={**bearer(token), "Content-Type": "application/json"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        responses.append(SyncResponse.model_validate(response.json()))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(responses) == 2
+    statuses = [ack.status for r in responses for ack in r.acknowledged]
+    assert statuses.count("stored") == len(records)
+    assert statuses.count("duplicate") == len(records)
+    assert postgres_server.storage.count("records") == len(records)
+    assert postgres_server.storage.count("answers") == len(records)
