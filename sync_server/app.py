@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
-from sync_server import api
+from sync_server import alert_delivery, api
 from sync_server.api import openapi, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
 from sync_server.settings import Settings
@@ -35,7 +36,16 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        alerts = (
+            asyncio.create_task(alert_delivery.alert_loop(store, settings, stop))
+            if settings.alerts_enabled
+            else None
+        )
         yield
+        if alerts is not None:
+            stop.set()
+            await alerts
         if owned:
             store.close()
 

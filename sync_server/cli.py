@@ -190,6 +190,29 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 0
 
 
+def cmd_check_alerts(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from sync_server.alert_delivery import check_alerts
+
+    if not settings.alerts_enabled:
+        out.write("alerts are disabled (set QV_ALERTS_ENABLED=true and a channel)\n")
+        return 0
+    storage = open_storage(settings)
+    try:
+        report = check_alerts(storage, settings, datetime.now(UTC))
+    finally:
+        storage.close()
+    for alert in report.decided:
+        out.write(
+            f"alert: {alert.site}/{alert.service} {alert.unhappy} unhappy"
+            f" of {alert.expressed} answers\n"
+        )
+    out.write(f"delivered: {report.delivered}, failed: {len(report.failed)}\n")
+    for failure in report.failed:
+        out.write(f"not delivered: {failure}\n")
+    # A failure is retried at the next check; a non-zero status lets a timer unit show it.
+    return 1 if report.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sync-server", description=__doc__)
     parser.add_argument(
@@ -233,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--service", action="append", help="a service this user sees (repeatable)")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user.set_defaults(run=cmd_create_user)
+
+    alerts = sub.add_parser(
+        "check-alerts", help="check the unhappy-answers alerts once and send what is due"
+    )
+    alerts.set_defaults(run=cmd_check_alerts)
 
     serve = sub.add_parser("serve", help="run the server (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sync_server.indicators.public_holidays import DEFAULT_REGION, REGIONS
@@ -43,6 +43,22 @@ class Settings(BaseSettings):
     # Public holidays the register's "15 working days" skips: metropolitan France, Alsace-Moselle
     # (Good Friday and 26 December too) or an overseas department.
     holidays_region: str = DEFAULT_REGION
+    # Unhappy-answers alerts (sync_server/alerts.py): off unless enabled with a channel.
+    alerts_enabled: bool = False
+    alert_window_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    alert_min_answers: int = Field(default=8, ge=1)
+    alert_unhappy_percent: float = Field(default=40.0, gt=0, le=100)
+    alert_check_seconds: int = Field(default=60, ge=5)
+    alert_language: Literal["fr", "en"] = "fr"
+    alert_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    alert_smtp_host: str | None = None
+    alert_smtp_port: int = Field(default=587, ge=1, le=65535)
+    alert_smtp_starttls: bool = True
+    alert_smtp_username: str | None = None
+    alert_smtp_password: SecretStr | None = None
+    alert_mail_from: str | None = None
+    alert_mail_to: str = ""  # comma-separated addresses
+    alert_webhook_url: str | None = None
 
     @field_validator("holidays_region")
     @classmethod
@@ -59,6 +75,26 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _alerts_need_a_channel(self) -> Settings:
+        if self.alert_smtp_host and not (self.alert_mail_from and self.alert_mail_recipients):
+            raise ValueError("QV_ALERT_SMTP_HOST needs QV_ALERT_MAIL_FROM and QV_ALERT_MAIL_TO")
+        if self.alerts_enabled and not self.alert_channels:
+            raise ValueError(
+                "QV_ALERTS_ENABLED needs QV_ALERT_SMTP_HOST (e-mail) or QV_ALERT_WEBHOOK_URL"
+            )
+        return self
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def alert_mail_recipients(self) -> list[str]:
+        return [part.strip() for part in self.alert_mail_to.split(",") if part.strip()]
+
+    @property
+    def alert_channels(self) -> list[str]:
+        """The alert channels configured: "email" and/or "webhook"."""
+        channels = ["email"] if self.alert_smtp_host else []
+        return channels + (["webhook"] if self.alert_webhook_url else [])

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from kiosk.core.protocol import Ack, Heartbeat, RecordIn
 from kiosk.core.survey import SurveyDefinition, bundled_surveys, load_default_survey
+from sync_server.alerts import Alert
 from sync_server.storage import (
     aggregates,
     db,
@@ -32,6 +33,7 @@ from sync_server.storage import (
     town,
     visit_links,
 )
+from sync_server.storage import alerts as alerts_module
 from sync_server.storage import users as users_module
 from sync_server.storage.models import (
     AnswerQuality,
@@ -677,3 +679,60 @@ class Storage:
         """Send this published version to every device from now on."""
         with db.write(self.engine) as connection:
             surveys.use(connection, survey_id, version)
+
+    # -- unhappy-answers alerts (sync_server/alerts.py decides, alert_delivery.py sends) --------
+
+    def alert_window_levels(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[tuple[str, str], int | None, int | None, int]]:
+        """(desk, main level, levels, answers) captured in [start, end), suspect presses out."""
+        self._current()
+        with db.read(self.engine) as connection:
+            return alerts_module.window_levels(connection, start, end)
+
+    def alert_last_window_ends(self) -> dict[tuple[str, str], datetime]:
+        """Per desk, the end of the latest window it was alerted for."""
+        self._current()
+        with db.read(self.engine) as connection:
+            return alerts_module.last_window_ends(connection)
+
+    def record_alerts(
+        self,
+        decided: list[Alert],
+        channels: list[str],
+        threshold_percent: float,
+        now: datetime | None = None,
+    ) -> list[Alert]:
+        """Store new alerts, one undelivered row per channel; those already alerted for an
+        overlapping window meanwhile are dropped. Returns the alerts stored."""
+        self._current()
+        with db.write(self.engine) as connection:
+            return alerts_module.record(
+                connection, decided, channels, threshold_percent, now or db.utcnow()
+            )
+
+    def claim_pending_alerts(
+        self, now: datetime, *, retry_after: timedelta, max_age: timedelta
+    ) -> list[alerts_module.AlertRecord]:
+        """Undelivered alerts due for a try now, marked as tried."""
+        self._current()
+        with db.write(self.engine) as connection:
+            return alerts_module.claim_pending(
+                connection, now, retry_after=retry_after, max_age=max_age
+            )
+
+    def alert_delivered(self, alert_id: int, now: datetime | None = None) -> None:
+        self._current()
+        with db.write(self.engine) as connection:
+            alerts_module.mark_sent(connection, alert_id, now or db.utcnow())
+
+    def alert_failed(self, alert_id: int, error: str) -> None:
+        self._current()
+        with db.write(self.engine) as connection:
+            alerts_module.mark_failed(connection, alert_id, error)
+
+    def alert_history(self, limit: int = 100) -> list[alerts_module.AlertRecord]:
+        """The latest alerts and their delivery, newest first."""
+        self._current()
+        with db.read(self.engine) as connection:
+            return alerts_module.history(connection, limit)

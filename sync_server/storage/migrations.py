@@ -289,6 +289,33 @@ def _projection(connection: Connection) -> None:
     connection.exec_driver_sql("CREATE INDEX answers_time ON answers (captured_at)")
 
 
+def _alerts(connection: Connection) -> None:
+    """Unhappy-answers alerts decided and their delivery, one row per channel."""
+    frozen = sa.MetaData()
+    sa.Table(
+        "alerts",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("site", sa.String(63), nullable=False),
+        sa.Column("service", sa.String(63), nullable=False),
+        sa.Column("window_start", UtcDateTime, nullable=False),
+        sa.Column("window_end", UtcDateTime, nullable=False),
+        sa.Column("expressed", sa.Integer, nullable=False),
+        sa.Column("unhappy", sa.Integer, nullable=False),
+        sa.Column("threshold_percent", sa.Float, nullable=False),
+        sa.Column("channel", sa.String(10), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_attempt_at", UtcDateTime),
+        sa.Column("sent_at", UtcDateTime),
+        sa.Column("error", sa.String(500)),
+        sa.CheckConstraint("channel IN ('email', 'webhook')", name="alert_channel"),
+        sa.Index("alerts_desk_window", "site", "service", "window_end"),
+        sa.Index("alerts_pending", "sent_at", "window_end"),
+    )
+    frozen.create_all(connection)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -299,6 +326,7 @@ MIGRATIONS: list[Migration] = [
     ("0007_service_visit_reasons", _service_visit_reasons),
     ("0008_projection", _projection),
     ("0009_user_admin", _user_admin),
+    ("0010_alerts", _alerts),
 ]
 
 

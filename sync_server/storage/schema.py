@@ -384,3 +384,28 @@ improvement_actions = sa.Table(
     sa.Column("recorded_at", UtcDateTime, nullable=False),
     sa.Index("actions_year", "year", "service"),
 )
+
+# 0010_alerts: each unhappy-answers alert decided (sync_server/alerts.py), one row per channel.
+# `sent_at` stays NULL until delivered; `error` keeps the last delivery failure, retried at the
+# next check. Counts only, never answer content: nothing personal goes out in an alert.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site", sa.String(63), nullable=False),
+    sa.Column("service", sa.String(63), nullable=False),
+    sa.Column("window_start", UtcDateTime, nullable=False),
+    sa.Column("window_end", UtcDateTime, nullable=False),
+    sa.Column("expressed", sa.Integer, nullable=False),
+    sa.Column("unhappy", sa.Integer, nullable=False),
+    sa.Column("threshold_percent", sa.Float, nullable=False),
+    sa.Column("channel", sa.String(10), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_attempt_at", UtcDateTime),
+    sa.Column("sent_at", UtcDateTime),
+    sa.Column("error", sa.String(500)),
+    sa.CheckConstraint("channel IN ('email', 'webhook')", name="alert_channel"),
+    sa.Index("alerts_desk_window", "site", "service", "window_end"),
+    sa.Index("alerts_pending", "sent_at", "window_end"),
+)

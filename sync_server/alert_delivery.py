@@ -1,0 +1,263 @@
+"""One alert check and the delivery of what it decides: e-mail (smtplib) and/or a webhook.
+
+`check_alerts` is the one entry point: the server's background loop (`alert_loop`, started by
+the app's lifespan) and `sync-server check-alerts` both call it. A delivery failure is recorded on
+the alert and logged, never raised; the next check tries it again (once per check, so a receiver
+that is down is not hammered), for up to a day after the alert's window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+from babel.numbers import format_decimal
+
+from sync_server import i18n
+from sync_server.alerts import Alert, AlertRule, due_alerts, tally, window_at
+from sync_server.settings import Settings
+from sync_server.storage import Storage
+from sync_server.storage.alerts import AlertRecord
+
+log = logging.getLogger(__name__)
+
+# A failed alert is tried again at the next check, but not sooner than this (a second runner
+# checking at the same moment does not send it twice), and not once its window is this old.
+RETRY_AFTER = timedelta(seconds=30)
+MAX_RETRY_AGE = timedelta(days=1)
+WEBHOOK_EVENT = "qualivilles.unhappy_answers"
+
+
+class DeliveryError(Exception):
+    """An alert could not be handed to its channel (server down, refused, misconfigured)."""
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    subject: str
+    body: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class CheckReport:
+    decided: list[Alert] = field(default_factory=list)
+    delivered: int = 0
+    failed: list[str] = field(default_factory=list)  # "channel site/service: error"
+
+
+def rule_from(settings: Settings) -> AlertRule:
+    return AlertRule(
+        window=timedelta(minutes=settings.alert_window_minutes),
+        min_answers=settings.alert_min_answers,
+        threshold_percent=settings.alert_unhappy_percent,
+    )
+
+
+def service_url(settings: Settings, service: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/service/{service}"
+
+
+def compose(
+    alert: Alert, threshold_percent: float, names: dict[str, str], settings: Settings
+) -> AlertMessage:
+    """The message of an alert in `settings.alert_language` (French first): the desk, the
+    window in the town's local time, the counts and a link to the service page. Counts only:
+    no comment, no answer, nothing about a person."""
+    language = settings.alert_language
+    _ = i18n.translations(language).gettext
+    locale = i18n.BABEL_LOCALES[language]
+    zone = ZoneInfo(settings.timezone)
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+    def number(value: float) -> str:
+        return format_decimal(value, format="#,##0.#", locale=locale)
+
+    site = names.get(alert.site, alert.site)
+    service = names.get(alert.service, alert.service)
+    url = service_url(settings, alert.service)
+    values = {
+        "site": site,
+        "service": service,
+        "start": local(alert.window_start),
+        "end": local(alert.window_end),
+        "unhappy": alert.unhappy,
+        "expressed": alert.expressed,
+        "share": number(alert.share_percent),
+        "threshold": number(threshold_percent),
+        "min": settings.alert_min_answers,
+        "minutes": settings.alert_window_minutes,
+        "next": local(alert.window_end + (alert.window_end - alert.window_start)),
+        "url": url,
+    }
+    subject = _("Alerte satisfaction : %(service)s – %(site)s") % values
+    lines = [
+        _(
+            "Entre %(start)s et %(end)s (heure locale), %(unhappy)s des %(expressed)s réponses"
+            " exprimées au guichet %(service)s – %(site)s sont mécontentes : %(share)s %%."
+        )
+        % values,
+        "",
+        _(
+            "Seuil d'alerte : %(threshold)s %% de réponses mécontentes, sur au moins %(min)s"
+            " réponses exprimées en %(minutes)s minutes. Les réponses « sans avis » et les"
+            " appuis répétés suspects ne sont pas comptés."
+        )
+        % values,
+        "",
+        _("Résultats du service : %(url)s") % values,
+        "",
+        _("Pas d'autre alerte pour ce guichet avant %(next)s.") % values,
+        _("Message automatique du serveur Qualivilles ; il ne contient aucune donnée personnelle."),
+    ]
+    body = "\n".join(lines) + "\n"
+    payload = {
+        "event": WEBHOOK_EVENT,
+        "site": alert.site,
+        "site_name": site,
+        "service": alert.service,
+        "service_name": service,
+        "window_start": alert.window_start.isoformat(),
+        "window_end": alert.window_end.isoformat(),
+        "expressed": alert.expressed,
+        "unhappy": alert.unhappy,
+        "share_percent": round(alert.share_percent, 1),
+        "threshold_percent": threshold_percent,
+        "min_answers": settings.alert_min_answers,
+        "url": url,
+        # Chat tools' incoming webhooks (Mattermost, Rocket.Chat, Slack) post this as is.
+        "text": f"{subject}\n{lines[0]}\n{lines[4]}",
+    }
+    return AlertMessage(subject=subject, body=body, payload=payload)
+
+
+def send_mail(message: AlertMessage, settings: Settings) -> None:
+    """Hand the message to the SMTP server (STARTTLS and login when configured)."""
+    if not (settings.alert_smtp_host and settings.alert_mail_from):
+        raise DeliveryError("e-mail alerts are not configured (QV_ALERT_SMTP_HOST)")
+    mail = EmailMessage()
+    mail["Subject"] = message.subject
+    mail["From"] = settings.alert_mail_from
+    mail["To"] = ", ".join(settings.alert_mail_recipients)
+    mail["Date"] = formatdate(localtime=False, usegmt=True)
+    mail["Message-ID"] = make_msgid(domain=settings.alert_mail_from.rpartition("@")[2] or None)
+    mail.set_content(message.body)
+    try:
+        with smtplib.SMTP(
+            settings.alert_smtp_host,
+            settings.alert_smtp_port,
+            timeout=settings.alert_timeout_seconds,
+        ) as smtp:
+            if settings.alert_smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.alert_smtp_username:
+                password = settings.alert_smtp_password
+                smtp.login(
+                    settings.alert_smtp_username,
+                    password.get_secret_value() if password is not None else "",
+                )
+            smtp.send_message(mail)
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryError(f"SMTP {settings.alert_smtp_host}: {error}") from error
+
+
+def post_webhook(message: AlertMessage, settings: Settings) -> None:
+    """POST the JSON payload once; anything but a 2xx answer is a failure."""
+    if not settings.alert_webhook_url:
+        raise DeliveryError("webhook alerts are not configured (QV_ALERT_WEBHOOK_URL)")
+    try:
+        response = requests.post(
+            settings.alert_webhook_url,
+            json=message.payload,
+            timeout=settings.alert_timeout_seconds,
+            allow_redirects=False,
+        )
+    except requests.RequestException as error:
+        raise DeliveryError(f"webhook: {type(error).__name__}") from error
+    if not 200 <= response.status_code < 300:
+        raise DeliveryError(f"webhook: HTTP {response.status_code}")
+
+
+def deliver(record: AlertRecord, names: dict[str, str], settings: Settings) -> None:
+    message = compose(record.alert, record.threshold_percent, names, settings)
+    if record.channel == "email":
+        send_mail(message, settings)
+    elif record.channel == "webhook":
+        post_webhook(message, settings)
+    else:  # pragma: no cover - the table's check constraint allows no other channel
+        raise DeliveryError(f"unknown channel {record.channel}")
+
+
+def check_alerts(storage: Storage, settings: Settings, now: datetime) -> CheckReport:
+    """Decide the alerts due at `now`, record them, and deliver every undelivered one (new or
+    failed before). Nothing happens while alerts are disabled."""
+    report = CheckReport()
+    if not settings.alerts_enabled:
+        return report
+    rule = rule_from(settings)
+    start, end = window_at(now, rule)
+    counts = tally(storage.alert_window_levels(start, end))
+    decided = due_alerts(counts, rule, now, storage.alert_last_window_ends())
+    if decided:
+        report.decided = storage.record_alerts(
+            decided, settings.alert_channels, rule.threshold_percent, now
+        )
+    pending = storage.claim_pending_alerts(now, retry_after=RETRY_AFTER, max_age=MAX_RETRY_AGE)
+    if not pending:
+        return report
+    names: dict[str, str] = {}
+    for desk in storage.desks():
+        names[desk.site.slug] = desk.site.name
+        names[desk.service.slug] = desk.service.name
+    for record in pending:
+        alert = record.alert
+        try:
+            deliver(record, names, settings)
+        except DeliveryError as error:
+            storage.alert_failed(record.id, str(error))
+            report.failed.append(f"{record.channel} {alert.site}/{alert.service}: {error}")
+            log.warning(
+                "alert %s for %s/%s not delivered (try %s): %s",
+                record.channel,
+                alert.site,
+                alert.service,
+                record.attempts + 1,
+                error,
+            )
+        else:
+            storage.alert_delivered(record.id, now)
+            report.delivered += 1
+    return report
+
+
+def alert_step(storage: Storage, settings: Settings, now: datetime) -> CheckReport | None:
+    """One turn of the background loop: a check whose every failure is logged, never raised
+    (a database or bug error must not stop the server or the next checks)."""
+    try:
+        return check_alerts(storage, settings, now)
+    except Exception:
+        log.exception("alert check failed")
+        return None
+
+
+async def alert_loop(storage: Storage, settings: Settings, stop: asyncio.Event) -> None:
+    """Check now, then every `alert_check_seconds` until `stop` is set; a check under way
+    (network time-outs bound it) finishes before the loop returns."""
+    while True:
+        await asyncio.to_thread(alert_step, storage, settings, datetime.now(UTC))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=settings.alert_check_seconds)
+        except TimeoutError:
+            continue
+        return
