@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from kiosk.core.protocol import RecordKind
+from kiosk.core.protocol import Heartbeat, RecordKind, canonical_json
 from sync_server.indicators import monthly, periodic
 from sync_server.indicators.periods import parse
-from sync_server.storage import Source, Storage, migrations, rollups, schema
+from sync_server.storage import Source, Storage, db, migrations, rollups, schema
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -320,3 +320,85 @@ def test_the_indicators_are_the_same_on_both_engines(both_storages):
     start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
     assert sqlite.answer_rows(start, end) == postgres.answer_rows(start, end)
     assert sqlite.visit_rows(start, end) == postgres.visit_rows(start, end)
+
+
+# -- upgrading a database written before the records log was projected ------------------------
+
+
+def test_0008_upgrades_a_database_with_rows(storage_url):
+    storage = Storage.from_url(storage_url)
+    migrations.migrate(storage.engine, migrations.MIGRATIONS[:7])
+    answer_id, event_id = str(uuid.uuid4()), str(uuid.uuid4())
+    visit_id = str(uuid.uuid4())
+    insert = [
+        "INSERT INTO records (id, kind, device_id, payload_hash, payload, device_time,"
+        " monotonic_ms, received_at) VALUES (:id, :kind, NULL, 'h', :payload, :at, 1, :received)",
+        "INSERT INTO answers (id, channel, site, service, survey_id, survey_version, status,"
+        " suspect, language, captured_at, main_choice, main_level, main_levels) VALUES (:id,"
+        " 'kiosk', :site, :service, 'qualivilles-accueil', 1, 'complete', :no, 'fr', :at,"
+        " 'satisfied', 2, 4)",
+        "INSERT INTO answer_items VALUES (:id, 'overall', 'satisfied')",
+        "INSERT INTO comments (answer_id, text, flagged) VALUES (:id, 'Merci', :no)",
+        "INSERT INTO visit_events (id, visit_id, event, at) VALUES (:event, :visit, 'arrived',"
+        " :at)",
+        "INSERT INTO visits (id, site, service, arrived_at, outcome) VALUES (:visit, :site,"
+        " :service, :at, 'waiting')",
+    ]
+    payload = canonical_json(answer_payload("satisfied"))
+    event_payload = canonical_json({"visit_id": visit_id, "event": "arrived"})
+    params = {
+        "id": answer_id, "event": event_id, "visit": visit_id, "site": SITE,
+        "service": SERVICE, "no": False, "kind": "answer", "payload": payload,
+        "at": MARCH, "received": MARCH + timedelta(minutes=1),
+    }  # fmt: skip
+    times = [sa.bindparam(name, type_=db.UtcDateTime) for name in ("at", "received")]
+    event_params = {**params, "id": event_id, "kind": "visit_event", "payload": event_payload}
+    event_params["received"] = MARCH + timedelta(seconds=30)  # stored first: both orders agree
+    with storage.engine.begin() as connection:
+        connection.execute(sa.text(insert[0]).bindparams(*times), event_params)
+        for sql in insert:
+            used = [t for t in times if f":{t.key}" in sql]
+            connection.execute(sa.text(sql).bindparams(*used), params)
+    assert storage.migrate() == [name for name, _ in migrations.MIGRATIONS[7:]]
+    with storage.engine.connect() as connection:
+        r = schema.records
+        logged = connection.execute(
+            sa.select(r.c.id, r.c.seq, r.c.site, r.c.service, r.c.captured_at).order_by(r.c.seq)
+        ).all()
+    assert [tuple(row) for row in logged] == [
+        (event_id, 1, SITE, SERVICE, MARCH), (answer_id, 2, SITE, SERVICE, MARCH)
+    ]  # fmt: skip
+    assert storage.project() == 0  # already derived
+    [entry] = storage.comment_register()
+    assert (entry.site, entry.received_at) == (SITE, MARCH)
+    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    [count] = storage.main_level_counts(start, end)
+    assert (count.site, count.level, count.count) == (SITE, 2, 1)
+    storage.close()
+
+
+def test_heartbeats_and_the_fleet(any_storage):
+    code = any_storage.create_device(site=SITE, service=SERVICE, name="Borne").code
+    device = any_storage.enrol_device(code).device
+    beat = Heartbeat(
+        sent_at=datetime.now(UTC), app_version="1.2", backlog=3, held_records=0,
+        last_error="réseau", battery_percent=80.5, disk_free_bytes=5 * 2**40,
+    )  # fmt: skip
+    any_storage.record_heartbeat(device.id, beat, clock_offset_ms=10)
+    assert any_storage.heartbeat_count(device.id) == 1
+    [health] = any_storage.fleet()
+    assert health.device.id == device.id
+
+
+def test_a_nul_in_free_text_neither_fails_nor_stalls_the_projection(any_storage):
+    # PostgreSQL text cannot hold NUL: a phone visitor's comment must not block the figures.
+    comment = make_record(answer_payload("satisfied", comment="Merci\x00 beaucoup"), at=MARCH)
+    ticket = {"visit_id": str(uuid.uuid4()), "event": "arrived", "ticket": "A\x0012"}
+    event = make_record(ticket, RecordKind.VISIT_EVENT, MARCH)
+    acks = any_storage.ingest([comment, event], KIOSK, project=False)
+    assert [a.status for a in acks] == ["stored", "stored"]
+    assert any_storage.project() == 2
+    [entry] = any_storage.comment_register()
+    assert entry.text == "Merci beaucoup"
+    [visit] = any_storage.visit_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))
+    assert visit["ticket"] == "A12"

@@ -148,6 +148,12 @@ def _same_date(value: date) -> date:
     return value
 
 
+def text_value(value: str | None) -> str | None:
+    """Free text (a visitor's comment, a ticket) as every engine stores it: PostgreSQL's text
+    cannot hold NUL, so it is dropped on SQLite too (the records log keeps it, JSON-escaped)."""
+    return value.replace("\x00", "") if value and "\x00" in value else value
+
+
 @cache
 def _insert_sql(dialect: Dialect, table: sa.Table, columns: tuple[str, ...]) -> str:
     marker = _marker(dialect)

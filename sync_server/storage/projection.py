@@ -28,7 +28,7 @@ from kiosk.core.survey import SurveyDefinition
 from sync_server import visits as visit_rules
 from sync_server.answer_facts import InvalidAnswer, derive
 from sync_server.storage import rollups, schema, surveys
-from sync_server.storage.db import date_value, insert_rows, time_value
+from sync_server.storage.db import date_value, insert_rows, text_value, time_value
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class _Rows:
                 (
                     row.id,
                     text.question_id,
-                    text.text,
+                    text_value(text.text),
                     text.flagged,
                     row.site,
                     row.service,
@@ -195,7 +195,7 @@ class _Rows:
                     captured_at,
                     visit_id,
                     event.event.value,
-                    event.ticket,
+                    text_value(event.ticket),
                     event.reason,
                     event.wait_seconds,
                     str(event.cancels) if event.cancels else None,
