@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync_server.indicators import formulas
-from sync_server.indicators.periods import InvalidPeriod, containing, default_period, parse
+from sync_server.indicators.periods import (
+    InvalidPeriod,
+    containing,
+    default_period,
+    last_months,
+    parse,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -139,3 +146,20 @@ def test_status_against_target_follows_direction():
     assert formulas.status_against(89.9, 90, higher_is_better=True) == "below"
     assert formulas.status_against(12, 10, higher_is_better=False) == "below"  # waits
     assert formulas.status_against(None, 90, higher_is_better=True) == "none"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "first", "last"),
+    [
+        ("month", "2025-03", "2024-04", "2025-03"),
+        ("quarter", "2025-Q1", "2024-04", "2025-03"),
+        ("year", "2025", "2025-01", "2025-12"),
+        ("week", "2025-W14", "2024-05", "2025-04"),  # 31 March – 6 April: ends in April
+        ("campaign", "2025-02-10..2025-05-02", "2024-06", "2025-05"),
+    ],
+)
+def test_the_trend_ends_with_the_month_of_the_period_last_day(kind, text, first, last):
+    months = last_months(parse(kind, text), 12)
+    assert len(months) == 12
+    assert (months[0].key, months[-1].key) == (first, last)
+    assert all(a.end == b.start for a, b in itertools.pairwise(months))

@@ -147,6 +147,15 @@ def test_a_service_manager_sees_only_their_services(app_client):
     assert asked["rows"] == []
 
 
+def test_an_administrator_cannot_read_the_answers_figures(app_client):
+    storage = app_client.app.state.storage
+    storage.create_user("it-admin", "a long test password", "admin")
+    log_in_client(app_client, "it-admin")
+    refused = app_client.get("/api/v1/indicators", params={"from": "2025-03", "to": "2025-03"})
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    assert "rows" not in refused.json()
+
+
 def test_bad_periods_are_refused(app_client):
     log_in_client(app_client, "qualite")
     bad = app_client.get("/api/v1/indicators", params={"from": "2025-13"})

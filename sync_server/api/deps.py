@@ -84,6 +84,18 @@ def fleet_user(user: Annotated[User, Depends(current_user)]) -> User:
     return user
 
 
+def indicator_user(user: Annotated[User, Depends(current_user)]) -> User:
+    """A user who may read the visitors' figures: the quality manager or a service manager
+    (the administrator looks after devices and accounts, not the answers)."""
+    if user.role not in ("quality_manager", "service_manager"):
+        raise ApiError(
+            403, "forbidden", "Not allowed",
+            "only the quality manager and service managers may read the indicators",
+        )  # fmt: skip
+    return user
+
+
 DeviceDep = Annotated[Device, Depends(current_device)]
 UserDep = Annotated[User, Depends(current_user)]
 FleetUserDep = Annotated[User, Depends(fleet_user)]
+IndicatorUserDep = Annotated[User, Depends(indicator_user)]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from sync_server.api.deps import SettingsDep, StorageDep, UserDep
+from sync_server.api.deps import IndicatorUserDep, SettingsDep, StorageDep
 from sync_server.api.problems import ApiError
 from sync_server.indicators import monthly
 
@@ -22,7 +22,7 @@ MAX_MONTHS = 36
 def indicators(
     storage: StorageDep,
     settings: SettingsDep,
-    user: UserDep,
+    user: IndicatorUserDep,
     from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     to: MonthParam = None,
     site: str | None = None,

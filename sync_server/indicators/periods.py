@@ -133,9 +133,10 @@ def default_period(kind: Kind, today: date) -> Period:
     return containing(kind, today).previous()
 
 
-def last_months(month: Period, count: int) -> list[Period]:
-    """`count` months ending with `month`, oldest first (the service page's trend)."""
-    months = [containing("month", month.start)]
+def last_months(period: Period, count: int) -> list[Period]:
+    """`count` months ending with the month of `period`'s last day, oldest first (the service
+    page's trend: a year's trend ends in its December, a quarter's in its third month)."""
+    months = [containing("month", period.end - timedelta(days=1))]
     while len(months) < count:
         months.insert(0, months[0].previous())
     return months
