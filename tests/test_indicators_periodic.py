@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from kiosk.core.protocol import RecordKind
 from sync_server.indicators import periodic
 from sync_server.indicators.periods import parse
-from tests.fixtures.server import SERVICE, SITE
-from tests.test_server_indicators import answers, served
+from tests.fixtures.server import SERVICE, SITE, make_record
+from tests.test_server_indicators import TABLET, answers, served
 
 MARCH = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -119,3 +121,28 @@ def test_waits_are_judged_lower_is_better(server_storage):
     assert [(k, f.value) for _r, k, f in periodic.below_target([row])] == [
         ("mean_wait_minutes", 20.0)
     ]
+
+
+def test_the_main_question_is_listed_once_among_the_misses(server_storage):
+    answers(server_storage, ["satisfied"] * 4 + ["very_dissatisfied"] * 2, MARCH)
+    [row] = [r for k, r in compute(server_storage).items() if k == (SITE, SERVICE)]
+    main = server_storage.current_survey().main_question
+    assert row.questions[main].rate.value == row.figures["satisfaction_rate"].value
+    keys = [key for _r, key, _f in periodic.below_target([row])]
+    assert "satisfaction_rate" in keys
+    assert f"question:{main}" in keys
+    once = [key for _r, key, _f in periodic.below_target([row], main)]
+    assert "satisfaction_rate" in once
+    assert f"question:{main}" not in once
+
+
+def test_participation_does_not_count_a_visit_taken_back(server_storage):
+    answers(server_storage, ["satisfied"] * 5, MARCH)
+    served(server_storage, [5] * 8, MARCH)  # eight visitors served
+    mistaken = str(uuid.uuid4())
+    arrival = make_record({"visit_id": mistaken, "event": "arrived"}, RecordKind.VISIT_EVENT, MARCH)
+    undo = {"visit_id": mistaken, "event": "cancelled", "cancels": str(arrival.id)}
+    server_storage.ingest([arrival, make_record(undo, RecordKind.VISIT_EVENT, MARCH)], TABLET)
+    row = compute(server_storage)[(SITE, SERVICE)]
+    assert row.quality["visitors"] == 8
+    assert row.figures["participation_rate"].value == 100 * 5 / 8

@@ -384,14 +384,19 @@ def silent_devices_by_desk(
     return dict(counts)
 
 
-def below_target(rows: list[DeskPeriod]) -> list[tuple[DeskPeriod, str, Figure]]:
-    """(desk, indicator, figure) for every shown figure that misses its target."""
+def below_target(
+    rows: list[DeskPeriod], main_question: str | None = None
+) -> list[tuple[DeskPeriod, str, Figure]]:
+    """(desk, indicator, figure) for every shown figure that misses its target. The main
+    question's rate is the satisfaction rate itself: with `main_question`, it is listed once."""
     found = []
     for row in rows:
         for key in INDICATORS:
             if key in row.figures and row.status(key) == "below":
                 found.append((row, key, row.figures[key]))
         for question in row.questions.values():
+            if question.question_id == main_question:
+                continue
             value = None if question.rate.hidden else question.rate.value
             if formulas.status_against(value, question.rate.target, True) == "below":
                 found.append((row, f"question:{question.question_id}", question.rate))

@@ -65,9 +65,10 @@ def answer_quality(
 def visitor_counts(
     connection: Connection, start: datetime, end: datetime, *, services: list[str] | None
 ) -> dict[tuple[str, str], int]:
-    """Visitors recorded by agents (every outcome) per desk, by arrival time."""
+    """Visitors recorded by agents per desk, by arrival time: every outcome but "cancelled"
+    (a mistaken tap taken back is not a visitor, as in the wait figures)."""
     v = schema.visits
-    conditions = _in(v, start, end, "arrived_at")
+    conditions = [*_in(v, start, end, "arrived_at"), v.c.outcome != "cancelled"]
     if services is not None:
         conditions.append(v.c.service.in_(services))
     query = sa.select(v.c.site, v.c.service, sa.func.count()).where(*conditions)

@@ -41,6 +41,7 @@ def review_data(storage: Storage, settings: Settings, user: User, period: Period
     services = visible_services(user)
     rows = desk_figures(storage, settings, period, services=services)
     actions = storage.improvement_actions(period.start.year, services=services)
+    main_question = storage.current_survey().main_question
     by_key: dict[tuple[str, str], list[Any]] = {}
     for action in actions:
         by_key.setdefault((action.service, action.indicator), []).append(action)
@@ -51,7 +52,7 @@ def review_data(storage: Storage, settings: Settings, user: User, period: Period
             "figure": figure,
             "actions": by_key.get((row.service, indicator), []),
         }
-        for row, indicator, figure in periodic.below_target(rows)
+        for row, indicator, figure in periodic.below_target(rows, main_question)
     ]
     return {
         "rows": rows,
