@@ -17,13 +17,14 @@ Capture times are corrected for a drifting device clock (`sync_server.clock`) in
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from kiosk.core.protocol import (
     PAYLOAD_MODELS,
@@ -66,15 +67,21 @@ class _Content:
     rejection: Ack | None = None  # made for the first record carrying the payload
 
 
-@dataclass(slots=True)
-class _Prepared:
-    """A valid record and its content, ready to store."""
+class _Prepared(NamedTuple):
+    """A valid record and its content, ready to store (a tuple: built once per record)."""
 
     record: RecordIn
     id: str
     content: _Content
     device_time: Any  # as the driver takes it
     captured_at: Any
+
+
+# Published survey versions never change in place (surveys.publish refuses it), so each engine
+# keeps the definitions it has read: a batch does not parse its survey's JSON again.
+_SURVEYS: weakref.WeakKeyDictionary[Engine, dict[tuple[str, int], SurveyDefinition]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _error_detail(error: ValidationError, prefix: str) -> str:
@@ -105,15 +112,18 @@ class _Batch:
         self.max_drift_ms = max_drift_ms
         self.drifting = clock.is_drifting(clock_offset_ms, max_drift_ms)
         self.time: Callable[[datetime], Any] = time_value(connection)
-        self._surveys: dict[tuple[str, int], SurveyDefinition | None] = {}
         # Per (kind, claimed hash): the payloads checked in this batch and what they gave.
         self._contents: dict[tuple[RecordKind, str], list[tuple[Any, _Content]]] = {}
 
     def survey(self, survey_id: str, version: int) -> SurveyDefinition | None:
+        known = _SURVEYS.setdefault(self.connection.engine, {})
         key = (survey_id, version)
-        if key not in self._surveys:
-            self._surveys[key] = surveys.get(self.connection, survey_id, version)
-        return self._surveys[key]
+        if key not in known:
+            found = surveys.get(self.connection, survey_id, version)
+            if found is None:
+                return None  # not published (yet): asked again next time
+            known[key] = found
+        return known[key]
 
     def prepare(self, record: RecordIn) -> _Prepared | Ack:
         content = self._known_content(record)
@@ -175,32 +185,49 @@ class _Batch:
         # details a visitor typed: the stored copy is scrubbed too.
         return _Content(digest, canonical if logged is record.payload else canonical_json(logged))
 
-    def store(self, prepared: list[_Prepared]) -> dict[int, Ack]:
-        """Insert what is new; classify the rest. Keys are positions in `prepared`.
+    def store(self, prepared: list[_Prepared]) -> list[Ack]:
+        """Append what is new to the log; classify the rest. One ack per item, in order.
 
         Writes never interleave (`db.write`), so what is stored cannot change between the
         lookup of the ids and the insert."""
         existing = self._stored_hashes({item.id for item in prepared})
-        acks: dict[int, Ack] = {}
-        stored: list[_Prepared] = []
+        acks: list[Ack] = []
+        rows: list[tuple[Any, ...]] = []
         conflicts: list[dict[str, Any]] = []
-        for index, item in enumerate(prepared):
+        tail = (self.source.device_id, self.source.site, self.source.service,
+                self.time(self.received_at))  # fmt: skip
+        seq = projection.next_seq(self.connection)
+        for item in prepared:
             record = item.record
             known = existing.get(item.id)
             if known is None:
                 # An id repeated within this batch compares with its first occurrence.
                 existing[item.id] = record.payload_hash
-                stored.append(item)
-                # The id and status are valid by construction: no validation per record.
-                acks[index] = Ack.model_construct(id=record.id, status=AckStatus.STORED)
+                rows.append(
+                    (
+                        item.id,
+                        record.payload_hash,
+                        item.content.logged,
+                        item.device_time,
+                        record.monotonic_ms,
+                        record.kind.value,
+                        item.captured_at,
+                        seq + len(rows),
+                        *tail,
+                    )
+                )
+                acks.append(Ack(id=record.id, status=AckStatus.STORED))
             elif known == record.payload_hash:
-                acks[index] = Ack.model_construct(id=record.id, status=AckStatus.DUPLICATE)
+                acks.append(Ack(id=record.id, status=AckStatus.DUPLICATE))
             else:
-                acks[index] = Ack(
-                    id=record.id,
-                    status=AckStatus.CONFLICT,
-                    code="conflict",
-                    detail="this id is already stored with another payload; kept in quarantine",
+                acks.append(
+                    Ack(
+                        id=record.id,
+                        status=AckStatus.CONFLICT,
+                        code="conflict",
+                        detail="this id is already stored with another payload; kept in "
+                        "quarantine",
+                    )
                 )
                 conflicts.append(
                     {
@@ -212,7 +239,7 @@ class _Batch:
                         "received_at": self.received_at,
                     }
                 )
-        self._insert(stored)
+        insert_rows(self.connection, schema.records, RECORD_COLUMNS, rows)
         if conflicts:
             self.connection.execute(insert_ignore(self.connection, schema.quarantine), conflicts)
         return acks
@@ -224,29 +251,6 @@ class _Batch:
             self.connection, schema.records, ("id", "payload_hash"), "id", record_ids
         )
         return dict(rows)  # type: ignore[arg-type]
-
-    def _insert(self, stored: list[_Prepared]) -> None:
-        if not stored:
-            return
-        tail = (self.source.device_id, self.source.site, self.source.service)
-        received_at = self.time(self.received_at)
-        seq = projection.next_seq(self.connection)
-        rows = [
-            (
-                item.id,
-                item.record.payload_hash,
-                item.content.logged,
-                item.device_time,
-                item.record.monotonic_ms,
-                item.record.kind.value,
-                item.captured_at,
-                seq + number,
-                *tail,
-                received_at,
-            )
-            for number, item in enumerate(stored)
-        ]
-        insert_rows(self.connection, schema.records, RECORD_COLUMNS, rows)
 
 
 DEFAULT_MAX_DRIFT_MS = 120_000
@@ -267,17 +271,7 @@ def ingest(
     upload; beyond `max_drift_ms` the capture times are corrected by it.
     """
     batch = _Batch(connection, source, received_at, clock_offset_ms, max_drift_ms)
-    results: list[Ack | None] = []
-    valid: list[_Prepared] = []
-    positions: list[int] = []
-    for record in records:
-        outcome = batch.prepare(record)
-        if isinstance(outcome, Ack):
-            results.append(outcome)
-        else:
-            positions.append(len(results))
-            results.append(None)
-            valid.append(outcome)
-    for index, ack in batch.store(valid).items():
-        results[positions[index]] = ack
-    return [ack for ack in results if ack is not None]
+    outcomes = [batch.prepare(record) for record in records]
+    valid = [outcome for outcome in outcomes if not isinstance(outcome, Ack)]
+    stored = iter(batch.store(valid))
+    return [outcome if isinstance(outcome, Ack) else next(stored) for outcome in outcomes]
