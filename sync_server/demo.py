@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from kiosk.core.protocol import MAX_RECORDS_PER_BATCH, AckStatus
+from kiosk.core.protocol import MAX_RECORDS_PER_BATCH, AckStatus, Heartbeat
 from kiosk.core.survey import ASSETS_DIR
 from sync_server.demo_data import DemoBatch, generate
 from sync_server.settings import Settings
@@ -85,6 +85,22 @@ def ingest_batch(storage: Storage, batch: DemoBatch) -> int:
     return stored
 
 
+def keep_fleet_alive(storage: Storage, now: datetime) -> None:
+    """Heartbeats up to `now`, as real devices send them day and night, except from the first
+    device by name, last heard three days ago: the fleet shows what a silent device looks like."""
+    enrolled = sorted((d for d in storage.devices() if d.enrolled_at), key=lambda d: d.name)
+    for index, device in enumerate(enrolled):
+        at = now - (timedelta(days=3) if index == 0 else timedelta(minutes=index))
+        beat = Heartbeat(
+            sent_at=at,
+            app_version="demo",
+            backlog=0,
+            battery_percent=90.0 - index if device.mode == "tablet" else None,
+            disk_free_bytes=20_000_000_000,
+        )
+        storage.record_heartbeat(device.id, beat, received_at=at)
+
+
 def prepare(
     data_dir: Path,
     settings: Settings,
@@ -105,9 +121,11 @@ def prepare(
     storage = Storage.from_url(settings.database_url, settings.timezone)
     storage.migrate()
     storage.load_town(town)
-    data = generate(town, storage.current_survey(), now or datetime.now(UTC), seed)
+    now = now or datetime.now(UTC)
+    data = generate(town, storage.current_survey(), now, seed)
     for batch in data.batches:
         ingest_batch(storage, batch)
+    keep_fleet_alive(storage, now)
     user = town["demo"]["user"]
     storage.create_user(user["username"], user["password"], user["role"])
     kiosk = town["demo"]["kiosk"]

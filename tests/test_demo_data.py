@@ -143,6 +143,11 @@ def test_prepare_loads_everything_through_the_real_storage(tmp_path, town):
         enrolment = setup.storage.enrol_device(setup.kiosk_code)
         assert (enrolment.device.site, enrolment.device.service) == ("centre-administratif", "iris")
         assert setup.settings.database_url.endswith("/demo/server.db")
+        # The fleet looks alive, as devices heartbeat day and night, but for one gone quiet.
+        fleet = setup.storage.fleet(NOW, timedelta(hours=24))
+        enrolled = [health for health in fleet if health.device.enrolled_at]
+        assert len(enrolled) > 5
+        assert [health.silent for health in enrolled].count(True) == 1
     finally:
         setup.storage.close()
 

@@ -202,7 +202,9 @@ def test_an_old_database_is_upgraded_and_not_projected_again(old):
         "answers": 4, "answer_items": 6, "comments": 1, "visit_events": 2, "visits": 1
     }  # fmt: skip
 
-    assert storage.migrate() == ["0008_projection", "0009_user_admin"]
+    later = [name for name, _apply in migrations.MIGRATIONS[7:]]
+    assert later[0] == "0008_projection"
+    assert storage.migrate() == later
 
     # The log: its order, desk and capture time come back from the derived rows.
     logged = table_rows(

@@ -283,6 +283,7 @@ def _projection(connection: Connection) -> None:
     ):
         connection.exec_driver_sql(f"DROP INDEX {name}")
         connection.exec_driver_sql(f"CREATE INDEX {name} ON visits ({columns})")
+    connection.exec_driver_sql("DROP INDEX visits_desk_time")
     # The rollups replace the two covering indexes; the exports' time ranges keep one index.
     connection.exec_driver_sql("DROP INDEX answers_time_cover")
     connection.exec_driver_sql("DROP INDEX answers_service_time")
