@@ -176,6 +176,18 @@ def insert_rows(
         connection.exec_driver_sql(sql, rows)
 
 
+def insert_new_rows(
+    connection: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> int:
+    """As `insert_rows`, skipping rows whose key is already there (`ON CONFLICT DO NOTHING`,
+    both engines); returns the driver's row count: the rows inserted, or less when it cannot
+    tell (the caller then looks at what is stored)."""
+    if not rows:
+        return 0
+    sql = _insert_sql(connection.dialect, table, tuple(columns)) + " ON CONFLICT DO NOTHING"
+    return int(connection.exec_driver_sql(sql, rows).rowcount)
+
+
 def select_where_in(
     connection: Connection,
     table: sa.Table,

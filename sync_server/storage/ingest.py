@@ -39,7 +39,7 @@ from kiosk.core.survey import SurveyDefinition
 from sync_server import clock
 from sync_server.answer_facts import InvalidAnswer, derive, logged_payload
 from sync_server.storage import projection, schema, surveys
-from sync_server.storage.db import insert_ignore, insert_rows, select_where_in, time_value
+from sync_server.storage.db import insert_ignore, insert_new_rows, select_where_in, time_value
 from sync_server.storage.models import Source
 
 # Row layouts for `insert_rows`: the values that depend on the record come first.
@@ -188,36 +188,40 @@ class _Batch:
     def store(self, prepared: list[_Prepared]) -> list[Ack]:
         """Append what is new to the log; classify the rest. One ack per item, in order.
 
-        Writes never interleave (`db.write`), so what is stored cannot change between the
-        lookup of the ids and the insert."""
-        existing = self._stored_hashes({item.id for item in prepared})
-        acks: list[Ack] = []
-        rows: list[tuple[Any, ...]] = []
-        conflicts: list[dict[str, Any]] = []
+        Every record is offered to the log with the next `seq` numbers and ON CONFLICT DO
+        NOTHING: when all went in (a device's first upload of them, nearly always) each is
+        stored. Otherwise the log tells which went in: the row holding an item's own `seq` is
+        that item; any other row with its id was there before (or earlier in this batch), and
+        the hashes tell a duplicate from a conflict. Writes never interleave (`db.write`)."""
         tail = (self.source.device_id, self.source.site, self.source.service,
                 self.time(self.received_at))  # fmt: skip
         seq = projection.next_seq(self.connection)
-        for item in prepared:
+        rows = [
+            (
+                item.id,
+                item.record.payload_hash,
+                item.content.logged,
+                item.device_time,
+                item.record.monotonic_ms,
+                item.record.kind.value,
+                item.captured_at,
+                seq + number,
+                *tail,
+            )
+            for number, item in enumerate(prepared)
+        ]
+        inserted = insert_new_rows(self.connection, schema.records, RECORD_COLUMNS, rows)
+        if inserted == len(prepared):
+            return [Ack(id=item.record.id, status=AckStatus.STORED) for item in prepared]
+        stored = self._stored({item.id for item in prepared})
+        acks: list[Ack] = []
+        conflicts: list[dict[str, Any]] = []
+        for number, item in enumerate(prepared):
             record = item.record
-            known = existing.get(item.id)
-            if known is None:
-                # An id repeated within this batch compares with its first occurrence.
-                existing[item.id] = record.payload_hash
-                rows.append(
-                    (
-                        item.id,
-                        record.payload_hash,
-                        item.content.logged,
-                        item.device_time,
-                        record.monotonic_ms,
-                        record.kind.value,
-                        item.captured_at,
-                        seq + len(rows),
-                        *tail,
-                    )
-                )
+            known_hash, known_seq = stored[item.id]
+            if known_seq == seq + number:
                 acks.append(Ack(id=record.id, status=AckStatus.STORED))
-            elif known == record.payload_hash:
+            elif known_hash == record.payload_hash:
                 acks.append(Ack(id=record.id, status=AckStatus.DUPLICATE))
             else:
                 acks.append(
@@ -233,24 +237,22 @@ class _Batch:
                     {
                         "record_id": item.id,
                         "device_id": self.source.device_id,
-                        "existing_hash": known,
+                        "existing_hash": known_hash,
                         "payload_hash": record.payload_hash,
                         "payload": item.content.logged,
                         "received_at": self.received_at,
                     }
                 )
-        insert_rows(self.connection, schema.records, RECORD_COLUMNS, rows)
         if conflicts:
             self.connection.execute(insert_ignore(self.connection, schema.quarantine), conflicts)
         return acks
 
-    def _stored_hashes(self, record_ids: set[str]) -> dict[str, str]:
-        if not record_ids:
-            return {}
+    def _stored(self, record_ids: set[str]) -> dict[str, tuple[str, int]]:
+        """(payload hash, seq) of each id in the log."""
         rows = select_where_in(
-            self.connection, schema.records, ("id", "payload_hash"), "id", record_ids
+            self.connection, schema.records, ("id", "payload_hash", "seq"), "id", record_ids
         )
-        return dict(rows)  # type: ignore[arg-type]
+        return {row[0]: (row[1], int(row[2])) for row in rows}
 
 
 DEFAULT_MAX_DRIFT_MS = 120_000

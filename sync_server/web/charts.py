@@ -34,6 +34,7 @@ SCALE_HATCHES = ["xx", "//", "", "..", "--"]
 
 _STYLE = {
     "svg.fonttype": "none",  # real text in the SVG: selectable, read by screen readers
+    "text.parse_math": False,  # labels are plain text ("5 %", "$" in a name stays a "$")
     "svg.hashsalt": "qualivilles",  # stable ids, so the same figures give the same file
     "font.family": "DejaVu Sans",
     "font.size": 10,
