@@ -6,32 +6,25 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-import uvicorn
 
 from kiosk.core.protocol import SyncResponse
 from kiosk.core.store import KioskStore
 from kiosk.core.sync import sync_once
 from kiosk.core.sync_client import SyncClient
-from sync_server.app import create_app
-from sync_server.settings import Settings
-from sync_server.storage import Storage
 from tests.fixtures.server import (
     SERVICE,
     SITE,
     LiveServer,
-    _ThreadedServer,
     answer_payload,
     bearer,
     make_record,
-    open_town_storage,
-    server_settings_for,
+    running_server,
     sync_body,
 )
 from tests.test_sync_client import fill
@@ -40,31 +33,9 @@ from tests.test_sync_client import fill
 @pytest.fixture
 def postgres_server(tmp_path, postgres_url) -> Iterator[LiveServer]:
     """As `live_server`, with settings naming a PostgreSQL database."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings: Settings = server_settings_for(
-        tmp_path, database_url=postgres_url, public_base_url=url
-    )
-    storage: Storage = open_town_storage(settings)
-    assert storage.engine.dialect.name == "postgresql"
-    config = uvicorn.Config(
-        create_app(settings, storage), log_level="warning", lifespan="on", access_log=False
-    )
-    server = _ThreadedServer(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    if not server.ready.wait(timeout=20):
-        server.should_exit = True
-        raise RuntimeError("the live server did not start")
-    try:
-        yield LiveServer(url=url, storage=storage, settings=settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
-        storage.close()
+    with running_server(tmp_path, database_url=postgres_url) as server:
+        assert server.storage.engine.dialect.name == "postgresql"
+        yield server
 
 
 def log_in(base_url: str) -> requests.Session:
