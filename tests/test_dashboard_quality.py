@@ -215,3 +215,19 @@ def test_service_page_shows_charts_with_text_equivalents(filled):
     assert "Répartition des réponses par question (nombre de réponses)" in page
     assert "91,7" in page
     assert "Mme ▒▒▒" in page
+
+
+def test_the_waiting_engagement_takes_a_target_and_its_miss_is_in_the_annual_review(filled):
+    client, at = filled  # five waits at IRIS: 3, 5, 7, 9 and 11 min; threshold 10 min
+    login(client, "quality_manager")
+    token = form_token(client.get("/targets").text)
+    data = {"csrf_token": token, "indicator": "within_threshold_rate", "service": SERVICE,
+            "value": "95", "valid_from": f"{at.year}-01-01"}  # fmt: skip
+    assert client.post("/targets", data=data, follow_redirects=False).status_code == 303
+    page = client.get(f"/review?year={at.year}").text
+    miss = re.search(
+        rf'data-service="{SERVICE}" data-indicator="within_threshold_rate">(.*?)</li>', page, re.S
+    )
+    assert miss, "the engagement's miss is not listed"
+    assert re.search(r"80,0\s*%", miss.group(1))  # 4 of 5 within 10 minutes
+    assert 'data-indicator="walk_out_rate"' not in page  # no target: never a miss

@@ -45,6 +45,11 @@ INDICATORS: dict[str, Indicator] = {
         Indicator("participation_rate"),
         Indicator("mean_wait_minutes", higher_is_better=False, unit="min"),
         Indicator("median_wait_minutes", higher_is_better=False, unit="min"),
+        # The "délai d'attente" engagement and its neighbours, from the agents' visits (their
+        # figures are worked out by `wait_period`, which applies these targets).
+        Indicator("within_threshold_rate"),
+        Indicator("p90_wait_minutes", higher_is_better=False, unit="min"),
+        Indicator("walk_out_rate", higher_is_better=False),
         Indicator("acknowledged_on_time"),
         Indicator("answered_on_time"),
     )

@@ -217,3 +217,17 @@ def compute(
             )
         )
     return result
+
+
+def below_target(desks: list[DeskWaits]) -> list[tuple[DeskWaits, str, Figure]]:
+    """(desk, key, figure) for every shown waiting figure that misses its target."""
+    found = []
+    for desk in desks:
+        for key in KEYS:
+            figure = desk.figures.get(key)
+            if figure is None or figure.hidden or figure.target is None:
+                continue
+            met = formulas.status_against(figure.value, figure.target, key not in LOWER_IS_BETTER)
+            if met == "below":
+                found.append((desk, key, figure))
+    return found

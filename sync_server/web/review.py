@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators import periodic
+from sync_server.indicators import periodic, wait_period
 from sync_server.indicators.periods import Period, parse
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User
@@ -54,6 +54,23 @@ def review_data(storage: Storage, settings: Settings, user: User, period: Period
         }
         for row, indicator, figure in periodic.below_target(rows, main_question)
     ]
+    # The waiting-time engagement and its neighbours come from the agents' visits.
+    in_rows = {(m["row"].site, m["row"].service, m["indicator"]) for m in misses}
+    for desk, indicator, figure in wait_period.below_target(
+        wait_period.compute(
+            storage,
+            period,
+            min_answers=settings.min_answers,
+            default_target=settings.target_satisfaction_rate,
+            timezone=settings.timezone,
+            services=services,
+        )
+    ):
+        if (desk.site, desk.service, indicator) not in in_rows:
+            actions_of = by_key.get((desk.service, indicator), [])
+            misses.append(
+                {"row": desk, "indicator": indicator, "figure": figure, "actions": actions_of}
+            )
     return {
         "rows": rows,
         "misses": misses,
