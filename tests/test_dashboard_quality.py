@@ -84,7 +84,11 @@ def test_a_service_manager_sees_only_own_services_everywhere(filled):
     answers(storage, ["satisfied"] * 6, at, comment="Guichet état civil", **{})
     login(client, "service_manager", [OTHER])
     client.follow_redirects = False
-    assert client.get(f"/service/{SERVICE}").status_code == 403
+    refused = client.get(f"/service/{SERVICE}")
+    assert refused.status_code == 403
+    # The refusal keeps the service manager's own menu, so they can go on from there.
+    assert 'href="/comments"' in refused.text
+    assert 'href="/targets"' not in refused.text
     assert client.get(f"/export/answers.csv?service={SERVICE}").status_code == 403
     assert client.get(f"/reports/poster/{SERVICE}.pdf").status_code == 403
     # Unfiltered exports and pages hold only their service's rows.
@@ -231,3 +235,15 @@ def test_the_waiting_engagement_takes_a_target_and_its_miss_is_in_the_annual_rev
     assert miss, "the engagement's miss is not listed"
     assert re.search(r"80,0\s*%", miss.group(1))  # 4 of 5 within 10 minutes
     assert 'data-indicator="walk_out_rate"' not in page  # no target: never a miss
+
+
+def test_overview_cards_agree_in_number(filled):
+    client, at = filled
+    storage = client.app.state.storage
+    answers(storage, ["very_dissatisfied"], at, suspect=True)
+    login(client, "quality_manager")
+    page = client.get(f"/?kind=month&period={at:%Y-%m}").text
+    assert "1 appui suspect exclu." in page
+    assert "1 appuis" not in page
+    answers(storage, ["very_dissatisfied"], at + timedelta(minutes=1), suspect=True)
+    assert "2 appuis suspects exclus." in client.get(f"/?kind=month&period={at:%Y-%m}").text

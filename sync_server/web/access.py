@@ -58,7 +58,8 @@ async def require_form(
 
 
 def forbidden(request: Request, user: User) -> Response:
-    context = {"error": "forbidden", "user": user.username, "csrf_token": csrf_token(request)}
+    """The 403 page, with the user's own menu so they can go on from there."""
+    context = {**nav_context(request, user), "error": "forbidden"}
     return render(request, "error.html", context, status_code=403)
 
 
