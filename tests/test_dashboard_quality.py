@@ -247,3 +247,15 @@ def test_overview_cards_agree_in_number(filled):
     assert "1 appuis" not in page
     answers(storage, ["very_dissatisfied"], at + timedelta(minutes=1), suspect=True)
     assert "2 appuis suspects exclus." in client.get(f"/?kind=month&period={at:%Y-%m}").text
+
+
+def test_a_comment_whose_contact_details_were_removed_is_marked_in_the_register(filled):
+    client, at = filled
+    storage = client.app.state.storage
+    login(client, "quality_manager")
+    mark = "Coordonnées retirées : à lire avant toute publication"
+    assert mark not in client.get("/comments").text  # the fixture's comment has none
+    answers(storage, ["dissatisfied"], at, comment="Rappelez-moi au 06 12 34 56 78 svp")
+    page = client.get("/comments").text
+    assert page.count(mark) == 1
+    assert "06 12 34 56 78" not in page
