@@ -141,6 +141,8 @@ def test_formula_cells_are_neutralised():
     assert sheet["A2"].value == "'=HYPERLINK(\"x\")"
     assert sheet["A2"].data_type == "s"
     assert to_csv(["a"], [["=1"]]).decode("utf-8-sig").splitlines()[1] == "'=1"
+    french = to_csv(["a", "b"], [[92.5, -1.5]], decimal=",").decode("utf-8-sig")
+    assert french.splitlines()[1] == "92,5;-1,5"  # numbers: a comma, never an apostrophe
 
 
 def pdf_text(content: bytes) -> str:

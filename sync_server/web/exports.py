@@ -61,7 +61,10 @@ def _file(
     if fmt == "xlsx":
         body = tables.to_xlsx(name, headers, lines)
     else:
-        body = tables.to_csv(headers, lines, delimiter=";" if language == "fr" else ",")
+        french = language == "fr"
+        body = tables.to_csv(
+            headers, lines, delimiter=";" if french else ",", decimal="," if french else "."
+        )
     return Response(
         body,
         media_type=MEDIA[fmt],

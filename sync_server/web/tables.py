@@ -26,14 +26,29 @@ def neutralise(value: Any) -> Cell:
     return value
 
 
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, delimiter: str = ";") -> bytes:
-    """UTF-8 with a BOM (so Excel reads the accents), one header line."""
+def to_csv(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    delimiter: str = ";",
+    decimal: str = ".",
+) -> bytes:
+    """UTF-8 with a BOM (so Excel reads the accents), one header line. A French spreadsheet
+    reads "92,5" as a number and "92.5" as text: `decimal=","` writes the former."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in headers])
     for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
+        writer.writerow([_csv_cell(v, decimal) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any, decimal: str) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value).replace(".", decimal)  # a number, never neutralised
+    return neutralise(value)
 
 
 def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
