@@ -146,3 +146,19 @@ def test_participation_does_not_count_a_visit_taken_back(server_storage):
     row = compute(server_storage)[(SITE, SERVICE)]
     assert row.quality["visitors"] == 8
     assert row.figures["participation_rate"].value == 100 * 5 / 8
+
+
+def test_every_desk_figure_carries_the_previous_period(server_storage):
+    february = MARCH - timedelta(days=28)
+    answers(server_storage, ["satisfied"] * 4 + ["dissatisfied"], february)  # net +60
+    served(server_storage, [2, 4, 6, 8, 10], february)  # mean 6, median 6
+    answers(server_storage, ["satisfied"] * 5, MARCH)
+    served(server_storage, [1, 1, 1, 1, 1], MARCH)
+    figures = compute(server_storage)[(SITE, SERVICE)].figures
+    assert figures["net_satisfaction"].previous == 60.0
+    assert figures["mean_wait_minutes"].previous == 6.0
+    assert figures["median_wait_minutes"].previous == 6.0
+    assert figures["margin_of_error"].previous == pytest.approx(
+        1.96 * (0.8 * 0.2 / 5) ** 0.5 * 100
+    )
+    assert (figures["mean_wait_minutes"].value, figures["net_satisfaction"].value) == (1.0, 100.0)

@@ -106,8 +106,33 @@ def figures_for(
     min_answers: int,
     target: float,
     previous: SatisfactionCounts | None = None,
+    previous_waits: list[float] | None = None,
 ) -> dict[str, Figure]:
-    """Every figure of one desk for one month, the minimum-N rule applied to each."""
+    """Every figure of one desk for one month, the minimum-N rule applied to each, with the
+    previous period's value of each (shown, not hidden) when its counts are given."""
+    figures = _figures(counts, waits, min_answers=min_answers, target=target, previous=previous)
+    if previous is None:
+        return figures
+    before = _figures(previous, previous_waits or [], min_answers=min_answers, target=target)
+    names = ["net_satisfaction", "margin_of_error"]
+    if previous_waits is not None:
+        names += ["mean_wait_minutes", "median_wait_minutes"]
+    for name in names:
+        earlier = before[name]
+        figures[name] = dataclasses.replace(
+            figures[name], previous=None if earlier.hidden else earlier.value
+        )
+    return figures
+
+
+def _figures(
+    counts: SatisfactionCounts,
+    waits: list[float],
+    *,
+    min_answers: int,
+    target: float,
+    previous: SatisfactionCounts | None = None,
+) -> dict[str, Figure]:
     rate = formulas.satisfaction_rate(counts.satisfied, counts.expressed)
     shown_rate = formulas.publishable(rate, counts.expressed, min_answers)
     previous_rate = None
@@ -213,6 +238,7 @@ def compute(
                 min_answers=min_answers,
                 target=target,
                 previous=by_month[previous_month].get(key, SatisfactionCounts()),
+                previous_waits=waits_by_month[previous_month].get(key, []) if with_waits else None,
             )
             visits = visits_by_month[month].get(key, [])
             if with_waits:

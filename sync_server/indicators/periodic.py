@@ -240,6 +240,7 @@ def compute(
 
     now_rows, before_rows = main_counts(start, end), main_counts(before_start, before_end)
     waits = storage.served_waits(start, end, sites=sites, services=services)
+    waits_before = storage.served_waits(before_start, before_end, sites=sites, services=services)
     visitors = storage.visitor_counts(start, end, services=services)
     visitors_before = storage.visitor_counts(before_start, before_end, services=services)
     questions, distribution = _question_counts(
@@ -288,6 +289,7 @@ def compute(
             min_answers=min_answers,
             target=targets.get("satisfaction_rate", service) or default_target,
             previous=monthly.tally(before_rows.get(key, [])),
+            previous_waits=waits_before.get(key, []),
         )
         triples = _score_triples(now_rows.get(key, []))
         triples_before = _score_triples(before_rows.get(key, []))
