@@ -216,6 +216,7 @@ def compute(
     silent_devices: dict[tuple[str, str], int] | None = None,
     holidays: Container[date] = formulas.NO_HOLIDAYS,
     today: date | None = None,
+    previous_waits: bool = True,
 ) -> list[DeskPeriod]:
     """Every figure of every desk (optionally filtered) for `period`, with the previous period,
     the targets in force on its first day, and the minimum-N rule applied.
@@ -240,7 +241,13 @@ def compute(
 
     now_rows, before_rows = main_counts(start, end), main_counts(before_start, before_end)
     waits = storage.served_waits(start, end, sites=sites, services=services)
-    waits_before = storage.served_waits(before_start, before_end, sites=sites, services=services)
+    # The previous period's waits (for "previous" on the wait figures): a month of visits, left
+    # unread by a page that does not show them.
+    waits_before = (
+        storage.served_waits(before_start, before_end, sites=sites, services=services)
+        if previous_waits
+        else None
+    )
     visitors = storage.visitor_counts(start, end, services=services)
     visitors_before = storage.visitor_counts(before_start, before_end, services=services)
     questions, distribution = _question_counts(
@@ -289,7 +296,7 @@ def compute(
             min_answers=min_answers,
             target=targets.get("satisfaction_rate", service) or default_target,
             previous=monthly.tally(before_rows.get(key, [])),
-            previous_waits=waits_before.get(key, []),
+            previous_waits=None if waits_before is None else waits_before.get(key, []),
         )
         triples = _score_triples(now_rows.get(key, []))
         triples_before = _score_triples(before_rows.get(key, []))

@@ -42,7 +42,11 @@ def overview(
     choice = choose(kind, period, on, language, first=first, last=last)
     # Service managers see their own services only; the rule lives in the query, not the page.
     services = user.services if user.role == "service_manager" else None
-    cards = build_cards(desk_figures(storage, settings, choice.period, services=services))
+    # The cards show no previous wait: the previous period's visits are not read for them.
+    rows = desk_figures(
+        storage, settings, choice.period, services=services, previous_waits=False
+    )
+    cards = build_cards(rows)
     context = {
         **nav_context(request, user),
         "cards": cards,

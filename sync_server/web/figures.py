@@ -19,6 +19,7 @@ def desk_figures(
     services: list[str] | None,
     sites: list[str] | None = None,
     include_suspect: bool = False,
+    previous_waits: bool = True,
 ) -> list[periodic.DeskPeriod]:
     return periodic.compute(
         storage,
@@ -34,6 +35,7 @@ def desk_figures(
         ),
         holidays=public_holidays.calendar(settings.holidays_region),
         today=today(settings),
+        previous_waits=previous_waits,
     )
 
 
