@@ -194,8 +194,9 @@ def main() -> None:
                 (start_utc.strftime("%Y-%m-%d %H:%M:%S"), end_utc.strftime("%Y-%m-%d %H:%M:%S")),
             ).fetchall()
 
-        def overview() -> None:
-            periodic.compute(storage, month, min_answers=5, default_target=90)
+        def overview() -> None:  # as `/` asks: its cards show no previous wait
+            periodic.compute(storage, month, min_answers=5, default_target=90,
+                             previous_waits=False)  # fmt: skip
 
         def service_page() -> None:
             periodic.compute(storage, month, min_answers=5, default_target=90, services=[service])
