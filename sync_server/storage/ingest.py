@@ -17,14 +17,13 @@ Capture times are corrected for a drifting device clock (`sync_server.clock`) in
 from __future__ import annotations
 
 import hashlib
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from kiosk.core.protocol import (
     PAYLOAD_MODELS,
@@ -77,13 +76,6 @@ class _Prepared(NamedTuple):
     captured_at: Any
 
 
-# Published survey versions never change in place (surveys.publish refuses it), so each engine
-# keeps the definitions it has read: a batch does not parse its survey's JSON again.
-_SURVEYS: weakref.WeakKeyDictionary[Engine, dict[tuple[str, int], SurveyDefinition]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _error_detail(error: ValidationError, prefix: str) -> str:
     parts = []
     for item in error.errors():
@@ -116,14 +108,7 @@ class _Batch:
         self._contents: dict[tuple[RecordKind, str], list[tuple[Any, _Content]]] = {}
 
     def survey(self, survey_id: str, version: int) -> SurveyDefinition | None:
-        known = _SURVEYS.setdefault(self.connection.engine, {})
-        key = (survey_id, version)
-        if key not in known:
-            found = surveys.get(self.connection, survey_id, version)
-            if found is None:
-                return None  # not published (yet): asked again next time
-            known[key] = found
-        return known[key]
+        return surveys.remembered(self.connection, survey_id, version)
 
     def prepare(self, record: RecordIn) -> _Prepared | Ack:
         content = self._known_content(record)

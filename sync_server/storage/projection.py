@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 
 from kiosk.core.protocol import AnswerPayload, RecordKind, VisitEvent, VisitEventPayload
-from kiosk.core.survey import SurveyDefinition
 from sync_server import visits as visit_rules
 from sync_server.answer_facts import InvalidAnswer, derive
 from sync_server.storage import rollups, schema, surveys
@@ -135,7 +134,6 @@ class _Rows:
     events: list[tuple[Any, ...]] = field(default_factory=list)
     visits: dict[str, tuple[str | None, str, str]] = field(default_factory=dict)
     days: set[tuple[str, str, date]] = field(default_factory=set)
-    _surveys: dict[tuple[str, int], SurveyDefinition | None] = field(default_factory=dict)
     _parsed: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -214,9 +212,7 @@ class _Rows:
                 return VisitEventPayload.model_validate(data)
             payload = AnswerPayload.model_validate(data)
             key = (payload.survey_id, payload.survey_version)
-            if key not in self._surveys:
-                self._surveys[key] = surveys.get(self.connection, *key)
-            survey = self._surveys[key]
+            survey = surveys.remembered(self.connection, *key)
             if survey is None:
                 raise InvalidAnswer("payload.survey_version", "no such published survey")
             return payload, derive(payload, survey), survey

@@ -8,12 +8,13 @@ the most recently published version, so a software update's new bundled version 
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from kiosk.core.protocol import canonical_json, payload_hash
 from kiosk.core.survey import SurveyDefinition, bundled_surveys, parse_definition
@@ -66,6 +67,25 @@ def get(connection: Connection, survey_id: str, version: int) -> SurveyDefinitio
         sa.select(table.c.definition).where(table.c.id == survey_id, table.c.version == version)
     )
     return None if text is None else _parsed(text, f"{survey_id} v{version}")
+
+
+# Published versions never change in place (`publish` refuses it), so each engine keeps those it
+# has read: ingestion and projection look a survey up once per batch without a query.
+_PUBLISHED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, int], SurveyDefinition]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def remembered(connection: Connection, survey_id: str, version: int) -> SurveyDefinition | None:
+    """As `get`, remembered per engine once found (an unpublished version is asked again)."""
+    known = _PUBLISHED.setdefault(connection.engine, {})
+    key = (survey_id, version)
+    if key not in known:
+        found = get(connection, survey_id, version)
+        if found is None:
+            return None
+        known[key] = found
+    return known[key]
 
 
 @lru_cache(maxsize=64)
