@@ -51,6 +51,7 @@ def runtime(live_server, tmp_path, clock):
 
 
 def _server_visits(storage) -> list[tuple]:
+    storage.project()  # the reply came before its projection; plain SQL reads next
     with storage.engine.connect() as connection:
         return list(connection.exec_driver_sql(
             "SELECT id, outcome, wait_seconds FROM visits ORDER BY arrived_at"))

@@ -284,6 +284,7 @@ def test_a_device_clock_one_day_wrong(live_server, tmp_path, credentials):
         # What the staff screen shows.
         assert store.sync_status().clock_offset_ms == pytest.approx(86_400_000, abs=60_000)
     path = live_server.settings.database_url.removeprefix("sqlite:///")
+    live_server.storage.project()  # the reply came before its projection; plain SQL reads next
     with sqlite3.connect(path) as conn:
         marks = ",".join("?" * len(ids))
         sent = dict(conn.execute(f"SELECT id, device_time FROM records WHERE id IN ({marks})", ids))
