@@ -20,7 +20,7 @@ in the same run:
   (TestClient, a signed-in quality manager): computation, SVG charts and HTML, the first view
   (charts drawn) and again (charts with the same figures are kept).
 
-Prints each median of `--repeat` runs and its ratio to the baseline. Issue 6's target: every
+Prints each median of `--repeat` runs and its ratio to the baseline. The target: every
 dashboard page under 300 ms at 2 million answers and 1 million visits.
 """
 

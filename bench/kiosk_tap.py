@@ -7,7 +7,7 @@ Each answer goes through the real `VisitorSession` on a real `KioskStore` file: 
 (the response sealed into the outbox). The baseline, measured in the same run and interleaved
 with the answers, is one bare `sqlite3` INSERT + COMMIT on a file in the same folder with the
 same durability settings (WAL, synchronous=FULL). Resident memory is read after every 100
-answers. Issue 3's targets: p99 of the tap under 15 ms, memory flat.
+answers. The targets: p99 of the tap under 15 ms, memory flat.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.core.clock import SystemClock  # noqa: E402
 from kiosk.core.store import KioskStore  # noqa: E402
-from kiosk.core.survey import load_default_survey  # noqa: E402
 from kiosk.core.visitor import DeskConfig, VisitorSession  # noqa: E402
+from qualivilles.bundled import load_default_survey  # noqa: E402
 
 CHOICES = ("very_dissatisfied", "dissatisfied", "satisfied", "very_satisfied")
 WARM_UP = 20
@@ -57,8 +57,9 @@ def bare_sqlite(path: Path) -> sqlite3.Connection:
 def bare_insert(conn: sqlite3.Connection, n: int) -> float:
     start = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute("INSERT INTO answers (payload) VALUES (?)",
-                 (f'{{"overall": "{CHOICES[n % 4]}"}}',))
+    conn.execute(
+        "INSERT INTO answers (payload) VALUES (?)", (f'{{"overall": "{CHOICES[n % 4]}"}}',)
+    )
     conn.execute("COMMIT")
     return (time.perf_counter() - start) * 1000
 
@@ -91,8 +92,14 @@ def run(answers: int, folder: Path) -> dict[str, object]:
                 memory.append((n + 1, rss_mib(), len(gc.get_objects())))
         backlog = store.backlog()
         conn.close()
-    return {"tap": tap_ms, "finish": finish_ms, "base": base_ms, "memory": memory,
-            "backlog": backlog, "cache_kib": cache_kib}
+    return {
+        "tap": tap_ms,
+        "finish": finish_ms,
+        "base": base_ms,
+        "memory": memory,
+        "backlog": backlog,
+        "cache_kib": cache_kib,
+    }
 
 
 def report(result: dict[str, object], answers: int, folder: Path) -> None:
@@ -120,18 +127,26 @@ def report(result: dict[str, object], answers: int, folder: Path) -> None:
     print("  " + "  ".join(f"{count}:{mib:.1f}" for count, mib, _ in memory))
     first = next(m for m in memory if m[0] >= 100)
     last = memory[-1]
-    print(f"  RSS growth from {first[0]} to {last[0]} answers: {last[1] - first[1]:+.2f} MiB;"
-          f" Python objects {first[2]} -> {last[2]} ({last[2] - first[2]:+d})")
-    print(f"  (each SQLite connection may cache up to {result['cache_kib']} KiB of pages as the"
-          " files grow: two connections here)")
+    print(
+        f"  RSS growth from {first[0]} to {last[0]} answers: {last[1] - first[1]:+.2f} MiB;"
+        f" Python objects {first[2]} -> {last[2]} ({last[2] - first[2]:+d})"
+    )
+    print(
+        f"  (each SQLite connection may cache up to {result['cache_kib']} KiB of pages as the"
+        " files grow: two connections here)"
+    )
     print(f"  outbox backlog at the end: {result['backlog']} records")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=1000)
-    parser.add_argument("--dir", type=Path, default=None,
-                        help="folder for the two SQLite files (default: a temporary folder)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="folder for the two SQLite files (default: a temporary folder)",
+    )
     args = parser.parse_args(argv)
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)

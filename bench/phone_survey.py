@@ -49,9 +49,9 @@ def serve(port: int, data_dir: Path) -> None:
     import uvicorn
     from fastapi.responses import PlainTextResponse
 
-    from kiosk.core.survey import ASSETS_DIR
+    from qualivilles.bundled import DEMO_TOWN_FILE
     from sync_server.app import create_app
-    from sync_server.phone_guard import Limits, PhoneGuard
+    from sync_server.phone.guard import Limits, PhoneGuard
     from sync_server.settings import Settings
     from sync_server.storage import Storage
 
@@ -62,7 +62,7 @@ def serve(port: int, data_dir: Path) -> None:
     )
     storage = Storage.from_url(settings.database_url)
     storage.migrate()
-    storage.load_town(json.loads((ASSETS_DIR / "demo" / "town.json").read_text("utf-8")))
+    storage.load_town(json.loads(DEMO_TOWN_FILE.read_text("utf-8")))
     app = create_app(settings, storage)
     app.state.phone_guard = PhoneGuard(Limits(max_posts=10**9))
 

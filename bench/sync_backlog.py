@@ -19,7 +19,7 @@ Figures measured in the same run on the same machine:
    one `executemany` per table and batch into an empty copy of the server's schema, foreign keys
    on as on the server.
 Figures 2 to 5 are the best of `--repeat` runs, interleaved, so other load on the machine hits
-them alike. Targets (issue 5): drain < 30 s on a 2-core machine; server ingest >= 1/3 of bare
+them alike. Targets: drain < 30 s on a 2-core machine; server ingest >= 1/3 of bare
 SQLite.
 """
 
@@ -41,11 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kiosk.core.clock import ManualClock  # noqa: E402
-from kiosk.core.protocol import AnswerPayload, RecordKind, canonical_json  # noqa: E402
 from kiosk.core.store import KioskStore  # noqa: E402
-from kiosk.core.survey import ASSETS_DIR, load_default_survey  # noqa: E402
 from kiosk.core.sync import sync_once  # noqa: E402
 from kiosk.core.sync_client import SyncClient  # noqa: E402
+from qualivilles.bundled import DEMO_TOWN_FILE, load_default_survey  # noqa: E402
+from qualivilles.protocol import AnswerPayload, RecordKind, canonical_json  # noqa: E402
 from sync_server.storage import Source, Storage  # noqa: E402
 
 BATCH = 500
@@ -64,7 +64,7 @@ uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[2]), log_l
 def town_storage(path: Path) -> Storage:
     storage = Storage.from_url(f"sqlite:///{path}")
     storage.migrate()
-    storage.load_town(json.loads((ASSETS_DIR / "demo" / "town.json").read_text("utf-8")))
+    storage.load_town(json.loads(DEMO_TOWN_FILE.read_text("utf-8")))
     return storage
 
 
@@ -307,6 +307,7 @@ def main() -> None:
     print(f"ingest / bare           {bare / ingest:8.3f}       target >= 0.333")
     print(f"ingest+projection / bare{bare / both:8.3f}       (information)")
     print(f"drain  / bare           {bare / drain:8.3f}")
+
 
 if __name__ == "__main__":
     main()

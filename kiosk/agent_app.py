@@ -18,11 +18,11 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.core.agent_desk import AgentDesk, visit_link
 from kiosk.core.device_state import Credentials
 from kiosk.core.i18n import translate
-from kiosk.core.protocol import VisitEvent
 from kiosk.core.wait_queue import QueueError, Visit, VisitStatus, WaitQueue
 from kiosk.screens.agent_qr import AgentQRScreen
 from kiosk.screens.agent_queue import AgentQueueScreen, QueueRow
 from kiosk.screens.agent_summary import AgentSummaryScreen
+from qualivilles.protocol import VisitEvent
 
 TICK_SECONDS = 1.0
 CLOSING_CHECK_SECONDS = 30.0
@@ -68,8 +68,9 @@ class AgentApp(App):
             on_show_qr=lambda _, visit_id: self.show_qr(visit_id),
             on_summary=lambda _: self.show_summary(),
         )
-        self.summary_screen = AgentSummaryScreen(name="agent_summary",
-                                                 on_back=lambda _: self.back_to_queue())
+        self.summary_screen = AgentSummaryScreen(
+            name="agent_summary", on_back=lambda _: self.back_to_queue()
+        )
         self.qr_screen = AgentQRScreen(name="agent_qr", on_back=lambda _: self.back_to_queue())
         for screen in (self.queue_screen, self.summary_screen, self.qr_screen):
             self.bind(language=screen.setter("language"))
@@ -108,17 +109,22 @@ class AgentApp(App):
         rows = []
         for visit in self.queue.waiting():
             elapsed = self.queue.elapsed(visit)
-            rows.append(QueueRow(
-                visit_id=visit.id,
-                ticket=visit.ticket,
-                reason=self.desk.reason_label(visit.reason),
-                elapsed_seconds=elapsed.seconds,
-                estimated=elapsed.estimated,
-                over_threshold=elapsed.seconds > threshold,
-                # A row's own undo takes back its arrival (the last action bar does the rest).
-                undo_seconds=(self.queue.undo_left(visit.id)
-                              if visit.last_event == VisitEvent.ARRIVED else 0.0),
-            ))
+            rows.append(
+                QueueRow(
+                    visit_id=visit.id,
+                    ticket=visit.ticket,
+                    reason=self.desk.reason_label(visit.reason),
+                    elapsed_seconds=elapsed.seconds,
+                    estimated=elapsed.estimated,
+                    over_threshold=elapsed.seconds > threshold,
+                    # A row's own undo takes back its arrival (the last action bar does the rest).
+                    undo_seconds=(
+                        self.queue.undo_left(visit.id)
+                        if visit.last_event == VisitEvent.ARRIVED
+                        else 0.0
+                    ),
+                )
+            )
         return rows
 
     def refresh(self) -> None:
@@ -133,17 +139,20 @@ class AgentApp(App):
         screen, lang = self.queue_screen, self.language
         screen.last_visit_id = self.last_visit_id
         if self.last_visit_id is None:
-            screen.show_last_action(translate("Touchez « Visiteur arrivé » à chaque arrivée",
-                                              lang), 0, False)
+            screen.show_last_action(
+                translate("Touchez « Visiteur arrivé » à chaque arrivée", lang), 0, False
+            )
             return
         visit = self.queue.visit(self.last_visit_id)
         done = {
             VisitStatus.WAITING: translate("{ticket} en attente", lang, ticket=visit.ticket),
             VisitStatus.SERVED: translate("{ticket} pris en charge", lang, ticket=visit.ticket),
-            VisitStatus.WALKED_OUT: translate("{ticket} parti sans être servi", lang,
-                                              ticket=visit.ticket),
-            VisitStatus.UNKNOWN: translate("{ticket} clos à la fermeture", lang,
-                                           ticket=visit.ticket),
+            VisitStatus.WALKED_OUT: translate(
+                "{ticket} parti sans être servi", lang, ticket=visit.ticket
+            ),
+            VisitStatus.UNKNOWN: translate(
+                "{ticket} clos à la fermeture", lang, ticket=visit.ticket
+            ),
             VisitStatus.CANCELLED: translate("{ticket} annulé", lang, ticket=visit.ticket),
         }[visit.status]
         can_link = visit.status == VisitStatus.SERVED and self._link(visit) is not None
@@ -182,8 +191,9 @@ class AgentApp(App):
         self.manager.current = "agent_qr"
 
     def show_summary(self) -> None:
-        self.summary_screen.show(self.queue.summary(self.desk.wait_threshold_minutes),
-                                 self.desk.wait_threshold_minutes)
+        self.summary_screen.show(
+            self.queue.summary(self.desk.wait_threshold_minutes), self.desk.wait_threshold_minutes
+        )
         self.manager.current = "agent_summary"
 
     def back_to_queue(self) -> None:

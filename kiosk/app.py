@@ -18,13 +18,10 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.core import opening_hours
-from kiosk.core.flow import FlowState
 from kiosk.core.rtl import is_rtl
 from kiosk.core.staff_access import StaffAccess
 from kiosk.core.staff_status import staff_status
 from kiosk.core.store import KioskStore
-from kiosk.core.survey import localized
 from kiosk.core.visitor import DeskConfig, VisitorSession
 from kiosk.platform.speech import Speaker
 from kiosk.screens.attract import AttractScreen
@@ -36,6 +33,9 @@ from kiosk.screens.thanks import ThanksScreen
 from kiosk.widgets.hidden_corner import HiddenCorner
 from kiosk.widgets.still_there import StillTherePrompt
 from kiosk.widgets.typography import font_for
+from qualivilles import opening_hours
+from qualivilles.flow import FlowState
+from qualivilles.survey import localized
 
 LARGE_TEXT_SCALE = 1.3
 OPENING_CHECK_SECONDS = 30.0
@@ -109,8 +109,9 @@ class KioskApp(App):
         self.attract.refresh()
         Window.bind(on_touch_down=self._on_any_touch)
         Window.bind(on_request_close=self._refuse_close)
-        self._opening_check = Clock.schedule_interval(self.check_opening_hours,
-                                                      OPENING_CHECK_SECONDS)
+        self._opening_check = Clock.schedule_interval(
+            self.check_opening_hours, OPENING_CHECK_SECONDS
+        )
         self.check_opening_hours()
         return self.manager
 

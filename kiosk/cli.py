@@ -17,20 +17,37 @@ from pathlib import Path
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, required=True,
-                        help="where the kiosk keeps its SQLite file and settings")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        required=True,
+        help="where the kiosk keeps its SQLite file and settings",
+    )
     parser.add_argument("--server", help="sync server URL, e.g. http://127.0.0.1:8000")
     parser.add_argument("--enrol-code", help="one-time code from `sync-server enrol-device`")
     parser.add_argument("--size", default="1280x800", help="window size WIDTHxHEIGHT")
-    parser.add_argument("--fullscreen", action="store_true",
-                        help="full screen without decorations (production kiosks)")
-    parser.add_argument("--sync-interval", type=float, default=60.0,
-                        help="seconds between two syncs when nothing happens")
-    parser.add_argument("--mode", choices=("kiosk", "tablet"),
-                        help="visitor kiosk or agent tablet (default: as enrolled, else kiosk)")
-    parser.add_argument("--staff-pin", metavar="PIN",
-                        help="save this kiosk's staff PIN (4 to 8 digits, '-' reads it from "
-                             "standard input) and exit; a PIN from the server takes precedence")
+    parser.add_argument(
+        "--fullscreen",
+        action="store_true",
+        help="full screen without decorations (production kiosks)",
+    )
+    parser.add_argument(
+        "--sync-interval",
+        type=float,
+        default=60.0,
+        help="seconds between two syncs when nothing happens",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("kiosk", "tablet"),
+        help="visitor kiosk or agent tablet (default: as enrolled, else kiosk)",
+    )
+    parser.add_argument(
+        "--staff-pin",
+        metavar="PIN",
+        help="save this kiosk's staff PIN (4 to 8 digits, '-' reads it from "
+        "standard input) and exit; a PIN from the server takes precedence",
+    )
     return parser
 
 
@@ -90,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     if runtime.recovered_partials:
         logging.info("kept %d interrupted answers as partial", runtime.recovered_partials)
-    app = KioskApp(runtime.session, worker=runtime.worker, config_source=runtime.current_desk,
-                   store=runtime.store)
+    app = KioskApp(
+        runtime.session,
+        worker=runtime.worker,
+        config_source=runtime.current_desk,
+        store=runtime.store,
+    )
     runtime.reports.listeners.append(app.on_sync_report)
     try:
         app.run()
@@ -105,11 +126,19 @@ def _run_agent(args: argparse.Namespace) -> int:
     from kiosk.agent_app import AgentApp
     from kiosk.runtime import open_agent
 
-    runtime = open_agent(args.data_dir, server_url=args.server, enrol_code=args.enrol_code,
-                         sync_interval=args.sync_interval)
-    app = AgentApp(runtime.queue, desk=runtime.current_desk(),
-                   credentials=runtime.store.credentials, desk_source=runtime.current_desk,
-                   worker=runtime.worker)
+    runtime = open_agent(
+        args.data_dir,
+        server_url=args.server,
+        enrol_code=args.enrol_code,
+        sync_interval=args.sync_interval,
+    )
+    app = AgentApp(
+        runtime.queue,
+        desk=runtime.current_desk(),
+        credentials=runtime.store.credentials,
+        desk_source=runtime.current_desk,
+        worker=runtime.worker,
+    )
     runtime.reports.listeners.append(app.on_sync_report)
     try:
         app.run()

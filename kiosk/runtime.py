@@ -15,11 +15,12 @@ from kiosk.core.agent_desk import AgentDesk
 from kiosk.core.clock import DeviceClock, SystemClock
 from kiosk.core.staff_access import save_local_pin
 from kiosk.core.store import KioskStore
-from kiosk.core.survey import SurveyDefinitionError, load_default_survey
 from kiosk.core.sync import SyncReport, SyncWorker, client_from_store
 from kiosk.core.sync_client import SyncClient, SyncError
 from kiosk.core.visitor import DeskConfig, VisitorSession
 from kiosk.core.wait_queue import WaitQueue
+from qualivilles.bundled import load_default_survey
+from qualivilles.survey import SurveyDefinitionError
 
 log = logging.getLogger(__name__)
 

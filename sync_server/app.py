@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
-from sync_server import alert_delivery, api
+from sync_server import api, web
+from sync_server.alerts import delivery as alert_delivery
 from sync_server.api import openapi, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 
 SESSION_COOKIE = "qv_session"
-
-
-def web_routers() -> list[APIRouter]:
-    """The dashboard and phone-survey routers, when the `sync_server.web` package provides them."""
-    web = importlib.import_module("sync_server.web")
-    return list(getattr(web, "routers", []))
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
@@ -59,7 +53,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.storage = store
     problems.install(app)
     openapi.install(app)
-    for router in [*api.routers, *web_routers()]:
+    for router in [*api.routers, *web.routers]:
         app.include_router(router)
     app.add_middleware(
         SessionMiddleware,

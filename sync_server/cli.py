@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import importlib
-import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from kiosk.core.survey import load_definition
+from qualivilles.survey import load_definition
+from sync_server.demo import command as demo_command
 from sync_server.settings import Settings
 from sync_server.storage import DeviceHealth, InvalidTown, Storage, StorageError
 
@@ -97,9 +96,7 @@ def _ago(value: datetime | None, now: datetime) -> str:
 
 def fleet_rows(fleet: list[DeviceHealth], now: datetime) -> list[list[str]]:
     """The `devices` table: one line per device, flags in words so nothing hides in a colour."""
-    rows = [
-        ["ID", "NAME", "DESK", "LAST SEEN", "BACKLOG", "OFFSET", "CLOCK", "STATE", "CONFLICTS"]
-    ]
+    rows = [["ID", "NAME", "DESK", "LAST SEEN", "BACKLOG", "OFFSET", "CLOCK", "STATE", "CONFLICTS"]]
     for item in fleet:
         device = item.device
         offset = device.clock_offset_ms
@@ -191,7 +188,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def cmd_check_alerts(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from sync_server.alert_delivery import check_alerts
+    from sync_server.alerts.delivery import check_alerts
 
     if not settings.alerts_enabled:
         out.write("alerts are disabled (set QV_ALERTS_ENABLED=true and a channel)\n")
@@ -216,7 +213,8 @@ def cmd_check_alerts(args: argparse.Namespace, settings: Settings, out: TextIO) 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sync-server", description=__doc__)
     parser.add_argument(
-        "--database-url", help="SQLAlchemy URL (default: QV_DATABASE_URL or sqlite:///qualivilles.db)"
+        "--database-url",
+        help="SQLAlchemy URL (default: QV_DATABASE_URL or sqlite:///qualivilles.db)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -267,21 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=cmd_serve)
 
-    register_extensions(sub)
+    demo_command.register(sub)
     return parser
-
-
-def register_extensions(subparsers: Any) -> None:
-    """Commands defined elsewhere (`sync_server.demo`: `demo`) register themselves here.
-
-    A registered sub-parser sets `run=callable(args, settings, out) -> int`, like the commands
-    above; `settings` already carries `--database-url`.
-    """
-    if importlib.util.find_spec("sync_server.demo") is not None:
-        demo = importlib.import_module("sync_server.demo")
-        register = getattr(demo, "register", None)
-        if register is not None:
-            register(subparsers)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # Public holidays the register's "15 working days" skips: metropolitan France, Alsace-Moselle
     # (Good Friday and 26 December too) or an overseas department.
     holidays_region: str = DEFAULT_REGION
-    # Unhappy-answers alerts (sync_server/alerts.py): off unless enabled with a channel.
+    # Unhappy-answers alerts (sync_server/alerts/rule.py): off unless enabled with a channel.
     alerts_enabled: bool = False
     alert_window_minutes: int = Field(default=60, ge=5, le=24 * 60)
     alert_min_answers: int = Field(default=8, ge=1)

@@ -7,7 +7,7 @@ os.environ.setdefault("KIVY_NO_CONFIG", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 if not os.environ.get("DISPLAY"):
-    # Real pixels through EGL + Mesa llvmpipe, no X server needed (see shared/KIVY-TESTING.md).
+    # Real pixels through EGL + Mesa llvmpipe, no X server needed.
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 
 # Factories for real objects, one module per area so that they can grow apart.

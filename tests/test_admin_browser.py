@@ -9,7 +9,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from kiosk.core.survey import load_default_survey
+from qualivilles.bundled import load_default_survey
 from sync_server.storage.surveys import definition_json
 from tests.test_dashboard_browser import PASSWORD, SCREENS, browser  # noqa: F401 (fixture)
 

@@ -10,7 +10,7 @@ import re
 import pytest
 import requests
 
-from kiosk.core.survey import load_default_survey
+from qualivilles.bundled import load_default_survey
 from sync_server.storage.surveys import content_hash, definition_json
 from tests.test_admin_users import PASSWORD, post, sign_in, text
 

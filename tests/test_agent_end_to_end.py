@@ -17,11 +17,11 @@ import requests
 
 from kiosk.core.agent_desk import AgentDesk
 from kiosk.core.clock import ManualClock
-from kiosk.core.protocol import RecordKind
-from kiosk.core.visit_link import make_token
 from kiosk.runtime import open_agent
+from qualivilles.protocol import RecordKind
+from qualivilles.visit_link import make_token
+from sync_server.phone.visit_links import InvalidVisitLink, mark_visit_link_used, verify_visit_link
 from sync_server.storage import Source
-from sync_server.visit_links import InvalidVisitLink, mark_visit_link_used, verify_visit_link
 from tests.fixtures.kiosk import pump_until, tap
 from tests.fixtures.server import TOWN, answer_payload, make_record
 
@@ -53,17 +53,24 @@ def runtime(live_server, tmp_path, clock):
 def _server_visits(storage) -> list[tuple]:
     storage.project()  # the reply came before its projection; plain SQL reads next
     with storage.engine.connect() as connection:
-        return list(connection.exec_driver_sql(
-            "SELECT id, outcome, wait_seconds FROM visits ORDER BY arrived_at"))
+        return list(
+            connection.exec_driver_sql(
+                "SELECT id, outcome, wait_seconds FROM visits ORDER BY arrived_at"
+            )
+        )
 
 
 def test_visits_from_the_tablet_reach_the_wait_indicators(live_server, runtime, clock, run_app):
     from kiosk.agent_app import AgentApp
 
     reports: queue.Queue = queue.Queue()
-    app = AgentApp(runtime.queue, desk=runtime.current_desk() or AgentDesk(),
-                   credentials=runtime.store.credentials, desk_source=runtime.current_desk,
-                   worker=runtime.worker)
+    app = AgentApp(
+        runtime.queue,
+        desk=runtime.current_desk() or AgentDesk(),
+        credentials=runtime.store.credentials,
+        desk_source=runtime.current_desk,
+        worker=runtime.worker,
+    )
     runtime.reports.listeners += [app.on_sync_report, reports.put]
     run_app(app)
     first = reports.get(timeout=30)  # enrolment and configuration, on the worker thread
@@ -102,15 +109,18 @@ def test_visits_from_the_tablet_reach_the_wait_indicators(live_server, runtime, 
 
     month = clock.now().astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m")
     session = live_server.login_session(requests.Session())
-    answer = session.get(f"{live_server.url}/api/v1/indicators",
-                         params={"from": month, "to": month, "site": SITE, "service": SERVICE},
-                         timeout=10)
+    answer = session.get(
+        f"{live_server.url}/api/v1/indicators",
+        params={"from": month, "to": month, "site": SITE, "service": SERVICE},
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     [row] = answer.json()["rows"]
     figures = row["figures"]
     assert figures["visits"]["value"] == len(WAITS_MINUTES) + 1
     assert figures["median_wait_minutes"]["value"] == pytest.approx(
-        statistics.median(WAITS_MINUTES))
+        statistics.median(WAITS_MINUTES)
+    )
     within = sum(m <= THRESHOLD for m in WAITS_MINUTES) / len(WAITS_MINUTES)
     assert figures["within_threshold_rate"]["value"] == pytest.approx(100 * within)
     assert figures["walk_out_rate"]["value"] == pytest.approx(100 / (len(WAITS_MINUTES) + 1))
@@ -126,8 +136,14 @@ def test_visits_from_the_tablet_reach_the_wait_indicators(live_server, runtime, 
     mark_visit_link_used(live_server.storage, link.visit_id, now)
     phone = Source(site=link.site, service=link.service, channel="phone")
     live_server.storage.ingest(
-        [make_record(answer_payload("satisfied", channel="phone", visit_id=link.visit_id),
-                     kind=RecordKind.ANSWER)], phone)
+        [
+            make_record(
+                answer_payload("satisfied", channel="phone", visit_id=link.visit_id),
+                kind=RecordKind.ANSWER,
+            )
+        ],
+        phone,
+    )
     start = datetime(2000, 1, 1, tzinfo=UTC)
     linked = live_server.storage.linked_waits(start, datetime(2100, 1, 1, tzinfo=UTC))
     assert linked[SITE, SERVICE] == [(WAITS_MINUTES[-1] * 60, 2, 4)]

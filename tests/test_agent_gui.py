@@ -16,8 +16,8 @@ from kiosk.core.agent_desk import AgentDesk, VisitReason
 from kiosk.core.clock import ManualClock
 from kiosk.core.device_state import Credentials
 from kiosk.core.store import KioskStore
-from kiosk.core.visit_link import read_claims, signature_matches
 from kiosk.core.wait_queue import WaitQueue
+from qualivilles.visit_link import read_claims, signature_matches
 from tests.fixtures.kiosk import pump, pump_until, tap
 
 pytestmark = pytest.mark.gui
@@ -26,15 +26,24 @@ PARIS = ZoneInfo("Europe/Paris")
 DESK = AgentDesk(
     desk_name="IRIS – guichet unique – Centre administratif municipal",
     wait_threshold_minutes=10,
-    reasons=(VisitReason("passeport", "Passeport / CNI"), VisitReason("etat-civil", "Acte"),
-             VisitReason("inscription", "Inscription scolaire")),
+    reasons=(
+        VisitReason("passeport", "Passeport / CNI"),
+        VisitReason("etat-civil", "Acte"),
+        VisitReason("inscription", "Inscription scolaire"),
+    ),
     opening_hours={"mon": [["08:30", "12:00"], ["13:30", "17:30"]]},
     public_base_url="https://avis.ville.example",
 )
 SECRET = "a-test-visit-link-secret-of-enough-length"
-CREDENTIALS = Credentials(server_url="https://avis.ville.example", device_id="tablet-1",
-                          token="t" * 30, site="centre-administratif", service="iris",
-                          mode="tablet", visit_link_secret=SECRET)
+CREDENTIALS = Credentials(
+    server_url="https://avis.ville.example",
+    device_id="tablet-1",
+    token="t" * 30,
+    site="centre-administratif",
+    service="iris",
+    mode="tablet",
+    visit_link_secret=SECRET,
+)
 
 
 @pytest.fixture
@@ -210,8 +219,9 @@ def test_killed_with_visits_waiting_the_list_comes_back_with_correct_times(
     pump(1)
 
 
-def test_after_a_reboot_the_elapsed_time_is_marked_as_estimated(agent, clock, tmp_path,
-                                                                  kivy_window):
+def test_after_a_reboot_the_elapsed_time_is_marked_as_estimated(
+    agent, clock, tmp_path, kivy_window
+):
     path = tmp_path / "rebooted.db"
     first_store = KioskStore(path, clock)
     app = agent(first_store)
@@ -246,7 +256,11 @@ def test_every_agent_screen_renders_in_both_orientations(size, tmp_path):
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(
         [sys.executable, "-m", "tests.tools.agent_screens", size, str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=root, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     from tests.tools.agent_screens import SHOTS

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from sync_server import cli
-from sync_server.alert_delivery import alert_step, check_alerts
+from sync_server.alerts.delivery import alert_step, check_alerts
 from sync_server.app import create_app
 from sync_server.storage import Storage
 from tests.fixtures.http_stub import Stub, send
@@ -213,7 +213,7 @@ def test_smtp_down_is_recorded_and_the_next_check_delivers(tmp_path, server_stor
     port = free_port()  # nothing listens there yet
     settings = mail_settings(tmp_path, port)
     bad_hour(server_storage)
-    with caplog.at_level(logging.WARNING, logger="sync_server.alert_delivery"):
+    with caplog.at_level(logging.WARNING, logger="sync_server.alerts.delivery"):
         report = check_alerts(server_storage, settings, NOW)
     assert (len(report.decided), report.delivered, len(report.failed)) == (1, 0, 1)
     assert "not delivered" in caplog.text
@@ -361,7 +361,7 @@ def test_the_loop_step_checks_and_never_raises(tmp_path, webhook, server_storage
     assert report.delivered == 1
     # A database the step cannot read (never migrated): logged, and the loop goes on.
     empty = Storage.from_url(f"sqlite:///{tmp_path / 'empty.db'}")
-    with caplog.at_level(logging.ERROR, logger="sync_server.alert_delivery"):
+    with caplog.at_level(logging.ERROR, logger="sync_server.alerts.delivery"):
         assert alert_step(empty, settings, NOW) is None
     assert "alert check failed" in caplog.text
     empty.close()
@@ -389,7 +389,7 @@ def test_the_loop_ends_when_told(tmp_path, server_storage):
     stop.set()
 
     async def run() -> None:
-        from sync_server.alert_delivery import alert_loop
+        from sync_server.alerts.delivery import alert_loop
 
         await asyncio.wait_for(alert_loop(server_storage, settings, stop), timeout=30)
 

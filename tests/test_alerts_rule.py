@@ -1,4 +1,4 @@
-"""The unhappy-answers alert rule (sync_server/alerts.py), by hand and by property."""
+"""The unhappy-answers alert rule (sync_server/alerts/rule.py), by hand and by property."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_server.alerts import (
+from sync_server.alerts.rule import (
     AlertRule,
     DeskCount,
     breaches,

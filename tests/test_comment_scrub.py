@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_server.answer_facts import FreeText, logged_payload
-from sync_server.scrub import EMAIL_MARK, PHONE_MARK, scrub
+from qualivilles.answers import FreeText, logged_payload
+from qualivilles.scrub import EMAIL_MARK, PHONE_MARK, scrub
 
 
 @pytest.mark.parametrize(

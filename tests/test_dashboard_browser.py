@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from kiosk.core.protocol import RecordKind
-from sync_server.demo import ingest_batch
-from sync_server.demo_data import DemoData, generate
+from qualivilles.protocol import RecordKind
+from sync_server.demo.command import ingest_batch
+from sync_server.demo.data import DemoData, generate
 from sync_server.indicators.monthly import add_months
 from tests.fixtures.server import SERVICE, SITE, TOWN
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from sync_server.demo import ingest_batch
-from sync_server.demo_data import generate
+from sync_server.demo.command import ingest_batch
+from sync_server.demo.data import generate
 from tests.fixtures.server import SERVICE, TOWN
 from tests.test_dashboard_browser import PASSWORD, SCREENS, browser  # noqa: F401 (fixture)
 

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from kiosk.core.protocol import (
+from qualivilles.bundled import DEMO_TOWN_FILE, load_default_survey
+from qualivilles.protocol import (
     PAYLOAD_MODELS,
     AnswerPayload,
     RecordIn,
@@ -24,9 +25,8 @@ from kiosk.core.protocol import (
     VisitEventPayload,
     payload_hash,
 )
-from kiosk.core.survey import ASSETS_DIR, load_default_survey
-from sync_server.demo import prepare
-from sync_server.demo_data import DAYS_BACK, generate
+from sync_server.demo.command import prepare
+from sync_server.demo.data import DAYS_BACK, generate
 from sync_server.settings import Settings
 
 NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
@@ -35,7 +35,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @pytest.fixture(scope="module")
 def town() -> dict:
-    return json.loads((ASSETS_DIR / "demo" / "town.json").read_text(encoding="utf-8"))
+    return json.loads(DEMO_TOWN_FILE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

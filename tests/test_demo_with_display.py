@@ -23,8 +23,16 @@ def test_the_demo_opens_a_kiosk_window_that_enrols_and_fetches_its_survey(tmp_pa
         port = probe.getsockname()[1]
     env = {**os.environ, "DISPLAY": xvfb_display}
     env.pop("SDL_VIDEODRIVER", None)  # a real X window this time, not offscreen
-    command = [sys.executable, "-m", "sync_server.cli", "demo", "--data-dir", str(tmp_path),
-               "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "sync_server.cli",
+        "demo",
+        "--data-dir",
+        str(tmp_path),
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     try:
         banner = []

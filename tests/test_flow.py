@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.core import flow
-from kiosk.core.flow import FlowStatus, InvalidAnswer, NotAsking
-from kiosk.core.survey import QuestionType, load_default_survey
+from qualivilles import flow
+from qualivilles.bundled import load_default_survey
+from qualivilles.flow import FlowStatus, InvalidAnswer, NotAsking
+from qualivilles.survey import QuestionType
 
 SURVEY = load_default_survey()
 

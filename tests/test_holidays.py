@@ -16,7 +16,7 @@ from sync_server.indicators import formulas
 from sync_server.indicators.public_holidays import UnknownRegion, calendar
 from sync_server.settings import Settings
 from sync_server.storage import RegisterEntry
-from sync_server.web.register import line
+from sync_server.web.pages.register import line
 
 METROPOLE = calendar("metropole")
 ALSACE = calendar("alsace-moselle")

@@ -1,4 +1,4 @@
-"""Reporting periods and the issue-6 formulas on hand-computed examples and edge cases."""
+"""Reporting periods and the quality desk's formulas on hand-computed examples and edge cases."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from kiosk.core.protocol import RecordKind
+from qualivilles.protocol import RecordKind
 from sync_server.indicators import periodic
 from sync_server.indicators.periods import parse
 from tests.fixtures.server import SERVICE, SITE, make_record
@@ -158,7 +158,5 @@ def test_every_desk_figure_carries_the_previous_period(server_storage):
     assert figures["net_satisfaction"].previous == 60.0
     assert figures["mean_wait_minutes"].previous == 6.0
     assert figures["median_wait_minutes"].previous == 6.0
-    assert figures["margin_of_error"].previous == pytest.approx(
-        1.96 * (0.8 * 0.2 / 5) ** 0.5 * 100
-    )
+    assert figures["margin_of_error"].previous == pytest.approx(1.96 * (0.8 * 0.2 / 5) ** 0.5 * 100)
     assert (figures["mean_wait_minutes"].value, figures["net_satisfaction"].value) == (1.0, 100.0)

@@ -15,8 +15,9 @@ from kiosk import theme
 from kiosk.core.clock import SystemClock
 from kiosk.core.rtl import display_lines
 from kiosk.core.store import KioskStore
-from kiosk.core.survey import load_default_survey, parse_definition
 from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
+from qualivilles.bundled import load_default_survey
+from qualivilles.survey import parse_definition
 from tests.fixtures.kiosk import pump, pump_until, tap
 
 pytestmark = pytest.mark.gui
@@ -30,8 +31,12 @@ def _desk(**settings: object) -> DeskConfig:
         survey=load_default_survey(),
         settings=KioskSettings(**settings),
         phone_survey_url=PHONE_URL,
-        published_results={"period": "2026-10", "satisfaction_rate": 92.4, "answers": 48,
-                           "target": 90},
+        published_results={
+            "period": "2026-10",
+            "satisfaction_rate": 92.4,
+            "answers": 48,
+            "target": 90,
+        },
         desk_name="IRIS – guichet unique – Centre administratif municipal",
     )
 
@@ -60,8 +65,7 @@ def _smiley(app, choice_id: str):
 
 
 def _button_with_text(root, text: str):
-    return next(w for w in root.walk() if getattr(w, "text", None) == text
-                and hasattr(w, "state"))
+    return next(w for w in root.walk() if getattr(w, "text", None) == text and hasattr(w, "state"))
 
 
 def _stored_responses(store: KioskStore) -> list[dict]:
@@ -149,8 +153,9 @@ def test_a_visitor_who_is_still_there_goes_on_where_they_were(kiosk, store):
 
 
 def _smiley_on_question(app, choice_id: str):
-    return next(w for w in app.question.ids.choices.walk()
-                if getattr(w, "choice_id", None) == choice_id)
+    return next(
+        w for w in app.question.ids.choices.walk() if getattr(w, "choice_id", None) == choice_id
+    )
 
 
 def test_a_second_press_within_the_interval_is_kept_but_flagged_suspect(kiosk, store):
@@ -169,7 +174,11 @@ def test_every_screen_renders_in_both_orientations(size, tmp_path):
     """Each orientation in a fresh process (see tests/tools/kiosk_screens.py)."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.tools.kiosk_screens", size, str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     from tests.tools.kiosk_screens import SHOTS
@@ -352,17 +361,24 @@ def test_a_new_configuration_waits_for_the_current_visitor_to_finish(kiosk, stor
     tap(_smiley(app, "very_satisfied"))
     first, second = _stored_responses(store)
     assert (first["survey_version"], second["survey_version"]) == (
-        survey.version, survey.version + 1,
+        survey.version,
+        survey.version + 1,
     )
 
 
 def _survey_with_every_question_type():
     raw = json.loads((ROOT / "assets/surveys/qualivilles-accueil.v2.json").read_text("utf-8"))
     raw["questions"][2:2] = [
-        {"id": "came_before", "type": "yes_no",
-         "text": {"fr": "Êtes-vous déjà venu(e) ?", "en": "Have you been here before?"}},
-        {"id": "recommend", "type": "scale_0_10",
-         "text": {"fr": "Recommanderiez-vous ce service ?", "en": "Would you recommend us?"}},
+        {
+            "id": "came_before",
+            "type": "yes_no",
+            "text": {"fr": "Êtes-vous déjà venu(e) ?", "en": "Have you been here before?"},
+        },
+        {
+            "id": "recommend",
+            "type": "scale_0_10",
+            "text": {"fr": "Recommanderiez-vous ce service ?", "en": "Would you recommend us?"},
+        },
     ]
     return parse_definition(raw)
 
@@ -389,9 +405,15 @@ def test_a_full_answer_through_every_question_type(store, run_app):
     [response] = _stored_responses(store)
     assert response["status"] == "complete"
     assert response["answers"] == {
-        "overall": "dissatisfied", "why_unhappy": ["answer", "opening_hours"],
-        "came_before": "yes", "recommend": 7, "welcome": "satisfied", "waiting": "satisfied",
-        "clarity": "satisfied", "premises": "satisfied", "wait_band": "5to15",
+        "overall": "dissatisfied",
+        "why_unhappy": ["answer", "opening_hours"],
+        "came_before": "yes",
+        "recommend": 7,
+        "welcome": "satisfied",
+        "waiting": "satisfied",
+        "clarity": "satisfied",
+        "premises": "satisfied",
+        "wait_band": "5to15",
     }
     assert response["comment"] == "bien"
     assert store.backlog() == 1

@@ -20,8 +20,8 @@ from kiosk.core.device_state import Credentials, SyncStatus
 from kiosk.core.staff_access import StaffAccess, save_local_pin
 from kiosk.core.staff_status import staff_status
 from kiosk.core.store import KioskStore
-from kiosk.core.survey import load_default_survey
 from kiosk.core.visitor import DeskConfig, VisitorSession
+from qualivilles.bundled import load_default_survey
 from tests.fixtures.kiosk import forget_kv_app, pump, pump_until, tap
 from tests.tools.staff_screens import kv_app
 
@@ -89,8 +89,9 @@ def ui(kivy_window, store, clock, desk):
     corner = HiddenCorner(pos_hint={"x": 0, "top": 1}, hold_seconds=0.3)
     attract.add_widget(corner)
     pin = PinScreen(name="pin", access=StaffAccess(store))
-    staff = StaffScreen(name="staff", status_source=lambda: staff_status(store, desk),
-                        refresh_seconds=0.1)
+    staff = StaffScreen(
+        name="staff", status_source=lambda: staff_status(store, desk), refresh_seconds=0.1
+    )
     for screen in (attract, pin, staff):
         manager.add_widget(screen)
     built = StaffUI(manager, corner, pin, staff, store, clock)
@@ -101,6 +102,7 @@ def ui(kivy_window, store, clock, desk):
                 built.events.append(event)
             if name:
                 manager.current = name
+
         return handler
 
     # The wiring kiosk/app.py does (see the hand-over notes).
@@ -237,18 +239,29 @@ def test_cancel_and_inactivity_go_back_to_the_visitors(ui):
 
 
 def _failed_sync(store, clock, desk):
-    store.save_credentials(Credentials(server_url="https://avis.example.fr",
-                                       device_id="borne-iris-01", token="t",
-                                       site="mairie", service="iris"))
+    store.save_credentials(
+        Credentials(
+            server_url="https://avis.example.fr",
+            device_id="borne-iris-01",
+            token="t",
+            site="mairie",
+            service="iris",
+        )
+    )
     for choice in ("satisfied", "very_dissatisfied"):
         session = VisitorSession(store, clock, desk)
         session.tap_main(choice, "fr")
         session.finish()
         clock.advance(30)
-    store.save_sync_status(SyncStatus(
-        last_sync_at=clock.now() - timedelta(hours=1), last_error="no route to host",
-        last_error_code="server_unreachable", clock_offset_ms=62 * 60_000 + 4_000,
-        consecutive_failures=3))
+    store.save_sync_status(
+        SyncStatus(
+            last_sync_at=clock.now() - timedelta(hours=1),
+            last_error="no route to host",
+            last_error_code="server_unreachable",
+            clock_offset_ms=62 * 60_000 + 4_000,
+            consecutive_failures=3,
+        )
+    )
 
 
 def test_the_staff_screen_shows_the_stores_backlog_and_last_error_and_syncs_on_request(
@@ -265,7 +278,8 @@ def test_the_staff_screen_shows_the_stores_backlog_and_last_error_and_syncs_on_r
     assert staff.value_of("backlog") == "2"
     assert staff.value_of("held") == "0"
     assert staff.value_of("last_error") == (
-        "Serveur injoignable : pas de réseau ou serveur arrêté. (server_unreachable)")
+        "Serveur injoignable : pas de réseau ou serveur arrêté. (server_unreachable)"
+    )
     assert staff.value_of("clock") == "+1 h 02 min (la borne retarde)"
     assert staff.value_of("survey") == f"{desk.survey.id} (version {desk.survey.version})"
 
@@ -322,7 +336,11 @@ def test_the_staff_screens_render_in_both_orientations(size, tmp_path):
     """Each orientation in a fresh process (see tests/tools/staff_screens.py)."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.tools.staff_screens", size, str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     shots = sorted(p.name for p in tmp_path.glob("kiosk-*.png"))

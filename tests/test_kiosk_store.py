@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from kiosk.core.clock import ManualClock
 from kiosk.core.device_state import CachedConfig, Credentials, SyncStatus
-from kiosk.core.protocol import (
+from kiosk.core.store import KioskStore, ResponseNotOpen, StoreFull, is_suspect_press
+from qualivilles.protocol import (
     Ack,
     AckStatus,
     RecordKind,
@@ -28,7 +29,6 @@ from kiosk.core.protocol import (
     new_record_id,
     payload_hash,
 )
-from kiosk.core.store import KioskStore, ResponseNotOpen, StoreFull, is_suspect_press
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +108,7 @@ import sys
 from pathlib import Path
 from kiosk.core.clock import SystemClock
 from kiosk.core.store import KioskStore
-from kiosk.core.survey import load_default_survey
+from qualivilles.bundled import load_default_survey
 from kiosk.core.visitor import DeskConfig, VisitorSession
 store = KioskStore(Path(sys.argv[1]))
 session = VisitorSession(store, SystemClock(), DeskConfig(survey=load_default_survey()))
@@ -193,9 +193,7 @@ def test_migrations_are_recorded_and_applied_once(path, clock):
         answered(store)
     with KioskStore(path, clock) as store:
         assert store.applied_migrations() == names
-        rows = store.db.execute(
-            "SELECT migration_set, name FROM _sqlite_migrations"
-        ).fetchall()
+        rows = store.db.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
         assert rows == [("kiosk", name) for name in names]
         assert store.db["responses"].count == 1
 

@@ -48,8 +48,7 @@ def test_taps_are_durable_while_the_upload_hangs(tmp_path, silent_server, run_ap
 
     runtime = open_kiosk(tmp_path / "kiosk", sync_interval=3600)
     runtime.store.save_credentials(
-        Credentials(server_url=silent_server.url, device_id="d1", token="t", site="s",
-                    service="v")
+        Credentials(server_url=silent_server.url, device_id="d1", token="t", site="s", service="v")
     )
     reports = []
     runtime.reports.listeners.append(reports.append)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from kiosk.core.protocol import RecordIn, RecordKind, canonical_json
+from qualivilles.protocol import RecordIn, RecordKind, canonical_json
 from sync_server.storage import (
     Source,
     Storage,

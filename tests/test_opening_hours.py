@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.core.opening_hours import InvalidOpeningHours, is_open, parse, today_summary
+from qualivilles.opening_hours import InvalidOpeningHours, is_open, parse, today_summary
 
 HOURS = {
     "mon": [["08:30", "12:00"], ["13:30", "17:30"]],

@@ -18,7 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from kiosk.core.visit_link import make_token
+from qualivilles.visit_link import make_token
 from tests.fixtures.server import SERVICE, SITE, enrol_code
 
 pytestmark = pytest.mark.browser
@@ -164,7 +164,9 @@ def test_the_language_switch_reaches_arabic_right_to_left(browser, live_server):
     page = context.new_page()
     page.goto(f"{live_server.url}{SURVEY}")
     page.get_by_role("link", name="English").click()
-    expect(page.get_by_role("group", name="Are you satisfied with the service you received today?")).to_be_visible()  # noqa: E501
+    expect(
+        page.get_by_role("group", name="Are you satisfied with the service you received today?")
+    ).to_be_visible()
     page.get_by_role("link", name="Español").click()
     expect(page.get_by_text("Pregunta 1 de 7")).to_be_visible()
     page.get_by_role("link", name="العربية").click()

@@ -6,7 +6,7 @@ import pytest
 from babel.messages.extract import extract
 from jinja2.ext import babel_extract
 
-from kiosk.core.survey import load_default_survey
+from qualivilles.bundled import load_default_survey
 from sync_server import i18n
 from sync_server.web.templating import TEMPLATES_DIR
 

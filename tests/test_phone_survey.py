@@ -11,8 +11,8 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
-from kiosk.core.visit_link import make_token
-from sync_server.phone_guard import Limits, PhoneGuard
+from qualivilles.visit_link import make_token
+from sync_server.phone.guard import Limits, PhoneGuard
 from sync_server.storage import schema
 from tests.fixtures.server import SERVICE, SITE, enrol_code
 from tests.fixtures.web import log_in, web_client
@@ -308,8 +308,8 @@ def test_a_code_printed_for_a_retired_survey_offers_the_current_one(web_client):
 
 
 def test_a_state_naming_an_unpublished_survey_restarts_on_the_current_one(web_client):
-    from kiosk.core import flow
-    from sync_server.phone_answers import Progress, pack
+    from qualivilles import flow
+    from sync_server.phone.answers import Progress, pack
 
     storage = web_client.app.state.storage
     survey = storage.current_survey()
@@ -338,9 +338,7 @@ def test_bursts_from_one_client_are_kept_but_flagged_suspect(web_client):
 
 def test_too_many_submissions_get_a_clear_429_and_nothing_is_stored(web_client):
     clock = Clock()
-    web_client.app.state.phone_guard = PhoneGuard(
-        Limits(max_posts=3, post_window=600), clock=clock
-    )
+    web_client.app.state.phone_guard = PhoneGuard(Limits(max_posts=3, post_window=600), clock=clock)
     page = web_client.get(URL).text
     for _ in range(3):
         assert post(web_client, page, answer="satisfied").status_code == 303
@@ -449,12 +447,24 @@ def test_two_tabs_on_one_link_store_one_answer(web_client, tablet):
 @pytest.mark.parametrize(
     ("make", "status", "heading", "offers_general"),
     [
-        (lambda s, d: make_token(s, VISIT, d, datetime.now(UTC) - timedelta(days=8)),
-         410, "Ce lien a expiré", True),
-        (lambda s, d: make_token("not-the-secret", VISIT, d, datetime.now(UTC)),
-         400, "Lien non reconnu", False),
-        (lambda s, d: make_token(s, VISIT, "no-such-device", datetime.now(UTC)),
-         400, "Lien non reconnu", False),
+        (
+            lambda s, d: make_token(s, VISIT, d, datetime.now(UTC) - timedelta(days=8)),
+            410,
+            "Ce lien a expiré",
+            True,
+        ),
+        (
+            lambda s, d: make_token("not-the-secret", VISIT, d, datetime.now(UTC)),
+            400,
+            "Lien non reconnu",
+            False,
+        ),
+        (
+            lambda s, d: make_token(s, VISIT, "no-such-device", datetime.now(UTC)),
+            400,
+            "Lien non reconnu",
+            False,
+        ),
         (lambda s, d: "garbage", 400, "Lien non reconnu", False),
     ],
     ids=["expired", "forged", "unknown_device", "malformed"],

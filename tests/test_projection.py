@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from kiosk.core.protocol import RecordKind, canonical_json
 from kiosk.core.sync_client import SyncClient
-from sync_server.scrub import EMAIL_MARK, PHONE_MARK
+from qualivilles.protocol import RecordKind, canonical_json
+from qualivilles.scrub import EMAIL_MARK, PHONE_MARK
 from sync_server.storage import Source, Storage, db, projection
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 

@@ -14,7 +14,7 @@ from pyzbar.pyzbar import decode
 from kiosk.core.agent_desk import AgentDesk, visit_link
 from kiosk.core.device_state import Credentials
 from kiosk.widgets.qr import qr_matrix
-from sync_server import posters
+from sync_server.web import posters
 from tests.fixtures.server import SERVICE, SITE, bearer, enrol_code
 
 VISIT = "0192f3a4-5b6c-7d8e-9f00-112233445566"

@@ -152,7 +152,7 @@ def test_the_live_server_shows_and_exports_the_shares(live_server):
     session = live_server.login_session(requests.Session())
     month = f"{at:%Y-%m}"
     page = session.get(f"{live_server.url}/?kind=month&period={month}").text
-    card = page[page.index(f'data-service="{SERVICE}"'):]
+    card = page[page.index(f'data-service="{SERVICE}"') :]
     card = card[: card.index("</li>")]
     assert "Accusés de réception sous 7 jours" in card
     assert "80,0\u202f%" in card  # 4 of 5 acknowledged the day they came

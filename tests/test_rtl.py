@@ -27,8 +27,14 @@ def test_wrapping_keeps_the_first_words_on_the_first_line():
     assert first_line.endswith(first_word)  # read from the right: the sentence's first word
 
 
-@given(st.lists(st.sampled_from(["هل", "أنتم", "راضون", "عن", "الاستقبال", "اليوم"]),
-                min_size=1, max_size=12), st.integers(min_value=3, max_value=40))
+@given(
+    st.lists(
+        st.sampled_from(["هل", "أنتم", "راضون", "عن", "الاستقبال", "اليوم"]),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(min_value=3, max_value=40),
+)
 def test_wrapping_never_loses_splits_or_invents_a_word(words, width):
     text = " ".join(words)
     wrapped = display_lines(text, "ar", width).replace("\n", " ").split()

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.core.protocol import RecordKind
+from qualivilles.protocol import RecordKind
 from sync_server import clock
 from sync_server.indicators.monthly import add_months, current_month, month_bounds
 from tests.fixtures.server import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kiosk.core.survey import load_default_survey
+from qualivilles.bundled import load_default_survey
 from sync_server.indicators.monthly import last_complete_month, month_bounds
 from sync_server.storage import Source
 from tests.fixtures.server import (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from kiosk.core.protocol import SyncResponse
+from qualivilles.protocol import SyncResponse
 from tests.fixtures.server import (
     answer_payload,
     bearer,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from kiosk.core.protocol import Heartbeat, HeartbeatAck
+from qualivilles.protocol import Heartbeat, HeartbeatAck
 from tests.fixtures.server import bearer, enrolled_token
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kiosk.core.protocol import RecordKind
+from qualivilles.protocol import RecordKind
 from sync_server.indicators import monthly
 from sync_server.storage import Source
 from tests.fixtures.server import SERVICE, SITE, answer_payload, log_in_client, make_record

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.core.protocol import TokenRotation
+from qualivilles.protocol import TokenRotation
 from sync_server import cli
 from tests.fixtures.server import (
     answer_payload,
@@ -69,9 +69,7 @@ def test_rotated_tokens_are_stored_only_as_hashes(app_client, token):
     assert pending == hashlib.sha256(new.encode()).hexdigest()
     assert rotated_at is not None
     config_status(app_client, new)
-    assert db(app_client, "SELECT token_hash, pending_token_hash FROM devices") == [
-        (pending, None)
-    ]
+    assert db(app_client, "SELECT token_hash, pending_token_hash FROM devices") == [(pending, None)]
 
 
 def test_uploads_with_the_new_token_belong_to_the_same_device(app_client, token):
@@ -101,9 +99,7 @@ def test_a_revoked_device_is_refused_everywhere(app_client, token):
     for name, call in calls.items():
         for presented in (token, pending):
             response = call(presented)
-            assert (response.status_code, response.json()["code"]) == (403, "device_revoked"), (
-                name
-            )
+            assert (response.status_code, response.json()["code"]) == (403, "device_revoked"), name
     assert db(app_client, "SELECT count(*) FROM records") == [(0,)]
     assert db(app_client, "SELECT count(*) FROM heartbeats") == [(0,)]
     # The pending token was never promoted, and no new one was issued.

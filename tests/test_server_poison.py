@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from kiosk.core.protocol import MAX_RECORDS_PER_BATCH, Ack, SyncResponse
+from qualivilles.protocol import MAX_RECORDS_PER_BATCH, Ack, SyncResponse
 from sync_server.api.batch import Batch, parse_data
 from tests.fixtures.server import answer_payload, bearer, enrolled_token, make_record, sync_body
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from kiosk.core.protocol import SyncResponse
 from kiosk.core.store import KioskStore
 from kiosk.core.sync import sync_once
 from kiosk.core.sync_client import SyncClient
+from qualivilles.protocol import SyncResponse
 from tests.fixtures.server import (
     SERVICE,
     SITE,

@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from kiosk.core.protocol import canonical_json
-from kiosk.core.survey import bundled_surveys, load_default_survey
+from qualivilles.bundled import bundled_surveys, load_default_survey
+from qualivilles.protocol import canonical_json
 from sync_server import cli
 from sync_server.storage import SurveyVersionChanged
 from sync_server.storage.surveys import content_hash

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.core.protocol import RecordKind, SyncResponse, VisitEvent, new_record_id
+from qualivilles.protocol import RecordKind, SyncResponse, VisitEvent, new_record_id
+from qualivilles.visits import Event, fold
 from sync_server.storage import Source
-from sync_server.visits import Event, fold
 from tests.fixtures.server import (
     SERVICE,
     SITE,

@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from kiosk.core.protocol import RecordKind
-from sync_server.demo import ingest_batch
-from sync_server.demo_data import generate
+from qualivilles.protocol import RecordKind
+from sync_server.demo.command import ingest_batch
+from sync_server.demo.data import generate
 from sync_server.indicators.periods import containing
 from sync_server.storage import Source
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record

@@ -73,8 +73,17 @@ def test_a_pin_is_four_to_eight_ascii_digits(pin):
 
 @pytest.mark.parametrize(
     "encoded",
-    ["", "scrypt", "scrypt$$", "bcrypt$00$00", f"scrypt${SALT.hex()}$zz",
-     f"scrypt${SALT.hex()}$" + "00" * 31, "scrypt$00$" + "00" * 32, None, 42],
+    [
+        "",
+        "scrypt",
+        "scrypt$$",
+        "bcrypt$00$00",
+        f"scrypt${SALT.hex()}$zz",
+        f"scrypt${SALT.hex()}$" + "00" * 31,
+        "scrypt$00$" + "00" * 32,
+        None,
+        42,
+    ],
 )
 def test_a_malformed_hash_is_refused_clearly(encoded):
     assert not is_valid_pin_hash(encoded)
@@ -151,8 +160,10 @@ def test_wrong_guesses_take_at_least_the_sum_of_the_lockouts(gaps):
             end_of_lockout = lockout_end
 
 
-@given(failures=st.integers(min_value=FREE_ATTEMPTS, max_value=60),
-       extra_ms=st.integers(min_value=0, max_value=10**9))
+@given(
+    failures=st.integers(min_value=FREE_ATTEMPTS, max_value=60),
+    extra_ms=st.integers(min_value=0, max_value=10**9),
+)
 def test_the_right_pin_after_the_lockout_works_and_resets_everything(failures, extra_ms):
     attempts = PinAttempts(failures, last_failure_ms=1_000)
     now = 1_000 + lockout_seconds(failures) * 1000 + extra_ms

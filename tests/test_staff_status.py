@@ -9,7 +9,6 @@ import pytest
 from kiosk.core.clock import ManualClock
 from kiosk.core.device_state import CachedConfig, Credentials, SyncStatus
 from kiosk.core.i18n import untranslated
-from kiosk.core.protocol import Ack, AckStatus
 from kiosk.core.staff_access import PinOrigin, save_local_pin
 from kiosk.core.staff_status import (
     ERROR_TEXTS,
@@ -19,9 +18,10 @@ from kiosk.core.staff_status import (
     time_text,
 )
 from kiosk.core.store import KioskStore
-from kiosk.core.survey import load_default_survey
 from kiosk.core.sync_client import APP_VERSION
 from kiosk.core.visitor import DeskConfig, VisitorSession
+from qualivilles.bundled import load_default_survey
+from qualivilles.protocol import Ack, AckStatus
 
 NOW = datetime(2026, 10, 14, 12, 30, tzinfo=UTC)
 
@@ -55,33 +55,50 @@ def test_a_fresh_kiosk_is_not_enrolled_has_nothing_to_send_and_uses_the_developm
 ):
     status = staff_status(store, desk)
     assert (status.device_id, status.server_url, status.site, status.service) == (
-        None, None, "", "")
+        None,
+        None,
+        "",
+        "",
+    )
     assert (status.backlog, status.held) == (0, 0)
     assert (status.last_sync_at, status.last_error_code, status.clock_offset_ms) == (
-        None, None, None)
+        None,
+        None,
+        None,
+    )
     assert (status.survey_id, status.survey_version) == (desk.survey.id, desk.survey.version)
     assert status.app_version == APP_VERSION
     assert status.pin_origin is PinOrigin.DEVELOPMENT
     assert status.now == NOW
 
 
-def test_an_enrolled_kiosk_after_a_failed_sync_shows_backlog_held_and_the_error(
-    store, clock, desk
-):
-    store.save_credentials(Credentials(server_url="https://avis.example.fr",
-                                       device_id="dev-7", token="t", site="mairie",
-                                       service="etat-civil"))
-    store.save_config(CachedConfig({"site": {"name": "Hôtel de ville"},
-                                    "service": {"name": "État civil"}}, None))
+def test_an_enrolled_kiosk_after_a_failed_sync_shows_backlog_held_and_the_error(store, clock, desk):
+    store.save_credentials(
+        Credentials(
+            server_url="https://avis.example.fr",
+            device_id="dev-7",
+            token="t",
+            site="mairie",
+            service="etat-civil",
+        )
+    )
+    store.save_config(
+        CachedConfig({"site": {"name": "Hôtel de ville"}, "service": {"name": "État civil"}}, None)
+    )
     save_local_pin(store, "4821")
     first = _answer(store, clock, desk)
     _answer(store, clock, desk)
     _answer(store, clock, desk, "dissatisfied")
     store.apply_acks([Ack(id=first, status=AckStatus.CONFLICT, code="payload_mismatch")])
-    store.save_sync_status(SyncStatus(last_sync_at=NOW - timedelta(hours=3),
-                                      last_error="connect failed",
-                                      last_error_code="server_unreachable",
-                                      clock_offset_ms=-90_000, consecutive_failures=2))
+    store.save_sync_status(
+        SyncStatus(
+            last_sync_at=NOW - timedelta(hours=3),
+            last_error="connect failed",
+            last_error_code="server_unreachable",
+            clock_offset_ms=-90_000,
+            consecutive_failures=2,
+        )
+    )
     status = staff_status(store, desk)
     assert (status.device_id, status.server_url) == ("dev-7", "https://avis.example.fr")
     assert (status.site, status.service) == ("Hôtel de ville", "État civil")
@@ -93,8 +110,9 @@ def test_an_enrolled_kiosk_after_a_failed_sync_shows_backlog_held_and_the_error(
 
 
 def test_site_and_service_ids_are_shown_until_a_configuration_names_them(store, desk):
-    store.save_credentials(Credentials(server_url="http://s", device_id="d", token="t",
-                                       site="mairie", service="ccas"))
+    store.save_credentials(
+        Credentials(server_url="http://s", device_id="d", token="t", site="mairie", service="ccas")
+    )
     status = staff_status(store, desk)
     assert (status.site, status.service) == ("mairie", "ccas")
 
@@ -102,16 +120,21 @@ def test_site_and_service_ids_are_shown_until_a_configuration_names_them(store, 
 @pytest.mark.parametrize(
     ("offset_ms", "french", "english"),
     [
-        (None, "inconnu (pas encore d'échange avec le serveur)",
-         "unknown (no exchange with the server yet)"),
+        (
+            None,
+            "inconnu (pas encore d'échange avec le serveur)",
+            "unknown (no exchange with the server yet)",
+        ),
         (0, "à l'heure", "on time"),
         (-1_999, "à l'heure", "on time"),
         (45_000, "+45 s (la borne retarde)", "+45 s (the kiosk is slow)"),
         (-12 * 60_000, "−12 min (la borne avance)", "−12 min (the kiosk is fast)"),
-        ((62 * 60 + 4) * 1000, "+1 h 02 min (la borne retarde)",
-         "+1 h 02 min (the kiosk is slow)"),
-        (-3 * 86_400_000 - 4 * 3_600_000, "−3 j 04 h (la borne avance)",
-         "−3 j 04 h (the kiosk is fast)"),
+        ((62 * 60 + 4) * 1000, "+1 h 02 min (la borne retarde)", "+1 h 02 min (the kiosk is slow)"),
+        (
+            -3 * 86_400_000 - 4 * 3_600_000,
+            "−3 j 04 h (la borne avance)",
+            "−3 j 04 h (the kiosk is fast)",
+        ),
     ],
 )
 def test_the_clock_offset_reads_as_a_duration_and_a_direction(offset_ms, french, english):
@@ -130,9 +153,11 @@ def test_times_are_shown_in_paris_time_with_their_age():
 def test_known_error_codes_read_as_plain_french_with_the_code_for_support():
     assert error_text(None, "fr") == ""
     assert error_text("store_full", "fr") == (
-        "Disque plein : les nouvelles réponses ne peuvent plus être enregistrées. (store_full)")
+        "Disque plein : les nouvelles réponses ne peuvent plus être enregistrées. (store_full)"
+    )
     assert error_text("device_revoked", "en") == (
-        "Kiosk revoked on the server: enrol it again. (device_revoked)")
+        "Kiosk revoked on the server: enrol it again. (device_revoked)"
+    )
     assert error_text("teapot", "fr") == "Erreur de synchronisation (teapot)."
 
 

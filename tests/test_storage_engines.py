@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from kiosk.core.protocol import Heartbeat, RecordKind, canonical_json
+from qualivilles.protocol import Heartbeat, RecordKind, canonical_json
 from sync_server.indicators import monthly, periodic
 from sync_server.indicators.periods import parse
 from sync_server.storage import Source, Storage, db, migrations, rollups, schema

@@ -5,11 +5,9 @@ import json
 
 import pytest
 
-from kiosk.core.survey import (
-    SURVEYS_DIR,
+from qualivilles.bundled import SURVEYS_DIR, bundled_surveys, load_default_survey
+from qualivilles.survey import (
     SurveyDefinitionError,
-    bundled_surveys,
-    load_default_survey,
     load_definition,
     missing_translations,
     parse_definition,

@@ -16,17 +16,6 @@ import pytest
 
 from kiosk.core.clock import ManualClock
 from kiosk.core.device_state import Credentials
-from kiosk.core.protocol import (
-    AckStatus,
-    RecordIn,
-    RecordKind,
-    ResponseStatus,
-    SyncResponse,
-    VisitEvent,
-    VisitEventPayload,
-    new_record_id,
-    payload_hash,
-)
 from kiosk.core.store import KioskStore
 from kiosk.core.sync import sync_once
 from kiosk.core.sync_client import (
@@ -37,6 +26,17 @@ from kiosk.core.sync_client import (
     ServerUnreachable,
     SyncClient,
     parse_retry_after,
+)
+from qualivilles.protocol import (
+    AckStatus,
+    RecordIn,
+    RecordKind,
+    ResponseStatus,
+    SyncResponse,
+    VisitEvent,
+    VisitEventPayload,
+    new_record_id,
+    payload_hash,
 )
 from tests.fixtures.http_stub import Stub, send
 
@@ -234,9 +234,7 @@ def test_a_captive_portal_page_is_not_an_acknowledgement(stub, store):
 
 
 def test_a_redirect_to_a_portal_is_not_followed(stub, store):
-    portal = stub(
-        lambda h, body: send(h, 302, b"", Location="http://portal.example/login")
-    )
+    portal = stub(lambda h, body: send(h, 302, b"", Location="http://portal.example/login"))
     ids = fill(store)
     with SyncClient(portal.url, "token") as client, pytest.raises(InvalidAcknowledgement):
         client.upload(store.pending_records())
@@ -294,7 +292,10 @@ def test_a_valid_stub_answer_is_accepted(stub, store):
 def test_an_overloaded_server_says_when_to_retry(stub, store):
     busy = stub(
         lambda h, body: send(
-            h, 503, b'{"code":"overloaded"}', Content_Type="application/problem+json",
+            h,
+            503,
+            b'{"code":"overloaded"}',
+            Content_Type="application/problem+json",
             Retry_After="120",
         )
     )
@@ -339,8 +340,8 @@ def test_a_server_slower_than_the_timeout_is_unreachable(stub, store):
 
 def test_problem_codes_reach_the_caller(stub):
     def problem(handler: BaseHTTPRequestHandler, body: bytes) -> None:
-        status, code = (403, "device_revoked") if handler.command == "POST" else (
-            422, "invalid_request"
+        status, code = (
+            (403, "device_revoked") if handler.command == "POST" else (422, "invalid_request")
         )
         payload = json.dumps({"title": "Refused", "status": status, "code": code}).encode()
         send(handler, status, payload, Content_Type="application/problem+json")

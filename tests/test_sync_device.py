@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.core.device_state import Credentials
-from kiosk.core.protocol import AnswerPayload, RecordKind, ResponseStatus
 from kiosk.core.store import KioskStore
 from kiosk.core.sync import (
     PROBE_AFTER,
@@ -29,6 +28,7 @@ from kiosk.core.sync import (
 )
 from kiosk.core.sync_client import AuthRejected, SyncClient
 from kiosk.platform import battery
+from qualivilles.protocol import AnswerPayload, RecordKind, ResponseStatus
 from tests.fixtures.fault_proxy import DropAfterCommit
 
 FAST = (2.0, 5.0)
@@ -194,8 +194,16 @@ def test_an_unreadable_outbox_row_is_set_aside_on_the_device(live_server, store,
 
 @given(
     code=st.sampled_from(
-        [None, "server_unreachable", "server_timeout", "connection_lost", "server_error",
-         "invalid_acknowledgement", "device_revoked", "store_full"]
+        [
+            None,
+            "server_unreachable",
+            "server_timeout",
+            "connection_lost",
+            "server_error",
+            "invalid_acknowledgement",
+            "device_revoked",
+            "store_full",
+        ]
     ),
     remaining=st.floats(min_value=0, max_value=10_000, allow_nan=False),
     interval=st.floats(min_value=-1, max_value=60, allow_nan=False),

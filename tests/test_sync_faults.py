@@ -1,5 +1,6 @@
-"""The faults issue 5 lists, each on the real client, store and worker and the real server on
-loopback, with our fault-injecting proxy (`tests/fixtures/fault_proxy.py`) in between."""
+"""The network and device faults a kiosk meets, each on the real client, store and worker and
+the real server on loopback, with our fault-injecting proxy (`tests/fixtures/fault_proxy.py`)
+in between."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import pytest
 
 from kiosk.core.clock import ManualClock
 from kiosk.core.device_state import Credentials
-from kiosk.core.protocol import AnswerPayload, RecordKind, ResponseStatus
 from kiosk.core.store import KioskStore, StoreFull
-from kiosk.core.survey import load_default_survey
 from kiosk.core.sync import SyncReport, SyncWorker, build_heartbeat, sync_once
 from kiosk.core.sync_client import SyncClient
 from kiosk.core.visitor import DeskConfig, VisitorSession
+from qualivilles.bundled import load_default_survey
+from qualivilles.protocol import AnswerPayload, RecordKind, ResponseStatus
 from tests.fixtures.fault_proxy import (
     Delay,
     DropAfterCommit,
@@ -393,4 +394,3 @@ def test_a_fault_proxy_passes_by_default(live_server, fault_proxy, store, client
     assert report.ok, report.error
     assert server_ids(live_server) == set(ids)
     assert {item.fault for item in fault_proxy.log} == {fault_proxy.default}
-

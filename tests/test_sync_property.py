@@ -9,10 +9,10 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.core.protocol import ResponseStatus
 from kiosk.core.store import KioskStore
 from kiosk.core.sync import sync_once
 from kiosk.core.sync_client import SyncClient
+from qualivilles.protocol import ResponseStatus
 from tests.fixtures.fault_proxy import PASS, DropAfterCommit, Portal, Status, Truncated
 
 FAULTS = {

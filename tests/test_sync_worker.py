@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from kiosk.core.device_state import Credentials, SyncStatus
-from kiosk.core.protocol import ResponseStatus
 from kiosk.core.store import KioskStore
 from kiosk.core.sync import SyncReport, SyncWorker
 from kiosk.core.sync_client import SyncClient
+from qualivilles.protocol import ResponseStatus
 from tests.fixtures.http_stub import Stub
 
 SITE, SERVICE = "centre-administratif", "iris"
@@ -156,9 +156,7 @@ def test_a_restarted_worker_keeps_backing_off(tmp_path, harness):
     assert h.next_report().error_kind == "server_unreachable"
 
 
-def test_an_unenrolled_device_reports_it_and_syncs_once_enrolled(
-    live_server, credentials, harness
-):
+def test_an_unenrolled_device_reports_it_and_syncs_once_enrolled(live_server, credentials, harness):
     h = harness()
     capture(h.store, 2)
     h.worker.start()

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.core.protocol import RecordKind, VisitEvent
-from sync_server.visits import Event, fold
+from qualivilles.protocol import RecordKind, VisitEvent
+from qualivilles.visits import Event, fold
 from tests.fixtures.server import bearer, enrolled_token, make_record, sync_body
 from tests.test_server_sync import rows, upload
 
@@ -22,8 +22,12 @@ def token(app_client) -> str:
 
 
 def _event(name: str, minutes: float, id_: str | None = None, **extra) -> Event:
-    return Event(id=id_ or str(uuid.uuid4()), event=VisitEvent(name),
-                 at=T0 + timedelta(minutes=minutes), **extra)
+    return Event(
+        id=id_ or str(uuid.uuid4()),
+        event=VisitEvent(name),
+        at=T0 + timedelta(minutes=minutes),
+        **extra,
+    )
 
 
 def test_undo_of_a_take_in_charge_puts_the_visit_back_in_the_queue_in_any_order():
@@ -52,24 +56,26 @@ def _visit_record(event: str, visit_id: str, at: datetime, **extra):
     return make_record(payload, kind=RecordKind.VISIT_EVENT, at=at)
 
 
-def test_a_late_take_in_charge_and_its_undo_update_one_visit_without_duplicating(
-    app_client, token
-):
+def test_a_late_take_in_charge_and_its_undo_update_one_visit_without_duplicating(app_client, token):
     visit_id = str(uuid.uuid4())
     arrived = _visit_record("arrived", visit_id, T0, ticket="A-017", reason="passeport")
     upload(app_client, token, arrived)
     assert rows(app_client, "SELECT outcome FROM visits") == [("waiting",)]
-    taken = _visit_record("taken_in_charge", visit_id, T0 + timedelta(minutes=4),
-                          wait_seconds=240.0)
+    taken = _visit_record(
+        "taken_in_charge", visit_id, T0 + timedelta(minutes=4), wait_seconds=240.0
+    )
     upload(app_client, token, taken)
-    undo = _visit_record("cancelled", visit_id, T0 + timedelta(minutes=4, seconds=5),
-                         cancels=str(taken.id))
+    undo = _visit_record(
+        "cancelled", visit_id, T0 + timedelta(minutes=4, seconds=5), cancels=str(taken.id)
+    )
     upload(app_client, token, undo, taken)  # the retry of `taken` is a duplicate
     assert rows(app_client, "SELECT outcome, wait_seconds FROM visits") == [("waiting", None)]
-    again = _visit_record("taken_in_charge", visit_id, T0 + timedelta(minutes=6),
-                          wait_seconds=360.0)
-    response = app_client.post("/api/v1/sync", json=sync_body(again, arrived),
-                               headers=bearer(token))
+    again = _visit_record(
+        "taken_in_charge", visit_id, T0 + timedelta(minutes=6), wait_seconds=360.0
+    )
+    response = app_client.post(
+        "/api/v1/sync", json=sync_body(again, arrived), headers=bearer(token)
+    )
     assert [a["status"] for a in response.json()["acknowledged"]] == ["stored", "duplicate"]
     assert rows(app_client, "SELECT outcome, wait_seconds, ticket FROM visits") == [
         ("served", 360.0, "A-017")

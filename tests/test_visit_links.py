@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.core.visit_link import make_token, read_claims, visit_url
-from sync_server.visit_links import (
+from qualivilles.visit_link import make_token, read_claims, visit_url
+from sync_server.phone.visit_links import (
     InvalidVisitLink,
     mark_visit_link_used,
     verify_visit_link,

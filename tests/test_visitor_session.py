@@ -5,10 +5,10 @@ import json
 import pytest
 
 from kiosk.core.clock import ManualClock
-from kiosk.core.flow import NotAsking
 from kiosk.core.store import KioskStore
-from kiosk.core.survey import load_default_survey
 from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
+from qualivilles.bundled import load_default_survey
+from qualivilles.flow import NotAsking
 
 SURVEY = load_default_survey()
 
@@ -25,13 +25,16 @@ def store(tmp_path, clock):
 
 
 def _desk(version: int = SURVEY.version, **settings) -> DeskConfig:
-    return DeskConfig(survey=SURVEY.model_copy(update={"version": version}),
-                      settings=KioskSettings(**settings))
+    return DeskConfig(
+        survey=SURVEY.model_copy(update={"version": version}), settings=KioskSettings(**settings)
+    )
 
 
 def _rows(store):
-    return [dict(r, answers=json.loads(r["answers"]))
-            for r in store.db.query("select * from responses order by id")]
+    return [
+        dict(r, answers=json.loads(r["answers"]))
+        for r in store.db.query("select * from responses order by id")
+    ]
 
 
 def test_the_main_tap_is_in_sqlite_when_tap_main_returns(tmp_path, store, clock):
@@ -51,7 +54,9 @@ def test_presses_closer_than_the_interval_are_flagged_suspect(store, clock):
     clock.advance(6)
     session.tap_main("satisfied", "fr")
     assert [(r["suspect"], r["status"]) for r in _rows(store)] == [
-        (0, "partial"), (1, "partial"), (0, "open"),
+        (0, "partial"),
+        (1, "partial"),
+        (0, "open"),
     ]
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.core.protocol import RecordKind
+from qualivilles.protocol import RecordKind
 from sync_server.indicators import periodic, wait_period
 from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import parse

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.core.clock import ManualClock
-from kiosk.core.protocol import RecordKind, VisitEvent
 from kiosk.core.store import KioskStore
 from kiosk.core.wait_queue import (
     UndoNotPossible,
@@ -22,7 +21,8 @@ from kiosk.core.wait_queue import (
     WaitQueue,
     seconds_between,
 )
-from sync_server import visits as server_visits
+from qualivilles import visits as server_visits
+from qualivilles.protocol import RecordKind, VisitEvent
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
@@ -192,15 +192,20 @@ OPS = st.one_of(
 
 
 def _server_fold(store: KioskStore, visit_id: str) -> server_visits.VisitState:
-    rows = store.db.query(
-        "SELECT * FROM visit_events WHERE visit_id = ? ORDER BY seq", [visit_id]
+    rows = store.db.query("SELECT * FROM visit_events WHERE visit_id = ? ORDER BY seq", [visit_id])
+    return server_visits.fold(
+        [
+            server_visits.Event(
+                id=r["id"],
+                event=VisitEvent(r["event"]),
+                at=datetime.fromisoformat(r["device_time"]),
+                ticket=r["ticket"],
+                wait_seconds=r["wait_seconds"],
+                cancels=r["cancels"],
+            )
+            for r in rows
+        ]
     )
-    return server_visits.fold([
-        server_visits.Event(
-            id=r["id"], event=VisitEvent(r["event"]), at=datetime.fromisoformat(r["device_time"]),
-            ticket=r["ticket"], wait_seconds=r["wait_seconds"], cancels=r["cancels"],
-        ) for r in rows
-    ])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -242,8 +247,12 @@ def test_every_visit_ends_in_exactly_one_state_and_no_wait_is_negative(ops):
                     assert queue.elapsed(visit).seconds >= 0
             queue.close_open_visits()
             for visit in queue.visits():
-                assert visit.status in {VisitStatus.SERVED, VisitStatus.WALKED_OUT,
-                                        VisitStatus.UNKNOWN, VisitStatus.CANCELLED}
+                assert visit.status in {
+                    VisitStatus.SERVED,
+                    VisitStatus.WALKED_OUT,
+                    VisitStatus.UNKNOWN,
+                    VisitStatus.CANCELLED,
+                }
                 assert visit.wait_seconds is None or visit.wait_seconds >= 0
                 on_server = _server_fold(store, visit.id)
                 assert on_server.outcome == visit.status

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kiosk.core import opening_hours
 from kiosk.core.device_state import Credentials
-from kiosk.core.visit_link import make_token, visit_url
+from qualivilles import opening_hours
+from qualivilles.visit_link import make_token, visit_url
 
 
 @dataclass(frozen=True)

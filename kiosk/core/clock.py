@@ -47,9 +47,7 @@ BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 class ManualClock:
     """A clock that moves only when told to; safe to share between a test and a worker thread."""
 
-    def __init__(
-        self, start: datetime | None = None, monotonic_ms: int = 1_000_000
-    ) -> None:
+    def __init__(self, start: datetime | None = None, monotonic_ms: int = 1_000_000) -> None:
         start = start or datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
         if start.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")

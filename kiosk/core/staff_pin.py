@@ -58,7 +58,12 @@ def check_pin_format(pin: str) -> str:
 
 def _derive(pin: str, salt: bytes) -> bytes:
     return hashlib.scrypt(
-        pin.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=HASH_BYTES,
+        pin.encode("utf-8"),
+        salt=salt,
+        n=SCRYPT_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        dklen=HASH_BYTES,
         maxmem=64 * 1024 * 1024,
     )
 

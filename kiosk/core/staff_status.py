@@ -114,7 +114,7 @@ def _duration(seconds: int) -> str:
 
 
 def offset_text(offset_ms: int | None, language: str) -> str:
-    """"+1 h 02 min (la borne retarde)", "à l'heure", or "inconnu" before any exchange."""
+    """ "+1 h 02 min (la borne retarde)", "à l'heure", or "inconnu" before any exchange."""
     if offset_ms is None:
         return translate("inconnu (pas encore d'échange avec le serveur)", language)
     if abs(offset_ms) < ON_TIME_MS:
@@ -126,15 +126,14 @@ def offset_text(offset_ms: int | None, language: str) -> str:
 
 
 def time_text(moment: datetime | None, now: datetime, language: str) -> str:
-    """"12/10/2026 14:02 (il y a 5 min)" in Paris time, or "jamais"."""
+    """ "12/10/2026 14:02 (il y a 5 min)" in Paris time, or "jamais"."""
     if moment is None:
         return translate("jamais", language)
     local = moment.astimezone(PARIS)
-    stamp = local.strftime("%d/%m/%Y %H:%M") if language == "fr" else local.strftime(
-        "%Y-%m-%d %H:%M"
+    stamp = (
+        local.strftime("%d/%m/%Y %H:%M") if language == "fr" else local.strftime("%Y-%m-%d %H:%M")
     )
     age = round((now - moment).total_seconds())
     if age < 0:
         return stamp
-    return translate("{stamp} (il y a {duration})", language, stamp=stamp,
-                     duration=_duration(age))
+    return translate("{stamp} (il y a {duration})", language, stamp=stamp, duration=_duration(age))

@@ -26,7 +26,7 @@ from sqlite_utils.migrations import Migrations
 
 from kiosk.core.clock import DeviceClock, SystemClock
 from kiosk.core.device_state import CachedConfig, Credentials, SyncStatus
-from kiosk.core.protocol import (
+from qualivilles.protocol import (
     FORGETTABLE,
     MAX_RECORDS_PER_BATCH,
     PAYLOAD_MODELS,
@@ -443,9 +443,11 @@ class KioskStore:
         """Visit events kept on the device, captured at or after `since`, in capture order."""
         return list(
             self.db["visit_events"].rows_where(
-                "device_time >= ?", [_iso(since.astimezone(UTC))], order_by="seq",
+                "device_time >= ?",
+                [_iso(since.astimezone(UTC))],
+                order_by="seq",
                 select="id, visit_id, event, ticket, reason, wait_seconds, cancels, "
-                       "device_time, monotonic_ms, boot_id",
+                "device_time, monotonic_ms, boot_id",
             )
         )
 
@@ -505,9 +507,7 @@ class KioskStore:
             len(text.encode("utf-8")) + RECORD_ENVELOPE_BYTES,
         )
 
-    def pending_records(
-        self, max_count: int = 200, max_bytes: int = 512_000
-    ) -> list[RecordIn]:
+    def pending_records(self, max_count: int = 200, max_bytes: int = 512_000) -> list[RecordIn]:
         """The oldest unsent records, in capture order, bounded by count and approximate bytes.
 
         Always returns at least one record when any is pending, so one big record cannot stall
@@ -646,7 +646,13 @@ class KioskStore:
                     )
 
     _CREDENTIAL_KEYS = (
-        "server_url", "device_id", "token", "site", "service", "mode", "visit_link_secret"
+        "server_url",
+        "device_id",
+        "token",
+        "site",
+        "service",
+        "mode",
+        "visit_link_secret",
     )
 
     def credentials(self) -> Credentials | None:

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 from kiosk.core.backoff import delay_after_failure
 from kiosk.core.device_state import CachedConfig
-from kiosk.core.protocol import Heartbeat
 from kiosk.core.store import KioskStore, StoreFull
 from kiosk.core.sync_client import APP_VERSION, ServerError, SyncClient, SyncError
 from kiosk.platform import battery_percent
+from qualivilles.protocol import Heartbeat
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from kiosk.core.clock import DeviceClock, SystemClock, estimate_offset_ms
 from kiosk.core.device_state import Credentials
-from kiosk.core.protocol import (
+from qualivilles.protocol import (
     Ack,
     Heartbeat,
     HeartbeatAck,
@@ -135,9 +135,7 @@ def _problem(response: requests.Response) -> tuple[str | None, str | None]:
     if not isinstance(body, dict):
         return None, None
     code, detail = body.get("code"), body.get("detail") or body.get("title")
-    return (code if isinstance(code, str) else None), (
-        detail if isinstance(detail, str) else None
-    )
+    return (code if isinstance(code, str) else None), (detail if isinstance(detail, str) else None)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -181,9 +179,7 @@ def _send(
     session: requests.Session, method: str, url: str, timeout: Timeout, **kwargs: Any
 ) -> requests.Response:
     try:
-        response = session.request(
-            method, url, timeout=timeout, allow_redirects=False, **kwargs
-        )
+        response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
         # Read the whole body here so that a connection cut mid-body is caught below.
         _ = response.content
     except (

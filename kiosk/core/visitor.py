@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kiosk.core import flow, opening_hours
 from kiosk.core.clock import DeviceClock
-from kiosk.core.flow import FlowState, FlowStatus
-from kiosk.core.protocol import ResponseStatus
 from kiosk.core.store import is_suspect_press
-from kiosk.core.survey import QuestionType, SurveyDefinition, parse_definition
+from qualivilles import flow, opening_hours
+from qualivilles.flow import FlowState, FlowStatus
+from qualivilles.protocol import ResponseStatus
+from qualivilles.survey import QuestionType, SurveyDefinition, parse_definition
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from kiosk.core import opening_hours
 from kiosk.core.clock import DeviceClock
-from kiosk.core.protocol import VisitEvent, VisitEventPayload
+from qualivilles import opening_hours
+from qualivilles.protocol import VisitEvent, VisitEventPayload
 
 UNDO_SECONDS = 10.0
 # A desk with no opening hours closes a visit still waiting after this long as unknown.
@@ -95,8 +95,9 @@ class Elapsed:
 
 
 def _moment(row: Mapping[str, Any]) -> Moment:
-    return Moment(datetime.fromisoformat(row["device_time"]), int(row["monotonic_ms"]),
-                  row["boot_id"])
+    return Moment(
+        datetime.fromisoformat(row["device_time"]), int(row["monotonic_ms"]), row["boot_id"]
+    )
 
 
 def fold(rows: Sequence[Mapping[str, Any]]) -> dict[str, Visit]:
@@ -111,8 +112,12 @@ def fold(rows: Sequence[Mapping[str, Any]]) -> dict[str, Visit]:
         if event == VisitEvent.ARRIVED:
             if visit is None:
                 visits[visit_id] = Visit(
-                    id=visit_id, ticket=row["ticket"] or "?", reason=row["reason"],
-                    arrived=moment, arrival_event_id=row["id"], last_event_id=row["id"],
+                    id=visit_id,
+                    ticket=row["ticket"] or "?",
+                    reason=row["reason"],
+                    arrived=moment,
+                    arrival_event_id=row["id"],
+                    last_event_id=row["id"],
                     last_moment=moment,
                 )
             continue
@@ -124,21 +129,35 @@ def fold(rows: Sequence[Mapping[str, Any]]) -> dict[str, Visit]:
             if wait is None:
                 wait = max(0.0, (moment.wall - visit.arrived.wall).total_seconds())
             visits[visit_id] = replace(
-                visit, status=_CLOSING[event], wait_seconds=float(wait), wait_estimated=estimated,
-                last_event_id=row["id"], last_event=event, last_moment=moment, ended=moment,
+                visit,
+                status=_CLOSING[event],
+                wait_seconds=float(wait),
+                wait_estimated=estimated,
+                last_event_id=row["id"],
+                last_event=event,
+                last_moment=moment,
+                ended=moment,
             )
         elif event == VisitEvent.CANCELLED and visit.status != VisitStatus.CANCELLED:
             taken_back = row["cancels"]
             if taken_back is None or taken_back == visit.arrival_event_id:
                 visits[visit_id] = replace(
-                    visit, status=VisitStatus.CANCELLED, wait_seconds=None, last_event_id=None,
+                    visit,
+                    status=VisitStatus.CANCELLED,
+                    wait_seconds=None,
+                    last_event_id=None,
                     ended=moment,
                 )
             elif taken_back == visit.last_event_id and visit.status in _CLOSING.values():
                 # Back in the queue; the undo itself cannot be undone (tap again instead).
                 visits[visit_id] = replace(
-                    visit, status=VisitStatus.WAITING, wait_seconds=None, wait_estimated=False,
-                    last_event_id=None, last_event=VisitEvent.CANCELLED, last_moment=moment,
+                    visit,
+                    status=VisitStatus.WAITING,
+                    wait_seconds=None,
+                    wait_estimated=False,
+                    last_event_id=None,
+                    last_event=VisitEvent.CANCELLED,
+                    last_moment=moment,
                     ended=None,
                 )
     return visits
@@ -158,8 +177,11 @@ class DaySummary:
     @classmethod
     def of(cls, visits: Sequence[Visit], threshold_minutes: float) -> DaySummary:
         counted = [v for v in visits if v.status != VisitStatus.CANCELLED]
-        waits = [v.wait_seconds for v in counted
-                 if v.status == VisitStatus.SERVED and v.wait_seconds is not None]
+        waits = [
+            v.wait_seconds
+            for v in counted
+            if v.status == VisitStatus.SERVED and v.wait_seconds is not None
+        ]
         within = sum(w <= threshold_minutes * 60 for w in waits)
         return cls(
             visitors=len(counted),
@@ -187,7 +209,7 @@ def boot_id_of(clock: DeviceClock) -> str | None:
 
 
 def ticket_for(prefix: str, number: int) -> str:
-    """"A-017": short enough to read across the desk."""
+    """ "A-017": short enough to read across the desk."""
     return f"{prefix}-{number:03d}"
 
 
@@ -232,10 +254,15 @@ class WaitQueue:
 
     def waiting(self) -> list[Visit]:
         """Visitors still waiting, oldest first (arrival order on this device)."""
-        order = {row["visit_id"]: index for index, row in enumerate(self._rows)
-                 if row["event"] == VisitEvent.ARRIVED}
-        return sorted((v for v in self._visits.values() if v.status == VisitStatus.WAITING),
-                      key=lambda v: order[v.id])
+        order = {
+            row["visit_id"]: index
+            for index, row in enumerate(self._rows)
+            if row["event"] == VisitEvent.ARRIVED
+        }
+        return sorted(
+            (v for v in self._visits.values() if v.status == VisitStatus.WAITING),
+            key=lambda v: order[v.id],
+        )
 
     def elapsed(self, visit: Visit) -> Elapsed:
         """How long the visitor has waited (or waited, once closed)."""
@@ -268,13 +295,17 @@ class WaitQueue:
 
     # --- taps ---------------------------------------------------------------------------
     def arrive(self, reason: str | None = None) -> Visit:
-        """"Visitor arrived": a new visit with today's next ticket number."""
+        """ "Visitor arrived": a new visit with today's next ticket number."""
         number = 1 + sum(1 for v in self.today())
         visit_id = str(uuid.uuid4())
-        self._record(VisitEventPayload(
-            visit_id=visit_id, event=VisitEvent.ARRIVED,
-            ticket=ticket_for(self.ticket_prefix, number), reason=reason,
-        ))
+        self._record(
+            VisitEventPayload(
+                visit_id=visit_id,
+                event=VisitEvent.ARRIVED,
+                ticket=ticket_for(self.ticket_prefix, number),
+                reason=reason,
+            )
+        )
         return self._visits[visit_id]
 
     def take_in_charge(self, visit_id: str) -> Visit:
@@ -288,9 +319,13 @@ class WaitQueue:
         if self.undo_left(visit_id) <= 0:
             raise UndoNotPossible(visit_id)
         visit = self._visits[visit_id]
-        self._record(VisitEventPayload(
-            visit_id=visit_id, event=VisitEvent.CANCELLED, cancels=visit.last_event_id,
-        ))
+        self._record(
+            VisitEventPayload(
+                visit_id=visit_id,
+                event=VisitEvent.CANCELLED,
+                cancels=visit.last_event_id,
+            )
+        )
         return self._visits[visit_id]
 
     def close_open_visits(self) -> list[Visit]:
@@ -321,11 +356,14 @@ class WaitQueue:
         if visit is None or visit.status != VisitStatus.WAITING:
             raise VisitNotWaiting(visit_id)
         seconds, estimated = seconds_between(visit.arrived, self.now())
-        self._record(VisitEventPayload(
-            visit_id=visit_id, event=event,
-            # Only a monotonic measure goes on the wire: the server corrects wall clocks itself.
-            wait_seconds=None if estimated else seconds,
-        ))
+        self._record(
+            VisitEventPayload(
+                visit_id=visit_id,
+                event=event,
+                # Only a monotonic measure goes on the wire: the server corrects wall clocks itself.
+                wait_seconds=None if estimated else seconds,
+            )
+        )
         return self._visits[visit_id]
 
     def _record(self, payload: VisitEventPayload) -> None:

@@ -24,6 +24,7 @@ class AgentQRScreen(Screen):
         lang = self.language
         self.ids.ticket.text = ticket
         self.ids.hint.text = translate(
-            "Scannez ce code pour donner votre avis sur votre téléphone", lang)
+            "Scannez ce code pour donner votre avis sur votre téléphone", lang
+        )
         self.ids.qr.data = url
         self.ids.back.text = translate("Retour à la file", lang)

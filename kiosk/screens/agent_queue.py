@@ -51,8 +51,7 @@ class VisitRow(BoxLayout):
 
 
 class AgentQueueScreen(Screen):
-    __events__ = ("on_arrive", "on_take", "on_walk_out", "on_undo", "on_show_qr",
-                  "on_summary")
+    __events__ = ("on_arrive", "on_take", "on_walk_out", "on_undo", "on_show_qr", "on_summary")
     language = StringProperty("fr")
 
     def __init__(self, **kwargs: object) -> None:
@@ -82,16 +81,22 @@ class AgentQueueScreen(Screen):
         box.clear_widgets()
         self._reason_buttons = {}
         for reason in reasons:
-            chip = KioskToggle(text=reason.label, group="agent-reason", allow_no_selection=True,
-                               size_hint_y=None, height=self.ids.arrived.height * 0.45)
+            chip = KioskToggle(
+                text=reason.label,
+                group="agent-reason",
+                allow_no_selection=True,
+                size_hint_y=None,
+                height=self.ids.arrived.height * 0.45,
+            )
             chip.reason = reason.slug
             box.add_widget(chip)
             self._reason_buttons[reason.slug] = chip
         self.ids.reasons_title.opacity = 1 if reasons else 0
 
     def chosen_reason(self) -> str | None:
-        return next((slug for slug, chip in self._reason_buttons.items()
-                     if chip.state == "down"), None)
+        return next(
+            (slug for slug, chip in self._reason_buttons.items() if chip.state == "down"), None
+        )
 
     def arrived_tapped(self) -> None:
         reason = self.chosen_reason()
@@ -110,12 +115,15 @@ class AgentQueueScreen(Screen):
                 widget = VisitRow(visit_id=row.visit_id)
                 widget.ids.take.text = translate("Prendre en charge", lang)
                 widget.ids.walk_out.text = translate("Parti sans être servi", lang)
-                widget.ids.take.bind(on_release=lambda _, v=row.visit_id: self.dispatch(
-                    "on_take", v))
-                widget.ids.walk_out.bind(on_release=lambda _, v=row.visit_id: self.dispatch(
-                    "on_walk_out", v))
-                widget.ids.undo.bind(on_release=lambda _, v=row.visit_id: self.dispatch(
-                    "on_undo", v))
+                widget.ids.take.bind(
+                    on_release=lambda _, v=row.visit_id: self.dispatch("on_take", v)
+                )
+                widget.ids.walk_out.bind(
+                    on_release=lambda _, v=row.visit_id: self.dispatch("on_walk_out", v)
+                )
+                widget.ids.undo.bind(
+                    on_release=lambda _, v=row.visit_id: self.dispatch("on_undo", v)
+                )
                 box.add_widget(widget)
                 self.rows[row.visit_id] = widget
         for row in rows:
@@ -128,8 +136,11 @@ class AgentQueueScreen(Screen):
             widget.ids.mark.text = mark
             _show(widget.ids.undo, row.undo_seconds > 0)
             widget.ids.undo.text = undo_text(row.undo_seconds, lang)
-        self.ids.empty.text = (translate("Personne n'attend", lang) if not rows else
-                               translate("{n} en attente", lang, n=len(rows)))
+        self.ids.empty.text = (
+            translate("Personne n'attend", lang)
+            if not rows
+            else translate("{n} en attente", lang, n=len(rows))
+        )
 
     def show_last_action(self, text: str, undo_seconds: float, qr: bool) -> None:
         """The bar under the list: what was just done, its undo, and the visit's QR code."""

@@ -15,8 +15,9 @@ from kiosk.screens.agent_queue import elapsed_text
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-def summary_rows(summary: DaySummary, threshold_minutes: float,
-                 language: str) -> list[tuple[str, str, str]]:
+def summary_rows(
+    summary: DaySummary, threshold_minutes: float, language: str
+) -> list[tuple[str, str, str]]:
     """(key, label, value) per line, in display order."""
     lang = language
     none = translate("pas encore de mesure", lang)
@@ -31,8 +32,11 @@ def summary_rows(summary: DaySummary, threshold_minutes: float,
         ("waiting", translate("En attente", lang), str(summary.waiting)),
         ("mean", translate("Attente moyenne", lang), wait(summary.mean_wait_seconds)),
         ("max", translate("Attente maximale", lang), wait(summary.max_wait_seconds)),
-        ("within", translate("Servis en {n} min ou moins", lang, n=f"{threshold_minutes:g}"),
-         none if share is None else f"{share:.0f} %"),
+        (
+            "within",
+            translate("Servis en {n} min ou moins", lang, n=f"{threshold_minutes:g}"),
+            none if share is None else f"{share:.0f} %",
+        ),
         ("walked_out", translate("Partis sans être servis", lang), str(summary.walked_out)),
         ("unknown", translate("Issue inconnue (fermeture)", lang), str(summary.unknown)),
     ]

@@ -14,12 +14,12 @@ from kivy.uix.widget import Widget
 
 from kiosk import theme
 from kiosk.core.i18n import translate
-from kiosk.core.survey import localized
 from kiosk.core.visitor import DeskConfig
 from kiosk.widgets.buttons import KioskToggle
 from kiosk.widgets.qr import QRCodeWidget  # noqa: F401 (used by the .kv rule)
 from kiosk.widgets.smiley import SmileyButton
 from kiosk.widgets.typography import shown
+from qualivilles.survey import localized
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -77,8 +77,9 @@ class AttractScreen(Screen):
             return
         lang, ids = self.language, self.ids
         main = desk.survey.main
-        ids.question.text = shown(localized(main.text, lang), lang, ids.question.width,
-                                  ids.question.font_size)
+        ids.question.text = shown(
+            localized(main.text, lang), lang, ids.question.width, ids.question.font_size
+        )
         ids.desk.text = desk.desk_name
         self._show_hint()
         app = App.get_running_app()
@@ -98,15 +99,20 @@ class AttractScreen(Screen):
         no_opinion = next((c for c in main.choices if c.level is None), None)
         ids.no_opinion.opacity = 1 if no_opinion else 0
         ids.no_opinion.disabled = no_opinion is None
-        ids.no_opinion.text = shown(localized(no_opinion.label, lang), lang, 0, 1) if no_opinion \
-            else ""
+        ids.no_opinion.text = (
+            shown(localized(no_opinion.label, lang), lang, 0, 1) if no_opinion else ""
+        )
         self._no_opinion_id = no_opinion.id if no_opinion else ""
         self._refresh_languages(desk)
         url = desk.phone_survey_url or ""
         ids.qr.data = url
         ids.qr_panel.opacity = 1 if url else 0
-        ids.qr_hint.text = shown(self._text("Ou répondez sur votre téléphone"), lang,
-                                 ids.qr_hint.width, ids.qr_hint.font_size)
+        ids.qr_hint.text = shown(
+            self._text("Ou répondez sur votre téléphone"),
+            lang,
+            ids.qr_hint.width,
+            ids.qr_hint.font_size,
+        )
         ids.accessibility.text = self._text("Accessibilité")
         ids.low_mode.text = self._text("Écran en bas")
         ids.large_text.text = self._text("Grand texte")

@@ -10,9 +10,9 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.core.i18n import translate
-from kiosk.core.opening_hours import today_summary
 from kiosk.core.visitor import DeskConfig
 from kiosk.widgets.qr import QRCodeWidget  # noqa: F401 (used by the .kv rule)
+from qualivilles.opening_hours import today_summary
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -25,11 +25,13 @@ class ClosedScreen(Screen):
         self.ids.title.text = translate("Le guichet est fermé", lang)
         today = today_summary(desk.settings.opening_hours, local_now)
         self.ids.hours.text = (
-            translate("Horaires d'aujourd'hui : {hours}", lang, hours=today) if today
+            translate("Horaires d'aujourd'hui : {hours}", lang, hours=today)
+            if today
             else translate("Fermé toute la journée", lang)
         )
         self.ids.qr.data = desk.phone_survey_url or ""
         self.ids.phone.text = (
             translate("Vous pouvez donner votre avis sur votre téléphone", lang)
-            if desk.phone_survey_url else ""
+            if desk.phone_survey_url
+            else ""
         )

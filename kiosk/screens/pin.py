@@ -27,7 +27,7 @@ class KeypadButton(KioskButton):
 
 
 def countdown_text(seconds: float) -> str:
-    """"25 s" or "2 min 05 s", rounded up so a locked keypad never reads "0 s"."""
+    """ "25 s" or "2 min 05 s", rounded up so a locked keypad never reads "0 s"."""
     whole = max(math.ceil(seconds), 1)
     if whole < 60:
         return f"{whole} s"
@@ -120,8 +120,9 @@ class PinScreen(IdleReturnScreen):
         if self.access is None or self.locked:
             return
         if len(self.digits) < MIN_DIGITS:
-            self._notice = translate("Le code compte au moins {n} chiffres.", self.language,
-                                     n=MIN_DIGITS)
+            self._notice = translate(
+                "Le code compte au moins {n} chiffres.", self.language, n=MIN_DIGITS
+            )
             self._retext()
             return
         pin, self.digits = self.digits, ""
@@ -182,7 +183,8 @@ class PinScreen(IdleReturnScreen):
         self.ok_key.text = translate("Valider", lang)
         if self.locked:
             ids.message.text = translate(
-                "Trop d'essais. Vous pourrez réessayer dans {time}.", lang,
+                "Trop d'essais. Vous pourrez réessayer dans {time}.",
+                lang,
                 time=countdown_text(seconds),
             )
         else:

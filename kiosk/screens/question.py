@@ -17,14 +17,14 @@ from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
 from kiosk import theme
-from kiosk.core import flow
-from kiosk.core.flow import FlowState
 from kiosk.core.i18n import translate
-from kiosk.core.survey import Question, QuestionType, localized
 from kiosk.widgets.buttons import KioskButton, KioskToggle
 from kiosk.widgets.keyboard import OnScreenKeyboard
 from kiosk.widgets.smiley import SmileyButton
 from kiosk.widgets.typography import shown
+from qualivilles import flow
+from qualivilles.flow import FlowState
+from qualivilles.survey import Question, QuestionType, localized
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -67,8 +67,9 @@ class QuestionScreen(Screen):
         ids.progress.text = self._t(
             translate("Question {n} sur {total}", lang, n=position, total=total)
         )
-        ids.question.text = self._t(localized(question.text, lang), ids.question.width,
-                                    ids.question.font_size)
+        ids.question.text = self._t(
+            localized(question.text, lang), ids.question.width, ids.question.font_size
+        )
         ids.skip.text = self._t(translate("Passer cette question", lang))
         ids.finish.text = self._t(translate("Terminer", lang))
         ids.confirm.text = self._t(translate("Valider", lang))
@@ -134,14 +135,16 @@ class QuestionScreen(Screen):
                 button = KioskButton(text=label)
             else:
                 button = SmileyButton(
-                    text=label, level=choice.level, levels=len(levelled),
+                    text=label,
+                    level=choice.level,
+                    levels=len(levelled),
                     font_size=theme.BODY_SIZE * _text_scale(),
                 )
             button.choice_id = choice.id
             button.bind(on_release=lambda b: self._answer(b.choice_id))
             buttons.append(button)
         levelled_buttons = self._reading_order(buttons[: len(levelled)])
-        for button in [*levelled_buttons, *buttons[len(levelled):]]:
+        for button in [*levelled_buttons, *buttons[len(levelled) :]]:
             grid.add_widget(button)
 
     def _choice_grid(self, count: int) -> GridLayout:
@@ -152,8 +155,10 @@ class QuestionScreen(Screen):
     def _buttons(self, question: Question) -> None:
         options: list[tuple[Any, str]]
         if question.type == QuestionType.YES_NO:
-            options = [("yes", translate("Oui", self.language)),
-                       ("no", translate("Non", self.language))]
+            options = [
+                ("yes", translate("Oui", self.language)),
+                ("no", translate("Non", self.language)),
+            ]
         elif question.type == QuestionType.SCALE_0_10:
             options = [(n, str(n)) for n in range(11)]
         else:

@@ -26,8 +26,9 @@ def status_rows(status: StaffStatus, language: str) -> list[tuple[str, str, str]
     lang = language
     not_enrolled = translate("borne non inscrite", lang)
     desk = " – ".join(part for part in (status.site, status.service) if part)
-    survey = translate("{survey} (version {version})", lang, survey=status.survey_id,
-                       version=status.survey_version)
+    survey = translate(
+        "{survey} (version {version})", lang, survey=status.survey_id, version=status.survey_version
+    )
     error = error_text(status.last_error_code, lang) or translate("aucune", lang)
     return [
         ("device", translate("Borne", lang), status.device_id or not_enrolled),
@@ -36,11 +37,17 @@ def status_rows(status: StaffStatus, language: str) -> list[tuple[str, str, str]
         ("survey", translate("Questionnaire", lang), survey),
         ("backlog", translate("Réponses à envoyer", lang), str(status.backlog)),
         ("held", translate("Réponses refusées par le serveur", lang), str(status.held)),
-        ("last_sync", translate("Dernière synchronisation réussie", lang),
-         time_text(status.last_sync_at, status.now, lang)),
+        (
+            "last_sync",
+            translate("Dernière synchronisation réussie", lang),
+            time_text(status.last_sync_at, status.now, lang),
+        ),
         ("last_error", translate("Dernière erreur", lang), error),
-        ("clock", translate("Horloge par rapport au serveur", lang),
-         offset_text(status.clock_offset_ms, lang)),
+        (
+            "clock",
+            translate("Horloge par rapport au serveur", lang),
+            offset_text(status.clock_offset_ms, lang),
+        ),
         ("version", translate("Version de l'application", lang), status.app_version),
     ]
 
@@ -103,9 +110,12 @@ class StaffScreen(IdleReturnScreen):
 
     def _show_notice(self) -> None:
         self.ids.notice.text = (
-            translate("Quitter l'application ? Les réponses enregistrées restent sur la borne.",
-                      self.language)
-            if self.confirming_exit else self._notice
+            translate(
+                "Quitter l'application ? Les réponses enregistrées restent sur la borne.",
+                self.language,
+            )
+            if self.confirming_exit
+            else self._notice
         )
 
     def close(self) -> None:
@@ -139,9 +149,14 @@ class StaffScreen(IdleReturnScreen):
         if status is None:
             return
         ids.pin_warning.text = (
-            translate("Code d'accès de développement ({pin}) : définissez-en un avec "
-                      "« kiosk --staff-pin ».", lang, pin=DEVELOPMENT_PIN)
-            if status.pin_origin is PinOrigin.DEVELOPMENT else ""
+            translate(
+                "Code d'accès de développement ({pin}) : définissez-en un avec "
+                "« kiosk --staff-pin ».",
+                lang,
+                pin=DEVELOPMENT_PIN,
+            )
+            if status.pin_origin is PinOrigin.DEVELOPMENT
+            else ""
         )
         rows = status_rows(status, lang)
         facts = ids.facts
@@ -154,8 +169,11 @@ class StaffScreen(IdleReturnScreen):
                 value = self._cell(theme.TEXT, 0.6, bold=True)
                 for cell in (label, value):
                     # A line is as tall as its taller cell; both are centred in it.
-                    cell.bind(texture_size=lambda *_, r=row, a=label, b=value: setattr(
-                        r, "height", max(a.texture_size[1], b.texture_size[1]) + dp(10)))
+                    cell.bind(
+                        texture_size=lambda *_, r=row, a=label, b=value: setattr(
+                            r, "height", max(a.texture_size[1], b.texture_size[1]) + dp(10)
+                        )
+                    )
                     row.add_widget(cell)
                 facts.add_widget(row)
                 self._labels[key], self._values[key] = label, value
@@ -165,8 +183,14 @@ class StaffScreen(IdleReturnScreen):
 
     @staticmethod
     def _cell(colour: tuple[float, ...], width: float, *, bold: bool) -> Label:
-        cell = Label(color=colour, font_size=theme.SMALL_SIZE, bold=bold, halign="left",
-                     valign="middle", size_hint_x=width)
+        cell = Label(
+            color=colour,
+            font_size=theme.SMALL_SIZE,
+            bold=bold,
+            halign="left",
+            valign="middle",
+            size_hint_x=width,
+        )
         cell.bind(width=lambda c, w: setattr(c, "text_size", (w, None)))
         return cell
 

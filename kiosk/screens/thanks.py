@@ -12,14 +12,15 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.core.i18n import translate
-from kiosk.core.survey import localized
 from kiosk.core.visitor import DeskConfig
 from kiosk.widgets.typography import shown
+from qualivilles.survey import localized
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
+
 def results_sentence(published: dict[str, Any] | None, language: str) -> str:
-    """"92 % of visitors satisfied in October (target 90 %)", or "" when nothing is published."""
+    """ "92 % of visitors satisfied in October (target 90 %)", or "" when nothing is published."""
     if not published or published.get("satisfaction_rate") is None:
         return ""
     period = str(published.get("period", ""))
@@ -30,8 +31,9 @@ def results_sentence(published: dict[str, Any] | None, language: str) -> str:
         month = format_date(first_day, "LLLL", locale=language)
     rate = round(float(published["satisfaction_rate"]))
     target = published.get("target")
-    text = translate("{rate} % des visiteurs satisfaits en {month}", language, rate=rate,
-                     month=month)
+    text = translate(
+        "{rate} % des visiteurs satisfaits en {month}", language, rate=rate, month=month
+    )
     if target is not None:
         text += " " + translate("(objectif {target} %)", language, target=round(float(target)))
     return text
@@ -43,5 +45,9 @@ class ThanksScreen(Screen):
     def show(self, desk: DeskConfig) -> None:
         lang = self.language
         self.ids.thanks.text = shown(localized(desk.survey.thanks, lang), lang, 0, 1)
-        self.ids.results.text = shown(results_sentence(desk.published_results, lang), lang,
-                                      self.ids.results.width, self.ids.results.font_size)
+        self.ids.results.text = shown(
+            results_sentence(desk.published_results, lang),
+            lang,
+            self.ids.results.width,
+            self.ids.results.font_size,
+        )

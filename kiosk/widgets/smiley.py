@@ -54,8 +54,12 @@ class SmileyFace(Widget):
             if curve <= -0.99:  # brows slanting down to the nose: unmistakably unhappy
                 group.add(
                     Line(
-                        points=[ex - side * radius * 0.2, eye_y + radius * 0.32,
-                                ex + side * radius * 0.16, eye_y + radius * 0.2],
+                        points=[
+                            ex - side * radius * 0.2,
+                            eye_y + radius * 0.32,
+                            ex + side * radius * 0.16,
+                            eye_y + radius * 0.2,
+                        ],
                         width=line_width,
                     )
                 )
@@ -64,8 +68,14 @@ class SmileyFace(Widget):
         depth = radius * 0.32 * curve
         group.add(
             Line(
-                bezier=[cx - half, mouth_y + depth / 2, cx, mouth_y - depth, cx + half,
-                        mouth_y + depth / 2],
+                bezier=[
+                    cx - half,
+                    mouth_y + depth / 2,
+                    cx,
+                    mouth_y - depth,
+                    cx + half,
+                    mouth_y + depth / 2,
+                ],
                 width=line_width,
                 cap="round",
             )
@@ -118,4 +128,3 @@ class SmileyButton(ButtonBehavior, BoxLayout):
     def _on_state(self, _: object, state: str) -> None:
         self.face.pressed = state == "down"
         self._bg_colour.rgba = theme.PRESSED if state == "down" else theme.SURFACE
-

@@ -1,4 +1,4 @@
-""""Are you still there?": a short last chance before an idle visitor's answers are kept as
+""" "Are you still there?": a short last chance before an idle visitor's answers are kept as
 partial and the kiosk resets for the next visitor."""
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ class StillTherePrompt(ModalView):
         self.ids.question.text = shown(translate("Êtes-vous toujours là ?", lang), lang, 0, 1)
         self.ids.countdown.text = shown(
             translate("Le questionnaire recommence dans {n} s.", lang, n=int(self.seconds_left)),
-            lang, 0, 1,
+            lang,
+            0,
+            1,
         )
         self.ids.stay.text = shown(translate("Oui, je continue", lang), lang, 0, 1)

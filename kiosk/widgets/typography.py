@@ -13,11 +13,10 @@ from kivy.core.text import LabelBase
 from kivy.lang import Builder
 
 from kiosk.core.rtl import display_lines, is_rtl
-from kiosk.core.survey import ASSETS_DIR
+from qualivilles.bundled import FONTS_DIR
 
 DEFAULT_FONT = "Roboto"
 WIDE_SCRIPT_FONT = "KioskDejaVu"
-FONTS_DIR = ASSETS_DIR / "fonts"
 
 LabelBase.register(
     WIDE_SCRIPT_FONT,

@@ -18,7 +18,7 @@ from uuid import UUID
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kiosk.core.protocol import (
+from qualivilles.protocol import (
     MAX_RECORDS_PER_BATCH,
     PROTOCOL_VERSION,
     Ack,

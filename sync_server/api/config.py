@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from kiosk.core.protocol import payload_hash
+from qualivilles.protocol import payload_hash
 from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
 from sync_server.api.problems import ApiError
 from sync_server.indicators import monthly

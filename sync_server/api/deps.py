@@ -43,18 +43,26 @@ def current_device(request: Request, storage: StorageDep) -> Device:
     challenge = {"WWW-Authenticate": "Bearer"}
     if token is None:
         raise ApiError(
-            401, "missing_token", "Missing device token",
-            "send 'Authorization: Bearer <token>' as received at enrolment", headers=challenge,
+            401,
+            "missing_token",
+            "Missing device token",
+            "send 'Authorization: Bearer <token>' as received at enrolment",
+            headers=challenge,
         )
     device = storage.authenticate_device(token)
     if device is None:
         raise ApiError(
-            401, "invalid_token", "Invalid device token",
-            "this token is unknown; enrol the device again", headers=challenge,
+            401,
+            "invalid_token",
+            "Invalid device token",
+            "this token is unknown; enrol the device again",
+            headers=challenge,
         )
     if device.revoked:
         raise ApiError(
-            403, "device_revoked", "Device revoked",
+            403,
+            "device_revoked",
+            "Device revoked",
             "an administrator revoked this device; its unsent data stays on it",
         )
     return device

@@ -28,7 +28,7 @@ class EnrolResponse(BaseModel):
     service: str
     mode: str
     name: str
-    # Signs per-visit phone links made offline (see sync_server/visit_links.py).
+    # Signs per-visit phone links made offline (see sync_server/phone/visit_links.py).
     visit_link_secret: str | None = None
 
 

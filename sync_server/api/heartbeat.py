@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter
 
-from kiosk.core.protocol import Heartbeat, HeartbeatAck
+from qualivilles.protocol import Heartbeat, HeartbeatAck
 from sync_server import clock
 from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from kiosk.core.protocol import SyncRequest
+from qualivilles.protocol import SyncRequest
 
 EXTRA_MODELS: list[type[BaseModel]] = [SyncRequest]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 
-from kiosk.core.protocol import SyncResponse
+from qualivilles.protocol import SyncResponse
 from sync_server import clock
 from sync_server.api.batch import Batch, parse_body
 from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kiosk.core.protocol import TokenRotation
+from qualivilles.protocol import TokenRotation
 from sync_server.api.deps import DeviceDep, StorageDep
 
 router = APIRouter(prefix="/api/v1", tags=["device"])

@@ -97,7 +97,7 @@ def publishable(value: float | None, n: int, min_n: int) -> Figure:
     return Figure(value=value, n=n)
 
 
-# -- issue 6: score, participation, data quality, register deadlines --------------------------
+# -- score, participation, data quality, register deadlines ----------------------------------
 
 SCORE_MAX = 10
 GOOD_SCORE = 8  # "share of answers ≥ 8 / 10"
@@ -237,7 +237,7 @@ def share_on_time(outcomes: Iterable[DeadlineOutcome]) -> tuple[float | None, in
 
 
 def status_against(value: float | None, target: float | None, higher_is_better: bool) -> str:
-    """"above" (target met), "below", or "none" when either side is missing."""
+    """ "above" (target met), "below", or "none" when either side is missing."""
     if value is None or target is None:
         return "none"
     met = value >= target if higher_is_better else value <= target

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk.core.survey import QuestionType, SurveyDefinition
+from qualivilles.survey import QuestionType, SurveyDefinition
 from sync_server.indicators import formulas, monthly
 from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import Period

@@ -104,13 +104,15 @@ def by_hour_and_weekday(
     for (weekday, hour), members in sorted(cells.items()):
         waits = served_waits(members)
         mean = formulas.publishable(formulas.mean_minutes(waits), len(waits), min_n)
-        grid.append({
-            "weekday": WEEKDAYS[weekday],
-            "hour": hour,
-            "arrivals": len(members),
-            "mean_wait_minutes": mean.value,
-            "waits": len(waits),
-        })
+        grid.append(
+            {
+                "weekday": WEEKDAYS[weekday],
+                "hour": hour,
+                "arrivals": len(members),
+                "mean_wait_minutes": mean.value,
+                "waits": len(waits),
+            }
+        )
     return grid
 
 

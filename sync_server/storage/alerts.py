@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sync_server.alerts import Alert, Desk
+from sync_server.alerts.rule import Alert, Desk
 from sync_server.storage import schema
 
 CHANNELS = ("email", "webhook")

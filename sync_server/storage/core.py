@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kiosk.core.protocol import Ack, Heartbeat, RecordIn
-from kiosk.core.survey import SurveyDefinition, bundled_surveys, load_default_survey
-from sync_server.alerts import Alert
+from qualivilles.bundled import bundled_surveys, load_default_survey
+from qualivilles.protocol import Ack, Heartbeat, RecordIn
+from qualivilles.survey import SurveyDefinition
+from sync_server.alerts.rule import Alert
 from sync_server.storage import (
     aggregates,
     db,
@@ -454,11 +455,9 @@ class Storage:
     ) -> dict[tuple[str, str], list[float]]:
         self._current()
         with db.read(self.engine) as connection:
-            return aggregates.served_waits(
-                connection, start, end, sites=sites, services=services
-            )
+            return aggregates.served_waits(connection, start, end, sites=sites, services=services)
 
-    # -- issue 6: period aggregates, exports, targets, register, actions ----------------------
+    # -- period aggregates, exports, targets, register, actions -------------------------------
     def item_counts(
         self,
         start: datetime,
@@ -607,9 +606,7 @@ class Storage:
         with db.read(self.engine) as connection:
             return quality.comment_categories(connection, start, end, services)
 
-    def record_action(
-        self, year: int, service: str, indicator: str, action: str, by: str
-    ) -> None:
+    def record_action(self, year: int, service: str, indicator: str, action: str, by: str) -> None:
         with db.write(self.engine) as connection:
             quality.record_action(
                 connection,
@@ -627,7 +624,7 @@ class Storage:
         with db.read(self.engine) as connection:
             return quality.actions(connection, year, services)
 
-    # -- issue 6: the administrator's pages (accounts, survey versions) -------------------------
+    # -- the administrator's pages (accounts, survey versions) ----------------------------------
 
     def accounts(self) -> list[users_module.Account]:
         """Every account, disabled ones included."""
@@ -680,7 +677,7 @@ class Storage:
         with db.write(self.engine) as connection:
             surveys.use(connection, survey_id, version)
 
-    # -- unhappy-answers alerts (sync_server/alerts.py decides, alert_delivery.py sends) --------
+    # -- unhappy-answers alerts (alerts/rule.py decides, alerts/delivery.py sends) -----------
 
     def alert_window_levels(
         self, start: datetime, end: datetime

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kiosk.core.protocol import Heartbeat
+from qualivilles.protocol import Heartbeat
 from sync_server.storage import devices, schema
 from sync_server.storage.models import (
     Device,

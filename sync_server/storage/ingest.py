@@ -25,7 +25,8 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 
-from kiosk.core.protocol import (
+from qualivilles.answers import InvalidAnswer, derive, logged_payload
+from qualivilles.protocol import (
     PAYLOAD_MODELS,
     Ack,
     AckStatus,
@@ -34,9 +35,8 @@ from kiosk.core.protocol import (
     RecordKind,
     canonical_json,
 )
-from kiosk.core.survey import SurveyDefinition
+from qualivilles.survey import SurveyDefinition
 from sync_server import clock
-from sync_server.answer_facts import InvalidAnswer, derive, logged_payload
 from sync_server.storage import projection, schema, surveys
 from sync_server.storage.db import insert_ignore, insert_new_rows, select_where_in, time_value
 from sync_server.storage.models import Source
@@ -56,6 +56,8 @@ RECORD_COLUMNS = (
     "service",
     "received_at",
 )
+
+
 @dataclass(frozen=True, slots=True)
 class _Content:
     """What a payload gives whichever record carries it: worked out once per distinct payload
@@ -214,8 +216,7 @@ class _Batch:
                         id=record.id,
                         status=AckStatus.CONFLICT,
                         code="conflict",
-                        detail="this id is already stored with another payload; kept in "
-                        "quarantine",
+                        detail="this id is already stored with another payload; kept in quarantine",
                     )
                 )
                 conflicts.append(

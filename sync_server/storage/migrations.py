@@ -99,7 +99,7 @@ def _visit_links(connection: Connection) -> None:
 
 
 def _quality_desk(connection: Connection) -> None:
-    """Targets with history, the comments register and improvement actions (issue 6)."""
+    """Targets with history, the comments register and improvement actions."""
     frozen = sa.MetaData()
     sa.Table("comments", frozen, sa.Column("id", sa.Integer, primary_key=True))
     sa.Table(
@@ -151,10 +151,12 @@ def _quality_desk(connection: Connection) -> None:
 # desks (overview) or one service (service page, trend), reading only these columns.
 INDICATOR_INDEXES = {
     "answers_time_cover": (
-        "answers", "captured_at, site, service, suspect, main_level, main_levels, status"
+        "answers",
+        "captured_at, site, service, suspect, main_level, main_levels, status",
     ),
     "answers_service_time": (
-        "answers", "service, captured_at, site, suspect, main_level, main_levels, status"
+        "answers",
+        "service, captured_at, site, suspect, main_level, main_levels, status",
     ),
     "visits_time_cover": ("visits", "arrived_at, site, service, outcome, wait_seconds"),
     "visits_service_time": ("visits", "service, arrived_at, site, outcome, wait_seconds"),

@@ -158,7 +158,7 @@ class DeviceHealth:
     quarantine: QuarantineSummary
 
 
-# -- issue 6: the quality manager's records and period aggregates -------------------------------
+# -- the quality manager's records and period aggregates -------------------------------
 
 
 @dataclass(frozen=True)

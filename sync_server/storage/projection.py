@@ -23,9 +23,9 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 
-from kiosk.core.protocol import AnswerPayload, RecordKind, VisitEvent, VisitEventPayload
-from sync_server import visits as visit_rules
-from sync_server.answer_facts import InvalidAnswer, derive
+from qualivilles import visits as visit_rules
+from qualivilles.answers import InvalidAnswer, derive
+from qualivilles.protocol import AnswerPayload, RecordKind, VisitEvent, VisitEventPayload
 from sync_server.storage import rollups, schema, surveys
 from sync_server.storage.db import date_value, insert_rows, text_value, time_value
 

@@ -270,10 +270,10 @@ visits = sa.Table(
     # 0008_projection: the covering indexes carry the id too, for the join to linked answers;
     # `visits_desk_time` (site, service, arrived_at) is gone: with statistics, SQLite preferred
     # a skip-scan of it (and a table lookup per visit) to the covering index on a time range.
-    sa.Index("visits_time_cover", "arrived_at", "site", "service", "outcome", "wait_seconds",
-             "id"),
-    sa.Index("visits_service_time", "service", "arrived_at", "site", "outcome", "wait_seconds",
-             "id"),
+    sa.Index("visits_time_cover", "arrived_at", "site", "service", "outcome", "wait_seconds", "id"),
+    sa.Index(
+        "visits_service_time", "service", "arrived_at", "site", "outcome", "wait_seconds", "id"
+    ),
 )
 
 visit_events = sa.Table(
@@ -320,9 +320,7 @@ users = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("services", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.CheckConstraint(
-        "role IN ('quality_manager', 'service_manager', 'admin')", name="user_role"
-    ),
+    sa.CheckConstraint("role IN ('quality_manager', 'service_manager', 'admin')", name="user_role"),
     # 0009_user_admin: a disabled account cannot sign in and its open sessions end.
     sa.Column("disabled_at", UtcDateTime),
     sa.Column("password_changed_at", UtcDateTime),
@@ -386,7 +384,7 @@ improvement_actions = sa.Table(
     sa.Index("actions_year", "year", "service"),
 )
 
-# 0010_alerts: each unhappy-answers alert decided (sync_server/alerts.py), one row per channel.
+# 0010_alerts: each unhappy-answers alert decided (sync_server/alerts/rule.py), one row per channel.
 # `sent_at` stays NULL until delivered; `error` keeps the last delivery failure, retried at the
 # next check. Counts only, never answer content: nothing personal goes out in an alert.
 alerts = sa.Table(

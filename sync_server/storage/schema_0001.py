@@ -175,9 +175,7 @@ users = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("services", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.CheckConstraint(
-        "role IN ('quality_manager', 'service_manager', 'admin')", name="user_role"
-    ),
+    sa.CheckConstraint("role IN ('quality_manager', 'service_manager', 'admin')", name="user_role"),
 )
 
 # Published survey versions; a version is never changed in place (its hash would differ).

@@ -16,8 +16,9 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from kiosk.core.protocol import canonical_json, payload_hash
-from kiosk.core.survey import SurveyDefinition, bundled_surveys, parse_definition
+from qualivilles.bundled import bundled_surveys
+from qualivilles.protocol import canonical_json, payload_hash
+from qualivilles.survey import SurveyDefinition, parse_definition
 from sync_server.storage import schema
 from sync_server.storage.db import utcnow
 from sync_server.storage.errors import StorageError, SurveyVersionChanged

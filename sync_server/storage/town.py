@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kiosk.core import opening_hours
+from qualivilles import opening_hours
 from sync_server.storage import schema
 from sync_server.storage.errors import InvalidTown
 from sync_server.storage.models import Desk, Service, Site
@@ -31,7 +31,9 @@ def load_town(connection: Connection, town: dict[str, Any]) -> None:
             "wait_threshold_minutes": int(service.get("wait_threshold_minutes", 15)),
             "visit_reasons": json.dumps(
                 [{"slug": r["slug"], "label": r["label"]} for r in reasons], ensure_ascii=False
-            ) if reasons else None,
+            )
+            if reasons
+            else None,
         }
         _upsert(connection, schema.services, {"slug": service["slug"]}, values)
     default_hours = town.get("opening_hours")

@@ -35,8 +35,9 @@ def link_device(connection: Connection, device_id: str) -> LinkDevice | None:
     ).first()
     if row is None:
         return None
-    return LinkDevice(row.id, row.site, row.service, row.visit_link_secret,
-                      row.revoked_at is not None)
+    return LinkDevice(
+        row.id, row.site, row.service, row.visit_link_secret, row.revoked_at is not None
+    )
 
 
 def is_used(connection: Connection, visit_id: str) -> bool:

@@ -1,11 +1,14 @@
-"""Server-rendered pages: dashboard sign-in and overview, the phone survey, their static files.
+"""Server-rendered pages: the staff pages (`pages/`), the public phone survey
+(`sync_server.phone`), their static files; the other modules here are helpers shared by pages.
 
 `routers` is what `sync_server.app` includes; each module owns one resource.
 """
 
 from fastapi import APIRouter
 
-from sync_server.web import (
+from sync_server.phone import pages as phone_pages
+from sync_server.web import static_files
+from sync_server.web.pages import (
     admin_surveys,
     admin_users,
     dashboard,
@@ -13,12 +16,10 @@ from sync_server.web import (
     exports,
     fleet,
     login,
-    phone_survey,
     register,
     reports,
     review,
     service_page,
-    static_files,
     targets,
 )
 
@@ -32,7 +33,7 @@ routers: list[APIRouter] = [
     review.router,
     exports.router,
     reports.router,
-    phone_survey.router,
+    phone_pages.router,
     desk_codes.router,
     admin_users.router,
     admin_surveys.router,

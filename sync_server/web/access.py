@@ -50,7 +50,9 @@ async def require_form(
         check_csrf(request, form.get("csrf_token"))
     except CsrfError:
         page = render(
-            request, "error.html", {**nav_context(request, user), "error": "csrf"},
+            request,
+            "error.html",
+            {**nav_context(request, user), "error": "csrf"},
             status_code=403,
         )
         raise Denied(page) from None

@@ -33,15 +33,23 @@ def main(size: str, out_dir: Path) -> list[Path]:
     desk = AgentDesk(
         desk_name="IRIS – guichet unique – Centre administratif municipal",
         wait_threshold_minutes=10,
-        reasons=(VisitReason("passeport", "Passeport / CNI"),
-                 VisitReason("etat-civil", "Acte d'état civil"),
-                 VisitReason("inscription", "Inscription scolaire"),
-                 VisitReason("autre", "Autre demande")),
+        reasons=(
+            VisitReason("passeport", "Passeport / CNI"),
+            VisitReason("etat-civil", "Acte d'état civil"),
+            VisitReason("inscription", "Inscription scolaire"),
+            VisitReason("autre", "Autre demande"),
+        ),
         public_base_url="http://127.0.0.1:8000",
     )
-    credentials = Credentials(server_url="http://127.0.0.1:8000", device_id="tablette-iris-1",
-                              token="t" * 30, site="centre-administratif", service="iris",
-                              mode="tablet", visit_link_secret="demo-secret-for-screenshots")
+    credentials = Credentials(
+        server_url="http://127.0.0.1:8000",
+        device_id="tablette-iris-1",
+        token="t" * 30,
+        site="centre-administratif",
+        service="iris",
+        mode="tablet",
+        visit_link_secret="demo-secret-for-screenshots",
+    )
     clock = ManualClock(start=datetime(2026, 11, 30, 9, 12, tzinfo=ZoneInfo("Europe/Paris")))
     side = orientation(size)
     written = []
@@ -61,8 +69,13 @@ def main(size: str, out_dir: Path) -> list[Path]:
             return next(w for w in app.queue_screen.ids.reasons.children if w.text == label)
 
         screen = app.queue_screen
-        for label, minutes in (("Passeport / CNI", 9), (None, 4), ("Acte d'état civil", 3),
-                               ("Inscription scolaire", 1.5), (None, 0.5)):
+        for label, minutes in (
+            ("Passeport / CNI", 9),
+            (None, 4),
+            ("Acte d'état civil", 3),
+            ("Inscription scolaire", 1.5),
+            (None, 0.5),
+        ):
             if label:
                 tap(chip(label))
             tap(screen.ids.arrived)

@@ -18,8 +18,16 @@ from zoneinfo import ZoneInfo
 from tests.tools.window import open_window, orientation
 
 SHOTS = (
-    "attract", "why-unhappy", "follow-up", "comment", "still-there", "thanks",
-    "accessibility-low-mode", "large-text", "arabic", "closed",
+    "attract",
+    "why-unhappy",
+    "follow-up",
+    "comment",
+    "still-there",
+    "thanks",
+    "accessibility-low-mode",
+    "large-text",
+    "arabic",
+    "closed",
 )
 
 
@@ -30,20 +38,28 @@ def main(size: str, out_dir: Path) -> list[Path]:
     from kiosk.core.clock import SystemClock
     from kiosk.core.rtl import display_lines
     from kiosk.core.store import KioskStore
-    from kiosk.core.survey import load_default_survey
     from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
+    from qualivilles.bundled import load_default_survey
     from tests.fixtures.kiosk import pump, screenshot, tap
 
     hours = {day: [["08:30", "12:00"], ["13:30", "17:30"]] for day in ("mon", "tue", "wed")}
     desk = DeskConfig(
         survey=load_default_survey(),
-        settings=KioskSettings(languages=("fr", "en", "es", "ar"), opening_hours=hours,
-                               # Long: the prompt is opened on purpose below, never by a
-                               # slow machine in the middle of the taps.
-                               inactivity_timeout_seconds=600, still_there_seconds=30),
+        settings=KioskSettings(
+            languages=("fr", "en", "es", "ar"),
+            opening_hours=hours,
+            # Long: the prompt is opened on purpose below, never by a
+            # slow machine in the middle of the taps.
+            inactivity_timeout_seconds=600,
+            still_there_seconds=30,
+        ),
         phone_survey_url="http://127.0.0.1:8000/s/centre-administratif/iris",
-        published_results={"period": "2026-10", "satisfaction_rate": 92.4, "answers": 48,
-                           "target": 90},
+        published_results={
+            "period": "2026-10",
+            "satisfaction_rate": 92.4,
+            "answers": 48,
+            "target": 90,
+        },
         desk_name="IRIS – guichet unique – Centre administratif municipal",
     )
     paris = ZoneInfo("Europe/Paris")
@@ -51,8 +67,9 @@ def main(size: str, out_dir: Path) -> list[Path]:
     side = orientation(size)
     written = []
     with tempfile.TemporaryDirectory() as tmp, KioskStore(Path(tmp) / "k.db") as store:
-        app = KioskApp(VisitorSession(store, SystemClock(), desk), store=store,
-                       clock=lambda: now["value"])
+        app = KioskApp(
+            VisitorSession(store, SystemClock(), desk), store=store, clock=lambda: now["value"]
+        )
         root = app.build()
         app.root = root
         window.add_widget(root)
@@ -63,16 +80,22 @@ def main(size: str, out_dir: Path) -> list[Path]:
             written.append(screenshot(window, out_dir / f"kiosk-{name}-{side}.png"))
 
         def smiley(screen_widget, choice_id: str):
-            return next(w for w in screen_widget.walk()
-                        if getattr(w, "choice_id", None) == choice_id)
+            return next(
+                w for w in screen_widget.walk() if getattr(w, "choice_id", None) == choice_id
+            )
 
         def question_is(prefix: str) -> bool:
             return app.question.ids.question.text.startswith(prefix)
 
         shot("attract")
         tap(smiley(app.attract.ids.smileys, "dissatisfied"))
-        tap(next(w for w in app.question.ids.choices.walk()
-                 if getattr(w, "choice_id", None) == "waiting"))
+        tap(
+            next(
+                w
+                for w in app.question.ids.choices.walk()
+                if getattr(w, "choice_id", None) == "waiting"
+            )
+        )
         shot("why-unhappy")
         tap(app.question.ids.confirm)
         shot("follow-up")

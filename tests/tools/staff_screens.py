@@ -29,22 +29,30 @@ def demo_store(folder: Path):
 
     clock = ManualClock(datetime(2026, 10, 14, 12, 30, tzinfo=UTC))
     store = KioskStore(folder / "kiosk.db", clock)
-    store.save_credentials(Credentials(
-        server_url="https://avis.ville-exemple.fr", device_id="borne-iris-01",
-        token="secret", site="centre-administratif", service="iris"))
+    store.save_credentials(
+        Credentials(
+            server_url="https://avis.ville-exemple.fr",
+            device_id="borne-iris-01",
+            token="secret",
+            site="centre-administratif",
+            service="iris",
+        )
+    )
     store.save_config(CachedConfig(DEMO_CONFIG, None))
     for _ in range(3):
         response = store.start_response("qualivilles-accueil", 1, "fr")
         store.record_answer(response, "overall", "satisfied")
         store.seal_response(response, "complete")
-    store.save_sync_status(SyncStatus(
-        last_sync_at=clock.now() - timedelta(hours=2, minutes=5),
-        last_attempt_at=clock.now() - timedelta(minutes=1),
-        last_error="HTTPSConnectionPool: Max retries exceeded",
-        last_error_code="server_unreachable",
-        clock_offset_ms=62 * 60 * 1000 + 4000,
-        consecutive_failures=4,
-    ))
+    store.save_sync_status(
+        SyncStatus(
+            last_sync_at=clock.now() - timedelta(hours=2, minutes=5),
+            last_attempt_at=clock.now() - timedelta(minutes=1),
+            last_error="HTTPSConnectionPool: Max retries exceeded",
+            last_error_code="server_unreachable",
+            clock_offset_ms=62 * 60 * 1000 + 4000,
+            consecutive_failures=4,
+        )
+    )
     return store
 
 
@@ -63,10 +71,10 @@ def main(size: str, out_dir: Path) -> list[Path]:
 
     from kiosk.core.staff_access import StaffAccess, save_local_pin
     from kiosk.core.staff_status import staff_status
-    from kiosk.core.survey import load_default_survey
     from kiosk.core.visitor import DeskConfig
     from kiosk.screens.pin import PinScreen
     from kiosk.screens.staff import StaffScreen
+    from qualivilles.bundled import load_default_survey
     from tests.fixtures.kiosk import pump, screenshot, tap
 
     side = orientation(size)

@@ -8,8 +8,9 @@ import os
 
 def open_window(size: str):
     """Kivy's window at `size` ("1280x800"); offscreen unless a display is set."""
-    os.environ.update(KIVY_NO_ARGS="1", KIVY_NO_CONFIG="1", KIVY_NO_FILELOG="1",
-                      KIVY_NO_CONSOLELOG="1")
+    os.environ.update(
+        KIVY_NO_ARGS="1", KIVY_NO_CONFIG="1", KIVY_NO_FILELOG="1", KIVY_NO_CONSOLELOG="1"
+    )
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     from kivy.config import Config

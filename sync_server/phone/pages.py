@@ -2,13 +2,13 @@
 made offline on the agent's tablet (`/v/{token}`).
 
 One question per page, server-rendered, no script: each answer is posted, checked with the kiosk's
-own flow rules (`kiosk.core.flow`) and the visitor is redirected to the next question, whose page
+own flow rules (`qualivilles.flow`) and the visitor is redirected to the next question, whose page
 carries the answers so far in a signed token (`phone_answers.pack`). Nothing is stored until the
 visitor finishes; then the answer goes through the device ingestion path (comment scrubbing
 included) with channel "phone" and, for a per-visit link, the visit's id.
 
 No cookie, no server session, no IP address kept: anti-abuse counts submissions per client under a
-rotating salted hash held in memory (`sync_server.phone_guard`). The forms are CSRF-free on
+rotating salted hash held in memory (`sync_server.phone.guard`). The forms are CSRF-free on
 purpose (anonymous visitors); their bodies are small and size-limited instead.
 """
 
@@ -23,9 +23,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from kiosk.core import flow
-from kiosk.core.protocol import AckStatus, new_record_id
-from kiosk.core.survey import (
+from qualivilles import flow
+from qualivilles.protocol import AckStatus, new_record_id
+from qualivilles.survey import (
     FALLBACK_LANGUAGE,
     Choice,
     Question,
@@ -33,10 +33,10 @@ from kiosk.core.survey import (
     SurveyDefinition,
     localized,
 )
-from kiosk.core.visit_link import MalformedVisitLink, read_claims
+from qualivilles.visit_link import MalformedVisitLink, read_claims
 from sync_server import i18n
 from sync_server.api.deps import StorageDep
-from sync_server.phone_answers import (
+from sync_server.phone.answers import (
     Progress,
     StateExpired,
     StateInvalid,
@@ -45,10 +45,10 @@ from sync_server.phone_answers import (
     response_record,
     unpack,
 )
-from sync_server.phone_guard import PhoneGuard, RateLimited
-from sync_server.phone_store import answer_stored, store_answer
+from sync_server.phone.guard import PhoneGuard, RateLimited
+from sync_server.phone.store import answer_stored, store_answer
+from sync_server.phone.visit_links import InvalidVisitLink, VisitLink, verify_visit_link
 from sync_server.storage import Desk, Source, Storage
-from sync_server.visit_links import InvalidVisitLink, VisitLink, verify_visit_link
 from sync_server.web.templating import environment
 
 router = APIRouter(include_in_schema=False)
@@ -274,7 +274,10 @@ def show(request: Request, storage: Storage, entry: Entry) -> Response:
         return first_page(request, storage, entry, notice="survey_changed" if retired else None)
     try:
         progress = unpack(
-            secret(request), entry.binding, token, request.query_params.get("lang") or "",
+            secret(request),
+            entry.binding,
+            token,
+            request.query_params.get("lang") or "",
             storage,
         )
     except StateExpired:
@@ -409,7 +412,10 @@ def finish(request: Request, storage: Storage, entry: Entry, progress: Progress)
 
 
 def link_error(
-    request: Request, storage: Storage, refused: InvalidVisitLink, language: str | None = None,
+    request: Request,
+    storage: Storage,
+    refused: InvalidVisitLink,
+    language: str | None = None,
     token: str | None = None,
 ) -> HTMLResponse:
     """A per-visit link that cannot be used; for a known desk, its general survey is offered."""
@@ -420,9 +426,7 @@ def link_error(
         desk = _link_desk(storage, token)
     status = 410 if refused.code in ("expired", "used") else 400
     base = f"/v/{token}" if token else None
-    return error_page(
-        f"link_{refused.code}", language, status, desk=desk, survey=survey, base=base
-    )
+    return error_page(f"link_{refused.code}", language, status, desk=desk, survey=survey, base=base)
 
 
 def _link_desk(storage: Storage, token: str) -> Desk | None:

@@ -23,7 +23,7 @@ import requests
 from babel.numbers import format_decimal
 
 from sync_server import i18n
-from sync_server.alerts import Alert, AlertRule, due_alerts, tally, window_at
+from sync_server.alerts.rule import Alert, AlertRule, due_alerts, tally, window_at
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.storage.alerts import AlertRecord

@@ -186,9 +186,7 @@ def parse_definition(data: Any, source: str = "<data>") -> SurveyDefinition:
     try:
         survey = SurveyDefinition.model_validate(data)
     except ValidationError as error:
-        problems = [
-            Problem(_pydantic_path(tuple(e["loc"])), e["msg"]) for e in error.errors()
-        ]
+        problems = [Problem(_pydantic_path(tuple(e["loc"])), e["msg"]) for e in error.errors()]
         raise SurveyDefinitionError(source, problems) from None
     problems = _semantic_problems(survey)
     if problems:
@@ -225,23 +223,3 @@ def missing_translations(survey: SurveyDefinition) -> list[Problem]:
         for ci, choice in enumerate(question.choices):
             check(f"questions[{qi}].choices[{ci}].label", choice.label)
     return missing
-
-
-ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
-SURVEYS_DIR = ASSETS_DIR / "surveys"
-DEFAULT_SURVEY_ID = "qualivilles-accueil"
-
-
-def bundled_surveys() -> list[SurveyDefinition]:
-    """Every definition shipped in assets/surveys/, oldest version first.
-
-    Published versions are never edited: a change ships as a new `<id>.v<N>.json` file, and the
-    old files stay so that answers to them (a kiosk offline since) are still understood.
-    """
-    surveys = [load_definition(path) for path in SURVEYS_DIR.glob("*.v*.json")]
-    return sorted(surveys, key=lambda survey: (survey.id, survey.version))
-
-
-def load_default_survey() -> SurveyDefinition:
-    """The newest version of the default Qualivilles reception survey."""
-    return [s for s in bundled_surveys() if s.id == DEFAULT_SURVEY_ID][-1]

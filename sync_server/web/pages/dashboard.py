@@ -43,9 +43,7 @@ def overview(
     # Service managers see their own services only; the rule lives in the query, not the page.
     services = user.services if user.role == "service_manager" else None
     # The cards show no previous wait: the previous period's visits are not read for them.
-    rows = desk_figures(
-        storage, settings, choice.period, services=services, previous_waits=False
-    )
+    rows = desk_figures(storage, settings, choice.period, services=services, previous_waits=False)
     cards = build_cards(rows)
     context = {
         **nav_context(request, user),

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import uuid6
 
-from kiosk.core.protocol import (
+from qualivilles.protocol import (
     AnswerPayload,
     Channel,
     RecordIn,
@@ -28,7 +28,7 @@ from kiosk.core.protocol import (
     VisitEventPayload,
     payload_hash,
 )
-from kiosk.core.survey import QuestionType, SurveyDefinition
+from qualivilles.survey import QuestionType, SurveyDefinition
 
 Source = Literal["kiosk", "tablet", "phone"]
 

@@ -2,7 +2,7 @@
 
 Between pages the visitor's answers travel in the page itself (a signed token in the URL or a
 hidden field, never a cookie or a server session): `pack` signs them with the app's secret,
-`unpack` checks them. The flow rules are the kiosk's own (`kiosk.core.flow`), and a finished
+`unpack` checks them. The flow rules are the kiosk's own (`qualivilles.flow`), and a finished
 answer becomes the same record a kiosk would upload, so it goes through the device ingestion path
 unchanged (comment scrubbing included) and the indicators only see its `channel`.
 """
@@ -18,8 +18,8 @@ from uuid import UUID
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from kiosk.core.flow import AnswerValue, FlowState, FlowStatus
-from kiosk.core.protocol import (
+from qualivilles.flow import AnswerValue, FlowState, FlowStatus
+from qualivilles.protocol import (
     AnswerPayload,
     Channel,
     RecordIn,
@@ -27,7 +27,7 @@ from kiosk.core.protocol import (
     ResponseStatus,
     payload_hash,
 )
-from kiosk.core.survey import FALLBACK_LANGUAGE, QuestionType, SurveyDefinition
+from qualivilles.survey import FALLBACK_LANGUAGE, QuestionType, SurveyDefinition
 
 # Long enough to answer slowly, short enough that a token picked from a history is useless.
 STATE_MAX_AGE_SECONDS = 2 * 3600
@@ -83,9 +83,7 @@ def pack(secret: str, binding: str, progress: Progress) -> str:
     return _serializer(secret).dumps(data)
 
 
-def unpack(
-    secret: str, binding: str, token: str, language: str, surveys: SurveyLookup
-) -> Progress:
+def unpack(secret: str, binding: str, token: str, language: str, surveys: SurveyLookup) -> Progress:
     """The state `pack` made for `binding`; raises StateExpired, StateInvalid or SurveyGone."""
     try:
         data = _serializer(secret).loads(token, max_age=STATE_MAX_AGE_SECONDS)
@@ -121,9 +119,9 @@ def unpack(
     return Progress(flow, record_id, suspect)
 
 
-def _payload_answers(survey: SurveyDefinition, answers: Mapping[str, AnswerValue]) -> tuple[
-    dict[str, str | int | list[str]], str | None
-]:
+def _payload_answers(
+    survey: SurveyDefinition, answers: Mapping[str, AnswerValue]
+) -> tuple[dict[str, str | int | list[str]], str | None]:
     """As the kiosk stores them: choices by question, the free-text answer as the comment."""
     choices: dict[str, str | int | list[str]] = {}
     comment: str | None = None

@@ -2,7 +2,7 @@
 
 CONTRACT (for the phone survey, `GET/POST /v/{token}`):
 
-    from sync_server.visit_links import (
+    from sync_server.phone.visit_links import (
         InvalidVisitLink, VisitLink, verify_visit_link, mark_visit_link_used)
 
     link = verify_visit_link(storage, token, now)   # -> VisitLink, or raises InvalidVisitLink
@@ -22,7 +22,7 @@ Show each with a calm message; answer HTTP 400 (410 for expired/used is fine too
 
 Token: base64url(JSON{"v": visit_id, "d": device_id, "t": issued_at UNIX seconds}) + "." +
 base64url(HMAC-SHA256(device's visit-link secret, first part)), unpadded; URL
-`{public_base_url}/v/{token}`. Made by `kiosk.core.visit_link.make_token`. The visit itself need
+`{public_base_url}/v/{token}`. Made by `qualivilles.visit_link.make_token`. The visit itself need
 not be on the server yet: the tablet may still be offline when the visitor answers.
 """
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kiosk.core.visit_link import MalformedVisitLink, read_claims, signature_matches
+from qualivilles.visit_link import MalformedVisitLink, read_claims, signature_matches
 from sync_server.storage import Storage
 
 LINK_LIFETIME = timedelta(days=7)
@@ -75,8 +75,9 @@ def verify_visit_link(storage: Storage, token: str, now: datetime) -> VisitLink:
         raise InvalidVisitLink("expired", f"links are valid {LINK_LIFETIME.days} days")
     if storage.visit_link_used(claims.visit_id):
         raise InvalidVisitLink("used", "this visit already has an answer")
-    return VisitLink(claims.visit_id, claims.device_id, device.site, device.service,
-                     claims.issued_at)
+    return VisitLink(
+        claims.visit_id, claims.device_id, device.site, device.service, claims.issued_at
+    )
 
 
 def mark_visit_link_used(storage: Storage, visit_id: str, now: datetime | None = None) -> None:

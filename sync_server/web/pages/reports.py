@@ -18,9 +18,9 @@ from sync_server.storage import Storage
 from sync_server.web import labels
 from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, require, visible_services
 from sync_server.web.figures import desk_figures, today
+from sync_server.web.pages.review import indicator_name, review_data, year_period
+from sync_server.web.pages.service_page import distribution, wait_sections
 from sync_server.web.period_choice import choose, period_label
-from sync_server.web.review import indicator_name, review_data, year_period
-from sync_server.web.service_page import distribution, wait_sections
 from sync_server.web.templating import environment, page_language
 
 router = APIRouter(include_in_schema=False)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
-from kiosk.core.survey import Question, QuestionType, SurveyDefinition
+from qualivilles.survey import Question, QuestionType, SurveyDefinition
 
 AnswerValue = str | int | tuple[str, ...]
 
@@ -151,9 +151,7 @@ def time_out(state: FlowState) -> FlowState:
     if state.finished:
         return state
     status = (
-        FlowStatus.PARTIAL
-        if state.survey.main_question in state.answers
-        else FlowStatus.ABANDONED
+        FlowStatus.PARTIAL if state.survey.main_question in state.answers else FlowStatus.ABANDONED
     )
     return replace(state, current=None, status=status)
 

@@ -17,12 +17,12 @@ from fpdf.enums import XPos, YPos
 from qrcode.image.pil import PilImage
 from qrcode.image.svg import SvgPathImage
 
-from kiosk.core.survey import ASSETS_DIR, SurveyDefinition, localized
+from qualivilles.bundled import FONTS_DIR
+from qualivilles.survey import SurveyDefinition, localized
 from sync_server.storage import Desk
 
 # Quiet zone of 4 modules, as the QR specification asks (and as the kiosk draws it).
 QUIET_ZONE = 4
-FONTS = ASSETS_DIR / "fonts"
 
 PRIVACY_NOTICE = (
     "Votre réponse est anonyme : nous n'enregistrons ni votre nom, ni votre adresse IP, et aucun "
@@ -70,8 +70,8 @@ def poster_pdf(url: str, desk: Desk, survey: SurveyDefinition, town: str | None 
     pdf.set_title(f"Votre avis - {desk.service.name}")
     pdf.set_author(town or "Qualivilles")
     pdf.set_creator("Qualivilles")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "", str(FONTS_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONTS_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(False)
     # Every block starts again at the left margin, on the next line.
     line = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}

@@ -11,10 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from kiosk.core.protocol import Ack, AckStatus, RecordIn
+from qualivilles.protocol import Ack, AckStatus, RecordIn
+from sync_server.phone.visit_links import InvalidVisitLink
 from sync_server.storage import Source, Storage, db, ingest, projection, schema
 from sync_server.storage import visit_links as link_table
-from sync_server.visit_links import InvalidVisitLink
 
 
 class _LinkAlreadyUsed(Exception):

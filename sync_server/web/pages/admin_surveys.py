@@ -1,6 +1,6 @@
 """Survey versions for the administrator and the quality manager: the published versions, the
 current one (sent to devices and used by the phone survey), one version's questions, and a new
-version published from an uploaded JSON definition (validated by `kiosk.core.survey`).
+version published from an uploaded JSON definition (validated by `qualivilles.survey`).
 
 A published version never changes: the same id and version with other content is refused.
 """
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from kiosk.core.survey import SurveyDefinitionError, parse_definition
+from qualivilles.survey import SurveyDefinitionError, parse_definition
 from sync_server.api.deps import StorageDep
 from sync_server.storage import Storage, SurveyVersionChanged, User
 from sync_server.storage.surveys import (
@@ -30,7 +30,7 @@ from sync_server.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 # The surveys are the quality manager's (PRODUCT.md: edits the survey questions) and the
-# administrator's (issue 6: devices, users, surveys); a service manager only answers to them.
+# administrator's (devices, users, surveys); a service manager only answers to them.
 ROLES = FLEET_ROLES
 MAX_DEFINITION_BYTES = 256 * 1024  # the default survey is about 10 KB
 NOTICES = ("published", "unchanged", "used")

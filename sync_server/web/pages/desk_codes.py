@@ -1,7 +1,7 @@
 """The desks' QR codes and posters, for the administrator and the quality manager to print.
 
 Each desk's code opens its phone survey at `settings.public_base_url`; the poster adds the main
-question and a short privacy notice (`sync_server.posters`).
+question and a short privacy notice (`sync_server.web.posters`).
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sync_server import posters
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.settings import Settings
 from sync_server.storage import Desk, Storage
+from sync_server.web import posters
 from sync_server.web.access import FLEET_ROLES, Denied, nav_context, require
 from sync_server.web.templating import render
 
@@ -45,7 +45,11 @@ def codes_page(request: Request, storage: StorageDep, settings: SettingsDep) -> 
 
 @router.get("/codes/{site}/{service}/{name}")
 def desk_code(
-    request: Request, storage: StorageDep, settings: SettingsDep, site: str, service: str,
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    site: str,
+    service: str,
     name: str,
 ) -> Response:
     try:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.core.protocol import AnswerPayload
-from kiosk.core.survey import Question, QuestionType, SurveyDefinition
-from sync_server.scrub import scrub
+from qualivilles.protocol import AnswerPayload
+from qualivilles.scrub import scrub
+from qualivilles.survey import Question, QuestionType, SurveyDefinition
 
 Value = str | int | list[str]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kiosk.core.protocol import VisitEvent
+from qualivilles.protocol import VisitEvent
 
 OUTCOMES = {
     VisitEvent.TAKEN_IN_CHARGE: "served",

@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from kiosk.core.protocol import MAX_RECORDS_PER_BATCH, AckStatus, Heartbeat
-from kiosk.core.survey import ASSETS_DIR
-from sync_server.demo_data import DemoBatch, generate
+from qualivilles.bundled import DEMO_TOWN_FILE
+from qualivilles.protocol import MAX_RECORDS_PER_BATCH, AckStatus, Heartbeat
+from sync_server.demo.data import DemoBatch, generate
 from sync_server.settings import Settings
 from sync_server.storage import Source, Storage
 
-TOWN_FILE = ASSETS_DIR / "demo" / "town.json"
+TOWN_FILE = DEMO_TOWN_FILE
 DEFAULT_SEED = 2026
 DEVICE_NAMES = {"kiosk": "Borne de démonstration", "tablet": "Tablette agent de démonstration"}
 

@@ -1,0 +1,1 @@
+"""The staff pages: one router per resource, signed-in users only (see `web.access`)."""
