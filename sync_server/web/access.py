@@ -1,7 +1,7 @@
 """Page access: the dependencies every staff page declares, and the answer to a refused visitor.
 
 What each role may do is the table of `sync_server.access`; here it becomes dependencies. A page
-names the permission it needs through an alias (`IndicatorReader`, `TargetsForm`…) and
+names the permission it needs through an alias (`IndicatorReader`, `TargetForm`…) and
 receives the signed-in user (and, for a posted form, the form with its CSRF token checked).
 A refused request never reaches the page: nobody signed in is sent to the login page, which
 brings them back to the address they asked for; a signed-in user without the permission, or

@@ -154,10 +154,10 @@ async def create_user(request: Request, storage: StorageDep, posted: AccountForm
     )  # fmt: skip
 
 
-def _account_form(
+def _named_account(
     request: Request, storage: Storage, posted: StaffForm
 ) -> tuple[User, FormData, Account] | Response:
-    """The admin's posted form and the account it names, or the 404 page."""
+    """The posting admin, their form and the account it names; or the 404 page."""
     user, form = posted
     account = storage.account(_text(form, "username"))
     if account is None:
@@ -177,7 +177,7 @@ def edit_page(
 
 @router.post("/admin/users/access")
 async def set_access(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
-    found = _account_form(request, storage, posted)
+    found = _named_account(request, storage, posted)
     if isinstance(found, Response):
         return found
     user, form, account = found
@@ -194,7 +194,7 @@ async def set_access(request: Request, storage: StorageDep, posted: AccountForm)
 
 @router.post("/admin/users/password")
 async def reset_password(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
-    found = _account_form(request, storage, posted)
+    found = _named_account(request, storage, posted)
     if isinstance(found, Response):
         return found
     user, form, account = found
@@ -218,7 +218,7 @@ async def reset_password(request: Request, storage: StorageDep, posted: AccountF
 def _set_disabled(
     request: Request, storage: Storage, posted: StaffForm, disabled: bool
 ) -> Response:
-    found = _account_form(request, storage, posted)
+    found = _named_account(request, storage, posted)
     if isinstance(found, Response):
         return found
     user, _form, account = found
