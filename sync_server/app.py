@@ -15,6 +15,7 @@ from sync_server.api import openapi, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
 from sync_server.settings import Settings
 from sync_server.storage import Storage
+from sync_server.web import access as page_access
 
 SESSION_COOKIE = "qv_session"
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.storage = store
     problems.install(app)
+    page_access.install(app)
     openapi.install(app)
     for router in [*api.routers, *web.routers]:
         app.include_router(router)

@@ -1,15 +1,17 @@
 """Dependencies shared by the routes: storage, settings, the calling device, the logged-in user.
 
 The app keeps one `Storage` and one `Settings` in `app.state`; routes receive them here, so a
-test app on a temporary database needs no other wiring.
+test app on a temporary database needs no other wiring. Every JSON route declares who may call
+it: `DeviceDep` (an enrolled device) or an `ApiAccess` alias (a user whose role grants a
+permission of `sync_server.access`).
 """
 
-from __future__ import annotations
-
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from sync_server.access import Permission, holders, may
 from sync_server.api.problems import ApiError
 from sync_server.settings import Settings
 from sync_server.storage import Device, Storage, User
@@ -74,36 +76,27 @@ def session_user(request: Request, storage: Storage) -> User | None:
     return storage.user(username) if isinstance(username, str) else None
 
 
-def current_user(request: Request, storage: StorageDep) -> User:
-    """For API routes: a 401 problem when nobody is logged in (pages redirect instead)."""
-    user = session_user(request, storage)
-    if user is None:
-        raise ApiError(401, "login_required", "Login required", "log in to the dashboard first")
-    return user
+@dataclass(frozen=True)
+class ApiAccess:
+    """Dependency of a JSON route: the signed-in user whose role grants `permission`; else a
+    401 problem (`login_required`) or a 403 problem (`forbidden`). Pages use
+    `sync_server.web.access`, which answers with the login page or a 403 page instead."""
 
+    permission: Permission
 
-def fleet_user(user: Annotated[User, Depends(current_user)]) -> User:
-    """A user who may watch the whole fleet: an administrator or the quality manager."""
-    if user.role not in ("admin", "quality_manager"):
-        raise ApiError(
-            403, "forbidden", "Not allowed",
-            "only an administrator or a quality manager may see the fleet",
-        )  # fmt: skip
-    return user
-
-
-def indicator_user(user: Annotated[User, Depends(current_user)]) -> User:
-    """A user who may read the visitors' figures: the quality manager or a service manager
-    (the administrator looks after devices and accounts, not the answers)."""
-    if user.role not in ("quality_manager", "service_manager"):
-        raise ApiError(
-            403, "forbidden", "Not allowed",
-            "only the quality manager and service managers may read the indicators",
-        )  # fmt: skip
-    return user
+    def __call__(self, request: Request, storage: StorageDep) -> User:
+        user = session_user(request, storage)
+        if user is None:
+            raise ApiError(401, "login_required", "Login required", "log in to the dashboard first")
+        if not may(user, self.permission):
+            granted = ", ".join(holders(self.permission))
+            raise ApiError(
+                403, "forbidden", "Not allowed", f"'{self.permission}' is granted to: {granted}"
+            )
+        return user
 
 
 DeviceDep = Annotated[Device, Depends(current_device)]
-UserDep = Annotated[User, Depends(current_user)]
-FleetUserDep = Annotated[User, Depends(fleet_user)]
-IndicatorUserDep = Annotated[User, Depends(indicator_user)]
+FleetUserDep = Annotated[User, Depends(ApiAccess(Permission.WATCH_FLEET))]
+# The administrator looks after devices and accounts, not the visitors' answers.
+IndicatorUserDep = Annotated[User, Depends(ApiAccess(Permission.READ_INDICATORS))]

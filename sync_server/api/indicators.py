@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
+from sync_server.access import visible_services
 from sync_server.api.deps import IndicatorUserDep, SettingsDep, StorageDep
 from sync_server.api.problems import ApiError
 from sync_server.indicators import monthly
@@ -39,11 +40,8 @@ def indicators(
         raise ApiError(422, "invalid_query", "Invalid period", "'from' is after 'to'")
     if len(monthly.months_between(first, last)) > MAX_MONTHS:
         raise ApiError(422, "invalid_query", "Period too long", f"at most {MAX_MONTHS} months")
-    services = [service] if service else None
-    if user.role == "service_manager":
-        # A service manager sees only their own services, whatever the query asks.
-        allowed = [s for s in (services or user.services) if user.may_see(s)]
-        services = allowed
+    # A service manager sees only their own services, whatever the query asks.
+    services = visible_services(user, [service] if service else None)
     rows = monthly.compute(
         storage,
         first,

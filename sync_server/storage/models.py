@@ -93,13 +93,11 @@ class Source:
 
 @dataclass(frozen=True)
 class User:
+    """A dashboard account; what its role may do is the table of `sync_server.access`."""
+
     username: str
     role: Role
     services: list[str] = field(default_factory=list)
-
-    def may_see(self, service: str) -> bool:
-        """Service managers see their own services; quality managers and admins see all."""
-        return self.role != "service_manager" or service in self.services
 
 
 @dataclass(frozen=True)

@@ -1,82 +1,147 @@
-"""Who may see what on the dashboard: one place for the role rules of every page and export.
+"""Page access: the dependencies every staff page declares, and the answer to a refused visitor.
 
-- quality manager: every service, every page;
-- service manager: the indicators, comments and exports of their own services only;
-- admin: the device fleet (and users, surveys), not the visitors' answers.
+What each role may do is the table of `sync_server.access`; here it becomes dependencies. A page
+names the permission it needs through an alias (`IndicatorReader`, `TargetForm`…) and
+receives the signed-in user (and, for a posted form, the form with its CSRF token checked).
+A refused request never reaches the page: nobody signed in is sent to the login page, which
+brings them back to the address they asked for; a signed-in user without the permission, or
+asking for another service than theirs, gets the 403 page with their own menu.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the annotations of the dependencies'
+# `__call__`, which a class instance cannot resolve from strings.
 
-from fastapi import Request
+from dataclasses import dataclass
+from typing import Annotated, Literal, NamedTuple
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from sync_server.api.deps import session_user
-from sync_server.storage import Storage, User
+from sync_server.access import Permission, may, may_see, permissions
+from sync_server.api.deps import StorageDep, session_user
+from sync_server.storage import User
 from sync_server.web.csrf import CsrfError, check_csrf, csrf_token
 from sync_server.web.templating import render
 
-INDICATOR_ROLES = ("quality_manager", "service_manager")
-FLEET_ROLES = ("quality_manager", "admin")
-QUALITY_MANAGER = ("quality_manager",)
+
+class Refused(Exception):
+    """Raised by the access dependencies; the app answers it with `refusal`."""
+
+    def __init__(
+        self,
+        user: User | None,
+        error: Literal["forbidden", "csrf"] = "forbidden",
+        elsewhere: str | None = None,
+    ):
+        super().__init__(error)
+        self.user = user
+        self.error = error
+        self.elsewhere = elsewhere
 
 
-class Denied(Exception):
-    """The request may not go on; `response` says why (login page or a 403 page)."""
+@dataclass(frozen=True)
+class PageAccess:
+    """Dependency of a page: the signed-in user whose role grants `permission`; else Refused.
 
-    def __init__(self, response: Response):
-        self.response = response
+    `scoped`: the service named in the address (`/service/{service}`, `?service=…`), if any,
+    must be within the user's reach too. `elsewhere`: where a signed-in user without the
+    permission is sent instead of the 403 page."""
+
+    permission: Permission
+    scoped: bool = False
+    elsewhere: str | None = None
+
+    def __call__(self, request: Request, storage: StorageDep) -> User:
+        user = session_user(request, storage)
+        if user is None:
+            raise Refused(None)
+        if not may(user, self.permission):
+            raise Refused(user, elsewhere=self.elsewhere)
+        service = request.path_params.get("service", request.query_params.get("service"))
+        if self.scoped and service and not may_see(user, service):
+            raise Refused(user)
+        return user
 
 
-def require(request: Request, storage: Storage, roles: tuple[str, ...]) -> User:
-    """The logged-in user if their role is in `roles`; else Denied (redirect or 403)."""
-    user = session_user(request, storage)
-    if user is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise Denied(RedirectResponse(f"/login?next={target}", status_code=303))
-    if user.role not in roles:
-        raise Denied(forbidden(request, user))
-    return user
+class StaffForm(NamedTuple):
+    user: User
+    form: FormData
 
 
-async def require_form(
-    request: Request, storage: Storage, roles: tuple[str, ...]
-) -> tuple[User, FormData]:
-    """A posted form from a user whose role is in `roles`, its CSRF token checked; else
-    Denied (login redirect, or a 403 page for a wrong role or a missing/forged token)."""
-    user = require(request, storage, roles)
-    form = await request.form()
-    try:
-        check_csrf(request, form.get("csrf_token"))
-    except CsrfError:
-        page = render(
-            request,
-            "error.html",
-            {**nav_context(request, user), "error": "csrf"},
-            status_code=403,
-        )
-        raise Denied(page) from None
-    return user, form
+@dataclass(frozen=True)
+class FormAccess:
+    """Dependency of a posted form: its user, as `PageAccess` checks them, and the form, whose
+    CSRF token must be the session's (else Refused: a 403 page, nothing changed)."""
+
+    permission: Permission
+
+    async def __call__(self, request: Request, storage: StorageDep) -> StaffForm:
+        user = PageAccess(self.permission)(request, storage)
+        form = await request.form()
+        try:
+            check_csrf(request, form.get("csrf_token"))
+        except CsrfError:
+            raise Refused(user, "csrf") from None
+        return StaffForm(user, form)
+
+
+# What the pages declare, one alias per permission.
+IndicatorReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS))]
+# Administrators look after the devices, not the visitors' answers: their home is the fleet.
+OverviewReader = Annotated[
+    User, Depends(PageAccess(Permission.READ_INDICATORS, elsewhere="/fleet"))
+]
+ServiceReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS, scoped=True))]
+FleetWatcher = Annotated[User, Depends(PageAccess(Permission.WATCH_FLEET))]
+CodePrinter = Annotated[User, Depends(PageAccess(Permission.PRINT_CODES))]
+TargetSetter = Annotated[User, Depends(PageAccess(Permission.SET_TARGETS))]
+SurveyManager = Annotated[User, Depends(PageAccess(Permission.MANAGE_SURVEYS))]
+AccountReader = Annotated[User, Depends(PageAccess(Permission.READ_ACCOUNTS))]
+AccountManager = Annotated[User, Depends(PageAccess(Permission.MANAGE_ACCOUNTS))]
+CommentForm = Annotated[StaffForm, Depends(FormAccess(Permission.HANDLE_COMMENTS))]
+TargetForm = Annotated[StaffForm, Depends(FormAccess(Permission.SET_TARGETS))]
+ActionForm = Annotated[StaffForm, Depends(FormAccess(Permission.RECORD_ACTIONS))]
+SurveyForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_SURVEYS))]
+AccountForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_ACCOUNTS))]
+
+
+def login_address(request: Request) -> str:
+    """The login page, to come back to this very address (its whole query) once signed in."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='/')}"
+
+
+def refusal(request: Request, refused: Refused) -> Response:
+    """The answer to a refused request: the login page, `elsewhere`, or the 403 page."""
+    if refused.user is None:
+        return RedirectResponse(login_address(request), status_code=303)
+    if refused.elsewhere is not None:
+        return RedirectResponse(refused.elsewhere, status_code=303)
+    context = {**nav_context(request, refused.user), "error": refused.error}
+    return render(request, "error.html", context, status_code=403)
+
+
+def install(app: FastAPI) -> None:
+    """Answer every `Refused` raised by a page's dependencies with `refusal`."""
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, refused: Refused) -> Response:
+        return refusal(request, refused)
 
 
 def forbidden(request: Request, user: User) -> Response:
     """The 403 page, with the user's own menu so they can go on from there."""
-    context = {**nav_context(request, user), "error": "forbidden"}
-    return render(request, "error.html", context, status_code=403)
-
-
-def visible_services(user: User, wanted: list[str] | None = None) -> list[str] | None:
-    """The services `user` may read, narrowed to `wanted`; None means all of them."""
-    if user.role == "service_manager":
-        return [s for s in (wanted or user.services) if s in user.services]
-    return wanted
+    return refusal(request, Refused(user))
 
 
 def nav_context(request: Request, user: User) -> dict[str, object]:
-    """What the staff layout needs: the user, their role (for the menu) and the CSRF token."""
+    """What the staff layout needs: the user, what their role may do (for the menu and the
+    forms a page offers) and the CSRF token."""
     return {
         "user": user.username,
-        "role": user.role,
+        "can": sorted(permission.value for permission in permissions(user)),
         "csrf_token": csrf_token(request),
         "path": request.url.path,
     }

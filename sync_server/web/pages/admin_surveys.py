@@ -24,14 +24,11 @@ from sync_server.storage.surveys import (
     definition_json,
     reserved_ids,
 )
-from sync_server.web.access import FLEET_ROLES, Denied, nav_context, require, require_form
+from sync_server.web.access import SurveyForm, SurveyManager, nav_context
 from sync_server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-# The surveys are the quality manager's (PRODUCT.md: edits the survey questions) and the
-# administrator's (devices, users, surveys); a service manager only answers to them.
-ROLES = FLEET_ROLES
 MAX_DEFINITION_BYTES = 256 * 1024  # the default survey is about 10 KB
 NOTICES = ("published", "unchanged", "used")
 
@@ -64,20 +61,14 @@ def _back(**query: str) -> RedirectResponse:
 
 
 @router.get("/admin/surveys")
-def surveys_page(request: Request, storage: StorageDep) -> Response:
-    try:
-        user = require(request, storage, ROLES)
-    except Denied as denied:
-        return denied.response
+def surveys_page(request: Request, storage: StorageDep, user: SurveyManager) -> Response:
     return _page(request, storage, user)
 
 
 @router.get("/admin/surveys/{survey_id}/{version}")
-def survey_page(request: Request, storage: StorageDep, survey_id: str, version: int) -> Response:
-    try:
-        user = require(request, storage, ROLES)
-    except Denied as denied:
-        return denied.response
+def survey_page(
+    request: Request, storage: StorageDep, user: SurveyManager, survey_id: str, version: int
+) -> Response:
     survey = storage.survey(survey_id, version)
     if survey is None:
         context = {**nav_context(request, user), "error": "not_found"}
@@ -97,13 +88,9 @@ def survey_page(request: Request, storage: StorageDep, survey_id: str, version: 
 
 @router.get("/admin/surveys/{survey_id}/{version}/definition.json")
 def survey_definition(
-    request: Request, storage: StorageDep, survey_id: str, version: int
+    storage: StorageDep, _user: SurveyManager, survey_id: str, version: int
 ) -> Response:
     """The version's definition, to start the next version from."""
-    try:
-        require(request, storage, ROLES)
-    except Denied as denied:
-        return denied.response
     survey = storage.survey(survey_id, version)
     if survey is None:
         return Response(status_code=404)
@@ -115,11 +102,8 @@ def survey_definition(
 
 
 @router.post("/admin/surveys/upload")
-async def upload_survey(request: Request, storage: StorageDep) -> Response:
-    try:
-        user, form = await require_form(request, storage, ROLES)
-    except Denied as denied:
-        return denied.response
+async def upload_survey(request: Request, storage: StorageDep, posted: SurveyForm) -> Response:
+    user, form = posted
     upload = form.get("definition")
     if not isinstance(upload, UploadFile):
         return _page(request, storage, user, error="file_missing", status_code=400)
@@ -159,12 +143,9 @@ async def upload_survey(request: Request, storage: StorageDep) -> Response:
 
 
 @router.post("/admin/surveys/use")
-async def use_survey(request: Request, storage: StorageDep) -> Response:
+async def use_survey(request: Request, storage: StorageDep, posted: SurveyForm) -> Response:
     """Make a published version current, e.g. back to the previous one after a mistake."""
-    try:
-        user, form = await require_form(request, storage, ROLES)
-    except Denied as denied:
-        return denied.response
+    user, form = posted
     survey_id = form.get("survey_id")
     version = form.get("version")
     if not isinstance(survey_id, str) or not isinstance(version, str) or not version.isdigit():

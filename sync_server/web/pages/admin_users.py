@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from sync_server.access import Permission, may
 from sync_server.api.deps import StorageDep
 from sync_server.storage import Storage, User, UserExists
 from sync_server.storage.models import ROLES
@@ -24,13 +25,17 @@ from sync_server.storage.users import (
     UnknownUser,
     generate_password,
 )
-from sync_server.web.access import Denied, nav_context, require, require_form
+from sync_server.web.access import (
+    AccountForm,
+    AccountManager,
+    AccountReader,
+    StaffForm,
+    nav_context,
+)
 from sync_server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-ADMIN = ("admin",)
-READERS = ("admin", "quality_manager")
 NOTICES = ("created", "access", "password", "disabled", "enabled")
 # A page showing a generated password must not stay in a cache or the browser's history.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -72,7 +77,7 @@ def _list_page(
     context = {
         **_common(request, storage, user),
         "accounts": storage.accounts(),
-        "may_edit": user.role == "admin",
+        "may_edit": may(user, Permission.MANAGE_ACCOUNTS),
         "form": {"username": "", "role": "service_manager", "services": []},
         **extra,
     }
@@ -122,20 +127,13 @@ def _services_of(form: FormData) -> list[str]:
 
 
 @router.get("/admin/users")
-def users_page(request: Request, storage: StorageDep) -> Response:
-    try:
-        user = require(request, storage, READERS)
-    except Denied as denied:
-        return denied.response
+def users_page(request: Request, storage: StorageDep, user: AccountReader) -> Response:
     return _list_page(request, storage, user)
 
 
 @router.post("/admin/users/create")
-async def create_user(request: Request, storage: StorageDep) -> Response:
-    try:
-        user, form = await require_form(request, storage, ADMIN)
-    except Denied as denied:
-        return denied.response
+async def create_user(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
+    user, form = posted
     username, role = _text(form, "username").strip(), _text(form, "role")
     services, password = _services_of(form), _text(form, "password")
     generated = None if password else generate_password()
@@ -156,14 +154,11 @@ async def create_user(request: Request, storage: StorageDep) -> Response:
     )  # fmt: skip
 
 
-async def _account_form(
-    request: Request, storage: Storage
+def _named_account(
+    request: Request, storage: Storage, posted: StaffForm
 ) -> tuple[User, FormData, Account] | Response:
-    """The admin's posted form and the account it names, or the response that refuses it."""
-    try:
-        user, form = await require_form(request, storage, ADMIN)
-    except Denied as denied:
-        return denied.response
+    """The posting admin, their form and the account it names; or the 404 page."""
+    user, form = posted
     account = storage.account(_text(form, "username"))
     if account is None:
         return _not_found(request, user)
@@ -171,11 +166,9 @@ async def _account_form(
 
 
 @router.get("/admin/users/edit")
-def edit_page(request: Request, storage: StorageDep, username: str = "") -> Response:
-    try:
-        user = require(request, storage, ADMIN)
-    except Denied as denied:
-        return denied.response
+def edit_page(
+    request: Request, storage: StorageDep, user: AccountManager, username: str = ""
+) -> Response:
     account = storage.account(username)
     if account is None:
         return _not_found(request, user)
@@ -183,11 +176,11 @@ def edit_page(request: Request, storage: StorageDep, username: str = "") -> Resp
 
 
 @router.post("/admin/users/access")
-async def set_access(request: Request, storage: StorageDep) -> Response:
-    posted = await _account_form(request, storage)
-    if isinstance(posted, Response):
-        return posted
-    user, form, account = posted
+async def set_access(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
+    found = _named_account(request, storage, posted)
+    if isinstance(found, Response):
+        return found
+    user, form, account = found
     try:
         storage.set_account_access(account.username, _text(form, "role"), _services_of(form))
     except InvalidAccount as error:
@@ -200,11 +193,11 @@ async def set_access(request: Request, storage: StorageDep) -> Response:
 
 
 @router.post("/admin/users/password")
-async def reset_password(request: Request, storage: StorageDep) -> Response:
-    posted = await _account_form(request, storage)
-    if isinstance(posted, Response):
-        return posted
-    user, form, account = posted
+async def reset_password(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
+    found = _named_account(request, storage, posted)
+    if isinstance(found, Response):
+        return found
+    user, form, account = found
     password = _text(form, "password")
     generated = None if password else generate_password()
     try:
@@ -222,11 +215,13 @@ async def reset_password(request: Request, storage: StorageDep) -> Response:
     )  # fmt: skip
 
 
-async def _set_disabled(request: Request, storage: Storage, disabled: bool) -> Response:
-    posted = await _account_form(request, storage)
-    if isinstance(posted, Response):
-        return posted
-    user, _form, account = posted
+def _set_disabled(
+    request: Request, storage: Storage, posted: StaffForm, disabled: bool
+) -> Response:
+    found = _named_account(request, storage, posted)
+    if isinstance(found, Response):
+        return found
+    user, _form, account = found
     try:
         storage.set_account_disabled(account.username, disabled)
     except LastActiveAdmin:
@@ -239,10 +234,10 @@ async def _set_disabled(request: Request, storage: Storage, disabled: bool) -> R
 
 
 @router.post("/admin/users/disable")
-async def disable_user(request: Request, storage: StorageDep) -> Response:
-    return await _set_disabled(request, storage, True)
+async def disable_user(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
+    return _set_disabled(request, storage, posted, True)
 
 
 @router.post("/admin/users/enable")
-async def enable_user(request: Request, storage: StorageDep) -> Response:
-    return await _set_disabled(request, storage, False)
+async def enable_user(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
+    return _set_disabled(request, storage, posted, False)

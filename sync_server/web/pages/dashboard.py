@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from sync_server.api.deps import SettingsDep, StorageDep, session_user
-from sync_server.web.access import nav_context
+from sync_server.access import visible_services
+from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.web.access import OverviewReader, nav_context
 from sync_server.web.cards import build_cards, count_status
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.period_choice import choose, picker
@@ -23,25 +24,20 @@ def overview(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
+    user: OverviewReader,
     kind: str | None = None,
     period: str | None = None,
     first: Annotated[str | None, Query(alias="from")] = None,
     last: Annotated[str | None, Query(alias="to")] = None,
     month: str | None = None,
 ) -> Response:
-    user = session_user(request, storage)
-    if user is None:
-        return RedirectResponse("/login?next=/", status_code=303)
-    if user.role == "admin":
-        # Administrators look after the devices, not the visitors' answers.
-        return RedirectResponse("/fleet", status_code=303)
     if month and not (kind or period):  # links made before the picker: ?month=YYYY-MM
         kind, period = "month", month
     language = page_language(request)
     on = today(settings)
     choice = choose(kind, period, on, language, first=first, last=last)
     # Service managers see their own services only; the rule lives in the query, not the page.
-    services = user.services if user.role == "service_manager" else None
+    services = visible_services(user)
     # The cards show no previous wait: the previous period's visits are not read for them.
     rows = desk_figures(storage, settings, choice.period, services=services, previous_waits=False)
     cards = build_cards(rows)

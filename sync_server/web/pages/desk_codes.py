@@ -13,7 +13,7 @@ from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.settings import Settings
 from sync_server.storage import Desk, Storage
 from sync_server.web import posters
-from sync_server.web.access import FLEET_ROLES, Denied, nav_context, require
+from sync_server.web.access import CodePrinter, nav_context
 from sync_server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,11 +30,9 @@ def desk_url(settings: Settings, storage: Storage, desk: Desk) -> str:
 
 
 @router.get("/codes")
-def codes_page(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
-    try:
-        user = require(request, storage, FLEET_ROLES)
-    except Denied as denied:
-        return denied.response
+def codes_page(
+    request: Request, storage: StorageDep, settings: SettingsDep, user: CodePrinter
+) -> Response:
     desks = [
         {"desk": desk, "url": desk_url(settings, storage, desk),
          "path": f"/codes/{desk.site.slug}/{desk.service.slug}"}
@@ -48,14 +46,11 @@ def desk_code(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
+    _user: CodePrinter,
     site: str,
     service: str,
     name: str,
 ) -> Response:
-    try:
-        require(request, storage, FLEET_ROLES)
-    except Denied as denied:
-        return denied.response
     desk = storage.desk(site, service)
     if desk is None or name not in FORMATS:
         return Response(status_code=404)

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sync_server import i18n
+from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.periodic import DeskPeriod
 from sync_server.web import labels, tables
-from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, require, visible_services
+from sync_server.web.access import ServiceReader
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
 from sync_server.web.period_choice import choose
@@ -77,6 +78,7 @@ def export(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
+    user: ServiceReader,
     what: str,
     fmt: str,
     kind: str | None = None,
@@ -85,14 +87,8 @@ def export(
     site: str | None = None,
     suspect: int = 0,
 ) -> Response:
-    try:
-        user = require(request, storage, INDICATOR_ROLES)
-    except Denied as denied:
-        return denied.response
     if what not in ("answers", "visits", "indicators") or fmt not in MEDIA:
         return Response(status_code=404)
-    if service and not user.may_see(service):
-        return forbidden(request, user)
     language = page_language(request)
     _ = i18n.translations(language).gettext
     choice = choose(kind, period, today(settings), language)

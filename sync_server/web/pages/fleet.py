@@ -8,18 +8,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.web.access import FLEET_ROLES, Denied, nav_context, require
+from sync_server.web.access import FleetWatcher, nav_context
 from sync_server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/fleet")
-def fleet_page(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
-    try:
-        user = require(request, storage, FLEET_ROLES)
-    except Denied as denied:
-        return denied.response
+def fleet_page(
+    request: Request, storage: StorageDep, settings: SettingsDep, user: FleetWatcher
+) -> Response:
     now = datetime.now(UTC)
     fleet = storage.fleet(now, timedelta(hours=settings.silent_after_hours))
     # Silent devices first: they are what someone has to walk to.

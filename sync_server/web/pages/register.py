@@ -15,18 +15,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from sync_server.access import Permission, may, may_see, visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators import formulas, public_holidays
 from sync_server.storage import RegisterEntry
 from sync_server.web import labels
-from sync_server.web.access import (
-    INDICATOR_ROLES,
-    Denied,
-    forbidden,
-    nav_context,
-    require,
-    require_form,
-)
+from sync_server.web.access import CommentForm, ServiceReader, forbidden, nav_context
 from sync_server.web.figures import today
 from sync_server.web.templating import render
 
@@ -80,24 +74,18 @@ def register_page(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
+    user: ServiceReader,
     status: str | None = None,
     service: str | None = None,
     show: int = 0,
     done: str | None = None,
 ) -> Response:
-    try:
-        user = require(request, storage, INDICATOR_ROLES)
-    except Denied as denied:
-        return denied.response
-    if service and not user.may_see(service):
-        return forbidden(request, user)
-    services = [service] if service else (user.services if user.role == "service_manager"
-                                          else None)  # fmt: skip
+    services = visible_services(user, [service] if service else None)
     entries = storage.comment_register(
         services=services, status=status if status in labels.STATUSES else None
     )
     # Unmasking is the quality manager's, who handles requests about personal data.
-    unmask = bool(show) and user.role == "quality_manager"
+    unmask = bool(show) and may(user, Permission.SEE_PERSONAL_DATA)
     zone = ZoneInfo(settings.timezone)
     holidays = public_holidays.calendar(settings.holidays_region)
     lines = [line(e, zone, today(settings), unmask, holidays) for e in entries[:500]]
@@ -109,7 +97,7 @@ def register_page(
         "overdue": sum(item.overdue for item in lines),
         "status": status or "",
         "service": service or "",
-        "services": {s: n for s, n in names.items() if user.may_see(s)},
+        "services": {s: n for s, n in names.items() if may_see(user, s)},
         "sites": {d.site.slug: d.site.name for d in storage.desks()},
         "statuses": labels.STATUSES,
         "categories": labels.CATEGORIES,
@@ -120,13 +108,12 @@ def register_page(
 
 
 @router.post("/comments/{comment_id}")
-async def update_entry(request: Request, storage: StorageDep, comment_id: int) -> Response:
-    try:
-        user, form = await require_form(request, storage, INDICATOR_ROLES)
-    except Denied as denied:
-        return denied.response
+async def update_entry(
+    request: Request, storage: StorageDep, posted: CommentForm, comment_id: int
+) -> Response:
+    user, form = posted
     found = storage.comment_register(comment_id=comment_id)
-    if not found or not user.may_see(found[0].service):
+    if not found or not may_see(user, found[0].service):
         return forbidden(request, user)
     action = str(form.get("action") or "")
     category = str(form.get("category") or "") or None

@@ -11,12 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.periods import Period
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import labels
-from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, require, visible_services
+from sync_server.web.access import IndicatorReader, ServiceReader
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.pages.review import indicator_name, review_data, year_period
 from sync_server.web.pages.service_page import distribution, wait_sections
@@ -55,12 +56,12 @@ def waits_by_desk(
 
 @router.get("/reports/monthly.pdf")
 def monthly_pack(
-    request: Request, storage: StorageDep, settings: SettingsDep, period: str | None = None
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    user: IndicatorReader,
+    period: str | None = None,
 ) -> Response:
-    try:
-        user = require(request, storage, INDICATOR_ROLES)
-    except Denied as denied:
-        return denied.response
     language = page_language(request)
     choice = choose("month", period, today(settings), language)
     rows = desk_figures(storage, settings, choice.period, services=visible_services(user))
@@ -81,12 +82,12 @@ def monthly_pack(
 
 @router.get("/reports/annual.pdf")
 def annual_review(
-    request: Request, storage: StorageDep, settings: SettingsDep, year: int | None = None
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    user: IndicatorReader,
+    year: int | None = None,
 ) -> Response:
-    try:
-        user = require(request, storage, INDICATOR_ROLES)
-    except Denied as denied:
-        return denied.response
     language = page_language(request)
     period = year_period(year, settings)
     data = review_data(storage, settings, user, period)
@@ -110,15 +111,10 @@ def poster(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
+    _user: ServiceReader,
     service: str,
     quarter: str | None = None,
 ) -> Response:
-    try:
-        user = require(request, storage, INDICATOR_ROLES)
-    except Denied as denied:
-        return denied.response
-    if not user.may_see(service):
-        return forbidden(request, user)
     language = page_language(request)
     choice = choose("quarter", quarter, today(settings), language)
     rows = desk_figures(storage, settings, choice.period, services=[service])

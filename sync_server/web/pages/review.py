@@ -8,21 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators import periodic, wait_period
 from sync_server.indicators.periods import Period, parse
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User
 from sync_server.web import labels
-from sync_server.web.access import (
-    INDICATOR_ROLES,
-    QUALITY_MANAGER,
-    Denied,
-    nav_context,
-    require,
-    require_form,
-    visible_services,
-)
+from sync_server.web.access import ActionForm, IndicatorReader, nav_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.templating import render
 
@@ -88,12 +81,12 @@ def indicator_name(key: str) -> str:
 
 @router.get("/review")
 def review_page(
-    request: Request, storage: StorageDep, settings: SettingsDep, year: int | None = None
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    user: IndicatorReader,
+    year: int | None = None,
 ) -> Response:
-    try:
-        user = require(request, storage, INDICATOR_ROLES)
-    except Denied as denied:
-        return denied.response
     period = year_period(year, settings)
     context = {
         **nav_context(request, user),
@@ -106,11 +99,10 @@ def review_page(
 
 
 @router.post("/review/actions")
-async def record_action(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
-    try:
-        user, form = await require_form(request, storage, QUALITY_MANAGER)
-    except Denied as denied:
-        return denied.response
+async def record_action(
+    request: Request, storage: StorageDep, settings: SettingsDep, posted: ActionForm
+) -> Response:
+    user, form = posted
     service = str(form.get("service") or "")
     indicator = str(form.get("indicator") or "")
     text = str(form.get("action") or "").strip()[:MAX_ACTION]

@@ -16,7 +16,7 @@ from sync_server.indicators.periods import Period, last_months
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import charts, labels
-from sync_server.web.access import INDICATOR_ROLES, Denied, forbidden, nav_context, require
+from sync_server.web.access import ServiceReader, nav_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
 from sync_server.web.period_choice import choose, period_label, picker
@@ -249,6 +249,7 @@ def service_page(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
+    user: ServiceReader,
     service: str,
     kind: str | None = None,
     period: str | None = None,
@@ -256,12 +257,6 @@ def service_page(
     last: Annotated[str | None, Query(alias="to")] = None,
     suspect: int = 0,
 ) -> Response:
-    try:
-        user = require(request, storage, INDICATOR_ROLES)
-    except Denied as denied:
-        return denied.response
-    if not user.may_see(service):
-        return forbidden(request, user)
     desks = [d for d in storage.desks() if d.service.slug == service]
     if not desks:
         return render(request, "error.html", {**nav_context(request, user), "error": "not_found"},

@@ -13,7 +13,7 @@ from sync_server.indicators.periodic import INDICATORS
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User
 from sync_server.web import labels
-from sync_server.web.access import QUALITY_MANAGER, Denied, nav_context, require, require_form
+from sync_server.web.access import TargetForm, TargetSetter, nav_context
 from sync_server.web.figures import today
 from sync_server.web.templating import render
 
@@ -42,20 +42,17 @@ def _page(
 
 
 @router.get("/targets")
-def targets_page(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
-    try:
-        user = require(request, storage, QUALITY_MANAGER)
-    except Denied as denied:
-        return denied.response
+def targets_page(
+    request: Request, storage: StorageDep, settings: SettingsDep, user: TargetSetter
+) -> Response:
     return _page(request, storage, settings, user)
 
 
 @router.post("/targets")
-async def set_target(request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
-    try:
-        user, form = await require_form(request, storage, QUALITY_MANAGER)
-    except Denied as denied:
-        return denied.response
+async def set_target(
+    request: Request, storage: StorageDep, settings: SettingsDep, posted: TargetForm
+) -> Response:
+    user, form = posted
     indicator = str(form.get("indicator") or "")
     service = str(form.get("service") or "") or None
     services = {d.service.slug for d in storage.desks()}

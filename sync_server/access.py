@@ -1,0 +1,94 @@
+"""Who may do what: the one table of staff roles and their permissions, read by the dashboard
+pages, their menu and the JSON API alike, and the rule that narrows a user to their services.
+
+- quality manager: every service; figures, comments (personal data included), targets,
+  improvement actions, the fleet, QR codes and surveys; reads the accounts, does not change them;
+- service manager: the figures, comments, exports and reports of their own services;
+- administrator: devices, QR codes, surveys and accounts; never the visitors' answers.
+
+The pages declare `sync_server.web.access`'s dependencies and the API `sync_server.api.deps`'s;
+both ask `may` and `visible_services` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from sync_server.storage import User
+from sync_server.storage.models import Role
+
+
+class Permission(StrEnum):
+    READ_INDICATORS = "read_indicators"  # figures, comments, exports and reports
+    HANDLE_COMMENTS = "handle_comments"  # categorise, acknowledge, answer, close an entry
+    SEE_PERSONAL_DATA = "see_personal_data"  # names and numbers unmasked in the register
+    SET_TARGETS = "set_targets"
+    RECORD_ACTIONS = "record_actions"  # improvement actions of the annual review
+    WATCH_FLEET = "watch_fleet"  # the devices' health, on the page and in the API
+    PRINT_CODES = "print_codes"  # the desks' QR codes and posters
+    MANAGE_SURVEYS = "manage_surveys"  # publish a survey version, choose the current one
+    READ_ACCOUNTS = "read_accounts"  # who has which role and services
+    MANAGE_ACCOUNTS = "manage_accounts"
+    # Without this one, a user reaches only the services listed in their account.
+    EVERY_SERVICE = "every_service"
+
+
+GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        "quality_manager": frozenset(
+            {
+                Permission.READ_INDICATORS,
+                Permission.HANDLE_COMMENTS,
+                Permission.SEE_PERSONAL_DATA,
+                Permission.SET_TARGETS,
+                Permission.RECORD_ACTIONS,
+                Permission.WATCH_FLEET,
+                Permission.PRINT_CODES,
+                Permission.MANAGE_SURVEYS,
+                Permission.READ_ACCOUNTS,
+                Permission.EVERY_SERVICE,
+            }
+        ),
+        "service_manager": frozenset({Permission.READ_INDICATORS, Permission.HANDLE_COMMENTS}),
+        "admin": frozenset(
+            {
+                Permission.WATCH_FLEET,
+                Permission.PRINT_CODES,
+                Permission.MANAGE_SURVEYS,
+                Permission.READ_ACCOUNTS,
+                Permission.MANAGE_ACCOUNTS,
+                Permission.EVERY_SERVICE,
+            }
+        ),
+    }
+)
+
+
+def permissions(user: User) -> frozenset[Permission]:
+    """What `user`'s role grants; nothing for a role the table does not know."""
+    return GRANTS.get(user.role, frozenset())
+
+
+def may(user: User, permission: Permission) -> bool:
+    return permission in permissions(user)
+
+
+def holders(permission: Permission) -> list[Role]:
+    """The roles granted `permission`, in the table's order."""
+    return [role for role, granted in GRANTS.items() if permission in granted]
+
+
+def may_see(user: User, service: str) -> bool:
+    """Whether `service` is within `user`'s reach (all of them, or their account's)."""
+    return may(user, Permission.EVERY_SERVICE) or service in user.services
+
+
+def visible_services(user: User, wanted: list[str] | None = None) -> list[str] | None:
+    """The services `user` may read, narrowed to `wanted`; None means all of them.
+
+    A user limited to their own services gets a list, never None, whatever they asked for."""
+    if may(user, Permission.EVERY_SERVICE):
+        return wanted
+    return [service for service in (wanted or user.services) if service in user.services]
