@@ -10,7 +10,8 @@ Callers use the storage modules' functions inside them, as the modules take a co
 A read first catches the figures' tables up with the records log (`projection.py`), so it never
 misses an acknowledged record; writes never interleave (`db.write`). Operations spanning several
 transactions take the storage itself (`migrations.upgrade`, `uploads.store_batch`,
-`projection.catch_up`, `devices.authenticate`).
+`projection.catch_up`, `devices.authenticate`). The calls the dashboard pages and the indicators
+still make on `Storage` by name come from `DashboardCalls`.
 """
 
 from __future__ import annotations
