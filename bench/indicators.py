@@ -6,7 +6,7 @@ Generates answers (with their main-question and one follow-up item) and visits s
 demo town's desks and the weekdays' opening hours (8:30–17:30) of the last `--months` months into
 a temp SQLite file (plain executemany,
 not the ingestion path: this measures reading; the answers' local days and the daily rollups
-that projection keeps up to date are then built once by `Storage.rebuild_rollups`), then times,
+that projection keeps up to date are then built once by `rollups.rebuild`), then times,
 in the same run:
 
 - baseline: one `GROUP BY site, service, main_level` over the month's answers (the least any
@@ -50,7 +50,7 @@ from sync_server.app import create_app  # noqa: E402
 from sync_server.indicators import monthly, periodic, wait_period  # noqa: E402
 from sync_server.indicators.periods import containing, last_months  # noqa: E402
 from sync_server.settings import Settings  # noqa: E402
-from sync_server.storage import Storage  # noqa: E402
+from sync_server.storage import Storage, migrations, rollups, surveys, town, users  # noqa: E402
 
 TOWN = json.loads((ROOT / "assets" / "demo" / "town.json").read_text(encoding="utf-8"))
 CHOICES = [("very_dissatisfied", 0), ("dissatisfied", 1), ("satisfied", 2), ("very_satisfied", 3)]
@@ -60,9 +60,10 @@ CHUNK = 50_000
 
 def generate(path: Path, answers: int, visits: int, months: int) -> None:
     storage = Storage.from_url(f"sqlite:///{path}")
-    storage.migrate()
-    storage.load_town(TOWN)
-    survey = storage.current_survey()
+    migrations.upgrade(storage)
+    with storage.write() as connection:
+        town.load_town(connection, TOWN)
+        survey = surveys.current(connection)
     storage.close()
     desks = [(d["site"], d["service"]) for d in TOWN["desks"]]
     now = datetime.now(UTC).replace(microsecond=0)
@@ -137,7 +138,8 @@ def generate(path: Path, answers: int, visits: int, months: int) -> None:
     db.commit()
     db.close()
     storage = Storage.from_url(f"sqlite:///{path}")
-    storage.rebuild_rollups()
+    with storage.write() as connection:
+        rollups.rebuild(connection, storage.zone)
     storage.close()
 
 
@@ -146,7 +148,10 @@ def signed_in_client(path: Path) -> TestClient:
     settings = Settings(database_url=f"sqlite:///{path}", secret_key="bench-" + "x" * 32,
                         environment="development")  # fmt: skip
     storage = Storage.from_url(settings.database_url, settings.timezone)
-    storage.create_user("bench", "bench-password-123", role="quality_manager")
+    with storage.write() as connection:
+        users.create(
+            connection, username="bench", password="bench-password-123", role="quality_manager"
+        )
     client = TestClient(create_app(settings, storage), follow_redirects=False)
     login = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', login)

@@ -53,7 +53,7 @@ def serve(port: int, data_dir: Path) -> None:
     from sync_server.app import create_app
     from sync_server.phone.guard import Limits, PhoneGuard
     from sync_server.settings import Settings
-    from sync_server.storage import Storage
+    from sync_server.storage import Storage, migrations, town
 
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'bench.db'}",
@@ -61,8 +61,9 @@ def serve(port: int, data_dir: Path) -> None:
         public_base_url=f"http://127.0.0.1:{port}",
     )
     storage = Storage.from_url(settings.database_url)
-    storage.migrate()
-    storage.load_town(json.loads(DEMO_TOWN_FILE.read_text("utf-8")))
+    migrations.upgrade(storage)
+    with storage.write() as connection:
+        town.load_town(connection, json.loads(DEMO_TOWN_FILE.read_text("utf-8")))
     app = create_app(settings, storage)
     app.state.phone_guard = PhoneGuard(Limits(max_posts=10**9))
 

@@ -6,12 +6,12 @@ Figures measured in the same run on the same machine:
 1. drain: the real kiosk store and `sync_once` upload the backlog to the real server under
    uvicorn in its own process, on loopback (time and records/s, end to end, the server's
    projection running after each reply as in production);
-2. server ingest: `Storage.ingest(..., project=False)`, what `POST /api/v1/sync` runs before it
+2. server ingest: `uploads.store_batch(..., project=False)`, what `POST /api/v1/sync` runs before it
    replies (validation, idempotency, clock correction, the `records` log), on a fresh database,
    the same records in the same 500-record batches, one transaction each, no HTTP;
 3. bare SQLite: `executemany` of the same rows into a copy of the server's `records` table (its
    columns and indexes), same batches, same pragmas (WAL, synchronous=FULL) — the baseline;
-4. for information, the projection (`Storage.project()`: answers, items, comments, visit events,
+4. for information, the projection (`projection.catch_up`: answers, items, comments, visit events,
    visits and the daily rollups, from the log) that runs after the replies, and ingest plus
    projection together;
 5. for information, bare SQLite into every table the server writes per record: the very rows
@@ -46,7 +46,16 @@ from kiosk.core.sync import sync_once  # noqa: E402
 from kiosk.core.sync_client import SyncClient  # noqa: E402
 from qualivilles.bundled import DEMO_TOWN_FILE, load_default_survey  # noqa: E402
 from qualivilles.protocol import AnswerPayload, RecordKind, canonical_json  # noqa: E402
-from sync_server.storage import Source, Storage  # noqa: E402
+from sync_server.storage import (  # noqa: E402
+    Source,
+    Storage,
+    devices,
+    migrations,
+    projection,
+    schema,
+    town,
+    uploads,
+)
 
 BATCH = 500
 SITE, SERVICE = "centre-administratif", "iris"
@@ -63,8 +72,9 @@ uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[2]), log_l
 
 def town_storage(path: Path) -> Storage:
     storage = Storage.from_url(f"sqlite:///{path}")
-    storage.migrate()
-    storage.load_town(json.loads(DEMO_TOWN_FILE.read_text("utf-8")))
+    migrations.upgrade(storage)
+    with storage.write() as connection:
+        town.load_town(connection, json.loads(DEMO_TOWN_FILE.read_text("utf-8")))
     return storage
 
 
@@ -109,7 +119,8 @@ def wait_listening(port: int, timeout: float = 30.0) -> None:
 def measure_drain(work: Path, count: int) -> float:
     database = work / "server.db"
     storage = town_storage(database)
-    code = storage.create_device(site=SITE, service=SERVICE).code
+    with storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE).code
     storage.close()
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -130,7 +141,8 @@ def measure_drain(work: Path, count: int) -> float:
             if not report.ok or report.forgotten != count or store.backlog():
                 raise RuntimeError(f"the backlog did not drain: {report}")
         check = Storage.from_url(f"sqlite:///{database}")
-        stored = check.count("records")
+        with check.read() as connection:
+            stored = schema.row_count(connection, "records")
         check.close()
         if stored != count:
             raise RuntimeError(f"the server stored {stored} records, not {count}")
@@ -159,15 +171,16 @@ def batches_of(store: KioskStore) -> list:
 def measure_ingest(work: Path, batches: list, database: Path) -> tuple[float, float]:
     """(ingest seconds, projection seconds) for the backlog, as the sync endpoint runs them."""
     storage = town_storage(database)
-    device = storage.create_device(site=SITE, service=SERVICE)
+    with storage.write() as connection:
+        device = devices.create(connection, site=SITE, service=SERVICE)
     source = Source(site=SITE, service=SERVICE, channel="kiosk", device_id=device.device_id)
     started = time.perf_counter()
     for batch in batches:
-        storage.ingest(
-            batch, source, received_at=datetime.now(UTC), clock_offset_ms=0, project=False
+        uploads.store_batch(
+            storage, batch, source, received_at=datetime.now(UTC), clock_offset_ms=0, project=False
         )
     ingested = time.perf_counter()
-    projected = storage.project()
+    projected = projection.catch_up(storage)
     finished = time.perf_counter()
     storage.close()
     if projected != sum(len(batch) for batch in batches):
@@ -224,7 +237,7 @@ def measure_bare(work: Path, batches: list, run: int) -> float:
     return elapsed
 
 
-# The tables `Storage.ingest` fills, parents first, each with the column naming its record.
+# The tables ingestion and projection fill, parents first, each with the column naming its record.
 DERIVED = {
     "records": "id",
     "answers": "id",

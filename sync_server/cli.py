@@ -1,4 +1,4 @@
-"""`sync-server`: set-up and operations from the command line, a thin layer over `Storage`."""
+"""`sync-server`: set-up and operations from the command line, a thin layer over `storage`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,18 @@ from typing import TextIO
 from qualivilles.survey import load_definition
 from sync_server.demo import command as demo_command
 from sync_server.settings import Settings
-from sync_server.storage import DeviceHealth, InvalidTown, Storage, StorageError
+from sync_server.storage import (
+    DeviceHealth,
+    InvalidTown,
+    Storage,
+    StorageError,
+    devices,
+    health,
+    migrations,
+    surveys,
+    town,
+    users,
+)
 
 Command = Callable[[argparse.Namespace, Settings, TextIO], int]
 
@@ -25,14 +36,14 @@ class CliError(Exception):
 
 def open_storage(settings: Settings) -> Storage:
     storage = Storage.from_url(settings.database_url, settings.timezone)
-    storage.migrate()
+    migrations.upgrade(storage)
     return storage
 
 
 def cmd_init_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     storage = Storage.from_url(settings.database_url, settings.timezone)
     try:
-        applied = storage.migrate()
+        applied = migrations.upgrade(storage)
     finally:
         storage.close()
     out.write(f"applied: {', '.join(applied)}\n" if applied else "database already up to date\n")
@@ -41,13 +52,15 @@ def cmd_init_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
 
 def cmd_load_town(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     try:
-        town = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise CliError(f"cannot read town file {args.file}: {error}") from None
     storage = open_storage(settings)
     try:
-        storage.load_town(town)
-        out.write(f"loaded {len(storage.desks())} desks\n")
+        with storage.write() as connection:
+            town.load_town(connection, data)
+            desks = town.desks(connection)
+        out.write(f"loaded {len(desks)} desks\n")
     except InvalidTown as error:
         raise CliError(f"town file {args.file}: {error}") from None
     finally:
@@ -58,13 +71,15 @@ def cmd_load_town(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
 def cmd_enrol_device(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     storage = open_storage(settings)
     try:
-        code = storage.create_device(
-            site=args.site,
-            service=args.service,
-            name=args.name,
-            mode=args.mode,
-            ttl=timedelta(hours=settings.enrol_code_ttl_hours),
-        )
+        with storage.write() as connection:
+            code = devices.create(
+                connection,
+                site=args.site,
+                service=args.service,
+                name=args.name,
+                mode=args.mode,
+                ttl=timedelta(hours=settings.enrol_code_ttl_hours),
+            )
     finally:
         storage.close()
     out.write(f"device id: {code.device_id}\n")
@@ -76,7 +91,8 @@ def cmd_enrol_device(args: argparse.Namespace, settings: Settings, out: TextIO) 
 def cmd_revoke_device(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     storage = open_storage(settings)
     try:
-        device = storage.revoke_device(args.device_id)
+        with storage.write() as connection:
+            device = devices.revoke(connection, args.device_id)
     finally:
         storage.close()
     out.write(f"revoked {device.id} ({device.name}) at {device.revoked_at:%Y-%m-%d %H:%M} UTC\n")
@@ -123,7 +139,8 @@ def cmd_devices(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     storage = open_storage(settings)
     now = datetime.now(UTC)
     try:
-        fleet = storage.fleet(now, timedelta(hours=settings.silent_after_hours))
+        with storage.read() as connection:
+            fleet = health.fleet(connection, now, timedelta(hours=settings.silent_after_hours))
     finally:
         storage.close()
     rows = fleet_rows(fleet, now)
@@ -141,7 +158,8 @@ def cmd_publish_survey(args: argparse.Namespace, settings: Settings, out: TextIO
         raise CliError(f"cannot read survey file {args.file}: {error}") from None
     storage = open_storage(settings)
     try:
-        new = storage.publish_survey(survey)
+        with storage.write() as connection:
+            new = surveys.publish(connection, survey)
     finally:
         storage.close()
     state = "published" if new else "already published, unchanged:"
@@ -165,7 +183,14 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings, out: TextIO) -
     password = read_password(args)
     storage = open_storage(settings)
     try:
-        user = storage.create_user(args.username, password, args.role, args.service or [])
+        with storage.write() as connection:
+            user = users.create(
+                connection,
+                username=args.username,
+                password=password,
+                role=args.role,
+                services=args.service or [],
+            )
     finally:
         storage.close()
     out.write(f"created {user.username} ({user.role})\n")
@@ -220,9 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init-db", help="create or upgrade the database").set_defaults(run=cmd_init_db)
 
-    town = sub.add_parser("load-town", help="load sites, services and desks from a town file")
-    town.add_argument("file", help="JSON file shaped like assets/demo/town.json")
-    town.set_defaults(run=cmd_load_town)
+    load_town = sub.add_parser("load-town", help="load sites, services and desks from a town file")
+    load_town.add_argument("file", help="JSON file shaped like assets/demo/town.json")
+    load_town.set_defaults(run=cmd_load_town)
 
     enrol = sub.add_parser("enrol-device", help="register a device; prints its one-time code")
     enrol.add_argument("--site", required=True)
@@ -241,10 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("file", help="JSON survey definition shaped like assets/surveys/*.json")
     publish.set_defaults(run=cmd_publish_survey)
 
-    devices = sub.add_parser(
+    fleet = sub.add_parser(
         "devices", help="list the fleet: last seen, backlog, clock, state, conflicts"
     )
-    devices.set_defaults(run=cmd_devices)
+    fleet.set_defaults(run=cmd_devices)
 
     user = sub.add_parser("create-user", help="create a dashboard user")
     user.add_argument("--username", required=True)

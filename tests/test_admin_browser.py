@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from qualivilles.bundled import load_default_survey
+from sync_server.storage import users
 from sync_server.storage.surveys import definition_json
 from tests.test_dashboard_browser import PASSWORD, SCREENS, browser  # noqa: F401 (fixture)
 
@@ -19,9 +20,16 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def admin_server(live_server):
     storage = live_server.storage
-    storage.create_user("informatique", PASSWORD, "admin")
-    storage.create_user("qualite", PASSWORD, "quality_manager")
-    storage.create_user("chef-iris", PASSWORD, "service_manager", ["iris"])
+    with storage.write() as connection:
+        users.create(connection, username="informatique", password=PASSWORD, role="admin")
+        users.create(connection, username="qualite", password=PASSWORD, role="quality_manager")
+        users.create(
+            connection,
+            username="chef-iris",
+            password=PASSWORD,
+            role="service_manager",
+            services=["iris"],
+        )
     return live_server
 
 

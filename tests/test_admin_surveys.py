@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from qualivilles.bundled import load_default_survey
+from sync_server.storage import migrations, surveys, users
 from sync_server.storage.surveys import content_hash, definition_json
 from tests.test_admin_users import PASSWORD, post, sign_in, text
 
@@ -21,9 +22,12 @@ BUNDLED = load_default_survey()
 @pytest.fixture
 def town(live_server):
     storage = live_server.storage
-    storage.create_user(ADMIN, PASSWORD, "admin")
-    storage.create_user(MANAGER, PASSWORD, "quality_manager")
-    storage.create_user(CHEF, PASSWORD, "service_manager", ["iris"])
+    with storage.write() as connection:
+        users.create(connection, username=ADMIN, password=PASSWORD, role="admin")
+        users.create(connection, username=MANAGER, password=PASSWORD, role="quality_manager")
+        users.create(
+            connection, username=CHEF, password=PASSWORD, role="service_manager", services=["iris"]
+        )
     return live_server
 
 
@@ -192,8 +196,9 @@ def test_an_older_version_can_be_made_current_again_and_stays_so(town):
     assert (survey["id"], survey["version"]) == ("accueil-ville", 1)
     # A software update publishing a newer bundled version does not override the town's choice.
     newer = BUNDLED.model_copy(update={"version": BUNDLED.version + 1})
-    assert town.storage.publish_survey(newer) is True
-    town.storage.migrate()
+    with town.storage.write() as connection:
+        assert surveys.publish(connection, newer) is True
+    migrations.upgrade(town.storage)
     assert (town.storage.current_survey().id, town.storage.current_survey().version) == (
         "accueil-ville",
         1,

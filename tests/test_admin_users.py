@@ -8,6 +8,7 @@ import re
 import pytest
 import requests
 
+from sync_server.storage import users
 from sync_server.storage.users import MIN_PASSWORD_LENGTH
 from tests.fixtures.web import form_token
 
@@ -18,9 +19,12 @@ ADMIN, MANAGER, CHEF = "informatique", "qualite", "chef-iris"
 @pytest.fixture
 def town(live_server):
     storage = live_server.storage
-    storage.create_user(ADMIN, PASSWORD, "admin")
-    storage.create_user(MANAGER, PASSWORD, "quality_manager")
-    storage.create_user(CHEF, PASSWORD, "service_manager", ["iris"])
+    with storage.write() as connection:
+        users.create(connection, username=ADMIN, password=PASSWORD, role="admin")
+        users.create(connection, username=MANAGER, password=PASSWORD, role="quality_manager")
+        users.create(
+            connection, username=CHEF, password=PASSWORD, role="service_manager", services=["iris"]
+        )
     return live_server
 
 
@@ -158,7 +162,8 @@ def test_role_and_services_change_at_once_for_an_open_session(town):
     assert chef.get(f"{town.url}/targets", allow_redirects=False).status_code == 403
     post(town, admin, "/admin/users/access", {"username": CHEF, "role": "quality_manager"})
     assert chef.get(f"{town.url}/targets", allow_redirects=False).status_code == 200
-    assert town.storage.user(CHEF).services == []  # a quality manager sees every service
+    with town.storage.read() as connection:
+        assert users.get(connection, CHEF).services == []  # a quality manager sees every service
 
 
 def test_bad_access_change_is_refused_and_changes_nothing(town):
@@ -234,7 +239,8 @@ def test_the_last_active_admin_can_neither_disable_nor_demote_itself(town):
         response = post(town, admin, action, data)
         assert response.status_code == 409
         assert "dernier compte administrateur actif" in text(response.text)
-    assert town.storage.user(ADMIN).role == "admin"
+    with town.storage.read() as connection:
+        assert users.get(connection, ADMIN).role == "admin"
     assert admin.get(f"{town.url}/admin/users", allow_redirects=False).status_code == 200
     # A disabled administrator does not count as a remaining one.
     post(
@@ -252,7 +258,8 @@ def test_the_last_active_admin_can_neither_disable_nor_demote_itself(town):
         town, admin, "/admin/users/access", {"username": ADMIN, "role": "quality_manager"}
     )
     assert stepped.status_code == 303
-    assert town.storage.user(ADMIN).role == "quality_manager"
+    with town.storage.read() as connection:
+        assert users.get(connection, ADMIN).role == "quality_manager"
 
 
 ADMIN_POSTS = [

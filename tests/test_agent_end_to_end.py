@@ -21,7 +21,7 @@ from kiosk.runtime import open_agent
 from qualivilles.protocol import RecordKind
 from qualivilles.visit_link import make_token
 from sync_server.phone.visit_links import InvalidVisitLink, mark_visit_link_used, verify_visit_link
-from sync_server.storage import Source
+from sync_server.storage import Source, projection, uploads
 from tests.fixtures.kiosk import pump_until, tap
 from tests.fixtures.server import TOWN, answer_payload, make_record
 
@@ -51,7 +51,7 @@ def runtime(live_server, tmp_path, clock):
 
 
 def _server_visits(storage) -> list[tuple]:
-    storage.project()  # the reply came before its projection; plain SQL reads next
+    projection.catch_up(storage)  # the reply came before its projection; plain SQL reads next
     with storage.engine.connect() as connection:
         return list(
             connection.exec_driver_sql(
@@ -135,7 +135,8 @@ def test_visits_from_the_tablet_reach_the_wait_indicators(live_server, runtime, 
     # The phone survey spends the link and stores the answer with the visit's id.
     mark_visit_link_used(live_server.storage, link.visit_id, now)
     phone = Source(site=link.site, service=link.service, channel="phone")
-    live_server.storage.ingest(
+    uploads.store_batch(
+        live_server.storage,
         [
             make_record(
                 answer_payload("satisfied", channel="phone", visit_id=link.visit_id),

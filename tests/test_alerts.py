@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from sync_server import cli
 from sync_server.alerts.delivery import alert_step, check_alerts
 from sync_server.app import create_app
-from sync_server.storage import Storage
+from sync_server.storage import Storage, alerts
 from tests.fixtures.http_stub import Stub, send
 from tests.fixtures.server import SERVICE, SITE, server_settings_for
 from tests.test_server_indicators import answers
@@ -91,6 +91,11 @@ def mail_settings(tmp_path, port: int, **overrides: Any):
     return server_settings_for(tmp_path, **values)
 
 
+def alert_history(storage: Storage) -> list[alerts.AlertRecord]:
+    with storage.read() as connection:
+        return alerts.history(connection)
+
+
 def bad_hour(storage: Storage, end: datetime = NOW) -> None:
     """In the hour before `end`: 3 very dissatisfied, 1 dissatisfied, 4 satisfied (4 unhappy of
     8 expressed, 50 %), 2 "no opinion", 5 suspect presses and a comment; unhappy answers just
@@ -130,7 +135,7 @@ def test_a_bad_hour_sends_one_mail_naming_the_desk_and_the_counts(tmp_path, smtp
     assert "Pas d'autre alerte pour ce guichet avant 10/03/2025 12:00." in body
     assert "Martin" not in body  # counts only, never a comment
     assert "06 12" not in body
-    [row] = server_storage.alert_history()
+    [row] = alert_history(server_storage)
     assert (row.channel, row.attempts, row.error) == ("email", 1, None)
     assert row.sent_at == NOW
     assert (row.alert.window_start, row.alert.window_end) == (NOW - HOUR, NOW)
@@ -217,7 +222,7 @@ def test_smtp_down_is_recorded_and_the_next_check_delivers(tmp_path, server_stor
         report = check_alerts(server_storage, settings, NOW)
     assert (len(report.decided), report.delivered, len(report.failed)) == (1, 0, 1)
     assert "not delivered" in caplog.text
-    [row] = server_storage.alert_history()
+    [row] = alert_history(server_storage)
     assert row.sent_at is None
     assert row.error.startswith("SMTP 127.0.0.1:")
     sink, controller = start_sink(port)
@@ -228,7 +233,7 @@ def test_smtp_down_is_recorded_and_the_next_check_delivers(tmp_path, server_stor
     assert (retry.decided, retry.delivered) == ([], 1)
     [mail] = sink.mails
     assert "5 des 9 réponses" in mail.get_content()  # the alert as decided, not recounted
-    [row] = server_storage.alert_history()
+    [row] = alert_history(server_storage)
     assert (row.attempts, row.error, row.sent_at) == (2, None, NOW + MINUTE)
 
 
@@ -243,7 +248,7 @@ def test_an_alert_a_day_old_is_no_longer_tried(tmp_path, server_storage):
     finally:
         controller.stop()
     assert (late.delivered, late.failed, sink.mails) == (0, [], [])
-    [row] = server_storage.alert_history()
+    [row] = alert_history(server_storage)
     assert (row.sent_at, row.attempts) == (None, 1)
     assert row.error is not None
 
@@ -265,7 +270,7 @@ def test_a_failing_webhook_is_tried_once_per_check(tmp_path, server_storage):
         status[0] = 200
         assert check_alerts(server_storage, settings, NOW + MINUTE).delivered == 1
         assert len(stub.requests) == 2
-        assert server_storage.alert_history()[0].sent_at == NOW + MINUTE
+        assert alert_history(server_storage)[0].sent_at == NOW + MINUTE
     finally:
         stub.close()
 
@@ -306,7 +311,7 @@ def test_disabled_by_default_nothing_is_sent(tmp_path, smtp, server_storage):
     bad_hour(server_storage)
     assert check_alerts(server_storage, settings, NOW).decided == []
     assert sink.mails == []
-    assert server_storage.alert_history() == []
+    assert alert_history(server_storage) == []
 
 
 def test_settings_refuse_alerts_with_nowhere_to_send(tmp_path):
@@ -377,7 +382,7 @@ def test_the_server_checks_at_start_up_and_stops_cleanly(tmp_path, webhook, serv
         assert client.get("/login").status_code == 200  # serving while the loop runs
     # Shutting down waits for the check under way: it ran once, and the loop has ended.
     assert len(webhook.requests) == 1
-    assert server_storage.alert_history()[0].sent_at is not None
+    assert alert_history(server_storage)[0].sent_at is not None
     with TestClient(create_app(server_settings_for(tmp_path), server_storage)):
         pass
     assert len(webhook.requests) == 1

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from sync_server import cli
-from sync_server.storage import Storage, migrations
+from sync_server.storage import Storage, devices, migrations
 from tests.fixtures.server import SERVICE, SITE, TOWN_FILE
 
 
@@ -33,7 +33,8 @@ def test_init_db_applies_migrations_once(db_url):
     assert run(db_url, "init-db") == (0, f"applied: {', '.join(names)}\n")
     assert run(db_url, "init-db") == (0, "database already up to date\n")
     storage = storage_at(db_url)
-    assert storage.applied_migrations() == set(names)
+    with storage.read() as connection:
+        assert migrations.applied(connection) == set(names)
     assert storage.current_survey().id == "qualivilles-accueil"
     storage.close()
 
@@ -70,7 +71,8 @@ def test_enrol_device_prints_a_code_that_enrols(db_url):
     assert status == 0
     lines = dict(line.split(": ", 1) for line in out.strip().splitlines())
     storage = storage_at(db_url)
-    enrolment = storage.enrol_device(lines["enrolment code"])
+    with storage.write() as connection:
+        enrolment = devices.enrol(connection, lines["enrolment code"])
     assert enrolment.device.id == lines["device id"]
     assert (enrolment.device.name, enrolment.device.mode) == ("Borne", "tablet")
     storage.close()
@@ -86,12 +88,14 @@ def test_enrol_device_for_an_unknown_desk_fails(db_url, capsys):
 def test_revoke_device(db_url, capsys):
     run(db_url, "load-town", str(TOWN_FILE))
     storage = storage_at(db_url)
-    code = storage.create_device(site=SITE, service=SERVICE)
-    token = storage.enrol_device(code.code).token
+    with storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE)
+        token = devices.enrol(connection, code.code).token
     status, out = run(db_url, "revoke-device", code.device_id)
     assert status == 0
     assert out.startswith(f"revoked {code.device_id}")
-    assert storage.device_by_token(token).revoked
+    with storage.read() as connection:
+        assert devices.by_token(connection, token).revoked
     assert run(db_url, "revoke-device", "no-such-device")[0] == 1
     assert "no device no-such-device" in capsys.readouterr().err
     storage.close()

@@ -21,6 +21,7 @@ from qualivilles.protocol import RecordKind
 from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import DemoData, generate
 from sync_server.indicators.monthly import add_months
+from sync_server.storage import users
 from tests.fixtures.server import SERVICE, SITE, TOWN
 
 pytestmark = pytest.mark.browser
@@ -55,7 +56,8 @@ def demo_server(live_server):
     data = generate(TOWN, live_server.storage.current_survey(), datetime.now(UTC), seed=11)
     for batch in data.batches:
         ingest_batch(live_server.storage, batch)
-    live_server.storage.create_user("qualite", PASSWORD, "quality_manager")
+    with live_server.storage.write() as connection:
+        users.create(connection, username="qualite", password=PASSWORD, role="quality_manager")
     return live_server, data
 
 

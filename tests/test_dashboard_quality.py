@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from sync_server.indicators.periods import containing
+from sync_server.storage import users
 from tests.fixtures.server import SERVICE, SITE, log_in_client
 from tests.fixtures.web import form_token
 from tests.test_server_indicators import answers, served
@@ -37,8 +38,15 @@ def filled(app_client):
 def login(client, role, services=None):
     storage = client.app.state.storage
     name = f"{role}-{'-'.join(services or [])}"
-    if storage.user(name) is None:
-        storage.create_user(name, "a long test password", role, services or [])
+    with storage.write() as connection:
+        if users.get(connection, name) is None:
+            users.create(
+                connection,
+                username=name,
+                password="a long test password",
+                role=role,
+                services=services or [],
+            )
     log_in_client(client, name, role)
 
 

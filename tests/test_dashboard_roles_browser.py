@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import generate
+from sync_server.storage import users
 from tests.fixtures.server import SERVICE, TOWN
 from tests.test_dashboard_browser import PASSWORD, SCREENS, browser  # noqa: F401 (fixture)
 
@@ -23,9 +24,16 @@ def town_server(live_server):
     for batch in data.batches:
         ingest_batch(live_server.storage, batch)
     storage = live_server.storage
-    storage.create_user("qualite", PASSWORD, "quality_manager")
-    storage.create_user("chef-iris", PASSWORD, "service_manager", [SERVICE])
-    storage.create_user("informatique", PASSWORD, "admin")
+    with storage.write() as connection:
+        users.create(connection, username="qualite", password=PASSWORD, role="quality_manager")
+        users.create(
+            connection,
+            username="chef-iris",
+            password=PASSWORD,
+            role="service_manager",
+            services=[SERVICE],
+        )
+        users.create(connection, username="informatique", password=PASSWORD, role="admin")
     return live_server
 
 

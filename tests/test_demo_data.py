@@ -28,6 +28,7 @@ from qualivilles.protocol import (
 from sync_server.demo.command import prepare
 from sync_server.demo.data import DAYS_BACK, generate
 from sync_server.settings import Settings
+from sync_server.storage import devices
 
 NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
@@ -140,7 +141,8 @@ def test_prepare_loads_everything_through_the_real_storage(tmp_path, town):
         assert setup.visit_events == data.count(RecordKind.VISIT_EVENT)
         user = town["demo"]["user"]
         assert setup.storage.authenticate(user["username"], user["password"]) is not None
-        enrolment = setup.storage.enrol_device(setup.kiosk_code)
+        with setup.storage.write() as connection:
+            enrolment = devices.enrol(connection, setup.kiosk_code)
         assert (enrolment.device.site, enrolment.device.service) == ("centre-administratif", "iris")
         assert setup.settings.database_url.endswith("/demo/server.db")
         # The fleet looks alive, as devices heartbeat day and night, but for one gone quiet.

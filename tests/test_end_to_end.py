@@ -16,6 +16,7 @@ import requests
 
 from kiosk.core.clock import ManualClock
 from kiosk.runtime import open_kiosk
+from sync_server.storage import users
 from tests.fixtures.kiosk import pump_until, tap
 
 pytestmark = pytest.mark.gui
@@ -62,7 +63,10 @@ def runtime(live_server, tmp_path, clock):
 def test_taps_on_the_kiosk_reach_the_indicators(live_server, runtime, clock, run_app):
     from kiosk.app import KioskApp
 
-    live_server.storage.create_user("qualite", "a long test password", "quality_manager")
+    with live_server.storage.write() as connection:
+        users.create(
+            connection, username="qualite", password="a long test password", role="quality_manager"
+        )
     reports: queue.Queue = queue.Queue()
     app = KioskApp(runtime.session, worker=runtime.worker, config_source=runtime.current_desk)
     runtime.reports.listeners += [app.on_sync_report, reports.put]

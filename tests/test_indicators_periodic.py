@@ -10,6 +10,7 @@ import pytest
 from qualivilles.protocol import RecordKind
 from sync_server.indicators import periodic
 from sync_server.indicators.periods import parse
+from sync_server.storage import uploads
 from tests.fixtures.server import SERVICE, SITE, make_record
 from tests.test_server_indicators import TABLET, answers, served
 
@@ -142,7 +143,9 @@ def test_participation_does_not_count_a_visit_taken_back(server_storage):
     mistaken = str(uuid.uuid4())
     arrival = make_record({"visit_id": mistaken, "event": "arrived"}, RecordKind.VISIT_EVENT, MARCH)
     undo = {"visit_id": mistaken, "event": "cancelled", "cancels": str(arrival.id)}
-    server_storage.ingest([arrival, make_record(undo, RecordKind.VISIT_EVENT, MARCH)], TABLET)
+    uploads.store_batch(
+        server_storage, [arrival, make_record(undo, RecordKind.VISIT_EVENT, MARCH)], TABLET
+    )
     row = compute(server_storage)[(SITE, SERVICE)]
     assert row.quality["visitors"] == 8
     assert row.figures["participation_rate"].value == 100 * 5 / 8

@@ -18,12 +18,13 @@ from qualivilles.protocol import RecordIn, RecordKind, canonical_json
 from sync_server.storage import (
     Source,
     Storage,
-    aggregates,
+    counts,
     db,
     migrations,
-    period_aggregates,
     projection,
     rollups,
+    schema,
+    uploads,
 )
 from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
 
@@ -204,7 +205,7 @@ def test_an_old_database_is_upgraded_and_not_projected_again(old):
 
     later = [name for name, _apply in migrations.MIGRATIONS[7:]]
     assert later[0] == "0008_projection"
-    assert storage.migrate() == later
+    assert migrations.upgrade(storage) == later
 
     # The log: its order, desk and capture time come back from the derived rows.
     logged = table_rows(
@@ -232,8 +233,9 @@ def test_an_old_database_is_upgraded_and_not_projected_again(old):
         assert rollups.built_for(connection) == "Europe/Paris"
         assert projection.position(connection) == 6
     # Nothing projected twice.
-    for table, count in counts_before.items():
-        assert storage.count(table) == count
+    with storage.read() as connection:
+        for table, count in counts_before.items():
+            assert schema.row_count(connection, table) == count
     assert table_rows(storage, "SELECT sum(answers) FROM answer_days") == [(4,)]
     assert_rollups_equal_answers(storage)
 
@@ -248,25 +250,27 @@ def test_an_old_database_is_upgraded_and_not_projected_again(old):
         payload=rows.payloads[first],
     )
     source = Source(site=SITE, service=SERVICE, channel="kiosk")
-    [ack] = storage.ingest([resent], source)
+    [ack] = uploads.store_batch(storage, [resent], source)
     assert ack.status == "duplicate"
 
     # A new answer after the upgrade follows the log and lands in the rollups of its day.
     new = make_record(answer_payload("very_satisfied"), at=datetime(2025, 3, 30, 12, 0, tzinfo=UTC))
-    [ack] = storage.ingest([new], source, project=False)
+    [ack] = uploads.store_batch(storage, [new], source, project=False)
     assert ack.status == "stored"
     assert table_rows(storage, "SELECT seq FROM records WHERE id = :id", id=str(new.id)) == [(7,)]
     day = (midnight(date(2025, 3, 30)), midnight(date(2025, 3, 31)))
     assert Counter({r.level: r.count for r in storage.main_level_counts(*day)}) == Counter(
         {2: 1, 0: 1, 3: 1}
     )
-    assert storage.count("answers") == 5
+    with storage.read() as connection:
+        assert schema.row_count(connection, "answers") == 5
     assert table_rows(storage, "SELECT sum(answers) FROM answer_days WHERE day = '2025-03-30'") == [
         (3,)
     ]
     assert_rollups_equal_answers(storage)
-    assert storage.migrate() == []
-    assert storage.count("answers") == 5
+    assert migrations.upgrade(storage) == []
+    with storage.read() as connection:
+        assert schema.row_count(connection, "answers") == 5
 
 
 def assert_rollups_equal_answers(storage: Storage) -> None:
@@ -283,15 +287,17 @@ def assert_rollups_equal_answers(storage: Storage) -> None:
                         connection, span, sites=None, services=None, include_suspect=True
                     )
                 ) == Counter(
-                    aggregates.main_level_counts(connection, start, end, include_suspect=True)
+                    counts.main_level_counts_from_answers(
+                        connection, start, end, include_suspect=True
+                    )
                 )
                 assert Counter(rollups.answer_quality(connection, span, services=None)) == Counter(
-                    period_aggregates.answer_quality(connection, start, end, services=None)
+                    counts.answer_quality_from_answers(connection, start, end, services=None)
                 )
                 assert Counter(
                     rollups.item_counts(connection, span, services=None, include_suspect=False)
                 ) == Counter(
-                    period_aggregates.item_counts(
+                    counts.item_counts_from_answers(
                         connection, start, end, services=None, include_suspect=False
                     )
                 )

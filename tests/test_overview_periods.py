@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from sync_server.indicators.periods import MAX_CAMPAIGN_DAYS, default_period, parse
-from sync_server.storage import Source
+from sync_server.storage import Source, uploads, users
 from sync_server.web.figures import today as town_today
 from sync_server.web.period_choice import choose, period_label, picker, suggestions
 from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
@@ -123,7 +123,7 @@ def answers_at(storage, choices, at: datetime, desk=(SITE, SERVICE)) -> None:
     source = Source(site=desk[0], service=desk[1], channel="kiosk")
     records = [make_record(answer_payload(c), at=at + timedelta(seconds=i))
                for i, c in enumerate(choices)]  # fmt: skip
-    storage.ingest(records, source)
+    uploads.store_batch(storage, records, source)
 
 
 @pytest.fixture
@@ -227,7 +227,14 @@ def test_bad_input_is_worded_in_english_too(overview):
 
 def test_a_service_manager_sees_only_own_desks_for_a_campaign(overview):
     server, get = overview
-    server.storage.create_user("ec", "a long test password", "service_manager", ["etat-civil"])
+    with server.storage.write() as connection:
+        users.create(
+            connection,
+            username="ec",
+            password="a long test password",
+            role="service_manager",
+            services=["etat-civil"],
+        )
     manager = server.login_session(requests.Session(), "ec", "service_manager")
     page = get("kind=campaign&from=2026-03-10&to=2026-04-30", who=manager)
     assert f'data-service="{SERVICE}"' not in page

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from qualivilles.visit_link import make_token
 from sync_server.phone.guard import Limits, PhoneGuard
-from sync_server.storage import schema
+from sync_server.storage import devices, schema, visit_links
 from tests.fixtures.server import SERVICE, SITE, enrol_code
 from tests.fixtures.web import log_in, web_client
 
@@ -424,7 +424,8 @@ def test_a_per_visit_link_is_spent_only_when_the_answer_is_stored(web_client, ta
     follow(web_client, post(web_client, page, path, answer="satisfied"))
     # Mid-way, the link still works (the visitor may reload it).
     assert web_client.get(path).status_code == 200
-    assert not web_client.app.state.storage.visit_link_used(VISIT)
+    with web_client.app.state.storage.read() as connection:
+        assert not visit_links.is_used(connection, VISIT)
 
 
 def test_two_tabs_on_one_link_store_one_answer(web_client, tablet):
@@ -483,7 +484,8 @@ def test_per_visit_link_errors_are_clear(web_client, tablet, make, status, headi
 def test_a_link_from_a_revoked_tablet_is_refused(web_client, tablet):
     secret, device = tablet
     token = make_token(secret, VISIT, device, datetime.now(UTC))
-    web_client.app.state.storage.revoke_device(device)
+    with web_client.app.state.storage.write() as connection:
+        devices.revoke(connection, device)
     page = web_client.get(f"/v/{token}")
     assert page.status_code == 400
     assert "Ce lien n'est plus valable" in unescape(page.text)

@@ -19,7 +19,7 @@ import requests
 from kiosk.core.sync_client import SyncClient
 from qualivilles.protocol import RecordKind, canonical_json
 from qualivilles.scrub import EMAIL_MARK, PHONE_MARK
-from sync_server.storage import Source, Storage, db, projection
+from sync_server.storage import Source, Storage, db, migrations, projection, schema, town, uploads
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 
 KIOSK = Source(site=SITE, service=SERVICE, channel="kiosk", device_id=None)
@@ -41,8 +41,9 @@ DERIVED = (
 @pytest.fixture
 def storage(tmp_path: Path) -> Iterator[Storage]:
     storage = Storage.from_url(f"sqlite:///{tmp_path / 'server.db'}")
-    storage.migrate()
-    storage.load_town(TOWN)
+    migrations.upgrade(storage)
+    with storage.write() as connection:
+        town.load_town(connection, TOWN)
     yield storage
     storage.close()
 
@@ -52,6 +53,11 @@ def sql(storage: Storage, query: str, *params: Any) -> list[tuple]:
     path = storage.engine.url.database
     with sqlite3.connect(path) as connection:
         return connection.execute(query, params).fetchall()
+
+
+def row_count(storage: Storage, table: str) -> int:
+    with storage.read() as connection:
+        return schema.row_count(connection, table)
 
 
 def derived_counts(storage: Storage) -> dict[str, int]:
@@ -121,7 +127,7 @@ READS: dict[str, tuple[Callable[[Storage], Any], Callable[[Any], bool]]] = {
         lambda s: s.comment_categories(DAY_START, DAY_END),
         lambda rows: sum(rows.values()) == 1,
     ),
-    "count": (lambda s: s.count("answers"), lambda n: n == 3),
+    "count": (lambda s: row_count(s, "answers"), lambda n: n == 3),
     "answer_rows": (lambda s: s.answer_rows(DAY_START, DAY_END), lambda rows: len(rows) == 3),
     "visit_facts": (
         lambda s: s.visit_facts(DAY_START, DAY_END),
@@ -141,8 +147,8 @@ READS: dict[str, tuple[Callable[[Storage], Any], Callable[[Any], bool]]] = {
 @pytest.mark.parametrize("read", sorted(READS))
 def test_logged_records_are_seen_by_every_read(storage, read):
     answers, events = a_day_of_records()
-    acks = storage.ingest(answers, KIOSK, project=False)
-    acks += storage.ingest(events, TABLET, project=False)
+    acks = uploads.store_batch(storage, answers, KIOSK, project=False)
+    acks += uploads.store_batch(storage, events, TABLET, project=False)
     assert {ack.status for ack in acks} == {"stored"}
     # Only the log was written: the figures' tables are empty.
     assert sql(storage, "SELECT count(*), min(seq), max(seq) FROM records") == [(5, 1, 5)]
@@ -157,7 +163,7 @@ def test_logged_records_are_seen_by_every_read(storage, read):
     assert counts["answer_days"] > 0
     assert counts["item_days"] > 0
 
-    assert storage.project() == 0  # nothing left: nothing doubled
+    assert projection.catch_up(storage) == 0  # nothing left: nothing doubled
     assert derived_counts(storage) == counts
     assert sees_everything(reader(storage))
 
@@ -167,7 +173,7 @@ def test_the_log_keeps_desk_and_corrected_capture_time(storage):
     offset_ms = 24 * 3600 * 1000
     device_time = DAY_START + timedelta(hours=8) - timedelta(days=1)
     record = make_record(answer_payload("satisfied", comment="Très bien"), at=device_time)
-    storage.ingest([record], KIOSK, clock_offset_ms=offset_ms, project=False)
+    uploads.store_batch(storage, [record], KIOSK, clock_offset_ms=offset_ms, project=False)
     [(seq, site, service, logged_at)] = sql(
         storage, "SELECT seq, site, service, captured_at FROM records"
     )
@@ -182,20 +188,20 @@ def test_the_log_keeps_desk_and_corrected_capture_time(storage):
 
 def test_a_restart_between_accepting_and_projecting_loses_nothing(tmp_path, storage):
     answers, events = a_day_of_records()
-    storage.ingest(answers, KIOSK, project=False)
-    storage.ingest(events, TABLET, project=False)
+    uploads.store_batch(storage, answers, KIOSK, project=False)
+    uploads.store_batch(storage, events, TABLET, project=False)
     url = str(storage.engine.url)
     storage.close()  # the process ends before the background projection ran
 
     restarted = Storage.from_url(url)
     try:
         assert derived_counts(restarted) == dict.fromkeys(DERIVED, 0)
-        assert restarted.migrate() == []  # no schema change: it only projects what is pending
+        assert migrations.upgrade(restarted) == []  # no schema change: it projects what is pending
         assert log_position(restarted) == (5, 5)
         counts = derived_counts(restarted)
         assert {t: counts[t] for t in PROJECTED} == PROJECTED
-        restarted.migrate()
-        assert restarted.project() == 0
+        migrations.upgrade(restarted)
+        assert projection.catch_up(restarted) == 0
         assert derived_counts(restarted) == counts
         assert sum(r.count for r in restarted.main_level_counts(DAY_START, DAY_END)) == 3
     finally:
@@ -207,7 +213,7 @@ def test_a_comment_with_contact_details_is_scrubbed_and_flagged_from_the_log(sto
     record = make_record(
         answer_payload(None, answers={"overall": "satisfied", "comment": typed}, comment=typed)
     )
-    [ack] = storage.ingest([record], KIOSK, project=False)
+    [ack] = uploads.store_batch(storage, [record], KIOSK, project=False)
     assert ack.status == "stored"
     [(logged,)] = sql(storage, "SELECT payload FROM records")
     assert "example.fr" not in logged
@@ -222,7 +228,7 @@ def test_a_comment_with_contact_details_is_scrubbed_and_flagged_from_the_log(sto
     ]
     assert sql(storage, "SELECT text, flagged FROM comments") == [(expected, 1), (expected, 1)]
     # The same upload again is a duplicate (the log keeps the hash of what was sent).
-    [again] = storage.ingest([record], KIOSK, project=False)
+    [again] = uploads.store_batch(storage, [record], KIOSK, project=False)
     assert again.status == "duplicate"
 
 
@@ -238,7 +244,7 @@ BROKEN = {
 @pytest.mark.parametrize("broken", sorted(BROKEN))
 def test_a_record_that_cannot_be_projected_is_skipped_alone(storage, caplog, broken):
     before = make_record(answer_payload("satisfied"), at=DAY_START + timedelta(hours=9))
-    storage.ingest([before], KIOSK, project=False)
+    uploads.store_batch(storage, [before], KIOSK, project=False)
     # A record in the log that accepting would have refused (written by hand, say).
     kind, payload = BROKEN[broken]
     broken_id = str(uuid.uuid4())
@@ -251,11 +257,11 @@ def test_a_record_that_cannot_be_projected_is_skipped_alone(storage, caplog, bro
         broken_id, kind, "0" * 64, payload, at, at, SITE, SERVICE, at,
     )  # fmt: skip
     after = make_record(answer_payload("very_satisfied"), at=DAY_START + timedelta(hours=10))
-    storage.ingest([after], KIOSK, project=False)
+    uploads.store_batch(storage, [after], KIOSK, project=False)
     assert sql(storage, "SELECT seq FROM records WHERE id = ?", str(after.id)) == [(3,)]
 
     with caplog.at_level(logging.ERROR, logger=projection.__name__):
-        assert storage.project() == 3
+        assert projection.catch_up(storage) == 3
     [message] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert broken_id in message.getMessage()
     assert log_position(storage) == (3, 3)
@@ -263,7 +269,7 @@ def test_a_record_that_cannot_be_projected_is_skipped_alone(storage, caplog, bro
     assert ids == {str(before.id), str(after.id)}
     assert sql(storage, "SELECT count(*) FROM visit_events") == [(0,)]
     assert sum(r.count for r in storage.main_level_counts(DAY_START, DAY_END)) == 2
-    assert storage.project() == 0
+    assert projection.catch_up(storage) == 0
 
 
 # -- over HTTP ------------------------------------------------------------------------------------
@@ -312,7 +318,7 @@ def test_an_upload_reaches_the_figures_and_a_retry_doubles_nothing(live_server):
         again = client.upload(batch)
         assert [ack.status for ack in again] == ["duplicate"] * 6
     assert log_position(storage) == (6, 6)
-    assert storage.project() == 0
+    assert projection.catch_up(storage) == 0
     assert derived_counts(storage) == counts
     assert rollup_total(storage) == 6
     assert [row[0] for row in sql(storage, "SELECT day FROM answer_days GROUP BY day")] == [

@@ -17,7 +17,7 @@ import requests
 from sync_server.indicators import formulas, periodic
 from sync_server.indicators.periods import parse
 from sync_server.indicators.public_holidays import calendar
-from sync_server.storage import Source
+from sync_server.storage import Source, uploads, users
 from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
 
 METROPOLE, ALSACE = calendar("metropole"), calendar("alsace-moselle")
@@ -49,7 +49,7 @@ def test_register_outcomes_by_hand():
 
 def comment(storage, text: str, at: datetime, source: Source = IRIS) -> int:
     record = make_record(answer_payload("satisfied", comment=text), at=at)
-    storage.ingest([record], source)
+    uploads.store_batch(storage, [record], source)
     return next(e.id for e in storage.comment_register() if e.text == text)
 
 
@@ -163,7 +163,14 @@ def test_the_live_server_shows_and_exports_the_shares(live_server):
     row = next(r for r in lines if r[2] == SERVICE and r[3] == "Accusés de réception sous 7 jours")
     assert (row[4], int(row[5])) == ("80,0", 5)  # a decimal comma: a number in French Excel
     # A service manager of another service sees none of it.
-    storage.create_user("ec", "a long test password", "service_manager", ["etat-civil"])
+    with storage.write() as connection:
+        users.create(
+            connection,
+            username="ec",
+            password="a long test password",
+            role="service_manager",
+            services=["etat-civil"],
+        )
     other = live_server.login_session(requests.Session(), "ec", "service_manager")
     text = other.get(f"{live_server.url}/?kind=month&period={month}").text
     assert f'data-service="{SERVICE}"' not in text

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_server.storage import Source, Storage, aggregates, db, period_aggregates, rollups
+from sync_server.storage import Source, Storage, counts, db, migrations, rollups, town, uploads
 from tests.fixtures.server import TOWN, answer_payload, make_record
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -46,8 +46,9 @@ def template(tmp_path_factory) -> Path:
     """A migrated database with the demo town, copied for each example (migrating is slow)."""
     path = tmp_path_factory.mktemp("rollups") / "template.db"
     storage = Storage.from_url(f"sqlite:///{path}")
-    storage.migrate()
-    storage.load_town(TOWN)
+    migrations.upgrade(storage)
+    with storage.write() as connection:
+        town.load_town(connection, TOWN)
     storage.close()
     return path
 
@@ -130,11 +131,11 @@ def ingest_batches(storage: Storage, plan) -> int:
             by_desk.setdefault(spec["desk"], []).append(record_for(spec))
         for (site, service), records in by_desk.items():
             source = Source(site=site, service=service, channel="kiosk")
-            acks = storage.ingest(records, source, project=project)
+            acks = uploads.store_batch(storage, records, source, project=project)
             assert [ack.status for ack in acks] == ["stored"] * len(records)
             stored += len(records)
             if resend:
-                again = storage.ingest(records, source, project=not project)
+                again = uploads.store_batch(storage, records, source, project=not project)
                 assert [ack.status for ack in again] == ["duplicate"] * len(records)
     return stored
 
@@ -189,7 +190,7 @@ def test_rollup_reads_equal_raw_reads(template, plan, spans, desk_filter):
                 )
                 from_answers = (
                     counted(
-                        aggregates.main_level_counts(
+                        counts.main_level_counts_from_answers(
                             connection,
                             start,
                             end,
@@ -199,10 +200,12 @@ def test_rollup_reads_equal_raw_reads(template, plan, spans, desk_filter):
                         )
                     ),
                     counted(
-                        period_aggregates.answer_quality(connection, start, end, services=services)
+                        counts.answer_quality_from_answers(
+                            connection, start, end, services=services
+                        )
                     ),
                     counted(
-                        period_aggregates.item_counts(
+                        counts.item_counts_from_answers(
                             connection,
                             start,
                             end,
@@ -235,7 +238,8 @@ def test_a_partial_day_reads_the_answers(template):
         source = Source(site=DESKS[0][0], service=DESKS[0][1], channel="kiosk")
         day = midnight(date(2025, 3, 30))
         times = [day + timedelta(hours=9), day + timedelta(hours=15)]
-        storage.ingest([make_record(answer_payload("satisfied"), at=at) for at in times], source)
+        records = [make_record(answer_payload("satisfied"), at=at) for at in times]
+        uploads.store_batch(storage, records, source)
         [row] = storage.main_level_counts(day, day + timedelta(hours=12))
         assert row.count == 1  # a rollup read would have counted the whole day
         [row] = storage.main_level_counts(day, midnight(date(2025, 3, 31)))
@@ -264,14 +268,14 @@ def test_a_new_time_zone_rebuilds_the_rollups(template):
     # 01:30 in Paris on 15 January is 21:30 the day before in Cayenne (UTC-3).
     at = datetime(2025, 1, 15, 1, 30, tzinfo=PARIS)
     record = make_record(answer_payload("very_satisfied"), at=at)
-    paris.ingest([record], source)
+    uploads.store_batch(paris, [record], source)
     assert day_of(paris, str(record.id)) == "2025-01-15"
     with db.read(paris.engine) as connection:
         assert rollups.built_for(connection) == "Europe/Paris"
     paris.close()
 
     cayenne = Storage.from_url(url, "America/Cayenne")
-    cayenne.migrate()
+    migrations.upgrade(cayenne)
     try:
         with db.read(cayenne.engine) as connection:
             assert rollups.built_for(connection) == "America/Cayenne"
@@ -285,13 +289,13 @@ def test_a_new_time_zone_rebuilds_the_rollups(template):
         assert cayenne.main_level_counts(*the_15th) == []
         # Answers projected from now on count in Cayenne days too.
         late = make_record(answer_payload("satisfied"), at=datetime(2025, 1, 15, 2, 0, tzinfo=UTC))
-        cayenne.ingest([late], source, project=False)
+        uploads.store_batch(cayenne, [late], source, project=False)
         assert sum(row.count for row in cayenne.main_level_counts(*the_14th)) == 2
     finally:
         cayenne.close()
 
     back = Storage.from_url(url, "Europe/Paris")
-    back.migrate()
+    migrations.upgrade(back)
     try:
         with db.read(back.engine) as connection:
             assert rollups.built_for(connection) == "Europe/Paris"

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from qualivilles.protocol import RecordKind
 from sync_server import clock
 from sync_server.indicators.monthly import add_months, current_month, month_bounds
+from sync_server.storage import devices
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -155,9 +156,11 @@ def test_a_small_offset_is_not_corrected(app_client, token):
 
 def test_the_device_is_flagged_while_drifting_and_unflagged_when_back(app_client, token):
     storage = app_client.app.state.storage
-    device_id = storage.device_by_token(token).id
+    with storage.read() as connection:
+        device_id = devices.by_token(connection, token).id
     upload(app_client, token, make_record(answer_payload()), sent_at=datetime.now(UTC) - DAY)
-    first = storage.device(device_id)
+    with storage.read() as connection:
+        first = devices.get(connection, device_id)
     assert first.drifting
     assert first.clock_drift_ms == pytest.approx(86_400_000, abs=30_000)
     since = first.clock_drift_since
@@ -165,13 +168,15 @@ def test_the_device_is_flagged_while_drifting_and_unflagged_when_back(app_client
     # Still wrong, by another amount: the offset is updated, the flag keeps its start.
     later = datetime.now(UTC) - 2 * DAY
     upload(app_client, token, make_record(answer_payload()), sent_at=later)
-    second = storage.device(device_id)
+    with storage.read() as connection:
+        second = devices.get(connection, device_id)
     assert second.clock_drift_since == since
     assert second.clock_drift_ms == pytest.approx(2 * 86_400_000, abs=30_000)
 
     # Set right again (within the 120 s allowed): unflagged.
     upload(app_client, token, make_record(answer_payload()), sent_at=datetime.now(UTC))
-    back = storage.device(device_id)
+    with storage.read() as connection:
+        back = devices.get(connection, device_id)
     assert not back.drifting
     assert (back.clock_drift_ms, back.clock_drift_since) == (None, None)
     assert abs(back.clock_offset_ms) < 30_000
@@ -191,5 +196,6 @@ def test_the_allowed_drift_is_a_setting(tmp_path):
         sent_at = datetime.now(UTC) - timedelta(minutes=30)  # 30 min slow: within one hour
         upload(client, token, make_record(answer_payload(), at=at), sent_at=sent_at)
         assert [parse(r[0]) for r in db(client, "SELECT captured_at FROM answers")] == [at]
-        assert not storage.device_by_token(token).drifting
+        with storage.read() as connection:
+            assert not devices.by_token(connection, token).drifting
     storage.close()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from qualivilles.bundled import load_default_survey
 from sync_server.indicators.monthly import last_complete_month, month_bounds
-from sync_server.storage import Source
+from sync_server.storage import Source, devices, uploads
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -31,7 +31,7 @@ def add_answers(storage, choices: list[str], at: datetime, **fields) -> None:
         make_record(answer_payload(choice, **fields), at=at + timedelta(minutes=i))
         for i, choice in enumerate(choices)
     ]
-    storage.ingest(records, Source(site=SITE, service=SERVICE, channel="kiosk"))
+    uploads.store_batch(storage, records, Source(site=SITE, service=SERVICE, channel="kiosk"))
 
 
 def test_config_describes_the_device_desk_and_survey(app_client):
@@ -40,7 +40,8 @@ def test_config_describes_the_device_desk_and_survey(app_client):
     assert response.status_code == 200
     config = response.json()
     assert response.headers["etag"] == f'"{config["config_version"]}"'
-    device = app_client.app.state.storage.device_by_token(token)
+    with app_client.app.state.storage.read() as connection:
+        device = devices.by_token(connection, token)
     assert config["device"] == {"id": device.id, "name": device.name, "mode": "kiosk"}
     assert config["site"] == {"slug": SITE, "name": "Centre administratif municipal"}
     assert config["service"] == {

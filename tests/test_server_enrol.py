@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sync_server.storage import UnknownDesk
+from sync_server.storage import UnknownDesk, devices
 from tests.fixtures.server import SERVICE, SITE, bearer
 
 
@@ -20,7 +20,10 @@ def db_rows(client, query: str) -> list[tuple]:
 
 def test_enrolment_returns_identity_and_a_token(app_client):
     storage = app_client.app.state.storage
-    code = storage.create_device(site=SITE, service=SERVICE, name="Borne IRIS", mode="tablet")
+    with storage.write() as connection:
+        code = devices.create(
+            connection, site=SITE, service=SERVICE, name="Borne IRIS", mode="tablet"
+        )
     response = app_client.post("/api/v1/enrol", json={"code": code.code, "app_version": "0.3"})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -32,13 +35,15 @@ def test_enrolment_returns_identity_and_a_token(app_client):
         "Borne IRIS",
     )
     assert len(body["token"]) >= 40
-    device = storage.device(code.device_id)
+    with storage.read() as connection:
+        device = devices.get(connection, code.device_id)
     assert device.enrolled_at is not None
     assert device.app_version == "0.3"
 
 
 def test_code_and_token_are_stored_only_as_hashes(app_client):
-    code = app_client.app.state.storage.create_device(site=SITE, service=SERVICE)
+    with app_client.app.state.storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE)
     [(code_hash,)] = db_rows(app_client, "SELECT enrol_code_hash FROM devices")
     assert code.code not in code_hash
     token = app_client.post("/api/v1/enrol", json={"code": code.code}).json()["token"]
@@ -49,14 +54,16 @@ def test_code_and_token_are_stored_only_as_hashes(app_client):
 
 
 def test_a_code_works_once(app_client):
-    code = app_client.app.state.storage.create_device(site=SITE, service=SERVICE).code
+    with app_client.app.state.storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE).code
     assert app_client.post("/api/v1/enrol", json={"code": code}).status_code == 200
     again = app_client.post("/api/v1/enrol", json={"code": code})
     assert (again.status_code, again.json()["code"]) == (400, "invalid_enrol_code")
 
 
 def test_a_code_is_forgiving_about_case_and_dashes(app_client):
-    code = app_client.app.state.storage.create_device(site=SITE, service=SERVICE).code
+    with app_client.app.state.storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE).code
     typed = code.replace("-", " ").lower()
     assert app_client.post("/api/v1/enrol", json={"code": typed}).status_code == 200
 
@@ -64,26 +71,32 @@ def test_a_code_is_forgiving_about_case_and_dashes(app_client):
 def test_an_expired_code_is_refused(app_client):
     storage = app_client.app.state.storage
     long_ago = datetime.now(UTC) - timedelta(days=10)
-    code = storage.create_device(site=SITE, service=SERVICE, now=long_ago, ttl=timedelta(hours=72))
+    with storage.write() as connection:
+        code = devices.create(
+            connection, site=SITE, service=SERVICE, now=long_ago, ttl=timedelta(hours=72)
+        )
     response = app_client.post("/api/v1/enrol", json={"code": code.code})
     assert (response.status_code, response.json()["code"]) == (400, "invalid_enrol_code")
-    assert storage.device(code.device_id).enrolled_at is None
+    with storage.read() as connection:
+        assert devices.get(connection, code.device_id).enrolled_at is None
 
 
 def test_a_revoked_device_cannot_use_its_code(app_client):
     storage = app_client.app.state.storage
-    code = storage.create_device(site=SITE, service=SERVICE)
-    storage.revoke_device(code.device_id)
+    with storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE)
+        devices.revoke(connection, code.device_id)
     response = app_client.post("/api/v1/enrol", json={"code": code.code})
     assert response.json()["code"] == "invalid_enrol_code"
 
 
 def test_the_token_authenticates_the_device(app_client):
-    code = app_client.app.state.storage.create_device(site=SITE, service=SERVICE).code
+    with app_client.app.state.storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE).code
     token = app_client.post("/api/v1/enrol", json={"code": code}).json()["token"]
     assert app_client.get("/api/v1/config", headers=bearer(token)).status_code == 200
 
 
 def test_devices_belong_to_a_known_desk(server_storage):
-    with pytest.raises(UnknownDesk):
-        server_storage.create_device(site=SITE, service="mediatheques")
+    with pytest.raises(UnknownDesk), server_storage.write() as connection:
+        devices.create(connection, site=SITE, service="mediatheques")

@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from qualivilles.protocol import SyncResponse
+from sync_server.storage import devices, health, schema
 from tests.fixtures.server import (
     answer_payload,
     bearer,
@@ -104,7 +105,8 @@ def test_wrong_token(app_client):
 def test_a_revoked_device_is_refused(app_client):
     token = enrolled_token(app_client)
     storage = app_client.app.state.storage
-    storage.revoke_device(storage.device_by_token(token).id)
+    with storage.write() as connection:
+        devices.revoke(connection, devices.by_token(connection, token).id)
     response = app_client.post(
         "/api/v1/sync", json=sync_body(make_record(answer_payload())), headers=bearer(token)
     )
@@ -143,7 +145,8 @@ def test_a_streamed_body_over_the_limit_is_refused_without_content_length(live_s
     )
     assert response.status_code == 413
     assert response.json()["code"] == "body_too_large"
-    assert live_server.storage.count("records") == 0
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 0
 
 
 def test_a_repeated_id_is_acknowledged_as_duplicate(app_client):
@@ -168,7 +171,8 @@ def test_same_id_with_another_payload_is_a_conflict_kept_in_quarantine(app_clien
         [ack] = response.json()["acknowledged"]
         assert (ack["status"], ack["code"]) == ("conflict", "conflict")
     storage = app_client.app.state.storage
-    [kept] = storage.quarantined()
+    with storage.read() as connection:
+        [kept] = health.quarantined(connection)
     assert kept.record_id == str(original.id)
     assert (kept.existing_hash, kept.payload_hash) == (original.payload_hash, other.payload_hash)
     assert json.loads(kept.payload)["answers"] == {"overall": "very_dissatisfied"}
@@ -212,8 +216,9 @@ def test_the_same_batch_delivered_twice_concurrently_is_stored_once(live_server)
     statuses = [ack.status for r in responses for ack in r.acknowledged]
     assert statuses.count("stored") == len(records)
     assert statuses.count("duplicate") == len(records)
-    assert live_server.storage.count("records") == len(records)
-    assert live_server.storage.count("answers") == len(records)
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == len(records)
+        assert schema.row_count(connection, "answers") == len(records)
 
 
 def test_an_unknown_enrol_code(app_client):

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from sync_server.storage import Source
+from sync_server.storage import Source, uploads
+from sync_server.storage import devices as stored_devices
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -62,13 +63,14 @@ def test_health_shows_state_drift_silence_and_conflicts(app_client, role):
     assert app_client.post("/api/v1/heartbeat", json=beat, headers=bearer(token)).status_code == 200
     # A kiosk enrolled three days ago and never heard from since.
     code = enrol_code(storage, SITE, SERVICE, name="Borne muette")
-    storage.enrol_device(code, now=datetime.now(UTC) - timedelta(days=3))
+    with storage.write() as connection:
+        stored_devices.enrol(connection, code, now=datetime.now(UTC) - timedelta(days=3))
     # A conflict from the phone survey (no device).
     phone = Source(site=SITE, service=SERVICE, channel="phone")
     original = make_record(answer_payload(channel="phone"))
-    storage.ingest([original], phone)
+    uploads.store_batch(storage, [original], phone)
     clash = make_record(answer_payload("dissatisfied", channel="phone"), record_id=str(original.id))
-    storage.ingest([clash], phone)
+    uploads.store_batch(storage, [clash], phone)
 
     log_in_client(app_client, f"user-{role}", role=role)
     response = app_client.get("/api/v1/health")
@@ -105,10 +107,13 @@ def test_health_shows_state_drift_silence_and_conflicts(app_client, role):
 
 def test_revoked_and_not_yet_enrolled_devices_are_not_silent(app_client):
     storage = app_client.app.state.storage
-    waiting = storage.create_device(site=SITE, service=SERVICE, name="En attente")
+    with storage.write() as connection:
+        waiting = stored_devices.create(connection, site=SITE, service=SERVICE, name="En attente")
     old = datetime.now(UTC) - timedelta(days=5)
-    gone = storage.enrol_device(enrol_code(storage, name="Volée"), now=old).device
-    storage.revoke_device(gone.id)
+    code = enrol_code(storage, name="Volée")
+    with storage.write() as connection:
+        gone = stored_devices.enrol(connection, code, now=old).device
+        stored_devices.revoke(connection, gone.id)
     log_in_client(app_client, "admin", role="admin")
     devices = {d["name"]: d for d in app_client.get("/api/v1/health").json()["devices"]}
     assert devices["En attente"]["silent"] is False

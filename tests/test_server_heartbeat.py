@@ -9,6 +9,8 @@ import pytest
 import requests
 
 from qualivilles.protocol import Heartbeat, HeartbeatAck
+from sync_server.storage import devices
+from sync_server.storage import health as fleet_health
 from tests.fixtures.server import bearer, enrolled_token
 
 
@@ -51,7 +53,8 @@ def test_a_heartbeat_keeps_the_device_state(app_client, token):
     assert abs(ack.received_at - datetime.now(UTC)) < timedelta(seconds=30)
 
     storage = app_client.app.state.storage
-    device = storage.device_by_token(token)
+    with storage.read() as connection:
+        device = devices.by_token(connection, token)
     [health] = storage.fleet()
     status = health.status
     assert status is not None
@@ -63,7 +66,8 @@ def test_a_heartbeat_keeps_the_device_state(app_client, token):
     assert abs(status.clock_offset_ms) < 30_000
     assert device.app_version == "0.5.0"
     assert abs(device.last_seen_at - ack.received_at) < timedelta(seconds=1)
-    assert storage.heartbeat_count(device.id) == 1
+    with storage.read() as connection:
+        assert fleet_health.heartbeat_count(connection, device.id) == 1
 
 
 def test_the_last_state_is_replaced_and_the_history_grows(app_client, token):
@@ -85,25 +89,33 @@ def test_optional_fields_may_be_left_out(app_client, token):
 
 def test_history_older_than_the_retention_is_purged_on_write(app_client, token):
     storage = app_client.app.state.storage
-    device_id = storage.device_by_token(token).id
     old = datetime.now(UTC) - timedelta(days=91)
-    storage.record_heartbeat(
-        device_id, Heartbeat.model_validate(beat(sent_at=old.isoformat())), received_at=old
-    )
-    assert storage.heartbeat_count(device_id) == 1
+    with storage.write() as connection:
+        device_id = devices.by_token(connection, token).id
+        fleet_health.record_heartbeat(
+            connection,
+            device_id,
+            Heartbeat.model_validate(beat(sent_at=old.isoformat())),
+            received_at=old,
+        )
+        assert fleet_health.heartbeat_count(connection, device_id) == 1
     send(app_client, token)  # the app keeps QV_HEARTBEAT_RETENTION_DAYS = 90 days
-    assert storage.heartbeat_count(device_id) == 1
+    with storage.read() as connection:
+        assert fleet_health.heartbeat_count(connection, device_id) == 1
     [(received_at,)] = db(app_client, "SELECT received_at FROM heartbeats")
     assert received_at > f"{datetime.now(UTC) - timedelta(days=1):%Y-%m-%d}"
 
 
 def test_a_heartbeat_from_a_wrong_clock_flags_the_device(app_client, token):
     send(app_client, token, sent_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
-    device = app_client.app.state.storage.device_by_token(token)
+    storage = app_client.app.state.storage
+    with storage.read() as connection:
+        device = devices.by_token(connection, token)
     assert device.drifting
     assert device.clock_drift_ms == pytest.approx(86_400_000, abs=30_000)
     send(app_client, token)
-    assert not app_client.app.state.storage.device_by_token(token).drifting
+    with storage.read() as connection:
+        assert not devices.by_token(connection, token).drifting
 
 
 @pytest.mark.parametrize(

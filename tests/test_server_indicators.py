@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from qualivilles.protocol import RecordKind
 from sync_server.indicators import monthly
-from sync_server.storage import Source
+from sync_server.storage import Source, uploads, users
 from tests.fixtures.server import SERVICE, SITE, answer_payload, log_in_client, make_record
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -17,7 +17,8 @@ TABLET = Source(site=SITE, service=SERVICE, channel="tablet")
 
 
 def answers(storage, choices, at: datetime, **fields) -> None:
-    storage.ingest(
+    uploads.store_batch(
+        storage,
         [
             make_record(answer_payload(c, **fields), at=at + timedelta(seconds=i))
             for i, c in enumerate(choices)
@@ -36,7 +37,7 @@ def served(storage, waits_minutes, at: datetime) -> None:
         end = at + timedelta(minutes=minutes)
         payload = {"visit_id": visit_id, "event": "taken_in_charge"}
         records.append(make_record(payload, RecordKind.VISIT_EVENT, end))
-    storage.ingest(records, TABLET)
+    uploads.store_batch(storage, records, TABLET)
 
 
 def test_month_bounds_follow_paris_time():
@@ -139,7 +140,14 @@ def test_indicators_api_for_a_logged_in_manager(app_client):
 
 def test_a_service_manager_sees_only_their_services(app_client):
     storage = app_client.app.state.storage
-    storage.create_user("ccas-chef", "a long test password", "service_manager", ["ccas"])
+    with storage.write() as connection:
+        users.create(
+            connection,
+            username="ccas-chef",
+            password="a long test password",
+            role="service_manager",
+            services=["ccas"],
+        )
     log_in_client(app_client, "ccas-chef")
     body = app_client.get("/api/v1/indicators", params={"from": "2025-03", "to": "2025-03"}).json()
     assert {row["service"] for row in body["rows"]} == {"ccas"}
@@ -149,7 +157,8 @@ def test_a_service_manager_sees_only_their_services(app_client):
 
 def test_an_administrator_cannot_read_the_answers_figures(app_client):
     storage = app_client.app.state.storage
-    storage.create_user("it-admin", "a long test password", "admin")
+    with storage.write() as connection:
+        users.create(connection, username="it-admin", password="a long test password", role="admin")
     log_in_client(app_client, "it-admin")
     refused = app_client.get("/api/v1/indicators", params={"from": "2025-03", "to": "2025-03"})
     assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")

@@ -11,6 +11,7 @@ import pytest
 
 from qualivilles.protocol import TokenRotation
 from sync_server import cli
+from sync_server.storage import devices
 from tests.fixtures.server import (
     answer_payload,
     bearer,
@@ -73,7 +74,8 @@ def test_rotated_tokens_are_stored_only_as_hashes(app_client, token):
 
 
 def test_uploads_with_the_new_token_belong_to_the_same_device(app_client, token):
-    device_id = app_client.app.state.storage.device_by_token(token).id
+    with app_client.app.state.storage.read() as connection:
+        device_id = devices.by_token(connection, token).id
     new = rotate(app_client, token)
     record = make_record(answer_payload())
     response = app_client.post("/api/v1/sync", json=sync_body(record), headers=bearer(new))
@@ -84,7 +86,8 @@ def test_uploads_with_the_new_token_belong_to_the_same_device(app_client, token)
 def test_a_revoked_device_is_refused_everywhere(app_client, token):
     storage = app_client.app.state.storage
     pending = rotate(app_client, token)
-    storage.revoke_device(storage.device_by_token(token).id)
+    with storage.write() as connection:
+        devices.revoke(connection, devices.by_token(connection, token).id)
     heartbeat = {"sent_at": datetime.now(UTC).isoformat(), "app_version": "1", "backlog": 3}
     calls = {
         "sync": lambda t: app_client.post(
@@ -126,15 +129,18 @@ def test_the_devices_command_lists_the_fleet(app_client, token):
     heartbeat = {"sent_at": late.isoformat(), "app_version": "0.5.0", "backlog": 42}
     app_client.post("/api/v1/heartbeat", json=heartbeat, headers=bearer(token))
     # A second device, revoked.
-    revoked = storage.device_by_token(enrolled_token(app_client))
-    storage.revoke_device(revoked.id)
+    second_token = enrolled_token(app_client)
+    with storage.write() as connection:
+        revoked = devices.by_token(connection, second_token)
+        devices.revoke(connection, revoked.id)
 
     out = io.StringIO()
     url = app_client.app.state.settings.database_url
     assert cli.main(["--database-url", url, "devices"], out=out) == 0
     header, *lines = out.getvalue().splitlines()
     assert header.split() == HEADER
-    drifting_id = storage.device_by_token(token).id
+    with storage.read() as connection:
+        drifting_id = devices.by_token(connection, token).id
     [drifting] = [line for line in lines if line.startswith(drifting_id)]
     assert "centre-administratif/iris" in drifting
     assert " 42 " in drifting

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from sync_server.storage import Source, Storage, migrations, schema
+from sync_server.storage import Source, Storage, devices, migrations, schema, town, uploads
 from sync_server.storage.devices import secret_hash
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 
@@ -18,7 +18,7 @@ def columns(engine: sa.Engine) -> dict[str, set[str]]:
 
 def test_migrations_build_the_current_schema(tmp_path):
     storage = Storage.from_url(f"sqlite:///{tmp_path / 'new.db'}")
-    assert storage.migrate() == [name for name, _ in migrations.MIGRATIONS]
+    assert migrations.upgrade(storage) == [name for name, _ in migrations.MIGRATIONS]
     expected = {t.name: {c.name for c in t.columns} for t in schema.metadata.sorted_tables}
     assert columns(storage.engine) == expected
     indexes = {i["name"] for i in sa.inspect(storage.engine).get_indexes("devices")}
@@ -49,16 +49,18 @@ def test_a_database_at_0001_is_upgraded_with_its_data(tmp_path):
             ),
             {"site": SITE, "service": SERVICE, "hash": secret_hash("old-token"), "now": now},
         )
-    assert storage.migrate()[:2] == ["0002_device_health", "0003_desk_opening_hours"]
+    assert migrations.upgrade(storage)[:2] == ["0002_device_health", "0003_desk_opening_hours"]
     assert storage.desk(SITE, SERVICE).opening_hours is None  # always open until configured
-    storage.load_town(TOWN)
+    with storage.write() as connection:
+        town.load_town(connection, TOWN)
     assert storage.desk("hotel-de-ville", "etat-civil").opening_hours == TOWN["opening_hours"]
-    device = storage.authenticate_device("old-token")
+    device = devices.authenticate(storage, "old-token")
     assert device is not None
     assert (device.id, device.clock_offset_ms, device.drifting) == ("d1", 5, False)
     source = Source(site=SITE, service=SERVICE, channel="kiosk", device_id="d1")
-    [ack] = storage.ingest([make_record(answer_payload())], source)
+    [ack] = uploads.store_batch(storage, [make_record(answer_payload())], source)
     assert ack.status == "stored"
-    assert storage.rotate_token("d1")
-    assert storage.migrate() == []
+    with storage.write() as connection:
+        assert devices.rotate(connection, "d1")
+    assert migrations.upgrade(storage) == []
     storage.close()

@@ -17,6 +17,7 @@ from kiosk.core.store import KioskStore
 from kiosk.core.sync import sync_once
 from kiosk.core.sync_client import SyncClient
 from qualivilles.protocol import SyncResponse
+from sync_server.storage import health, schema, users
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -62,11 +63,15 @@ def test_a_kiosk_uploads_and_the_indicators_read_it_back(postgres_server, tmp_pa
         again = sync_once(store, c)
         assert (again.ok, again.sent) == (True, 0)
     storage = postgres_server.storage
-    assert storage.count("records") == len(ids)
-    assert storage.count("answers") == 6
-    assert storage.count("visits") == 2
-    assert storage.heartbeat_count(credentials.device_id) == 2
-    storage.create_user("qualite", "a long test password", "quality_manager")
+    with storage.read() as connection:
+        assert schema.row_count(connection, "records") == len(ids)
+        assert schema.row_count(connection, "answers") == 6
+        assert schema.row_count(connection, "visits") == 2
+        assert health.heartbeat_count(connection, credentials.device_id) == 2
+    with storage.write() as connection:
+        users.create(
+            connection, username="qualite", password="a long test password", role="quality_manager"
+        )
     month = datetime.now(UTC).astimezone(storage.zone).strftime("%Y-%m")
     session = log_in(postgres_server.url)
     response = session.get(
@@ -111,5 +116,6 @@ def test_the_same_batch_delivered_twice_concurrently_is_stored_once(postgres_ser
     statuses = [ack.status for r in responses for ack in r.acknowledged]
     assert statuses.count("stored") == len(records)
     assert statuses.count("duplicate") == len(records)
-    assert postgres_server.storage.count("records") == len(records)
-    assert postgres_server.storage.count("answers") == len(records)
+    with postgres_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == len(records)
+        assert schema.row_count(connection, "answers") == len(records)

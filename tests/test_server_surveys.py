@@ -11,8 +11,9 @@ import pytest
 
 from qualivilles.bundled import bundled_surveys, load_default_survey
 from qualivilles.protocol import canonical_json
+from qualivilles.survey import SurveyDefinition
 from sync_server import cli
-from sync_server.storage import SurveyVersionChanged
+from sync_server.storage import Storage, SurveyVersionChanged, surveys
 from sync_server.storage.surveys import content_hash
 from tests.fixtures.server import answer_payload, bearer, enrolled_token, make_record, sync_body
 
@@ -37,26 +38,31 @@ def survey_rows(client) -> list[tuple]:
         ).fetchall()
 
 
+def publish(storage: Storage, survey: SurveyDefinition) -> bool:
+    with storage.write() as connection:
+        return surveys.publish(connection, survey)
+
+
 def test_a_published_version_cannot_change_in_place(app_client):
     storage = app_client.app.state.storage
     changed = CURRENT.model_copy(update={"title": {**CURRENT.title, "fr": "Autre titre"}})
     with pytest.raises(
         SurveyVersionChanged, match=rf"qualivilles-accueil v{CURRENT.version} .*new version"
     ):
-        storage.publish_survey(changed)
+        publish(storage, changed)
     assert survey_rows(app_client) == bundled_rows()
     assert storage.survey("qualivilles-accueil", CURRENT.version) == CURRENT
 
 
 def test_publishing_the_same_content_again_changes_nothing(app_client):
     storage = app_client.app.state.storage
-    assert storage.publish_survey(load_default_survey()) is False
+    assert publish(storage, load_default_survey()) is False
     assert survey_rows(app_client) == bundled_rows()
 
 
 def test_a_new_version_is_a_new_row_and_becomes_current(app_client):
     storage = app_client.app.state.storage
-    assert storage.publish_survey(survey_next()) is True
+    assert publish(storage, survey_next()) is True
     rows = survey_rows(app_client)
     assert rows[:-1] == bundled_rows()
     assert rows[-1][:2] == ("qualivilles-accueil", NEXT)
@@ -72,7 +78,7 @@ def test_the_config_etag_is_the_content_hash_and_follows_the_survey(app_client):
     assert version == hashlib.sha256(canonical_json(document).encode()).hexdigest()
     assert first.headers["etag"] == f'"{version}"'
 
-    app_client.app.state.storage.publish_survey(survey_next())
+    publish(app_client.app.state.storage, survey_next())
     second = app_client.get(
         "/api/v1/config", headers={**bearer(token), "If-None-Match": first.headers["etag"]}
     )
@@ -83,7 +89,7 @@ def test_the_config_etag_is_the_content_hash_and_follows_the_survey(app_client):
 
 def test_an_answer_to_a_retired_but_known_version_is_accepted(app_client):
     token = enrolled_token(app_client)
-    app_client.app.state.storage.publish_survey(survey_next())
+    publish(app_client.app.state.storage, survey_next())
     old = make_record(answer_payload(survey_version=1))  # retired long ago, still known
     new = make_record(answer_payload(survey_version=NEXT))
     never = make_record(answer_payload(survey_version=NEXT + 1))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from qualivilles.protocol import RecordKind, SyncResponse, VisitEvent, new_record_id
 from qualivilles.visits import Event, fold
-from sync_server.storage import Source
+from sync_server.storage import Source, schema, uploads
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -162,18 +162,21 @@ def test_a_visit_still_waiting(app_client, token):
 
 def test_the_phone_survey_source_has_no_device(server_storage):
     record = make_record(answer_payload(channel="phone"))
-    [ack] = server_storage.ingest([record], Source(site=SITE, service=SERVICE, channel="phone"))
+    source = Source(site=SITE, service=SERVICE, channel="phone")
+    [ack] = uploads.store_batch(server_storage, [record], source)
     assert ack.status == "stored"
-    assert server_storage.count("answers") == 1
+    with server_storage.read() as connection:
+        assert schema.row_count(connection, "answers") == 1
     assert server_storage.devices() == []
 
 
 def test_a_batch_repeating_an_id_stores_it_once(server_storage):
     record = make_record(answer_payload())
     source = Source(site=SITE, service=SERVICE, channel="kiosk")
-    acks = server_storage.ingest([record, record], source)
+    acks = uploads.store_batch(server_storage, [record, record], source)
     assert [ack.status for ack in acks] == ["stored", "duplicate"]
-    assert server_storage.count("answers") == 1
+    with server_storage.read() as connection:
+        assert schema.row_count(connection, "answers") == 1
 
 
 def test_new_record_ids_are_accepted_as_sent(app_client, token):

@@ -24,7 +24,7 @@ import requests
 from openpyxl import load_workbook
 
 from sync_server.indicators.periods import default_period
-from sync_server.storage import Source
+from sync_server.storage import Source, uploads
 from sync_server.web.figures import today as town_today
 from sync_server.web.period_choice import period_label
 from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
@@ -44,7 +44,9 @@ def service(live_server):
     answers_at(storage, ["satisfied"] * 3 + ["dissatisfied"], datetime(2026, 3, 17, 9, tzinfo=UTC))
     suspect = answer_payload("satisfied", suspect=True)
     kiosk = Source(site=SITE, service=SERVICE, channel="kiosk")
-    storage.ingest([make_record(suspect, at=datetime(2026, 3, 17, 10, tzinfo=UTC))], kiosk)
+    uploads.store_batch(
+        storage, [make_record(suspect, at=datetime(2026, 3, 17, 10, tzinfo=UTC))], kiosk
+    )
     answers_at(storage, ["dissatisfied"] * 5, datetime(2026, 4, 15, 9, tzinfo=UTC))
     fill_month(storage, date(2026, 1, 1))
     session = live_server.login_session(requests.Session())

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from sync_server import i18n
 from sync_server.indicators.periods import containing
+from sync_server.storage import devices, users
 from tests.fixtures.server import SERVICE
 from tests.test_wait_period import fill_month
 
@@ -27,14 +28,23 @@ NO_TABLET = "ccas"
 def waits_server(live_server):
     """The live server with last month's hand-computed visits and linked answers at IRIS."""
     fill_month(live_server.storage, containing("month", date.today()).previous().start)
-    code = live_server.storage.create_device(site="hotel-de-ville", service=OTHER, mode="tablet")
-    live_server.storage.enrol_device(code.code, app_version="test")
+    with live_server.storage.write() as connection:
+        code = devices.create(connection, site="hotel-de-ville", service=OTHER, mode="tablet")
+        devices.enrol(connection, code.code, app_version="test")
     return live_server
 
 
 def session_as(server, username: str, role: str = "quality_manager", services=None):
-    if services is not None and server.storage.user(username) is None:
-        server.storage.create_user(username, "a long test password", role, services)
+    if services is not None:
+        with server.storage.write() as connection:
+            if users.get(connection, username) is None:
+                users.create(
+                    connection,
+                    username=username,
+                    password="a long test password",
+                    role=role,
+                    services=services,
+                )
     return server.login_session(requests.Session(), username, role)
 
 

@@ -18,7 +18,7 @@ from qualivilles.protocol import RecordKind
 from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import generate
 from sync_server.indicators.periods import containing
-from sync_server.storage import Source
+from sync_server.storage import Source, uploads, users
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 from tests.test_dashboard_browser import (  # noqa: F401 - the module's browser fixture
     PARIS,
@@ -88,9 +88,10 @@ def test_quality_manager_reads_the_waits_of_a_busy_desk(browser, live_server):  
         ingest_batch(storage, batch)
     month = containing("month", datetime.now(PARIS).date()).previous()
     visits, answers = busy_month(month.start)
-    storage.ingest(visits, Source(site=SITE, service=SERVICE, channel="tablet"))
-    storage.ingest(answers, Source(site=SITE, service=SERVICE, channel="phone"))
-    storage.create_user("qualite", PASSWORD, "quality_manager")
+    uploads.store_batch(storage, visits, Source(site=SITE, service=SERVICE, channel="tablet"))
+    uploads.store_batch(storage, answers, Source(site=SITE, service=SERVICE, channel="phone"))
+    with storage.write() as connection:
+        users.create(connection, username="qualite", password=PASSWORD, role="quality_manager")
 
     tablet_records = [r for b in data.batches if (b.site, b.service, b.source) ==
                       (SITE, SERVICE, "tablet") for r in b.records]  # fmt: skip

@@ -3,6 +3,7 @@ and the indicator computations give the same figures on both for the same record
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -15,7 +16,19 @@ import sqlalchemy as sa
 from qualivilles.protocol import Heartbeat, RecordKind, canonical_json
 from sync_server.indicators import monthly, periodic
 from sync_server.indicators.periods import parse
-from sync_server.storage import Source, Storage, db, migrations, rollups, schema
+from sync_server.storage import (
+    Source,
+    Storage,
+    db,
+    devices,
+    migrations,
+    projection,
+    rollups,
+    schema,
+    town,
+    uploads,
+)
+from sync_server.storage import health as fleet_health
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -86,8 +99,8 @@ def seed_records() -> tuple[list, list]:
 
 def seed(storage: Storage) -> None:
     records, visits = seed_records()
-    storage.ingest(records, KIOSK)
-    storage.ingest(visits, TABLET)
+    uploads.store_batch(storage, records, KIOSK)
+    uploads.store_batch(storage, visits, TABLET)
 
 
 # -- schema, town, devices ------------------------------------------------------------------
@@ -95,12 +108,12 @@ def seed(storage: Storage) -> None:
 
 def test_every_migration_runs_from_empty(storage_url):
     storage = Storage.from_url(storage_url)
-    assert storage.migrate() == [name for name, _ in migrations.MIGRATIONS]
+    assert migrations.upgrade(storage) == [name for name, _ in migrations.MIGRATIONS]
     inspector = sa.inspect(storage.engine)
     found = {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
     expected = {t.name: {c.name for c in t.columns} for t in schema.metadata.sorted_tables}
     assert found == expected
-    assert storage.migrate() == []
+    assert migrations.upgrade(storage) == []
     storage.close()
 
 
@@ -109,22 +122,26 @@ def test_the_town_is_loaded(any_storage):
     assert (SITE, SERVICE) in desks
     assert len(desks) == len(TOWN["desks"])
     assert any_storage.town_name() == TOWN["town"]
-    any_storage.load_town(TOWN)  # loading again changes nothing
+    with any_storage.write() as connection:
+        town.load_town(connection, TOWN)  # loading again changes nothing
     assert len(any_storage.desks()) == len(desks)
 
 
 def test_enrolment_and_tokens(any_storage):
-    code = any_storage.create_device(site=SITE, service=SERVICE, name="Borne 1").code
-    enrolment = any_storage.enrol_device(code, app_version="1.0")
-    device = any_storage.authenticate_device(enrolment.token)
+    with any_storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE, name="Borne 1").code
+        enrolment = devices.enrol(connection, code, app_version="1.0")
+    device = devices.authenticate(any_storage, enrolment.token)
     assert device is not None
     assert (device.id, device.name, device.site) == (enrolment.device.id, "Borne 1", SITE)
-    new_token = any_storage.rotate_token(device.id)
-    assert any_storage.authenticate_device(enrolment.token) is not None  # until first use
-    assert any_storage.authenticate_device(new_token).id == device.id
-    assert any_storage.authenticate_device(enrolment.token) is None  # retired
-    any_storage.revoke_device(device.id)
-    assert any_storage.device(device.id).revoked_at is not None
+    with any_storage.write() as connection:
+        new_token = devices.rotate(connection, device.id)
+    assert devices.authenticate(any_storage, enrolment.token) is not None  # until first use
+    assert devices.authenticate(any_storage, new_token).id == device.id
+    assert devices.authenticate(any_storage, enrolment.token) is None  # retired
+    with any_storage.write() as connection:
+        devices.revoke(connection, device.id)
+        assert devices.get(connection, device.id).revoked_at is not None
     assert [d.id for d in any_storage.devices()] == [device.id]
 
 
@@ -135,43 +152,49 @@ def test_ingest_acknowledges_each_record(any_storage):
     answer = make_record(answer_payload("satisfied"), at=MARCH)
     visit_id = str(uuid.uuid4())
     events = visit_records(visit_id, MARCH, 5)
-    acks = any_storage.ingest([answer, *events, answer], KIOSK)
+    acks = uploads.store_batch(any_storage, [answer, *events, answer], KIOSK)
     assert [a.status for a in acks] == ["stored", "stored", "stored", "duplicate"]
     # Sent again: duplicates; the same id with another payload: a conflict, quarantined.
     other = answer.model_copy(update={"payload": answer_payload("dissatisfied")})
     other = make_record(answer_payload("dissatisfied"), at=MARCH, record_id=str(answer.id))
-    acks = any_storage.ingest([*events, other], KIOSK)
+    acks = uploads.store_batch(any_storage, [*events, other], KIOSK)
     assert [a.status for a in acks] == ["duplicate", "duplicate", "conflict"]
-    [quarantined] = any_storage.quarantined()
+    with any_storage.read() as connection:
+        [quarantined] = fleet_health.quarantined(connection)
+        assert fleet_health.quarantine_summary(connection)
     assert (quarantined.record_id, quarantined.payload_hash) == (str(answer.id), other.payload_hash)
-    assert any_storage.quarantine_summary()
     # Rejected alone: a wrong hash, an unknown survey; the record beside them is stored.
     tampered = answer.model_copy(update={"payload": answer_payload("very_satisfied")})
     unknown = make_record(answer_payload(survey_version=99), at=MARCH)
     fine = make_record(answer_payload("very_satisfied"), at=MARCH)
-    acks = any_storage.ingest([tampered, unknown, fine], KIOSK)
+    acks = uploads.store_batch(any_storage, [tampered, unknown, fine], KIOSK)
     assert [(a.status, a.code) for a in acks] == [
         ("rejected", "hash_mismatch"), ("rejected", "unknown_survey"), ("stored", None)
     ]  # fmt: skip
-    assert any_storage.count("records") == 4
-    assert any_storage.count("answers") == 2
-    assert any_storage.count("visit_events") == 2
+    with any_storage.read() as connection:
+        assert schema.row_count(connection, "records") == 4
+        assert schema.row_count(connection, "answers") == 2
+        assert schema.row_count(connection, "visit_events") == 2
     [visit] = any_storage.visit_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))
     assert visit["outcome"] == "served"
     assert visit["wait_seconds"] == 300
 
 
 def test_a_drifting_clock_is_corrected(any_storage):
-    code = any_storage.create_device(site=SITE, service=SERVICE).code
-    device = any_storage.enrol_device(code).device
+    with any_storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE).code
+        device = devices.enrol(connection, code).device
     source = Source(site=SITE, service=SERVICE, channel="kiosk", device_id=device.id)
     record = make_record(answer_payload("satisfied"), at=MARCH)
     hour = 3_600_000
-    [ack] = any_storage.ingest([record], source, clock_offset_ms=hour, max_drift_ms=120_000)
+    [ack] = uploads.store_batch(
+        any_storage, [record], source, clock_offset_ms=hour, max_drift_ms=120_000
+    )
     assert ack.status == "stored"
     [row] = any_storage.answer_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))
     assert row["captured_at"] == MARCH + timedelta(hours=1)
-    assert any_storage.device(device.id).drifting
+    with any_storage.read() as connection:
+        assert devices.get(connection, device.id).drifting
     with any_storage.engine.connect() as connection:
         sent = connection.scalar(sa.select(schema.records.c.device_time))
     assert sent == MARCH  # the log keeps the time as sent
@@ -179,18 +202,68 @@ def test_a_drifting_clock_is_corrected(any_storage):
 
 def test_projection_catches_up(any_storage):
     records = [make_record(answer_payload("satisfied"), at=MARCH) for _ in range(3)]
-    any_storage.ingest(records, KIOSK, project=False)
+    uploads.store_batch(any_storage, records, KIOSK, project=False)
     assert (table_rows(any_storage, "records"), table_rows(any_storage, "answers")) == (3, 0)
-    assert any_storage.project() == 3
+    assert projection.catch_up(any_storage) == 3
     assert table_rows(any_storage, "answers") == 3
-    assert any_storage.project() == 0
+    assert projection.catch_up(any_storage) == 0
     # A read catches up by itself with what is only in the log.
-    any_storage.ingest(
-        [make_record(answer_payload("dissatisfied"), at=MARCH)], KIOSK, project=False
+    uploads.store_batch(
+        any_storage, [make_record(answer_payload("dissatisfied"), at=MARCH)], KIOSK, project=False
     )
     start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
     counts = any_storage.main_level_counts(start, end)
     assert sum(c.count for c in counts) == 4
+
+
+def test_a_read_first_catches_the_figures_up_with_the_log(any_storage):
+    records = [make_record(answer_payload("satisfied"), at=MARCH) for _ in range(2)]
+    uploads.store_batch(any_storage, records, KIOSK, project=False)
+    assert table_rows(any_storage, "answers") == 0
+    with any_storage.read() as connection:
+        assert not projection.pending(connection)
+        assert schema.row_count(connection, "answers") == 2
+    assert table_rows(any_storage, "answers") == 2
+
+
+def test_a_write_that_raises_leaves_nothing(any_storage):
+    def register_then_fail() -> None:
+        with any_storage.write() as connection:
+            devices.create(connection, site=SITE, service=SERVICE, name="Borne 1")
+            raise RuntimeError("the caller gave up halfway")
+
+    with pytest.raises(RuntimeError):
+        register_then_fail()
+    with any_storage.read() as connection:
+        assert devices.all_devices(connection) == []
+
+
+def test_a_write_waits_for_the_one_under_way(any_storage):
+    # Two writes never interleave: the second starts once the first has committed, and sees it.
+    first_holds, first_may_end, second_started = (threading.Event() for _ in range(3))
+    seen: list[str] = []
+
+    def first() -> None:
+        with any_storage.write() as connection:
+            devices.create(connection, site=SITE, service=SERVICE, name="first")
+            first_holds.set()
+            first_may_end.wait(10)
+
+    def second() -> None:
+        first_holds.wait(10)
+        with any_storage.write() as connection:
+            second_started.set()
+            seen.extend(device.name for device in devices.all_devices(connection))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert first_holds.wait(10)
+    assert not second_started.wait(0.5)
+    first_may_end.set()
+    for thread in threads:
+        thread.join(10)
+    assert seen == ["first"]
 
 
 # -- reads ------------------------------------------------------------------------------------
@@ -286,8 +359,9 @@ def both_storages(tmp_path, postgres_url):
     opened = []
     for url in (f"sqlite:///{tmp_path / 'same.db'}", postgres_url):
         storage = Storage.from_url(url)
-        storage.migrate()
-        storage.load_town(TOWN)
+        migrations.upgrade(storage)
+        with storage.write() as connection:
+            town.load_town(connection, TOWN)
         seed(storage)
         opened.append(storage)
     yield opened
@@ -359,7 +433,7 @@ def test_0008_upgrades_a_database_with_rows(storage_url):
         for sql in insert:
             used = [t for t in times if f":{t.key}" in sql]
             connection.execute(sa.text(sql).bindparams(*used), params)
-    assert storage.migrate() == [name for name, _ in migrations.MIGRATIONS[7:]]
+    assert migrations.upgrade(storage) == [name for name, _ in migrations.MIGRATIONS[7:]]
     with storage.engine.connect() as connection:
         r = schema.records
         logged = connection.execute(
@@ -368,7 +442,7 @@ def test_0008_upgrades_a_database_with_rows(storage_url):
     assert [tuple(row) for row in logged] == [
         (event_id, 1, SITE, SERVICE, MARCH), (answer_id, 2, SITE, SERVICE, MARCH)
     ]  # fmt: skip
-    assert storage.project() == 0  # already derived
+    assert projection.catch_up(storage) == 0  # already derived
     [entry] = storage.comment_register()
     assert (entry.site, entry.received_at) == (SITE, MARCH)
     start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
@@ -378,14 +452,16 @@ def test_0008_upgrades_a_database_with_rows(storage_url):
 
 
 def test_heartbeats_and_the_fleet(any_storage):
-    code = any_storage.create_device(site=SITE, service=SERVICE, name="Borne").code
-    device = any_storage.enrol_device(code).device
+    with any_storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE, name="Borne").code
+        device = devices.enrol(connection, code).device
     beat = Heartbeat(
         sent_at=datetime.now(UTC), app_version="1.2", backlog=3, held_records=0,
         last_error="réseau", battery_percent=80.5, disk_free_bytes=5 * 2**40,
     )  # fmt: skip
-    any_storage.record_heartbeat(device.id, beat, clock_offset_ms=10)
-    assert any_storage.heartbeat_count(device.id) == 1
+    with any_storage.write() as connection:
+        fleet_health.record_heartbeat(connection, device.id, beat, clock_offset_ms=10)
+        assert fleet_health.heartbeat_count(connection, device.id) == 1
     [health] = any_storage.fleet()
     assert health.device.id == device.id
 
@@ -395,9 +471,9 @@ def test_a_nul_in_free_text_neither_fails_nor_stalls_the_projection(any_storage)
     comment = make_record(answer_payload("satisfied", comment="Merci\x00 beaucoup"), at=MARCH)
     ticket = {"visit_id": str(uuid.uuid4()), "event": "arrived", "ticket": "A\x0012"}
     event = make_record(ticket, RecordKind.VISIT_EVENT, MARCH)
-    acks = any_storage.ingest([comment, event], KIOSK, project=False)
+    acks = uploads.store_batch(any_storage, [comment, event], KIOSK, project=False)
     assert [a.status for a in acks] == ["stored", "stored"]
-    assert any_storage.project() == 2
+    assert projection.catch_up(any_storage) == 2
     [entry] = any_storage.comment_register()
     assert entry.text == "Merci beaucoup"
     [visit] = any_storage.visit_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))

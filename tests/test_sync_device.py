@@ -29,6 +29,7 @@ from kiosk.core.sync import (
 from kiosk.core.sync_client import AuthRejected, SyncClient
 from kiosk.platform import battery
 from qualivilles.protocol import AnswerPayload, RecordKind, ResponseStatus
+from sync_server.storage import health as fleet_health
 from tests.fixtures.fault_proxy import DropAfterCommit
 
 FAST = (2.0, 5.0)
@@ -83,7 +84,8 @@ def test_a_heartbeat_follows_each_pass(live_server, store, client, credentials):
     assert state.device_clock_offset_ms == pytest.approx(0, abs=5_000)
     assert state.last_error is None
     assert sync_once(store, client, battery=lambda: None).heartbeat_sent
-    assert live_server.storage.heartbeat_count(credentials.device_id) == 2
+    with live_server.storage.read() as connection:
+        assert fleet_health.heartbeat_count(connection, credentials.device_id) == 2
 
 
 def test_the_heartbeat_describes_the_backlog_and_the_held_records(store):

@@ -20,6 +20,7 @@ from kiosk.core.sync_client import SyncClient
 from kiosk.core.visitor import DeskConfig, VisitorSession
 from qualivilles.bundled import load_default_survey
 from qualivilles.protocol import AnswerPayload, RecordKind, ResponseStatus
+from sync_server.storage import projection, schema
 from tests.fixtures.fault_proxy import (
     Delay,
     DropAfterCommit,
@@ -124,7 +125,8 @@ def test_server_down_for_the_whole_session(live_server, fault_proxy, store, work
     assert status.consecutive_failures >= 3
     assert status.last_error_code == "server_unreachable"
     assert status.next_attempt_at is not None
-    assert live_server.storage.count("records") == 0
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 0
     fault_proxy.up()  # the control: the same device drains once the server is back
     assert sync_once(store, client).forgotten == 5
     assert set(ids) <= server_ids(live_server)
@@ -159,7 +161,8 @@ def test_a_server_slower_than_the_client_timeout(live_server, fault_proxy, store
     with SyncClient.from_credentials(credentials, timeout=FAST) as client:
         again = sync_once(store, client)
     assert (again.forgotten, again.duplicates, again.backlog) == (4, 4, 0)
-    assert live_server.storage.count("records") == 4
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 4
 
 
 def test_a_500_keeps_everything_and_backs_off(live_server, fault_proxy, store, worker):
@@ -172,7 +175,8 @@ def test_a_500_keeps_everything_and_backs_off(live_server, fault_proxy, store, w
     assert report.next_attempt_at > datetime.now(UTC) + timedelta(seconds=50)
     w.thread.wake()  # "sync now" on the staff screen
     assert w.next_report().forgotten == 3
-    assert live_server.storage.count("records") == 3
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 3
 
 
 def test_a_503_retry_after_is_respected_and_persisted(live_server, fault_proxy, store, worker):
@@ -202,12 +206,14 @@ def test_a_connection_dropped_after_the_commit(live_server, fault_proxy, store, 
     assert report.error_code == "connection_lost"
     assert fault_proxy.wait_handled().forwarded
     assert pending_ids(store) == ids  # no acknowledgement read: nothing forgotten
-    assert live_server.storage.count("records") == 6  # but the server has committed
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 6  # but the server has committed
     again = sync_once(store, client)
     assert again.ok, again.error
     assert (again.forgotten, again.duplicates, again.backlog) == (6, 6, 0)
-    assert live_server.storage.count("records") == 6
-    assert live_server.storage.count("answers") == 6
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 6
+        assert schema.row_count(connection, "answers") == 6
     assert server_ids(live_server) == set(ids)
 
 
@@ -217,7 +223,8 @@ def test_a_captive_portal_200_is_not_an_acknowledgement(live_server, fault_proxy
     report = sync_once(store, client)
     assert report.error_kind == "invalid_acknowledgement"
     assert pending_ids(store) == ids
-    assert live_server.storage.count("records") == 0
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 0
     assert sync_once(store, client).forgotten == 3
     assert server_ids(live_server) == set(ids)
 
@@ -231,7 +238,8 @@ def test_a_truncated_answer_is_not_an_acknowledgement(live_server, fault_proxy, 
     assert pending_ids(store) == ids
     again = sync_once(store, client)
     assert (again.forgotten, again.duplicates) == (5, 5)
-    assert live_server.storage.count("records") == 5
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 5
 
 
 def test_the_same_batch_from_two_threads_at_once(live_server, fault_proxy, store, credentials):
@@ -261,8 +269,9 @@ def test_the_same_batch_from_two_threads_at_once(live_server, fault_proxy, store
             statuses.setdefault(str(ack.id), []).append(str(ack.status))
     assert {tuple(sorted(s)) for s in statuses.values()} == {("duplicate", "stored")}
     assert set(statuses) == set(ids)
-    assert live_server.storage.count("records") == 40
-    assert live_server.storage.count("answers") == 40
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == 40
+        assert schema.row_count(connection, "answers") == 40
     for acks in results.values():
         store.apply_acks(acks)
     assert store.backlog() == 0
@@ -285,7 +294,7 @@ def test_a_device_clock_one_day_wrong(live_server, tmp_path, credentials):
         # What the staff screen shows.
         assert store.sync_status().clock_offset_ms == pytest.approx(86_400_000, abs=60_000)
     path = live_server.settings.database_url.removeprefix("sqlite:///")
-    live_server.storage.project()  # the reply came before its projection; plain SQL reads next
+    projection.catch_up(live_server.storage)  # the reply came before its projection
     with sqlite3.connect(path) as conn:
         marks = ",".join("?" * len(ids))
         sent = dict(conn.execute(f"SELECT id, device_time FROM records WHERE id IN ({marks})", ids))
@@ -340,8 +349,9 @@ def test_back_after_30_days_offline_with_50000_records(live_server, tmp_path, cr
             report = sync_once(store, client, batch_count=500, batch_bytes=1_000_000)
         assert report.ok, report.error
         assert (report.sent, report.forgotten, report.backlog) == (BACKLOG, BACKLOG, 0)
-    assert live_server.storage.count("records") == BACKLOG
-    assert live_server.storage.count("answers") == BACKLOG
+    with live_server.storage.read() as connection:
+        assert schema.row_count(connection, "records") == BACKLOG
+        assert schema.row_count(connection, "answers") == BACKLOG
 
 
 def test_a_full_disk_is_shown_and_recovered_from(live_server, tmp_path, credentials):

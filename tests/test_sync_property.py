@@ -13,6 +13,7 @@ from kiosk.core.store import KioskStore
 from kiosk.core.sync import sync_once
 from kiosk.core.sync_client import SyncClient
 from qualivilles.protocol import ResponseStatus
+from sync_server.storage import health as fleet_health
 from tests.fixtures.fault_proxy import PASS, DropAfterCommit, Portal, Status, Truncated
 
 FAULTS = {
@@ -96,4 +97,5 @@ def test_any_interleaving_ends_with_each_record_once(
         client.close()
     stored = server_ids(live_server, credentials.device_id)
     assert sorted(stored) == sorted(captured)  # exactly the captured set, each once
-    assert live_server.storage.quarantine_summary().count == 0
+    with live_server.storage.read() as connection:
+        assert fleet_health.quarantine_summary(connection).count == 0

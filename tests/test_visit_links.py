@@ -14,6 +14,7 @@ from sync_server.phone.visit_links import (
     mark_visit_link_used,
     verify_visit_link,
 )
+from sync_server.storage import devices
 from tests.fixtures.server import SERVICE, SITE, enrol_code
 
 VISIT = "0192f3a4-5b6c-7d8e-9f00-112233445566"
@@ -85,7 +86,8 @@ def test_expired_unknown_and_revoked(tablet):
     assert _code(storage, ahead) == "expired"
     stranger = make_token(secret, VISIT, "00000000-0000-4000-8000-000000000000", NOW)
     assert _code(storage, stranger) == "unknown_device"
-    storage.revoke_device(device)
+    with storage.write() as connection:
+        devices.revoke(connection, device)
     assert _code(storage, make_token(secret, VISIT, device, NOW)) == "revoked"
 
 

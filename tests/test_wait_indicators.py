@@ -11,7 +11,7 @@ import pytest
 from qualivilles.protocol import RecordKind
 from sync_server.indicators import monthly, waits
 from sync_server.indicators.waits import VisitFact
-from sync_server.storage import Source
+from sync_server.storage import Source, uploads
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -116,9 +116,10 @@ def test_monthly_figures_count_a_wait_across_midnight_in_its_arrival_month(serve
     records += _events(str(uuid.uuid4()), day, "walked_out", day + timedelta(minutes=3))
     cancelled = str(uuid.uuid4())
     records += _events(cancelled, day, "cancelled", day + timedelta(seconds=3))
-    server_storage.ingest(records, TABLET)
+    uploads.store_batch(server_storage, records, TABLET)
     # Answers linked to two of the visits (a phone answer after a per-visit QR code).
-    server_storage.ingest(
+    uploads.store_batch(
+        server_storage,
         [
             make_record(
                 answer_payload("very_satisfied", channel="phone", visit_id=visit_ids[0]),

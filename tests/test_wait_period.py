@@ -16,7 +16,7 @@ from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import parse
 from sync_server.indicators.wait_period import Cell
 from sync_server.indicators.waits import VisitFact
-from sync_server.storage import Source, Storage
+from sync_server.storage import Source, Storage, devices, uploads
 from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -77,8 +77,8 @@ def fill_month(storage: Storage, month_start: date, site: str = SITE, service: s
             payload = answer_payload(choice, channel="phone", visit_id=visit_id)
             answers.append(make_record(payload, at=arrived + timedelta(minutes=minutes + 5)))
     source = Source(site=site, service=service, channel="tablet")
-    storage.ingest(records, source)
-    storage.ingest(answers, Source(site=site, service=service, channel="phone"))
+    uploads.store_batch(storage, records, source)
+    uploads.store_batch(storage, answers, Source(site=site, service=service, channel="phone"))
 
 
 # -- Pure functions ----------------------------------------------------------------------------
@@ -182,10 +182,11 @@ def test_compute_from_storage_matches_the_desk_figures(server_storage):
     month = parse("month", "2026-03")
     fill_month(server_storage, month.start)
     fill_month(server_storage, month.previous().start)  # the same month before: previous
-    code = server_storage.create_device(site=SITE, service=SERVICE, mode="tablet")
-    server_storage.enrol_device(code.code, app_version="test")
-    # A tablet handed out but never enrolled does not count as the desk's tablet.
-    server_storage.create_device(site="hotel-de-ville", service="etat-civil", mode="tablet")
+    with server_storage.write() as connection:
+        code = devices.create(connection, site=SITE, service=SERVICE, mode="tablet")
+        devices.enrol(connection, code.code, app_version="test")
+        # A tablet handed out but never enrolled does not count as the desk's tablet.
+        devices.create(connection, site="hotel-de-ville", service="etat-civil", mode="tablet")
     desks = wait_period.compute(server_storage, month, min_answers=5, default_target=90)
     by_key = {(d.site, d.service): d for d in desks}
     iris = by_key[(SITE, SERVICE)]

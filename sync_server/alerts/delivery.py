@@ -25,8 +25,8 @@ from babel.numbers import format_decimal
 from sync_server import i18n
 from sync_server.alerts.rule import Alert, AlertRule, due_alerts, tally, window_at
 from sync_server.settings import Settings
-from sync_server.storage import Storage
-from sync_server.storage.alerts import AlertRecord
+from sync_server.storage import Storage, town
+from sync_server.storage import alerts as alert_log
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def post_webhook(message: AlertMessage, settings: Settings) -> None:
         raise DeliveryError(f"webhook: HTTP {response.status_code}")
 
 
-def deliver(record: AlertRecord, names: dict[str, str], settings: Settings) -> None:
+def deliver(record: alert_log.AlertRecord, names: dict[str, str], settings: Settings) -> None:
     message = compose(record.alert, record.threshold_percent, names, settings)
     if record.channel == "email":
         send_mail(message, settings)
@@ -207,17 +207,24 @@ def check_alerts(storage: Storage, settings: Settings, now: datetime) -> CheckRe
         return report
     rule = rule_from(settings)
     start, end = window_at(now, rule)
-    counts = tally(storage.alert_window_levels(start, end))
-    decided = due_alerts(counts, rule, now, storage.alert_last_window_ends())
-    if decided:
-        report.decided = storage.record_alerts(
-            decided, settings.alert_channels, rule.threshold_percent, now
+    with storage.read() as connection:
+        counts = tally(alert_log.window_levels(connection, start, end))
+        last_ends = alert_log.last_window_ends(connection)
+    decided = due_alerts(counts, rule, now, last_ends)
+    with storage.write() as connection:
+        if decided:
+            report.decided = alert_log.record(
+                connection, decided, settings.alert_channels, rule.threshold_percent, now
+            )
+        pending = alert_log.claim_pending(
+            connection, now, retry_after=RETRY_AFTER, max_age=MAX_RETRY_AGE
         )
-    pending = storage.claim_pending_alerts(now, retry_after=RETRY_AFTER, max_age=MAX_RETRY_AGE)
     if not pending:
         return report
     names: dict[str, str] = {}
-    for desk in storage.desks():
+    with storage.read() as connection:
+        desks = town.desks(connection)
+    for desk in desks:
         names[desk.site.slug] = desk.site.name
         names[desk.service.slug] = desk.service.name
     for record in pending:
@@ -225,7 +232,8 @@ def check_alerts(storage: Storage, settings: Settings, now: datetime) -> CheckRe
         try:
             deliver(record, names, settings)
         except DeliveryError as error:
-            storage.alert_failed(record.id, str(error))
+            with storage.write() as connection:
+                alert_log.mark_failed(connection, record.id, str(error))
             report.failed.append(f"{record.channel} {alert.site}/{alert.service}: {error}")
             log.warning(
                 "alert %s for %s/%s not delivered (try %s): %s",
@@ -236,7 +244,8 @@ def check_alerts(storage: Storage, settings: Settings, now: datetime) -> CheckRe
                 error,
             )
         else:
-            storage.alert_delivered(record.id, now)
+            with storage.write() as connection:
+                alert_log.mark_sent(connection, record.id, now)
             report.delivered += 1
     return report
 

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from sync_server.access import Permission, holders, may
 from sync_server.api.problems import ApiError
 from sync_server.settings import Settings
-from sync_server.storage import Device, Storage, User
+from sync_server.storage import Device, Storage, User, devices, users
 
 SESSION_USER = "user"
 
@@ -51,7 +51,7 @@ def current_device(request: Request, storage: StorageDep) -> Device:
             "send 'Authorization: Bearer <token>' as received at enrolment",
             headers=challenge,
         )
-    device = storage.authenticate_device(token)
+    device = devices.authenticate(storage, token)
     if device is None:
         raise ApiError(
             401,
@@ -73,7 +73,10 @@ def current_device(request: Request, storage: StorageDep) -> Device:
 def session_user(request: Request, storage: Storage) -> User | None:
     """The logged-in dashboard user, if the signed session names one that still exists."""
     username = request.session.get(SESSION_USER)
-    return storage.user(username) if isinstance(username, str) else None
+    if not isinstance(username, str):
+        return None
+    with storage.read() as connection:
+        return users.get(connection, username)
 
 
 @dataclass(frozen=True)

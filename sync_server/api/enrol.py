@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from sync_server.api.deps import StorageDep
 from sync_server.api.problems import ApiError
-from sync_server.storage import InvalidEnrolCode
+from sync_server.storage import InvalidEnrolCode, devices
 
 router = APIRouter(prefix="/api/v1", tags=["device"])
 
@@ -40,7 +40,8 @@ class EnrolResponse(BaseModel):
 def enrol(body: EnrolRequest, storage: StorageDep) -> EnrolResponse:
     """Exchange the code printed by `sync-server enrol-device`; the token is shown only once."""
     try:
-        enrolment = storage.enrol_device(body.code, body.app_version)
+        with storage.write() as connection:
+            enrolment = devices.enrol(connection, body.code, body.app_version)
     except InvalidEnrolCode as error:
         raise ApiError(400, "invalid_enrol_code", "Invalid enrolment code", str(error)) from None
     device = enrolment.device

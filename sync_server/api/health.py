@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from sync_server.api.deps import FleetUserDep, SettingsDep, StorageDep
 from sync_server.storage import DeviceHealth, QuarantineSummary
+from sync_server.storage import health as fleet_health
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 
@@ -55,11 +56,13 @@ def health(storage: StorageDep, settings: SettingsDep, user: FleetUserDep) -> di
     """Per device: last state, silent and drift flags, quarantined conflicts; and all conflicts
     (the phone survey's too) so a human can resolve them."""
     now = datetime.now(UTC)
-    fleet = storage.fleet(now, timedelta(hours=settings.silent_after_hours))
+    with storage.read() as connection:
+        fleet = fleet_health.fleet(connection, now, timedelta(hours=settings.silent_after_hours))
+        quarantine = fleet_health.quarantine_summary(connection)
     return {
         "generated_at": now.isoformat(),
         "silent_after_hours": settings.silent_after_hours,
         "max_clock_drift_seconds": settings.max_clock_drift_seconds,
         "devices": [device_health_json(item) for item in fleet],
-        "quarantine": quarantine_json(storage.quarantine_summary()),
+        "quarantine": quarantine_json(quarantine),
     }

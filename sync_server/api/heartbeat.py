@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from qualivilles.protocol import Heartbeat, HeartbeatAck
 from sync_server import clock
 from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
+from sync_server.storage import health
 
 router = APIRouter(prefix="/api/v1", tags=["device"])
 
@@ -19,12 +20,14 @@ def heartbeat(
 ) -> HeartbeatAck:
     """Keep the device's last state and history; `received_at` lets it estimate its offset."""
     received_at = datetime.now(UTC)
-    storage.record_heartbeat(
-        device.id,
-        body,
-        received_at=received_at,
-        clock_offset_ms=clock.offset_ms(body.sent_at, received_at),
-        max_drift_ms=settings.max_clock_drift_seconds * 1000,
-        retention=timedelta(days=settings.heartbeat_retention_days),
-    )
+    with storage.write() as connection:
+        health.record_heartbeat(
+            connection,
+            device.id,
+            body,
+            received_at=received_at,
+            clock_offset_ms=clock.offset_ms(body.sent_at, received_at),
+            max_drift_ms=settings.max_clock_drift_seconds * 1000,
+            retention=timedelta(days=settings.heartbeat_retention_days),
+        )
     return HeartbeatAck(received_at=received_at)

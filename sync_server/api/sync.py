@@ -11,7 +11,7 @@ from qualivilles.protocol import SyncResponse
 from sync_server import clock
 from sync_server.api.batch import Batch, parse_body
 from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
-from sync_server.storage import Source
+from sync_server.storage import Source, projection, uploads
 
 router = APIRouter(prefix="/api/v1", tags=["device"])
 
@@ -56,7 +56,8 @@ def sync(
     source = Source(
         site=device.site, service=device.service, channel=device.mode, device_id=device.id
     )
-    stored = storage.ingest(
+    stored = uploads.store_batch(
+        storage,
         batch.records,
         source,
         received_at=received_at,
@@ -67,5 +68,5 @@ def sync(
     )
     # The device may forget what is in the log: the figures follow once the reply is sent (and
     # any page read before then catches up first).
-    background.add_task(storage.project)
+    background.add_task(projection.catch_up, storage)
     return SyncResponse(received_at=received_at, acknowledged=batch.acks(stored))

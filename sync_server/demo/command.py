@@ -1,8 +1,8 @@
 """`sync-server demo`: a fresh demo town with three months of data, served on 127.0.0.1.
 
-Everything goes through the real parts: the town file through `Storage.load_town`, the generated
-records through `Storage.ingest` from enrolled demo devices (and the phone channel), the user
-through `Storage.create_user`, the kiosk through a real one-time enrolment code.
+Everything goes through the real parts: the town file through `town.load_town`, the generated
+records through `uploads.store_batch` from enrolled demo devices (and the phone channel), the user
+through `users.create`, the kiosk through a real one-time enrolment code.
 """
 
 from __future__ import annotations
@@ -23,7 +23,18 @@ from qualivilles.bundled import DEMO_TOWN_FILE
 from qualivilles.protocol import MAX_RECORDS_PER_BATCH, AckStatus, Heartbeat
 from sync_server.demo.data import DemoBatch, generate
 from sync_server.settings import Settings
-from sync_server.storage import Source, Storage
+from sync_server.storage import (
+    Source,
+    Storage,
+    devices,
+    health,
+    migrations,
+    schema,
+    surveys,
+    uploads,
+    users,
+)
+from sync_server.storage import town as town_config
 
 TOWN_FILE = DEMO_TOWN_FILE
 DEFAULT_SEED = 2026
@@ -61,14 +72,17 @@ def ingest_batch(storage: Storage, batch: DemoBatch) -> int:
     """Upload one demo source's records as its device would; returns how many were stored."""
     device_id = None
     if batch.source != "phone":
-        code = storage.create_device(
-            site=batch.site,
-            service=batch.service,
-            name=DEVICE_NAMES[batch.source],
-            mode=batch.source,
-            now=batch.records[0].device_time - timedelta(days=1),
-        )
-        storage.enrol_device(code.code, app_version="demo", now=batch.records[0].device_time)
+        first = batch.records[0].device_time
+        with storage.write() as connection:
+            code = devices.create(
+                connection,
+                site=batch.site,
+                service=batch.service,
+                name=DEVICE_NAMES[batch.source],
+                mode=batch.source,
+                now=first - timedelta(days=1),
+            )
+            devices.enrol(connection, code.code, app_version="demo", now=first)
         device_id = code.device_id
     source = Source(
         site=batch.site, service=batch.service, channel=batch.source, device_id=device_id
@@ -77,7 +91,9 @@ def ingest_batch(storage: Storage, batch: DemoBatch) -> int:
     for start in range(0, len(batch.records), MAX_RECORDS_PER_BATCH):
         chunk = batch.records[start : start + MAX_RECORDS_PER_BATCH]
         received_at = chunk[-1].device_time + timedelta(minutes=1)
-        acks = storage.ingest(chunk, source, received_at=received_at, app_version="demo")
+        acks = uploads.store_batch(
+            storage, chunk, source, received_at=received_at, app_version="demo"
+        )
         refused = [ack for ack in acks if ack.status != AckStatus.STORED]
         if refused:
             raise DemoError(f"demo record refused by ingestion: {refused[0]}")
@@ -88,17 +104,19 @@ def ingest_batch(storage: Storage, batch: DemoBatch) -> int:
 def keep_fleet_alive(storage: Storage, now: datetime) -> None:
     """Heartbeats up to `now`, as real devices send them day and night, except from the first
     device by name, last heard three days ago: the fleet shows what a silent device looks like."""
-    enrolled = sorted((d for d in storage.devices() if d.enrolled_at), key=lambda d: d.name)
-    for index, device in enumerate(enrolled):
-        at = now - (timedelta(days=3) if index == 0 else timedelta(minutes=index))
-        beat = Heartbeat(
-            sent_at=at,
-            app_version="demo",
-            backlog=0,
-            battery_percent=90.0 - index if device.mode == "tablet" else None,
-            disk_free_bytes=20_000_000_000,
-        )
-        storage.record_heartbeat(device.id, beat, received_at=at)
+    with storage.write() as connection:
+        every = devices.all_devices(connection)
+        enrolled = sorted((d for d in every if d.enrolled_at), key=lambda d: d.name)
+        for index, device in enumerate(enrolled):
+            at = now - (timedelta(days=3) if index == 0 else timedelta(minutes=index))
+            beat = Heartbeat(
+                sent_at=at,
+                app_version="demo",
+                backlog=0,
+                battery_percent=90.0 - index if device.mode == "tablet" else None,
+                disk_free_bytes=20_000_000_000,
+            )
+            health.record_heartbeat(connection, device.id, beat, received_at=at)
 
 
 def prepare(
@@ -119,30 +137,39 @@ def prepare(
         }
     )
     storage = Storage.from_url(settings.database_url, settings.timezone)
-    storage.migrate()
-    storage.load_town(town)
+    migrations.upgrade(storage)
+    with storage.write() as connection:
+        town_config.load_town(connection, town)
+        survey = surveys.current(connection)
     now = now or datetime.now(UTC)
-    data = generate(town, storage.current_survey(), now, seed)
+    data = generate(town, survey, now, seed)
     for batch in data.batches:
         ingest_batch(storage, batch)
     keep_fleet_alive(storage, now)
     user = town["demo"]["user"]
-    storage.create_user(user["username"], user["password"], user["role"])
     kiosk = town["demo"]["kiosk"]
-    code = storage.create_device(
-        site=kiosk["site"],
-        service=kiosk["service"],
-        name=kiosk.get("name"),
-        mode="kiosk",
-        ttl=timedelta(hours=settings.enrol_code_ttl_hours),
-    )
+    with storage.write() as connection:
+        users.create(
+            connection, username=user["username"], password=user["password"], role=user["role"]
+        )
+        code = devices.create(
+            connection,
+            site=kiosk["site"],
+            service=kiosk["service"],
+            name=kiosk.get("name"),
+            mode="kiosk",
+            ttl=timedelta(hours=settings.enrol_code_ttl_hours),
+        )
+    with storage.read() as connection:
+        answers = schema.row_count(connection, "answers")
+        visit_events = schema.row_count(connection, "visit_events")
     return DemoSetup(
         storage=storage,
         settings=settings,
         town=town,
         kiosk_code=code.code,
-        answers=storage.count("answers"),
-        visit_events=storage.count("visit_events"),
+        answers=answers,
+        visit_events=visit_events,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -28,6 +28,7 @@ from qualivilles.protocol import (
     payload_hash,
 )
 from qualivilles.survey import FALLBACK_LANGUAGE, QuestionType, SurveyDefinition
+from sync_server.storage import Storage, surveys
 
 # Long enough to answer slowly, short enough that a token picked from a history is useless.
 STATE_MAX_AGE_SECONDS = 2 * 3600
@@ -44,10 +45,6 @@ class StateInvalid(Exception):
 
 class SurveyGone(Exception):
     """The state names a survey version this server does not know (any more)."""
-
-
-class SurveyLookup(Protocol):
-    def survey(self, survey_id: str, version: int) -> SurveyDefinition | None: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ def pack(secret: str, binding: str, progress: Progress) -> str:
     return _serializer(secret).dumps(data)
 
 
-def unpack(secret: str, binding: str, token: str, language: str, surveys: SurveyLookup) -> Progress:
+def unpack(secret: str, binding: str, token: str, language: str, storage: Storage) -> Progress:
     """The state `pack` made for `binding`; raises StateExpired, StateInvalid or SurveyGone."""
     try:
         data = _serializer(secret).loads(token, max_age=STATE_MAX_AGE_SECONDS)
@@ -94,7 +91,8 @@ def unpack(secret: str, binding: str, token: str, language: str, surveys: Survey
     try:
         if data["b"] != binding:
             raise StateInvalid
-        survey = surveys.survey(str(data["s"]), int(data["v"]))
+        with storage.read() as connection:
+            survey = surveys.get(connection, str(data["s"]), int(data["v"]))
         if survey is None:
             raise SurveyGone
         current = data["q"]

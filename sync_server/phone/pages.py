@@ -46,9 +46,22 @@ from sync_server.phone.answers import (
     unpack,
 )
 from sync_server.phone.guard import PhoneGuard, RateLimited
-from sync_server.phone.store import answer_stored, store_answer
-from sync_server.phone.visit_links import InvalidVisitLink, VisitLink, verify_visit_link
-from sync_server.storage import Desk, Source, Storage
+from sync_server.phone.visit_links import (
+    InvalidVisitLink,
+    VisitLink,
+    already_answered,
+    verify_visit_link,
+)
+from sync_server.storage import (
+    Desk,
+    Source,
+    Storage,
+    VisitLinkUsed,
+    surveys,
+    town,
+    uploads,
+)
+from sync_server.storage import visit_links as stored_links
 from sync_server.web.templating import environment
 
 router = APIRouter(include_in_schema=False)
@@ -258,7 +271,8 @@ def error_page(
 def first_page(
     request: Request, storage: Storage, entry: Entry, notice: str | None = None
 ) -> HTMLResponse:
-    survey = storage.current_survey()
+    with storage.read() as connection:
+        survey = surveys.current(connection)
     language = choose_language(request, request.query_params.get("lang"), survey)
     return question_page(entry, flow.start(survey, language), None, notice=notice)
 
@@ -266,7 +280,8 @@ def first_page(
 def show(request: Request, storage: Storage, entry: Entry) -> Response:
     """GET: the main question, or the current question of a signed state."""
     token = request.query_params.get("st")
-    current = storage.current_survey()
+    with storage.read() as connection:
+        current = surveys.current(connection)
     if not token:
         printed = request.query_params.get("v")
         # A printed code names the survey version it showed; an older one has been retired.
@@ -329,7 +344,8 @@ def _value(question: Question, values: list[str]) -> object:
 
 async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
     """POST: apply one answer (or skip, or finish) and go on, or store the finished answer."""
-    current = storage.current_survey()
+    with storage.read() as connection:
+        current = surveys.current(connection)
     address = client_address(request)
     try:
         guard(request).check_post(address)
@@ -403,9 +419,9 @@ def finish(request: Request, storage: Storage, entry: Entry, progress: Progress)
     record = response_record(progress, received_at, visit_id)
     source = Source(site=desk.site.slug, service=desk.service.slug, channel="phone")
     try:
-        ack = store_answer(storage, record, source, received_at, visit_id)
-    except InvalidVisitLink as refused:
-        return link_error(request, storage, refused, language)
+        ack = uploads.store_phone_answer(storage, record, source, received_at, visit_id)
+    except VisitLinkUsed:
+        return link_error(request, storage, already_answered(), language)
     if ack.status not in (AckStatus.STORED, AckStatus.DUPLICATE):
         return error_page("invalid", language, 400, desk=desk)
     return thanks
@@ -419,7 +435,8 @@ def link_error(
     token: str | None = None,
 ) -> HTMLResponse:
     """A per-visit link that cannot be used; for a known desk, its general survey is offered."""
-    survey = storage.current_survey()
+    with storage.read() as connection:
+        survey = surveys.current(connection)
     language = language or choose_language(request, request.query_params.get("lang"), survey)
     desk = None
     if refused.code in ("expired", "used", "revoked") and token is not None:
@@ -435,14 +452,16 @@ def _link_desk(storage: Storage, token: str) -> Desk | None:
         claims, _body, _signature = read_claims(token)
     except MalformedVisitLink:
         return None
-    device = storage.visit_link_device(claims.device_id)
-    return storage.desk(device.site, device.service) if device is not None else None
+    with storage.read() as connection:
+        device = stored_links.link_device(connection, claims.device_id)
+        return town.desk(connection, device.site, device.service) if device is not None else None
 
 
 def _desk_entry(request: Request, storage: Storage, site: str, service: str) -> Entry | Response:
-    desk = storage.desk(site, service)
+    with storage.read() as connection:
+        desk = town.desk(connection, site, service)
+        survey = surveys.current(connection) if desk is None else None
     if desk is None:
-        survey = storage.current_survey()
         language = choose_language(request, request.query_params.get("lang"), survey)
         return error_page("not_found", language, 404)
     return Entry(desk, desk_path(desk), f"desk:{desk.site.slug}/{desk.service.slug}")
@@ -453,7 +472,8 @@ def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Resp
         link = verify_visit_link(storage, token, datetime.now(UTC))
     except InvalidVisitLink as refused:
         return link_error(request, storage, refused, token=token)
-    desk = storage.desk(link.site, link.service)
+    with storage.read() as connection:
+        desk = town.desk(connection, link.site, link.service)
     if desk is None:
         return link_error(request, storage, InvalidVisitLink("unknown_device", "no such desk"))
     return Entry(desk, f"/v/{quote(token)}", f"visit:{link.visit_id}", link)
@@ -500,7 +520,8 @@ async def _answered_by_this_page(request: Request, storage: Storage, token: str)
         )
     except (MalformedVisitLink, FormTooLarge, ValueError, StateExpired, StateInvalid, SurveyGone):
         return False
-    return answer_stored(storage, progress.record_id)
+    with storage.read() as connection:
+        return uploads.is_stored(connection, progress.record_id)
 
 
 def _thanks_url(storage: Storage, token: str, request: Request) -> str:
@@ -514,7 +535,8 @@ def thanks(request: Request, storage: StorageDep, site: str, service: str) -> Re
     entry = _desk_entry(request, storage, site, service)
     if isinstance(entry, Response):
         return entry
-    survey = storage.current_survey()
+    with storage.read() as connection:
+        survey = surveys.current(connection)
     language = choose_language(request, request.query_params.get("lang"), survey)
     context = {
         "thanks": localized(survey.thanks, language),

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 
 from qualivilles.visit_link import MalformedVisitLink, read_claims, signature_matches
 from sync_server.storage import Storage
+from sync_server.storage import visit_links as stored_links
 
 LINK_LIFETIME = timedelta(days=7)
 # A tablet clock a little ahead of the server's must not make its links unusable.
@@ -46,6 +47,11 @@ class InvalidVisitLink(Exception):
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
+
+
+def already_answered() -> InvalidVisitLink:
+    """The refusal of a link whose visit has its answer (one answer per visit)."""
+    return InvalidVisitLink("used", "this visit already has an answer")
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,9 @@ def verify_visit_link(storage: Storage, token: str, now: datetime) -> VisitLink:
         claims, body, signature = read_claims(token)
     except MalformedVisitLink as error:
         raise InvalidVisitLink("forged", str(error)) from None
-    device = storage.visit_link_device(claims.device_id)
+    with storage.read() as connection:
+        device = stored_links.link_device(connection, claims.device_id)
+        used = stored_links.is_used(connection, claims.visit_id)
     if device is None:
         raise InvalidVisitLink("unknown_device", "no device with a visit-link secret by this id")
     if not signature_matches(device.secret, body, signature):
@@ -73,8 +81,8 @@ def verify_visit_link(storage: Storage, token: str, now: datetime) -> VisitLink:
     age = now - claims.issued_at
     if age > LINK_LIFETIME or age < -FUTURE_TOLERANCE:
         raise InvalidVisitLink("expired", f"links are valid {LINK_LIFETIME.days} days")
-    if storage.visit_link_used(claims.visit_id):
-        raise InvalidVisitLink("used", "this visit already has an answer")
+    if used:
+        raise already_answered()
     return VisitLink(
         claims.visit_id, claims.device_id, device.site, device.service, claims.issued_at
     )
@@ -82,5 +90,7 @@ def verify_visit_link(storage: Storage, token: str, now: datetime) -> VisitLink:
 
 def mark_visit_link_used(storage: Storage, visit_id: str, now: datetime | None = None) -> None:
     """Spend the visit's link, atomically: of two concurrent calls one raises `used`."""
-    if not storage.mark_visit_link_used(visit_id, now):
-        raise InvalidVisitLink("used", "this visit already has an answer")
+    with storage.write() as connection:
+        spent = stored_links.mark_used(connection, visit_id, now)
+    if not spent:
+        raise already_answered()

@@ -1,6 +1,34 @@
-"""Storage: the only package that talks SQL. Start with `Storage.from_url(url).migrate()`."""
+"""Storage: the only package that talks SQL.
 
-from sync_server.storage.core import Storage
+Start with `migrations.upgrade(Storage.from_url(url))`; then open a transaction and call the
+module that holds what you need, e.g. `with storage.read() as c: devices.get(c, device_id)`:
+
+- `town` (sites, services, desks), `surveys`, `devices`, `users`, `visit_links`;
+- `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
+- `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments
+  register, actions), `health` (heartbeats, fleet, quarantine), `alerts`;
+- `migrations`, `schema`, `db` (engines and transactions), `rollups` (the daily rollups' upkeep).
+"""
+
+from sync_server.storage import (
+    alerts,
+    counts,
+    db,
+    devices,
+    exports,
+    health,
+    migrations,
+    projection,
+    quality,
+    rollups,
+    schema,
+    surveys,
+    town,
+    uploads,
+    users,
+    visit_links,
+    visits,
+)
 from sync_server.storage.errors import (
     InvalidEnrolCode,
     InvalidTown,
@@ -9,6 +37,7 @@ from sync_server.storage.errors import (
     UnknownDesk,
     UnknownDevice,
     UserExists,
+    VisitLinkUsed,
 )
 from sync_server.storage.models import (
     Desk,
@@ -26,6 +55,7 @@ from sync_server.storage.models import (
     Source,
     User,
 )
+from sync_server.storage.transactions import Storage
 
 __all__ = [
     "Desk",
@@ -50,4 +80,22 @@ __all__ = [
     "UnknownDevice",
     "User",
     "UserExists",
+    "VisitLinkUsed",
+    "alerts",
+    "counts",
+    "db",
+    "devices",
+    "exports",
+    "health",
+    "migrations",
+    "projection",
+    "quality",
+    "rollups",
+    "schema",
+    "surveys",
+    "town",
+    "uploads",
+    "users",
+    "visit_links",
+    "visits",
 ]

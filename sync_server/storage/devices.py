@@ -11,20 +11,24 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sync_server import clock
 from sync_server.storage import schema, town
-from sync_server.storage.db import UtcDateTime
+from sync_server.storage.db import UtcDateTime, utcnow
 from sync_server.storage.errors import InvalidEnrolCode, UnknownDesk, UnknownDevice
 from sync_server.storage.models import Device, DeviceMode, EnrolCode, Enrolment
+
+if TYPE_CHECKING:
+    from sync_server.storage.transactions import Storage
 
 # No 0/O or 1/I/L: the code is read on one screen and typed on a kiosk's keyboard.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
+ENROL_CODE_TTL = timedelta(hours=72)
 
 
 def secret_hash(secret: str) -> str:
@@ -64,12 +68,13 @@ def create(
     *,
     site: str,
     service: str,
-    name: str | None,
-    mode: DeviceMode,
-    now: datetime,
-    ttl: timedelta,
+    name: str | None = None,
+    mode: DeviceMode = "kiosk",
+    ttl: timedelta = ENROL_CODE_TTL,
+    now: datetime | None = None,
 ) -> EnrolCode:
     """Register a device for a desk; it becomes usable when it presents the returned code."""
+    now = now or utcnow()
     if town.desk(connection, site, service) is None:
         raise UnknownDesk(f"no desk {site}/{service}")
     device_id = str(uuid.uuid4())
@@ -89,8 +94,14 @@ def create(
     return EnrolCode(device_id=device_id, code=code, expires_at=now + ttl)
 
 
-def enrol(connection: Connection, code: str, app_version: str | None, now: datetime) -> Enrolment:
+def enrol(
+    connection: Connection,
+    code: str,
+    app_version: str | None = None,
+    now: datetime | None = None,
+) -> Enrolment:
     """Exchange a one-time code for a token; the code stops working at once."""
+    now = now or utcnow()
     table = schema.devices
     row = connection.execute(
         sa.select(table).where(table.c.enrol_code_hash == secret_hash(normalise_code(code)))
@@ -123,7 +134,7 @@ def new_token() -> str:
 
 
 def by_token(connection: Connection, token: str) -> Device | None:
-    """The device holding this token, current or pending (see `match_token`)."""
+    """The device holding this token, current or pending (see `match_token`); changes nothing."""
     match = match_token(connection, token)
     return None if match is None else match[0]
 
@@ -142,6 +153,20 @@ def match_token(connection: Connection, token: str) -> tuple[Device, bool] | Non
     return _device(row), row.token_hash != digest
 
 
+def authenticate(storage: Storage, token: str) -> Device | None:
+    """`by_token`, and the first use of a rotated token retires the old one."""
+    with storage.read() as connection:
+        match = match_token(connection, token)
+    if match is None:
+        return None
+    device, pending = match
+    if pending and not device.revoked:
+        # A write only on this rare first use: every other request stays a plain read.
+        with storage.write() as connection:
+            promote_pending(connection, device.id, token)
+    return device
+
+
 def promote_pending(connection: Connection, device_id: str, token: str) -> None:
     """First use of a rotated token: it becomes the device's token; the old one stops working."""
     table = schema.devices
@@ -154,14 +179,15 @@ def promote_pending(connection: Connection, device_id: str, token: str) -> None:
     )
 
 
-def rotate(connection: Connection, device_id: str, now: datetime) -> str:
-    """A new token for the device, pending until first used; replaces any earlier pending one."""
+def rotate(connection: Connection, device_id: str, now: datetime | None = None) -> str:
+    """A new token for the device, pending until first used (the current one works until then);
+    replaces any earlier pending one."""
     table = schema.devices
     token = new_token()
     updated = connection.execute(
         table.update()
         .where(table.c.id == device_id, table.c.revoked_at.is_(None))
-        .values(pending_token_hash=secret_hash(token), token_rotated_at=now)
+        .values(pending_token_hash=secret_hash(token), token_rotated_at=now or utcnow())
     )
     if updated.rowcount != 1:
         raise UnknownDevice(f"no active device {device_id}")
@@ -184,13 +210,13 @@ def all_devices(connection: Connection) -> list[Device]:
     return [_device(row) for row in rows]
 
 
-def revoke(connection: Connection, device_id: str, now: datetime) -> Device:
+def revoke(connection: Connection, device_id: str, now: datetime | None = None) -> Device:
     """Refuse the device's uploads from now on (the token hash stays, to say why)."""
     table = schema.devices
     result = connection.execute(
         table.update()
         .where(table.c.id == device_id, table.c.revoked_at.is_(None))
-        .values(revoked_at=now, enrol_code_hash=None)
+        .values(revoked_at=now or utcnow(), enrol_code_hash=None)
     )
     device = get(connection, device_id)
     if result.rowcount == 0 and not device.revoked:

@@ -29,3 +29,7 @@ class InvalidTown(StorageError, ValueError):
 
 class UserExists(StorageError):
     pass
+
+
+class VisitLinkUsed(StorageError):
+    """The visit's per-visit link was already spent: the visit has its answer."""

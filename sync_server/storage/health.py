@@ -15,12 +15,18 @@ from sqlalchemy.engine import Connection
 
 from qualivilles.protocol import Heartbeat
 from sync_server.storage import devices, schema
+from sync_server.storage.db import utcnow
+from sync_server.storage.ingest import DEFAULT_MAX_DRIFT_MS
 from sync_server.storage.models import (
     Device,
     DeviceHealth,
     DeviceStatus,
+    QuarantinedRecord,
     QuarantineSummary,
 )
+
+HEARTBEAT_RETENTION = timedelta(days=90)
+SILENT_AFTER = timedelta(hours=24)
 
 
 def is_silent(device: Device, now: datetime, silent_after: timedelta) -> bool:
@@ -36,11 +42,14 @@ def record_heartbeat(
     device_id: str,
     beat: Heartbeat,
     *,
-    received_at: datetime,
-    clock_offset_ms: int | None,
-    retention: timedelta,
+    received_at: datetime | None = None,
+    clock_offset_ms: int | None = None,
+    max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
+    retention: timedelta = HEARTBEAT_RETENTION,
 ) -> None:
-    """Replace the device's last state, add to its history, and purge history past retention."""
+    """Replace the device's last state, add to its history and purge history past retention;
+    note the device's visit, app version and clock drift (`devices.seen`)."""
+    received_at = received_at or utcnow()
     values: dict[str, Any] = {
         "received_at": received_at,
         "sent_at": beat.sent_at,
@@ -65,6 +74,14 @@ def record_heartbeat(
     connection.execute(history.insert().values(device_id=device_id, **values))
     # Purged on write, so the history stays bounded without a scheduler.
     connection.execute(history.delete().where(history.c.received_at < received_at - retention))
+    devices.seen(
+        connection,
+        device_id,
+        now=received_at,
+        app_version=beat.app_version[:50],
+        clock_offset_ms=clock_offset_ms,
+        max_drift_ms=max_drift_ms,
+    )
 
 
 def heartbeat_count(connection: Connection, device_id: str) -> int:
@@ -112,8 +129,28 @@ def quarantine_summary(connection: Connection) -> QuarantineSummary:
     )
 
 
-def fleet(connection: Connection, now: datetime, silent_after: timedelta) -> list[DeviceHealth]:
+def quarantined(connection: Connection) -> list[QuarantinedRecord]:
+    """Every quarantined conflict with both hashes and the payload sent, oldest first."""
+    table = schema.quarantine
+    rows = connection.execute(sa.select(table).order_by(table.c.id))
+    return [
+        QuarantinedRecord(
+            record_id=row.record_id,
+            device_id=row.device_id,
+            existing_hash=row.existing_hash,
+            payload_hash=row.payload_hash,
+            payload=row.payload,
+            received_at=row.received_at,
+        )
+        for row in rows
+    ]
+
+
+def fleet(
+    connection: Connection, now: datetime | None = None, silent_after: timedelta = SILENT_AFTER
+) -> list[DeviceHealth]:
     """Every device (by site, service, name) with its last state and quarantined conflicts."""
+    now = now or utcnow()
     statuses = {
         row.device_id: _status(row) for row in connection.execute(sa.select(schema.device_status))
     }

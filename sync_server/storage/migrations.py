@@ -1,4 +1,5 @@
-"""Named, ordered schema migrations, each applied once in its own transaction.
+"""Named, ordered schema migrations, each applied once in its own transaction, and `upgrade`, what
+every server start runs: the migrations, then the data a new version of the server expects.
 
 Applied names are recorded in `schema_migrations`. A released migration is never edited: a later
 change to `schema.py` gets a new entry here (and the initial migration then keeps a frozen copy
@@ -8,13 +9,17 @@ of the tables as they were).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import CreateColumn
 
-from sync_server.storage import db, schema, schema_0001
+from sync_server.storage import db, projection, rollups, schema, schema_0001, surveys
 from sync_server.storage.db import UtcDateTime
+
+if TYPE_CHECKING:
+    from sync_server.storage.transactions import Storage
 
 Migration = tuple[str, Callable[[Connection], None]]
 
@@ -189,7 +194,7 @@ def _user_admin(connection: Connection) -> None:
 def _projection(connection: Connection) -> None:
     """The records log becomes the source of the figures' tables (`projection.py`): its order,
     desk and corrected capture time; the projector's position; the answers' local day and the
-    daily rollups (filled by `Storage.migrate`, which knows the town's time zone)."""
+    daily rollups (filled by `upgrade`, which knows the town's time zone)."""
     add_column(connection, "records", sa.Column("seq", sa.BigInteger))
     add_column(connection, "records", sa.Column("site", sa.String(63)))
     add_column(connection, "records", sa.Column("service", sa.String(63)))
@@ -337,8 +342,23 @@ def applied(connection: Connection) -> set[str]:
     return set(connection.scalars(sa.select(schema.schema_migrations.c.name)))
 
 
+def upgrade(storage: Storage) -> list[str]:
+    """Bring a server's database up to date, as every start does: the schema, every bundled
+    survey version, the figures' tables (records logged before a stop but not yet projected),
+    and the daily rollups if the town's time zone changed. Returns the migrations run."""
+    done = migrate(storage.engine)
+    with storage.write() as connection:
+        surveys.publish_bundled(connection)
+    with storage.write() as connection:
+        projection.project_all(connection, storage.zone)
+        if rollups.built_for(connection) != storage.zone.key:
+            rollups.rebuild(connection, storage.zone)
+    return done
+
+
 def migrate(engine: Engine, migrations: list[Migration] = MIGRATIONS) -> list[str]:
-    """Apply the migrations not yet recorded; return the names applied now."""
+    """Apply the schema migrations not yet recorded; return the names applied now (`upgrade`
+    runs them all, then brings the data up to date)."""
     schema.schema_migrations.create(engine, checkfirst=True)
     done: list[str] = []
     for name, apply in migrations:

@@ -156,7 +156,7 @@ class DeviceHealth:
     quarantine: QuarantineSummary
 
 
-# -- the quality manager's records and period aggregates -------------------------------
+# -- the quality manager's records and the period counts -------------------------------------
 
 
 @dataclass(frozen=True)

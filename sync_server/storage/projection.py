@@ -16,7 +16,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -28,6 +28,9 @@ from qualivilles.answers import InvalidAnswer, derive
 from qualivilles.protocol import AnswerPayload, RecordKind, VisitEvent, VisitEventPayload
 from sync_server.storage import rollups, schema, surveys
 from sync_server.storage.db import date_value, insert_rows, text_value, time_value
+
+if TYPE_CHECKING:
+    from sync_server.storage.transactions import Storage
 
 log = logging.getLogger(__name__)
 
@@ -275,3 +278,16 @@ def project_all(connection: Connection, zone: ZoneInfo) -> int:
     while count := project(connection, zone):
         done += count
     return done
+
+
+def catch_up(storage: Storage) -> int:
+    """Project what the log holds beyond the figures' tables, one step per write transaction, so
+    that uploads wait for one step at most (the sync endpoint calls this once its reply is sent);
+    returns the records projected."""
+    done = 0
+    while True:
+        with storage.write() as connection:
+            count = project(connection, storage.zone)
+        if count == 0:
+            return done
+        done += count

@@ -4,8 +4,8 @@ A period of the dashboard (week, month, quarter, year, campaign) is a run of who
 so counting answers per local day and desk once, when they are projected, lets a month read a
 few thousand rows instead of every answer. A rollup row is recomputed from the answers of its
 (site, service, day) whenever an answer of that day arrives: it is always exactly a GROUP BY of
-the answers, never a running total that could drift. Ranges that do not fall on local midnights
-are read from the answers themselves (`aggregates.py`, `period_aggregates.py`).
+the answers, never a running total that could drift. `counts.py` reads them for ranges that fall
+on local midnights, and the answers themselves for any other range.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sync_server.storage import schema
-from sync_server.storage.aggregates import desk_filter
 from sync_server.storage.models import AnswerQuality, ItemCount, LevelCount
+from sync_server.storage.schema import desk_filter
 
 DaySpan = tuple[date, date]  # [first day, day after the last)
 ZONE_KEY = "rollup_timezone"  # town_settings: the zone the `day` columns were computed in
@@ -155,7 +155,7 @@ def main_level_counts(
     services: list[str] | None,
     include_suspect: bool,
 ) -> list[LevelCount]:
-    """As `aggregates.main_level_counts`, for whole local days."""
+    """As `counts.main_level_counts_from_answers`, for whole local days."""
     d = schema.answer_days
     conditions = [d.c.day >= span[0], d.c.day < span[1], d.c.has_main.is_(True)]
     conditions += desk_filter(d, sites, services)
@@ -172,7 +172,7 @@ def main_level_counts(
 def answer_quality(
     connection: Connection, span: DaySpan, *, services: list[str] | None
 ) -> list[AnswerQuality]:
-    """As `period_aggregates.answer_quality`, for whole local days."""
+    """As `counts.answer_quality_from_answers`, for whole local days."""
     d = schema.answer_days
     conditions = [d.c.day >= span[0], d.c.day < span[1], *desk_filter(d, None, services)]
     partial = d.c.status == "partial"
@@ -187,7 +187,7 @@ def answer_quality(
 def item_counts(
     connection: Connection, span: DaySpan, *, services: list[str] | None, include_suspect: bool
 ) -> list[ItemCount]:
-    """As `period_aggregates.item_counts`, for whole local days."""
+    """As `counts.item_counts_from_answers`, for whole local days."""
     d = schema.item_days
     conditions = [d.c.day >= span[0], d.c.day < span[1], *desk_filter(d, None, services)]
     if not include_suspect:

@@ -1,12 +1,13 @@
 """The database tables (SQLAlchemy Core). Times are UTC; no IP address is stored anywhere.
 
 The shape here is what migrations produce; a change to a table comes with a new migration in
-`migrations.py`.
+`migrations.py`. Two helpers every query module shares come last (`desk_filter`, `row_count`).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from sync_server.storage.db import UtcDateTime
 
@@ -408,3 +409,21 @@ alerts = sa.Table(
     sa.Index("alerts_desk_window", "site", "service", "window_end"),
     sa.Index("alerts_pending", "sent_at", "window_end"),
 )
+
+
+def desk_filter(
+    table: sa.Table, sites: list[str] | None, services: list[str] | None
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions on a table's `site` and `service` columns (None: no condition)."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if sites is not None:
+        conditions.append(table.c.site.in_(sites))
+    if services is not None:
+        conditions.append(table.c.service.in_(services))
+    return conditions
+
+
+def row_count(connection: Connection, table_name: str) -> int:
+    """Rows in one table (the CLI's and the demo's summaries, the benchmarks, the tests)."""
+    table = metadata.tables[table_name]
+    return int(connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0)

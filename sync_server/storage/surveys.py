@@ -16,7 +16,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from qualivilles.bundled import bundled_surveys
+from qualivilles.bundled import bundled_surveys, load_default_survey
 from qualivilles.protocol import canonical_json, payload_hash
 from qualivilles.survey import SurveyDefinition, parse_definition
 from sync_server.storage import schema
@@ -62,6 +62,13 @@ def publish(connection: Connection, survey: SurveyDefinition) -> bool:
     return True
 
 
+def publish_bundled(connection: Connection) -> None:
+    """Every version shipped in assets/surveys/, so that answers to older ones stay valid; those
+    already published are left as they are."""
+    for survey in bundled_surveys():
+        publish(connection, survey)
+
+
 def get(connection: Connection, survey_id: str, version: int) -> SurveyDefinition | None:
     table = schema.surveys
     text = connection.scalar(
@@ -95,10 +102,12 @@ def _parsed(text: str, source: str) -> SurveyDefinition:
     return parse_definition(json.loads(text), source)
 
 
-def current(connection: Connection) -> SurveyDefinition | None:
-    """The current survey version (one survey for every desk, for now); see the module doc."""
+def current(connection: Connection) -> SurveyDefinition:
+    """The current survey version (one survey for every desk, for now; see the module doc), or
+    the bundled default while none is published."""
     key = current_key(connection)
-    return None if key is None else get(connection, *key)
+    survey = None if key is None else get(connection, *key)
+    return survey if survey is not None else load_default_survey()
 
 
 def _latest_key(connection: Connection) -> tuple[str, int] | None:

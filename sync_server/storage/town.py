@@ -90,8 +90,15 @@ def _desk_query() -> sa.Select[Any]:
     )
 
 
-def desks(connection: Connection) -> list[Desk]:
-    return [_desk(row) for row in connection.execute(_desk_query())]
+def desks(
+    connection: Connection,
+    *,
+    sites: list[str] | None = None,
+    services: list[str] | None = None,
+) -> list[Desk]:
+    """Every desk, or those of the given sites and services (None: no filter)."""
+    query = _desk_query().where(*schema.desk_filter(schema.desks, sites, services))
+    return [_desk(row) for row in connection.execute(query)]
 
 
 def desk(connection: Connection, site: str, service: str) -> Desk | None:

@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from sync_server.storage import schema
+from sync_server.storage.db import utcnow
 from sync_server.storage.errors import StorageError, UserExists
 from sync_server.storage.models import ROLES, Role, User
 
@@ -142,9 +143,13 @@ def create(
     username: str,
     password: str,
     role: Role,
-    services: list[str],
-    now: datetime,
+    services: list[str] | None = None,
+    now: datetime | None = None,
 ) -> User:
+    """A new user; only its role and a free name are checked (`create_account` applies every
+    account rule)."""
+    services = services or []
+    now = now or utcnow()
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     if _row(connection, username) is not None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sync_server.storage import schema
-from sync_server.storage.db import insert_ignore
+from sync_server.storage.db import insert_ignore, utcnow
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class LinkDevice:
 
 
 def link_device(connection: Connection, device_id: str) -> LinkDevice | None:
+    """The device that signs links by this id, with its secret; None if none."""
     d = schema.devices
     row = connection.execute(
         sa.select(d.c.id, d.c.site, d.c.service, d.c.visit_link_secret, d.c.revoked_at).where(
@@ -46,10 +47,10 @@ def is_used(connection: Connection, visit_id: str) -> bool:
     return connection.execute(query).first() is not None
 
 
-def mark_used(connection: Connection, visit_id: str, now: datetime) -> bool:
-    """True if this call spent the link, False if it was already spent."""
+def mark_used(connection: Connection, visit_id: str, now: datetime | None = None) -> bool:
+    """Spend the visit's link: True if this call spent it, False if it already was (single use)."""
     result = connection.execute(
         insert_ignore(connection, schema.visit_link_uses),
-        {"visit_id": visit_id, "used_at": now},
+        {"visit_id": visit_id, "used_at": now or utcnow()},
     )
     return result.rowcount == 1

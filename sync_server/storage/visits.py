@@ -1,4 +1,5 @@
-"""Aggregate queries for the indicators: counts and lists, never a formula (those are pure)."""
+"""Visits for the indicators: what agents recorded at the desks (arrivals, outcomes, waits) and
+the answers linked to a visit. Facts and counts, never formulas (those are pure)."""
 
 from __future__ import annotations
 
@@ -9,44 +10,25 @@ from sqlalchemy.engine import Connection
 
 from sync_server.storage import schema
 from sync_server.storage.db import as_utc, raw_time
-from sync_server.storage.models import LevelCount
+from sync_server.storage.schema import desk_filter
 
 
-def desk_filter(
-    table: sa.Table, sites: list[str] | None, services: list[str] | None
-) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
-    if sites is not None:
-        conditions.append(table.c.site.in_(sites))
-    if services is not None:
-        conditions.append(table.c.service.in_(services))
-    return conditions
-
-
-def main_level_counts(
+def visitor_counts(
     connection: Connection,
     start: datetime,
     end: datetime,
     *,
-    sites: list[str] | None = None,
     services: list[str] | None = None,
-    include_suspect: bool = False,
-) -> list[LevelCount]:
-    """Answers per desk and main-question level captured in [start, end)."""
-    a = schema.answers
-    conditions = [a.c.captured_at >= start, a.c.captured_at < end, a.c.main_choice.is_not(None)]
-    conditions += desk_filter(a, sites, services)
-    if not include_suspect:
-        conditions.append(a.c.suspect.is_(False))
-    query = (
-        sa.select(a.c.site, a.c.service, a.c.main_level, a.c.main_levels, sa.func.count())
-        .where(*conditions)
-        .group_by(a.c.site, a.c.service, a.c.main_level, a.c.main_levels)
-    )
-    return [
-        LevelCount(site=row[0], service=row[1], level=row[2], levels=row[3], count=row[4])
-        for row in connection.execute(query)
-    ]
+) -> dict[tuple[str, str], int]:
+    """Visitors recorded by agents per desk, by arrival time: every outcome but "cancelled"
+    (a mistaken tap taken back is not a visitor, as in the wait figures)."""
+    v = schema.visits
+    conditions = [v.c.arrived_at >= start, v.c.arrived_at < end, v.c.outcome != "cancelled"]
+    if services is not None:
+        conditions.append(v.c.service.in_(services))
+    query = sa.select(v.c.site, v.c.service, sa.func.count()).where(*conditions)
+    query = query.group_by(v.c.site, v.c.service)
+    return {(row[0], row[1]): row[2] for row in connection.execute(query)}
 
 
 def served_waits(

@@ -1,0 +1,94 @@
+"""Records arriving, each arrival one transaction: a device's batch, and a phone answer with its
+per-visit link. Accepting a record (validation, idempotency, clock correction) is `ingest.py`'s;
+deriving the figures from it, `projection.py`'s.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from qualivilles.protocol import Ack, AckStatus, RecordIn
+from sync_server.storage import devices, ingest, projection, schema, visit_links
+from sync_server.storage.db import utcnow
+from sync_server.storage.errors import VisitLinkUsed
+from sync_server.storage.models import Source
+
+if TYPE_CHECKING:
+    from sync_server.storage.transactions import Storage
+
+
+def store_batch(
+    storage: Storage,
+    records: list[RecordIn],
+    source: Source,
+    *,
+    received_at: datetime | None = None,
+    app_version: str | None = None,
+    clock_offset_ms: int | None = None,
+    max_drift_ms: int = ingest.DEFAULT_MAX_DRIFT_MS,
+    project: bool = True,
+) -> list[Ack]:
+    """Store a batch in one transaction and note the device's visit; one `Ack` per record.
+
+    Beyond `max_drift_ms`, capture times are corrected by `clock_offset_ms` and the device
+    is flagged as drifting (unflagged once back within bounds). With `project`, the
+    figures' tables are brought up to date in the same transaction; without, the records
+    are only in the log until `projection.catch_up` runs (or a read catches up)."""
+    now = received_at or utcnow()
+    with storage.write() as connection:
+        acks = ingest.ingest(
+            connection,
+            records,
+            source,
+            now,
+            clock_offset_ms=clock_offset_ms,
+            max_drift_ms=max_drift_ms,
+        )
+        if source.device_id is not None:
+            devices.seen(
+                connection,
+                source.device_id,
+                now=now,
+                app_version=app_version,
+                clock_offset_ms=clock_offset_ms,
+                max_drift_ms=max_drift_ms,
+            )
+        if project:
+            projection.project_all(connection, storage.zone)
+    return acks
+
+
+def store_phone_answer(
+    storage: Storage,
+    record: RecordIn,
+    source: Source,
+    received_at: datetime,
+    visit_id: str | None = None,
+) -> Ack:
+    """Store a phone answer, projected at once; with `visit_id`, also spend that visit's link,
+    or raise `VisitLinkUsed` and store nothing. A resent record comes back DUPLICATE.
+
+    The answer goes through the devices' ingestion unchanged (validation, comment scrubbing,
+    derived facts); one transaction holds both, so that an answer to a per-visit link is stored
+    if and only if that link is spent: of two tabs racing on one link, exactly one answer is kept.
+    """
+    with storage.write() as connection:
+        [ack] = ingest.ingest(connection, [record], source, received_at)
+        projection.project_all(connection, storage.zone)
+        if (
+            visit_id is not None
+            and ack.status == AckStatus.STORED
+            and not visit_links.mark_used(connection, visit_id, received_at)
+        ):
+            raise VisitLinkUsed(visit_id)  # rolls the answer back with the transaction
+    return ack
+
+
+def is_stored(connection: Connection, record_id: str) -> bool:
+    """Whether a record by this id is in the log (a visitor sending the last page twice)."""
+    query = sa.select(schema.records.c.id).where(schema.records.c.id == record_id)
+    return connection.execute(query).first() is not None
