@@ -26,7 +26,7 @@ from sync_server.access import (
 from sync_server.api.deps import ApiAccess, current_device
 from sync_server.app import create_app
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User
+from sync_server.storage import Storage, User, users
 from sync_server.storage.models import ROLES
 from sync_server.web.access import FormAccess, PageAccess
 from tests.fixtures.server import SERVICE, SITE, log_in_client
@@ -270,7 +270,14 @@ def test_a_role_without_the_permission_gets_the_403_page_with_its_own_menu(app, 
 
 
 def test_a_service_manager_asking_for_another_service_gets_the_403_page(app, client):
-    app.state.storage.create_user("iris-only", "a long test password", "service_manager", [SERVICE])
+    with app.state.storage.write() as connection:
+        users.create(
+            connection,
+            username="iris-only",
+            password="a long test password",
+            role="service_manager",
+            services=[SERVICE],
+        )
     log_in_client(client, "iris-only", "service_manager")
     assert client.get(f"/service/{SERVICE}").status_code == 200
     for path in OTHER_SERVICE:
@@ -308,7 +315,10 @@ def menu(page: str) -> list[str]:
     ],
 )
 def test_after_signing_in_the_visitor_is_back_at_the_whole_address(app, client, path):
-    app.state.storage.create_user("back", "a long test password", "quality_manager")
+    with app.state.storage.write() as connection:
+        users.create(
+            connection, username="back", password="a long test password", role="quality_manager"
+        )
     sent = client.get(path)
     assert sent.status_code == 303
     login_page = client.get(sent.headers["location"])
