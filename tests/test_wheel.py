@@ -4,6 +4,7 @@ another folder. Surveys, the demo town, fonts, templates and catalogues must tra
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,9 +35,21 @@ def source_files() -> set[str]:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """The wheel, built from a copy of the sources: a build in the checkout would leave `build/`
+    and `*.egg-info` there, and files deleted since an earlier build would ride along."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in (*PACKAGES, "assets"):
+        shutil.copytree(
+            ROOT / name,
+            source / name,
+            symlinks=True,  # qualivilles/assets stays the link to assets/
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
         check=True,
         capture_output=True,
     )
