@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from kiosk.core.clock import DeviceClock
 from kiosk.core.store import is_suspect_press
 from qualivilles import flow, opening_hours
+from qualivilles.answers import wire_value
 from qualivilles.flow import FlowState, FlowStatus
 from qualivilles.protocol import ResponseStatus
 from qualivilles.survey import QuestionType, SurveyDefinition, parse_definition
@@ -141,13 +142,11 @@ class VisitorSession:
         state = self._require_state()
         next_state = flow.answer(state, question_id, value)  # validates before anything is written
         assert self.response_id is not None
-        stored = next_state.answers[question_id]
-        if state.survey.question(question_id).type == QuestionType.TEXT:
+        stored = next_state.answers.get(question_id)  # None: nothing picked or typed, a skip
+        if stored is not None and state.survey.question(question_id).type == QuestionType.TEXT:
             self._store.set_comment(self.response_id, str(stored))
-        else:
-            self._store.record_answer(
-                self.response_id, question_id, list(stored) if isinstance(stored, tuple) else stored
-            )
+        elif stored is not None:
+            self._store.record_answer(self.response_id, question_id, wire_value(stored))
         self.state = next_state
         self._seal_if_finished()
         return next_state
