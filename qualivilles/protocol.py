@@ -166,6 +166,22 @@ class HeartbeatAck(Strict):
     received_at: datetime
 
 
+class Problem(BaseModel):
+    """An error answer (`application/problem+json`, RFC 9457): `code` is stable, act on it.
+
+    Read tolerantly: what answers an error may be a proxy rather than the server."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: str = "about:blank"
+    title: str = ""
+    status: int | None = None
+    code: str | None = None
+    detail: str | None = None
+    # Each invalid field of a request: {"path", "message", "type"}.
+    errors: list[dict[str, Any]] | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
 class TokenRotation(Strict):
     """`POST /api/v1/token/rotate`: a new token for this device.
 

@@ -12,34 +12,12 @@ from typing import Any, Protocol
 
 from kiosk.core.clock import DeviceClock
 from kiosk.core.store import is_suspect_press
-from qualivilles import flow, opening_hours
+from qualivilles import flow
 from qualivilles.answers import wire_value
+from qualivilles.device_config import DeviceConfig, KioskSettings, PublishedResults
 from qualivilles.flow import FlowState, FlowStatus
 from qualivilles.protocol import ResponseStatus
-from qualivilles.survey import QuestionType, SurveyDefinition, parse_definition
-
-
-@dataclass(frozen=True)
-class KioskSettings:
-    """What the server's configuration tunes on a kiosk (defaults work with no server yet)."""
-
-    inactivity_timeout_seconds: float = 30.0
-    suspect_interval_seconds: float = 5.0
-    thank_you_seconds: float = 6.0
-    still_there_seconds: float = 10.0
-    languages: tuple[str, ...] = ("fr", "en")
-    # {"mon": [["08:30", "17:30"]], …} in the town's time zone; None: always open.
-    opening_hours: dict[str, list[list[str]]] | None = None
-    timezone: str = "Europe/Paris"
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> KioskSettings:
-        kiosk = config.get("kiosk") or {}
-        known = {k: v for k, v in kiosk.items() if k in cls.__dataclass_fields__}
-        if "languages" in known:
-            known["languages"] = tuple(known["languages"])
-        opening_hours.parse(known.get("opening_hours"))  # refuse unreadable hours up front
-        return cls(**known)
+from qualivilles.survey import QuestionType, SurveyDefinition
 
 
 @dataclass(frozen=True)
@@ -49,19 +27,20 @@ class DeskConfig:
     survey: SurveyDefinition
     settings: KioskSettings = field(default_factory=KioskSettings)
     phone_survey_url: str | None = None
-    published_results: dict[str, Any] | None = None
+    published_results: PublishedResults | None = None
     desk_name: str = ""
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> DeskConfig:
-        site = (config.get("site") or {}).get("name", "")
-        service = (config.get("service") or {}).get("name", "")
+    def from_config(cls, config: DeviceConfig) -> DeskConfig:
+        """The kiosk's part of a configuration; `ValueError` if it has no survey to ask."""
+        if config.survey is None:
+            raise ValueError("the configuration has no survey")
         return cls(
-            survey=parse_definition(config["survey"], "server configuration"),
-            settings=KioskSettings.from_config(config),
-            phone_survey_url=config.get("phone_survey_url"),
-            published_results=config.get("published_results"),
-            desk_name=" – ".join(part for part in (service, site) if part),
+            survey=config.survey,
+            settings=config.kiosk,
+            phone_survey_url=config.phone_survey_url,
+            published_results=config.published_results,
+            desk_name=config.desk_name,
         )
 
 
