@@ -13,11 +13,11 @@ from typing import Any, Protocol
 from kiosk.core.clock import DeviceClock
 from kiosk.core.store import is_suspect_press
 from qualivilles import flow
-from qualivilles.answers import wire_value
+from qualivilles.answers import payload_answers
 from qualivilles.device_config import DeviceConfig, KioskSettings, PublishedResults
 from qualivilles.flow import FlowState, FlowStatus
 from qualivilles.protocol import ResponseStatus
-from qualivilles.survey import QuestionType, SurveyDefinition
+from qualivilles.survey import SurveyDefinition
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,13 @@ class VisitorSession:
         state = self._require_state()
         next_state = flow.answer(state, question_id, value)  # validates before anything is written
         assert self.response_id is not None
-        stored = next_state.answers.get(question_id)  # None: nothing picked or typed, a skip
-        if stored is not None and state.survey.question(question_id).type == QuestionType.TEXT:
-            self._store.set_comment(self.response_id, str(stored))
-        elif stored is not None:
-            self._store.record_answer(self.response_id, question_id, wire_value(stored))
+        if question_id in next_state.answers:  # not when nothing was picked or typed (a skip)
+            kept = {question_id: next_state.answers[question_id]}
+            choices, comment = payload_answers(state.survey, kept)
+            for choice in choices.values():
+                self._store.record_answer(self.response_id, question_id, choice)
+            if comment is not None:
+                self._store.set_comment(self.response_id, comment)
         self.state = next_state
         self._seal_if_finished()
         return next_state
