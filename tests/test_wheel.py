@@ -61,11 +61,14 @@ def installed(wheel, tmp_path_factory) -> Path:
     Path(site, "borrowed-dependencies.pth").write_text(
         sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
     )
+    # Without the checkout on PYTHONPATH: pip would take the build's egg-info there for the
+    # package already installed, and install nothing.
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
          "--no-deps", "--no-index", str(wheel)],
         check=True,
         capture_output=True,
+        env={name: value for name, value in os.environ.items() if name != "PYTHONPATH"},
     )  # fmt: skip
     return venv
 
