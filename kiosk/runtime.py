@@ -20,7 +20,6 @@ from kiosk.core.sync_client import SyncClient, SyncError
 from kiosk.core.visitor import DeskConfig, VisitorSession
 from kiosk.core.wait_queue import WaitQueue
 from qualivilles.bundled import load_default_survey
-from qualivilles.survey import SurveyDefinitionError
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,8 @@ def desk_config_from_store(store: KioskStore) -> DeskConfig | None:
     if cached is None:
         return None
     try:
-        return DeskConfig.from_config(cached.config)
-    except (KeyError, TypeError, ValueError, SurveyDefinitionError) as error:
+        return DeskConfig.from_config(cached.parsed())
+    except ValueError as error:
         # A bad configuration must not take the kiosk down: keep the one in force.
         log.error("ignoring unusable configuration from the server: %s", error)
         return None
@@ -157,8 +156,8 @@ def agent_desk_from_store(store: KioskStore) -> AgentDesk | None:
     if cached is None:
         return None
     try:
-        return AgentDesk.from_config(cached.config)
-    except (KeyError, TypeError, ValueError) as error:
+        return AgentDesk.from_config(cached.parsed())
+    except ValueError as error:
         log.error("ignoring unusable configuration from the server: %s", error)
         return None
 

@@ -1,11 +1,27 @@
-"""What the server derives from one answer, checked against the survey version it names. Pure.
+"""One visitor's answers: checked, normalised and derived by the same rules everywhere. Pure.
 
-The kiosk and the phone survey send `{question id: value}`; the figures need the main question's
-level on its smiley scale, one row per chosen value, and the free texts (scrubbed) apart.
+`normalise` is the one check of a value against its question. The survey flow calls it on every
+tap on the kiosk and every page of the phone survey; the server calls it again (through
+`derive`) on every answer it receives, so whatever a kiosk or phone keeps, the server accepts with
+the same items. Per question type:
+
+- smiley, single choice: one of the question's choice ids;
+- multiple choice: choice ids, kept in the survey's order without repeats (a lone id is a list
+  of one);
+- yes/no: "yes" or "no";
+- 0–10 scale: a whole number from 0 to 10;
+- text: trimmed, at most the question's `max_length` characters.
+
+Nothing picked (an empty multiple choice) or nothing typed (a blank text) is no answer at all:
+the flow takes it as a skip and the server derives nothing from it.
+
+`derive` gives what the figures need from a whole answer: the main question's level on its
+smiley scale, one item per chosen value, and the free texts (scrubbed) apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,15 +29,101 @@ from qualivilles.protocol import AnswerPayload
 from qualivilles.scrub import scrub
 from qualivilles.survey import Question, QuestionType, SurveyDefinition
 
-Value = str | int | list[str]
+# An answer as the flow keeps it; a multiple choice is a tuple so that a state stays frozen.
+AnswerValue = str | int | tuple[str, ...]
+# The same answer as `AnswerPayload.answers` carries it.
+WireValue = str | int | list[str]
 
 
 class InvalidAnswer(ValueError):
-    """An answer that does not fit its survey; `path` names the offending field."""
+    """A value that does not fit its question; `path` names it (the question id, or the field
+    of the payload that carried it)."""
 
     def __init__(self, path: str, message: str):
         self.path = path
+        self.message = message
         super().__init__(f"{path}: {message}")
+
+
+def _one_choice(question: Question, value: object) -> str:
+    if not isinstance(value, str) or value not in {c.id for c in question.choices}:
+        raise InvalidAnswer(question.id, f"not a choice of {question.id!r}: {value!r}")
+    return value
+
+
+def _choices(question: Question, value: object) -> tuple[str, ...] | None:
+    picked = [value] if isinstance(value, str) else value
+    known = [choice.id for choice in question.choices]
+    if not isinstance(picked, list | tuple) or not all(
+        isinstance(v, str) and v in known for v in picked
+    ):
+        raise InvalidAnswer(question.id, f"not choices of {question.id!r}: {value!r}")
+    # The survey's order, no repeats: the same picks always give the same answer.
+    return tuple(choice for choice in known if choice in picked) or None
+
+
+def _yes_no(question: Question, value: object) -> str:
+    if value not in ("yes", "no"):
+        raise InvalidAnswer(question.id, f"expected 'yes' or 'no', got {value!r}")
+    return str(value)
+
+
+def _scale(question: Question, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise InvalidAnswer(question.id, f"expected an integer from 0 to 10, got {value!r}")
+    return value
+
+
+def _text(question: Question, value: object) -> str | None:
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or len(text) > question.max_length:
+        raise InvalidAnswer(
+            question.id, f"expected a text of at most {question.max_length} characters"
+        )
+    return text or None
+
+
+_NORMALISE: dict[QuestionType, Callable[[Question, object], AnswerValue | None]] = {
+    QuestionType.SMILEY: _one_choice,
+    QuestionType.SINGLE_CHOICE: _one_choice,
+    QuestionType.MULTIPLE_CHOICE: _choices,
+    QuestionType.YES_NO: _yes_no,
+    QuestionType.SCALE_0_10: _scale,
+    QuestionType.TEXT: _text,
+}
+
+
+def normalise(question: Question, value: object) -> AnswerValue | None:
+    """`value` in the one form it is kept in; None when it is no answer (nothing picked or
+    typed). Raises `InvalidAnswer` when it does not fit `question`."""
+    return _NORMALISE[question.type](question, value)
+
+
+def wire_value(value: AnswerValue) -> WireValue:
+    """A normalised answer as `AnswerPayload.answers` carries it."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def items(question: Question, value: AnswerValue) -> list[str]:
+    """The stored items of a normalised answer: one per chosen value; none for a free text."""
+    if question.type == QuestionType.TEXT:
+        return []
+    return list(value) if isinstance(value, tuple) else [str(value)]
+
+
+def payload_answers(
+    survey: SurveyDefinition, answers: Mapping[str, AnswerValue]
+) -> tuple[dict[str, WireValue], str | None]:
+    """The flow's answers as a kiosk or phone sends them: choices by question, and the free-text
+    answer as the comment."""
+    choices: dict[str, WireValue] = {}
+    comment: str | None = None
+    for question_id, value in answers.items():
+        if survey.question(question_id).type == QuestionType.TEXT:
+            comment = str(value)
+        else:
+            choices[question_id] = wire_value(value)
+    return choices, comment
 
 
 @dataclass(frozen=True)
@@ -40,53 +142,34 @@ class AnswerFacts:
     texts: list[FreeText] = field(default_factory=list)
 
 
-def smiley_levels(question: Question) -> int:
-    return sum(1 for choice in question.choices if choice.level is not None)
-
-
-def _check_value(question: Question, value: Value, path: str) -> list[str]:
-    """The value as stored item strings; raises `InvalidAnswer` if it does not fit."""
-    choice_ids = {choice.id for choice in question.choices}
-    kind = question.type
-    if kind in (QuestionType.SMILEY, QuestionType.SINGLE_CHOICE):
-        if not isinstance(value, str) or value not in choice_ids:
-            raise InvalidAnswer(path, f"not a choice of {question.id!r}: {value!r}")
-        return [value]
-    if kind == QuestionType.MULTIPLE_CHOICE:
-        values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not set(values) <= choice_ids:
-            raise InvalidAnswer(path, f"not choices of {question.id!r}: {value!r}")
-        return sorted(set(values))
-    if kind == QuestionType.YES_NO:
-        if value not in ("yes", "no"):
-            raise InvalidAnswer(path, f"expected 'yes' or 'no', got {value!r}")
-        return [str(value)]
-    if kind == QuestionType.SCALE_0_10:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-            raise InvalidAnswer(path, f"expected an integer from 0 to 10, got {value!r}")
-        return [str(value)]
-    if not isinstance(value, str) or len(value) > question.max_length:
-        raise InvalidAnswer(path, f"expected a text of at most {question.max_length} characters")
-    return []  # free text is kept as a scrubbed text, never as an item
+def _free_text(question_id: str | None, text: str) -> FreeText:
+    cleaned = scrub(text)
+    return FreeText(question_id, cleaned.text, cleaned.redacted)
 
 
 def derive(payload: AnswerPayload, survey: SurveyDefinition) -> AnswerFacts:
     """Check every answered question against `survey` and derive the stored facts."""
-    items: list[tuple[str, str]] = []
+    found: list[tuple[str, str]] = []
     texts: list[FreeText] = []
-    known = {question.id: question for question in survey.questions}
     for question_id, value in payload.answers.items():
         path = f"payload.answers.{question_id}"
-        question = known.get(question_id)
-        if question is None:
-            raise InvalidAnswer(path, f"survey {survey.id} v{survey.version} has no such question")
-        items.extend((question_id, item) for item in _check_value(question, value, path))
-        if question.type == QuestionType.TEXT and isinstance(value, str) and value.strip():
-            cleaned = scrub(value)
-            texts.append(FreeText(question_id, cleaned.text, cleaned.redacted))
+        try:
+            question = survey.question(question_id)
+        except KeyError:
+            raise InvalidAnswer(
+                path, f"survey {survey.id} v{survey.version} has no such question"
+            ) from None
+        try:
+            normalised = normalise(question, value)
+        except InvalidAnswer as error:
+            raise InvalidAnswer(path, error.message) from None
+        if normalised is None:
+            continue
+        found.extend((question_id, item) for item in items(question, normalised))
+        if question.type == QuestionType.TEXT:
+            texts.append(_free_text(question_id, str(normalised)))
     if payload.comment and payload.comment.strip():
-        cleaned = scrub(payload.comment)
-        texts.append(FreeText(None, cleaned.text, cleaned.redacted))
+        texts.append(_free_text(None, payload.comment))
     main = survey.main
     main_choice = payload.answers.get(main.id)
     level = None
@@ -95,8 +178,8 @@ def derive(payload: AnswerPayload, survey: SurveyDefinition) -> AnswerFacts:
     return AnswerFacts(
         main_choice=main_choice if isinstance(main_choice, str) else None,
         main_level=level,
-        main_levels=smiley_levels(main) if level is not None else None,
-        items=items,
+        main_levels=main.levels if level is not None else None,
+        items=found,
         texts=texts,
     )
 

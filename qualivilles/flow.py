@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
-from qualivilles.survey import Question, QuestionType, SurveyDefinition
-
-AnswerValue = str | int | tuple[str, ...]
+from qualivilles.answers import AnswerValue, normalise
+from qualivilles.answers import InvalidAnswer as InvalidAnswer  # what `answer` raises
+from qualivilles.survey import Question, SurveyDefinition
 
 
 class FlowStatus(StrEnum):
@@ -21,10 +21,6 @@ class FlowStatus(StrEnum):
     COMPLETE = "complete"  # every visible question answered or skipped
     PARTIAL = "partial"  # the visitor walked away after the main answer
     ABANDONED = "abandoned"  # timed out before the main answer: nothing to keep
-
-
-class InvalidAnswer(ValueError):
-    """The value does not fit the question (unknown choice, out of range, too long…)."""
 
 
 class NotAsking(RuntimeError):
@@ -74,42 +70,6 @@ def next_question(
     return None
 
 
-def validate_answer(question: Question, value: object) -> AnswerValue:
-    """Normalise `value` for `question` or raise `InvalidAnswer` saying why."""
-    choice_ids = [choice.id for choice in question.choices]
-    match question.type:
-        case QuestionType.SMILEY | QuestionType.SINGLE_CHOICE:
-            if value not in choice_ids:
-                raise InvalidAnswer(f"{question.id}: unknown choice {value!r}")
-            return str(value)
-        case QuestionType.YES_NO:
-            if value not in ("yes", "no"):
-                raise InvalidAnswer(f"{question.id}: expected 'yes' or 'no', got {value!r}")
-            return str(value)
-        case QuestionType.MULTIPLE_CHOICE:
-            if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
-                raise InvalidAnswer(f"{question.id}: expected a non-empty list of choices")
-            unknown = [v for v in value if v not in choice_ids]
-            if unknown:
-                raise InvalidAnswer(f"{question.id}: unknown choices {unknown!r}")
-            # Definition order, no repeats: the same picks always give the same payload.
-            return tuple(c for c in choice_ids if c in value)
-        case QuestionType.SCALE_0_10:
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-                raise InvalidAnswer(f"{question.id}: expected a whole number from 0 to 10")
-            return value
-        case QuestionType.TEXT:
-            if not isinstance(value, str):
-                raise InvalidAnswer(f"{question.id}: expected text")
-            text = value.strip()
-            if not text or len(text) > question.max_length:
-                raise InvalidAnswer(
-                    f"{question.id}: text must be 1 to {question.max_length} characters"
-                )
-            return text
-    raise InvalidAnswer(f"{question.id}: unsupported question type {question.type!r}")
-
-
 def _require_asking(state: FlowState, question_id: str) -> None:
     if state.finished or state.current != question_id:
         raise NotAsking(f"not asking {question_id!r} (current: {state.current!r})")
@@ -123,9 +83,14 @@ def _advance(state: FlowState, answers: Mapping[str, AnswerValue]) -> FlowState:
 
 
 def answer(state: FlowState, question_id: str, value: object) -> FlowState:
-    """Record an answer to the current question and move to the next visible one."""
+    """Record an answer to the current question and move to the next visible one.
+
+    The value is checked and normalised by `answers.normalise` (`InvalidAnswer` if it does not
+    fit); one that is no answer (nothing picked or typed) skips the question."""
     _require_asking(state, question_id)
-    normalised = validate_answer(state.survey.question(question_id), value)
+    normalised = normalise(state.survey.question(question_id), value)
+    if normalised is None:
+        return skip(state, question_id)
     return _advance(state, {**state.answers, question_id: normalised})
 
 
@@ -162,3 +127,17 @@ def progress(state: FlowState) -> tuple[int, int]:
     if state.current is None:
         return len(visible), len(visible)
     return visible.index(state.current) + 1, len(visible)
+
+
+def is_last(state: FlowState) -> bool:
+    """Whether the current question is the last this visitor will see, whatever they answer:
+    no later question is visible now, and none is asked only after some answer to this one."""
+    survey, current = state.survey, state.current
+    if current is None:
+        return False
+    ids = [q.id for q in survey.questions]
+    later = survey.questions[ids.index(current) + 1 :]
+    return not any(
+        is_visible(q, state.answers) or (q.show_if is not None and q.show_if.question == current)
+        for q in later
+    )

@@ -1,7 +1,10 @@
 """The device ↔ server wire protocol: one definition shared by the kiosk and the server.
 
 Both sides import these models so that what the kiosk sends and what the server accepts can
-never drift apart. Pure: no Kivy, no HTTP, no database.
+never drift apart: records and their payloads, batches and their acknowledgements, heartbeats,
+token rotation and error answers here; the enrolment and the device configuration in
+`qualivilles.device_config`. Neither side defines a wire model of its own. Pure: no Kivy, no
+HTTP, no database.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 PROTOCOL_VERSION = 1
 MAX_RECORDS_PER_BATCH = 500
+MAX_COMMENT_LENGTH = 2000
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
@@ -71,7 +75,7 @@ class AnswerPayload(Strict):
     suspect: bool = False
     # question id -> choice id (or list of choice ids for multiple choice, int for 0-10 scales)
     answers: dict[Slug, str | int | list[str]]
-    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_LENGTH)] | None = None
     visit_id: UUID | None = None
 
 
@@ -112,9 +116,18 @@ class RecordIn(Strict):
     payload: dict[str, Any]
 
 
-class SyncRequest(Strict):
+class SyncEnvelope(Strict):
+    """A `SyncRequest` with its records left unread: the server checks each record on its own,
+    so that one malformed record never refuses the others."""
+
     protocol: Literal[1] = PROTOCOL_VERSION
     sent_at: datetime
+    records: list[Any] = Field(max_length=MAX_RECORDS_PER_BATCH)
+
+
+class SyncRequest(SyncEnvelope):
+    """`POST /api/v1/sync`: a batch of records, in capture order."""
+
     records: list[RecordIn] = Field(max_length=MAX_RECORDS_PER_BATCH)
 
 
@@ -164,6 +177,22 @@ class Heartbeat(Strict):
 
 class HeartbeatAck(Strict):
     received_at: datetime
+
+
+class Problem(BaseModel):
+    """An error answer (`application/problem+json`, RFC 9457): `code` is stable, act on it.
+
+    Read tolerantly: what answers an error may be a proxy rather than the server."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: str = "about:blank"
+    title: str = ""
+    status: int | None = None
+    code: str | None = None
+    detail: str | None = None
+    # Each invalid field of a request: {"path", "message", "type"}.
+    errors: list[dict[str, Any]] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class TokenRotation(Strict):

@@ -62,6 +62,11 @@ class Question(_Model):
     wait_band: bool = False
     max_length: int = Field(default=500, ge=1, le=2000)
 
+    @property
+    def levels(self) -> int:
+        """The number of steps on this question's smiley scale ("no opinion" is not one)."""
+        return sum(1 for choice in self.choices if choice.level is not None)
+
 
 class SurveyDefinition(_Model):
     id: Slug
@@ -139,7 +144,7 @@ def _semantic_problems(survey: SurveyDefinition) -> list[Problem]:
             problems.append(Problem(f"{here}.choices", f"a {question.type} question has none"))
         if question.type == QuestionType.SMILEY:
             levels = [c.level for c in question.choices if c.level is not None]
-            if sorted(levels) != list(range(len(levels))) or len(levels) < 2:
+            if sorted(levels) != list(range(question.levels)) or question.levels < 2:
                 problems.append(
                     Problem(f"{here}.choices", "smiley levels must be 0, 1, 2… without gaps")
                 )

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualivilles import flow
+from qualivilles.answers import normalise
 from qualivilles.bundled import load_default_survey
 from qualivilles.flow import FlowStatus, InvalidAnswer, NotAsking
 from qualivilles.survey import QuestionType
@@ -82,11 +83,36 @@ def test_answering_another_question_than_the_current_one_is_refused():
 
 def test_text_answers_are_trimmed_and_bounded():
     comment = SURVEY.question("comment")
-    assert flow.validate_answer(comment, "  Très bon accueil  ") == "Très bon accueil"
+    assert normalise(comment, "  Très bon accueil  ") == "Très bon accueil"
     with pytest.raises(InvalidAnswer):
-        flow.validate_answer(comment, "x" * (comment.max_length + 1))
-    with pytest.raises(InvalidAnswer):
-        flow.validate_answer(comment, "   ")
+        normalise(comment, "x" * (comment.max_length + 1))
+    assert normalise(comment, "   ") is None  # nothing typed: no answer
+
+
+def _at_question(question_id: str):
+    state = flow.answer(flow.start(SURVEY, "fr"), "overall", "dissatisfied")
+    while state.current != question_id:
+        state = flow.skip(state, state.current)
+    return state
+
+
+def test_a_blank_text_is_a_skip_not_an_error():
+    state = flow.answer(_at_question("comment"), "comment", "   ")
+    assert state.status == FlowStatus.COMPLETE
+    assert "comment" not in state.answers
+
+
+def test_an_empty_multiple_choice_is_a_skip_and_a_lone_choice_a_list_of_one():
+    skipped = flow.answer(_at_question("why_unhappy"), "why_unhappy", [])
+    assert (skipped.current, "why_unhappy" in skipped.answers) == ("welcome", False)
+    one = flow.answer(_at_question("why_unhappy"), "why_unhappy", "waiting")
+    assert one.answers["why_unhappy"] == ("waiting",)
+
+
+def test_the_last_question_is_known_before_it_is_answered():
+    assert not flow.is_last(flow.start(SURVEY, "fr"))
+    assert flow.is_last(_at_question("comment"))
+    assert not flow.is_last(_at_question("wait_band"))
 
 
 def test_finishing_early_completes_what_was_answered():

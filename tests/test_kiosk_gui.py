@@ -17,6 +17,7 @@ from kiosk.core.rtl import display_lines
 from kiosk.core.store import KioskStore
 from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
 from qualivilles.bundled import load_default_survey
+from qualivilles.device_config import PublishedResults
 from qualivilles.survey import parse_definition
 from tests.fixtures.kiosk import pump, pump_until, tap
 
@@ -31,12 +32,9 @@ def _desk(**settings: object) -> DeskConfig:
         survey=load_default_survey(),
         settings=KioskSettings(**settings),
         phone_survey_url=PHONE_URL,
-        published_results={
-            "period": "2026-10",
-            "satisfaction_rate": 92.4,
-            "answers": 48,
-            "target": 90,
-        },
+        published_results=PublishedResults(
+            period="2026-10", satisfaction_rate=92.4, answers=48, target=90
+        ),
         desk_name="IRIS – guichet unique – Centre administratif municipal",
     )
 
@@ -442,6 +440,6 @@ def test_no_published_result_means_no_sentence():
     from kiosk.screens.thanks import results_sentence
 
     assert results_sentence(None, "fr") == ""
-    assert results_sentence({"period": "2026-10", "satisfaction_rate": None}, "fr") == ""
-    sentence = results_sentence({"period": "2026-10", "satisfaction_rate": 91.6}, "es")
+    assert results_sentence(PublishedResults(period="2026-10"), "fr") == ""
+    sentence = results_sentence(PublishedResults(period="2026-10", satisfaction_rate=91.6), "es")
     assert sentence == "92 % de visitantes satisfechos en octubre"

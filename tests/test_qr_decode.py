@@ -14,6 +14,7 @@ from pyzbar.pyzbar import decode
 from kiosk.core.agent_desk import AgentDesk, visit_link
 from kiosk.core.device_state import Credentials
 from kiosk.widgets.qr import qr_matrix
+from qualivilles.device_config import DeviceConfig
 from sync_server.web import posters
 from tests.fixtures.server import SERVICE, SITE, bearer, enrol_code
 
@@ -63,7 +64,12 @@ def test_the_agent_tablet_per_visit_code_decodes_to_its_signed_link(app_client):
         server_url="http://testserver", device_id=enrolled["device_id"], token=enrolled["token"],
         site=SITE, service=SERVICE, mode="tablet", visit_link_secret=enrolled["visit_link_secret"],
     )  # fmt: skip
-    url = visit_link(credentials, AgentDesk.from_config(config), VISIT, datetime.now(UTC))
+    url = visit_link(
+        credentials,
+        AgentDesk.from_config(DeviceConfig.model_validate(config)),
+        VISIT,
+        datetime.now(UTC),
+    )
     assert url is not None
     assert "/v/" in url
     assert decoded(matrix_png(qr_matrix(url))) == url

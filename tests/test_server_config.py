@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from qualivilles.bundled import load_default_survey
+from qualivilles.device_config import DeviceConfig
 from sync_server.indicators.monthly import last_complete_month, month_bounds
 from sync_server.storage import Source, devices, uploads
 from tests.fixtures.server import (
@@ -140,6 +141,6 @@ def test_the_agent_tablet_gets_its_services_reasons_for_visit(app_client):
     token = enrolled_token(app_client, "hotel-de-ville", "etat-civil")
     config = app_client.get("/api/v1/config", headers=bearer(token)).json()
     assert config["service"]["visit_reasons"] == civil["visit_reasons"]
-    desk = AgentDesk.from_config(config)
+    desk = AgentDesk.from_config(DeviceConfig.model_validate(config))
     assert [r.slug for r in desk.reasons] == [r["slug"] for r in civil["visit_reasons"]]
     assert desk.reason_label("passeport-cni") == "Passeport / CNI"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import tempfile
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,10 +21,11 @@ from kiosk.core.wait_queue import (
     VisitNotWaiting,
     VisitStatus,
     WaitQueue,
+    fold,
     seconds_between,
 )
 from qualivilles import visits as server_visits
-from qualivilles.protocol import RecordKind, VisitEvent
+from qualivilles.protocol import RecordKind, VisitEvent, VisitEventPayload
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
@@ -191,26 +194,32 @@ OPS = st.one_of(
 )
 
 
-def _server_fold(store: KioskStore, visit_id: str) -> server_visits.VisitState:
-    rows = store.db.query("SELECT * FROM visit_events WHERE visit_id = ? ORDER BY seq", [visit_id])
-    return server_visits.fold(
-        [
+def _server_folds(store: KioskStore, order: random.Random) -> dict[str, server_visits.VisitState]:
+    """Each visit as the server folds it from the records uploaded, received in any order."""
+    events: dict[str, list[server_visits.Event]] = {}
+    for record in store.pending_records(max_count=500):
+        if record.kind != RecordKind.VISIT_EVENT:
+            continue
+        payload = VisitEventPayload.model_validate(record.payload)
+        events.setdefault(str(payload.visit_id), []).append(
             server_visits.Event(
-                id=r["id"],
-                event=VisitEvent(r["event"]),
-                at=datetime.fromisoformat(r["device_time"]),
-                ticket=r["ticket"],
-                wait_seconds=r["wait_seconds"],
-                cancels=r["cancels"],
+                id=str(record.id),
+                event=payload.event,
+                at=record.device_time,
+                ticket=payload.ticket,
+                wait_seconds=payload.wait_seconds,
+                cancels=str(payload.cancels) if payload.cancels else None,
+                reason=payload.reason,
             )
-            for r in rows
-        ]
-    )
+        )
+    for received in events.values():
+        order.shuffle(received)
+    return {visit_id: server_visits.fold(received) for visit_id, received in events.items()}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(OPS, max_size=25))
-def test_every_visit_ends_in_exactly_one_state_and_no_wait_is_negative(ops):
+@given(st.lists(OPS, max_size=25), st.randoms())
+def test_every_visit_ends_in_one_state_the_server_agrees_with_and_no_wait_is_negative(ops, order):
     clock = ManualClock(start=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as tmp:
         store = KioskStore(Path(tmp) / "t.db", clock)
@@ -246,6 +255,7 @@ def test_every_visit_ends_in_exactly_one_state_and_no_wait_is_negative(ops):
                 for visit in queue.visits():
                     assert queue.elapsed(visit).seconds >= 0
             queue.close_open_visits()
+            on_server = _server_folds(store, order)
             for visit in queue.visits():
                 assert visit.status in {
                     VisitStatus.SERVED,
@@ -254,12 +264,96 @@ def test_every_visit_ends_in_exactly_one_state_and_no_wait_is_negative(ops):
                     VisitStatus.CANCELLED,
                 }
                 assert visit.wait_seconds is None or visit.wait_seconds >= 0
-                on_server = _server_fold(store, visit.id)
-                assert on_server.outcome == visit.status
-                if visit.status != VisitStatus.CANCELLED:
-                    assert on_server.wait_seconds == pytest.approx(visit.wait_seconds)
-                    assert on_server.wait_seconds >= 0
+                server = on_server[visit.id]
+                assert (server.outcome, server.wait_seconds) == (visit.status, visit.wait_seconds)
             outbox = {e["visit_id"] for e in _outbox_events(store)}
             assert outbox == {v.id for v in queue.visits()}
         finally:
             store.close()
+
+
+# --- the tablet and the server fold a visit the same way -----------------------------------------
+
+
+def _row(event: str, minutes: float, **extra) -> dict:
+    at = MONDAY_9 + timedelta(minutes=minutes)
+    return {
+        "id": str(uuid.uuid4()),
+        "visit_id": "visit-1",
+        "event": event,
+        "ticket": extra.get("ticket"),
+        "reason": None,
+        "wait_seconds": extra.get("wait_seconds"),
+        "cancels": extra.get("cancels"),
+        "device_time": at.isoformat(),
+        "monotonic_ms": int(minutes * 60_000),
+        "boot_id": "boot-1",
+    }
+
+
+def _on_both_sides(rows: list[dict]) -> tuple[tuple, tuple]:
+    tablet = fold(rows)["visit-1"]
+    server = server_visits.fold([_as_event(row) for row in reversed(rows)])
+    return (tablet.status, tablet.wait_seconds), (server.outcome, server.wait_seconds)
+
+
+def _as_event(row: dict) -> server_visits.Event:
+    return server_visits.Event(
+        id=row["id"],
+        event=VisitEvent(row["event"]),
+        at=datetime.fromisoformat(row["device_time"]),
+        ticket=row["ticket"],
+        wait_seconds=row["wait_seconds"],
+        cancels=row["cancels"],
+    )
+
+
+def test_of_two_closings_the_first_decides_on_the_tablet_and_on_the_server():
+    arrived = _row("arrived", 0, ticket="A-001")
+    taken = _row("taken_in_charge", 3, wait_seconds=180.0)
+    walked = _row("walked_out", 5, wait_seconds=300.0)
+    tablet, server = _on_both_sides([arrived, taken, walked])
+    assert tablet == server == ("served", 180.0)
+    # Taking back the first leaves the second standing, on both sides alike.
+    undo = _row("cancelled", 6, cancels=taken["id"])
+    tablet, server = _on_both_sides([arrived, taken, walked, undo])
+    assert tablet == server == ("walked_out", 300.0)
+
+
+def test_an_undo_cannot_be_taken_back_on_either_side():
+    arrived = _row("arrived", 0, ticket="A-001")
+    taken = _row("taken_in_charge", 3, wait_seconds=180.0)
+    undo = _row("cancelled", 3.1, cancels=taken["id"])
+    tablet, server = _on_both_sides(
+        [arrived, taken, undo, _row("cancelled", 3.2, cancels=undo["id"])]
+    )
+    assert tablet == server == ("waiting", None)
+
+
+EVENT_NAMES = ["taken_in_charge", "walked_out", "closed_unknown", "cancelled", "arrived"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(EVENT_NAMES),
+            st.floats(0, 120),
+            st.none() | st.floats(0, 7200),
+            st.none() | st.integers(0, 8),
+        ),
+        max_size=8,
+    ),
+    st.randoms(),
+)
+def test_any_events_of_a_visit_fold_the_same_on_the_tablet_and_on_the_server(steps, order):
+    rows = [_row("arrived", 0, ticket="A-001")]
+    for name, minutes, wait, target in steps:
+        cancels = rows[target % len(rows)]["id"] if name == "cancelled" and target else None
+        rows.append(_row(name, minutes, wait_seconds=wait, cancels=cancels))
+    tablet = fold(rows)["visit-1"]
+    received = [_as_event(row) for row in rows]
+    order.shuffle(received)
+    server = server_visits.fold(received)
+    assert (tablet.status, tablet.wait_seconds) == (server.outcome, server.wait_seconds)
+    assert tablet.wait_seconds is None or tablet.wait_seconds >= 0

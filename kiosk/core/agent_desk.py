@@ -1,24 +1,17 @@
 """What the agent tablet takes from the server's configuration, and its per-visit links.
 
-No Kivy. Reasons for visit come from the configuration (`service.visit_reasons`: a list of
-{"slug", "label"}); without them the tablet simply shows no chips.
+No Kivy. Reasons for visit come from the configuration (`service.visit_reasons`); without them
+the tablet simply shows no chips.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from kiosk.core.device_state import Credentials
-from qualivilles import opening_hours
+from qualivilles.device_config import DeviceConfig, VisitReason
 from qualivilles.visit_link import make_token, visit_url
-
-
-@dataclass(frozen=True)
-class VisitReason:
-    slug: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -31,22 +24,14 @@ class AgentDesk:
     public_base_url: str | None = None
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> AgentDesk:
-        service = config.get("service") or {}
-        site = config.get("site") or {}
-        kiosk = config.get("kiosk") or {}
-        hours = kiosk.get("opening_hours")
-        opening_hours.parse(hours)  # refuse unreadable hours up front
+    def from_config(cls, config: DeviceConfig) -> AgentDesk:
         return cls(
-            desk_name=" – ".join(p for p in (service.get("name"), site.get("name")) if p),
-            wait_threshold_minutes=float(service.get("wait_threshold_minutes", 15)),
-            reasons=tuple(
-                VisitReason(str(r["slug"]), str(r["label"]))
-                for r in service.get("visit_reasons") or ()
-            ),
-            opening_hours=hours,
-            timezone=kiosk.get("timezone", "Europe/Paris"),
-            public_base_url=config.get("public_base_url"),
+            desk_name=config.desk_name,
+            wait_threshold_minutes=float(config.service.wait_threshold_minutes),
+            reasons=config.service.visit_reasons,
+            opening_hours=config.kiosk.opening_hours,
+            timezone=config.kiosk.timezone,
+            public_base_url=config.public_base_url,
         )
 
     def reason_label(self, slug: str | None) -> str:

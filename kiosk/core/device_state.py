@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from qualivilles.device_config import DeviceConfig
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -35,10 +37,14 @@ class Credentials:
 
 @dataclass(frozen=True)
 class CachedConfig:
-    """The last configuration the server sent, with its ETag for `If-None-Match`."""
+    """The last configuration the server sent, as sent, with its ETag for `If-None-Match`."""
 
     config: dict[str, Any]
     etag: str | None
+
+    def parsed(self) -> DeviceConfig:
+        """The configuration read through the shared model; `ValidationError` if unusable."""
+        return DeviceConfig.model_validate(self.config)
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,10 @@ def try_pin(
 
 
 def pin_hash_from_config(config: dict[str, Any] | None) -> str | None:
-    """The server's `kiosk.staff_pin_hash`, if it sent a well-formed one."""
+    """The server's `kiosk.staff_pin_hash`, if it sent a well-formed one.
+
+    Read on its own, not through `DeviceConfig`: the PIN must hold even when another part of the
+    configuration is unusable."""
     kiosk = (config or {}).get("kiosk")
     value = kiosk.get("staff_pin_hash") if isinstance(kiosk, dict) else None
     return value if is_valid_pin_hash(value) else None

@@ -15,6 +15,7 @@ from kiosk.core.staff_access import PinOrigin, pin_origin
 from kiosk.core.store import KioskStore
 from kiosk.core.sync_client import APP_VERSION
 from kiosk.core.visitor import DeskConfig
+from qualivilles.device_config import DeviceConfig
 
 PARIS = ZoneInfo("Europe/Paris")
 # Below this, a measured offset is network noise: the clock is right.
@@ -61,18 +62,24 @@ class StaffStatus:
     now: datetime  # when this snapshot was taken (device wall clock)
 
 
+def _received_config(store: KioskStore) -> DeviceConfig:
+    """The last configuration received; an empty one if none came yet or it is unusable."""
+    cached = store.cached_config()
+    try:
+        return cached.parsed() if cached else DeviceConfig()
+    except ValueError:
+        return DeviceConfig()
+
+
 def staff_status(store: KioskStore, desk: DeskConfig) -> StaffStatus:
     """Read everything the staff screen shows from `store` and the configuration in force."""
     credentials = store.credentials()
     sync = store.sync_status()
-    cached = store.cached_config()
-    config = cached.config if cached else {}
-    site_name = (config.get("site") or {}).get("name")
-    service_name = (config.get("service") or {}).get("name")
+    config = _received_config(store)
     return StaffStatus(
         device_id=credentials.device_id if credentials else None,
-        site=site_name or (credentials.site if credentials else ""),
-        service=service_name or (credentials.service if credentials else ""),
+        site=config.site.name or (credentials.site if credentials else ""),
+        service=config.service.name or (credentials.service if credentials else ""),
         server_url=credentials.server_url if credentials else None,
         survey_id=desk.survey.id,
         survey_version=desk.survey.version,

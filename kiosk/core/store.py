@@ -28,6 +28,7 @@ from kiosk.core.clock import DeviceClock, SystemClock
 from kiosk.core.device_state import CachedConfig, Credentials, SyncStatus
 from qualivilles.protocol import (
     FORGETTABLE,
+    MAX_COMMENT_LENGTH,
     MAX_RECORDS_PER_BATCH,
     PAYLOAD_MODELS,
     Ack,
@@ -293,9 +294,8 @@ class KioskStore:
     def set_comment(self, response_id: str, text: str | None) -> None:
         """Store the visitor's comment; blank text removes it."""
         text = (text or "").strip() or None
-        max_length = 2000
-        if text is not None and len(text) > max_length:
-            raise ValueError(f"a comment is at most {max_length} characters")
+        if text is not None and len(text) > MAX_COMMENT_LENGTH:
+            raise ValueError(f"a comment is at most {MAX_COMMENT_LENGTH} characters")
         with self._write():
             self._open_response(response_id)
             self.db.execute("UPDATE responses SET comment = ? WHERE id = ?", (text, response_id))

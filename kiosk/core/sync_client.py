@@ -17,15 +17,17 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import requests
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from kiosk.core.clock import DeviceClock, SystemClock, estimate_offset_ms
 from kiosk.core.device_state import Credentials
+from qualivilles.device_config import EnrolmentReply, EnrolmentRequest
 from qualivilles.protocol import (
     Ack,
     Heartbeat,
     HeartbeatAck,
+    Problem,
     RecordIn,
     SyncRequest,
     SyncResponse,
@@ -116,26 +118,13 @@ class SyncExchange:
         return estimate_offset_ms(self.sent_at, self.server_received_at, self.round_trip_ms)
 
 
-class _Enrolment(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    device_id: str
-    token: str
-    site: str
-    service: str
-    mode: str = "kiosk"
-    visit_link_secret: str | None = None
-
-
 def _problem(response: requests.Response) -> tuple[str | None, str | None]:
     """The stable `code` and `detail` of an application/problem+json body, if there is one."""
     try:
-        body = response.json()
-    except ValueError:
+        problem = Problem.model_validate_json(response.content)
+    except ValidationError:
         return None, None
-    if not isinstance(body, dict):
-        return None, None
-    code, detail = body.get("code"), body.get("detail") or body.get("title")
-    return (code if isinstance(code, str) else None), (detail if isinstance(detail, str) else None)
+    return problem.code, problem.detail or problem.title or None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -277,17 +266,28 @@ class SyncClient:
                 "POST",
                 f"{server_url}/api/v1/enrol",
                 timeout,
-                json={"code": code, "app_version": app_version},
+                # Checked by the server, whose refusal is the error the caller acts on.
+                json=EnrolmentRequest.model_construct(
+                    code=code, app_version=app_version
+                ).model_dump(),
             )
         finally:
             if owned:
                 session.close()
         _raise_for_status(response)
         try:
-            enrolment = _Enrolment.model_validate(_json_object(response, "enrolment answer"))
+            enrolment = EnrolmentReply.model_validate(_json_object(response, "enrolment answer"))
         except ValidationError as error:
             raise InvalidAcknowledgement(f"enrolment answer is malformed: {error}") from error
-        return Credentials(server_url=server_url, **enrolment.model_dump())
+        return Credentials(
+            server_url=server_url,
+            device_id=enrolment.device_id,
+            token=enrolment.token,
+            site=enrolment.site,
+            service=enrolment.service,
+            mode=enrolment.mode,
+            visit_link_secret=enrolment.visit_link_secret,
+        )
 
     def exchange(self, records: Sequence[RecordIn]) -> SyncExchange:
         """Upload one batch; return its acknowledgements with the clock-offset timings.

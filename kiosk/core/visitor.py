@@ -12,33 +12,12 @@ from typing import Any, Protocol
 
 from kiosk.core.clock import DeviceClock
 from kiosk.core.store import is_suspect_press
-from qualivilles import flow, opening_hours
+from qualivilles import flow
+from qualivilles.answers import payload_answers
+from qualivilles.device_config import DeviceConfig, KioskSettings, PublishedResults
 from qualivilles.flow import FlowState, FlowStatus
 from qualivilles.protocol import ResponseStatus
-from qualivilles.survey import QuestionType, SurveyDefinition, parse_definition
-
-
-@dataclass(frozen=True)
-class KioskSettings:
-    """What the server's configuration tunes on a kiosk (defaults work with no server yet)."""
-
-    inactivity_timeout_seconds: float = 30.0
-    suspect_interval_seconds: float = 5.0
-    thank_you_seconds: float = 6.0
-    still_there_seconds: float = 10.0
-    languages: tuple[str, ...] = ("fr", "en")
-    # {"mon": [["08:30", "17:30"]], …} in the town's time zone; None: always open.
-    opening_hours: dict[str, list[list[str]]] | None = None
-    timezone: str = "Europe/Paris"
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> KioskSettings:
-        kiosk = config.get("kiosk") or {}
-        known = {k: v for k, v in kiosk.items() if k in cls.__dataclass_fields__}
-        if "languages" in known:
-            known["languages"] = tuple(known["languages"])
-        opening_hours.parse(known.get("opening_hours"))  # refuse unreadable hours up front
-        return cls(**known)
+from qualivilles.survey import SurveyDefinition
 
 
 @dataclass(frozen=True)
@@ -48,19 +27,20 @@ class DeskConfig:
     survey: SurveyDefinition
     settings: KioskSettings = field(default_factory=KioskSettings)
     phone_survey_url: str | None = None
-    published_results: dict[str, Any] | None = None
+    published_results: PublishedResults | None = None
     desk_name: str = ""
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> DeskConfig:
-        site = (config.get("site") or {}).get("name", "")
-        service = (config.get("service") or {}).get("name", "")
+    def from_config(cls, config: DeviceConfig) -> DeskConfig:
+        """The kiosk's part of a configuration; `ValueError` if it has no survey to ask."""
+        if config.survey is None:
+            raise ValueError("the configuration has no survey")
         return cls(
-            survey=parse_definition(config["survey"], "server configuration"),
-            settings=KioskSettings.from_config(config),
-            phone_survey_url=config.get("phone_survey_url"),
-            published_results=config.get("published_results"),
-            desk_name=" – ".join(part for part in (service, site) if part),
+            survey=config.survey,
+            settings=config.kiosk,
+            phone_survey_url=config.phone_survey_url,
+            published_results=config.published_results,
+            desk_name=config.desk_name,
         )
 
 
@@ -141,13 +121,13 @@ class VisitorSession:
         state = self._require_state()
         next_state = flow.answer(state, question_id, value)  # validates before anything is written
         assert self.response_id is not None
-        stored = next_state.answers[question_id]
-        if state.survey.question(question_id).type == QuestionType.TEXT:
-            self._store.set_comment(self.response_id, str(stored))
-        else:
-            self._store.record_answer(
-                self.response_id, question_id, list(stored) if isinstance(stored, tuple) else stored
-            )
+        if question_id in next_state.answers:  # not when nothing was picked or typed (a skip)
+            kept = {question_id: next_state.answers[question_id]}
+            choices, comment = payload_answers(state.survey, kept)
+            for choice in choices.values():
+                self._store.record_answer(self.response_id, question_id, choice)
+            if comment is not None:
+                self._store.set_comment(self.response_id, comment)
         self.state = next_state
         self._seal_if_finished()
         return next_state

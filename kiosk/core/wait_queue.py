@@ -12,36 +12,21 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from kiosk.core.clock import DeviceClock
-from qualivilles import opening_hours
+from qualivilles import opening_hours, visits
 from qualivilles.protocol import VisitEvent, VisitEventPayload
+from qualivilles.visits import VisitStatus
 
 UNDO_SECONDS = 10.0
 # A desk with no opening hours closes a visit still waiting after this long as unknown.
 MAX_OPEN_WAIT = timedelta(hours=12)
 # How far back the queue is rebuilt from the store at start-up.
 HISTORY = timedelta(days=14)
-
-
-class VisitStatus(StrEnum):
-    WAITING = "waiting"
-    SERVED = "served"
-    WALKED_OUT = "walked_out"
-    UNKNOWN = "unknown"  # still waiting at closing time: counted, left out of wait figures
-    CANCELLED = "cancelled"  # a mistaken "visitor arrived", taken back
-
-
-_CLOSING = {
-    VisitEvent.TAKEN_IN_CHARGE: VisitStatus.SERVED,
-    VisitEvent.WALKED_OUT: VisitStatus.WALKED_OUT,
-    VisitEvent.CLOSED_UNKNOWN: VisitStatus.UNKNOWN,
-}
 
 
 class QueueError(Exception):
@@ -74,18 +59,18 @@ def seconds_between(start: Moment, end: Moment) -> tuple[float, bool]:
 
 @dataclass(frozen=True)
 class Visit:
+    """A visit as the tablet shows it: the shared fold's state, on the device's own clocks."""
+
     id: str
     ticket: str
     reason: str | None
     arrived: Moment
-    arrival_event_id: str
     status: VisitStatus = VisitStatus.WAITING
     wait_seconds: float | None = None  # arrival to the closing event (served, walked out)
     wait_estimated: bool = False  # measured on wall clocks (a reboot came in between)
-    last_event_id: str | None = None  # the latest event still standing (what undo takes back)
+    last_event_id: str | None = None  # the latest tap, while it can be taken back
     last_event: VisitEvent = VisitEvent.ARRIVED
     last_moment: Moment | None = None
-    ended: Moment | None = None
 
 
 @dataclass(frozen=True)
@@ -100,67 +85,52 @@ def _moment(row: Mapping[str, Any]) -> Moment:
     )
 
 
-def fold(rows: Sequence[Mapping[str, Any]]) -> dict[str, Visit]:
-    """The visits as the device's own events (in capture order) describe them.
+def _event(row: Mapping[str, Any]) -> visits.Event:
+    return visits.Event(
+        id=row["id"],
+        event=VisitEvent(row["event"]),
+        at=datetime.fromisoformat(row["device_time"]),
+        ticket=row["ticket"],
+        wait_seconds=row["wait_seconds"],
+        cancels=row["cancels"],
+        reason=row["reason"],
+    )
 
-    An event that does not apply (a closing of a visit no longer waiting) changes nothing, so
-    whatever is stored, every visit is in exactly one state."""
-    visits: dict[str, Visit] = {}
+
+def fold_visit(rows: Sequence[Mapping[str, Any]]) -> Visit | None:
+    """One visit from its events on this device (in capture order), by the shared fold; None
+    without an arrival.
+
+    The tablet adds what only it knows: the moments on its monotonic clock, and which tap undo
+    would take back (the latest, in capture order, while it still stands)."""
+    state = visits.fold([_event(row) for row in rows])
+    if state.arrival is None:
+        return None
+    moments = {row["id"]: _moment(row) for row in rows}
+    last = rows[-1]
+    in_force = {state.arrival.id, state.closing.id if state.closing else None}
+    undoable = state.outcome != VisitStatus.CANCELLED and last["id"] in in_force
+    return Visit(
+        id=last["visit_id"],
+        ticket=state.ticket or "?",
+        reason=state.reason,
+        arrived=moments[state.arrival.id],
+        status=state.outcome,
+        wait_seconds=state.wait_seconds,
+        wait_estimated=state.closing is not None and state.closing.wait_seconds is None,
+        last_event_id=last["id"] if undoable else None,
+        last_event=VisitEvent(last["event"]),
+        last_moment=moments[last["id"]],
+    )
+
+
+def fold(rows: Sequence[Mapping[str, Any]]) -> dict[str, Visit]:
+    """The visits as the device's own events (in capture order) describe them."""
+    by_visit: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
-        event, visit_id, moment = VisitEvent(row["event"]), row["visit_id"], _moment(row)
-        visit = visits.get(visit_id)
-        if event == VisitEvent.ARRIVED:
-            if visit is None:
-                visits[visit_id] = Visit(
-                    id=visit_id,
-                    ticket=row["ticket"] or "?",
-                    reason=row["reason"],
-                    arrived=moment,
-                    arrival_event_id=row["id"],
-                    last_event_id=row["id"],
-                    last_moment=moment,
-                )
-            continue
-        if visit is None:
-            continue
-        if event in _CLOSING and visit.status == VisitStatus.WAITING:
-            wait = row["wait_seconds"]
-            estimated = wait is None
-            if wait is None:
-                wait = max(0.0, (moment.wall - visit.arrived.wall).total_seconds())
-            visits[visit_id] = replace(
-                visit,
-                status=_CLOSING[event],
-                wait_seconds=float(wait),
-                wait_estimated=estimated,
-                last_event_id=row["id"],
-                last_event=event,
-                last_moment=moment,
-                ended=moment,
-            )
-        elif event == VisitEvent.CANCELLED and visit.status != VisitStatus.CANCELLED:
-            taken_back = row["cancels"]
-            if taken_back is None or taken_back == visit.arrival_event_id:
-                visits[visit_id] = replace(
-                    visit,
-                    status=VisitStatus.CANCELLED,
-                    wait_seconds=None,
-                    last_event_id=None,
-                    ended=moment,
-                )
-            elif taken_back == visit.last_event_id and visit.status in _CLOSING.values():
-                # Back in the queue; the undo itself cannot be undone (tap again instead).
-                visits[visit_id] = replace(
-                    visit,
-                    status=VisitStatus.WAITING,
-                    wait_seconds=None,
-                    wait_estimated=False,
-                    last_event_id=None,
-                    last_event=VisitEvent.CANCELLED,
-                    last_moment=moment,
-                    ended=None,
-                )
-    return visits
+        by_visit.setdefault(row["visit_id"], []).append(row)
+    folded = {visit_id: fold_visit(own) for visit_id, own in by_visit.items()}
+    return {visit_id: visit for visit_id, visit in folded.items() if visit is not None}
 
 
 @dataclass(frozen=True)
@@ -369,4 +339,6 @@ class WaitQueue:
     def _record(self, payload: VisitEventPayload) -> None:
         row = self.store.record_visit_event(payload, boot_id_of(self.clock))
         self._rows.append(row)
-        self._visits = fold(self._rows)
+        visit = fold_visit([r for r in self._rows if r["visit_id"] == row["visit_id"]])
+        if visit is not None:
+            self._visits[visit.id] = visit

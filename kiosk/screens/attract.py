@@ -85,13 +85,14 @@ class AttractScreen(Screen):
         app = App.get_running_app()
         scale = app.text_scale if app is not None else 1.0
         ids.smileys.clear_widgets()
-        levelled = [c for c in main.choices if c.level is not None]
-        for choice in levelled:
+        for choice in main.choices:
+            if choice.level is None:
+                continue  # "no opinion" has its own button below the faces
             button = SmileyButton(
                 choice_id=choice.id,
                 text=shown(localized(choice.label, lang), lang, dp(200), theme.BODY_SIZE),
                 level=choice.level,
-                levels=len(levelled),
+                levels=main.levels,
                 font_size=theme.BODY_SIZE * scale,
             )
             button.bind(on_release=lambda b: self.choose(b.choice_id))

@@ -123,7 +123,6 @@ class QuestionScreen(Screen):
             self._smiley_grid.cols = len(self._smiley_grid.children) if landscape else 2
 
     def _smileys(self, question: Question) -> None:
-        levelled = [c for c in question.choices if c.level is not None]
         # A row on a landscape kiosk, two by two on a portrait tablet.
         grid = GridLayout(cols=len(question.choices) if self.landscape else 2, spacing=dp(20))
         self._smiley_grid = grid
@@ -137,14 +136,14 @@ class QuestionScreen(Screen):
                 button = SmileyButton(
                     text=label,
                     level=choice.level,
-                    levels=len(levelled),
+                    levels=question.levels,
                     font_size=theme.BODY_SIZE * _text_scale(),
                 )
             button.choice_id = choice.id
             button.bind(on_release=lambda b: self._answer(b.choice_id))
             buttons.append(button)
-        levelled_buttons = self._reading_order(buttons[: len(levelled)])
-        for button in [*levelled_buttons, *buttons[len(levelled) :]]:
+        levelled_buttons = self._reading_order(buttons[: question.levels])
+        for button in [*levelled_buttons, *buttons[question.levels :]]:
             grid.add_widget(button)
 
     def _choice_grid(self, count: int) -> GridLayout:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from babel.dates import format_date
 from kivy.lang import Builder
@@ -14,23 +13,24 @@ from kivy.uix.screenmanager import Screen
 from kiosk.core.i18n import translate
 from kiosk.core.visitor import DeskConfig
 from kiosk.widgets.typography import shown
+from qualivilles.device_config import PublishedResults
 from qualivilles.survey import localized
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-def results_sentence(published: dict[str, Any] | None, language: str) -> str:
+def results_sentence(published: PublishedResults | None, language: str) -> str:
     """ "92 % of visitors satisfied in October (target 90 %)", or "" when nothing is published."""
-    if not published or published.get("satisfaction_rate") is None:
+    if published is None or published.satisfaction_rate is None:
         return ""
-    period = str(published.get("period", ""))
+    period = published.period
     month = ""
     if len(period) == 7 and period[4] == "-":
         # Babel knows every language's month names ("octobre", "October", "أكتوبر").
         first_day = date(int(period[:4]), int(period[5:]), 1)
         month = format_date(first_day, "LLLL", locale=language)
-    rate = round(float(published["satisfaction_rate"]))
-    target = published.get("target")
+    rate = round(published.satisfaction_rate)
+    target = published.target
     text = translate(
         "{rate} % des visiteurs satisfaits en {month}", language, rate=rate, month=month
     )

@@ -12,32 +12,20 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from qualivilles.protocol import (
-    MAX_RECORDS_PER_BATCH,
-    PROTOCOL_VERSION,
     Ack,
     AckStatus,
     RecordIn,
+    SyncEnvelope,
     SyncRequest,
 )
 from sync_server.api.problems import ApiError
-
-
-class SyncEnvelope(BaseModel):
-    """`SyncRequest` with its records left unread."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    protocol: Literal[1] = PROTOCOL_VERSION
-    sent_at: datetime
-    records: list[Any] = Field(max_length=MAX_RECORDS_PER_BATCH)
-
 
 # Per position in the batch: a valid record, its rejection, or None when even its id is
 # unreadable (nothing can name it: it gets no ack and stays on the device).

@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from qualivilles.protocol import payload_hash
+from qualivilles.device_config import (
+    DeviceConfig,
+    DeviceInfo,
+    KioskSettings,
+    ServiceInfo,
+    SiteInfo,
+    VisitReason,
+)
 from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
 from sync_server.api.problems import ApiError
 from sync_server.indicators import monthly
@@ -49,39 +56,37 @@ def published_results(
 
 def device_config(
     storage: Storage, settings: Settings, device: Device, now: datetime
-) -> dict[str, Any]:
-    """The configuration document; `config_version` is the hash of everything else in it."""
+) -> DeviceConfig:
+    """The device's configuration, versioned by the hash of its content."""
     desk = storage.desk(device.site, device.service)
     if desk is None:
         raise ApiError(409, "unknown_desk", "Unknown desk", f"{device.site}/{device.service}")
     survey = storage.current_survey()
     base = settings.public_base_url.rstrip("/")
-    document: dict[str, Any] = {
-        "device": {"id": device.id, "name": device.name, "mode": device.mode},
-        "site": {"slug": desk.site.slug, "name": desk.site.name},
-        "service": {
-            "slug": desk.service.slug,
-            "name": desk.service.name,
-            "wait_threshold_minutes": desk.service.wait_threshold_minutes,
-            "visit_reasons": list(desk.service.visit_reasons),
-        },
-        "survey": survey.model_dump(mode="json"),
-        "phone_survey_url": f"{base}/s/{desk.site.slug}/{desk.service.slug}",
-        # Agent tablets sign per-visit links to `{public_base_url}/v/{token}` offline.
-        "public_base_url": base,
-        "kiosk": {
-            "inactivity_timeout_seconds": settings.kiosk_inactivity_timeout_seconds,
-            "suspect_interval_seconds": settings.kiosk_suspect_interval_seconds,
-            "thank_you_seconds": settings.kiosk_thank_you_seconds,
-            "languages": list(survey.languages),
-            "opening_hours": desk.opening_hours,
-            "timezone": settings.timezone,
-        },
-        "published_results": published_results(
+    return DeviceConfig(
+        device=DeviceInfo(id=device.id, name=device.name, mode=device.mode),
+        site=SiteInfo(slug=desk.site.slug, name=desk.site.name),
+        service=ServiceInfo(
+            slug=desk.service.slug,
+            name=desk.service.name,
+            wait_threshold_minutes=desk.service.wait_threshold_minutes,
+            visit_reasons=tuple(VisitReason(**reason) for reason in desk.service.visit_reasons),
+        ),
+        survey=survey,
+        phone_survey_url=f"{base}/s/{desk.site.slug}/{desk.service.slug}",
+        public_base_url=base,
+        kiosk=KioskSettings(
+            inactivity_timeout_seconds=settings.kiosk_inactivity_timeout_seconds,
+            suspect_interval_seconds=settings.kiosk_suspect_interval_seconds,
+            thank_you_seconds=settings.kiosk_thank_you_seconds,
+            languages=tuple(survey.languages),
+            opening_hours=desk.opening_hours,
+            timezone=settings.timezone,
+        ),
+        published_results=published_results(
             storage, settings, desk.site.slug, desk.service.slug, now
         ),
-    }
-    return {"config_version": payload_hash(document), **document}
+    ).versioned()
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -94,7 +99,10 @@ def _etag_matches(header: str | None, etag: str) -> bool:
 @router.get(
     "/config",
     responses={
-        200: {"description": "The device's configuration; `ETag` is its content hash"},
+        200: {
+            "model": DeviceConfig,
+            "description": "The device's configuration; `ETag` is its content hash",
+        },
         304: {"description": "Unchanged since the `If-None-Match` ETag"},
     },
 )
@@ -103,8 +111,8 @@ def config(
 ) -> Response:
     """Settings and survey definition for this device's desk; fetch with `If-None-Match`."""
     document = device_config(storage, settings, device, datetime.now(UTC))
-    etag = f'"{document["config_version"]}"'
+    etag = f'"{document.config_version}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    return JSONResponse(document, headers=headers)
+    return JSONResponse(document.model_dump(mode="json"), headers=headers)

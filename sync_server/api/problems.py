@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qualivilles.protocol import Problem
+
 PROBLEM_TYPE_BASE = "https://qualivilles.example/problems/"
 MEDIA_TYPE = "application/problem+json"
 
@@ -41,16 +43,15 @@ def problem_body(
     detail: str | None = None,
     errors: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + code,
-        "title": title,
-        "status": status,
-        "code": code,
-        "detail": detail or title,
-    }
-    if errors:
-        body["errors"] = errors
-    return body
+    problem = Problem(
+        type=PROBLEM_TYPE_BASE + code,
+        title=title,
+        status=status,
+        code=code,
+        detail=detail or title,
+        errors=errors or None,
+    )
+    return problem.model_dump(mode="json")
 
 
 def problem_response(error: ApiError) -> JSONResponse:

@@ -119,10 +119,9 @@ def level_lookup(survey_of: Callable[[str, int], SurveyDefinition | None]) -> Le
             for q in survey.questions if survey else []:
                 if q.type != QuestionType.SMILEY:
                     continue
-                steps = sum(1 for c in q.choices if c.level is not None)
                 for c in q.choices:
                     if c.level is not None:
-                        table[(q.id, c.id)] = (c.level, steps)
+                        table[(q.id, c.id)] = (c.level, q.levels)
             cache[(survey_id, version)] = table
         return cache[(survey_id, version)].get((question, value))
 

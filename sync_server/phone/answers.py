@@ -9,7 +9,6 @@ unchanged (comment scrubbing included) and the indicators only see its `channel`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -18,7 +17,8 @@ from uuid import UUID
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from qualivilles.flow import AnswerValue, FlowState, FlowStatus
+from qualivilles.answers import AnswerValue, payload_answers, wire_value
+from qualivilles.flow import FlowState, FlowStatus
 from qualivilles.protocol import (
     AnswerPayload,
     Channel,
@@ -27,7 +27,7 @@ from qualivilles.protocol import (
     ResponseStatus,
     payload_hash,
 )
-from qualivilles.survey import FALLBACK_LANGUAGE, QuestionType, SurveyDefinition
+from qualivilles.survey import FALLBACK_LANGUAGE
 from sync_server.storage import Storage, surveys
 
 # Long enough to answer slowly, short enough that a token picked from a history is useless.
@@ -61,10 +61,6 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=_SALT)
 
 
-def _wire(value: AnswerValue) -> Any:
-    return list(value) if isinstance(value, tuple) else value
-
-
 def pack(secret: str, binding: str, progress: Progress) -> str:
     """The signed, URL-safe state; `binding` ties it to one link (a desk, or one visit)."""
     flow = progress.flow
@@ -73,7 +69,7 @@ def pack(secret: str, binding: str, progress: Progress) -> str:
         "s": flow.survey.id,
         "v": flow.survey.version,
         "q": flow.current,
-        "a": {question: _wire(value) for question, value in flow.answers.items()},
+        "a": {question: wire_value(value) for question, value in flow.answers.items()},
         "r": progress.record_id,
         "x": progress.suspect,
     }
@@ -117,20 +113,6 @@ def unpack(secret: str, binding: str, token: str, language: str, storage: Storag
     return Progress(flow, record_id, suspect)
 
 
-def _payload_answers(
-    survey: SurveyDefinition, answers: Mapping[str, AnswerValue]
-) -> tuple[dict[str, str | int | list[str]], str | None]:
-    """As the kiosk stores them: choices by question, the free-text answer as the comment."""
-    choices: dict[str, str | int | list[str]] = {}
-    comment: str | None = None
-    for question_id, value in answers.items():
-        if survey.question(question_id).type == QuestionType.TEXT:
-            comment = str(value)
-        else:
-            choices[question_id] = list(value) if isinstance(value, tuple) else value
-    return choices, comment
-
-
 def response_record(
     progress: Progress, received_at: datetime, visit_id: UUID | str | None = None
 ) -> RecordIn:
@@ -139,7 +121,7 @@ def response_record(
     flow = progress.flow
     survey = flow.survey
     language = flow.language if flow.language in survey.languages else FALLBACK_LANGUAGE
-    choices, comment = _payload_answers(survey, flow.answers)
+    choices, comment = payload_answers(survey, flow.answers)
     payload: dict[str, Any] = AnswerPayload(
         survey_id=survey.id,
         survey_version=survey.version,

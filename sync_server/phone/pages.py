@@ -177,13 +177,12 @@ def question_view(survey: SurveyDefinition, question: Question, language: str) -
     elif question.type == QuestionType.SCALE_0_10:
         choices = [{"id": str(n), "label": str(n), "face": None} for n in range(11)]
     else:
-        levels = sum(1 for c in question.choices if c.level is not None)
         smiley = question.type == QuestionType.SMILEY
         choices = [
             {
                 "id": c.id,
                 "label": localized(c.label, language),
-                "face": face(c, levels) if smiley else None,
+                "face": face(c, question.levels) if smiley else None,
             }
             for c in question.choices
         ]
@@ -195,19 +194,6 @@ def question_view(survey: SurveyDefinition, question: Question, language: str) -
         "main": question.id == survey.main_question,
         "max_length": question.max_length,
     }
-
-
-def is_last(state: flow.FlowState) -> bool:
-    """No question can follow the current one, whatever is answered now."""
-    survey, current = state.survey, state.current
-    assert current is not None
-    ids = [q.id for q in survey.questions]
-    later = survey.questions[ids.index(current) + 1 :]
-    return not any(
-        flow.is_visible(q, state.answers)
-        or (q.show_if is not None and q.show_if.question == current)
-        for q in later
-    )
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -233,7 +219,7 @@ def question_page(
         "question": question_view(survey, state.question, language),
         "step": step,
         "steps": steps,
-        "last": is_last(state),
+        "last": flow.is_last(state),
         "state": token,
         "action": entry.base,
         "error": error,

@@ -249,6 +249,7 @@ def _refold_visit(
             ticket=row.ticket,
             wait_seconds=row.wait_seconds,
             cancels=row.cancels,
+            reason=row.reason,
         )
         for row in connection.execute(
             sa.select(events_table).where(events_table.c.visit_id == visit_id)
@@ -260,7 +261,7 @@ def _refold_visit(
         "arrived_at": state.arrived_at,
         "taken_at": state.taken_at,
         "ended_at": state.ended_at,
-        "outcome": state.outcome,
+        "outcome": state.outcome.value,
         "wait_seconds": state.wait_seconds,
     }
     updated = connection.execute(table.update().where(table.c.id == visit_id).values(**values))

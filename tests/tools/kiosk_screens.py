@@ -40,6 +40,7 @@ def main(size: str, out_dir: Path) -> list[Path]:
     from kiosk.core.store import KioskStore
     from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
     from qualivilles.bundled import load_default_survey
+    from qualivilles.device_config import PublishedResults
     from tests.fixtures.kiosk import pump, screenshot, tap
 
     hours = {day: [["08:30", "12:00"], ["13:30", "17:30"]] for day in ("mon", "tue", "wed")}
@@ -54,12 +55,9 @@ def main(size: str, out_dir: Path) -> list[Path]:
             still_there_seconds=30,
         ),
         phone_survey_url="http://127.0.0.1:8000/s/centre-administratif/iris",
-        published_results={
-            "period": "2026-10",
-            "satisfaction_rate": 92.4,
-            "answers": 48,
-            "target": 90,
-        },
+        published_results=PublishedResults(
+            period="2026-10", satisfaction_rate=92.4, answers=48, target=90
+        ),
         desk_name="IRIS – guichet unique – Centre administratif municipal",
     )
     paris = ZoneInfo("Europe/Paris")
