@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sync_server.api.deps import SettingsDep, StorageDep, session_user
+from sync_server.indicators.query import CARDS
 from sync_server.web.access import nav_context
 from sync_server.web.cards import build_cards, count_status
 from sync_server.web.figures import desk_figures, today
@@ -43,7 +44,7 @@ def overview(
     # Service managers see their own services only; the rule lives in the query, not the page.
     services = user.services if user.role == "service_manager" else None
     # The cards show no previous wait: the previous period's visits are not read for them.
-    rows = desk_figures(storage, settings, choice.period, services=services, previous_waits=False)
+    rows = desk_figures(storage, settings, choice.period, services=services, parts=CARDS)
     cards = build_cards(rows)
     context = {
         **nav_context(request, user),
