@@ -8,8 +8,9 @@ needs.
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -80,24 +81,74 @@ def _of_desk(by_question: dict[QuestionKey, object], key: DeskKey) -> dict:
     return {question: value for (*desk, question), value in by_question.items() if (*desk,) == key}
 
 
-def read(
-    storage: Storage, query: IndicatorQuery, period: Period, current: bool = True
+def read_each(
+    storage: Storage, query: IndicatorQuery, periods: Sequence[Period]
+) -> list[PeriodFacts]:
+    """The facts the query's parts need for each of `periods` (consecutive, oldest first). The
+    first is read as a previous period: only what the "previous" column needs."""
+    if query.parts.visits:
+        visits = visits_of_each(storage, query, periods)
+    else:
+        visits = [Visits()] * len(periods)
+    return [
+        _read(storage, query, period, visits[index], current=index > 0)
+        for index, period in enumerate(periods)
+    ]
+
+
+def _read(
+    storage: Storage, query: IndicatorQuery, period: Period, visits: Visits, current: bool
 ) -> PeriodFacts:
-    """The facts of `period` the query's parts need; `current=False` for a previous period,
-    which needs no distribution, data quality, comments nor linked answers."""
-    parts, scope, rules = query.parts, query.scope, query.rules
-    bounds = period.bounds(rules.zone)
-    visits = read_visits(storage, scope, bounds) if parts.visits else None
+    parts, scope = query.parts, query.scope
+    bounds = period.bounds(query.rules.zone)
     waits = None
-    if visits is not None:
-        waits = {key: formulas.served_waits(rows) for key, rows in visits.items()}
+    if visits.visits is not None:
+        waits = {key: formulas.served_waits(rows) for key, rows in visits.visits.items()}
     elif parts.waits and (current or parts.previous_waits):
         waits = storage.served_waits(*bounds, sites=scope.site_list, services=scope.service_list)
-    found = PeriodFacts(main=read_main(storage, scope, bounds), waits=waits, visits=visits)
-    if parts.visits and current:
-        found = dataclasses.replace(found, linked=read_linked(storage, scope, bounds))
+    found = PeriodFacts(read_main(storage, scope, bounds), waits, visits.visits, visits.linked)
     if parts.details:
         found = dataclasses.replace(found, **read_details(storage, query, bounds, current))
+    return found
+
+
+@dataclass(frozen=True)
+class Visits:
+    """The agents' visits of one period, and the answers linked to them (None: not read)."""
+
+    visits: dict[DeskKey, list[VisitFact]] | None = None
+    linked: dict[DeskKey, list[Linked]] = field(default_factory=dict)
+
+
+def visits_of_each(
+    storage: Storage, query: IndicatorQuery, periods: Sequence[Period]
+) -> list[Visits]:
+    """The visits of consecutive periods, read at once and shared out by time of arrival (a year
+    of months costs one query, not twelve); the first period's linked answers are not read."""
+    zone, sites, services = query.rules.zone, query.scope.site_list, query.scope.service_list
+    starts = [period.bounds(zone)[0] for period in periods]
+    end = periods[-1].bounds(zone)[1]
+    visits = _by_period(
+        storage.visit_facts(starts[0], end, sites=sites, services=services),
+        starts,
+        lambda row: VisitFact(*row),
+    )
+    linked = _by_period(
+        storage.linked_wait_facts((starts[1:2] or [end])[0], end, sites=sites, services=services),
+        starts,
+        lambda row: row[1:],
+    )
+    return [Visits(*pair) for pair in zip(visits, linked, strict=True)]
+
+
+def _by_period(
+    rows_by_desk: dict[DeskKey, list[tuple]], starts: Sequence[datetime], make: Callable
+) -> list[dict[DeskKey, list]]:
+    """Rows (arrival time first) shared out by desk among the periods starting at `starts`."""
+    found: list[dict[DeskKey, list]] = [defaultdict(list) for _ in starts]
+    for key, rows in rows_by_desk.items():
+        for row in rows:
+            found[bisect_right(starts, row[0]) - 1][key].append(make(row))
     return found
 
 
@@ -111,15 +162,6 @@ def read_main(storage: Storage, scope: Scope, bounds: Bounds) -> dict[DeskKey, l
     ):
         grouped[(row.site, row.service)].append(row)
     return grouped
-
-
-def read_visits(storage: Storage, scope: Scope, bounds: Bounds) -> dict[DeskKey, list[VisitFact]]:
-    facts = storage.visit_facts(*bounds, sites=scope.site_list, services=scope.service_list)
-    return {key: [VisitFact(*row) for row in rows] for key, rows in facts.items()}
-
-
-def read_linked(storage: Storage, scope: Scope, bounds: Bounds) -> dict[DeskKey, list[Linked]]:
-    return storage.linked_waits(*bounds, sites=scope.site_list, services=scope.service_list)
 
 
 def read_details(

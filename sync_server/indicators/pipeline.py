@@ -16,6 +16,7 @@ from qualivilles.survey import QuestionType, SurveyDefinition
 from sync_server.indicators import facts, figures, formulas
 from sync_server.indicators.facts import DeskFacts, DeskKey, PeriodFacts
 from sync_server.indicators.figures import DeskFigures
+from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import Period, last_months
 from sync_server.indicators.query import IndicatorQuery
 from sync_server.indicators.targets import Targets
@@ -44,19 +45,47 @@ class _Context:
     choices: dict[str, list[str]]
 
 
+@dataclass(frozen=True)
+class _Read:
+    """Every desk in one period: facts and figures (before context), the previous period's, and
+    the targets in force."""
+
+    period: Period
+    now: PeriodFacts
+    before: PeriodFacts
+    shown: dict[DeskKey, dict[str, Figure]]
+    shown_before: dict[DeskKey, dict[str, Figure]]
+    targets: Targets
+
+
 def _compute(
     storage: Storage, query: IndicatorQuery, periods: Sequence[Period]
 ) -> list[DeskFigures]:
     context = _context(storage, query)
     desks = storage.desks(sites=query.scope.site_list, services=query.scope.service_list)
-    before = facts.read(storage, query, periods[0].previous(), current=False)
+    read = facts.read_each(storage, query, [periods[0].previous(), *periods])
+    before, shown_before = read[0], _figures(context, desks, read[0])
     result = []
-    for period in periods:
-        now = facts.read(storage, query, period)
-        wanted = Targets(storage.targets_on(period.start), query.rules.default_target)
-        result += [_desk(context, desk, period, (now, before), wanted) for desk in desks]
-        before = now
+    for period, now in zip(periods, read[1:], strict=True):
+        shown = _figures(context, desks, now)
+        targets = Targets(storage.targets_on(period.start), query.rules.default_target)
+        one = _Read(period, now, before, shown, shown_before, targets)
+        result += [_desk(context, desk, one) for desk in desks]
+        # Each period is the next one's previous: its figures are worked out once.
+        before, shown_before = now, shown
     return result
+
+
+def _figures(
+    context: _Context, desks: Sequence[Desk], found: PeriodFacts
+) -> dict[DeskKey, dict[str, Figure]]:
+    """Every desk's figures of one period, before the previous period and targets are added."""
+    min_n, shown = context.query.rules.min_answers, {}
+    for desk in desks:
+        key = (desk.site.slug, desk.service.slug)
+        threshold = desk.service.wait_threshold_minutes
+        shown[key] = figures.figures_of(found.desk(key), threshold, min_n)
+    return shown
 
 
 def _context(storage: Storage, query: IndicatorQuery) -> _Context:
@@ -78,38 +107,29 @@ def _smiley_choices(survey: SurveyDefinition) -> dict[str, list[str]]:
     }
 
 
-def _desk(
-    context: _Context,
-    desk: Desk,
-    period: Period,
-    read: tuple[PeriodFacts, PeriodFacts],
-    wanted: Targets,
-) -> DeskFigures:
-    key = (desk.site.slug, desk.service.slug)
-    now, before = read[0].desk(key), read[1].desk(key)
-    rules, threshold = context.query.rules, desk.service.wait_threshold_minutes
-    current = figures.figures_of(now, threshold, rules.min_answers)
-    previous = figures.figures_of(before, threshold, rules.min_answers)
-    targets = {name: wanted.get(name, desk.service.slug) for name in current}
+def _desk(context: _Context, desk: Desk, read: _Read) -> DeskFigures:
+    key, service = (desk.site.slug, desk.service.slug), desk.service.slug
+    now, before = read.now.desk(key), read.before.desk(key)
+    current, threshold = read.shown[key], desk.service.wait_threshold_minutes
+    targets = {name: read.targets.get(name, service) for name in current}
     return DeskFigures(
         site=desk.site.slug,
         site_name=desk.site.name,
-        service=desk.service.slug,
+        service=service,
         service_name=desk.service.name,
-        period=period.key,
-        figures=figures.with_context(current, previous, targets),
+        period=read.period.key,
+        figures=figures.with_context(current, read.shown_before[key], targets),
         threshold_minutes=threshold,
         has_tablet=key in context.tablets,
-        **_details(context, key, (now, before), wanted.get("question_rate", key[1])),
+        **_details(context, key, now, before, read.targets.get("question_rate", service)),
         **_visits(context, now, current),
     )
 
 
 def _details(
-    context: _Context, key: DeskKey, read: tuple[DeskFacts, DeskFacts], target: float | None
+    context: _Context, key: DeskKey, now: DeskFacts, before: DeskFacts, target: float | None
 ) -> dict[str, object]:
     """Questions, comments and data quality, when the query asks for the details."""
-    now, before = read
     if now.register is None:
         return {}
     return {
@@ -125,9 +145,7 @@ def _details(
     }
 
 
-def _visits(
-    context: _Context, now: DeskFacts, current: dict[str, formulas.Figure]
-) -> dict[str, object]:
+def _visits(context: _Context, now: DeskFacts, current: dict[str, Figure]) -> dict[str, object]:
     """The heatmap's cells and the waiting bands, when the query asks for the visits."""
     if now.visits is None:
         return {}
