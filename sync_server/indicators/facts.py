@@ -1,8 +1,8 @@
-"""What the figures are computed from, read from storage for one period and grouped by desk.
+"""What the figures are computed from: read from storage for each period, grouped by desk.
 
-Counts and lists only, no formula applied: each reader is one storage call. A part the query does
-not ask for is not read (None), and the previous period reads only what the "previous" column
-needs.
+Counts and lists only, no formula applied. A part the query does not ask for is not read (None),
+the previous period reads only what the "previous" column needs, and the visits of consecutive
+periods are read in one query.
 """
 
 from __future__ import annotations

@@ -97,6 +97,9 @@ SATISFACTION = Parts(waits=False, previous_waits=False, details=False)  # trend,
 
 @dataclass(frozen=True)
 class IndicatorQuery:
+    """The figures of the desks in `scope` for `period` (and the period before, for the
+    "previous" column), under `rules`, for the `parts` a page shows."""
+
     period: Period
     scope: Scope = Scope()
     rules: Rules = Rules()
