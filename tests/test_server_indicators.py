@@ -40,21 +40,6 @@ def served(storage, waits_minutes, at: datetime) -> None:
     storage.ingest(records, TABLET)
 
 
-def test_month_bounds_follow_paris_time():
-    start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
-    assert start == datetime(2025, 2, 28, 23, 0, tzinfo=UTC)  # winter time, UTC+1
-    assert end == datetime(2025, 3, 31, 22, 0, tzinfo=UTC)  # summer time from 30 March, UTC+2
-
-
-def test_month_helpers():
-    assert periods.parse_month("2025-12") == date(2025, 12, 1)
-    assert periods.add_months(date(2025, 12, 1), 1) == date(2026, 1, 1)
-    assert periods.add_months(date(2025, 1, 1), -1) == date(2024, 12, 1)
-    assert len(periods.months_between(date(2024, 11, 1), date(2025, 2, 1))) == 4
-    now = datetime(2025, 3, 31, 22, 30, tzinfo=UTC)  # already 1 April in Paris
-    assert periods.last_complete_month(now, PARIS) == date(2025, 3, 1)
-
-
 def compute(storage, first: date, last: date | None = None):
     months = periods.months_between(first, last or first)
     query = IndicatorQuery(months[-1], parts=WAITS)
