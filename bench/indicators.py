@@ -11,11 +11,12 @@ in the same run:
 
 - baseline: one `GROUP BY site, service, main_level` over the month's answers (the least any
   overview must do without a rollup);
-- overview computation: `periodic.compute` for that month over every desk (what `/` computes);
-- service computation: `periodic.compute` for one service, its wait section
-  (`wait_period.compute`) and the 12-month satisfaction trend (`monthly.compute` without waits,
-  as the page asks); for information, the same 12 months with every wait figure (what the JSON
-  API computes for a year);
+- overview computation: `pipeline.compute` for that month over every desk, with the cards'
+  parts (what `/` computes);
+- service computation: `pipeline.compute` for one service, its wait section (the `WAITS`
+  parts) and the 12-month satisfaction trend (`pipeline.compute_months` with the `SATISFACTION`
+  parts, as the page asks); for information, the same 12 months with every wait figure (what the
+  JSON API computes for a year);
 - the pages themselves: `GET /` and `GET /service/{service}` from the real application
   (TestClient, a signed-in quality manager): computation, SVG charts and HTML, the first view
   (charts drawn) and again (charts with the same figures are kept).
@@ -47,8 +48,17 @@ sys.path.insert(0, str(ROOT))
 from fastapi.testclient import TestClient  # noqa: E402
 
 from sync_server.app import create_app  # noqa: E402
-from sync_server.indicators import monthly, periodic, wait_period  # noqa: E402
-from sync_server.indicators.periods import containing, last_months  # noqa: E402
+from sync_server.indicators import pipeline  # noqa: E402
+from sync_server.indicators.periods import containing  # noqa: E402
+from sync_server.indicators.query import (  # noqa: E402
+    CARDS,
+    DESK,
+    SATISFACTION,
+    WAITS,
+    IndicatorQuery,
+    Rules,
+    Scope,
+)
 from sync_server.settings import Settings  # noqa: E402
 from sync_server.storage import Storage, migrations, rollups, surveys, town, users  # noqa: E402
 
@@ -188,7 +198,7 @@ def main() -> None:
         storage = Storage.from_url(f"sqlite:///{path}")
         month = containing("month", date.today()).previous()
         service = TOWN["desks"][0]["service"]
-        start_utc, end_utc = month.bounds(monthly.ZoneInfo("Europe/Paris"))
+        start_utc, end_utc = month.bounds(ZoneInfo("Europe/Paris"))
         plain = sqlite3.connect(path)
 
         def baseline() -> None:
@@ -199,22 +209,19 @@ def main() -> None:
                 (start_utc.strftime("%Y-%m-%d %H:%M:%S"), end_utc.strftime("%Y-%m-%d %H:%M:%S")),
             ).fetchall()
 
+        rules = Rules(min_answers=5, default_target=90)
+        one = Scope.of(services=[service])
+
         def overview() -> None:  # as `/` asks: its cards show no previous wait
-            periodic.compute(storage, month, min_answers=5, default_target=90,
-                             previous_waits=False)  # fmt: skip
+            pipeline.compute(storage, IndicatorQuery(month, Scope(), rules, CARDS))
 
         def service_page() -> None:
-            periodic.compute(storage, month, min_answers=5, default_target=90, services=[service])
-            wait_period.compute(storage, month, min_answers=5, default_target=90,
-                                services=[service])  # fmt: skip
-            months = last_months(month, 12)
-            monthly.compute(storage, months[0].start, months[-1].start, min_answers=5,
-                            target=90, services=[service], with_waits=False)  # fmt: skip
+            pipeline.compute(storage, IndicatorQuery(month, one, rules, DESK))
+            pipeline.compute(storage, IndicatorQuery(month, one, rules, WAITS))
+            pipeline.compute_months(storage, IndicatorQuery(month, one, rules, SATISFACTION), 12)
 
         def api_year() -> None:
-            months = last_months(month, 12)
-            monthly.compute(storage, months[0].start, months[-1].start, min_answers=5,
-                            target=90, services=[service])  # fmt: skip
+            pipeline.compute_months(storage, IndicatorQuery(month, one, rules, WAITS), 12)
 
         client = signed_in_client(path)
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from qualivilles.protocol import RecordKind
 from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import DemoData, generate
-from sync_server.indicators.monthly import add_months
+from sync_server.indicators.periods import add_months
 from sync_server.storage import users
 from tests.fixtures.server import SERVICE, SITE, TOWN
 

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from sync_server import api, web
-from sync_server.indicators import periodic, wait_period
+from sync_server.indicators.targets import INDICATORS, WAIT_KEYS
 from sync_server.web import (
     dashboard,
     exports,
@@ -68,7 +68,7 @@ def test_every_page_of_the_desk_is_named():
 
 
 def test_every_indicator_key_is_named():
-    keys = [*periodic.INDICATORS, *wait_period.KEYS]
+    keys = [*INDICATORS, *WAIT_KEYS]
     assert "satisfaction_rate" in keys
     assert "within_threshold_rate" in keys
     assert [key for key in keys if f"`{key}`" not in PAGE] == []

@@ -13,10 +13,15 @@ from hypothesis import strategies as st
 from sync_server.indicators import formulas
 from sync_server.indicators.periods import (
     InvalidPeriod,
+    add_months,
     containing,
     default_period,
+    last_complete_month,
     last_months,
+    month_bounds,
+    months_between,
     parse,
+    parse_month,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -162,4 +167,29 @@ def test_the_trend_ends_with_the_month_of_the_period_last_day(kind, text, first,
     months = last_months(parse(kind, text), 12)
     assert len(months) == 12
     assert (months[0].key, months[-1].key) == (first, last)
+    assert all(a.end == b.start for a, b in itertools.pairwise(months))
+
+
+def test_month_bounds_follow_paris_time():
+    start, end = month_bounds(date(2025, 3, 1), PARIS)
+    assert start == datetime(2025, 2, 28, 23, 0, tzinfo=UTC)  # winter time, UTC+1
+    assert end == datetime(2025, 3, 31, 22, 0, tzinfo=UTC)  # summer time from 30 March, UTC+2
+
+
+def test_month_helpers():
+    assert parse_month("2025-12") == date(2025, 12, 1)
+    assert add_months(date(2025, 12, 1), 1) == date(2026, 1, 1)
+    assert add_months(date(2025, 1, 1), -1) == date(2024, 12, 1)
+    assert len(months_between(date(2024, 11, 1), date(2025, 2, 1))) == 4
+    now = datetime(2025, 3, 31, 22, 30, tzinfo=UTC)  # already 1 April in Paris
+    assert last_complete_month(now, PARIS) == date(2025, 3, 1)
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2900, 1, 1)), st.integers(-600, 600))
+def test_month_arithmetic_goes_back_where_it_came_from(day, count):
+    later = add_months(day, count)
+    assert later.day == 1
+    assert add_months(later, -count) == day.replace(day=1)
+    months = months_between(min(day, later), max(day, later))
+    assert len(months) == abs(count) + 1
     assert all(a.end == b.start for a, b in itertools.pairwise(months))

@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from qualivilles.protocol import RecordKind
-from sync_server.indicators import periodic
+from sync_server.indicators import pipeline
+from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import parse
+from sync_server.indicators.query import IndicatorQuery, Scope
 from sync_server.storage import uploads
 from tests.fixtures.server import SERVICE, SITE, make_record
 from tests.test_server_indicators import TABLET, answers, served
@@ -17,8 +19,9 @@ from tests.test_server_indicators import TABLET, answers, served
 MARCH = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
 
-def compute(storage, kind="month", text="2025-03", **kw):
-    rows = periodic.compute(storage, parse(kind, text), min_answers=5, default_target=90, **kw)
+def compute(storage, kind="month", text="2025-03", include_suspect=False):
+    query = IndicatorQuery(parse(kind, text), Scope(include_suspect=include_suspect))
+    rows = pipeline.compute(storage, query)
     return {(r.site, r.service): r for r in rows}
 
 
@@ -119,9 +122,7 @@ def test_waits_are_judged_lower_is_better(server_storage):
     server_storage.set_target("mean_wait_minutes", None, 15, date(2025, 1, 1), "qualite")
     row = compute(server_storage)[(SITE, SERVICE)]
     assert row.status("mean_wait_minutes") == "below"
-    assert [(k, f.value) for _r, k, f in periodic.below_target([row])] == [
-        ("mean_wait_minutes", 20.0)
-    ]
+    assert [(k, f.value) for _r, k, f in below_target([row])] == [("mean_wait_minutes", 20.0)]
 
 
 def test_the_main_question_is_listed_once_among_the_misses(server_storage):
@@ -129,10 +130,10 @@ def test_the_main_question_is_listed_once_among_the_misses(server_storage):
     [row] = [r for k, r in compute(server_storage).items() if k == (SITE, SERVICE)]
     main = server_storage.current_survey().main_question
     assert row.questions[main].rate.value == row.figures["satisfaction_rate"].value
-    keys = [key for _r, key, _f in periodic.below_target([row])]
+    keys = [key for _r, key, _f in below_target([row])]
     assert "satisfaction_rate" in keys
     assert f"question:{main}" in keys
-    once = [key for _r, key, _f in periodic.below_target([row], main)]
+    once = [key for _r, key, _f in below_target([row], main)]
     assert "satisfaction_rate" in once
     assert f"question:{main}" not in once
 

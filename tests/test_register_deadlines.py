@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
-from sync_server.indicators import formulas, periodic
+from sync_server.indicators import formulas, pipeline
+from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import parse
 from sync_server.indicators.public_holidays import calendar
+from sync_server.indicators.query import IndicatorQuery, Rules, Scope
 from sync_server.storage import Source, uploads, users
 from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
 
@@ -86,8 +88,10 @@ def register(server_storage):
 
 
 def figures(storage, holidays=METROPOLE, **kw):
-    rows = periodic.compute(storage, parse("month", "2026-04"), min_answers=5,
-                            default_target=90, holidays=holidays, today=TODAY, **kw)  # fmt: skip
+    rules = Rules(holidays=holidays, today=TODAY)
+    rows = pipeline.compute(
+        storage, IndicatorQuery(parse("month", "2026-04"), Scope.of(**kw), rules)
+    )
     return {(r.site, r.service): r.figures for r in rows}
 
 
@@ -115,15 +119,14 @@ def test_too_few_comments_are_hidden_and_pending_ones_wait(register):
     etat_civil = figures(register)[("hotel-de-ville", "etat-civil")]["acknowledged_on_time"]
     assert (etat_civil.value, etat_civil.n, etat_civil.reason) == (None, 2, "below_min_n")
     # A campaign of 29–30 April holds only comment 7, not yet due on 5 May: nothing to count.
-    late_april = periodic.compute(register, parse("campaign", "2026-04-29..2026-04-30"),
-                                  min_answers=1, default_target=90, holidays=METROPOLE,
-                                  today=TODAY, services=[SERVICE])[0].figures  # fmt: skip
+    campaign, iris = parse("campaign", "2026-04-29..2026-04-30"), Scope.of(services=[SERVICE])
+    rules = Rules(min_answers=1, holidays=METROPOLE, today=TODAY)
+    late_april = pipeline.compute(register, IndicatorQuery(campaign, iris, rules))[0].figures
     for key in ("acknowledged_on_time", "answered_on_time"):
         assert (late_april[key].n, late_april[key].reason) == (0, "no_data")
     # A week later the acknowledgement is late (due 6 May), the answer not yet (due 26 May).
-    later = periodic.compute(register, parse("campaign", "2026-04-29..2026-04-30"),
-                             min_answers=1, default_target=90, holidays=METROPOLE,
-                             today=day(12, 5), services=[SERVICE])[0].figures  # fmt: skip
+    rules = Rules(min_answers=1, holidays=METROPOLE, today=day(12, 5))
+    later = pipeline.compute(register, IndicatorQuery(campaign, iris, rules))[0].figures
     assert (later["acknowledged_on_time"].value, later["acknowledged_on_time"].n) == (0.0, 1)
     assert later["answered_on_time"].n == 0
 
@@ -133,9 +136,9 @@ def test_targets_apply_and_misses_are_listed(register):
     iris = figures(register)[(SITE, SERVICE)]
     assert (iris["answered_on_time"].target, iris["answered_on_time"].gap) == (
         80, pytest.approx(400 / 6 - 80))  # fmt: skip
-    rows = periodic.compute(register, parse("month", "2026-04"), min_answers=5,
-                            default_target=90, holidays=METROPOLE, today=TODAY)  # fmt: skip
-    misses = {(r.service, key) for r, key, _f in periodic.below_target(rows)}
+    rules = Rules(holidays=METROPOLE, today=TODAY)
+    rows = pipeline.compute(register, IndicatorQuery(parse("month", "2026-04"), rules=rules))
+    misses = {(r.service, key) for r, key, _f in below_target(rows)}
     assert (SERVICE, "answered_on_time") in misses
     # Filters: a site filter keeps the desks of that site only.
     only = figures(register, sites=["hotel-de-ville"])

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from qualivilles.protocol import RecordKind
 from sync_server import clock
-from sync_server.indicators.monthly import add_months, current_month, month_bounds
+from sync_server.indicators.periods import add_months, current_month, month_bounds
 from sync_server.storage import devices
 from tests.fixtures.server import (
     SERVICE,

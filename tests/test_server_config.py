@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from qualivilles.bundled import load_default_survey
 from qualivilles.device_config import DeviceConfig
-from sync_server.indicators.monthly import last_complete_month, month_bounds
+from sync_server.indicators.periods import last_complete_month, month_bounds
 from sync_server.storage import Source, devices, uploads
 from tests.fixtures.server import (
     SERVICE,
@@ -91,6 +91,16 @@ def test_published_results_need_the_minimum_number_of_answers(app_client):
         "answers": 5,
         "target": 90.0,
     }
+
+
+def test_published_results_give_the_target_the_dashboard_applies(app_client):
+    # A service's own target (set on the targets page) is the one its kiosk shows too.
+    storage = app_client.app.state.storage
+    token = enrolled_token(app_client)
+    add_answers(storage, ["satisfied"] * 5, last_month_middle())
+    storage.set_target("satisfaction_rate", SERVICE, 95, date(2020, 1, 1), "qualite")
+    results = app_client.get("/api/v1/config", headers=bearer(token)).json()["published_results"]
+    assert (results["satisfaction_rate"], results["target"]) == (100.0, 95.0)
 
 
 def test_suspect_presses_do_not_count_in_published_results(app_client):

@@ -1,4 +1,4 @@
-"""Monthly indicators (Europe/Paris months) through storage and `GET /api/v1/indicators`."""
+"""Monthly indicators (Europe/Paris months) through the pipeline and `GET /api/v1/indicators`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from qualivilles.protocol import RecordKind
-from sync_server.indicators import monthly
+from sync_server.indicators import periods, pipeline
+from sync_server.indicators.query import WAITS, IndicatorQuery
 from sync_server.storage import Source, uploads, users
 from tests.fixtures.server import SERVICE, SITE, answer_payload, log_in_client, make_record
 
@@ -40,23 +41,10 @@ def served(storage, waits_minutes, at: datetime) -> None:
     uploads.store_batch(storage, records, TABLET)
 
 
-def test_month_bounds_follow_paris_time():
-    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
-    assert start == datetime(2025, 2, 28, 23, 0, tzinfo=UTC)  # winter time, UTC+1
-    assert end == datetime(2025, 3, 31, 22, 0, tzinfo=UTC)  # summer time from 30 March, UTC+2
-
-
-def test_month_helpers():
-    assert monthly.parse_month("2025-12") == date(2025, 12, 1)
-    assert monthly.add_months(date(2025, 12, 1), 1) == date(2026, 1, 1)
-    assert monthly.add_months(date(2025, 1, 1), -1) == date(2024, 12, 1)
-    assert len(monthly.months_between(date(2024, 11, 1), date(2025, 2, 1))) == 4
-    now = datetime(2025, 3, 31, 22, 30, tzinfo=UTC)  # already 1 April in Paris
-    assert monthly.last_complete_month(now, PARIS) == date(2025, 3, 1)
-
-
 def compute(storage, first: date, last: date | None = None):
-    rows = monthly.compute(storage, first, last or first, min_answers=5, target=90)
+    months = periods.months_between(first, last or first)
+    query = IndicatorQuery(months[-1], parts=WAITS)
+    rows = pipeline.compute_months(storage, query, len(months))
     return {(r.site, r.service, r.period): r for r in rows}
 
 
@@ -136,6 +124,24 @@ def test_indicators_api_for_a_logged_in_manager(app_client):
         "gap": -10.0,
         "warning": None,
     }
+
+
+def test_the_api_applies_the_targets_and_previous_months_the_pages_show(app_client):
+    storage = app_client.app.state.storage
+    answers(storage, ["satisfied"] * 4 + ["dissatisfied"], datetime(2025, 3, 10, tzinfo=UTC))
+    served(storage, [2, 4, 6, 8, 10], datetime(2025, 2, 10, 9, 0, tzinfo=UTC))
+    served(storage, [1, 1, 1, 1, 1], datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
+    storage.set_target("satisfaction_rate", SERVICE, 95, date(2025, 1, 1), "qualite")
+    storage.set_target("p90_wait_minutes", None, 5, date(2025, 1, 1), "qualite")
+    log_in_client(app_client, "qualite")
+    body = app_client.get(
+        "/api/v1/indicators", params={"from": "2025-03", "to": "2025-03", "site": SITE}
+    ).json()
+    [iris] = [row for row in body["rows"] if row["service"] == SERVICE]
+    rate, p90 = iris["figures"]["satisfaction_rate"], iris["figures"]["p90_wait_minutes"]
+    assert (rate["value"], rate["target"], rate["gap"]) == (80.0, 95.0, -15.0)
+    assert (p90["value"], p90["previous"], p90["target"], p90["gap"]) == (1.0, 10.0, 5.0, -4.0)
+    assert body["target"] == 90.0  # the town's default, for desks without a target of their own
 
 
 def test_a_service_manager_sees_only_their_services(app_client):

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 from playwright.sync_api import expect
 
-from sync_server.indicators.monthly import add_months
+from sync_server.indicators.periods import add_months
 from tests.fixtures.server import SERVICE, SITE
 from tests.test_dashboard_browser import (  # noqa: F401 - the module's fixtures
     PARIS,

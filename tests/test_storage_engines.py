@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from qualivilles.protocol import Heartbeat, RecordKind, canonical_json
-from sync_server.indicators import monthly, periodic
+from sync_server.indicators import periods, pipeline
 from sync_server.indicators.periods import parse
+from sync_server.indicators.query import WAITS, IndicatorQuery, Rules
 from sync_server.storage import (
     Source,
     Storage,
@@ -211,7 +212,7 @@ def test_projection_catches_up(any_storage):
     uploads.store_batch(
         any_storage, [make_record(answer_payload("dissatisfied"), at=MARCH)], KIOSK, project=False
     )
-    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
     counts = any_storage.main_level_counts(start, end)
     assert sum(c.count for c in counts) == 4
 
@@ -271,7 +272,7 @@ def test_a_write_waits_for_the_one_under_way(any_storage):
 
 def test_rollups_read_the_same_as_the_answers(any_storage):
     seed(any_storage)
-    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
     # A second before each local midnight: no answer in between, but not whole days.
     raw_start, raw_end = start - timedelta(seconds=1), end - timedelta(seconds=1)
     assert rollups.day_span(start, end, PARIS) == (date(2025, 3, 1), date(2025, 4, 1))
@@ -304,7 +305,7 @@ def test_comments_register(any_storage):
     assert (answered.category, answered.reply) == ("waiting", "Merci")
     assert answered.acknowledged_at is not None
     assert any_storage.comment_register(status="new") == []
-    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
     assert any_storage.comment_categories(start, end) == {(SITE, SERVICE, "waiting"): 1}
 
 
@@ -337,7 +338,7 @@ def test_targets_keep_their_history(any_storage):
 
 def test_export_rows(any_storage):
     seed(any_storage)
-    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
     rows = any_storage.answer_rows(start, end)
     assert len(rows) == IN_MARCH  # suspect presses left out
     assert all(isinstance(row["captured_at"], datetime) for row in rows)
@@ -375,12 +376,12 @@ def test_the_indicators_are_the_same_on_both_engines(both_storages):
         period = parse(kind, text)
         today = date(2025, 4, 15)
         figures = [
-            periodic.compute(s, period, min_answers=5, default_target=90, today=today)
+            pipeline.compute(s, IndicatorQuery(period, rules=Rules(today=today)))
             for s in both_storages
         ]
         assert figures[0] == figures[1]
     monthly_figures = [
-        monthly.compute(s, date(2025, 2, 1), date(2025, 4, 1), min_answers=5, target=90)
+        pipeline.compute_months(s, IndicatorQuery(parse("month", "2025-04"), parts=WAITS), 3)
         for s in both_storages
     ]
     assert monthly_figures[0] == monthly_figures[1]
@@ -391,7 +392,7 @@ def test_the_indicators_are_the_same_on_both_engines(both_storages):
     ]
     assert march.figures["answers"].value == IN_MARCH
     assert march.figures["median_wait_minutes"].value == 7
-    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
     assert sqlite.answer_rows(start, end) == postgres.answer_rows(start, end)
     assert sqlite.visit_rows(start, end) == postgres.visit_rows(start, end)
 
@@ -445,7 +446,7 @@ def test_0008_upgrades_a_database_with_rows(storage_url):
     assert projection.catch_up(storage) == 0  # already derived
     [entry] = storage.comment_register()
     assert (entry.site, entry.received_at) == (SITE, MARCH)
-    start, end = monthly.month_bounds(date(2025, 3, 1), PARIS)
+    start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
     [count] = storage.main_level_counts(start, end)
     assert (count.site, count.level, count.count) == (SITE, 2, 1)
     storage.close()

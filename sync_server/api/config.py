@@ -19,7 +19,8 @@ from qualivilles.device_config import (
 )
 from sync_server.api.deps import DeviceDep, SettingsDep, StorageDep
 from sync_server.api.problems import ApiError
-from sync_server.indicators import monthly
+from sync_server.indicators import periods, pipeline
+from sync_server.indicators.query import SATISFACTION, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Device, Storage
 
@@ -30,17 +31,11 @@ def published_results(
     storage: Storage, settings: Settings, site: str, service: str, now: datetime
 ) -> dict[str, Any] | None:
     """Last complete month's overall satisfaction at this desk, or None below the minimum N."""
-    month = monthly.last_complete_month(now, ZoneInfo(settings.timezone))
-    rows = monthly.compute(
-        storage,
-        month,
-        month,
-        min_answers=settings.min_answers,
-        target=settings.target_satisfaction_rate,
-        timezone=settings.timezone,
-        sites=[site],
-        services=[service],
+    month = periods.default_period("month", now.astimezone(ZoneInfo(settings.timezone)).date())
+    query = IndicatorQuery(
+        month, Scope.of([site], [service]), Rules.from_settings(settings), SATISFACTION
     )
+    rows = pipeline.compute(storage, query)
     if not rows:
         return None
     rate = rows[0].figures["satisfaction_rate"]
@@ -50,7 +45,7 @@ def published_results(
         "period": rows[0].period,
         "satisfaction_rate": round(rate.value, 1),
         "answers": rate.n,
-        "target": settings.target_satisfaction_rate,
+        "target": rate.target,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,9 @@ from fastapi import APIRouter, Query
 from sync_server.access import visible_services
 from sync_server.api.deps import IndicatorUserDep, SettingsDep, StorageDep
 from sync_server.api.problems import ApiError
-from sync_server.indicators import monthly
+from sync_server.indicators import periods, pipeline
+from sync_server.indicators.figures import DeskFigures
+from sync_server.indicators.query import WAITS, IndicatorQuery, Rules, Scope
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
@@ -34,30 +37,36 @@ def indicators(
     default: the current month and the two before). Each figure is {value, n, hidden, reason, …};
     a figure from fewer than `min_answers` answers is hidden."""
     zone = ZoneInfo(settings.timezone)
-    last = monthly.parse_month(to) if to else monthly.current_month(datetime.now(UTC), zone)
-    first = monthly.parse_month(from_) if from_ else monthly.add_months(last, -2)
+    last = periods.parse_month(to) if to else periods.current_month(datetime.now(UTC), zone)
+    first = periods.parse_month(from_) if from_ else periods.add_months(last, -2)
     if first > last:
         raise ApiError(422, "invalid_query", "Invalid period", "'from' is after 'to'")
-    if len(monthly.months_between(first, last)) > MAX_MONTHS:
+    months = periods.months_between(first, last)
+    if len(months) > MAX_MONTHS:
         raise ApiError(422, "invalid_query", "Period too long", f"at most {MAX_MONTHS} months")
     # A service manager sees only their own services, whatever the query asks.
     services = visible_services(user, [service] if service else None)
-    rows = monthly.compute(
-        storage,
-        first,
-        last,
-        min_answers=settings.min_answers,
-        target=settings.target_satisfaction_rate,
-        timezone=settings.timezone,
-        sites=[site] if site else None,
-        services=services,
-        include_suspect=include_suspect,
-    )
+    scope = Scope.of([site] if site else None, services, include_suspect)
+    query = IndicatorQuery(months[-1], scope, Rules.from_settings(settings), WAITS)
+    rows = pipeline.compute_months(storage, query, len(months))
     return {
-        "from": monthly.month_label(first),
-        "to": monthly.month_label(last),
+        "from": months[0].key,
+        "to": months[-1].key,
         "timezone": settings.timezone,
         "min_answers": settings.min_answers,
         "target": settings.target_satisfaction_rate,
-        "rows": [row.to_dict() for row in rows],
+        "rows": [as_row(row) for row in rows],
+    }
+
+
+def as_row(desk: DeskFigures) -> dict[str, Any]:
+    """A desk month as the API documents it: figures, and arrivals by weekday × hour."""
+    return {
+        "site": desk.site,
+        "site_name": desk.site_name,
+        "service": desk.service,
+        "service_name": desk.service_name,
+        "period": desk.period,
+        "figures": {key: dataclasses.asdict(figure) for key, figure in desk.figures.items()},
+        "waits_by_hour": [dataclasses.asdict(cell) for cell in desk.cells],
     }

@@ -1,17 +1,21 @@
-"""Indicator formulas. Pure functions on counts and lists, tested on hand-computed examples.
+"""Every indicator formula: pure functions on counts and lists, tested on hand-computed examples.
 
 Percentages are 0–100; a formula with nothing to compute returns None rather than 0, so that
-"no answers" is never shown as "0 % satisfied".
+"no answers" is never shown as "0 % satisfied". Waits are in seconds in, minutes out: only served
+visits with a measured wait count in wait figures; walk-outs count in the walk-out rate; visits
+closed as "unknown outcome" (still waiting at closing time) are counted but in no rate. A visit
+belongs to the hour, day and period it arrived in (local time), even if served after midnight.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Literal, NamedTuple, Protocol
+from zoneinfo import ZoneInfo
 
 Sentiment = Literal["satisfied", "neutral", "dissatisfied"]
 
@@ -56,14 +60,6 @@ def margin_of_error(rate: float, n: int) -> float | None:
     return 100 * Z_95 * math.sqrt(p * (1 - p) / n)
 
 
-def mean_minutes(seconds: list[float]) -> float | None:
-    return statistics.fmean(seconds) / 60 if seconds else None
-
-
-def median_minutes(seconds: list[float]) -> float | None:
-    return statistics.median(seconds) / 60 if seconds else None
-
-
 def gap(value: float | None, target: float | None) -> float | None:
     """Points above (positive) or below (negative) the target."""
     return None if value is None or target is None else value - target
@@ -72,6 +68,36 @@ def gap(value: float | None, target: float | None) -> float | None:
 def _check_counts(part: int, whole: int) -> None:
     if part < 0 or whole < 0 or part > whole:
         raise ValueError(f"inconsistent counts {part} of {whole}")
+
+
+class Leveled(Protocol):
+    """A count of answers at one smiley level (level None: "no opinion")."""
+
+    level: int | None
+    levels: int | None
+    count: int
+
+
+@dataclass(frozen=True)
+class SatisfactionCounts:
+    answers: int = 0  # every answer to the question, "no opinion" included
+    expressed: int = 0
+    satisfied: int = 0
+    dissatisfied: int = 0
+
+
+def tally(rows: Iterable[Leveled]) -> SatisfactionCounts:
+    """Answers, expressed, satisfied and dissatisfied of counts per level."""
+    answers = expressed = satisfied = dissatisfied = 0
+    for row in rows:
+        answers += row.count
+        if row.level is None or row.levels is None:
+            continue
+        expressed += row.count
+        mood = sentiment(row.level, row.levels)
+        satisfied += row.count if mood == "satisfied" else 0
+        dissatisfied += row.count if mood == "dissatisfied" else 0
+    return SatisfactionCounts(answers, expressed, satisfied, dissatisfied)
 
 
 @dataclass(frozen=True)
@@ -97,6 +123,135 @@ def publishable(value: float | None, n: int, min_n: int) -> Figure:
     return Figure(value=value, n=n)
 
 
+# -- waiting times ------------------------------------------------------------------------------
+
+# Waiting bands for "satisfaction by wait", in minutes: [low, high).
+BANDS: tuple[tuple[int, int | None], ...] = ((0, 5), (5, 10), (10, 20), (20, None))
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class VisitFact(NamedTuple):
+    """One visit as the figures see it (a tuple: a year of a busy desk is tens of thousands)."""
+
+    arrived_at: datetime  # aware
+    outcome: str  # waiting, served, walked_out, unknown (cancelled visits are not passed in)
+    wait_seconds: float | None
+
+
+def served_waits(visits: Iterable[VisitFact]) -> list[float]:
+    return [v.wait_seconds for v in visits if v.outcome == "served" and v.wait_seconds is not None]
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 60
+
+
+def mean_minutes(seconds: Sequence[float]) -> float | None:
+    return statistics.fmean(seconds) / 60 if seconds else None
+
+
+def median_minutes(seconds: Sequence[float]) -> float | None:
+    return statistics.median(seconds) / 60 if seconds else None
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least `share` % of values at or
+    below it (always a wait that really happened). 90th of 1..10 is 9; of 1..5 is 5."""
+    if not values:
+        return None
+    if not 0 < share <= 100:
+        raise ValueError("share must be in (0, 100]")
+    ordered = sorted(values)
+    return ordered[math.ceil(share / 100 * len(ordered)) - 1]
+
+
+def p90_minutes(seconds: Sequence[float]) -> float | None:
+    """The wait 9 visitors out of 10 did not exceed (nearest rank), in minutes."""
+    return _minutes(percentile(seconds, 90))
+
+
+def max_minutes(seconds: Sequence[float]) -> float | None:
+    return _minutes(max(seconds, default=None))
+
+
+def within_threshold(waits: Sequence[float], threshold_minutes: float) -> float | None:
+    """% of waits at most the service's threshold (the "délai d'attente" engagement)."""
+    if not waits:
+        return None
+    return 100 * sum(w <= threshold_minutes * 60 for w in waits) / len(waits)
+
+
+def walk_out_rate(served: int, walked_out: int) -> float | None:
+    """% of visitors with a known outcome who left before being served."""
+    total = served + walked_out
+    return None if total == 0 else 100 * walked_out / total
+
+
+def band_label(low: int, high: int | None) -> str:
+    return f"{low}_{high}" if high is not None else f"{low}_plus"
+
+
+def band_of(wait_seconds: float) -> str:
+    minutes = wait_seconds / 60
+    for low, high in BANDS:
+        if minutes >= low and (high is None or minutes < high):
+            return band_label(low, high)
+    raise ValueError(f"negative wait {wait_seconds}")
+
+
+def satisfaction_by_band(
+    linked: Iterable[tuple[float, int, int]],
+) -> dict[str, tuple[int, int]]:
+    """(satisfied, expressed) per waiting band, from (wait seconds, level, levels) of answers
+    linked to a served visit ("no opinion" not passed in)."""
+    counts = {band_label(low, high): (0, 0) for low, high in BANDS}
+    for wait, level, levels in linked:
+        band = band_of(wait)
+        satisfied, expressed = counts[band]
+        happy = sentiment(level, levels) == "satisfied"
+        counts[band] = (satisfied + happy, expressed + 1)
+    return counts
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Arrivals of one weekday × local hour, with their mean wait (None below the minimum N)."""
+
+    weekday: str
+    hour: int
+    arrivals: int
+    waits: int
+    mean_wait_minutes: float | None
+
+
+def _by_local_hour(
+    visits: Iterable[VisitFact], zone: ZoneInfo
+) -> dict[tuple[int, int], list[VisitFact]]:
+    cells: dict[tuple[int, int], list[VisitFact]] = {}
+    # Every zone's offset is a whole number of quarter hours, so one conversion per quarter hour.
+    cell_of_quarter: dict[int, tuple[int, int]] = {}
+    for visit in visits:
+        quarter = int(visit.arrived_at.timestamp()) // 900
+        cell = cell_of_quarter.get(quarter)
+        if cell is None:
+            local = visit.arrived_at.astimezone(zone)
+            cell = cell_of_quarter[quarter] = (local.weekday(), local.hour)
+        cells.setdefault(cell, []).append(visit)
+    return cells
+
+
+def by_hour_and_weekday(visits: Iterable[VisitFact], zone: ZoneInfo, min_n: int) -> list[Cell]:
+    """Arrivals and mean wait per (weekday, local hour) of arrival, in weekday and hour order.
+
+    The mean wait of a cell is hidden below `min_n` served visits; arrival counts are shown."""
+    grid = []
+    for (weekday, hour), members in sorted(_by_local_hour(visits, zone).items()):
+        waits = served_waits(members)
+        mean = publishable(mean_minutes(waits), len(waits), min_n)
+        grid.append(Cell(WEEKDAYS[weekday], hour, len(members), len(waits), mean.value))
+    return grid
+
+
 # -- score, participation, data quality, register deadlines ----------------------------------
 
 SCORE_MAX = 10
@@ -108,6 +263,15 @@ def score(level: int, levels: int) -> float:
     if levels < 2 or not 0 <= level < levels:
         raise ValueError(f"level {level} outside a {levels}-level scale")
     return SCORE_MAX * level / (levels - 1)
+
+
+def score_triples(rows: Iterable[Leveled]) -> list[tuple[int, int, int]]:
+    """(level, levels, count) of the expressed rows: what the scores are computed on."""
+    return [
+        (row.level, row.levels, row.count)
+        for row in rows
+        if row.level is not None and row.levels is not None
+    ]
 
 
 def mean_score(counts: list[tuple[int, int, int]]) -> float | None:
@@ -220,14 +384,14 @@ def register_outcomes(
 
     Closing an entry handles both steps on that day: an anonymous comment has nobody to reply to.
     """
-
-    def first(*days: date | None) -> date | None:
-        return min((day for day in days if day is not None), default=None)
-
     return (
-        deadline_outcome(first(acknowledged, closed), acknowledgement_due(received), today),
-        deadline_outcome(first(answered, closed), answer_due(received, holidays), today),
+        deadline_outcome(_earliest(acknowledged, closed), acknowledgement_due(received), today),
+        deadline_outcome(_earliest(answered, closed), answer_due(received, holidays), today),
     )
+
+
+def _earliest(*days: date | None) -> date | None:
+    return min((day for day in days if day is not None), default=None)
 
 
 def share_on_time(outcomes: Iterable[DeadlineOutcome]) -> tuple[float | None, int]:

@@ -2,7 +2,7 @@
 
 A period is a half-open range of local dates [start, end) in the town's time zone; `bounds` turns
 it into UTC instants for storage. Each period knows the one before it (same length, just before),
-for the "previous period" column.
+for the "previous period" column. The month arithmetic of the whole server is `add_months`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ class InvalidPeriod(ValueError):
     """The period text does not name a period of its kind."""
 
 
-def _add_months(day: date, count: int) -> date:
+def add_months(day: date, count: int) -> date:
+    """The first day of the month `count` months after (or before) the month of `day`."""
     index = day.year * 12 + day.month - 1 + count
     return date(index // 12, index % 12 + 1, 1)
 
@@ -69,7 +70,7 @@ class Period:
             return Period("week", self.start - timedelta(days=7), self.start)
         if self.kind in ("month", "quarter", "year"):
             months = {"month": 1, "quarter": 3, "year": 12}[self.kind]
-            return Period(self.kind, _add_months(self.start, -months), self.start)
+            return Period(self.kind, add_months(self.start, -months), self.start)
         return Period("campaign", self.start - timedelta(days=self.days), self.start)
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -92,10 +93,10 @@ def parse(kind: str, text: str) -> Period:
             return Period("week", start, start + timedelta(days=7))
         if kind == "month":
             start = date(int(match.group(1)), int(match.group(2)), 1)
-            return Period("month", start, _add_months(start, 1))
+            return Period("month", start, add_months(start, 1))
         if kind == "quarter":
             start = date(int(match.group(1)), 3 * (int(match.group(2)) - 1) + 1, 1)
-            return Period("quarter", start, _add_months(start, 3))
+            return Period("quarter", start, add_months(start, 3))
         if kind == "year":
             start = date(int(match.group(1)), 1, 1)
             return Period("year", start, date(start.year + 1, 1, 1))
@@ -116,10 +117,10 @@ def containing(kind: Kind, day: date) -> Period:
         return Period("week", start, start + timedelta(days=7))
     if kind == "month":
         start = day.replace(day=1)
-        return Period("month", start, _add_months(start, 1))
+        return Period("month", start, add_months(start, 1))
     if kind == "quarter":
         start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-        return Period("quarter", start, _add_months(start, 3))
+        return Period("quarter", start, add_months(start, 3))
     if kind == "year":
         return Period("year", date(day.year, 1, 1), date(day.year + 1, 1, 1))
     return Period("campaign", day, day + timedelta(days=1))
@@ -140,3 +141,36 @@ def last_months(period: Period, count: int) -> list[Period]:
     while len(months) < count:
         months.insert(0, months[0].previous())
     return months
+
+
+# -- months ------------------------------------------------------------------------------------
+
+
+def parse_month(text: str) -> date:
+    """'2025-03' -> date(2025, 3, 1); InvalidPeriod (a ValueError) otherwise."""
+    return parse("month", text).start
+
+
+def months_between(first: date, last: date) -> list[Period]:
+    """The months from the one containing `first` to the one containing `last`, oldest first
+    (none when `last` comes first)."""
+    if last < first:
+        return []
+    months = [containing("month", first)]
+    while months[-1].end <= last:
+        months.append(Period("month", months[-1].end, add_months(months[-1].end, 1)))
+    return months
+
+
+def month_bounds(month: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC instants of local midnight on the 1st of `month` and of the next month."""
+    return containing("month", month).bounds(zone)
+
+
+def current_month(now: datetime, zone: ZoneInfo) -> date:
+    """The first day of the local month `now` falls in."""
+    return containing("month", now.astimezone(zone).date()).start
+
+
+def last_complete_month(now: datetime, zone: ZoneInfo) -> date:
+    return add_months(current_month(now, zone), -1)

@@ -1,6 +1,6 @@
 """The overview's desk cards: the monthly figures shaped for the page. Pure.
 
-The numbers themselves come from `indicators.monthly` (the same computation as the JSON API);
+The numbers themselves come from `indicators.pipeline` (the same computation as the JSON API);
 this only decides what a card says: above or below target, or hidden and why.
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sync_server.indicators.figures import DeskFigures
 from sync_server.indicators.formulas import Figure
-from sync_server.indicators.monthly import DeskMonth
-from sync_server.indicators.periodic import DeskPeriod
 
 Status = Literal["above", "below", "hidden"]
 
@@ -39,7 +38,7 @@ def status_of(rate: Figure) -> Status:
     return "above" if rate.value >= rate.target else "below"
 
 
-def build_cards(rows: list[DeskMonth] | list[DeskPeriod]) -> list[Card]:
+def build_cards(rows: list[DeskFigures]) -> list[Card]:
     cards = []
     for row in rows:
         figures = row.figures
@@ -57,7 +56,7 @@ def build_cards(rows: list[DeskMonth] | list[DeskPeriod]) -> list[Card]:
                 answers=int(figures["answers"].value or 0),
                 status=status_of(rate),
                 figures=figures,
-                quality=getattr(row, "quality", {}),
+                quality=row.quality,
             )
         )
     # Desks below target first: they are what the monthly meeting talks about.

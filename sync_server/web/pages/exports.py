@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sync_server import i18n
 from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators.periodic import DeskPeriod
+from sync_server.indicators.figures import DeskFigures
 from sync_server.web import labels, tables
 from sync_server.web.access import ServiceReader
 from sync_server.web.figures import desk_figures, today
@@ -37,7 +37,7 @@ MEDIA = {
 }
 
 
-def indicator_lines(rows: list[DeskPeriod], gettext: Any) -> list[list[Any]]:
+def indicator_lines(rows: list[DeskFigures], gettext: Any) -> list[list[Any]]:
     lines = []
     for row in rows:
         figures = [(labels.INDICATOR_NAMES.get(k, k), f) for k, f in row.figures.items()]

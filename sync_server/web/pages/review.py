@@ -10,8 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators import periodic, wait_period
+from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import Period, parse
+from sync_server.indicators.query import WAITS
+from sync_server.indicators.targets import INDICATORS, WAIT_KEYS
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User
 from sync_server.web import labels
@@ -45,19 +47,12 @@ def review_data(storage: Storage, settings: Settings, user: User, period: Period
             "figure": figure,
             "actions": by_key.get((row.service, indicator), []),
         }
-        for row, indicator, figure in periodic.below_target(rows, main_question)
+        for row, indicator, figure in below_target(rows, main_question)
     ]
     # The waiting-time engagement and its neighbours come from the agents' visits.
     in_rows = {(m["row"].site, m["row"].service, m["indicator"]) for m in misses}
-    for desk, indicator, figure in wait_period.below_target(
-        wait_period.compute(
-            storage,
-            period,
-            min_answers=settings.min_answers,
-            default_target=settings.target_satisfaction_rate,
-            timezone=settings.timezone,
-            services=services,
-        )
+    for desk, indicator, figure in below_target(
+        desk_figures(storage, settings, period, services=services, parts=WAITS), keys=WAIT_KEYS
     ):
         if (desk.site, desk.service, indicator) not in in_rows:
             actions_of = by_key.get((desk.service, indicator), [])
@@ -115,7 +110,7 @@ async def record_action(
         service not in known
         or not text
         or not 2000 <= year <= today(settings).year
-        or not (indicator in periodic.INDICATORS or indicator.startswith("question:"))
+        or not (indicator in INDICATORS or indicator.startswith("question:"))
     ):
         return render(request, "error.html", {**nav_context(request, user), "error": "invalid"},
                       status_code=400)  # fmt: skip

@@ -4,6 +4,7 @@ question, waits, and the period's comments."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from fastapi import APIRouter, Query, Request
@@ -11,8 +12,12 @@ from fastapi.responses import Response
 
 from sync_server import i18n
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators import monthly, periodic, wait_period, waits
+from sync_server.indicators import pipeline
+from sync_server.indicators.figures import Band, DeskFigures, heat_grid
+from sync_server.indicators.formulas import WEEKDAYS, Cell
 from sync_server.indicators.periods import Period, last_months
+from sync_server.indicators.query import SATISFACTION, WAITS, IndicatorQuery, Rules, Scope
+from sync_server.indicators.targets import Targets
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import charts, labels
@@ -31,17 +36,12 @@ def trend(
 ) -> list[dict[str, Any]]:
     """Per desk of `service`: the last 12 months' satisfaction, as rows and an SVG chart."""
     months = last_months(month, TREND_MONTHS)
-    rows = monthly.compute(
-        storage,
-        months[0].start,
-        months[-1].start,
-        min_answers=settings.min_answers,
-        target=settings.target_satisfaction_rate,
-        timezone=settings.timezone,
-        services=[service],
-        with_waits=False,  # the trend shows satisfaction; the wait section has its own period
+    # The trend shows satisfaction; the wait section has its own period.
+    query = IndicatorQuery(
+        month, Scope.of(services=[service]), Rules.from_settings(settings), SATISFACTION
     )
-    targets = periodic.Targets(storage.targets_on(month.start), settings.target_satisfaction_rate)
+    rows = pipeline.compute_months(storage, query, TREND_MONTHS)
+    targets = Targets(storage.targets_on(month.start), settings.target_satisfaction_rate)
     target = targets.get("satisfaction_rate", service)
     by_site: dict[str, list[Any]] = {}
     for row in rows:
@@ -77,7 +77,7 @@ def trend(
     return result
 
 
-def distribution(row: periodic.DeskPeriod, language: str) -> dict[str, Any]:
+def distribution(row: DeskFigures, language: str) -> dict[str, Any]:
     """The distribution per smiley question of one desk, as table rows and an SVG chart."""
     _ = i18n.translations(language).gettext
     choices = list(labels.CHOICE_NAMES)
@@ -102,7 +102,7 @@ def distribution(row: periodic.DeskPeriod, language: str) -> dict[str, Any]:
     return {"choices": [labels.CHOICE_NAMES[c] for c in choices], "rows": table, "svg": svg}
 
 
-def band_name(band: wait_period.Band, language: str) -> str:
+def band_name(band: Band, language: str) -> str:
     _ = i18n.translations(language).gettext
     if band.high is None:
         return _("%(low)s min et plus") % {"low": band.low}
@@ -111,20 +111,20 @@ def band_name(band: wait_period.Band, language: str) -> str:
     return _("%(low)s à %(high)s min") % {"low": band.low, "high": band.high}
 
 
-def heatmap(desk: wait_period.DeskWaits, language: str, min_answers: int) -> dict[str, Any] | None:
+def heatmap(desk: DeskFigures, language: str, min_answers: int) -> dict[str, Any] | None:
     """The hour × weekday grid of one desk as table rows and an SVG heatmap (None: no visit)."""
-    days, hours, grid = wait_period.heat_grid(desk.cells)
+    days, hours, grid = heat_grid(desk.cells)
     if not days:
         return None
     _ = i18n.translations(language).gettext
     number = environment(language).filters["number"]
     locale = i18n.BABEL_LOCALES[language]
-    index = {name: i for i, name in enumerate(waits.WEEKDAYS)}
+    index = {name: i for i, name in enumerate(WEEKDAYS)}
     short_days = [get_day_names("abbreviated", locale=locale)[index[d]] for d in days]
     long_days = [get_day_names("wide", locale=locale)[index[d]] for d in days]
     hour_labels = [_("%(hour)s h") % {"hour": hour} for hour in hours]
 
-    def mean(cell: wait_period.Cell | None) -> str:
+    def mean(cell: Cell | None) -> str:
         if cell is None:
             return ""
         return "—" if cell.mean_wait_minutes is None else number(cell.mean_wait_minutes, 1)
@@ -151,7 +151,7 @@ def heatmap(desk: wait_period.DeskWaits, language: str, min_answers: int) -> dic
     return {"svg": svg, "hours": hour_labels, "rows": rows}
 
 
-def bands(desk: wait_period.DeskWaits, language: str, target: float | None) -> dict[str, Any]:
+def bands(desk: DeskFigures, language: str, target: float | None) -> dict[str, Any]:
     """Satisfaction per waiting band of one desk as table rows and an SVG chart (no chart when
     no answer is linked to a measured visit)."""
     _ = i18n.translations(language).gettext
@@ -207,18 +207,11 @@ def wait_sections(
     services: list[str] | None,
     language: str,
 ) -> list[dict[str, Any]]:
-    """Per desk: the waiting figures of `period` (wait_period.compute) ready for a template,
-    with the heatmap and the by-band chart; the same for the pages and the PDF reports."""
+    """Per desk: the waiting figures of `period` ready for a template, with the heatmap and the
+    by-band chart; the same for the pages and the PDF reports."""
     _ = i18n.translations(language).gettext
-    desks = wait_period.compute(
-        storage,
-        period,
-        min_answers=settings.min_answers,
-        default_target=settings.target_satisfaction_rate,
-        timezone=settings.timezone,
-        services=services,
-    )
-    targets = periodic.Targets(storage.targets_on(period.start), settings.target_satisfaction_rate)
+    desks = desk_figures(storage, settings, period, services=services, parts=WAITS)
+    targets = Targets(storage.targets_on(period.start), settings.target_satisfaction_rate)
     result = []
     for desk in desks:
         figures = [
@@ -267,7 +260,7 @@ def service_page(
     rows = desk_figures(
         storage, settings, choice.period, services=[service], include_suspect=bool(suspect)
     )
-    start, end = choice.period.bounds(monthly.ZoneInfo(settings.timezone))
+    start, end = choice.period.bounds(ZoneInfo(settings.timezone))
     comments = storage.comment_register(services=[service], start=start, end=end)[:50]
     context = {
         **nav_context(request, user),

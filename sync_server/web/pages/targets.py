@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators.periodic import INDICATORS
+from sync_server.indicators.targets import INDICATORS
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User
 from sync_server.web import labels

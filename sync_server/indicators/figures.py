@@ -1,0 +1,278 @@
+"""One desk's figures for one period, from its facts: the minimum-N rule applied to each, then
+the previous period's shown value, the target in force and the gap. Pure.
+
+The figures of a desk, in the order the JSON API and the exports list them: the satisfaction
+figures, the waits, the agents' visits, then the details (score, participation, register).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync_server.indicators import formulas, targets
+from sync_server.indicators.facts import DeskFacts, Linked, Outcomes
+from sync_server.indicators.formulas import Cell, Figure, SatisfactionCounts, VisitFact
+
+# Figures shown without a previous value nor a target: counts that are context themselves.
+NO_CONTEXT = frozenset(
+    {"answers", "wait_threshold_minutes"}
+    | {f"satisfaction_rate_wait_{formulas.band_label(*band)}" for band in formulas.BANDS}
+)
+# A town hall is open on weekdays: they always have a row in the heatmap, the weekend only
+# when someone arrived then.
+WORKING_DAYS = formulas.WEEKDAYS[:5]
+
+
+def satisfaction_figures(counts: SatisfactionCounts, min_n: int) -> dict[str, Figure]:
+    """Answers, satisfaction rate, net satisfaction and margin of error of the main question."""
+    rate = formulas.satisfaction_rate(counts.satisfied, counts.expressed)
+    net = formulas.net_satisfaction(counts.satisfied, counts.dissatisfied, counts.expressed)
+    margin = formulas.margin_of_error(rate, counts.expressed) if rate is not None else None
+    shown_margin = formulas.publishable(margin, counts.expressed, min_n)
+    if not shown_margin.hidden and counts.expressed < formulas.SMALL_SAMPLE:
+        shown_margin = dataclasses.replace(shown_margin, warning="small_sample")
+    return {
+        "answers": Figure(value=counts.answers, n=counts.answers),
+        "satisfaction_rate": formulas.publishable(rate, counts.expressed, min_n),
+        "net_satisfaction": formulas.publishable(net, counts.expressed, min_n),
+        "margin_of_error": shown_margin,
+    }
+
+
+def wait_time_figures(waits: Sequence[float], min_n: int) -> dict[str, Figure]:
+    """Mean and median of the measured waits of served visits, in minutes."""
+    n = len(waits)
+    return {
+        "mean_wait_minutes": formulas.publishable(formulas.mean_minutes(waits), n, min_n),
+        "median_wait_minutes": formulas.publishable(formulas.median_minutes(waits), n, min_n),
+    }
+
+
+def wait_figures(
+    visits: Sequence[VisitFact],
+    threshold_minutes: float,
+    min_n: int,
+    linked: Sequence[Linked] = (),
+) -> dict[str, Figure]:
+    """Every waiting figure of one desk and period from the agents' visits (the answers linked
+    to a visit give the satisfaction by waiting band)."""
+    waits = formulas.served_waits(visits)
+    n = len(waits)
+    served = sum(v.outcome == "served" for v in visits)
+    walked = sum(v.outcome == "walked_out" for v in visits)
+    figures = wait_time_figures(waits, min_n)
+    figures |= {
+        "visits": Figure(value=len(visits), n=len(visits)),
+        "unknown_outcomes": Figure(
+            value=sum(v.outcome == "unknown" for v in visits), n=len(visits)
+        ),
+        "p90_wait_minutes": formulas.publishable(formulas.p90_minutes(waits), n, min_n),
+        "max_wait_minutes": formulas.publishable(formulas.max_minutes(waits), n, min_n),
+        # The threshold travels with the share, so a reader knows what "within" means.
+        "wait_threshold_minutes": Figure(value=threshold_minutes, n=n),
+        "within_threshold_rate": formulas.publishable(
+            formulas.within_threshold(waits, threshold_minutes), n, min_n
+        ),
+        "walk_out_rate": formulas.publishable(
+            formulas.walk_out_rate(served, walked), served + walked, min_n
+        ),
+    }
+    return figures | band_figures(linked, min_n)
+
+
+def band_figures(linked: Sequence[Linked], min_n: int) -> dict[str, Figure]:
+    """The satisfaction rate of the answers linked to a wait, per waiting band."""
+    return {
+        f"satisfaction_rate_wait_{band}": formulas.publishable(
+            formulas.satisfaction_rate(satisfied, expressed), expressed, min_n
+        )
+        for band, (satisfied, expressed) in formulas.satisfaction_by_band(linked).items()
+    }
+
+
+def score_figures(facts: DeskFacts, min_n: int) -> dict[str, Figure]:
+    """Mean score out of 10 and share of scores of 8 or more, on the main question."""
+    triples = formulas.score_triples(facts.main)
+    n = sum(count for _level, _levels, count in triples)
+    return {
+        "score": formulas.publishable(formulas.mean_score(triples), n, min_n),
+        "good_score_share": formulas.publishable(formulas.share_good_scores(triples), n, min_n),
+    }
+
+
+def participation_figure(answers: int, visitors: int, min_n: int) -> Figure:
+    """Answers per visitor recorded by the agents; N is the visitors."""
+    rate = formulas.participation_rate(answers, visitors)
+    return formulas.publishable(rate, visitors, min_n)
+
+
+def register_figures(outcomes: Outcomes, min_n: int) -> dict[str, Figure]:
+    """Shares of the register's entries acknowledged and answered on time."""
+    figures = {}
+    for name, decided in zip(("acknowledged_on_time", "answered_on_time"), outcomes, strict=True):
+        value, n = formulas.share_on_time(decided)
+        figures[name] = formulas.publishable(value, n, min_n)
+    return figures
+
+
+def figures_of(facts: DeskFacts, threshold_minutes: float, min_n: int) -> dict[str, Figure]:
+    """Every figure the facts allow (a part not read gives none), without context."""
+    counts = formulas.tally(facts.main)
+    figures = satisfaction_figures(counts, min_n)
+    if facts.visits is not None:
+        figures |= wait_figures(facts.visits, threshold_minutes, min_n, facts.linked)
+    elif facts.waits is not None:
+        figures |= wait_time_figures(facts.waits, min_n)
+    if facts.visitors is not None and facts.register is not None:
+        figures |= score_figures(facts, min_n)
+        figures["participation_rate"] = participation_figure(counts.answers, facts.visitors, min_n)
+        figures |= register_figures(facts.register, min_n)
+    return figures
+
+
+def in_context(figure: Figure, before: Figure | None, target: float | None) -> Figure:
+    """The figure with the previous period's shown value (None when hidden then), the target
+    and the gap to it (None when hidden now)."""
+    value = None if figure.hidden else figure.value
+    return dataclasses.replace(
+        figure,
+        previous=None if before is None or before.hidden else before.value,
+        target=target,
+        gap=formulas.gap(value, target),
+    )
+
+
+def with_context(
+    figures: Mapping[str, Figure],
+    previous: Mapping[str, Figure],
+    wanted: Mapping[str, float | None],
+) -> dict[str, Figure]:
+    """Each figure with the previous period's shown value, its target (from `wanted`) and the
+    gap; counts that are context themselves (`NO_CONTEXT`) are left as they are."""
+    return {
+        key: figure if key in NO_CONTEXT else in_context(figure, previous.get(key), wanted.get(key))
+        for key, figure in figures.items()
+    }
+
+
+@dataclass(frozen=True)
+class QuestionFigures:
+    question_id: str
+    rate: Figure
+    # Every chosen value with its count, "no opinion" included, in the survey's order.
+    distribution: dict[str, int]
+
+
+def question_figures(
+    now: DeskFacts,
+    before: DeskFacts,
+    choices: Mapping[str, Sequence[str]],
+    min_n: int,
+    target: float | None,
+) -> dict[str, QuestionFigures]:
+    """The satisfaction rate (in context) and distribution of each smiley question, in the
+    survey's order (`choices`: question → its choices)."""
+    empty = SatisfactionCounts()
+    result = {}
+    for question, order in choices.items():
+        rate = satisfaction_figures(now.questions.get(question, empty), min_n)
+        earlier = satisfaction_figures(before.questions.get(question, empty), min_n)
+        shown = in_context(rate["satisfaction_rate"], earlier["satisfaction_rate"], target)
+        raw = now.distribution.get(question, {})
+        ordered = {choice: raw.get(choice, 0) for choice in order}
+        ordered |= {choice: n for choice, n in raw.items() if choice not in ordered}
+        result[question] = QuestionFigures(question, shown, ordered)
+    return result
+
+
+@dataclass(frozen=True)
+class Band:
+    """Satisfaction of the answers linked to a measured wait in [low, high) minutes."""
+
+    key: str
+    low: int
+    high: int | None
+    satisfied: int | None  # None when the rate is hidden: the count would tell it
+    rate: Figure
+
+
+def bands_of(linked: Sequence[Linked], figures: Mapping[str, Figure]) -> list[Band]:
+    """The waiting bands in order, with their counts and the published rate of `figures`."""
+    counts = formulas.satisfaction_by_band(linked)
+    result = []
+    for low, high in formulas.BANDS:
+        key = formulas.band_label(low, high)
+        rate = figures[f"satisfaction_rate_wait_{key}"]
+        result.append(Band(key, low, high, None if rate.hidden else counts[key][0], rate))
+    return result
+
+
+def heat_grid(cells: Sequence[Cell]) -> tuple[list[str], list[int], list[list[Cell | None]]]:
+    """(weekdays, hours, rows of cells) for a heatmap: Monday to Friday and any weekend day with
+    arrivals; every hour from the first to the last with arrivals; None where nobody came."""
+    if not cells:
+        return [], [], []
+    seen = {cell.weekday for cell in cells}
+    days = [d for d in formulas.WEEKDAYS if d in WORKING_DAYS or d in seen]
+    hours = list(range(min(c.hour for c in cells), max(c.hour for c in cells) + 1))
+    at = {(cell.weekday, cell.hour): cell for cell in cells}
+    return days, hours, [[at.get((day, hour)) for hour in hours] for day in days]
+
+
+@dataclass(frozen=True)
+class DeskFigures:
+    """Every figure of one desk (site × service) for one period, as the parts asked allow."""
+
+    site: str
+    site_name: str
+    service: str
+    service_name: str
+    period: str
+    figures: dict[str, Figure] = field(default_factory=dict)
+    questions: dict[str, QuestionFigures] = field(default_factory=dict)
+    comments: dict[str, int] = field(default_factory=dict)  # by register category
+    quality: dict[str, int] = field(default_factory=dict)
+    threshold_minutes: float = 0.0  # the service's "délai d'attente"
+    has_tablet: bool = False  # an enrolled, not revoked agent tablet at the desk today
+    cells: list[Cell] = field(default_factory=list)  # arrivals per weekday × local hour
+    bands: list[Band] = field(default_factory=list)
+
+    def status(self, key: str) -> str:
+        return targets.status(self.figures[key], key)
+
+    @property
+    def measured(self) -> bool:
+        """At least one visit recorded by an agent in the period."""
+        visits = self.figures.get("visits")
+        return bool(visits and visits.value)
+
+    @property
+    def linked_answers(self) -> int:
+        return sum(band.rate.n for band in self.bands)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def below_target(
+    rows: Sequence[DeskFigures],
+    main_question: str | None = None,
+    keys: Sequence[str] = tuple(targets.INDICATORS),
+) -> list[tuple[DeskFigures, str, Figure]]:
+    """(desk, indicator, figure) for every shown figure among `keys` that misses its target,
+    then the questions'. The main question's rate is the satisfaction rate itself: with
+    `main_question`, it is listed once."""
+    found = []
+    for row in rows:
+        for key in keys:
+            if key in row.figures and row.status(key) == "below":
+                found.append((row, key, row.figures[key]))
+        for question in row.questions.values():
+            if question.question_id == main_question:
+                continue
+            if targets.status(question.rate, "question_rate") == "below":
+                found.append((row, f"question:{question.question_id}", question.rate))
+    return found

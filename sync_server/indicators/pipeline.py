@@ -1,0 +1,156 @@
+"""The one computation of the indicators, for any period: every page, export, PDF report, the
+JSON API and the kiosk's published result call `compute` (one period) or `compute_months` (a
+run of months: the trend, the monthly table), with the parts they show.
+
+Per desk (site × service): the facts of the period and of the one before are read, the figures
+worked out by the formulas with the minimum-N rule, then each given the previous period's
+shown value, the target in force on the period's first day and the gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qualivilles.survey import QuestionType, SurveyDefinition
+from sync_server.indicators import facts, figures, formulas
+from sync_server.indicators.facts import DeskFacts, DeskKey, PeriodFacts
+from sync_server.indicators.figures import DeskFigures
+from sync_server.indicators.formulas import Figure
+from sync_server.indicators.periods import Period, last_months
+from sync_server.indicators.query import IndicatorQuery
+from sync_server.indicators.targets import Targets
+from sync_server.storage import Desk, Storage
+
+
+def compute(storage: Storage, query: IndicatorQuery) -> list[DeskFigures]:
+    """Every desk in the query's scope for the query's period, in desk order."""
+    return _compute(storage, query, [query.period])
+
+
+def compute_months(storage: Storage, query: IndicatorQuery, count: int) -> list[DeskFigures]:
+    """Every desk for each of the `count` months ending with the month of the period's last
+    day, oldest first, each month compared with the one before."""
+    return _compute(storage, query, last_months(query.period, count))
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every period of one computation shares: the query, the desk-wide reads, the survey's
+    smiley questions."""
+
+    query: IndicatorQuery
+    tablets: set[DeskKey]
+    silent: dict[DeskKey, int]
+    choices: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class _Read:
+    """Every desk in one period: facts and figures (before context), the previous period's, and
+    the targets in force."""
+
+    period: Period
+    now: PeriodFacts
+    before: PeriodFacts
+    shown: dict[DeskKey, dict[str, Figure]]
+    shown_before: dict[DeskKey, dict[str, Figure]]
+    targets: Targets
+
+
+def _compute(
+    storage: Storage, query: IndicatorQuery, periods: Sequence[Period]
+) -> list[DeskFigures]:
+    context = _context(storage, query)
+    desks = storage.desks(sites=query.scope.site_list, services=query.scope.service_list)
+    read = facts.read_each(storage, query, [periods[0].previous(), *periods])
+    before, shown_before = read[0], _figures(context, desks, read[0])
+    result = []
+    for period, now in zip(periods, read[1:], strict=True):
+        shown = _figures(context, desks, now)
+        targets = Targets(storage.targets_on(period.start), query.rules.default_target)
+        one = _Read(period, now, before, shown, shown_before, targets)
+        result += [_desk(context, desk, one) for desk in desks]
+        # Each period is the next one's previous: its figures are worked out once.
+        before, shown_before = now, shown
+    return result
+
+
+def _figures(
+    context: _Context, desks: Sequence[Desk], found: PeriodFacts
+) -> dict[DeskKey, dict[str, Figure]]:
+    """Every desk's figures of one period, before the previous period and targets are added."""
+    min_n, shown = context.query.rules.min_answers, {}
+    for desk in desks:
+        key = (desk.site.slug, desk.service.slug)
+        threshold = desk.service.wait_threshold_minutes
+        shown[key] = figures.figures_of(found.desk(key), threshold, min_n)
+    return shown
+
+
+def _context(storage: Storage, query: IndicatorQuery) -> _Context:
+    parts, hours = query.parts, query.rules.silent_after_hours
+    return _Context(
+        query=query,
+        tablets=facts.desks_with_a_tablet(storage) if parts.visits else set(),
+        silent=facts.silent_devices(storage, hours) if parts.details and hours else {},
+        choices=_smiley_choices(storage.current_survey()) if parts.details else {},
+    )
+
+
+def _smiley_choices(survey: SurveyDefinition) -> dict[str, list[str]]:
+    """Each smiley question of the survey with its choices, in the survey's order."""
+    return {
+        question.id: [choice.id for choice in question.choices]
+        for question in survey.questions
+        if question.type == QuestionType.SMILEY
+    }
+
+
+def _desk(context: _Context, desk: Desk, read: _Read) -> DeskFigures:
+    key, service = (desk.site.slug, desk.service.slug), desk.service.slug
+    now, before = read.now.desk(key), read.before.desk(key)
+    current, threshold = read.shown[key], desk.service.wait_threshold_minutes
+    targets = {name: read.targets.get(name, service) for name in current}
+    return DeskFigures(
+        site=desk.site.slug,
+        site_name=desk.site.name,
+        service=service,
+        service_name=desk.service.name,
+        period=read.period.key,
+        figures=figures.with_context(current, read.shown_before[key], targets),
+        threshold_minutes=threshold,
+        has_tablet=key in context.tablets,
+        **_details(context, key, now, before, read.targets.get("question_rate", service)),
+        **_visits(context, now, current),
+    )
+
+
+def _details(
+    context: _Context, key: DeskKey, now: DeskFacts, before: DeskFacts, target: float | None
+) -> dict[str, object]:
+    """Questions, comments and data quality, when the query asks for the details."""
+    if now.register is None:
+        return {}
+    return {
+        "questions": figures.question_figures(
+            now, before, context.choices, context.query.rules.min_answers, target
+        ),
+        "comments": now.comments,
+        "quality": {
+            **now.quality,
+            "visitors": now.visitors or 0,
+            "silent_devices": context.silent.get(key, 0),
+        },
+    }
+
+
+def _visits(context: _Context, now: DeskFacts, current: dict[str, Figure]) -> dict[str, object]:
+    """The heatmap's cells and the waiting bands, when the query asks for the visits."""
+    if now.visits is None:
+        return {}
+    rules = context.query.rules
+    return {
+        "cells": formulas.by_hour_and_weekday(now.visits, rules.zone, rules.min_answers),
+        "bands": figures.bands_of(now.linked, current),
+    }
