@@ -11,7 +11,7 @@ from qualivilles.protocol import RecordKind
 from sync_server.indicators import periodic
 from sync_server.indicators.periods import parse
 from tests.fixtures.server import SERVICE, SITE, make_record
-from tests.test_server_indicators import TABLET, answers, served
+from tests.tools.desk_records import TABLET, answers, served
 
 MARCH = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
