@@ -24,6 +24,7 @@ from sync_server.phone.visit_links import InvalidVisitLink, mark_visit_link_used
 from sync_server.storage import Source
 from tests.fixtures.kiosk import pump_until, tap
 from tests.fixtures.server import TOWN, answer_payload, make_record
+from tests.tools.server_reads import stored_rows
 
 pytestmark = pytest.mark.gui
 
@@ -51,13 +52,7 @@ def runtime(live_server, tmp_path, clock):
 
 
 def _server_visits(storage) -> list[tuple]:
-    storage.project()  # the reply came before its projection; plain SQL reads next
-    with storage.engine.connect() as connection:
-        return list(
-            connection.exec_driver_sql(
-                "SELECT id, outcome, wait_seconds FROM visits ORDER BY arrived_at"
-            )
-        )
+    return stored_rows(storage, "visits", "id", "outcome", "wait_seconds", order_by="arrived_at")
 
 
 def test_visits_from_the_tablet_reach_the_wait_indicators(live_server, runtime, clock, run_app):
