@@ -61,11 +61,14 @@ def installed(wheel, tmp_path_factory) -> Path:
     Path(site, "borrowed-dependencies.pth").write_text(
         sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
     )
+    # Without PYTHONPATH: naming the checkout, it shows pip the build's egg-info there as the
+    # package already installed, and pip would install nothing.
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
          "--no-deps", "--no-index", str(wheel)],
         check=True,
         capture_output=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )  # fmt: skip
     return venv
 
