@@ -14,7 +14,9 @@ if not os.environ.get("DISPLAY"):
 pytest_plugins = [
     "tests.fixtures.server",
     "tests.fixtures.kiosk",
+    "tests.fixtures.kiosk_app",
     "tests.fixtures.web",
+    "tests.fixtures.browser",
     "tests.fixtures.fault_proxy",
     "tests.fixtures.postgres",
 ]

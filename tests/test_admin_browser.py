@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 from qualivilles.bundled import load_default_survey
 from sync_server.storage import users
 from sync_server.storage.surveys import definition_json
-from tests.test_dashboard_browser import PASSWORD, SCREENS, browser  # noqa: F401 (fixture)
+from tests.fixtures.browser import SCREENS
+from tests.fixtures.server import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +34,7 @@ def admin_server(live_server):
     return live_server
 
 
-def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, tmp_path):  # noqa: F811
+def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, tmp_path):
     server = admin_server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = context.new_page()

@@ -1,4 +1,4 @@
-"""The surveys page on the real server: published versions, one version's questions, a new
+"""The surveys page on the real app in-process: published versions, one version's questions, a new
 version uploaded as JSON and sent to an enrolled device's configuration; every refused upload
 publishes nothing and leaves the current survey as it was."""
 
@@ -8,27 +8,30 @@ import json
 import re
 
 import pytest
-import requests
+from fastapi.testclient import TestClient
+from httpx import Response
 
 from qualivilles.bundled import load_default_survey
 from sync_server.storage import migrations, surveys, users
 from sync_server.storage.surveys import content_hash, definition_json
-from tests.test_admin_users import PASSWORD, post, sign_in, text
+from tests.fixtures.server import PASSWORD
+from tests.tools.page_text import text
+from tests.tools.staff_forms import post, sign_in
 
 ADMIN, MANAGER, CHEF = "informatique", "qualite", "chef-iris"
 BUNDLED = load_default_survey()
 
 
 @pytest.fixture
-def town(live_server):
-    storage = live_server.storage
+def town(app_server):
+    storage = app_server.storage
     with storage.write() as connection:
         users.create(connection, username=ADMIN, password=PASSWORD, role="admin")
         users.create(connection, username=MANAGER, password=PASSWORD, role="quality_manager")
         users.create(
             connection, username=CHEF, password=PASSWORD, role="service_manager", services=["iris"]
         )
-    return live_server
+    return app_server
 
 
 def town_survey(version: int = 1, title: str = "Votre avis sur l'accueil de la ville") -> dict:
@@ -42,13 +45,13 @@ def town_survey(version: int = 1, title: str = "Votre avis sur l'accueil de la v
     }
 
 
-def upload(server, session: requests.Session, body: bytes, name: str = "survey.json"):
+def upload(server, session: TestClient, body: bytes, name: str = "survey.json"):
     token = form_token_of(session.get(f"{server.url}/admin/surveys").text)
     return session.post(
         f"{server.url}/admin/surveys/upload",
         data={"csrf_token": token},
         files={"definition": (name, body, "application/json")},
-        allow_redirects=False,
+        follow_redirects=False,
     )
 
 
@@ -66,15 +69,15 @@ def state(server) -> tuple:
     return server.storage.published_surveys(), (current.id, current.version)
 
 
-def device_config(server, token: str, etag: str | None = None) -> requests.Response:
+def device_config(server, token: str, etag: str | None = None) -> Response:
     headers = {"Authorization": f"Bearer {token}"}
     if etag:
         headers["If-None-Match"] = etag
-    return requests.get(f"{server.url}/api/v1/config", headers=headers)
+    return server.client().get(f"{server.url}/api/v1/config", headers=headers)
 
 
 def enrolled(server) -> str:
-    response = requests.post(f"{server.url}/api/v1/enrol", json={"code": server.enrol()})
+    response = server.client().post(f"{server.url}/api/v1/enrol", json={"code": server.enrol()})
     assert response.status_code == 200, response.text
     return response.json()["token"]
 
@@ -109,7 +112,7 @@ def test_a_valid_upload_is_published_made_current_and_sent_to_devices(town):
     assert (after.json()["survey"]["id"], after.json()["survey"]["version"]) == ("accueil-ville", 1)
     assert after.json()["survey"]["title"]["fr"] == "Votre avis sur l'accueil de la ville"
     # Phone survey too: the desk's page asks the uploaded survey's main question.
-    phone = requests.get(f"{town.url}/s/centre-administratif/iris")
+    phone = town.client().get(f"{town.url}/s/centre-administratif/iris")
     assert phone.status_code == 200
 
 
@@ -228,7 +231,7 @@ def test_one_version_shows_its_questions_and_its_json(town):
     assert download.status_code == 200
     assert "attachment" in download.headers["content-disposition"]
     assert download.json() == definition_json(BUNDLED)
-    missing = manager.get(f"{town.url}/admin/surveys/{BUNDLED.id}/99", allow_redirects=False)
+    missing = manager.get(f"{town.url}/admin/surveys/{BUNDLED.id}/99", follow_redirects=False)
     assert missing.status_code == 404
 
 
@@ -236,7 +239,7 @@ def test_the_quality_manager_may_publish_a_service_manager_may_not(town):
     manager = sign_in(town, MANAGER)
     assert upload(town, manager, as_json(town_survey())).status_code == 303
     chef = sign_in(town, CHEF)
-    assert chef.get(f"{town.url}/admin/surveys", allow_redirects=False).status_code == 403
+    assert chef.get(f"{town.url}/admin/surveys", follow_redirects=False).status_code == 403
     before = state(town)
     # The refusal page carries the session's token (its sign-out form): a valid token, wrong role.
     token = form_token_of(chef.get(f"{town.url}/admin/surveys").text)
@@ -244,12 +247,12 @@ def test_the_quality_manager_may_publish_a_service_manager_may_not(town):
         f"{town.url}/admin/surveys/upload",
         data={"csrf_token": token},
         files={"definition": ("s.json", as_json(town_survey(2)), "application/json")},
-        allow_redirects=False,
+        follow_redirects=False,
     )
     assert refused.status_code == 403
     used = chef.post(
         f"{town.url}/admin/surveys/use",
-        allow_redirects=False,
+        follow_redirects=False,
         data={"csrf_token": token, "survey_id": BUNDLED.id, "version": "1"},
     )
     assert used.status_code == 403
@@ -262,7 +265,7 @@ def test_an_upload_without_the_csrf_token_is_refused(town):
     response = admin.post(
         f"{town.url}/admin/surveys/upload",
         files={"definition": ("s.json", as_json(town_survey()), "application/json")},
-        allow_redirects=False,
+        follow_redirects=False,
     )
     assert response.status_code == 403
     assert state(town) == before

@@ -1,70 +1,35 @@
-"""The accounts page on the real server (uvicorn on loopback, temp SQLite): people sign in through
-the real form and post the real forms with their CSRF token; every refusal changes nothing."""
+"""The accounts page on the real app in-process (temp SQLite): people sign in through the real
+form and post the real forms with their CSRF token; every refusal changes nothing."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-import requests
 
 from sync_server.storage import users
 from sync_server.storage.users import MIN_PASSWORD_LENGTH
-from tests.fixtures.web import form_token
+from tests.fixtures.server import PASSWORD
+from tests.tools.page_text import text
+from tests.tools.staff_forms import login_status, post, sign_in
 
-PASSWORD = "un mot de passe de test assez long"
 ADMIN, MANAGER, CHEF = "informatique", "qualite", "chef-iris"
 
 
 @pytest.fixture
-def town(live_server):
-    storage = live_server.storage
+def town(app_server):
+    storage = app_server.storage
     with storage.write() as connection:
         users.create(connection, username=ADMIN, password=PASSWORD, role="admin")
         users.create(connection, username=MANAGER, password=PASSWORD, role="quality_manager")
         users.create(
             connection, username=CHEF, password=PASSWORD, role="service_manager", services=["iris"]
         )
-    return live_server
-
-
-def sign_in(server, username: str, password: str = PASSWORD) -> requests.Session:
-    session = requests.Session()
-    token = form_token(session.get(f"{server.url}/login").text)
-    response = session.post(
-        f"{server.url}/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        allow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return session
-
-
-def login_status(server, username: str, password: str) -> int:
-    session = requests.Session()
-    token = form_token(session.get(f"{server.url}/login").text)
-    return session.post(
-        f"{server.url}/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        allow_redirects=False,
-    ).status_code
-
-
-def post(server, session: requests.Session, action: str, data: dict, page: str = "/fleet"):
-    """Post a form as the page would: with the session's CSRF token read from `page`."""
-    token = form_token(session.get(f"{server.url}{page}").text)
-    return session.post(
-        f"{server.url}{action}", data={**data, "csrf_token": token}, allow_redirects=False
-    )
+    return app_server
 
 
 def snapshot(server) -> list:
     return server.storage.accounts()
-
-
-def text(html: str) -> str:
-    """The page's text with tags removed, spaces collapsed (messages span template lines)."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
 
 
 def test_admin_creates_a_service_manager_who_signs_in_and_sees_own_service(town):
@@ -89,8 +54,8 @@ def test_admin_creates_a_service_manager_who_signs_in_and_sees_own_service(town)
     for shown in ("Responsable de service", "État civil", "Actif"):
         assert shown in row
     dupont = sign_in(town, "m.dupont", "mot de passe initial")
-    assert dupont.get(f"{town.url}/service/iris", allow_redirects=False).status_code == 403
-    assert dupont.get(f"{town.url}/admin/users", allow_redirects=False).status_code == 403
+    assert dupont.get(f"{town.url}/service/iris", follow_redirects=False).status_code == 403
+    assert dupont.get(f"{town.url}/admin/users", follow_redirects=False).status_code == 403
 
 
 def test_an_empty_password_is_generated_shown_once_and_works(town):
@@ -149,7 +114,7 @@ def test_bad_input_gives_a_clear_error_and_creates_nothing(town, fields, status,
 
 def test_role_and_services_change_at_once_for_an_open_session(town):
     admin, chef = sign_in(town, ADMIN), sign_in(town, CHEF)
-    assert chef.get(f"{town.url}/service/iris", allow_redirects=False).status_code == 200
+    assert chef.get(f"{town.url}/service/iris", follow_redirects=False).status_code == 200
     response = post(
         town,
         admin,
@@ -157,11 +122,11 @@ def test_role_and_services_change_at_once_for_an_open_session(town):
         {"username": CHEF, "role": "service_manager", "services": ["etat-civil"]},
     )
     assert response.status_code == 303
-    assert chef.get(f"{town.url}/service/iris", allow_redirects=False).status_code == 403
-    assert chef.get(f"{town.url}/service/etat-civil", allow_redirects=False).status_code == 200
-    assert chef.get(f"{town.url}/targets", allow_redirects=False).status_code == 403
+    assert chef.get(f"{town.url}/service/iris", follow_redirects=False).status_code == 403
+    assert chef.get(f"{town.url}/service/etat-civil", follow_redirects=False).status_code == 200
+    assert chef.get(f"{town.url}/targets", follow_redirects=False).status_code == 403
     post(town, admin, "/admin/users/access", {"username": CHEF, "role": "quality_manager"})
-    assert chef.get(f"{town.url}/targets", allow_redirects=False).status_code == 200
+    assert chef.get(f"{town.url}/targets", follow_redirects=False).status_code == 200
     with town.storage.read() as connection:
         assert users.get(connection, CHEF).services == []  # a quality manager sees every service
 
@@ -205,11 +170,11 @@ def test_password_reset(town):
 
 def test_a_disabled_user_cannot_sign_in_and_its_open_session_ends(town):
     admin, chef = sign_in(town, ADMIN), sign_in(town, CHEF)
-    assert chef.get(f"{town.url}/codes", allow_redirects=False).status_code == 403
+    assert chef.get(f"{town.url}/codes", follow_redirects=False).status_code == 403
     response = post(town, admin, "/admin/users/disable", {"username": CHEF})
     assert response.status_code == 303
     # The open session no longer finds its user: back to the sign-in page.
-    ended = chef.get(f"{town.url}/codes", allow_redirects=False)
+    ended = chef.get(f"{town.url}/codes", follow_redirects=False)
     assert ended.status_code == 303
     assert ended.headers["location"].startswith("/login")
     assert login_status(town, CHEF, PASSWORD) == 401
@@ -241,7 +206,7 @@ def test_the_last_active_admin_can_neither_disable_nor_demote_itself(town):
         assert "dernier compte administrateur actif" in text(response.text)
     with town.storage.read() as connection:
         assert users.get(connection, ADMIN).role == "admin"
-    assert admin.get(f"{town.url}/admin/users", allow_redirects=False).status_code == 200
+    assert admin.get(f"{town.url}/admin/users", follow_redirects=False).status_code == 200
     # A disabled administrator does not count as a remaining one.
     post(
         town,
@@ -286,19 +251,19 @@ def test_other_roles_cannot_use_the_admin_forms(town, who):
 
 def test_the_quality_manager_reads_the_list_without_forms(town):
     manager = sign_in(town, MANAGER)
-    page = manager.get(f"{town.url}/admin/users", allow_redirects=False)
+    page = manager.get(f"{town.url}/admin/users", follow_redirects=False)
     assert page.status_code == 200
     assert f'data-user="{CHEF}"' in page.text
     assert "Lecture seule" in page.text
     assert "/admin/users/create" not in page.text
     assert (
         manager.get(
-            f"{town.url}/admin/users/edit?username={CHEF}", allow_redirects=False
+            f"{town.url}/admin/users/edit?username={CHEF}", follow_redirects=False
         ).status_code
         == 403
     )
     chef = sign_in(town, CHEF)
-    assert chef.get(f"{town.url}/admin/users", allow_redirects=False).status_code == 403
+    assert chef.get(f"{town.url}/admin/users", follow_redirects=False).status_code == 403
 
 
 def test_admin_forms_need_the_csrf_token_and_a_session(town):
@@ -306,13 +271,13 @@ def test_admin_forms_need_the_csrf_token_and_a_session(town):
     before = snapshot(town)
     forged = admin.post(
         f"{town.url}/admin/users/create",
-        allow_redirects=False,
+        follow_redirects=False,
         data={"username": "x9", "role": "admin", "password": PASSWORD, "csrf_token": "forged"},
     )
     assert forged.status_code == 403
-    anonymous = requests.post(
+    anonymous = town.client().post(
         f"{town.url}/admin/users/create",
-        allow_redirects=False,
+        follow_redirects=False,
         data={"username": "x9", "role": "admin", "password": PASSWORD},
     )
     assert anonymous.status_code == 303

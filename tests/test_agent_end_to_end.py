@@ -21,9 +21,10 @@ from kiosk.runtime import open_agent
 from qualivilles.protocol import RecordKind
 from qualivilles.visit_link import make_token
 from sync_server.phone.visit_links import InvalidVisitLink, mark_visit_link_used, verify_visit_link
-from sync_server.storage import Source, projection, uploads
+from sync_server.storage import Source, uploads
 from tests.fixtures.kiosk import pump_until, tap
 from tests.fixtures.server import TOWN, answer_payload, make_record
+from tests.tools.server_reads import stored_rows
 
 pytestmark = pytest.mark.gui
 
@@ -51,13 +52,7 @@ def runtime(live_server, tmp_path, clock):
 
 
 def _server_visits(storage) -> list[tuple]:
-    projection.catch_up(storage)  # the reply came before its projection; plain SQL reads next
-    with storage.engine.connect() as connection:
-        return list(
-            connection.exec_driver_sql(
-                "SELECT id, outcome, wait_seconds FROM visits ORDER BY arrived_at"
-            )
-        )
+    return stored_rows(storage, "visits", "id", "outcome", "wait_seconds", order_by="arrived_at")
 
 
 def test_visits_from_the_tablet_reach_the_wait_indicators(live_server, runtime, clock, run_app):

@@ -26,7 +26,7 @@ from sync_server.app import create_app
 from sync_server.storage import Storage, alerts
 from tests.fixtures.http_stub import Stub, send
 from tests.fixtures.server import SERVICE, SITE, server_settings_for
-from tests.test_server_indicators import answers
+from tests.tools.desk_records import answers
 
 NOW = datetime(2025, 3, 10, 10, 0, tzinfo=UTC)  # 11:00 in Paris
 MINUTE = timedelta(minutes=1)

@@ -1,86 +1,30 @@
 """The pages in a real browser (Debian's Chromium through Playwright) against the live server.
 
 The demo generator fills the server through the real ingestion path; the expected satisfaction
-rate is then counted here straight from the generated records, independently of the indicator
-code, and must be what the quality manager reads on the page.
+rate is then counted straight from the generated records (tests/tools/demo_counts.py),
+independently of the indicator code, and must be what the quality manager reads on the page.
 Screenshots go to docs/screens/; the phone survey's browser tests are in test_phone_browser.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from qualivilles.protocol import RecordKind
-from sync_server.demo.command import ingest_batch
-from sync_server.demo.data import DemoData, generate
+from sync_server.demo.data import DemoData
 from sync_server.indicators.periods import add_months
-from sync_server.storage import users
+from tests.fixtures.browser import SCREENS, log_in
 from tests.fixtures.server import SERVICE, SITE, TOWN
+from tests.tools.demo_counts import expected_rate
 
 pytestmark = pytest.mark.browser
 
-SCREENS = Path(__file__).resolve().parents[1] / "docs" / "screens"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "un mot de passe de test assez long"
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def demo_server(live_server):
-    """The live server filled with the seeded demo data, plus a quality manager."""
-    data = generate(TOWN, live_server.storage.current_survey(), datetime.now(UTC), seed=11)
-    for batch in data.batches:
-        ingest_batch(live_server.storage, batch)
-    with live_server.storage.write() as connection:
-        users.create(connection, username="qualite", password=PASSWORD, role="quality_manager")
-    return live_server, data
-
-
-def expected_rate(
-    data: DemoData, site: str, service: str, first: date, last: date
-) -> tuple[int, int]:
-    """(satisfied, expressed) on the main question from `first` to `last` local days included,
-    counted from the raw records."""
-    satisfied = expressed = 0
-    for batch in data.batches:
-        if (batch.site, batch.service) != (site, service):
-            continue
-        for record in batch.records:
-            day = record.device_time.astimezone(PARIS).date()
-            if record.kind != RecordKind.ANSWER or not first <= day <= last:
-                continue
-            payload = record.payload
-            choice = payload["answers"].get("overall")
-            if payload.get("suspect") or choice in (None, "no_opinion"):
-                continue
-            expressed += 1
-            satisfied += choice in ("satisfied", "very_satisfied")
-    return satisfied, expressed
 
 
 def answers_in(data: DemoData, month) -> int:
@@ -97,15 +41,6 @@ def answers_in(data: DemoData, month) -> int:
             ):
                 count += not record.payload.get("suspect")
     return count
-
-
-def log_in(page: Page, url: str) -> None:
-    page.goto(f"{url}/")
-    expect(page).to_have_url(f"{url}/login?next=/")
-    page.get_by_label("Identifiant").fill("qualite")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page).to_have_url(f"{url}/")
 
 
 def test_quality_manager_reads_the_desk_figure_computed_from_the_data(browser, demo_server):

@@ -16,7 +16,7 @@ from sync_server.indicators.periods import containing
 from sync_server.storage import users
 from tests.fixtures.server import SERVICE, SITE, log_in_client
 from tests.fixtures.web import form_token
-from tests.test_server_indicators import answers, served
+from tests.tools.desk_records import answers, served
 
 OTHER = "etat-civil"
 NOW = datetime.now(UTC)

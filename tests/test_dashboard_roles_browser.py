@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import generate
 from sync_server.storage import users
-from tests.fixtures.server import SERVICE, TOWN
-from tests.test_dashboard_browser import PASSWORD, SCREENS, browser  # noqa: F401 (fixture)
+from tests.fixtures.browser import SCREENS
+from tests.fixtures.server import PASSWORD, SERVICE, TOWN
 
 pytestmark = pytest.mark.browser
 OTHER = "etat-civil"
@@ -37,7 +37,7 @@ def town_server(live_server):
     return live_server
 
 
-def sign_in(browser, url, username):  # noqa: F811
+def sign_in(browser, url, username):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = context.new_page()
     page.goto(f"{url}/login")
@@ -58,7 +58,7 @@ def shot(page, name: str, *, full_page: bool = True) -> None:
     page.screenshot(path=str(SCREENS / f"dashboard-{name}.png"), full_page=full_page)
 
 
-def test_quality_manager_sees_every_page(browser, town_server):  # noqa: F811
+def test_quality_manager_sees_every_page(browser, town_server):
     context, page = sign_in(browser, town_server.url, "qualite")
     expect(page).to_have_url(f"{town_server.url}/")
     assert menu(page)[:5] == ["Vue d'ensemble", "Commentaires", "Bilan annuel", "Objectifs",
@@ -87,7 +87,7 @@ def test_quality_manager_sees_every_page(browser, town_server):  # noqa: F811
     context.close()
 
 
-def test_service_manager_sees_only_their_service(browser, town_server):  # noqa: F811
+def test_service_manager_sees_only_their_service(browser, town_server):
     context, page = sign_in(browser, town_server.url, "chef-iris")
     assert menu(page) == ["Vue d'ensemble", "Commentaires", "Bilan annuel"]
     cards = page.locator("li.card")
@@ -104,7 +104,7 @@ def test_service_manager_sees_only_their_service(browser, town_server):  # noqa:
     context.close()
 
 
-def test_admin_sees_the_fleet_only(browser, town_server):  # noqa: F811
+def test_admin_sees_the_fleet_only(browser, town_server):
     context, page = sign_in(browser, town_server.url, "informatique")
     expect(page).to_have_url(f"{town_server.url}/fleet")
     assert "Appareils" in menu(page)

@@ -14,7 +14,7 @@ from sync_server.indicators.periods import parse
 from sync_server.indicators.query import IndicatorQuery, Scope
 from sync_server.storage import uploads
 from tests.fixtures.server import SERVICE, SITE, make_record
-from tests.test_server_indicators import TABLET, answers, served
+from tests.tools.desk_records import TABLET, answers, served
 
 MARCH = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 

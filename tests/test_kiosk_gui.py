@@ -15,51 +15,16 @@ from kiosk import theme
 from kiosk.core.clock import SystemClock
 from kiosk.core.rtl import display_lines
 from kiosk.core.store import KioskStore
-from kiosk.core.visitor import DeskConfig, KioskSettings, VisitorSession
+from kiosk.core.visitor import DeskConfig, VisitorSession
 from qualivilles.bundled import load_default_survey
 from qualivilles.device_config import PublishedResults
 from qualivilles.survey import parse_definition
 from tests.fixtures.kiosk import pump, pump_until, tap
+from tests.fixtures.kiosk_app import PHONE_URL, attract_smiley
 
 pytestmark = pytest.mark.gui
 
 ROOT = Path(__file__).resolve().parents[1]
-PHONE_URL = "http://127.0.0.1:8000/s/centre-administratif/iris"
-
-
-def _desk(**settings: object) -> DeskConfig:
-    return DeskConfig(
-        survey=load_default_survey(),
-        settings=KioskSettings(**settings),
-        phone_survey_url=PHONE_URL,
-        published_results=PublishedResults(
-            period="2026-10", satisfaction_rate=92.4, answers=48, target=90
-        ),
-        desk_name="IRIS – guichet unique – Centre administratif municipal",
-    )
-
-
-@pytest.fixture
-def store(tmp_path):
-    with KioskStore(tmp_path / "kiosk.db", SystemClock()) as opened:
-        yield opened
-
-
-@pytest.fixture
-def kiosk(store, run_app):  # store first: it must outlive the app at teardown
-    from kiosk.app import KioskApp
-
-    def start(wall_clock=None, **settings):
-        extra = {"clock": wall_clock} if wall_clock else {}
-        session = VisitorSession(store, SystemClock(), _desk(**settings))
-        app = KioskApp(session, store=store, **extra)
-        return run_app(app)
-
-    return start
-
-
-def _smiley(app, choice_id: str):
-    return next(w for w in app.attract.ids.smileys.children if w.choice_id == choice_id)
 
 
 def _button_with_text(root, text: str):
@@ -86,51 +51,51 @@ def test_the_attract_screen_shows_the_question_smileys_with_words_and_the_qr_cod
         assert smiley.height > 150
 
 
-def test_one_tap_records_the_main_answer_before_the_next_screen(kiosk, store):
+def test_one_tap_records_the_main_answer_before_the_next_screen(kiosk, kiosk_store):
     app = kiosk()
-    tap(_smiley(app, "satisfied"))
+    tap(attract_smiley(app, "satisfied"))
     assert app.manager.current == "question"
-    [response] = _stored_responses(store)
+    [response] = _stored_responses(kiosk_store)
     assert response["answers"] == {"overall": "satisfied"}
     assert response["status"] == "open"
     assert app.question.ids.question.text == "L'amabilité et la courtoisie de l'agent"
 
 
-def test_an_unhappy_answer_branches_to_what_went_wrong(kiosk, store):
+def test_an_unhappy_answer_branches_to_what_went_wrong(kiosk, kiosk_store):
     app = kiosk()
-    tap(_smiley(app, "very_dissatisfied"))
+    tap(attract_smiley(app, "very_dissatisfied"))
     assert app.question.ids.question.text == "Qu'est-ce qui n'a pas été ?"
     tap(_button_with_text(app.question, "L'attente"))
     tap(app.question.ids.confirm)
-    [response] = _stored_responses(store)
+    [response] = _stored_responses(kiosk_store)
     assert response["answers"] == {"overall": "very_dissatisfied", "why_unhappy": ["waiting"]}
 
 
-def test_skipping_everything_seals_a_complete_answer_and_returns_to_attract(kiosk, store):
+def test_skipping_everything_seals_a_complete_answer_and_returns_to_attract(kiosk, kiosk_store):
     app = kiosk(thank_you_seconds=3)  # long enough to be seen even on a loaded machine
-    tap(_smiley(app, "very_satisfied"))
+    tap(attract_smiley(app, "very_satisfied"))
     while app.manager.current == "question":
         tap(app.question.ids.skip)
     assert app.manager.current == "thanks"
     assert app.thanks.ids.results.text == "92 % des visiteurs satisfaits en octobre (objectif 90 %)"
-    [response] = _stored_responses(store)
+    [response] = _stored_responses(kiosk_store)
     assert response["status"] == "complete"
-    assert store.backlog() == 1
+    assert kiosk_store.backlog() == 1
     assert pump_until(lambda: app.manager.current == "attract")
 
 
-def test_inactivity_asks_then_keeps_the_answers_as_partial_and_resets(kiosk, store):
+def test_inactivity_asks_then_keeps_the_answers_as_partial_and_resets(kiosk, kiosk_store):
     # Long enough that the two taps below always land first, even on a slow CI machine.
     app = kiosk(inactivity_timeout_seconds=3, still_there_seconds=1)
     tap(_button_with_text(app.attract.ids.languages, "English"))
     assert app.attract.ids.question.text.startswith("Are you satisfied")
-    tap(_smiley(app, "satisfied"))
+    tap(attract_smiley(app, "satisfied"))
     tap(_smiley_on_question(app, "very_satisfied"))
     assert pump_until(lambda: app.prompt is not None)
     assert app.prompt.ids.question.text == "Are you still there?"
     assert app.manager.current == "question"  # nothing is lost while asking
     assert pump_until(lambda: app.manager.current == "attract")
-    [response] = _stored_responses(store)
+    [response] = _stored_responses(kiosk_store)
     assert response["status"] == "partial"
     assert response["answers"] == {"overall": "satisfied", "welcome": "very_satisfied"}
     assert response["language"] == "en"
@@ -138,15 +103,15 @@ def test_inactivity_asks_then_keeps_the_answers_as_partial_and_resets(kiosk, sto
     assert app.attract.ids.question.text.startswith("Êtes-vous")
 
 
-def test_a_visitor_who_is_still_there_goes_on_where_they_were(kiosk, store):
+def test_a_visitor_who_is_still_there_goes_on_where_they_were(kiosk, kiosk_store):
     app = kiosk(inactivity_timeout_seconds=1.0, still_there_seconds=30)
-    tap(_smiley(app, "satisfied"))
+    tap(attract_smiley(app, "satisfied"))
     assert pump_until(lambda: app.prompt is not None)
     tap(app.prompt.ids.stay)
     assert app.prompt is None
     assert app.manager.current == "question"
     assert app.question.ids.question.text == "L'amabilité et la courtoisie de l'agent"
-    [response] = _stored_responses(store)
+    [response] = _stored_responses(kiosk_store)
     assert response["status"] == "open"
 
 
@@ -156,14 +121,14 @@ def _smiley_on_question(app, choice_id: str):
     )
 
 
-def test_a_second_press_within_the_interval_is_kept_but_flagged_suspect(kiosk, store):
+def test_a_second_press_within_the_interval_is_kept_but_flagged_suspect(kiosk, kiosk_store):
     app = kiosk(suspect_interval_seconds=60)
-    tap(_smiley(app, "very_satisfied"))
+    tap(attract_smiley(app, "very_satisfied"))
     tap(app.question.ids.finish)
     app.back_to_attract()
     pump()
-    tap(_smiley(app, "very_satisfied"))
-    first, second = _stored_responses(store)
+    tap(attract_smiley(app, "very_satisfied"))
+    first, second = _stored_responses(kiosk_store)
     assert (first["suspect"], second["suspect"]) == (0, 1)
 
 
@@ -210,7 +175,7 @@ HOURS = {"mon": [["08:30", "12:00"], ["13:30", "17:30"]], "sat": [["09:00", "12:
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def test_outside_opening_hours_the_kiosk_shows_closed_and_takes_no_answer(kiosk, store):
+def test_outside_opening_hours_the_kiosk_shows_closed_and_takes_no_answer(kiosk, kiosk_store):
     monday_lunch = datetime(2026, 11, 30, 12, 30, tzinfo=PARIS)
     app = kiosk(wall_clock=lambda: monday_lunch, opening_hours=HOURS)
     assert app.manager.current == "closed"
@@ -218,7 +183,7 @@ def test_outside_opening_hours_the_kiosk_shows_closed_and_takes_no_answer(kiosk,
     assert app.closed.ids.hours.text == "Horaires d'aujourd'hui : 08:30–12:00, 13:30–17:30"
     assert app.closed.ids.qr.data == PHONE_URL  # the phone survey still works
     tap(app.closed.ids.title)
-    assert _stored_responses(store) == []
+    assert _stored_responses(kiosk_store) == []
 
 
 def test_during_opening_hours_the_attract_screen_is_shown(kiosk):
@@ -227,7 +192,7 @@ def test_during_opening_hours_the_attract_screen_is_shown(kiosk):
     assert app.manager.current == "attract"
 
 
-def test_arabic_is_shaped_right_to_left_and_mirrors_the_scale(kiosk, store):
+def test_arabic_is_shaped_right_to_left_and_mirrors_the_scale(kiosk, kiosk_store):
     app = kiosk(languages=("fr", "en", "es", "ar"))
     tap(_button_with_text(app.attract.ids.languages, display_lines("العربية", "ar")))
     assert app.rtl is True
@@ -237,8 +202,8 @@ def test_arabic_is_shaped_right_to_left_and_mirrors_the_scale(kiosk, store):
     assert reading_order == ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"]
     body = list(reversed(app.attract.ids.body.children))
     assert body[0] is app.attract.ids.qr_panel.__self__  # the phone code moves to the left
-    tap(_smiley(app, "satisfied"))
-    [response] = _stored_responses(store)
+    tap(attract_smiley(app, "satisfied"))
+    [response] = _stored_responses(kiosk_store)
     assert response["language"] == "ar"
     app.back_to_attract()
     pump()
@@ -265,7 +230,7 @@ def test_low_mode_brings_every_control_into_the_lower_part_and_resets(kiosk):
     for control in [*ids.smileys.children, ids.no_opinion, ids.languages, ids.accessibility]:
         top = control.to_window(control.x, control.top)[1]
         assert top <= lower_part, control
-    tap(_smiley(app, "satisfied"))
+    tap(attract_smiley(app, "satisfied"))
     assert app.question.ids.question.to_window(0, app.question.ids.question.top)[1] <= (
         app.root.height * 0.72
     )
@@ -280,16 +245,16 @@ def test_large_text_enlarges_the_words_and_resets_for_the_next_visitor(kiosk):
     tap(app.attract.ids.large_text)
     pump()
     assert app.attract.ids.question.font_size == pytest.approx(before * 1.3)
-    smiley = _smiley(app, "satisfied")
+    smiley = attract_smiley(app, "satisfied")
     assert smiley.font_size > theme.BODY_SIZE
     app.back_to_attract()
     pump()
     assert app.attract.ids.question.font_size == pytest.approx(before)
 
 
-def test_the_comment_is_typed_on_the_on_screen_keyboard_with_accents(kiosk, store):
+def test_the_comment_is_typed_on_the_on_screen_keyboard_with_accents(kiosk, kiosk_store):
     app = kiosk()
-    tap(_smiley(app, "satisfied"))
+    tap(attract_smiley(app, "satisfied"))
     while app.question.ids.question.text != (
         "Un commentaire ou une suggestion ? (facultatif, ne donnez pas de nom ni de téléphone)"
     ):
@@ -304,15 +269,15 @@ def test_the_comment_is_typed_on_the_on_screen_keyboard_with_accents(kiosk, stor
     tap(keyboard.keys["ç"])
     assert app.question.text_field.text == "trsè ç"
     tap(app.question.ids.confirm)
-    [response] = _stored_responses(store)
+    [response] = _stored_responses(kiosk_store)
     assert response["comment"] == "trsè ç"
 
 
-def test_staff_hold_the_corner_type_the_pin_and_see_the_backlog(kiosk, store):
+def test_staff_hold_the_corner_type_the_pin_and_see_the_backlog(kiosk, kiosk_store):
     from kivy.tests.common import UnitTestTouch
 
     app = kiosk()
-    tap(_smiley(app, "satisfied"))
+    tap(attract_smiley(app, "satisfied"))
     tap(app.question.ids.finish)  # one answer waiting to be sent
     app.back_to_attract()
     pump(2)  # the screen change completes on the next frame; touches wait for it
@@ -330,24 +295,24 @@ def test_staff_hold_the_corner_type_the_pin_and_see_the_backlog(kiosk, store):
     assert app.manager.current == "staff"
     facts = " ".join(w.text for w in app.staff.ids.facts.walk() if hasattr(w, "text"))
     assert "Réponses à envoyer" in facts
-    assert store.backlog() == 1
+    assert kiosk_store.backlog() == 1
     tap(app.staff.ids.close)
     assert app.manager.current == "attract"
 
 
-def test_a_new_configuration_waits_for_the_current_visitor_to_finish(kiosk, store):
+def test_a_new_configuration_waits_for_the_current_visitor_to_finish(kiosk, kiosk_store):
     app = kiosk()
     survey = load_default_survey()
     main = survey.main
     new_text = "Comment s'est passé votre accueil ?"
     renamed = main.model_copy(update={"text": {**main.text, "fr": new_text}})
     questions = [renamed if q.id == main.id else q for q in survey.questions]
-    new_desk = _desk().__class__(
+    new_desk = DeskConfig(
         survey=survey.model_copy(update={"version": survey.version + 1, "questions": questions}),
         phone_survey_url=PHONE_URL,
     )
     app.config_source = lambda: new_desk
-    tap(_smiley(app, "satisfied"))  # a visitor is answering
+    tap(attract_smiley(app, "satisfied"))  # a visitor is answering
     app.on_sync_report(object())  # the sync thread reports a new configuration
     pump(3)
     assert app.manager.current == "question"
@@ -356,8 +321,8 @@ def test_a_new_configuration_waits_for_the_current_visitor_to_finish(kiosk, stor
     app.back_to_attract()
     pump(2)
     assert app.attract.ids.question.text == new_text
-    tap(_smiley(app, "very_satisfied"))
-    first, second = _stored_responses(store)
+    tap(attract_smiley(app, "very_satisfied"))
+    first, second = _stored_responses(kiosk_store)
     assert (first["survey_version"], second["survey_version"]) == (
         survey.version,
         survey.version + 1,
@@ -381,12 +346,12 @@ def _survey_with_every_question_type():
     return parse_definition(raw)
 
 
-def test_a_full_answer_through_every_question_type(store, run_app):
+def test_a_full_answer_through_every_question_type(kiosk_store, run_app):
     from kiosk.app import KioskApp
 
     desk = DeskConfig(survey=_survey_with_every_question_type(), phone_survey_url=PHONE_URL)
-    app = run_app(KioskApp(VisitorSession(store, SystemClock(), desk), store=store))
-    tap(_smiley(app, "dissatisfied"))
+    app = run_app(KioskApp(VisitorSession(kiosk_store, SystemClock(), desk), store=kiosk_store))
+    tap(attract_smiley(app, "dissatisfied"))
     tap(_button_with_text(app.question, "La réponse apportée"))
     tap(_button_with_text(app.question, "Les horaires"))
     tap(app.question.ids.confirm)
@@ -400,7 +365,7 @@ def test_a_full_answer_through_every_question_type(store, run_app):
         tap(app.question.keyboard.keys[key])
     tap(app.question.ids.confirm)
     assert app.manager.current == "thanks"
-    [response] = _stored_responses(store)
+    [response] = _stored_responses(kiosk_store)
     assert response["status"] == "complete"
     assert response["answers"] == {
         "overall": "dissatisfied",
@@ -414,7 +379,7 @@ def test_a_full_answer_through_every_question_type(store, run_app):
         "wait_band": "5to15",
     }
     assert response["comment"] == "bien"
-    assert store.backlog() == 1
+    assert kiosk_store.backlog() == 1
 
 
 def test_the_escape_key_cannot_close_the_kiosk(kiosk):

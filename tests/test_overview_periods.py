@@ -1,5 +1,5 @@
 """The overview for any period kind: week, month, quarter, year and a survey campaign given as
-two dates; the shared picker's choice rules by hand, then the pages on the live server.
+two dates; the shared picker's choice rules by hand, then the pages on the real app in-process.
 
 Data at IRIS, counted by hand (main question):
 - Monday 2 March 2026 (week 2026-W10): 6 satisfied;
@@ -15,13 +15,14 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import requests
+from fastapi.testclient import TestClient
 
 from sync_server.indicators.periods import MAX_CAMPAIGN_DAYS, default_period, parse
-from sync_server.storage import Source, uploads, users
+from sync_server.storage import users
 from sync_server.web.figures import today as town_today
 from sync_server.web.period_choice import choose, period_label, picker, suggestions
-from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
+from tests.fixtures.server import SERVICE
+from tests.tools.desk_records import answers
 
 TODAY = date(2026, 11, 29)
 ETAT_CIVIL = ("hotel-de-ville", "etat-civil")
@@ -116,32 +117,25 @@ def test_the_picker_suggests_recent_periods_and_fills_the_campaign_dates():
     assert english == "Q1 2026"
 
 
-# -- the pages on the live server --------------------------------------------------------------
-
-
-def answers_at(storage, choices, at: datetime, desk=(SITE, SERVICE)) -> None:
-    source = Source(site=desk[0], service=desk[1], channel="kiosk")
-    records = [make_record(answer_payload(c), at=at + timedelta(seconds=i))
-               for i, c in enumerate(choices)]  # fmt: skip
-    uploads.store_batch(storage, records, source)
+# -- the pages on the real app ----------------------------------------------------------------
 
 
 @pytest.fixture
-def overview(live_server):
-    """The live server with the data of the module docstring, and a logged-in quality manager."""
-    storage = live_server.storage
-    answers_at(storage, ["satisfied"] * 6, datetime(2026, 3, 2, 9, tzinfo=UTC))
-    answers_at(storage, ["satisfied"] * 3 + ["dissatisfied"], datetime(2026, 3, 17, 9, tzinfo=UTC))
-    answers_at(storage, ["dissatisfied"] * 5, datetime(2026, 4, 15, 9, tzinfo=UTC))
-    answers_at(storage, ["satisfied"] * 7, datetime(2026, 3, 12, 9, tzinfo=UTC), ETAT_CIVIL)
-    session = live_server.login_session(requests.Session())
+def overview(app_server):
+    """The app with the data of the module docstring, and a logged-in quality manager."""
+    storage = app_server.storage
+    answers(storage, ["satisfied"] * 6, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    answers(storage, ["satisfied"] * 3 + ["dissatisfied"], datetime(2026, 3, 17, 9, tzinfo=UTC))
+    answers(storage, ["dissatisfied"] * 5, datetime(2026, 4, 15, 9, tzinfo=UTC))
+    answers(storage, ["satisfied"] * 7, datetime(2026, 3, 12, 9, tzinfo=UTC), ETAT_CIVIL)
+    session = app_server.login_session(app_server.client())
 
-    def get(query: str, who: requests.Session = session) -> str:
-        response = who.get(f"{live_server.url}/?{query}")
+    def get(query: str, who: TestClient = session) -> str:
+        response = who.get(f"{app_server.url}/?{query}")
         assert response.status_code == 200, response.text[:500]
         return response.text
 
-    return live_server, get
+    return app_server, get
 
 
 def card(page: str, service: str = SERVICE) -> str:
@@ -235,7 +229,7 @@ def test_a_service_manager_sees_only_own_desks_for_a_campaign(overview):
             role="service_manager",
             services=["etat-civil"],
         )
-    manager = server.login_session(requests.Session(), "ec", "service_manager")
+    manager = server.login_session(server.client(), "ec", "service_manager")
     page = get("kind=campaign&from=2026-03-10&to=2026-04-30", who=manager)
     assert f'data-service="{SERVICE}"' not in page
     assert rate(page, "etat-civil") == "100,0\u202f%"  # 7 of 7 on 12 March

@@ -16,38 +16,20 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from qualivilles.visit_link import make_token
+from tests.fixtures.browser import SCREENS
 from tests.fixtures.server import SERVICE, SITE, enrol_code
+from tests.tools.server_reads import stored_rows
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENS = ROOT / "docs" / "screens"
 AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 SURVEY = f"/s/{SITE}/{SERVICE}"
 VISIT = "0192f3a4-5b6c-7d8e-9f00-112233445566"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def phone(browser: Browser, *, javascript: bool = False, locale: str = "fr-FR",
@@ -65,13 +47,8 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def stored(server) -> list[dict]:
-    import sqlalchemy as sa
-
-    from sync_server.storage import schema
-
-    with server.storage.engine.connect() as connection:
-        rows = connection.execute(sa.select(schema.records.c.payload))
-        return [json.loads(row.payload) for row in rows]
+    logged = stored_rows(server.storage, "records", "payload", order_by="seq")
+    return [json.loads(payload) for (payload,) in logged]
 
 
 def axe_violations(page: Page) -> list[str]:

@@ -12,7 +12,6 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import requests
 
 from sync_server.indicators import formulas, pipeline
 from sync_server.indicators.figures import below_target
@@ -145,23 +144,23 @@ def test_targets_apply_and_misses_are_listed(register):
     assert set(only) == {("hotel-de-ville", "etat-civil")}
 
 
-def test_the_live_server_shows_and_exports_the_shares(live_server):
-    storage = live_server.storage
+def test_the_pages_show_and_export_the_shares(app_server):
+    storage = app_server.storage
     at = datetime.now(UTC).replace(day=1, hour=8) - timedelta(days=20)  # last month
     for i in range(5):
         number = comment(storage, f"commentaire {i}", at.replace(minute=i))
         if i < 4:
             handle(storage, number, ("acknowledge", at.date()))
-    session = live_server.login_session(requests.Session())
+    session = app_server.login_session(app_server.client())
     month = f"{at:%Y-%m}"
-    page = session.get(f"{live_server.url}/?kind=month&period={month}").text
+    page = session.get(f"{app_server.url}/?kind=month&period={month}").text
     card = page[page.index(f'data-service="{SERVICE}"') :]
     card = card[: card.index("</li>")]
     assert "Accusés de réception sous 7 jours" in card
     assert "80,0\u202f%" in card  # 4 of 5 acknowledged the day they came
-    service = session.get(f"{live_server.url}/service/{SERVICE}?kind=month&period={month}").text
+    service = session.get(f"{app_server.url}/service/{SERVICE}?kind=month&period={month}").text
     assert "Réponses sous 15 jours ouvrés" in service
-    export = session.get(f"{live_server.url}/export/indicators.csv?kind=month&period={month}")
+    export = session.get(f"{app_server.url}/export/indicators.csv?kind=month&period={month}")
     lines = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
     row = next(r for r in lines if r[2] == SERVICE and r[3] == "Accusés de réception sous 7 jours")
     assert (row[4], int(row[5])) == ("80,0", 5)  # a decimal comma: a number in French Excel
@@ -174,8 +173,8 @@ def test_the_live_server_shows_and_exports_the_shares(live_server):
             role="service_manager",
             services=["etat-civil"],
         )
-    other = live_server.login_session(requests.Session(), "ec", "service_manager")
-    text = other.get(f"{live_server.url}/?kind=month&period={month}").text
+    other = app_server.login_session(app_server.client(), "ec", "service_manager")
+    text = other.get(f"{app_server.url}/?kind=month&period={month}").text
     assert f'data-service="{SERVICE}"' not in text
-    export = other.get(f"{live_server.url}/export/indicators.csv?kind=month&period={month}")
+    export = other.get(f"{app_server.url}/export/indicators.csv?kind=month&period={month}")
     assert SERVICE not in export.content.decode("utf-8-sig")

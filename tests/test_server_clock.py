@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +24,7 @@ from tests.fixtures.server import (
     make_record,
     sync_body,
 )
+from tests.tools.server_reads import stored_rows
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_DRIFT_MS = 120_000
@@ -78,12 +78,6 @@ def test_offset_is_server_minus_device():
 # On the real app -------------------------------------------------------------------------------
 
 
-def db(client, query: str) -> list[tuple]:
-    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query).fetchall()
-
-
 def upload(client, token, *records, sent_at: datetime) -> None:
     body = sync_body(*records, sent_at=sent_at)
     response = client.post("/api/v1/sync", json=body, headers=bearer(token))
@@ -91,16 +85,14 @@ def upload(client, token, *records, sent_at: datetime) -> None:
     assert {ack["status"] for ack in response.json()["acknowledged"]} == {"stored"}
 
 
-def parse(stored: str) -> datetime:
-    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
-
-
 @pytest.fixture
 def token(app_client) -> str:
     return enrolled_token(app_client)
 
 
-def test_a_device_one_day_behind_is_counted_in_the_right_month_and_day(app_client, token):
+def test_a_device_one_day_behind_is_counted_in_the_right_month_and_day(
+    app_client, server_storage, token
+):
     # Visitors answered on the 1st of last month at 10:00 Paris time; the device believed it
     # was the last day of the month before.
     month = add_months(current_month(datetime.now(UTC), PARIS), -1)
@@ -113,12 +105,12 @@ def test_a_device_one_day_behind_is_counted_in_the_right_month_and_day(app_clien
     ]
     upload(app_client, token, *records, sent_at=datetime.now(UTC) - DAY)
 
-    captured = sorted(parse(row[0]) for row in db(app_client, "SELECT captured_at FROM answers"))
+    captured = sorted(at for (at,) in stored_rows(server_storage, "answers", "captured_at"))
     for i, at in enumerate(captured):
         assert abs(at - (true_time + timedelta(minutes=i))) < timedelta(seconds=30)
         assert at.astimezone(PARIS).date() == true_time.astimezone(PARIS).date()
     # The record log keeps what the device said.
-    sent = sorted(parse(row[0]) for row in db(app_client, "SELECT device_time FROM records"))
+    sent = sorted(at for (at,) in stored_rows(server_storage, "records", "device_time"))
     assert sent == [device_time + timedelta(minutes=i) for i in range(5)]
 
     log_in_client(app_client, "qualite")
@@ -131,7 +123,7 @@ def test_a_device_one_day_behind_is_counted_in_the_right_month_and_day(app_clien
     assert by_period.get(before) in (None, 0)
 
 
-def test_visit_times_are_corrected_too(app_client, token):
+def test_visit_times_are_corrected_too(app_client, server_storage, token):
     arrival = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     visit_id = str(uuid.uuid4())
     records = [
@@ -143,15 +135,15 @@ def test_visit_times_are_corrected_too(app_client, token):
         ),
     ]
     upload(app_client, token, *records, sent_at=datetime.now(UTC) - DAY)
-    [(arrived_at, wait)] = db(app_client, "SELECT arrived_at, wait_seconds FROM visits")
-    assert abs(parse(arrived_at) - (arrival + DAY)) < timedelta(seconds=30)
+    [(arrived_at, wait)] = stored_rows(server_storage, "visits", "arrived_at", "wait_seconds")
+    assert abs(arrived_at - (arrival + DAY)) < timedelta(seconds=30)
     assert wait == 360.0  # one shift for the whole batch: the wait is unchanged
 
 
-def test_a_small_offset_is_not_corrected(app_client, token):
+def test_a_small_offset_is_not_corrected(app_client, server_storage, token):
     at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     upload(app_client, token, make_record(answer_payload(), at=at), sent_at=datetime.now(UTC))
-    assert [parse(r[0]) for r in db(app_client, "SELECT captured_at FROM answers")] == [at]
+    assert stored_rows(server_storage, "answers", "captured_at") == [(at,)]
 
 
 def test_the_device_is_flagged_while_drifting_and_unflagged_when_back(app_client, token):
@@ -195,7 +187,7 @@ def test_the_allowed_drift_is_a_setting(tmp_path):
         at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         sent_at = datetime.now(UTC) - timedelta(minutes=30)  # 30 min slow: within one hour
         upload(client, token, make_record(answer_payload(), at=at), sent_at=sent_at)
-        assert [parse(r[0]) for r in db(client, "SELECT captured_at FROM answers")] == [at]
+        assert stored_rows(storage, "answers", "captured_at") == [(at,)]
         with storage.read() as connection:
             assert not devices.by_token(connection, token).drifting
     storage.close()

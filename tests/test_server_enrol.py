@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sync_server.storage import UnknownDesk, devices
 from tests.fixtures.server import SERVICE, SITE, bearer
-
-
-def db_rows(client, query: str) -> list[tuple]:
-    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query).fetchall()
+from tests.tools.server_reads import stored_rows
 
 
 def test_enrolment_returns_identity_and_a_token(app_client):
@@ -42,13 +36,13 @@ def test_enrolment_returns_identity_and_a_token(app_client):
 
 
 def test_code_and_token_are_stored_only_as_hashes(app_client):
-    with app_client.app.state.storage.write() as connection:
+    storage = app_client.app.state.storage
+    with storage.write() as connection:
         code = devices.create(connection, site=SITE, service=SERVICE)
-    [(code_hash,)] = db_rows(app_client, "SELECT enrol_code_hash FROM devices")
+    [(code_hash,)] = stored_rows(storage, "devices", "enrol_code_hash")
     assert code.code not in code_hash
     token = app_client.post("/api/v1/enrol", json={"code": code.code}).json()["token"]
-    query = "SELECT enrol_code_hash, token_hash FROM devices"
-    [(code_hash, token_hash)] = db_rows(app_client, query)
+    [(code_hash, token_hash)] = stored_rows(storage, "devices", "enrol_code_hash", "token_hash")
     assert code_hash is None  # used: gone
     assert token_hash == hashlib.sha256(token.encode()).hexdigest()
 

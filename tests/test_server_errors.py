@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -19,14 +18,13 @@ from tests.fixtures.server import (
     make_record,
     sync_body,
 )
+from tests.tools.server_reads import row_count, stored_rows
 
 PROBLEM = "application/problem+json"
 
 
 def count(client, table: str) -> int:
-    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return row_count(client.app.state.storage, table)
 
 
 def assert_problem(response, status: int, code: str) -> dict:
@@ -178,11 +176,7 @@ def test_same_id_with_another_payload_is_a_conflict_kept_in_quarantine(app_clien
     assert json.loads(kept.payload)["answers"] == {"overall": "very_dissatisfied"}
     # The stored answer was not overwritten.
     assert count(app_client, "answers") == 1
-    path = app_client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT main_choice FROM answers").fetchone() == (
-            "very_satisfied",
-        )
+    assert stored_rows(storage, "answers", "main_choice") == [("very_satisfied",)]
 
 
 def test_the_same_batch_delivered_twice_concurrently_is_stored_once(live_server):

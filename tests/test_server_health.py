@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 
 from sync_server.storage import Source, uploads
 from sync_server.storage import devices as stored_devices
@@ -123,13 +122,12 @@ def test_revoked_and_not_yet_enrolled_devices_are_not_silent(app_client):
     assert waiting.device_id in {d["id"] for d in devices.values()}
 
 
-def test_health_on_the_live_server(live_server):
-    code = live_server.enrol()
-    token = requests.post(f"{live_server.url}/api/v1/enrol", json={"code": code}).json()["token"]
+def test_health_after_an_enrolment_and_a_heartbeat(app_client):
+    token = enrolled_token(app_client)
     beat = {"sent_at": datetime.now(UTC).isoformat(), "app_version": "0.5.0", "backlog": 3}
-    requests.post(f"{live_server.url}/api/v1/heartbeat", json=beat, headers=bearer(token))
-    session = live_server.login_session(requests.Session())
-    health = session.get(f"{live_server.url}/api/v1/health").json()
+    app_client.post("/api/v1/heartbeat", json=beat, headers=bearer(token))
+    log_in_client(app_client, "qualite")
+    health = app_client.get("/api/v1/health").json()
     [device] = health["devices"]
     assert device["last_heartbeat"]["backlog"] == 3
     assert device["silent"] is False

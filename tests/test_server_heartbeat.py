@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 
 from qualivilles.protocol import Heartbeat, HeartbeatAck
 from sync_server.storage import devices
 from sync_server.storage import health as fleet_health
 from tests.fixtures.server import bearer, enrolled_token
+from tests.tools.server_reads import row_count, stored_rows
 
 
 def beat(**fields) -> dict:
@@ -29,12 +28,6 @@ def beat(**fields) -> dict:
     }
     values.update(fields)
     return values
-
-
-def db(client, query: str) -> list[tuple]:
-    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query).fetchall()
 
 
 @pytest.fixture
@@ -70,21 +63,20 @@ def test_a_heartbeat_keeps_the_device_state(app_client, token):
         assert fleet_health.heartbeat_count(connection, device.id) == 1
 
 
-def test_the_last_state_is_replaced_and_the_history_grows(app_client, token):
+def test_the_last_state_is_replaced_and_the_history_grows(app_client, server_storage, token):
     send(app_client, token, backlog=12)
     send(app_client, token, backlog=0, last_error=None, last_error_code=None, battery_percent=None)
-    assert db(app_client, "SELECT backlog, last_error, battery_percent FROM device_status") == [
-        (0, None, None)
-    ]
-    assert db(app_client, "SELECT backlog FROM heartbeats ORDER BY id") == [(12,), (0,)]
+    states = [h.status for h in server_storage.fleet()]
+    assert [(s.backlog, s.last_error, s.battery_percent) for s in states] == [(0, None, None)]
+    assert stored_rows(server_storage, "heartbeats", "backlog", order_by="id") == [(12,), (0,)]
 
 
-def test_optional_fields_may_be_left_out(app_client, token):
+def test_optional_fields_may_be_left_out(app_client, server_storage, token):
     body = {"sent_at": datetime.now(UTC).isoformat(), "app_version": "0.5.0", "backlog": 0}
     response = app_client.post("/api/v1/heartbeat", json=body, headers=bearer(token))
     assert response.status_code == 200, response.text
-    [status] = db(app_client, "SELECT held_records, disk_free_bytes FROM device_status")
-    assert status == (0, None)
+    [status] = [h.status for h in server_storage.fleet()]
+    assert (status.held_records, status.disk_free_bytes) == (0, None)
 
 
 def test_history_older_than_the_retention_is_purged_on_write(app_client, token):
@@ -102,8 +94,8 @@ def test_history_older_than_the_retention_is_purged_on_write(app_client, token):
     send(app_client, token)  # the app keeps QV_HEARTBEAT_RETENTION_DAYS = 90 days
     with storage.read() as connection:
         assert fleet_health.heartbeat_count(connection, device_id) == 1
-    [(received_at,)] = db(app_client, "SELECT received_at FROM heartbeats")
-    assert received_at > f"{datetime.now(UTC) - timedelta(days=1):%Y-%m-%d}"
+    [(received_at,)] = stored_rows(storage, "heartbeats", "received_at")
+    assert received_at.date() >= (datetime.now(UTC) - timedelta(days=1)).date()
 
 
 def test_a_heartbeat_from_a_wrong_clock_flags_the_device(app_client, token):
@@ -123,10 +115,12 @@ def test_a_heartbeat_from_a_wrong_clock_flags_the_device(app_client, token):
     [{"backlog": -1}, {"battery_percent": 140}, {"mood": "fine"}, {"sent_at": "soon"}],
     ids=["negative-backlog", "battery-over-100", "unknown-field", "bad-time"],
 )
-def test_an_invalid_heartbeat_is_refused_and_changes_nothing(app_client, token, fields):
+def test_an_invalid_heartbeat_is_refused_and_changes_nothing(
+    app_client, server_storage, token, fields
+):
     response = send(app_client, token, **fields)
     assert (response.status_code, response.json()["code"]) == (422, "invalid_body")
-    assert db(app_client, "SELECT count(*) FROM heartbeats") == [(0,)]
+    assert row_count(server_storage, "heartbeats") == 0
 
 
 def test_a_heartbeat_needs_a_device_token(app_client):
@@ -134,14 +128,13 @@ def test_a_heartbeat_needs_a_device_token(app_client):
     assert (response.status_code, response.json()["code"]) == (401, "missing_token")
 
 
-def test_heartbeat_on_the_live_server(live_server):
-    code = live_server.enrol()
-    token = requests.post(f"{live_server.url}/api/v1/enrol", json={"code": code}).json()["token"]
-    response = requests.post(
-        f"{live_server.url}/api/v1/heartbeat", json=beat(backlog=50_000), headers=bearer(token)
+def test_a_newly_enrolled_device_reports_a_large_backlog(app_client, server_storage):
+    token = enrolled_token(app_client)
+    response = app_client.post(
+        "/api/v1/heartbeat", json=beat(backlog=50_000), headers=bearer(token)
     )
     assert response.status_code == 200
     HeartbeatAck.model_validate(response.json())
-    [health] = live_server.storage.fleet()
+    [health] = server_storage.fleet()
     assert health.status is not None
     assert health.status.backlog == 50_000

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from qualivilles.protocol import RecordKind
 from sync_server.indicators import periods, pipeline
 from sync_server.indicators.query import WAITS, IndicatorQuery
-from sync_server.storage import Source, uploads, users
-from tests.fixtures.server import SERVICE, SITE, answer_payload, log_in_client, make_record
+from sync_server.storage import Source, users
+from tests.fixtures.server import SERVICE, SITE, log_in_client
+from tests.tools.desk_records import answers, served
 
 PARIS = ZoneInfo("Europe/Paris")
 KIOSK = Source(site=SITE, service=SERVICE, channel="kiosk")
 TABLET = Source(site=SITE, service=SERVICE, channel="tablet")
-
-
-def answers(storage, choices, at: datetime, **fields) -> None:
-    uploads.store_batch(
-        storage,
-        [
-            make_record(answer_payload(c, **fields), at=at + timedelta(seconds=i))
-            for i, c in enumerate(choices)
-        ],
-        KIOSK,
-    )
-
-
-def served(storage, waits_minutes, at: datetime) -> None:
-    records = []
-    for minutes in waits_minutes:
-        visit_id = str(uuid.uuid4())
-        records.append(
-            make_record({"visit_id": visit_id, "event": "arrived"}, RecordKind.VISIT_EVENT, at)
-        )
-        end = at + timedelta(minutes=minutes)
-        payload = {"visit_id": visit_id, "event": "taken_in_charge"}
-        records.append(make_record(payload, RecordKind.VISIT_EVENT, end))
-    uploads.store_batch(storage, records, TABLET)
 
 
 def compute(storage, first: date, last: date | None = None):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,12 +18,7 @@ from tests.fixtures.server import (
     make_record,
     sync_body,
 )
-
-
-def db(client, query: str) -> list[tuple]:
-    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query).fetchall()
+from tests.tools.server_reads import row_count, stored_rows
 
 
 def config_status(client, token: str) -> int:
@@ -61,26 +55,27 @@ def test_a_lost_rotation_answer_is_recovered_by_asking_again(app_client, token):
     assert config_status(app_client, token) == 401
 
 
-def test_rotated_tokens_are_stored_only_as_hashes(app_client, token):
+def test_rotated_tokens_are_stored_only_as_hashes(app_client, server_storage, token):
     new = rotate(app_client, token)
-    [(current, pending, rotated_at)] = db(
-        app_client, "SELECT token_hash, pending_token_hash, token_rotated_at FROM devices"
+    [(current, pending, rotated_at)] = stored_rows(
+        server_storage, "devices", "token_hash", "pending_token_hash", "token_rotated_at"
     )
     assert current == hashlib.sha256(token.encode()).hexdigest()
     assert pending == hashlib.sha256(new.encode()).hexdigest()
     assert rotated_at is not None
     config_status(app_client, new)
-    assert db(app_client, "SELECT token_hash, pending_token_hash FROM devices") == [(pending, None)]
+    hashes = stored_rows(server_storage, "devices", "token_hash", "pending_token_hash")
+    assert hashes == [(pending, None)]
 
 
-def test_uploads_with_the_new_token_belong_to_the_same_device(app_client, token):
+def test_uploads_with_the_new_token_belong_to_the_same_device(app_client, server_storage, token):
     with app_client.app.state.storage.read() as connection:
         device_id = devices.by_token(connection, token).id
     new = rotate(app_client, token)
     record = make_record(answer_payload())
     response = app_client.post("/api/v1/sync", json=sync_body(record), headers=bearer(new))
     assert response.json()["acknowledged"][0]["status"] == "stored"
-    assert db(app_client, "SELECT device_id FROM records") == [(device_id,)]
+    assert stored_rows(server_storage, "records", "device_id") == [(device_id,)]
 
 
 def test_a_revoked_device_is_refused_everywhere(app_client, token):
@@ -103,10 +98,10 @@ def test_a_revoked_device_is_refused_everywhere(app_client, token):
         for presented in (token, pending):
             response = call(presented)
             assert (response.status_code, response.json()["code"]) == (403, "device_revoked"), name
-    assert db(app_client, "SELECT count(*) FROM records") == [(0,)]
-    assert db(app_client, "SELECT count(*) FROM heartbeats") == [(0,)]
+    assert row_count(storage, "records") == 0
+    assert row_count(storage, "heartbeats") == 0
     # The pending token was never promoted, and no new one was issued.
-    [(pending_hash,)] = db(app_client, "SELECT pending_token_hash FROM devices")
+    [(pending_hash,)] = stored_rows(storage, "devices", "pending_token_hash")
     assert pending_hash == hashlib.sha256(pending.encode()).hexdigest()
 
 

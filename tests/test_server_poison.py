@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from qualivilles.protocol import MAX_RECORDS_PER_BATCH, Ack, SyncResponse
 from sync_server.api.batch import Batch, parse_data
 from tests.fixtures.server import answer_payload, bearer, enrolled_token, make_record, sync_body
+from tests.tools.server_reads import record_ids
 
 
 @pytest.fixture
@@ -17,9 +16,7 @@ def token(app_client) -> str:
 
 
 def stored_ids(client) -> set[str]:
-    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return {row[0] for row in connection.execute("SELECT id FROM records")}
+    return set(record_ids(client.app.state.storage))
 
 
 def post(client, token, body):

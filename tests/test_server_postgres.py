@@ -28,7 +28,7 @@ from tests.fixtures.server import (
     running_server,
     sync_body,
 )
-from tests.test_sync_client import fill
+from tests.tools.kiosk_records import fill
 
 
 @pytest.fixture

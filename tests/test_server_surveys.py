@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 
 import pytest
 
@@ -16,6 +15,7 @@ from sync_server import cli
 from sync_server.storage import Storage, SurveyVersionChanged, surveys
 from sync_server.storage.surveys import content_hash
 from tests.fixtures.server import answer_payload, bearer, enrolled_token, make_record, sync_body
+from tests.tools.server_reads import stored_rows
 
 CURRENT = load_default_survey()  # the newest bundled version; older ones are published too
 NEXT = CURRENT.version + 1
@@ -31,11 +31,8 @@ def bundled_rows() -> list[tuple]:
 
 
 def survey_rows(client) -> list[tuple]:
-    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return connection.execute(
-            "SELECT id, version, content_hash FROM surveys ORDER BY version"
-        ).fetchall()
+    published = client.app.state.storage.published_surveys()
+    return sorted(((s.id, s.version, s.content_hash) for s in published), key=lambda r: r[1])
 
 
 def publish(storage: Storage, survey: SurveyDefinition) -> bool:
@@ -97,10 +94,9 @@ def test_an_answer_to_a_retired_but_known_version_is_accepted(app_client):
     response = app_client.post("/api/v1/sync", json=body, headers=bearer(token))
     acks = [(a["status"], a["code"]) for a in response.json()["acknowledged"]]
     assert acks == [("stored", None), ("stored", None), ("rejected", "unknown_survey")]
-    path = app_client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        versions = connection.execute("SELECT survey_version FROM answers ORDER BY survey_version")
-        assert [row[0] for row in versions] == [1, NEXT]
+    storage = app_client.app.state.storage
+    versions = stored_rows(storage, "answers", "survey_version", order_by="survey_version")
+    assert [row[0] for row in versions] == [1, NEXT]
 
 
 def test_publish_survey_command(tmp_path):

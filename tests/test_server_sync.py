@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qualivilles.protocol import RecordKind, SyncResponse, VisitEvent, new_record_id
+from qualivilles.protocol import RecordKind, VisitEvent, new_record_id
 from qualivilles.visits import Event, fold
 from sync_server.storage import Source, schema, uploads
 from tests.fixtures.server import (
@@ -22,12 +21,8 @@ from tests.fixtures.server import (
     make_record,
     sync_body,
 )
-
-
-def rows(client, query: str, *params) -> list[tuple]:
-    path = client.app.state.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query, params).fetchall()
+from tests.tools.server_reads import row_count, stored_rows
+from tests.tools.sync_upload import upload
 
 
 @pytest.fixture
@@ -35,13 +30,7 @@ def token(app_client) -> str:
     return enrolled_token(app_client)
 
 
-def upload(client, token, *records, **kw):
-    response = client.post("/api/v1/sync", json=sync_body(*records, **kw), headers=bearer(token))
-    assert response.status_code == 200, response.text
-    return SyncResponse.model_validate(response.json())
-
-
-def test_an_answer_is_stored_with_its_main_level_and_items(app_client, token):
+def test_an_answer_is_stored_with_its_main_level_and_items(app_client, server_storage, token):
     record = make_record(
         answer_payload(
             "very_satisfied", answers={"overall": "very_satisfied", "welcome": "satisfied"}
@@ -49,33 +38,33 @@ def test_an_answer_is_stored_with_its_main_level_and_items(app_client, token):
     )
     response = upload(app_client, token, record)
     assert [(a.id, a.status) for a in response.acknowledged] == [(record.id, "stored")]
-    [answer] = rows(
-        app_client,
-        "SELECT site, service, channel, main_choice, main_level, main_levels FROM answers",
-    )
+    columns = ("site", "service", "channel", "main_choice", "main_level", "main_levels")
+    [answer] = stored_rows(server_storage, "answers", *columns)
     assert answer == (SITE, SERVICE, "kiosk", "very_satisfied", 3, 4)
-    items = rows(app_client, "SELECT question_id, value FROM answer_items ORDER BY question_id")
+    items = stored_rows(
+        server_storage, "answer_items", "question_id", "value", order_by="question_id"
+    )
     assert items == [("overall", "very_satisfied"), ("welcome", "satisfied")]
 
 
-def test_no_opinion_is_stored_without_a_level(app_client, token):
+def test_no_opinion_is_stored_without_a_level(app_client, server_storage, token):
     upload(app_client, token, make_record(answer_payload("no_opinion")))
-    assert rows(app_client, "SELECT main_choice, main_level FROM answers") == [("no_opinion", None)]
+    stored = stored_rows(server_storage, "answers", "main_choice", "main_level")
+    assert stored == [("no_opinion", None)]
 
 
-def test_sync_notes_the_device_version_and_clock_offset(app_client, token):
+def test_sync_notes_the_device_version_and_clock_offset(app_client, server_storage, token):
     sent_at = datetime.now(UTC) - timedelta(minutes=10)  # the device clock is 10 minutes slow
     app_client.headers["User-Agent"] = "qualivilles-kiosk/1.4.2"
     upload(app_client, token, make_record(answer_payload()), sent_at=sent_at)
-    [(version, offset, seen)] = rows(
-        app_client, "SELECT app_version, clock_offset_ms, last_seen_at FROM devices"
-    )
+    [device] = server_storage.devices()
+    version, offset, seen = device.app_version, device.clock_offset_ms, device.last_seen_at
     assert version == "1.4.2"
     assert 600_000 <= offset < 660_000
     assert seen is not None
 
 
-def test_one_bad_record_is_rejected_alone(app_client, token):
+def test_one_bad_record_is_rejected_alone(app_client, server_storage, token):
     good = make_record(answer_payload())
     unknown_field = make_record(answer_payload(mood="sunny"))
     bad_choice = make_record(answer_payload("delighted"))
@@ -91,28 +80,29 @@ def test_one_bad_record_is_rejected_alone(app_client, token):
     assert (acks[bad_choice.id].code, acks[bad_choice.id].status) == ("invalid_answer", "rejected")
     assert "payload.answers.overall" in acks[bad_choice.id].detail
     assert acks[unknown_survey.id].code == "unknown_survey"
-    assert rows(app_client, "SELECT count(*) FROM records") == [(1,)]
-    assert rows(app_client, "SELECT id FROM answers") == [(str(good.id),)]
+    assert row_count(server_storage, "records") == 1
+    assert stored_rows(server_storage, "answers", "id") == [(str(good.id),)]
 
 
-def test_a_payload_that_does_not_match_its_hash_is_rejected(app_client, token):
+def test_a_payload_that_does_not_match_its_hash_is_rejected(app_client, server_storage, token):
     record = make_record(answer_payload("satisfied"))
     tampered = record.model_copy(update={"payload": answer_payload("very_dissatisfied")})
     [ack] = upload(app_client, token, tampered).acknowledged
     assert (ack.status, ack.code) == ("rejected", "hash_mismatch")
-    assert rows(app_client, "SELECT count(*) FROM records") == [(0,)]
+    assert row_count(server_storage, "records") == 0
 
 
-def test_comments_are_scrubbed_and_flagged(app_client, token):
+def test_comments_are_scrubbed_and_flagged(app_client, server_storage, token):
     comment = "Rappelez-moi au 06 12 34 56 78 ou jean.dupont@example.fr svp"
     record = make_record(answer_payload(comment=comment))
     upload(app_client, token, record)
-    [(text, flagged)] = rows(app_client, "SELECT text, flagged FROM comments")
+    [entry] = server_storage.comment_register()
+    text, flagged = entry.text, entry.flagged
     assert "06 12" not in text
     assert "example.fr" not in text
     assert "Rappelez-moi" in text
     assert flagged == 1
-    [(stored, stored_hash)] = rows(app_client, "SELECT payload, payload_hash FROM records")
+    [(stored, stored_hash)] = stored_rows(server_storage, "records", "payload", "payload_hash")
     # The record log keeps the hash of what was sent, so a retry is still a duplicate, but not
     # the phone number itself.
     assert "06 12" not in stored
@@ -127,23 +117,23 @@ def visit(event: str, visit_id: str, at: datetime, **extra):
     return make_record(payload, kind=RecordKind.VISIT_EVENT, at=at)
 
 
-def test_visit_events_fold_into_a_visit_in_any_order(app_client, token):
+def test_visit_events_fold_into_a_visit_in_any_order(app_client, server_storage, token):
     visit_id = str(uuid.uuid4())
     arrival = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     taken = visit("taken_in_charge", visit_id, arrival + timedelta(minutes=7))
     arrived = visit("arrived", visit_id, arrival, ticket="A12")
     upload(app_client, token, taken)  # the "taken in charge" arrives first
-    [(outcome, wait)] = rows(app_client, "SELECT outcome, wait_seconds FROM visits")
+    [(outcome, wait)] = stored_rows(server_storage, "visits", "outcome", "wait_seconds")
     assert (outcome, wait) == ("served", None)  # no arrival yet: wait unknown
     upload(app_client, token, arrived)
-    [(outcome, wait, ticket, arrived_at)] = rows(
-        app_client, "SELECT outcome, wait_seconds, ticket, arrived_at FROM visits"
+    [(outcome, wait, ticket, arrived_at)] = stored_rows(
+        server_storage, "visits", "outcome", "wait_seconds", "ticket", "arrived_at"
     )
     assert (outcome, wait, ticket) == ("served", 420.0, "A12")
-    assert arrived_at.startswith("2026-03-02 09:00")
+    assert f"{arrived_at:%Y-%m-%d %H:%M}" == "2026-03-02 09:00"
 
 
-def test_the_monotonic_wait_wins_over_wall_clocks(app_client, token):
+def test_the_monotonic_wait_wins_over_wall_clocks(app_client, server_storage, token):
     visit_id = str(uuid.uuid4())
     arrival = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     upload(
@@ -152,12 +142,13 @@ def test_the_monotonic_wait_wins_over_wall_clocks(app_client, token):
         visit("arrived", visit_id, arrival),
         visit("walked_out", visit_id, arrival + timedelta(hours=1), wait_seconds=95.5),
     )
-    assert rows(app_client, "SELECT outcome, wait_seconds FROM visits") == [("walked_out", 95.5)]
+    visits = stored_rows(server_storage, "visits", "outcome", "wait_seconds")
+    assert visits == [("walked_out", 95.5)]
 
 
-def test_a_visit_still_waiting(app_client, token):
+def test_a_visit_still_waiting(app_client, server_storage, token):
     upload(app_client, token, visit("arrived", str(uuid.uuid4()), datetime.now(UTC)))
-    assert rows(app_client, "SELECT outcome, taken_at FROM visits") == [("waiting", None)]
+    assert stored_rows(server_storage, "visits", "outcome", "taken_at") == [("waiting", None)]
 
 
 def test_the_phone_survey_source_has_no_device(server_storage):

@@ -1,4 +1,4 @@
-"""The service page for any period kind through the shared picker, on the live server: a survey
+"""The service page for any period kind through the shared picker, on the real app: a survey
 campaign given as two dates (or as the overview's link names it), the suspect switch, the export
 links and the waiting section following the chosen period, and every bad input worded.
 
@@ -7,8 +7,8 @@ Data at IRIS, counted by hand (main question):
 - Tuesday 17 March 2026: 3 satisfied, 1 dissatisfied, and 1 satisfied suspect press;
 - Wednesday 15 April 2026: 5 dissatisfied.
 So the campaign 10 March – 30 April holds 3 satisfied of 9 (33.3 %), or 4 of 10 (40.0 %) with the
-suspect press. Waits: the hand-computed month of test_wait_period in January 2026; its first
-Tuesday, 6 January, alone holds six served visits of 2, 4, 6, 8, 10 and 30 min (mean 10.0);
+suspect press. Waits: the hand-computed month of tests/tools/wait_month.py in January 2026; its
+first Tuesday, 6 January, alone holds six served visits of 2, 4, 6, 8, 10 and 30 min (mean 10.0);
 the whole month ten visits (nine served, one walk-out).
 """
 
@@ -20,7 +20,6 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-import requests
 from openpyxl import load_workbook
 
 from sync_server.indicators.periods import default_period
@@ -28,35 +27,35 @@ from sync_server.storage import Source, uploads
 from sync_server.web.figures import today as town_today
 from sync_server.web.period_choice import period_label
 from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
-from tests.test_overview_periods import answers_at
-from tests.test_service_waits import figure_cells, text_of, waits_panel
-from tests.test_wait_period import fill_month
+from tests.tools.desk_records import answers
+from tests.tools.page_text import figure_cells, text_of, waits_panel
+from tests.tools.wait_month import fill_month
 
 CAMPAIGN = "kind=campaign&from=2026-03-10&to=2026-04-30"
 SAME = "kind=campaign&amp;period=2026-03-10..2026-04-30"  # how the page's links name it
 
 
 @pytest.fixture
-def service(live_server):
-    """The live server with the data of the module docstring, and a getter of IRIS's page."""
-    storage = live_server.storage
-    answers_at(storage, ["satisfied"] * 6, datetime(2026, 3, 2, 9, tzinfo=UTC))
-    answers_at(storage, ["satisfied"] * 3 + ["dissatisfied"], datetime(2026, 3, 17, 9, tzinfo=UTC))
+def service(app_server):
+    """The app with the data of the module docstring, and a getter of IRIS's page."""
+    storage = app_server.storage
+    answers(storage, ["satisfied"] * 6, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    answers(storage, ["satisfied"] * 3 + ["dissatisfied"], datetime(2026, 3, 17, 9, tzinfo=UTC))
     suspect = answer_payload("satisfied", suspect=True)
     kiosk = Source(site=SITE, service=SERVICE, channel="kiosk")
     uploads.store_batch(
         storage, [make_record(suspect, at=datetime(2026, 3, 17, 10, tzinfo=UTC))], kiosk
     )
-    answers_at(storage, ["dissatisfied"] * 5, datetime(2026, 4, 15, 9, tzinfo=UTC))
+    answers(storage, ["dissatisfied"] * 5, datetime(2026, 4, 15, 9, tzinfo=UTC))
     fill_month(storage, date(2026, 1, 1))
-    session = live_server.login_session(requests.Session())
+    session = app_server.login_session(app_server.client())
 
     def get(query: str) -> str:
-        response = session.get(f"{live_server.url}/service/{SERVICE}?{query}")
+        response = session.get(f"{app_server.url}/service/{SERVICE}?{query}")
         assert response.status_code == 200, response.text[:500]
         return response.text
 
-    return live_server, session, get
+    return app_server, session, get
 
 
 def satisfaction(page: str) -> tuple[str, str]:

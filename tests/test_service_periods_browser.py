@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from sync_server.indicators.periods import add_months
+from tests.fixtures.browser import SCREENS, log_in
 from tests.fixtures.server import SERVICE, SITE
-from tests.test_dashboard_browser import (  # noqa: F401 - the module's fixtures
-    PARIS,
-    SCREENS,
-    browser,
-    demo_server,
-    expected_rate,
-    log_in,
-)
+from tests.tools.demo_counts import expected_rate
 
 pytestmark = pytest.mark.browser
+PARIS = ZoneInfo("Europe/Paris")
 
 
-def test_a_campaign_on_the_service_page(browser, demo_server):  # noqa: F811
+def test_a_campaign_on_the_service_page(browser, demo_server):
     """From the 10th of two months ago to the 20th of last month, typed on IRIS's page."""
     server, data = demo_server
     month = add_months(datetime.now(PARIS).date().replace(day=1), -2)

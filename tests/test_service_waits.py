@@ -1,6 +1,7 @@
-"""The waiting-time section of the service page and of the PDF monthly pack, on the live server:
-the hand-computed month of test_wait_period ingested through the real storage, pages fetched
-over HTTP with a logged-in session, the PDF's text extracted, the role rule checked."""
+"""The waiting-time section of the service page and of the PDF monthly pack, on the real app
+in-process: the hand-computed month of tests/tools/wait_month.py ingested through the real
+storage, pages fetched over HTTP with a logged-in session, the PDF's text extracted, the role rule
+checked."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import re
 from datetime import date
 
 import pytest
-import requests
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
@@ -18,20 +18,21 @@ from sync_server import i18n
 from sync_server.indicators.periods import containing
 from sync_server.storage import devices, users
 from tests.fixtures.server import SERVICE
-from tests.test_wait_period import fill_month
+from tests.tools.page_text import figure_cells, text_of, waits_panel
+from tests.tools.wait_month import fill_month
 
 OTHER = "etat-civil"  # has an enrolled agent tablet here, but no visit recorded
 NO_TABLET = "ccas"
 
 
 @pytest.fixture
-def waits_server(live_server):
-    """The live server with last month's hand-computed visits and linked answers at IRIS."""
-    fill_month(live_server.storage, containing("month", date.today()).previous().start)
-    with live_server.storage.write() as connection:
+def waits_server(app_server):
+    """The app with last month's hand-computed visits and linked answers at IRIS."""
+    fill_month(app_server.storage, containing("month", date.today()).previous().start)
+    with app_server.storage.write() as connection:
         code = devices.create(connection, site="hotel-de-ville", service=OTHER, mode="tablet")
         devices.enrol(connection, code.code, app_version="test")
-    return live_server
+    return app_server
 
 
 def session_as(server, username: str, role: str = "quality_manager", services=None):
@@ -45,23 +46,7 @@ def session_as(server, username: str, role: str = "quality_manager", services=No
                     role=role,
                     services=services,
                 )
-    return server.login_session(requests.Session(), username, role)
-
-
-def text_of(fragment: str) -> str:
-    # Only ASCII spaces are folded: the narrow no-break space before % is part of the figure.
-    return re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
-
-
-def waits_panel(page: str) -> str:
-    start = page.index('<section class="panel waits"')
-    return page[start : page.index("</section>", start)]
-
-
-def figure_cells(panel: str, key: str) -> list[str]:
-    row = re.search(rf'<tr data-figure="{key}">(.*?)</tr>', panel, re.S)
-    assert row, key
-    return [text_of(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(1), re.S)]
+    return server.login_session(server.client(), username, role)
 
 
 def test_service_page_shows_the_waits_computed_from_the_visits(waits_server):
@@ -70,7 +55,7 @@ def test_service_page_shows_the_waits_computed_from_the_visits(waits_server):
     assert response.status_code == 200
     panel = waits_panel(response.text)
     assert "<h2>Temps d'attente</h2>" in panel
-    # name, value, N, previous, target, gap, status — hand-computed in test_wait_period.
+    # name, value, N, previous, target, gap, status — hand-computed in tests/tools/wait_month.py.
     assert figure_cells(panel, "visits")[:3] == ["Passages enregistrés par les agents", "10", "10"]
     assert figure_cells(panel, "mean_wait_minutes")[1:3] == ["7,3 min", "9"]
     assert figure_cells(panel, "median_wait_minutes")[1:3] == ["4,0 min", "9"]
@@ -171,7 +156,7 @@ def test_monthly_pack_carries_the_wait_figures(waits_server):
 
 def test_a_service_manager_never_sees_another_service_waits(waits_server):
     session = session_as(waits_server, "civil", "service_manager", [OTHER])
-    denied = session.get(f"{waits_server.url}/service/{SERVICE}", allow_redirects=False)
+    denied = session.get(f"{waits_server.url}/service/{SERVICE}", follow_redirects=False)
     assert denied.status_code == 403
     assert "7,3 min" not in denied.text
     own = session.get(f"{waits_server.url}/service/{OTHER}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -19,15 +20,11 @@ from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import generate
 from sync_server.indicators.periods import containing
 from sync_server.storage import Source, uploads, users
-from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
-from tests.test_dashboard_browser import (  # noqa: F401 - the module's browser fixture
-    PARIS,
-    PASSWORD,
-    SCREENS,
-    browser,
-)
+from tests.fixtures.browser import SCREENS
+from tests.fixtures.server import PASSWORD, SERVICE, SITE, TOWN, answer_payload, make_record
 
 pytestmark = pytest.mark.browser
+PARIS = ZoneInfo("Europe/Paris")
 
 # Longer waits at the morning rush and after lunch, as at a real one-stop desk.
 BUSY_HOURS = {9: 2.0, 10: 1.6, 14: 1.8}
@@ -81,7 +78,7 @@ def served_minutes(records, month_start: date) -> list[float]:
     ]
 
 
-def test_quality_manager_reads_the_waits_of_a_busy_desk(browser, live_server):  # noqa: F811
+def test_quality_manager_reads_the_waits_of_a_busy_desk(browser, live_server):
     storage = live_server.storage
     data = generate(TOWN, storage.current_survey(), datetime.now(UTC), seed=11)
     for batch in data.batches:

@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.platform.speech import Speaker, espeak_command, speech_available
 from tests.fixtures.kiosk import tap
-from tests.test_kiosk_gui import _smiley, kiosk, store  # noqa: F401 (fixtures)
+from tests.fixtures.kiosk_app import attract_smiley
 
 
 @pytest.mark.parametrize(
@@ -41,10 +41,10 @@ class RecordingSpeaker(Speaker):
         return True
 
 
-def test_the_kiosk_reads_aloud_only_after_the_visitor_asks(kiosk):  # noqa: F811
+def test_the_kiosk_reads_aloud_only_after_the_visitor_asks(kiosk):
     app = kiosk()
     app.speaker = speaker = RecordingSpeaker()
-    tap(_smiley(app, "satisfied"))
+    tap(attract_smiley(app, "satisfied"))
     assert speaker.said == []  # off by default
     app.back_to_attract()
     tap(app.attract.ids.accessibility)
@@ -52,7 +52,7 @@ def test_the_kiosk_reads_aloud_only_after_the_visitor_asks(kiosk):  # noqa: F811
     [(text, language)] = speaker.said
     assert text.startswith("Êtes-vous satisfait(e) de l'accueil aujourd'hui ? Pas du tout")
     assert language == "fr"
-    tap(_smiley(app, "satisfied"))
+    tap(attract_smiley(app, "satisfied"))
     assert speaker.said[-1][0].startswith("L'amabilité et la courtoisie de l'agent")
     app.back_to_attract()
     assert app.speech is False  # the next visitor starts without it

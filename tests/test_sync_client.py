@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,41 +29,18 @@ from kiosk.core.sync_client import (
 from qualivilles.protocol import (
     AckStatus,
     RecordIn,
-    RecordKind,
-    ResponseStatus,
     SyncResponse,
-    VisitEvent,
-    VisitEventPayload,
     new_record_id,
     payload_hash,
 )
 from tests.fixtures.http_stub import Stub, send
+from tests.tools.kiosk_records import fill
+from tests.tools.server_reads import record_ids
 
 SITE, SERVICE = "centre-administratif", "iris"
 
 
 # Helpers -------------------------------------------------------------------------------------
-
-
-def fill(store: KioskStore, answers: int = 3, visits: int = 2) -> list[str]:
-    """Capture some answers and visit events; return their record ids in capture order."""
-    ids = []
-    for index in range(answers):
-        response_id = store.start_response("qualivilles-accueil", 1, "fr")
-        store.record_answer(response_id, "overall", ["satisfied", "dissatisfied"][index % 2])
-        store.seal_response(response_id, ResponseStatus.COMPLETE)
-        ids.append(response_id)
-    for _ in range(visits):
-        payload = VisitEventPayload(visit_id=UUID(new_record_id()), event=VisitEvent.ARRIVED)
-        ids.append(store.add_record(RecordKind.VISIT_EVENT, payload))
-    return ids
-
-
-def server_record_ids(live_server) -> list[str]:
-    """Every record id in the server's database (read straight from its SQLite file)."""
-    path = live_server.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        return [row[0] for row in conn.execute("SELECT id FROM records")]
 
 
 @pytest.fixture
@@ -116,7 +92,7 @@ def test_uploaded_records_are_stored_and_forgotten(live_server, client, store):
     assert {str(ack.id): ack.status for ack in acks} == dict.fromkeys(ids, AckStatus.STORED)
     store.apply_acks(acks)
     assert store.backlog() == 0
-    assert set(ids) <= set(server_record_ids(live_server))
+    assert set(ids) <= set(record_ids(live_server.storage))
 
 
 def test_a_repeated_upload_is_acknowledged_as_duplicate_and_nothing_doubles(
@@ -128,7 +104,7 @@ def test_a_repeated_upload_is_acknowledged_as_duplicate_and_nothing_doubles(
     # The answer to the first upload was lost: the device sends the same batch again.
     acks = client.upload(batch)
     assert {ack.status for ack in acks} == {AckStatus.DUPLICATE}
-    stored = server_record_ids(live_server)
+    stored = record_ids(live_server.storage)
     assert sorted(i for i in stored if i in ids) == sorted(ids)
     summary = store.apply_acks(acks)
     assert (summary.forgotten, summary.duplicates) == (len(ids), len(ids))
@@ -167,7 +143,7 @@ def test_sync_once_drains_in_small_batches_and_caches_the_config(live_server, cl
     assert (report.sent, report.forgotten, report.backlog) == (12, 12, 0)
     assert report.config_changed
     assert store.cached_config().config["site"]["slug"] == SITE
-    assert set(ids) <= set(server_record_ids(live_server))
+    assert set(ids) <= set(record_ids(live_server.storage))
     status = store.sync_status()
     assert status.last_sync_at is not None
     assert status.last_error is None

@@ -5,7 +5,6 @@ probe's rules and the battery facade. Real client, store and server on loopback.
 from __future__ import annotations
 
 import socket
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +30,7 @@ from kiosk.platform import battery
 from qualivilles.protocol import AnswerPayload, RecordKind, ResponseStatus
 from sync_server.storage import health as fleet_health
 from tests.fixtures.fault_proxy import DropAfterCommit
+from tests.tools.server_reads import record_ids
 
 FAST = (2.0, 5.0)
 
@@ -172,9 +172,7 @@ def test_a_record_the_server_refuses_is_held_and_the_rest_go(live_server, store,
     assert (report.forgotten, report.rejected, report.backlog) == (4, 1, 0)
     [held] = store.held_records()
     assert (held["id"], held["state"], held["last_code"]) == (poison, "rejected", "unknown_survey")
-    path = live_server.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        stored = {row[0] for row in conn.execute("SELECT id FROM records")}
+    stored = set(record_ids(live_server.storage))
     assert set(first + last) <= stored
     assert poison not in stored
     assert last_state(live_server, store.credentials().device_id).held_records == 1

@@ -5,7 +5,6 @@ in between."""
 from __future__ import annotations
 
 import queue
-import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from kiosk.core.sync_client import SyncClient
 from kiosk.core.visitor import DeskConfig, VisitorSession
 from qualivilles.bundled import load_default_survey
 from qualivilles.protocol import AnswerPayload, RecordKind, ResponseStatus
-from sync_server.storage import projection, schema
+from sync_server.storage import schema
 from tests.fixtures.fault_proxy import (
     Delay,
     DropAfterCommit,
@@ -28,6 +27,7 @@ from tests.fixtures.fault_proxy import (
     Status,
     Truncated,
 )
+from tests.tools.server_reads import record_ids, stored_rows
 
 WAIT = 30  # seconds: a generous bound on every wait, never a sleep
 FAST = (2.0, 2.0)  # client timeouts (connect, read) for these tests
@@ -44,9 +44,7 @@ def capture(store: KioskStore, count: int) -> list[str]:
 
 
 def server_ids(live_server) -> set[str]:
-    path = live_server.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        return {row[0] for row in conn.execute("SELECT id FROM records")}
+    return set(record_ids(live_server.storage))
 
 
 def pending_ids(store: KioskStore) -> list[str]:
@@ -293,26 +291,17 @@ def test_a_device_clock_one_day_wrong(live_server, tmp_path, credentials):
         assert report.clock_offset_ms == pytest.approx(86_400_000, abs=60_000)
         # What the staff screen shows.
         assert store.sync_status().clock_offset_ms == pytest.approx(86_400_000, abs=60_000)
-    path = live_server.settings.database_url.removeprefix("sqlite:///")
-    projection.catch_up(live_server.storage)  # the reply came before its projection
-    with sqlite3.connect(path) as conn:
-        marks = ",".join("?" * len(ids))
-        sent = dict(conn.execute(f"SELECT id, device_time FROM records WHERE id IN ({marks})", ids))
-        counted = dict(
-            conn.execute(f"SELECT id, captured_at FROM answers WHERE id IN ({marks})", ids)
-        )
+    storage = live_server.storage
+    sent = dict(stored_rows(storage, "records", "id", "device_time"))
+    answers = stored_rows(storage, "answers", "id", "captured_at")
+    counted = {record_id: at for record_id, at in answers if record_id in ids}
     assert set(counted) == set(ids)
     for record_id in ids:
-        as_sent = _utc(sent[record_id])
-        corrected = _utc(counted[record_id])
+        as_sent = sent[record_id]
+        corrected = counted[record_id]
         # The log keeps the device's time as sent; the answer is counted at the real time.
         assert as_sent == pytest.approx(real_now - timedelta(days=1), abs=timedelta(minutes=1))
         assert corrected == pytest.approx(real_now, abs=timedelta(minutes=1))
-
-
-def _utc(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 BACKLOG = 50_000

@@ -3,7 +3,6 @@ injected faults, and kiosk restarts, the server ends with exactly the records ca
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +14,7 @@ from kiosk.core.sync_client import SyncClient
 from qualivilles.protocol import ResponseStatus
 from sync_server.storage import health as fleet_health
 from tests.fixtures.fault_proxy import PASS, DropAfterCommit, Portal, Status, Truncated
+from tests.tools.server_reads import record_ids
 
 FAULTS = {
     "pass": PASS,
@@ -40,10 +40,7 @@ steps = st.lists(
 
 
 def server_ids(live_server, device_id: str) -> list[str]:
-    path = live_server.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT id FROM records WHERE device_id = ?", (device_id,))
-        return [row[0] for row in rows]
+    return record_ids(live_server.storage, device_id)
 
 
 @settings(

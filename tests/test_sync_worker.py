@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import queue
 import socket
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from kiosk.core.sync import SyncReport, SyncWorker
 from kiosk.core.sync_client import SyncClient
 from qualivilles.protocol import ResponseStatus
 from tests.fixtures.http_stub import Stub
+from tests.tools.server_reads import record_ids
 
 SITE, SERVICE = "centre-administratif", "iris"
 WAIT = 30  # seconds; a generous bound on each wait, never a sleep
@@ -81,9 +81,7 @@ def credentials(live_server) -> Credentials:
 
 
 def server_record_ids(live_server) -> set[str]:
-    path = live_server.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        return {row[0] for row in conn.execute("SELECT id FROM records")}
+    return set(record_ids(live_server.storage))
 
 
 def test_the_worker_drains_the_backlog_in_batches(live_server, credentials, harness):

@@ -11,7 +11,8 @@ import pytest
 from qualivilles.protocol import RecordKind, VisitEvent
 from qualivilles.visits import Event, fold
 from tests.fixtures.server import bearer, enrolled_token, make_record, sync_body
-from tests.test_server_sync import rows, upload
+from tests.tools.server_reads import row_count, stored_rows
+from tests.tools.sync_upload import upload
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -56,11 +57,13 @@ def _visit_record(event: str, visit_id: str, at: datetime, **extra):
     return make_record(payload, kind=RecordKind.VISIT_EVENT, at=at)
 
 
-def test_a_late_take_in_charge_and_its_undo_update_one_visit_without_duplicating(app_client, token):
+def test_a_late_take_in_charge_and_its_undo_update_one_visit_without_duplicating(
+    app_client, server_storage, token
+):
     visit_id = str(uuid.uuid4())
     arrived = _visit_record("arrived", visit_id, T0, ticket="A-017", reason="passeport")
     upload(app_client, token, arrived)
-    assert rows(app_client, "SELECT outcome FROM visits") == [("waiting",)]
+    assert stored_rows(server_storage, "visits", "outcome") == [("waiting",)]
     taken = _visit_record(
         "taken_in_charge", visit_id, T0 + timedelta(minutes=4), wait_seconds=240.0
     )
@@ -69,7 +72,7 @@ def test_a_late_take_in_charge_and_its_undo_update_one_visit_without_duplicating
         "cancelled", visit_id, T0 + timedelta(minutes=4, seconds=5), cancels=str(taken.id)
     )
     upload(app_client, token, undo, taken)  # the retry of `taken` is a duplicate
-    assert rows(app_client, "SELECT outcome, wait_seconds FROM visits") == [("waiting", None)]
+    assert stored_rows(server_storage, "visits", "outcome", "wait_seconds") == [("waiting", None)]
     again = _visit_record(
         "taken_in_charge", visit_id, T0 + timedelta(minutes=6), wait_seconds=360.0
     )
@@ -77,7 +80,7 @@ def test_a_late_take_in_charge_and_its_undo_update_one_visit_without_duplicating
         "/api/v1/sync", json=sync_body(again, arrived), headers=bearer(token)
     )
     assert [a["status"] for a in response.json()["acknowledged"]] == ["stored", "duplicate"]
-    assert rows(app_client, "SELECT outcome, wait_seconds, ticket FROM visits") == [
+    assert stored_rows(server_storage, "visits", "outcome", "wait_seconds", "ticket") == [
         ("served", 360.0, "A-017")
     ]
-    assert rows(app_client, "SELECT count(*) FROM visit_events") == [(4,)]
+    assert row_count(server_storage, "visit_events") == 4
