@@ -59,7 +59,8 @@ def post(server, session: requests.Session, action: str, data: dict, page: str =
 
 
 def snapshot(server) -> list:
-    return server.storage.accounts()
+    with server.storage.read() as connection:
+        return users.accounts(connection)
 
 
 def text(html: str) -> str:

@@ -21,7 +21,7 @@ from qualivilles.protocol import RecordKind
 from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import DemoData, generate
 from sync_server.indicators.periods import add_months
-from sync_server.storage import users
+from sync_server.storage import surveys, users
 from tests.fixtures.server import SERVICE, SITE, TOWN
 
 pytestmark = pytest.mark.browser
@@ -53,7 +53,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def demo_server(live_server):
     """The live server filled with the seeded demo data, plus a quality manager."""
-    data = generate(TOWN, live_server.storage.current_survey(), datetime.now(UTC), seed=11)
+    with live_server.storage.read() as connection:
+        survey = surveys.current(connection)
+    data = generate(TOWN, survey, datetime.now(UTC), seed=11)
     for batch in data.batches:
         ingest_batch(live_server.storage, batch)
     with live_server.storage.write() as connection:

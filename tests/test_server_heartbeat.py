@@ -55,7 +55,8 @@ def test_a_heartbeat_keeps_the_device_state(app_client, token):
     storage = app_client.app.state.storage
     with storage.read() as connection:
         device = devices.by_token(connection, token)
-    [health] = storage.fleet()
+    with storage.read() as connection:
+        [health] = fleet_health.fleet(connection)
     status = health.status
     assert status is not None
     assert (status.app_version, status.backlog, status.held_records) == ("0.5.0", 12, 1)
@@ -142,6 +143,7 @@ def test_heartbeat_on_the_live_server(live_server):
     )
     assert response.status_code == 200
     HeartbeatAck.model_validate(response.json())
-    [health] = live_server.storage.fleet()
+    with live_server.storage.read() as connection:
+        [health] = fleet_health.fleet(connection)
     assert health.status is not None
     assert health.status.backlog == 50_000

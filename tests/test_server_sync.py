@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from qualivilles.protocol import RecordKind, SyncResponse, VisitEvent, new_record_id
 from qualivilles.visits import Event, fold
-from sync_server.storage import Source, schema, uploads
+from sync_server.storage import Source, devices, schema, uploads
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -167,7 +167,7 @@ def test_the_phone_survey_source_has_no_device(server_storage):
     assert ack.status == "stored"
     with server_storage.read() as connection:
         assert schema.row_count(connection, "answers") == 1
-    assert server_storage.devices() == []
+        assert devices.all_devices(connection) == []
 
 
 def test_a_batch_repeating_an_id_stores_it_once(server_storage):
