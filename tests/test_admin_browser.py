@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from qualivilles.bundled import load_default_survey
-from sync_server.storage import users
+from sync_server.storage import surveys, users
 from sync_server.storage.surveys import definition_json
 from tests.fixtures.browser import SCREENS
 from tests.fixtures.server import PASSWORD
@@ -62,7 +62,8 @@ def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, 
     expect(row).to_contain_text("Responsable de service")
     expect(row).to_contain_text("État civil, Médiathèques")
     page.screenshot(path=str(SCREENS / "admin-users.png"), full_page=True)
-    assert server.storage.authenticate("m.dupont", password) is not None
+    with server.storage.read() as connection:
+        assert users.authenticate(connection, "m.dupont", password) is not None
 
     definition = tmp_path / "accueil-ville.v1.json"
     data = definition_json(load_default_survey())
@@ -77,5 +78,6 @@ def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, 
     expect(current).to_have_count(1)
     expect(current).to_have_attribute("data-survey", "accueil-ville")
     page.screenshot(path=str(SCREENS / "admin-surveys.png"), full_page=True)
-    assert server.storage.current_survey().id == "accueil-ville"
+    with server.storage.read() as connection:
+        assert surveys.current(connection).id == "accueil-ville"
     context.close()

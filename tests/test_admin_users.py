@@ -29,7 +29,8 @@ def town(app_server):
 
 
 def snapshot(server) -> list:
-    return server.storage.accounts()
+    with server.storage.read() as connection:
+        return users.accounts(connection)
 
 
 def test_admin_creates_a_service_manager_who_signs_in_and_sees_own_service(town):

@@ -22,6 +22,7 @@ from qualivilles.protocol import RecordKind
 from qualivilles.visit_link import make_token
 from sync_server.phone.visit_links import InvalidVisitLink, mark_visit_link_used, verify_visit_link
 from sync_server.storage import Source, uploads
+from sync_server.storage import visits as stored_visits
 from tests.fixtures.kiosk import pump_until, tap
 from tests.fixtures.server import TOWN, answer_payload, make_record
 from tests.tools.server_reads import stored_rows
@@ -141,7 +142,8 @@ def test_visits_from_the_tablet_reach_the_wait_indicators(live_server, runtime, 
         phone,
     )
     start = datetime(2000, 1, 1, tzinfo=UTC)
-    linked = live_server.storage.linked_waits(start, datetime(2100, 1, 1, tzinfo=UTC))
+    with live_server.storage.read() as connection:
+        linked = stored_visits.linked_waits(connection, start, datetime(2100, 1, 1, tzinfo=UTC))
     assert linked[SITE, SERVICE] == [(WAITS_MINUTES[-1] * 60, 2, 4)]
 
     with pytest.raises(InvalidVisitLink) as reused:

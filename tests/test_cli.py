@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from sync_server import cli
-from sync_server.storage import Storage, devices, migrations
+from sync_server.storage import Storage, devices, migrations, surveys, users
+from sync_server.storage import town as stored_town
 from tests.fixtures.server import SERVICE, SITE, TOWN_FILE
 
 
@@ -35,7 +36,7 @@ def test_init_db_applies_migrations_once(db_url):
     storage = storage_at(db_url)
     with storage.read() as connection:
         assert migrations.applied(connection) == set(names)
-    assert storage.current_survey().id == "qualivilles-accueil"
+        assert surveys.current(connection).id == "qualivilles-accueil"
     storage.close()
 
 
@@ -43,8 +44,9 @@ def test_load_town(db_url):
     status, out = run(db_url, "load-town", str(TOWN_FILE))
     assert (status, out) == (0, "loaded 11 desks\n")
     storage = storage_at(db_url)
-    assert storage.town_name() == "Issy-les-Moulineaux"
-    assert storage.desk(SITE, SERVICE).service.wait_threshold_minutes == 10
+    with storage.read() as connection:
+        assert stored_town.town_name(connection) == "Issy-les-Moulineaux"
+        assert stored_town.desk(connection, SITE, SERVICE).service.wait_threshold_minutes == 10
     storage.close()
 
 
@@ -116,10 +118,11 @@ def test_create_user_reads_the_password_from_stdin(db_url, monkeypatch):
     )
     assert (status, out) == (0, "created chef (service_manager)\n")
     storage = storage_at(db_url)
-    user = storage.authenticate("chef", "correct horse battery")
-    assert user is not None
-    assert user.services == ["ccas"]
-    assert storage.authenticate("chef", "wrong password") is None
+    with storage.read() as connection:
+        user = users.authenticate(connection, "chef", "correct horse battery")
+        assert user is not None
+        assert user.services == ["ccas"]
+        assert users.authenticate(connection, "chef", "wrong password") is None
     storage.close()
 
 
@@ -175,7 +178,8 @@ def test_load_town_refuses_unreadable_opening_hours_and_says_where(db_url, tmp_p
     code, _ = run(db_url, "load-town", str(broken))
     assert code != 0
     storage = storage_at(db_url)
-    assert storage.desks() == []  # nothing half-loaded
+    with storage.read() as connection:
+        assert stored_town.desks(connection) == []  # nothing half-loaded
     storage.close()
 
 
@@ -187,5 +191,6 @@ def test_load_town_refuses_a_reason_without_a_label(db_url, tmp_path):
     code, _ = run(db_url, "load-town", str(broken))
     assert code != 0
     storage = storage_at(db_url)
-    assert storage.desks() == []
+    with storage.read() as connection:
+        assert stored_town.desks(connection) == []
     storage.close()

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from sync_server.indicators.periods import containing
-from sync_server.storage import users
+from sync_server.storage import quality, users
 from tests.fixtures.server import SERVICE, SITE, log_in_client
 from tests.fixtures.web import form_token
 from tests.tools.desk_records import answers, served
@@ -105,12 +105,14 @@ def test_a_service_manager_sees_only_own_services_everywhere(filled):
     overview = client.get("/").text
     assert f'data-service="{SERVICE}"' not in overview
     assert "Dupont" not in client.get("/comments").text
-    comment_id = storage.comment_register()[0].id
+    with storage.read() as connection:
+        comment_id = quality.register(connection)[0].id
     response = client.post(f"/comments/{comment_id}", data={
         "csrf_token": form_token(client.get("/comments").text) if "csrf_token" in
         client.get("/comments").text else "x", "action": "close"})  # fmt: skip
     assert response.status_code == 403
-    assert storage.comment_register()[0].status == "new"
+    with storage.read() as connection:
+        assert quality.register(connection)[0].status == "new"
     # The JSON API follows the same rule.
     rows = client.get("/api/v1/indicators").json()["rows"]
     assert {r["service"] for r in rows} == {OTHER}
@@ -168,10 +170,23 @@ def test_monthly_pack_annual_review_and_poster_carry_the_figures(filled):
     assert "Dossier mensuel Qualivilles" in text
     assert "IRIS" in text
     assert re.search(r"91,7\s*%", text)  # 11 of 12 on the main question
-    storage.set_target("satisfaction_rate", SERVICE, 95, at.date().replace(month=1, day=1),
-                       "qualite")  # fmt: skip
-    storage.record_action(at.year, SERVICE, "satisfaction_rate", "Second agent le samedi",
-                          "qualite")  # fmt: skip
+    with storage.write() as connection:
+        quality.set_target(
+            connection,
+            indicator="satisfaction_rate",
+            service=SERVICE,
+            value=95,
+            valid_from=at.date().replace(month=1, day=1),
+            set_by="qualite",
+        )
+        quality.record_action(
+            connection,
+            year=at.year,
+            service=SERVICE,
+            indicator="satisfaction_rate",
+            action="Second agent le samedi",
+            by="qualite",
+        )
     review = pdf_text(client.get(f"/reports/annual.pdf?year={at.year}").content)
     assert "Bilan annuel" in review
     assert "Second agent le samedi" in review
@@ -189,21 +204,24 @@ def test_register_workflow_masks_and_marks_overdue(filled):
     assert "Dupont" in client.get("/comments?show=1").text
     # Received more than 7 days ago (filled last month) and never acknowledged: overdue.
     assert "Accusé de réception en retard" in page
-    comment_id = storage.comment_register()[0].id
+    with storage.read() as connection:
+        comment_id = quality.register(connection)[0].id
     token = form_token(page)
     for action in ("acknowledge", "answer"):
         response = client.post(f"/comments/{comment_id}", data={
             "csrf_token": token, "action": action, "category": "compliment",
             "reply": "Merci, transmis à l'équipe."}, follow_redirects=False)  # fmt: skip
         assert response.status_code == 303
-    entry = storage.comment_register()[0]
+    with storage.read() as connection:
+        entry = quality.register(connection)[0]
     assert (entry.status, entry.category, entry.reply) == (
         "answered", "compliment", "Merci, transmis à l'équipe."
     )  # fmt: skip
     forged = client.post(f"/comments/{comment_id}", data={"csrf_token": "forged",
                          "action": "close"})  # fmt: skip
     assert forged.status_code == 403
-    assert storage.comment_register()[0].status == "answered"
+    with storage.read() as connection:
+        assert quality.register(connection)[0].status == "answered"
 
 
 def test_targets_page_records_history_with_csrf(filled):
@@ -216,7 +234,10 @@ def test_targets_page_records_history_with_csrf(filled):
     assert client.post("/targets", data=data, follow_redirects=False).status_code == 303
     assert client.post("/targets", data={**data, "value": "150"}).status_code == 400
     assert client.post("/targets", data={**data, "csrf_token": "no"}).status_code == 403
-    assert [(t.service, t.value) for t in storage.target_history()] == [(SERVICE, 92.5)]
+    with storage.read() as connection:
+        assert [(t.service, t.value) for t in quality.target_history(connection)] == [
+            (SERVICE, 92.5)
+        ]
     assert "92,5" in client.get("/targets").text
 
 

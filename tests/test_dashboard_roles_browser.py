@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import generate
-from sync_server.storage import users
+from sync_server.storage import surveys, users
 from tests.fixtures.browser import SCREENS
 from tests.fixtures.server import PASSWORD, SERVICE, TOWN
 
@@ -20,7 +20,9 @@ OTHER = "etat-civil"
 
 @pytest.fixture
 def town_server(live_server):
-    data = generate(TOWN, live_server.storage.current_survey(), datetime.now(UTC), seed=11)
+    with live_server.storage.read() as connection:
+        survey = surveys.current(connection)
+    data = generate(TOWN, survey, datetime.now(UTC), seed=11)
     for batch in data.batches:
         ingest_batch(live_server.storage, batch)
     storage = live_server.storage

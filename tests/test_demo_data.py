@@ -28,7 +28,8 @@ from qualivilles.protocol import (
 from sync_server.demo.command import prepare
 from sync_server.demo.data import DAYS_BACK, generate
 from sync_server.settings import Settings
-from sync_server.storage import devices
+from sync_server.storage import devices, users
+from sync_server.storage import health as fleet_health
 
 NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
@@ -140,13 +141,15 @@ def test_prepare_loads_everything_through_the_real_storage(tmp_path, town):
         assert setup.answers == data.count(RecordKind.ANSWER)
         assert setup.visit_events == data.count(RecordKind.VISIT_EVENT)
         user = town["demo"]["user"]
-        assert setup.storage.authenticate(user["username"], user["password"]) is not None
+        with setup.storage.read() as connection:
+            assert users.authenticate(connection, user["username"], user["password"]) is not None
         with setup.storage.write() as connection:
             enrolment = devices.enrol(connection, setup.kiosk_code)
         assert (enrolment.device.site, enrolment.device.service) == ("centre-administratif", "iris")
         assert setup.settings.database_url.endswith("/demo/server.db")
         # The fleet looks alive, as devices heartbeat day and night, but for one gone quiet.
-        fleet = setup.storage.fleet(NOW, timedelta(hours=24))
+        with setup.storage.read() as connection:
+            fleet = fleet_health.fleet(connection, NOW, timedelta(hours=24))
         enrolled = [health for health in fleet if health.device.enrolled_at]
         assert len(enrolled) > 5
         assert [health.silent for health in enrolled].count(True) == 1

@@ -11,6 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pyzbar.pyzbar import decode
 
+from sync_server.storage import town
 from tests.fixtures.server import SERVICE, SITE, log_in_client, server_settings_for
 
 BASE = "https://avis.ville-exemple.fr"
@@ -48,8 +49,9 @@ def test_the_codes_page_lists_every_desk_with_its_downloads(app_client):
     log_in_client(app_client, "admin", "admin")
     page = app_client.get("/codes")
     assert page.status_code == 200
-    storage = app_client.app.state.storage
-    for desk in storage.desks():
+    with app_client.app.state.storage.read() as connection:
+        desks = town.desks(connection)
+    for desk in desks:
         assert f'href="/codes/{desk.site.slug}/{desk.service.slug}/poster.pdf"' in page.text
     assert EXPECTED in page.text
 

@@ -12,7 +12,7 @@ from sync_server.indicators import pipeline
 from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import parse
 from sync_server.indicators.query import IndicatorQuery, Scope
-from sync_server.storage import uploads
+from sync_server.storage import quality, surveys, uploads
 from tests.fixtures.server import SERVICE, SITE, make_record
 from tests.tools.desk_records import TABLET, answers, served
 
@@ -92,8 +92,23 @@ def test_previous_period_and_other_period_kinds(server_storage):
 def test_a_target_change_does_not_rewrite_past_periods(server_storage):
     answers(server_storage, ["satisfied"] * 17 + ["dissatisfied"] * 3, MARCH)  # 85 %
     answers(server_storage, ["satisfied"] * 17 + ["dissatisfied"] * 3, MARCH + timedelta(days=31))
-    server_storage.set_target("satisfaction_rate", None, 80, date(2025, 1, 1), "qualite")
-    server_storage.set_target("satisfaction_rate", SERVICE, 88, date(2025, 4, 1), "qualite")
+    with server_storage.write() as connection:
+        quality.set_target(
+            connection,
+            indicator="satisfaction_rate",
+            service=None,
+            value=80,
+            valid_from=date(2025, 1, 1),
+            set_by="qualite",
+        )
+        quality.set_target(
+            connection,
+            indicator="satisfaction_rate",
+            service=SERVICE,
+            value=88,
+            valid_from=date(2025, 4, 1),
+            set_by="qualite",
+        )
     march = compute(server_storage)[(SITE, SERVICE)]
     april = compute(server_storage, "month", "2025-04")[(SITE, SERVICE)]
     assert (march.figures["satisfaction_rate"].target, march.status("satisfaction_rate")) == (
@@ -114,12 +129,21 @@ def test_a_target_change_does_not_rewrite_past_periods(server_storage):
         .target
         == 90
     )
-    assert [t.value for t in server_storage.target_history()] == [88, 80]
+    with server_storage.read() as connection:
+        assert [t.value for t in quality.target_history(connection)] == [88, 80]
 
 
 def test_waits_are_judged_lower_is_better(server_storage):
     served(server_storage, [20, 20, 20, 20, 20], MARCH)
-    server_storage.set_target("mean_wait_minutes", None, 15, date(2025, 1, 1), "qualite")
+    with server_storage.write() as connection:
+        quality.set_target(
+            connection,
+            indicator="mean_wait_minutes",
+            service=None,
+            value=15,
+            valid_from=date(2025, 1, 1),
+            set_by="qualite",
+        )
     row = compute(server_storage)[(SITE, SERVICE)]
     assert row.status("mean_wait_minutes") == "below"
     assert [(k, f.value) for _r, k, f in below_target([row])] == [("mean_wait_minutes", 20.0)]
@@ -128,7 +152,8 @@ def test_waits_are_judged_lower_is_better(server_storage):
 def test_the_main_question_is_listed_once_among_the_misses(server_storage):
     answers(server_storage, ["satisfied"] * 4 + ["very_dissatisfied"] * 2, MARCH)
     [row] = [r for k, r in compute(server_storage).items() if k == (SITE, SERVICE)]
-    main = server_storage.current_survey().main_question
+    with server_storage.read() as connection:
+        main = surveys.current(connection).main_question
     assert row.questions[main].rate.value == row.figures["satisfaction_rate"].value
     keys = [key for _r, key, _f in below_target([row])]
     assert "satisfaction_rate" in keys

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from qualivilles.visit_link import make_token
 from sync_server.phone.guard import Limits, PhoneGuard
-from sync_server.storage import devices, schema, visit_links
+from sync_server.storage import devices, schema, surveys, visit_links
 from tests.fixtures.server import SERVICE, SITE, enrol_code
 from tests.fixtures.web import log_in, web_client
 
@@ -312,7 +312,8 @@ def test_a_state_naming_an_unpublished_survey_restarts_on_the_current_one(web_cl
     from sync_server.phone.answers import Progress, pack
 
     storage = web_client.app.state.storage
-    survey = storage.current_survey()
+    with storage.read() as connection:
+        survey = surveys.current(connection)
     gone = survey.model_copy(update={"version": 99})
     state = flow.answer(flow.start(gone, "fr"), "overall", "satisfied")
     token = pack(web_client.app.state.settings.secret_key, f"desk:{SITE}/{SERVICE}",

@@ -19,7 +19,20 @@ import requests
 from kiosk.core.sync_client import SyncClient
 from qualivilles.protocol import RecordKind, canonical_json
 from qualivilles.scrub import EMAIL_MARK, PHONE_MARK
-from sync_server.storage import Source, Storage, db, migrations, projection, schema, town, uploads
+from sync_server.storage import (
+    Source,
+    Storage,
+    db,
+    exports,
+    migrations,
+    projection,
+    quality,
+    schema,
+    town,
+    uploads,
+    visits,
+)
+from sync_server.storage import counts as answer_counts
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 
 KIOSK = Source(site=SITE, service=SERVICE, channel="kiosk", device_id=None)
@@ -58,6 +71,12 @@ def sql(storage: Storage, query: str, *params: Any) -> list[tuple]:
 def row_count(storage: Storage, table: str) -> int:
     with storage.read() as connection:
         return schema.row_count(connection, table)
+
+
+def in_one_read(storage: Storage, read: Callable[..., Any], *args: Any) -> Any:
+    """`read(connection, *args)` in one `storage.read()`, as the pages and indicators call it."""
+    with storage.read() as connection:
+        return read(connection, *args)
 
 
 def derived_counts(storage: Storage) -> dict[str, int]:
@@ -101,44 +120,50 @@ def a_day_of_records() -> tuple[list, list]:
 PROJECTED = {"answers": 3, "answer_items": 5, "comments": 1, "visit_events": 2, "visits": 1}
 
 
-# Each read of Storage, and what it must see of a logged but not yet projected day.
+# Each read the figures make in a `storage.read()`, and what it must see of a logged but not
+# yet projected day.
 READS: dict[str, tuple[Callable[[Storage], Any], Callable[[Any], bool]]] = {
     "main_level_counts": (
-        lambda s: s.main_level_counts(DAY_START, DAY_END),
+        lambda s: in_one_read(s, answer_counts.main_level_counts, s.zone, DAY_START, DAY_END),
         lambda rows: sum(r.count for r in rows) == 3,
     ),
     "main_level_counts_raw": (  # not on midnights: the answers table, not the rollups
-        lambda s: s.main_level_counts(DAY_START + timedelta(hours=1), DAY_END),
+        lambda s: in_one_read(
+            s, answer_counts.main_level_counts, s.zone, DAY_START + timedelta(hours=1), DAY_END
+        ),
         lambda rows: sum(r.count for r in rows) == 3,
     ),
     "answer_quality": (
-        lambda s: s.answer_quality(DAY_START, DAY_END),
+        lambda s: in_one_read(s, answer_counts.answer_quality, s.zone, DAY_START, DAY_END),
         lambda rows: sum(r.count for r in rows) == 3,
     ),
     "item_counts": (
-        lambda s: s.item_counts(DAY_START, DAY_END),
+        lambda s: in_one_read(s, answer_counts.item_counts, s.zone, DAY_START, DAY_END),
         lambda rows: sum(r.count for r in rows) == 5,
     ),
     "comment_register": (
-        lambda s: s.comment_register(),
+        lambda s: in_one_read(s, quality.register),
         lambda rows: [r.text for r in rows] == ["Trop d'attente au guichet"],
     ),
     "comment_categories": (
-        lambda s: s.comment_categories(DAY_START, DAY_END),
+        lambda s: in_one_read(s, quality.comment_categories, DAY_START, DAY_END),
         lambda rows: sum(rows.values()) == 1,
     ),
     "count": (lambda s: row_count(s, "answers"), lambda n: n == 3),
-    "answer_rows": (lambda s: s.answer_rows(DAY_START, DAY_END), lambda rows: len(rows) == 3),
+    "answer_rows": (
+        lambda s: in_one_read(s, lambda c: list(exports.answer_rows(c, DAY_START, DAY_END))),
+        lambda rows: len(rows) == 3,
+    ),
     "visit_facts": (
-        lambda s: s.visit_facts(DAY_START, DAY_END),
+        lambda s: in_one_read(s, visits.visit_facts, DAY_START, DAY_END),
         lambda facts: [outcome for _, outcome, _ in facts[(SITE, SERVICE)]] == ["served"],
     ),
     "served_waits": (
-        lambda s: s.served_waits(DAY_START, DAY_END),
+        lambda s: in_one_read(s, visits.served_waits, DAY_START, DAY_END),
         lambda waits: waits == {(SITE, SERVICE): [360.0]},
     ),
     "visitor_counts": (
-        lambda s: s.visitor_counts(DAY_START, DAY_END),
+        lambda s: in_one_read(s, visits.visitor_counts, DAY_START, DAY_END),
         lambda counts: counts == {(SITE, SERVICE): 1},
     ),
 }
@@ -179,7 +204,9 @@ def test_the_log_keeps_desk_and_corrected_capture_time(storage):
     )
     assert (seq, site, service) == (1, SITE, SERVICE)
     assert logged_at.startswith("2025-03-30 07:00:00")
-    assert [r.count for r in storage.main_level_counts(DAY_START, DAY_END)] == [1]
+    with storage.read() as connection:
+        main = answer_counts.main_level_counts(connection, storage.zone, DAY_START, DAY_END)
+    assert [r.count for r in main] == [1]
     assert sql(storage, "SELECT captured_at, day FROM answers") == [(logged_at, "2025-03-30")]
     assert sql(storage, "SELECT site, service, captured_at FROM comments") == [
         (SITE, SERVICE, logged_at)
@@ -203,7 +230,9 @@ def test_a_restart_between_accepting_and_projecting_loses_nothing(tmp_path, stor
         migrations.upgrade(restarted)
         assert projection.catch_up(restarted) == 0
         assert derived_counts(restarted) == counts
-        assert sum(r.count for r in restarted.main_level_counts(DAY_START, DAY_END)) == 3
+        with restarted.read() as connection:
+            main = answer_counts.main_level_counts(connection, restarted.zone, DAY_START, DAY_END)
+        assert sum(r.count for r in main) == 3
     finally:
         restarted.close()
 
@@ -220,7 +249,8 @@ def test_a_comment_with_contact_details_is_scrubbed_and_flagged_from_the_log(sto
     assert "06 12" not in logged
     assert sql(storage, "SELECT count(*) FROM comments") == [(0,)]
 
-    entries = storage.comment_register()  # catches up: projected from the scrubbed log
+    with storage.read() as connection:  # catches up: projected from the scrubbed log
+        entries = quality.register(connection)
     expected = f"Écrivez-moi à {EMAIL_MARK} ou au {PHONE_MARK}"
     assert sorted((e.question_id or "", e.text, e.flagged) for e in entries) == [
         ("", expected, True),
@@ -268,7 +298,9 @@ def test_a_record_that_cannot_be_projected_is_skipped_alone(storage, caplog, bro
     ids = {row[0] for row in sql(storage, "SELECT id FROM answers")}
     assert ids == {str(before.id), str(after.id)}
     assert sql(storage, "SELECT count(*) FROM visit_events") == [(0,)]
-    assert sum(r.count for r in storage.main_level_counts(DAY_START, DAY_END)) == 2
+    with storage.read() as connection:
+        main = answer_counts.main_level_counts(connection, storage.zone, DAY_START, DAY_END)
+    assert sum(r.count for r in main) == 2
     assert projection.catch_up(storage) == 0
 
 

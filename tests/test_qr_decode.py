@@ -15,6 +15,7 @@ from kiosk.core.agent_desk import AgentDesk, visit_link
 from kiosk.core.device_state import Credentials
 from kiosk.widgets.qr import qr_matrix
 from qualivilles.device_config import DeviceConfig
+from sync_server.storage import surveys, town
 from sync_server.web import posters
 from tests.fixtures.server import SERVICE, SITE, bearer, enrol_code
 
@@ -78,7 +79,8 @@ def test_the_agent_tablet_per_visit_code_decodes_to_its_signed_link(app_client):
 
 def test_the_poster_code_decodes_to_the_desk_survey_with_its_version(app_client):
     storage = app_client.app.state.storage
-    desk, survey = storage.desk(SITE, SERVICE), storage.current_survey()
+    with storage.read() as connection:
+        desk, survey = town.desk(connection, SITE, SERVICE), surveys.current(connection)
     url = posters.survey_url("https://avis.ville-exemple.fr", desk, survey)
     assert decoded(Image.open(io.BytesIO(posters.qr_png(url)))) == url
     opens_the_survey(app_client, url)

@@ -18,7 +18,7 @@ from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import parse
 from sync_server.indicators.public_holidays import calendar
 from sync_server.indicators.query import IndicatorQuery, Rules, Scope
-from sync_server.storage import Source, uploads, users
+from sync_server.storage import Source, quality, uploads, users
 from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
 
 METROPOLE, ALSACE = calendar("metropole"), calendar("alsace-moselle")
@@ -51,13 +51,15 @@ def test_register_outcomes_by_hand():
 def comment(storage, text: str, at: datetime, source: Source = IRIS) -> int:
     record = make_record(answer_payload("satisfied", comment=text), at=at)
     uploads.store_batch(storage, [record], source)
-    return next(e.id for e in storage.comment_register() if e.text == text)
+    with storage.read() as connection:
+        return next(e.id for e in quality.register(connection) if e.text == text)
 
 
 def handle(storage, comment_id: int, *steps: tuple[str, date]) -> None:
     for action, day in steps:
         at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-        storage.update_register(comment_id, action=action, by="qualite", now=at)
+        with storage.write() as connection:
+            quality.update_register(connection, comment_id, action=action, by="qualite", now=at)
 
 
 def day(d: int, month: int = 4) -> date:
@@ -131,7 +133,15 @@ def test_too_few_comments_are_hidden_and_pending_ones_wait(register):
 
 
 def test_targets_apply_and_misses_are_listed(register):
-    register.set_target("answered_on_time", SERVICE, 80, day(1), "qualite")
+    with register.write() as connection:
+        quality.set_target(
+            connection,
+            indicator="answered_on_time",
+            service=SERVICE,
+            value=80,
+            valid_from=day(1),
+            set_by="qualite",
+        )
     iris = figures(register)[(SITE, SERVICE)]
     assert (iris["answered_on_time"].target, iris["answered_on_time"].gap) == (
         80, pytest.approx(400 / 6 - 80))  # fmt: skip

@@ -155,19 +155,32 @@ def test_rollup_reads_equal_raw_reads(template, plan, spans, desk_filter):
         for first, stop in spans:
             start, end = midnight(first), midnight(stop)
             # Through Storage first: it catches up with batches that were only logged.
-            through_storage = (
-                counted(
-                    storage.main_level_counts(
-                        start, end, sites=sites, services=services, include_suspect=include_suspect
-                    )
-                ),
-                counted(storage.answer_quality(start, end, services=services)),
-                counted(
-                    storage.item_counts(
-                        start, end, services=services, include_suspect=include_suspect
-                    )
-                ),
-            )
+            with storage.read() as connection:
+                zone = storage.zone
+                through_storage = (
+                    counted(
+                        counts.main_level_counts(
+                            connection,
+                            zone,
+                            start,
+                            end,
+                            sites=sites,
+                            services=services,
+                            include_suspect=include_suspect,
+                        )
+                    ),
+                    counted(counts.answer_quality(connection, zone, start, end, services=services)),
+                    counted(
+                        counts.item_counts(
+                            connection,
+                            zone,
+                            start,
+                            end,
+                            services=services,
+                            include_suspect=include_suspect,
+                        )
+                    ),
+                )
             span = rollups.day_span(start, end, PARIS)
             assert span == (first, stop)
             with db.read(storage.engine) as connection:
@@ -217,7 +230,10 @@ def test_rollup_reads_equal_raw_reads(template, plan, spans, desk_filter):
             assert from_rollups == from_answers
             assert through_storage == from_answers
         # Not vacuous: every answer is in the rollups, once.
-        everything = storage.answer_quality(midnight(date(2025, 3, 1)), midnight(date(2026, 1, 1)))
+        with storage.read() as connection:
+            everything = counts.answer_quality(
+                connection, storage.zone, midnight(date(2025, 3, 1)), midnight(date(2026, 1, 1))
+            )
         assert sum(row.count for row in everything) == stored
     finally:
         storage.close()
@@ -240,10 +256,15 @@ def test_a_partial_day_reads_the_answers(template):
         times = [day + timedelta(hours=9), day + timedelta(hours=15)]
         records = [make_record(answer_payload("satisfied"), at=at) for at in times]
         uploads.store_batch(storage, records, source)
-        [row] = storage.main_level_counts(day, day + timedelta(hours=12))
-        assert row.count == 1  # a rollup read would have counted the whole day
-        [row] = storage.main_level_counts(day, midnight(date(2025, 3, 31)))
-        assert row.count == 2
+        with storage.read() as connection:
+            [row] = counts.main_level_counts(
+                connection, storage.zone, day, day + timedelta(hours=12)
+            )
+            assert row.count == 1  # a rollup read would have counted the whole day
+            [row] = counts.main_level_counts(
+                connection, storage.zone, day, midnight(date(2025, 3, 31))
+            )
+            assert row.count == 2
     finally:
         storage.close()
 
@@ -285,12 +306,16 @@ def test_a_new_time_zone_rebuilds_the_rollups(template):
         the_14th = (midnight(date(2025, 1, 14), CAYENNE), midnight(date(2025, 1, 15), CAYENNE))
         the_15th = (midnight(date(2025, 1, 15), CAYENNE), midnight(date(2025, 1, 16), CAYENNE))
         assert rollups.day_span(*the_14th, CAYENNE) is not None  # the rollups are read
-        assert [row.count for row in cayenne.main_level_counts(*the_14th)] == [1]
-        assert cayenne.main_level_counts(*the_15th) == []
+        with cayenne.read() as connection:
+            in_14th = counts.main_level_counts(connection, cayenne.zone, *the_14th)
+            assert [row.count for row in in_14th] == [1]
+            assert counts.main_level_counts(connection, cayenne.zone, *the_15th) == []
         # Answers projected from now on count in Cayenne days too.
         late = make_record(answer_payload("satisfied"), at=datetime(2025, 1, 15, 2, 0, tzinfo=UTC))
         uploads.store_batch(cayenne, [late], source, project=False)
-        assert sum(row.count for row in cayenne.main_level_counts(*the_14th)) == 2
+        with cayenne.read() as connection:
+            in_14th = counts.main_level_counts(connection, cayenne.zone, *the_14th)
+        assert sum(row.count for row in in_14th) == 2
     finally:
         cayenne.close()
 

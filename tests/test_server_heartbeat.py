@@ -48,7 +48,8 @@ def test_a_heartbeat_keeps_the_device_state(app_client, token):
     storage = app_client.app.state.storage
     with storage.read() as connection:
         device = devices.by_token(connection, token)
-    [health] = storage.fleet()
+    with storage.read() as connection:
+        [health] = fleet_health.fleet(connection)
     status = health.status
     assert status is not None
     assert (status.app_version, status.backlog, status.held_records) == ("0.5.0", 12, 1)
@@ -66,7 +67,8 @@ def test_a_heartbeat_keeps_the_device_state(app_client, token):
 def test_the_last_state_is_replaced_and_the_history_grows(app_client, server_storage, token):
     send(app_client, token, backlog=12)
     send(app_client, token, backlog=0, last_error=None, last_error_code=None, battery_percent=None)
-    states = [h.status for h in server_storage.fleet()]
+    with server_storage.read() as connection:
+        states = [h.status for h in fleet_health.fleet(connection)]
     assert [(s.backlog, s.last_error, s.battery_percent) for s in states] == [(0, None, None)]
     assert stored_rows(server_storage, "heartbeats", "backlog", order_by="id") == [(12,), (0,)]
 
@@ -75,7 +77,8 @@ def test_optional_fields_may_be_left_out(app_client, server_storage, token):
     body = {"sent_at": datetime.now(UTC).isoformat(), "app_version": "0.5.0", "backlog": 0}
     response = app_client.post("/api/v1/heartbeat", json=body, headers=bearer(token))
     assert response.status_code == 200, response.text
-    [status] = [h.status for h in server_storage.fleet()]
+    with server_storage.read() as connection:
+        [status] = [h.status for h in fleet_health.fleet(connection)]
     assert (status.held_records, status.disk_free_bytes) == (0, None)
 
 
@@ -135,6 +138,7 @@ def test_a_newly_enrolled_device_reports_a_large_backlog(app_client, server_stor
     )
     assert response.status_code == 200
     HeartbeatAck.model_validate(response.json())
-    [health] = server_storage.fleet()
+    with server_storage.read() as connection:
+        [health] = fleet_health.fleet(connection)
     assert health.status is not None
     assert health.status.backlog == 50_000

@@ -50,10 +50,13 @@ def test_a_database_at_0001_is_upgraded_with_its_data(tmp_path):
             {"site": SITE, "service": SERVICE, "hash": secret_hash("old-token"), "now": now},
         )
     assert migrations.upgrade(storage)[:2] == ["0002_device_health", "0003_desk_opening_hours"]
-    assert storage.desk(SITE, SERVICE).opening_hours is None  # always open until configured
+    with storage.read() as connection:  # always open until configured
+        assert town.desk(connection, SITE, SERVICE).opening_hours is None
     with storage.write() as connection:
         town.load_town(connection, TOWN)
-    assert storage.desk("hotel-de-ville", "etat-civil").opening_hours == TOWN["opening_hours"]
+    with storage.read() as connection:
+        desk = town.desk(connection, "hotel-de-ville", "etat-civil")
+    assert desk.opening_hours == TOWN["opening_hours"]
     device = devices.authenticate(storage, "old-token")
     assert device is not None
     assert (device.id, device.clock_offset_ms, device.drifting) == ("d1", 5, False)

@@ -31,7 +31,8 @@ def bundled_rows() -> list[tuple]:
 
 
 def survey_rows(client) -> list[tuple]:
-    published = client.app.state.storage.published_surveys()
+    with client.app.state.storage.read() as connection:
+        published = surveys.published(connection)
     return sorted(((s.id, s.version, s.content_hash) for s in published), key=lambda r: r[1])
 
 
@@ -48,7 +49,8 @@ def test_a_published_version_cannot_change_in_place(app_client):
     ):
         publish(storage, changed)
     assert survey_rows(app_client) == bundled_rows()
-    assert storage.survey("qualivilles-accueil", CURRENT.version) == CURRENT
+    with storage.read() as connection:
+        assert surveys.get(connection, "qualivilles-accueil", CURRENT.version) == CURRENT
 
 
 def test_publishing_the_same_content_again_changes_nothing(app_client):
@@ -64,7 +66,8 @@ def test_a_new_version_is_a_new_row_and_becomes_current(app_client):
     assert rows[:-1] == bundled_rows()
     assert rows[-1][:2] == ("qualivilles-accueil", NEXT)
     assert rows[-1][2] != rows[-2][2]
-    assert storage.current_survey().version == NEXT
+    with storage.read() as connection:
+        assert surveys.current(connection).version == NEXT
 
 
 def test_the_config_etag_is_the_content_hash_and_follows_the_survey(app_client):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from qualivilles.protocol import RecordKind, VisitEvent, new_record_id
 from qualivilles.visits import Event, fold
-from sync_server.storage import Source, schema, uploads
+from sync_server.storage import Source, devices, quality, schema, uploads
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -57,7 +57,8 @@ def test_sync_notes_the_device_version_and_clock_offset(app_client, server_stora
     sent_at = datetime.now(UTC) - timedelta(minutes=10)  # the device clock is 10 minutes slow
     app_client.headers["User-Agent"] = "qualivilles-kiosk/1.4.2"
     upload(app_client, token, make_record(answer_payload()), sent_at=sent_at)
-    [device] = server_storage.devices()
+    with server_storage.read() as connection:
+        [device] = devices.all_devices(connection)
     version, offset, seen = device.app_version, device.clock_offset_ms, device.last_seen_at
     assert version == "1.4.2"
     assert 600_000 <= offset < 660_000
@@ -96,7 +97,8 @@ def test_comments_are_scrubbed_and_flagged(app_client, server_storage, token):
     comment = "Rappelez-moi au 06 12 34 56 78 ou jean.dupont@example.fr svp"
     record = make_record(answer_payload(comment=comment))
     upload(app_client, token, record)
-    [entry] = server_storage.comment_register()
+    with server_storage.read() as connection:
+        [entry] = quality.register(connection)
     text, flagged = entry.text, entry.flagged
     assert "06 12" not in text
     assert "example.fr" not in text
@@ -158,7 +160,7 @@ def test_the_phone_survey_source_has_no_device(server_storage):
     assert ack.status == "stored"
     with server_storage.read() as connection:
         assert schema.row_count(connection, "answers") == 1
-    assert server_storage.devices() == []
+        assert devices.all_devices(connection) == []
 
 
 def test_a_batch_repeating_an_id_stores_it_once(server_storage):

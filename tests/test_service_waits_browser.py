@@ -19,7 +19,7 @@ from qualivilles.protocol import RecordKind
 from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import generate
 from sync_server.indicators.periods import containing
-from sync_server.storage import Source, uploads, users
+from sync_server.storage import Source, surveys, uploads, users
 from tests.fixtures.browser import SCREENS
 from tests.fixtures.server import PASSWORD, SERVICE, SITE, TOWN, answer_payload, make_record
 
@@ -80,7 +80,9 @@ def served_minutes(records, month_start: date) -> list[float]:
 
 def test_quality_manager_reads_the_waits_of_a_busy_desk(browser, live_server):
     storage = live_server.storage
-    data = generate(TOWN, storage.current_survey(), datetime.now(UTC), seed=11)
+    with storage.read() as connection:
+        survey = surveys.current(connection)
+    data = generate(TOWN, survey, datetime.now(UTC), seed=11)
     for batch in data.batches:
         ingest_batch(storage, batch)
     month = containing("month", datetime.now(PARIS).date()).previous()

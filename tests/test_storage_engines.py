@@ -20,14 +20,18 @@ from sync_server.indicators.query import WAITS, IndicatorQuery, Rules
 from sync_server.storage import (
     Source,
     Storage,
+    counts,
     db,
     devices,
+    exports,
     migrations,
     projection,
+    quality,
     rollups,
     schema,
     town,
     uploads,
+    users,
 )
 from sync_server.storage import health as fleet_health
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
@@ -119,13 +123,15 @@ def test_every_migration_runs_from_empty(storage_url):
 
 
 def test_the_town_is_loaded(any_storage):
-    desks = {(desk.site.slug, desk.service.slug) for desk in any_storage.desks()}
-    assert (SITE, SERVICE) in desks
-    assert len(desks) == len(TOWN["desks"])
-    assert any_storage.town_name() == TOWN["town"]
+    with any_storage.read() as connection:
+        desks = {(desk.site.slug, desk.service.slug) for desk in town.desks(connection)}
+        assert (SITE, SERVICE) in desks
+        assert len(desks) == len(TOWN["desks"])
+        assert town.town_name(connection) == TOWN["town"]
     with any_storage.write() as connection:
         town.load_town(connection, TOWN)  # loading again changes nothing
-    assert len(any_storage.desks()) == len(desks)
+    with any_storage.read() as connection:
+        assert len(town.desks(connection)) == len(desks)
 
 
 def test_enrolment_and_tokens(any_storage):
@@ -143,7 +149,8 @@ def test_enrolment_and_tokens(any_storage):
     with any_storage.write() as connection:
         devices.revoke(connection, device.id)
         assert devices.get(connection, device.id).revoked_at is not None
-    assert [d.id for d in any_storage.devices()] == [device.id]
+    with any_storage.read() as connection:
+        assert [d.id for d in devices.all_devices(connection)] == [device.id]
 
 
 # -- accepting records ------------------------------------------------------------------------
@@ -176,7 +183,10 @@ def test_ingest_acknowledges_each_record(any_storage):
         assert schema.row_count(connection, "records") == 4
         assert schema.row_count(connection, "answers") == 2
         assert schema.row_count(connection, "visit_events") == 2
-    [visit] = any_storage.visit_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))
+    with any_storage.read() as connection:
+        [visit] = exports.visit_rows(
+            connection, MARCH - timedelta(days=1), MARCH + timedelta(days=1)
+        )
     assert visit["outcome"] == "served"
     assert visit["wait_seconds"] == 300
 
@@ -192,7 +202,10 @@ def test_a_drifting_clock_is_corrected(any_storage):
         any_storage, [record], source, clock_offset_ms=hour, max_drift_ms=120_000
     )
     assert ack.status == "stored"
-    [row] = any_storage.answer_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))
+    with any_storage.read() as connection:
+        [row] = exports.answer_rows(
+            connection, MARCH - timedelta(days=1), MARCH + timedelta(days=1)
+        )
     assert row["captured_at"] == MARCH + timedelta(hours=1)
     with any_storage.read() as connection:
         assert devices.get(connection, device.id).drifting
@@ -213,8 +226,9 @@ def test_projection_catches_up(any_storage):
         any_storage, [make_record(answer_payload("dissatisfied"), at=MARCH)], KIOSK, project=False
     )
     start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
-    counts = any_storage.main_level_counts(start, end)
-    assert sum(c.count for c in counts) == 4
+    with any_storage.read() as connection:
+        found = counts.main_level_counts(connection, any_storage.zone, start, end)
+    assert sum(c.count for c in found) == 4
 
 
 def test_a_read_first_catches_the_figures_up_with_the_log(any_storage):
@@ -277,61 +291,100 @@ def test_rollups_read_the_same_as_the_answers(any_storage):
     raw_start, raw_end = start - timedelta(seconds=1), end - timedelta(seconds=1)
     assert rollups.day_span(start, end, PARIS) == (date(2025, 3, 1), date(2025, 4, 1))
     assert rollups.day_span(raw_start, raw_end, PARIS) is None
-    for include_suspect in (False, True):
-        by_days = any_storage.main_level_counts(start, end, include_suspect=include_suspect)
-        raw = any_storage.main_level_counts(raw_start, raw_end, include_suspect=include_suspect)
-        assert by_days
-        assert same(by_days, raw)
-        by_days = any_storage.item_counts(start, end, include_suspect=include_suspect)
-        raw = any_storage.item_counts(raw_start, raw_end, include_suspect=include_suspect)
-        assert by_days
-        assert same(by_days, raw)
-    quality = any_storage.answer_quality(start, end)
-    assert same(quality, any_storage.answer_quality(raw_start, raw_end))
-    assert sum(q.count for q in quality) == IN_MARCH + 3
-    counts = any_storage.main_level_counts(start, end)
-    assert sum(c.count for c in counts if c.level is not None) == EXPRESSED
+    zone = any_storage.zone
+    with any_storage.read() as c:
+        for include_suspect in (False, True):
+            by_days = counts.main_level_counts(c, zone, start, end, include_suspect=include_suspect)
+            raw = counts.main_level_counts(
+                c, zone, raw_start, raw_end, include_suspect=include_suspect
+            )
+            assert by_days
+            assert same(by_days, raw)
+            by_days = counts.item_counts(c, zone, start, end, include_suspect=include_suspect)
+            raw = counts.item_counts(c, zone, raw_start, raw_end, include_suspect=include_suspect)
+            assert by_days
+            assert same(by_days, raw)
+        answer_quality = counts.answer_quality(c, zone, start, end)
+        assert same(answer_quality, counts.answer_quality(c, zone, raw_start, raw_end))
+        assert sum(q.count for q in answer_quality) == IN_MARCH + 3
+        main = counts.main_level_counts(c, zone, start, end)
+        assert sum(row.count for row in main if row.level is not None) == EXPRESSED
 
 
 def test_comments_register(any_storage):
     seed(any_storage)
-    [entry] = any_storage.comment_register()
+    with any_storage.read() as connection:
+        [entry] = quality.register(connection)
     assert (entry.text, entry.status, entry.site) == ("Trop d'attente au guichet", "new", SITE)
     assert entry.flagged is False
     assert entry.received_at == MARCH
-    any_storage.update_register(entry.id, action="acknowledge", by="qualite", category="waiting")
-    any_storage.update_register(entry.id, action="answer", by="qualite", reply="Merci")
-    [answered] = any_storage.comment_register(status="answered")
-    assert (answered.category, answered.reply) == ("waiting", "Merci")
-    assert answered.acknowledged_at is not None
-    assert any_storage.comment_register(status="new") == []
-    start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
-    assert any_storage.comment_categories(start, end) == {(SITE, SERVICE, "waiting"): 1}
+    with any_storage.write() as connection:
+        quality.update_register(
+            connection, entry.id, action="acknowledge", by="qualite", category="waiting"
+        )
+    with any_storage.write() as connection:
+        quality.update_register(connection, entry.id, action="answer", by="qualite", reply="Merci")
+    with any_storage.read() as connection:
+        [answered] = quality.register(connection, status="answered")
+        assert (answered.category, answered.reply) == ("waiting", "Merci")
+        assert answered.acknowledged_at is not None
+        assert quality.register(connection, status="new") == []
+        start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
+        assert quality.comment_categories(connection, start, end) == {(SITE, SERVICE, "waiting"): 1}
 
 
 def test_users_are_created_authenticated_and_disabled(any_storage):
-    any_storage.create_account("admin", "a long admin password", "admin", [])
-    account = any_storage.create_account(
-        "chef", "a long test password", "service_manager", [SERVICE]
-    )
+    with any_storage.write() as connection:
+        users.create_account(
+            connection,
+            username="admin",
+            password="a long admin password",
+            role="admin",
+            services=[],
+        )
+        account = users.create_account(
+            connection,
+            username="chef",
+            password="a long test password",
+            role="service_manager",
+            services=[SERVICE],
+        )
     assert (account.role, account.services, account.active) == ("service_manager", (SERVICE,), True)
-    assert any_storage.authenticate("chef", "a long test password").username == "chef"
-    assert any_storage.authenticate("chef", "wrong") is None
-    assert not any_storage.set_account_disabled("chef", True).active
-    assert any_storage.authenticate("chef", "a long test password") is None
-    assert any_storage.set_account_disabled("chef", False).active
-    assert [a.username for a in any_storage.accounts()] == ["admin", "chef"]
+    with any_storage.read() as connection:
+        assert users.authenticate(connection, "chef", "a long test password").username == "chef"
+        assert users.authenticate(connection, "chef", "wrong") is None
+    with any_storage.write() as connection:
+        assert not users.set_disabled(connection, "chef", True).active
+    with any_storage.read() as connection:
+        assert users.authenticate(connection, "chef", "a long test password") is None
+    with any_storage.write() as connection:
+        assert users.set_disabled(connection, "chef", False).active
+    with any_storage.read() as connection:
+        assert [a.username for a in users.accounts(connection)] == ["admin", "chef"]
 
 
 def test_targets_keep_their_history(any_storage):
-    any_storage.set_target("satisfaction_rate", None, 85, date(2025, 1, 1), "qualite")
-    any_storage.set_target("satisfaction_rate", SERVICE, 90, date(2025, 3, 1), "qualite")
-    any_storage.set_target("satisfaction_rate", None, 88, date(2025, 6, 1), "qualite")
-    history = any_storage.target_history()
+    with any_storage.write() as connection:
+        for service, value, valid_from in (
+            (None, 85, date(2025, 1, 1)),
+            (SERVICE, 90, date(2025, 3, 1)),
+            (None, 88, date(2025, 6, 1)),
+        ):
+            quality.set_target(
+                connection,
+                indicator="satisfaction_rate",
+                service=service,
+                value=value,
+                valid_from=valid_from,
+                set_by="qualite",
+            )
+    with any_storage.read() as connection:
+        history = quality.target_history(connection)
+        in_force = quality.targets_on(connection, date(2025, 4, 1))
     assert [(t.value, t.valid_from) for t in history] == [
         (88, date(2025, 6, 1)), (90, date(2025, 3, 1)), (85, date(2025, 1, 1))
     ]  # fmt: skip
-    assert any_storage.targets_on(date(2025, 4, 1)) == {
+    assert in_force == {
         ("satisfaction_rate", None): 85, ("satisfaction_rate", SERVICE): 90
     }  # fmt: skip
 
@@ -339,7 +392,10 @@ def test_targets_keep_their_history(any_storage):
 def test_export_rows(any_storage):
     seed(any_storage)
     start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
-    rows = any_storage.answer_rows(start, end)
+    with any_storage.read() as connection:
+        rows = list(exports.answer_rows(connection, start, end))
+        with_suspect = list(exports.answer_rows(connection, start, end, include_suspect=True))
+        visits = list(exports.visit_rows(connection, start, end))
     assert len(rows) == IN_MARCH  # suspect presses left out
     assert all(isinstance(row["captured_at"], datetime) for row in rows)
     assert [row["captured_at"] for row in rows] == sorted(row["captured_at"] for row in rows)
@@ -347,8 +403,7 @@ def test_export_rows(any_storage):
     assert {row["suspect"] for row in rows} == {False}
     unhappy = [row for row in rows if "why_unhappy" in row["items"]]
     assert {row["items"]["why_unhappy"] for row in unhappy} == {"waiting", "waiting;welcome"}
-    assert len(any_storage.answer_rows(start, end, include_suspect=True)) == len(rows) + 3
-    visits = any_storage.visit_rows(start, end)
+    assert len(with_suspect) == len(rows) + 3
     assert sorted(v["wait_seconds"] for v in visits) == [120, 240, 360, 480, 600, 750]
 
 
@@ -393,8 +448,13 @@ def test_the_indicators_are_the_same_on_both_engines(both_storages):
     assert march.figures["answers"].value == IN_MARCH
     assert march.figures["median_wait_minutes"].value == 7
     start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
-    assert sqlite.answer_rows(start, end) == postgres.answer_rows(start, end)
-    assert sqlite.visit_rows(start, end) == postgres.visit_rows(start, end)
+    with sqlite.read() as lite, postgres.read() as pg:
+        assert list(exports.answer_rows(lite, start, end)) == list(
+            exports.answer_rows(pg, start, end)
+        )
+        assert list(exports.visit_rows(lite, start, end)) == list(
+            exports.visit_rows(pg, start, end)
+        )
 
 
 # -- upgrading a database written before the records log was projected ------------------------
@@ -444,10 +504,11 @@ def test_0008_upgrades_a_database_with_rows(storage_url):
         (event_id, 1, SITE, SERVICE, MARCH), (answer_id, 2, SITE, SERVICE, MARCH)
     ]  # fmt: skip
     assert projection.catch_up(storage) == 0  # already derived
-    [entry] = storage.comment_register()
-    assert (entry.site, entry.received_at) == (SITE, MARCH)
     start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
-    [count] = storage.main_level_counts(start, end)
+    with storage.read() as connection:
+        [entry] = quality.register(connection)
+        [count] = counts.main_level_counts(connection, storage.zone, start, end)
+    assert (entry.site, entry.received_at) == (SITE, MARCH)
     assert (count.site, count.level, count.count) == (SITE, 2, 1)
     storage.close()
 
@@ -463,7 +524,8 @@ def test_heartbeats_and_the_fleet(any_storage):
     with any_storage.write() as connection:
         fleet_health.record_heartbeat(connection, device.id, beat, clock_offset_ms=10)
         assert fleet_health.heartbeat_count(connection, device.id) == 1
-    [health] = any_storage.fleet()
+    with any_storage.read() as connection:
+        [health] = fleet_health.fleet(connection)
     assert health.device.id == device.id
 
 
@@ -475,7 +537,10 @@ def test_a_nul_in_free_text_neither_fails_nor_stalls_the_projection(any_storage)
     acks = uploads.store_batch(any_storage, [comment, event], KIOSK, project=False)
     assert [a.status for a in acks] == ["stored", "stored"]
     assert projection.catch_up(any_storage) == 2
-    [entry] = any_storage.comment_register()
+    with any_storage.read() as connection:
+        [entry] = quality.register(connection)
+        [visit] = exports.visit_rows(
+            connection, MARCH - timedelta(days=1), MARCH + timedelta(days=1)
+        )
     assert entry.text == "Merci beaucoup"
-    [visit] = any_storage.visit_rows(MARCH - timedelta(days=1), MARCH + timedelta(days=1))
     assert visit["ticket"] == "A12"

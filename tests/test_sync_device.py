@@ -64,7 +64,8 @@ def client(credentials) -> Iterator[SyncClient]:
 
 
 def last_state(live_server, device_id: str):
-    [health] = [h for h in live_server.storage.fleet() if h.device.id == device_id]
+    with live_server.storage.read() as connection:
+        [health] = [h for h in fleet_health.fleet(connection) if h.device.id == device_id]
     return health.status
 
 

@@ -22,7 +22,7 @@ from sync_server.api.problems import ApiError
 from sync_server.indicators import periods, pipeline
 from sync_server.indicators.query import SATISFACTION, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
-from sync_server.storage import Device, Storage
+from sync_server.storage import Device, Storage, surveys, town
 
 router = APIRouter(prefix="/api/v1", tags=["device"])
 
@@ -53,10 +53,11 @@ def device_config(
     storage: Storage, settings: Settings, device: Device, now: datetime
 ) -> DeviceConfig:
     """The device's configuration, versioned by the hash of its content."""
-    desk = storage.desk(device.site, device.service)
+    with storage.read() as connection:
+        desk = town.desk(connection, device.site, device.service)
+        survey = surveys.current(connection)
     if desk is None:
         raise ApiError(409, "unknown_desk", "Unknown desk", f"{device.site}/{device.service}")
-    survey = storage.current_survey()
     base = settings.public_base_url.rstrip("/")
     return DeviceConfig(
         device=DeviceInfo(id=device.id, name=device.name, mode=device.mode),

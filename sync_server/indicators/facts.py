@@ -2,7 +2,9 @@
 
 Counts and lists only, no formula applied. A part the query does not ask for is not read (None),
 the previous period reads only what the "previous" column needs, and the visits of consecutive
-periods are read in one query.
+periods are read in one query. Every reader takes the connection of the computation's one
+`storage.read()`, so all its periods come from the same snapshot; `zone` is the storage's, the
+one the daily rollups are cut in.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from qualivilles.survey import QuestionType, SurveyDefinition
@@ -20,7 +23,17 @@ from sync_server.indicators import formulas
 from sync_server.indicators.formulas import DeadlineOutcome, SatisfactionCounts, VisitFact
 from sync_server.indicators.periods import Period
 from sync_server.indicators.query import IndicatorQuery, Rules, Scope
-from sync_server.storage import LevelCount, RegisterEntry, Storage
+from sync_server.storage import (
+    Connection,
+    LevelCount,
+    RegisterEntry,
+    counts,
+    devices,
+    health,
+    quality,
+    surveys,
+)
+from sync_server.storage import visits as stored_visits
 from sync_server.storage.models import ItemCount
 
 DeskKey = tuple[str, str]  # (site, service)
@@ -82,22 +95,27 @@ def _of_desk(by_question: dict[QuestionKey, object], key: DeskKey) -> dict:
 
 
 def read_each(
-    storage: Storage, query: IndicatorQuery, periods: Sequence[Period]
+    connection: Connection, zone: ZoneInfo, query: IndicatorQuery, periods: Sequence[Period]
 ) -> list[PeriodFacts]:
     """The facts the query's parts need for each of `periods` (consecutive, oldest first). The
     first is read as a previous period: only what the "previous" column needs."""
     if query.parts.visits:
-        visits = visits_of_each(storage, query, periods)
+        visits = visits_of_each(connection, query, periods)
     else:
         visits = [Visits()] * len(periods)
     return [
-        _read(storage, query, period, visits[index], current=index > 0)
+        _read(connection, zone, query, period, visits[index], current=index > 0)
         for index, period in enumerate(periods)
     ]
 
 
 def _read(
-    storage: Storage, query: IndicatorQuery, period: Period, visits: Visits, current: bool
+    connection: Connection,
+    zone: ZoneInfo,
+    query: IndicatorQuery,
+    period: Period,
+    visits: Visits,
+    current: bool,
 ) -> PeriodFacts:
     parts, scope = query.parts, query.scope
     bounds = period.bounds(query.rules.zone)
@@ -105,10 +123,14 @@ def _read(
     if visits.visits is not None:
         waits = {key: formulas.served_waits(rows) for key, rows in visits.visits.items()}
     elif parts.waits and (current or parts.previous_waits):
-        waits = storage.served_waits(*bounds, sites=scope.site_list, services=scope.service_list)
-    found = PeriodFacts(read_main(storage, scope, bounds), waits, visits.visits, visits.linked)
+        waits = stored_visits.served_waits(
+            connection, *bounds, sites=scope.site_list, services=scope.service_list
+        )
+    main = read_main(connection, zone, scope, bounds)
+    found = PeriodFacts(main, waits, visits.visits, visits.linked)
     if parts.details:
-        found = dataclasses.replace(found, **read_details(storage, query, bounds, current))
+        details = read_details(connection, zone, query, bounds, current)
+        found = dataclasses.replace(found, **details)
     return found
 
 
@@ -121,7 +143,7 @@ class Visits:
 
 
 def visits_of_each(
-    storage: Storage, query: IndicatorQuery, periods: Sequence[Period]
+    connection: Connection, query: IndicatorQuery, periods: Sequence[Period]
 ) -> list[Visits]:
     """The visits of consecutive periods, read at once and shared out by time of arrival (a year
     of months costs one query, not twelve); the first period's linked answers are not read."""
@@ -129,12 +151,15 @@ def visits_of_each(
     starts = [period.bounds(zone)[0] for period in periods]
     end = periods[-1].bounds(zone)[1]
     visits = _by_period(
-        storage.visit_facts(starts[0], end, sites=sites, services=services),
+        stored_visits.visit_facts(connection, starts[0], end, sites=sites, services=services),
         starts,
         lambda row: VisitFact(*row),
     )
+    linked_start = (starts[1:2] or [end])[0]
     linked = _by_period(
-        storage.linked_wait_facts((starts[1:2] or [end])[0], end, sites=sites, services=services),
+        stored_visits.linked_wait_facts(
+            connection, linked_start, end, sites=sites, services=services
+        ),
         starts,
         lambda row: row[1:],
     )
@@ -152,9 +177,13 @@ def _by_period(
     return found
 
 
-def read_main(storage: Storage, scope: Scope, bounds: Bounds) -> dict[DeskKey, list[LevelCount]]:
+def read_main(
+    connection: Connection, zone: ZoneInfo, scope: Scope, bounds: Bounds
+) -> dict[DeskKey, list[LevelCount]]:
     grouped: dict[DeskKey, list[LevelCount]] = defaultdict(list)
-    for row in storage.main_level_counts(
+    for row in counts.main_level_counts(
+        connection,
+        zone,
         *bounds,
         sites=scope.site_list,
         services=scope.service_list,
@@ -165,23 +194,25 @@ def read_main(storage: Storage, scope: Scope, bounds: Bounds) -> dict[DeskKey, l
 
 
 def read_details(
-    storage: Storage, query: IndicatorQuery, bounds: Bounds, current: bool
+    connection: Connection, zone: ZoneInfo, query: IndicatorQuery, bounds: Bounds, current: bool
 ) -> dict[str, object]:
     """Visitors, per-question counts and register outcomes; for the current period also the
     answers' distribution, their data quality and the comments by category."""
     scope, services = query.scope, query.scope.service_list
-    items = storage.item_counts(*bounds, services=services, include_suspect=scope.include_suspect)
-    questions, distribution = question_counts(items, level_lookup(storage.survey))
-    entries = storage.comment_register(services=services, start=bounds[0], end=bounds[1])
+    items = counts.item_counts(
+        connection, zone, *bounds, services=services, include_suspect=scope.include_suspect
+    )
+    questions, distribution = question_counts(items, level_lookup(partial(surveys.get, connection)))
+    entries = quality.register(connection, services=services, start=bounds[0], end=bounds[1])
     details: dict[str, object] = {
-        "visitors": storage.visitor_counts(*bounds, services=services),
+        "visitors": stored_visits.visitor_counts(connection, *bounds, services=services),
         "questions": questions,
         "register": register_outcomes(entries, query.rules, scope.sites),
     }
     if current:
         details["distribution"] = distribution
-        details["quality"] = answer_quality(storage, bounds, services)
-        details["comments"] = comment_categories(storage, bounds, services)
+        details["quality"] = answer_quality(connection, zone, bounds, services)
+        details["comments"] = comment_categories(connection, bounds, services)
     return details
 
 
@@ -257,43 +288,43 @@ def _local_day(moment: datetime | None, zone: ZoneInfo) -> date | None:
 
 
 def answer_quality(
-    storage: Storage, bounds: Bounds, services: list[str] | None
+    connection: Connection, zone: ZoneInfo, bounds: Bounds, services: list[str] | None
 ) -> dict[DeskKey, dict[str, int]]:
-    quality: dict[DeskKey, dict[str, int]] = defaultdict(
+    found: dict[DeskKey, dict[str, int]] = defaultdict(
         lambda: {"total": 0, "suspect": 0, "partial": 0}
     )
-    for row in storage.answer_quality(*bounds, services=services):
-        counts = quality[(row.site, row.service)]
-        counts["total"] += row.count
-        counts["suspect"] += row.count if row.suspect else 0
-        counts["partial"] += row.count if row.partial else 0
-    return quality
+    for row in counts.answer_quality(connection, zone, *bounds, services=services):
+        desk = found[(row.site, row.service)]
+        desk["total"] += row.count
+        desk["suspect"] += row.count if row.suspect else 0
+        desk["partial"] += row.count if row.partial else 0
+    return found
 
 
 def comment_categories(
-    storage: Storage, bounds: Bounds, services: list[str] | None
+    connection: Connection, bounds: Bounds, services: list[str] | None
 ) -> dict[DeskKey, dict[str, int]]:
     comments: dict[DeskKey, dict[str, int]] = defaultdict(dict)
-    for (site, service, category), count in storage.comment_categories(
-        *bounds, services=services
+    for (site, service, category), count in quality.comment_categories(
+        connection, *bounds, services
     ).items():
         comments[(site, service)][category] = count
     return comments
 
 
-def silent_devices(storage: Storage, hours: int) -> dict[DeskKey, int]:
+def silent_devices(connection: Connection, hours: int) -> dict[DeskKey, int]:
     """Enrolled devices silent for longer than `hours`, per desk (from the fleet view)."""
-    counts: dict[DeskKey, int] = defaultdict(int)
-    for health in storage.fleet(datetime.now(UTC), timedelta(hours=hours)):
-        if health.silent:
-            counts[(health.device.site, health.device.service)] += 1
-    return dict(counts)
+    silent: dict[DeskKey, int] = defaultdict(int)
+    for state in health.fleet(connection, datetime.now(UTC), timedelta(hours=hours)):
+        if state.silent:
+            silent[(state.device.site, state.device.service)] += 1
+    return dict(silent)
 
 
-def desks_with_a_tablet(storage: Storage) -> set[DeskKey]:
+def desks_with_a_tablet(connection: Connection) -> set[DeskKey]:
     """Desks with an enrolled, not revoked agent tablet today."""
     return {
         (device.site, device.service)
-        for device in storage.devices()
+        for device in devices.all_devices(connection)
         if device.mode == "tablet" and device.enrolled_at is not None and not device.revoked
     }

@@ -4,7 +4,8 @@ run of months: the trend, the monthly table), with the parts they show.
 
 Per desk (site × service): the facts of the period and of the one before are read, the figures
 worked out by the formulas with the minimum-N rule, then each given the previous period's
-shown value, the target in force on the period's first day and the gap.
+shown value, the target in force on the period's first day and the gap. One computation reads
+everything in one `storage.read()`: one snapshot, one catch-up of the projection.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import Period, last_months
 from sync_server.indicators.query import IndicatorQuery
 from sync_server.indicators.targets import Targets
-from sync_server.storage import Desk, Storage
+from sync_server.storage import Connection, Desk, Storage, quality, surveys, town
 
 
 def compute(storage: Storage, query: IndicatorQuery) -> list[DeskFigures]:
@@ -61,14 +62,17 @@ class _Read:
 def _compute(
     storage: Storage, query: IndicatorQuery, periods: Sequence[Period]
 ) -> list[DeskFigures]:
-    context = _context(storage, query)
-    desks = storage.desks(sites=query.scope.site_list, services=query.scope.service_list)
-    read = facts.read_each(storage, query, [periods[0].previous(), *periods])
+    scope = query.scope
+    with storage.read() as connection:
+        context = _context(connection, query)
+        desks = town.desks(connection, sites=scope.site_list, services=scope.service_list)
+        read = facts.read_each(connection, storage.zone, query, [periods[0].previous(), *periods])
+        targets_in_force = [quality.targets_on(connection, period.start) for period in periods]
     before, shown_before = read[0], _figures(context, desks, read[0])
     result = []
-    for period, now in zip(periods, read[1:], strict=True):
+    for period, now, in_force in zip(periods, read[1:], targets_in_force, strict=True):
         shown = _figures(context, desks, now)
-        targets = Targets(storage.targets_on(period.start), query.rules.default_target)
+        targets = Targets(in_force, query.rules.default_target)
         one = _Read(period, now, before, shown, shown_before, targets)
         result += [_desk(context, desk, one) for desk in desks]
         # Each period is the next one's previous: its figures are worked out once.
@@ -88,13 +92,13 @@ def _figures(
     return shown
 
 
-def _context(storage: Storage, query: IndicatorQuery) -> _Context:
+def _context(connection: Connection, query: IndicatorQuery) -> _Context:
     parts, hours = query.parts, query.rules.silent_after_hours
     return _Context(
         query=query,
-        tablets=facts.desks_with_a_tablet(storage) if parts.visits else set(),
-        silent=facts.silent_devices(storage, hours) if parts.details and hours else {},
-        choices=_smiley_choices(storage.current_survey()) if parts.details else {},
+        tablets=facts.desks_with_a_tablet(connection) if parts.visits else set(),
+        silent=facts.silent_devices(connection, hours) if parts.details and hours else {},
+        choices=_smiley_choices(surveys.current(connection)) if parts.details else {},
     )
 
 

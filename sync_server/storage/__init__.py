@@ -10,6 +10,8 @@ module that holds what you need, e.g. `with storage.read() as c: devices.get(c, 
 - `migrations`, `schema`, `db` (engines and transactions), `rollups` (the daily rollups' upkeep).
 """
 
+from sqlalchemy.engine import Connection
+
 from sync_server.storage import (
     alerts,
     counts,
@@ -58,6 +60,7 @@ from sync_server.storage.models import (
 from sync_server.storage.transactions import Storage
 
 __all__ = [
+    "Connection",
     "Desk",
     "Device",
     "DeviceHealth",

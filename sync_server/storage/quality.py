@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sync_server.storage import schema
+from sync_server.storage.db import utcnow
 from sync_server.storage.models import (
     ImprovementAction,
     RegisterEntry,
@@ -29,7 +30,7 @@ def set_target(
     value: float,
     valid_from: date,
     set_by: str,
-    now: datetime,
+    now: datetime | None = None,
 ) -> None:
     """Add a target row; earlier rows stay, so past periods keep the target they had."""
     connection.execute(
@@ -39,7 +40,7 @@ def set_target(
             value=value,
             valid_from=valid_from,
             set_by=set_by,
-            set_at=now,
+            set_at=now or utcnow(),
         )
     )
 
@@ -82,7 +83,7 @@ def targets_on(connection: Connection, day: date) -> dict[tuple[str, str | None]
 def register(
     connection: Connection,
     *,
-    services: list[str] | None,
+    services: list[str] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     status: str | None = None,
@@ -151,12 +152,13 @@ def update_register(
     comment_id: int,
     *,
     action: str,
-    category: str | None,
-    reply: str | None,
+    category: str | None = None,
+    reply: str | None = None,
     by: str,
-    now: datetime,
+    now: datetime | None = None,
 ) -> None:
     """Categorise, acknowledge, answer or close a comment; each step keeps the earlier dates."""
+    now = now or utcnow()
     r = schema.comment_register
     row = connection.execute(sa.select(r).where(r.c.comment_id == comment_id)).first()
     values: dict[str, Any] = dict(row._mapping) if row else {"comment_id": comment_id}
@@ -180,7 +182,7 @@ def update_register(
 
 
 def comment_categories(
-    connection: Connection, start: datetime, end: datetime, services: list[str] | None
+    connection: Connection, start: datetime, end: datetime, services: list[str] | None = None
 ) -> dict[tuple[str, str, str], int]:
     """Comments per (site, service, category) captured in [start, end); None category: "none"."""
     c, r = schema.comments, schema.comment_register
@@ -207,7 +209,7 @@ def record_action(
     indicator: str,
     action: str,
     by: str,
-    now: datetime,
+    now: datetime | None = None,
 ) -> None:
     connection.execute(
         schema.improvement_actions.insert().values(
@@ -216,13 +218,13 @@ def record_action(
             indicator=indicator,
             action=action,
             recorded_by=by,
-            recorded_at=now,
+            recorded_at=now or utcnow(),
         )
     )
 
 
 def actions(
-    connection: Connection, year: int, services: list[str] | None
+    connection: Connection, year: int, services: list[str] | None = None
 ) -> list[ImprovementAction]:
     t = schema.improvement_actions
     query = sa.select(t).where(t.c.year == year).order_by(t.c.service, t.c.indicator, t.c.id)

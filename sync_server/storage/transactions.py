@@ -8,10 +8,11 @@ Callers use the storage modules' functions inside them, as the modules take a co
         devices.revoke(connection, device_id)
 
 A read first catches the figures' tables up with the records log (`projection.py`), so it never
-misses an acknowledged record; writes never interleave (`db.write`). Operations spanning several
-transactions take the storage itself (`migrations.upgrade`, `uploads.store_batch`,
-`projection.catch_up`, `devices.authenticate`). The calls the dashboard pages and the indicators
-still make on `Storage` by name come from `DashboardCalls`.
+misses an acknowledged record; writes never interleave (`db.write`). Reads that belong together
+(one page, one indicator computation) share one `read()`: one snapshot, one catch-up check.
+Code outside `storage/` that passes a transaction on types it `sync_server.storage.Connection`.
+Operations spanning several transactions take the storage itself (`migrations.upgrade`,
+`uploads.store_batch`, `projection.catch_up`, `devices.authenticate`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection, Engine
 
 from sync_server.storage import db, projection
-from sync_server.storage.dashboard_calls import DashboardCalls
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 
 
-class Storage(DashboardCalls):
+class Storage:
     def __init__(self, engine: Engine, timezone: str = DEFAULT_TIMEZONE):
         self.engine = engine
         # The town's zone: the local day an answer counts in, for the daily rollups.

@@ -208,7 +208,7 @@ def create_account(
     password: str,
     role: str,
     services: Iterable[str],
-    now: datetime,
+    now: datetime | None = None,
 ) -> Account:
     """A new active account after every rule; UserExists also for a name differing in case."""
     username = check_username(username)
@@ -266,17 +266,21 @@ def set_access(
     return _account(_row(connection, username))
 
 
-def set_password(connection: Connection, username: str, password: str, now: datetime) -> None:
+def set_password(
+    connection: Connection, username: str, password: str, now: datetime | None = None
+) -> None:
     _existing(connection, username)
     check_password(password)
     connection.execute(
         schema.users.update()
         .where(schema.users.c.username == username)
-        .values(password_hash=_hasher.hash(password), password_changed_at=now)
+        .values(password_hash=_hasher.hash(password), password_changed_at=now or utcnow())
     )
 
 
-def set_disabled(connection: Connection, username: str, disabled: bool, now: datetime) -> Account:
+def set_disabled(
+    connection: Connection, username: str, disabled: bool, now: datetime | None = None
+) -> Account:
     """Disable (sign-in and open sessions refused) or enable an account again."""
     row = _existing(connection, username)
     if disabled and row.role == "admin" and row.disabled_at is None:
@@ -285,6 +289,6 @@ def set_disabled(connection: Connection, username: str, disabled: bool, now: dat
         connection.execute(
             schema.users.update()
             .where(schema.users.c.username == username)
-            .values(disabled_at=now if disabled else None)
+            .values(disabled_at=(now or utcnow()) if disabled else None)
         )
     return _account(_row(connection, username))

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from qualivilles.survey import SurveyDefinitionError, parse_definition
 from sync_server.api.deps import StorageDep
-from sync_server.storage import Storage, SurveyVersionChanged, User
+from sync_server.storage import Storage, SurveyVersionChanged, User, surveys
 from sync_server.storage.surveys import (
     ReservedSurveyId,
     UnknownSurvey,
@@ -43,9 +43,11 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     done = request.query_params.get("done")
+    with storage.read() as connection:
+        published = surveys.published(connection)
     context = {
         **nav_context(request, user),
-        "surveys": storage.published_surveys(),
+        "surveys": published,
         "reserved": sorted(reserved_ids()),
         "done": done if done in NOTICES else None,
         "named": request.query_params.get("survey", "")[:80],
@@ -69,14 +71,13 @@ def surveys_page(request: Request, storage: StorageDep, user: SurveyManager) -> 
 def survey_page(
     request: Request, storage: StorageDep, user: SurveyManager, survey_id: str, version: int
 ) -> Response:
-    survey = storage.survey(survey_id, version)
+    with storage.read() as connection:
+        survey = surveys.get(connection, survey_id, version)
+        published = surveys.published(connection)
     if survey is None:
         context = {**nav_context(request, user), "error": "not_found"}
         return render(request, "error.html", context, status_code=404)
-    listed = next(
-        (s for s in storage.published_surveys() if (s.id, s.version) == (survey_id, version)),
-        None,
-    )
+    listed = next((s for s in published if (s.id, s.version) == (survey_id, version)), None)
     context = {
         **nav_context(request, user),
         "survey": survey,
@@ -91,7 +92,8 @@ def survey_definition(
     storage: StorageDep, _user: SurveyManager, survey_id: str, version: int
 ) -> Response:
     """The version's definition, to start the next version from."""
-    survey = storage.survey(survey_id, version)
+    with storage.read() as connection:
+        survey = surveys.get(connection, survey_id, version)
     if survey is None:
         return Response(status_code=404)
     filename = f"{survey.id}.v{survey.version}.json"
@@ -126,11 +128,13 @@ async def upload_survey(request: Request, storage: StorageDep, posted: SurveyFor
         return _page(request, storage, user, error="invalid", detail=problems, status_code=400)
     named = f"{survey.id} v{survey.version}"
     try:
-        new = storage.publish_and_use_survey(survey)
+        with storage.write() as connection:
+            new = surveys.publish_and_use(connection, survey)
     except ReservedSurveyId:
         return _page(request, storage, user, error="reserved", detail=survey.id, status_code=400)
     except SurveyVersionChanged:
-        stored = storage.survey(survey.id, survey.version)
+        with storage.read() as connection:
+            stored = surveys.get(connection, survey.id, survey.version)
         detail = {
             "survey": named,
             "stored": content_hash(stored)[:12] if stored else "",
@@ -151,7 +155,8 @@ async def use_survey(request: Request, storage: StorageDep, posted: SurveyForm) 
     if not isinstance(survey_id, str) or not isinstance(version, str) or not version.isdigit():
         return _page(request, storage, user, error="unknown", status_code=400)
     try:
-        storage.use_survey(survey_id, int(version))
+        with storage.write() as connection:
+            surveys.use(connection, survey_id, int(version))
     except UnknownSurvey:
         return _page(request, storage, user, error="unknown", status_code=400)
     return _back(done="used", survey=f"{survey_id} v{version}")

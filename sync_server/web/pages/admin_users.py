@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from sync_server.access import Permission, may
 from sync_server.api.deps import StorageDep
-from sync_server.storage import Storage, User, UserExists
+from sync_server.storage import Connection, Storage, User, UserExists, town, users
 from sync_server.storage.models import ROLES
 from sync_server.storage.users import (
     MIN_PASSWORD_LENGTH,
@@ -41,9 +41,9 @@ NOTICES = ("created", "access", "password", "disabled", "enabled")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _services(storage: Storage) -> dict[str, str]:
+def _services(connection: Connection) -> dict[str, str]:
     """The town's services, slug → name, in alphabetical order (accents ignored: É with E)."""
-    names = {desk.service.slug: desk.service.name for desk in storage.desks()}
+    names = {desk.service.slug: desk.service.name for desk in town.desks(connection)}
     return dict(sorted(names.items(), key=lambda item: _sort_key(item[1])))
 
 
@@ -52,11 +52,11 @@ def _sort_key(name: str) -> str:
     return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
 
 
-def _common(request: Request, storage: Storage, user: User) -> dict[str, object]:
+def _common(request: Request, user: User, services: dict[str, str]) -> dict[str, object]:
     done = request.query_params.get("done")
     return {
         **nav_context(request, user),
-        "services": _services(storage),
+        "services": services,
         "roles": ROLES,
         "min_password": MIN_PASSWORD_LENGTH,
         "done": done if done in NOTICES else None,
@@ -74,9 +74,12 @@ def _list_page(
     status_code: int = 200,
     **extra: object,
 ) -> Response:
+    with storage.read() as connection:
+        services = _services(connection)
+        accounts = users.accounts(connection)
     context = {
-        **_common(request, storage, user),
-        "accounts": storage.accounts(),
+        **_common(request, user, services),
+        "accounts": accounts,
         "may_edit": may(user, Permission.MANAGE_ACCOUNTS),
         "form": {"username": "", "role": "service_manager", "services": []},
         **extra,
@@ -96,8 +99,10 @@ def _edit_page(
     status_code: int = 200,
     **extra: object,
 ) -> Response:
+    with storage.read() as connection:
+        services = _services(connection)
     context = {
-        **_common(request, storage, user),
+        **_common(request, user, services),
         "account": account,
         "is_self": account.username == user.username,
         **extra,
@@ -139,7 +144,14 @@ async def create_user(request: Request, storage: StorageDep, posted: AccountForm
     generated = None if password else generate_password()
     typed = {"username": username, "role": role, "services": services}
     try:
-        account = storage.create_account(username, password or str(generated), role, services)
+        with storage.write() as connection:
+            account = users.create_account(
+                connection,
+                username=username,
+                password=password or str(generated),
+                role=role,
+                services=services,
+            )
     except InvalidAccount as error:
         return _list_page(request, storage, user, error=error.code, form=typed, status_code=400)
     except UserExists as error:
@@ -159,7 +171,8 @@ def _named_account(
 ) -> tuple[User, FormData, Account] | Response:
     """The posting admin, their form and the account it names; or the 404 page."""
     user, form = posted
-    account = storage.account(_text(form, "username"))
+    with storage.read() as connection:
+        account = users.account(connection, _text(form, "username"))
     if account is None:
         return _not_found(request, user)
     return user, form, account
@@ -169,7 +182,8 @@ def _named_account(
 def edit_page(
     request: Request, storage: StorageDep, user: AccountManager, username: str = ""
 ) -> Response:
-    account = storage.account(username)
+    with storage.read() as connection:
+        account = users.account(connection, username)
     if account is None:
         return _not_found(request, user)
     return _edit_page(request, storage, user, account)
@@ -182,7 +196,8 @@ async def set_access(request: Request, storage: StorageDep, posted: AccountForm)
         return found
     user, form, account = found
     try:
-        storage.set_account_access(account.username, _text(form, "role"), _services_of(form))
+        with storage.write() as connection:
+            users.set_access(connection, account.username, _text(form, "role"), _services_of(form))
     except InvalidAccount as error:
         return _edit_page(request, storage, user, account, error=error.code, status_code=400)
     except LastActiveAdmin:
@@ -201,14 +216,16 @@ async def reset_password(request: Request, storage: StorageDep, posted: AccountF
     password = _text(form, "password")
     generated = None if password else generate_password()
     try:
-        storage.set_account_password(account.username, password or str(generated))
+        with storage.write() as connection:
+            users.set_password(connection, account.username, password or str(generated))
     except InvalidAccount as error:
         return _edit_page(request, storage, user, account, error=error.code, status_code=400)
     except UnknownUser:
         return _not_found(request, user)
     if generated is None:
         return _back("/admin/users/edit", username=account.username, done="password")
-    account = storage.account(account.username) or account
+    with storage.read() as connection:
+        account = users.account(connection, account.username) or account
     return _edit_page(
         request, storage, user, account, done="password",
         generated={"username": account.username, "password": generated},
@@ -223,7 +240,8 @@ def _set_disabled(
         return found
     user, _form, account = found
     try:
-        storage.set_account_disabled(account.username, disabled)
+        with storage.write() as connection:
+            users.set_disabled(connection, account.username, disabled)
     except LastActiveAdmin:
         return _edit_page(request, storage, user, account, error="last_admin", status_code=409)
     except UnknownUser:

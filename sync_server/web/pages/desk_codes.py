@@ -9,9 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from qualivilles.survey import SurveyDefinition
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.settings import Settings
-from sync_server.storage import Desk, Storage
+from sync_server.storage import Desk, surveys, town
 from sync_server.web import posters
 from sync_server.web.access import CodePrinter, nav_context
 from sync_server.web.templating import render
@@ -25,18 +26,21 @@ FORMATS = {
 }
 
 
-def desk_url(settings: Settings, storage: Storage, desk: Desk) -> str:
-    return posters.survey_url(settings.public_base_url, desk, storage.current_survey())
+def desk_url(settings: Settings, survey: SurveyDefinition, desk: Desk) -> str:
+    return posters.survey_url(settings.public_base_url, desk, survey)
 
 
 @router.get("/codes")
 def codes_page(
     request: Request, storage: StorageDep, settings: SettingsDep, user: CodePrinter
 ) -> Response:
+    with storage.read() as connection:
+        survey = surveys.current(connection)
+        found = town.desks(connection)
     desks = [
-        {"desk": desk, "url": desk_url(settings, storage, desk),
+        {"desk": desk, "url": desk_url(settings, survey, desk),
          "path": f"/codes/{desk.site.slug}/{desk.service.slug}"}
-        for desk in storage.desks()
+        for desk in found
     ]  # fmt: skip
     return render(request, "desk_codes.html", {**nav_context(request, user), "desks": desks})
 
@@ -51,16 +55,19 @@ def desk_code(
     service: str,
     name: str,
 ) -> Response:
-    desk = storage.desk(site, service)
+    with storage.read() as connection:
+        desk = town.desk(connection, site, service)
+        survey = surveys.current(connection)
+        town_name = town.town_name(connection)
     if desk is None or name not in FORMATS:
         return Response(status_code=404)
-    url = desk_url(settings, storage, desk)
+    url = desk_url(settings, survey, desk)
     if name == "qr.png":
         body = posters.qr_png(url)
     elif name == "qr.svg":
         body = posters.qr_svg(url)
     else:
-        body = posters.poster_pdf(url, desk, storage.current_survey(), storage.town_name())
+        body = posters.poster_pdf(url, desk, survey, town_name)
     stem = "affiche-avis" if name == "poster.pdf" else "qr-avis"
     filename = f"{stem}-{desk.site.slug}-{desk.service.slug}.{name.rsplit('.', 1)[1]}"
     return Response(

@@ -14,6 +14,7 @@ from sync_server import i18n
 from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.figures import DeskFigures
+from sync_server.storage import exports
 from sync_server.web import labels, tables
 from sync_server.web.access import ServiceReader
 from sync_server.web.figures import desk_figures, today
@@ -97,9 +98,17 @@ def export(
     start, end = choice.period.bounds(ZoneInfo(settings.timezone))
     name = f"{what}-{choice.period.key}"
     if what == "answers":
-        rows = storage.answer_rows(
-            start, end, services=services, sites=sites, include_suspect=bool(suspect)
-        )
+        with storage.read() as connection:
+            rows = list(
+                exports.answer_rows(
+                    connection,
+                    start,
+                    end,
+                    services=services,
+                    sites=sites,
+                    include_suspect=bool(suspect),
+                )
+            )
         questions = sorted({q for r in rows for q in r["items"]})
         headers = [_(h) for h in ANSWER_HEADERS] + questions
         lines = [
@@ -110,7 +119,8 @@ def export(
         ]  # fmt: skip
         return _file(fmt, name, headers, lines, language)
     if what == "visits":
-        rows = storage.visit_rows(start, end, services=services, sites=sites)
+        with storage.read() as connection:
+            rows = list(exports.visit_rows(connection, start, end, services=services, sites=sites))
         lines = [
             [r["id"], r["site"], r["service"], r["ticket"], r["arrived_at"], r["taken_at"],
              r["outcome"], None if r["wait_seconds"] is None else round(r["wait_seconds"] / 60, 2)]

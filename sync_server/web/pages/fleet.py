@@ -1,4 +1,4 @@
-"""The device fleet for the administrator and the quality manager (`storage.fleet()`)."""
+"""The device fleet for the administrator and the quality manager (`storage.health.fleet`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.storage import health
 from sync_server.web.access import FleetWatcher, nav_context
 from sync_server.web.templating import render
 
@@ -19,7 +20,8 @@ def fleet_page(
     request: Request, storage: StorageDep, settings: SettingsDep, user: FleetWatcher
 ) -> Response:
     now = datetime.now(UTC)
-    fleet = storage.fleet(now, timedelta(hours=settings.silent_after_hours))
+    with storage.read() as connection:
+        fleet = health.fleet(connection, now, timedelta(hours=settings.silent_after_hours))
     # Silent devices first: they are what someone has to walk to.
     fleet.sort(key=lambda h: (not h.silent, h.device.site, h.device.service, h.device.name))
     context = {

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sync_server.api.deps import StorageDep, session_user
+from sync_server.storage import users
 from sync_server.web.csrf import CsrfError, check_csrf, csrf_token, rotate_csrf
 from sync_server.web.templating import render
 
@@ -58,7 +59,8 @@ async def login(request: Request, storage: StorageDep) -> Response:
     user = None
     if len(password) <= MAX_FIELD:
         # Storage verifies a decoy hash for unknown names: timing does not reveal who exists.
-        user = storage.authenticate(username, password)
+        with storage.read() as connection:
+            user = users.authenticate(connection, username, password)
     if user is None:
         # One message whatever was wrong: the page never says whether the username exists.
         return _login_page(

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from sync_server.access import Permission, may, may_see, visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators import formulas, public_holidays
-from sync_server.storage import RegisterEntry
+from sync_server.storage import RegisterEntry, quality, town
 from sync_server.web import labels
 from sync_server.web.access import CommentForm, ServiceReader, forbidden, nav_context
 from sync_server.web.figures import today
@@ -81,16 +81,18 @@ def register_page(
     done: str | None = None,
 ) -> Response:
     services = visible_services(user, [service] if service else None)
-    entries = storage.comment_register(
-        services=services, status=status if status in labels.STATUSES else None
-    )
+    with storage.read() as connection:
+        entries = quality.register(
+            connection, services=services, status=status if status in labels.STATUSES else None
+        )
+        desks = town.desks(connection)
     # Unmasking is the quality manager's, who handles requests about personal data.
     unmask = bool(show) and may(user, Permission.SEE_PERSONAL_DATA)
     zone = ZoneInfo(settings.timezone)
     holidays = public_holidays.calendar(settings.holidays_region)
     lines = [line(e, zone, today(settings), unmask, holidays) for e in entries[:500]]
     lines.sort(key=lambda item: not item.overdue)  # stable: overdue first, newest first within
-    names = {d.service.slug: d.service.name for d in storage.desks()}
+    names = {d.service.slug: d.service.name for d in desks}
     context = {
         **nav_context(request, user),
         "lines": lines,
@@ -98,7 +100,7 @@ def register_page(
         "status": status or "",
         "service": service or "",
         "services": {s: n for s, n in names.items() if may_see(user, s)},
-        "sites": {d.site.slug: d.site.name for d in storage.desks()},
+        "sites": {d.site.slug: d.site.name for d in desks},
         "statuses": labels.STATUSES,
         "categories": labels.CATEGORIES,
         "unmask": unmask,
@@ -112,7 +114,8 @@ async def update_entry(
     request: Request, storage: StorageDep, posted: CommentForm, comment_id: int
 ) -> Response:
     user, form = posted
-    found = storage.comment_register(comment_id=comment_id)
+    with storage.read() as connection:
+        found = quality.register(connection, comment_id=comment_id)
     if not found or not may_see(user, found[0].service):
         return forbidden(request, user)
     action = str(form.get("action") or "")
@@ -121,6 +124,8 @@ async def update_entry(
     if action not in ACTIONS or (category is not None and category not in labels.CATEGORIES):
         return render(request, "error.html", {**nav_context(request, user), "error": "invalid"},
                       status_code=400)  # fmt: skip
-    storage.update_register(comment_id, action=action, by=user.username, category=category,
-                            reply=reply)  # fmt: skip
+    with storage.write() as connection:
+        quality.update_register(
+            connection, comment_id, action=action, category=category, reply=reply, by=user.username
+        )
     return RedirectResponse(f"/comments?done={comment_id}#c{comment_id}", status_code=303)

@@ -15,7 +15,7 @@ from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.periods import Period
 from sync_server.settings import Settings
-from sync_server.storage import Storage
+from sync_server.storage import Storage, town
 from sync_server.web import labels
 from sync_server.web.access import IndicatorReader, ServiceReader
 from sync_server.web.figures import desk_figures, today
@@ -65,6 +65,8 @@ def monthly_pack(
     language = page_language(request)
     choice = choose("month", period, today(settings), language)
     rows = desk_figures(storage, settings, choice.period, services=visible_services(user))
+    with storage.read() as connection:
+        town_name = town.town_name(connection) or ""
     context = {
         "mode": "monthly",
         "title_period": choice.label,
@@ -74,7 +76,7 @@ def monthly_pack(
         "misses": [],
         "indicator_name": indicator_name,
         "labels": labels,
-        "town": storage.town_name() or "",
+        "town": town_name,
         "min_answers": settings.min_answers,
     }
     return pdf(_render(language, "report.html", context), f"qualivilles-{choice.period.key}")
@@ -91,6 +93,8 @@ def annual_review(
     language = page_language(request)
     period = year_period(year, settings)
     data = review_data(storage, settings, user, period)
+    with storage.read() as connection:
+        town_name = town.town_name(connection) or ""
     context = {
         "mode": "annual",
         "title_period": period_label(period, language),
@@ -100,7 +104,7 @@ def annual_review(
         "misses": data["misses"],
         "indicator_name": indicator_name,
         "labels": labels,
-        "town": storage.town_name() or "",
+        "town": town_name,
         "min_answers": settings.min_answers,
     }
     return pdf(_render(language, "report.html", context), f"bilan-{period.start.year}")

@@ -15,7 +15,7 @@ from sync_server.indicators.periods import Period, parse
 from sync_server.indicators.query import WAITS
 from sync_server.indicators.targets import INDICATORS, WAIT_KEYS
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User
+from sync_server.storage import Storage, User, quality, surveys, town
 from sync_server.web import labels
 from sync_server.web.access import ActionForm, IndicatorReader, nav_context
 from sync_server.web.figures import desk_figures, today
@@ -35,8 +35,9 @@ def review_data(storage: Storage, settings: Settings, user: User, period: Period
     """What both the page and the PDF show: the year's figures, misses and their actions."""
     services = visible_services(user)
     rows = desk_figures(storage, settings, period, services=services)
-    actions = storage.improvement_actions(period.start.year, services=services)
-    main_question = storage.current_survey().main_question
+    with storage.read() as connection:
+        actions = quality.actions(connection, period.start.year, services)
+        main_question = surveys.current(connection).main_question
     by_key: dict[tuple[str, str], list[Any]] = {}
     for action in actions:
         by_key.setdefault((action.service, action.indicator), []).append(action)
@@ -105,7 +106,8 @@ async def record_action(
         year = int(str(form.get("year") or ""))
     except ValueError:
         year = 0
-    known = {d.service.slug for d in storage.desks()}
+    with storage.read() as connection:
+        known = {d.service.slug for d in town.desks(connection)}
     if (
         service not in known
         or not text
@@ -114,5 +116,13 @@ async def record_action(
     ):
         return render(request, "error.html", {**nav_context(request, user), "error": "invalid"},
                       status_code=400)  # fmt: skip
-    storage.record_action(year, service, indicator, text, user.username)
+    with storage.write() as connection:
+        quality.record_action(
+            connection,
+            year=year,
+            service=service,
+            indicator=indicator,
+            action=text,
+            by=user.username,
+        )
     return RedirectResponse(f"/review?year={year}", status_code=303)

@@ -19,7 +19,7 @@ from sync_server.indicators.periods import Period, last_months
 from sync_server.indicators.query import SATISFACTION, WAITS, IndicatorQuery, Rules, Scope
 from sync_server.indicators.targets import Targets
 from sync_server.settings import Settings
-from sync_server.storage import Storage
+from sync_server.storage import Storage, quality, town
 from sync_server.web import charts, labels
 from sync_server.web.access import ServiceReader, nav_context
 from sync_server.web.figures import desk_figures, today
@@ -41,7 +41,9 @@ def trend(
         month, Scope.of(services=[service]), Rules.from_settings(settings), SATISFACTION
     )
     rows = pipeline.compute_months(storage, query, TREND_MONTHS)
-    targets = Targets(storage.targets_on(month.start), settings.target_satisfaction_rate)
+    with storage.read() as connection:
+        in_force = quality.targets_on(connection, month.start)
+    targets = Targets(in_force, settings.target_satisfaction_rate)
     target = targets.get("satisfaction_rate", service)
     by_site: dict[str, list[Any]] = {}
     for row in rows:
@@ -211,7 +213,9 @@ def wait_sections(
     by-band chart; the same for the pages and the PDF reports."""
     _ = i18n.translations(language).gettext
     desks = desk_figures(storage, settings, period, services=services, parts=WAITS)
-    targets = Targets(storage.targets_on(period.start), settings.target_satisfaction_rate)
+    with storage.read() as connection:
+        in_force = quality.targets_on(connection, period.start)
+    targets = Targets(in_force, settings.target_satisfaction_rate)
     result = []
     for desk in desks:
         figures = [
@@ -250,7 +254,8 @@ def service_page(
     last: Annotated[str | None, Query(alias="to")] = None,
     suspect: int = 0,
 ) -> Response:
-    desks = [d for d in storage.desks() if d.service.slug == service]
+    with storage.read() as connection:
+        desks = town.desks(connection, services=[service])
     if not desks:
         return render(request, "error.html", {**nav_context(request, user), "error": "not_found"},
                       status_code=404)  # fmt: skip
@@ -261,7 +266,8 @@ def service_page(
         storage, settings, choice.period, services=[service], include_suspect=bool(suspect)
     )
     start, end = choice.period.bounds(ZoneInfo(settings.timezone))
-    comments = storage.comment_register(services=[service], start=start, end=end)[:50]
+    with storage.read() as connection:
+        comments = quality.register(connection, services=[service], start=start, end=end)[:50]
     context = {
         **nav_context(request, user),
         "service": service,

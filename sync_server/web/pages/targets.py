@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.targets import INDICATORS
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User
+from sync_server.storage import Storage, User, quality, town
 from sync_server.web import labels
 from sync_server.web.access import TargetForm, TargetSetter, nav_context
 from sync_server.web.figures import today
@@ -29,11 +29,14 @@ def _page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    with storage.read() as connection:
+        desks = town.desks(connection)
+        history = quality.target_history(connection)
     context = {
         **nav_context(request, user),
         "indicators": {k: labels.INDICATOR_NAMES[k] for k in INDICATORS},
-        "services": {d.service.slug: d.service.name for d in storage.desks()},
-        "history": storage.target_history(),
+        "services": {d.service.slug: d.service.name for d in desks},
+        "history": history,
         "default_target": settings.target_satisfaction_rate,
         "today": today(settings).isoformat(),
         "error": error,
@@ -55,7 +58,8 @@ async def set_target(
     user, form = posted
     indicator = str(form.get("indicator") or "")
     service = str(form.get("service") or "") or None
-    services = {d.service.slug for d in storage.desks()}
+    with storage.read() as connection:
+        services = {d.service.slug for d in town.desks(connection)}
     try:
         value = float(str(form.get("value") or "").replace(",", "."))
         valid_from = date.fromisoformat(str(form.get("valid_from") or ""))
@@ -71,5 +75,13 @@ async def set_target(
         or not low <= value <= limit
     ):
         return _page(request, storage, settings, user, error="invalid", status_code=400)
-    storage.set_target(indicator, service, value, valid_from, user.username)
+    with storage.write() as connection:
+        quality.set_target(
+            connection,
+            indicator=indicator,
+            service=service,
+            value=value,
+            valid_from=valid_from,
+            set_by=user.username,
+        )
     return RedirectResponse("/targets?saved=1", status_code=303)
