@@ -29,7 +29,7 @@ from sync_server.settings import Settings
 from sync_server.storage import Storage, User, users
 from sync_server.storage.models import ROLES
 from sync_server.web.access import FormAccess, PageAccess
-from tests.fixtures.server import SERVICE, SITE, log_in_client
+from tests.fixtures.server import SERVICE, SITE, add_user, log_in_client
 from tests.fixtures.web import form_token
 
 P = Permission
@@ -270,14 +270,7 @@ def test_a_role_without_the_permission_gets_the_403_page_with_its_own_menu(app, 
 
 
 def test_a_service_manager_asking_for_another_service_gets_the_403_page(app, client):
-    with app.state.storage.write() as connection:
-        users.create(
-            connection,
-            username="iris-only",
-            password="a long test password",
-            role="service_manager",
-            services=[SERVICE],
-        )
+    add_user(app.state.storage, "iris-only", "service_manager", [SERVICE])
     log_in_client(client, "iris-only", "service_manager")
     assert client.get(f"/service/{SERVICE}").status_code == 200
     for path in OTHER_SERVICE:

@@ -13,7 +13,7 @@ from qualivilles.bundled import load_default_survey
 from sync_server.storage import surveys, users
 from sync_server.storage.surveys import definition_json
 from tests.fixtures.browser import SCREENS
-from tests.fixtures.server import PASSWORD
+from tests.fixtures.server import PASSWORD, add_user
 
 pytestmark = pytest.mark.browser
 
@@ -21,16 +21,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def admin_server(live_server):
     storage = live_server.storage
-    with storage.write() as connection:
-        users.create(connection, username="informatique", password=PASSWORD, role="admin")
-        users.create(connection, username="qualite", password=PASSWORD, role="quality_manager")
-        users.create(
-            connection,
-            username="chef-iris",
-            password=PASSWORD,
-            role="service_manager",
-            services=["iris"],
-        )
+    add_user(storage, "informatique", "admin")
+    add_user(storage, "qualite", "quality_manager")
+    add_user(storage, "chef-iris", "service_manager", ["iris"])
     return live_server
 
 

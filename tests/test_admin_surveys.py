@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from qualivilles.bundled import load_default_survey
-from sync_server.storage import migrations, surveys, users
+from sync_server.storage import migrations, surveys
 from sync_server.storage.surveys import content_hash, definition_json
-from tests.fixtures.server import PASSWORD
+from tests.fixtures.server import add_user
 from tests.tools.page_text import text
 from tests.tools.staff_forms import post, sign_in
 
@@ -25,12 +25,9 @@ BUNDLED = load_default_survey()
 @pytest.fixture
 def town(app_server):
     storage = app_server.storage
-    with storage.write() as connection:
-        users.create(connection, username=ADMIN, password=PASSWORD, role="admin")
-        users.create(connection, username=MANAGER, password=PASSWORD, role="quality_manager")
-        users.create(
-            connection, username=CHEF, password=PASSWORD, role="service_manager", services=["iris"]
-        )
+    add_user(storage, ADMIN, "admin")
+    add_user(storage, MANAGER, "quality_manager")
+    add_user(storage, CHEF, "service_manager", ["iris"])
     return app_server
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from sync_server.storage import users
 from sync_server.storage.users import MIN_PASSWORD_LENGTH
-from tests.fixtures.server import PASSWORD
+from tests.fixtures.server import PASSWORD, add_user
 from tests.tools.page_text import text
 from tests.tools.staff_forms import login_status, post, sign_in
 
@@ -19,12 +19,9 @@ ADMIN, MANAGER, CHEF = "informatique", "qualite", "chef-iris"
 @pytest.fixture
 def town(app_server):
     storage = app_server.storage
-    with storage.write() as connection:
-        users.create(connection, username=ADMIN, password=PASSWORD, role="admin")
-        users.create(connection, username=MANAGER, password=PASSWORD, role="quality_manager")
-        users.create(
-            connection, username=CHEF, password=PASSWORD, role="service_manager", services=["iris"]
-        )
+    add_user(storage, ADMIN, "admin")
+    add_user(storage, MANAGER, "quality_manager")
+    add_user(storage, CHEF, "service_manager", ["iris"])
     return app_server
 
 

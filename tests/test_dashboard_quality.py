@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from sync_server.indicators.periods import containing
-from sync_server.storage import quality, users
-from tests.fixtures.server import SERVICE, SITE, log_in_client
+from sync_server.storage import quality
+from tests.fixtures.server import SERVICE, SITE, add_user, log_in_client
 from tests.fixtures.web import form_token
 from tests.tools.desk_records import answers, served
 
@@ -38,15 +38,7 @@ def filled(app_client):
 def login(client, role, services=None):
     storage = client.app.state.storage
     name = f"{role}-{'-'.join(services or [])}"
-    with storage.write() as connection:
-        if users.get(connection, name) is None:
-            users.create(
-                connection,
-                username=name,
-                password="a long test password",
-                role=role,
-                services=services or [],
-            )
+    add_user(storage, name, role, services)
     log_in_client(client, name, role)
 
 

@@ -113,6 +113,39 @@ def test_no_test_module_imports_another():
     assert imports == []
 
 
+def function_sizes(path: Path) -> list[tuple[str, int, int]]:
+    """(name, lines, parameters) of every function in `path`, methods' self/cls left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    sizes = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            named = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            params = len(named) + bool(args.vararg) + bool(args.kwarg)
+            params -= bool(named) and named[0].arg in ("self", "cls")
+            sizes.append((node.name, node.end_lineno - node.lineno + 1, params))
+    return sizes
+
+
+def test_indicator_functions_stay_small():
+    # One pipeline of small named steps: a function that grows past this is doing two things.
+    too_big = [
+        f"{path.name}:{name} ({lines} lines, {params} parameters)"
+        for path in python_files("sync_server/indicators")
+        for name, lines, params in function_sizes(path)
+        if lines > 40 or params > 6
+    ]
+    assert too_big == []
+
+
+def test_the_size_reader_counts_lines_and_parameters(tmp_path):
+    path = tmp_path / "sample.py"
+    path.write_text(
+        "class A:\n    def m(self, a, *b, c, **d):\n        return 1\n", encoding="utf-8"
+    )
+    assert function_sizes(path) == [("m", 2, 4)]
+
+
 @pytest.mark.parametrize(
     ("source", "module", "forbidden"),
     [

@@ -18,10 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sync_server.indicators.periods import MAX_CAMPAIGN_DAYS, default_period, parse
-from sync_server.storage import users
 from sync_server.web.figures import today as town_today
 from sync_server.web.period_choice import choose, period_label, picker, suggestions
-from tests.fixtures.server import SERVICE
+from tests.fixtures.server import SERVICE, add_user
 from tests.tools.desk_records import answers
 
 TODAY = date(2026, 11, 29)
@@ -221,14 +220,7 @@ def test_bad_input_is_worded_in_english_too(overview):
 
 def test_a_service_manager_sees_only_own_desks_for_a_campaign(overview):
     server, get = overview
-    with server.storage.write() as connection:
-        users.create(
-            connection,
-            username="ec",
-            password="a long test password",
-            role="service_manager",
-            services=["etat-civil"],
-        )
+    add_user(server.storage, "ec", "service_manager", ["etat-civil"])
     manager = server.login_session(server.client(), "ec", "service_manager")
     page = get("kind=campaign&from=2026-03-10&to=2026-04-30", who=manager)
     assert f'data-service="{SERVICE}"' not in page

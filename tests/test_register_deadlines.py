@@ -18,8 +18,8 @@ from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import parse
 from sync_server.indicators.public_holidays import calendar
 from sync_server.indicators.query import IndicatorQuery, Rules, Scope
-from sync_server.storage import Source, quality, uploads, users
-from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
+from sync_server.storage import Source, quality, uploads
+from tests.fixtures.server import SERVICE, SITE, add_user, answer_payload, make_record
 
 METROPOLE, ALSACE = calendar("metropole"), calendar("alsace-moselle")
 IRIS = Source(site=SITE, service=SERVICE, channel="kiosk")
@@ -175,14 +175,7 @@ def test_the_pages_show_and_export_the_shares(app_server):
     row = next(r for r in lines if r[2] == SERVICE and r[3] == "Accusés de réception sous 7 jours")
     assert (row[4], int(row[5])) == ("80,0", 5)  # a decimal comma: a number in French Excel
     # A service manager of another service sees none of it.
-    with storage.write() as connection:
-        users.create(
-            connection,
-            username="ec",
-            password="a long test password",
-            role="service_manager",
-            services=["etat-civil"],
-        )
+    add_user(storage, "ec", "service_manager", ["etat-civil"])
     other = app_server.login_session(app_server.client(), "ec", "service_manager")
     text = other.get(f"{app_server.url}/?kind=month&period={month}").text
     assert f'data-service="{SERVICE}"' not in text

@@ -16,8 +16,8 @@ from pypdf import PdfReader
 
 from sync_server import i18n
 from sync_server.indicators.periods import containing
-from sync_server.storage import devices, users
-from tests.fixtures.server import SERVICE
+from sync_server.storage import devices
+from tests.fixtures.server import SERVICE, add_user
 from tests.tools.page_text import figure_cells, text_of, waits_panel
 from tests.tools.wait_month import fill_month
 
@@ -37,15 +37,7 @@ def waits_server(app_server):
 
 def session_as(server, username: str, role: str = "quality_manager", services=None):
     if services is not None:
-        with server.storage.write() as connection:
-            if users.get(connection, username) is None:
-                users.create(
-                    connection,
-                    username=username,
-                    password="a long test password",
-                    role=role,
-                    services=services,
-                )
+        add_user(server.storage, username, role, services)
     return server.login_session(server.client(), username, role)
 
 
