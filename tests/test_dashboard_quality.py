@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from sync_server.indicators.periods import containing
 from sync_server.storage import quality
-from tests.fixtures.server import SERVICE, SITE, add_user, log_in_client
+from tests.fixtures.server import SERVICE, SITE, add_user, log_in_client, set_target
 from tests.fixtures.web import form_token
 from tests.tools.desk_records import answers, served
 
@@ -162,15 +162,8 @@ def test_monthly_pack_annual_review_and_poster_carry_the_figures(filled):
     assert "Dossier mensuel Qualivilles" in text
     assert "IRIS" in text
     assert re.search(r"91,7\s*%", text)  # 11 of 12 on the main question
+    set_target(storage, "satisfaction_rate", SERVICE, 95, at.date().replace(month=1, day=1))
     with storage.write() as connection:
-        quality.set_target(
-            connection,
-            indicator="satisfaction_rate",
-            service=SERVICE,
-            value=95,
-            valid_from=at.date().replace(month=1, day=1),
-            set_by="qualite",
-        )
         quality.record_action(
             connection,
             year=at.year,

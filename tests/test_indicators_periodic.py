@@ -13,7 +13,7 @@ from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import parse
 from sync_server.indicators.query import IndicatorQuery, Scope
 from sync_server.storage import quality, surveys, uploads
-from tests.fixtures.server import SERVICE, SITE, make_record
+from tests.fixtures.server import SERVICE, SITE, make_record, set_target
 from tests.tools.desk_records import TABLET, answers, served
 
 MARCH = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -92,15 +92,8 @@ def test_previous_period_and_other_period_kinds(server_storage):
 def test_a_target_change_does_not_rewrite_past_periods(server_storage):
     answers(server_storage, ["satisfied"] * 17 + ["dissatisfied"] * 3, MARCH)  # 85 %
     answers(server_storage, ["satisfied"] * 17 + ["dissatisfied"] * 3, MARCH + timedelta(days=31))
+    set_target(server_storage, "satisfaction_rate", None, 80, date(2025, 1, 1))
     with server_storage.write() as connection:
-        quality.set_target(
-            connection,
-            indicator="satisfaction_rate",
-            service=None,
-            value=80,
-            valid_from=date(2025, 1, 1),
-            set_by="qualite",
-        )
         quality.set_target(
             connection,
             indicator="satisfaction_rate",
@@ -135,15 +128,7 @@ def test_a_target_change_does_not_rewrite_past_periods(server_storage):
 
 def test_waits_are_judged_lower_is_better(server_storage):
     served(server_storage, [20, 20, 20, 20, 20], MARCH)
-    with server_storage.write() as connection:
-        quality.set_target(
-            connection,
-            indicator="mean_wait_minutes",
-            service=None,
-            value=15,
-            valid_from=date(2025, 1, 1),
-            set_by="qualite",
-        )
+    set_target(server_storage, "mean_wait_minutes", None, 15, date(2025, 1, 1))
     row = compute(server_storage)[(SITE, SERVICE)]
     assert row.status("mean_wait_minutes") == "below"
     assert [(k, f.value) for _r, k, f in below_target([row])] == [("mean_wait_minutes", 20.0)]

@@ -19,7 +19,7 @@ from sync_server.indicators.periods import parse
 from sync_server.indicators.public_holidays import calendar
 from sync_server.indicators.query import IndicatorQuery, Rules, Scope
 from sync_server.storage import Source, quality, uploads
-from tests.fixtures.server import SERVICE, SITE, add_user, answer_payload, make_record
+from tests.fixtures.server import SERVICE, SITE, add_user, answer_payload, make_record, set_target
 
 METROPOLE, ALSACE = calendar("metropole"), calendar("alsace-moselle")
 IRIS = Source(site=SITE, service=SERVICE, channel="kiosk")
@@ -133,15 +133,7 @@ def test_too_few_comments_are_hidden_and_pending_ones_wait(register):
 
 
 def test_targets_apply_and_misses_are_listed(register):
-    with register.write() as connection:
-        quality.set_target(
-            connection,
-            indicator="answered_on_time",
-            service=SERVICE,
-            value=80,
-            valid_from=day(1),
-            set_by="qualite",
-        )
+    set_target(register, "answered_on_time", SERVICE, 80, day(1))
     iris = figures(register)[(SITE, SERVICE)]
     assert (iris["answered_on_time"].target, iris["answered_on_time"].gap) == (
         80, pytest.approx(400 / 6 - 80))  # fmt: skip

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from qualivilles.bundled import load_default_survey
 from qualivilles.device_config import DeviceConfig
 from sync_server.indicators.periods import last_complete_month, month_bounds
-from sync_server.storage import Source, devices, quality, uploads
+from sync_server.storage import Source, devices, uploads
 from tests.fixtures.server import (
     SERVICE,
     SITE,
@@ -17,6 +17,7 @@ from tests.fixtures.server import (
     bearer,
     enrolled_token,
     make_record,
+    set_target,
 )
 
 
@@ -98,15 +99,7 @@ def test_published_results_give_the_target_the_dashboard_applies(app_client):
     storage = app_client.app.state.storage
     token = enrolled_token(app_client)
     add_answers(storage, ["satisfied"] * 5, last_month_middle())
-    with storage.write() as connection:
-        quality.set_target(
-            connection,
-            indicator="satisfaction_rate",
-            service=SERVICE,
-            value=95,
-            valid_from=date(2020, 1, 1),
-            set_by="qualite",
-        )
+    set_target(storage, "satisfaction_rate", SERVICE, 95, date(2020, 1, 1))
     results = app_client.get("/api/v1/config", headers=bearer(token)).json()["published_results"]
     assert (results["satisfaction_rate"], results["target"]) == (100.0, 95.0)
 

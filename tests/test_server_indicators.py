@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sync_server.indicators import periods, pipeline
 from sync_server.indicators.query import WAITS, IndicatorQuery
 from sync_server.storage import Source, quality, users
-from tests.fixtures.server import SERVICE, SITE, log_in_client
+from tests.fixtures.server import SERVICE, SITE, log_in_client, set_target
 from tests.tools.desk_records import answers, served
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -106,15 +106,8 @@ def test_the_api_applies_the_targets_and_previous_months_the_pages_show(app_clie
     answers(storage, ["satisfied"] * 4 + ["dissatisfied"], datetime(2025, 3, 10, tzinfo=UTC))
     served(storage, [2, 4, 6, 8, 10], datetime(2025, 2, 10, 9, 0, tzinfo=UTC))
     served(storage, [1, 1, 1, 1, 1], datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
+    set_target(storage, "satisfaction_rate", SERVICE, 95, date(2025, 1, 1))
     with storage.write() as connection:
-        quality.set_target(
-            connection,
-            indicator="satisfaction_rate",
-            service=SERVICE,
-            value=95,
-            valid_from=date(2025, 1, 1),
-            set_by="qualite",
-        )
         quality.set_target(
             connection,
             indicator="p90_wait_minutes",

@@ -13,8 +13,8 @@ from sync_server.indicators import pipeline
 from sync_server.indicators.formulas import Cell
 from sync_server.indicators.periods import parse
 from sync_server.indicators.query import DESK, WAITS, IndicatorQuery, Rules, Scope
-from sync_server.storage import Source, devices, quality
-from tests.fixtures.server import SERVICE, SITE
+from sync_server.storage import Source, devices
+from tests.fixtures.server import SERVICE, SITE, set_target
 from tests.tools.wait_month import fill_month
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -75,15 +75,7 @@ def test_compute_from_storage_matches_the_desk_figures(server_storage):
 def test_compute_filters_services_and_applies_the_wait_target(server_storage):
     month = parse("month", "2026-03")
     fill_month(server_storage, month.start)
-    with server_storage.write() as connection:
-        quality.set_target(
-            connection,
-            indicator="mean_wait_minutes",
-            service=SERVICE,
-            value=5,
-            valid_from=date(2026, 1, 1),
-            set_by="qualite",
-        )
+    set_target(server_storage, "mean_wait_minutes", SERVICE, 5, date(2026, 1, 1))
     desks = pipeline.compute(
         server_storage, IndicatorQuery(month, Scope.of(services=["etat-civil"]), parts=WAITS)
     )
