@@ -11,20 +11,74 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import uuid6
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 PROTOCOL_VERSION = 1
 MAX_RECORDS_PER_BATCH = 500
 MAX_COMMENT_LENGTH = 2000
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
+# Bounds every field of the protocol keeps, so that what a device sends can always be stored,
+# summed and written back as JSON (docs/sync.md, "Bounds").
+MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer a JSON number carries exactly everywhere
+MAX_WAIT_SECONDS = 86_400  # a wait longer than a day is a clock or a device fault
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scalar_text(value: str) -> str:
+    """Valid Unicode scalar values only (a lone surrogate cannot be encoded), NUL removed."""
+    if _SURROGATE.search(value):
+        raise ValueError("the text holds a lone surrogate, which is not a Unicode character")
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def _bounded_json(value: Any) -> Any:
+    """Every number and string inside a JSON value within the protocol's bounds (unchanged:
+    the payload is hashed as sent). Walked without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            _scalar_text(item)
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                raise ValueError(f"integers must be within ±{MAX_SAFE_INTEGER} (2^53 - 1)")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError("numbers must be finite (no Infinity or NaN)")
+        else:
+            raise ValueError(f"not a JSON value: {type(item).__name__}")
+    return value
+
+
+# An integer JSON carries exactly: within ±(2^53 - 1).
+SafeInt = Annotated[int, Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
+Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
+# A finite number: no Infinity, no NaN.
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+WaitSeconds = Annotated[float, Field(ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False)]
+# Text of valid Unicode scalar values, NUL removed.
+SCALAR_TEXT = AfterValidator(_scalar_text)
+Text = Annotated[str, SCALAR_TEXT]
+# A JSON object whose every number and string is within the bounds above.
+BoundedObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$"), SCALAR_TEXT]
+ShortText = Annotated[str, StringConstraints(max_length=200), SCALAR_TEXT]
 
 
 def new_record_id() -> str:
@@ -68,14 +122,18 @@ class AnswerPayload(Strict):
     """One visitor's response to one survey, sealed (complete or partial) before upload."""
 
     survey_id: Slug
-    survey_version: int = Field(ge=1)
+    survey_version: Annotated[Count, Field(ge=1)]
     channel: Channel
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+    language: Annotated[
+        str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"), SCALAR_TEXT
+    ]
     status: ResponseStatus
     suspect: bool = False
     # question id -> choice id (or list of choice ids for multiple choice, int for 0-10 scales)
-    answers: dict[Slug, str | int | list[str]]
-    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_LENGTH)] | None = None
+    answers: dict[Slug, Text | SafeInt | list[Text]]
+    comment: (
+        Annotated[str, StringConstraints(max_length=MAX_COMMENT_LENGTH), SCALAR_TEXT] | None
+    ) = None
     visit_id: UUID | None = None
 
 
@@ -96,11 +154,11 @@ class VisitEventPayload(Strict):
 
     visit_id: UUID
     event: VisitEvent
-    ticket: Annotated[str, StringConstraints(max_length=16)] | None = None
+    ticket: Annotated[str, StringConstraints(max_length=16), SCALAR_TEXT] | None = None
     reason: Slug | None = None
     # Wait measured on the device's monotonic clock; absent when the clock was reset between
     # arrival and this event (a reboot), in which case the server uses corrected wall times.
-    wait_seconds: float | None = Field(default=None, ge=0)
+    wait_seconds: WaitSeconds | None = None
     # On a `cancelled` event (an agent's undo): the record id of the event taken back. Taking
     # back the arrival voids the visit; taking back a closing event puts the visit back in the
     # queue. A `cancelled` event without it voids the visit.
@@ -110,10 +168,10 @@ class VisitEventPayload(Strict):
 class RecordIn(Strict):
     id: UUID
     kind: RecordKind
-    payload_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    payload_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$"), SCALAR_TEXT]
     device_time: datetime
-    monotonic_ms: int = Field(ge=0)
-    payload: dict[str, Any]
+    monotonic_ms: Count
+    payload: BoundedObject
 
 
 class SyncEnvelope(Strict):
@@ -141,8 +199,8 @@ class AckStatus(StrEnum):
 class Ack(Strict):
     id: UUID
     status: AckStatus
-    code: str | None = None
-    detail: str | None = None
+    code: Text | None = None
+    detail: Text | None = None
 
 
 class SyncResponse(Strict):
@@ -164,15 +222,15 @@ class Heartbeat(Strict):
     """`POST /api/v1/heartbeat`: how the device is doing, sent after each sync pass."""
 
     sent_at: datetime
-    app_version: Annotated[str, StringConstraints(max_length=64)]
-    backlog: int = Field(ge=0)
-    oldest_unsent_age_seconds: float | None = Field(default=None, ge=0)
-    held_records: int = Field(default=0, ge=0)  # conflict/rejected, kept on the device
-    last_error: Annotated[str, StringConstraints(max_length=500)] | None = None
-    last_error_code: Annotated[str, StringConstraints(max_length=64)] | None = None
-    disk_free_bytes: int | None = Field(default=None, ge=0)
-    battery_percent: float | None = Field(default=None, ge=0, le=100)
-    clock_offset_ms: int | None = None  # the device's own estimate, server minus device
+    app_version: Annotated[str, StringConstraints(max_length=64), SCALAR_TEXT]
+    backlog: Count
+    oldest_unsent_age_seconds: Annotated[Finite, Field(ge=0)] | None = None
+    held_records: Count = 0  # conflict/rejected, kept on the device
+    last_error: Annotated[str, StringConstraints(max_length=500), SCALAR_TEXT] | None = None
+    last_error_code: Annotated[str, StringConstraints(max_length=64), SCALAR_TEXT] | None = None
+    disk_free_bytes: Count | None = None
+    battery_percent: Annotated[Finite, Field(ge=0, le=100)] | None = None
+    clock_offset_ms: SafeInt | None = None  # the device's own estimate, server minus device
 
 
 class HeartbeatAck(Strict):
@@ -186,13 +244,13 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    type: str = "about:blank"
-    title: str = ""
-    status: int | None = None
-    code: str | None = None
-    detail: str | None = None
+    type: Text = "about:blank"
+    title: Text = ""
+    status: SafeInt | None = None
+    code: Text | None = None
+    detail: Text | None = None
     # Each invalid field of a request: {"path", "message", "type"}.
-    errors: list[dict[str, Any]] | None = Field(default=None, exclude_if=lambda v: v is None)
+    errors: list[BoundedObject] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class TokenRotation(Strict):
@@ -202,4 +260,4 @@ class TokenRotation(Strict):
     the device out: it simply asks again with the old token.
     """
 
-    token: Annotated[str, StringConstraints(min_length=20, max_length=200)]
+    token: Annotated[str, StringConstraints(min_length=20, max_length=200), SCALAR_TEXT]
