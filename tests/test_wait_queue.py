@@ -357,3 +357,14 @@ def test_any_events_of_a_visit_fold_the_same_on_the_tablet_and_on_the_server(ste
     server = server_visits.fold(received)
     assert (tablet.status, tablet.wait_seconds) == (server.outcome, server.wait_seconds)
     assert tablet.wait_seconds is None or tablet.wait_seconds >= 0
+
+
+def test_a_wait_longer_than_a_day_is_sent_without_a_measure(store, clock):
+    # The protocol bounds waits to a day: a longer one goes without its measure, so the tablet
+    # never builds an event the protocol refuses, and the server falls back to wall clocks.
+    queue = WaitQueue(store, clock)
+    visit = queue.arrive()
+    clock.advance(86_400 + 60)
+    served = queue.take_in_charge(visit.id)
+    assert served.status == "served"
+    assert _outbox_events(store)[-1]["wait_seconds"] is None

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.core.clock import DeviceClock
 from qualivilles import opening_hours, visits
-from qualivilles.protocol import VisitEvent, VisitEventPayload
+from qualivilles.protocol import MAX_WAIT_SECONDS, VisitEvent, VisitEventPayload
 from qualivilles.visits import VisitStatus
 
 UNDO_SECONDS = 10.0
@@ -331,7 +331,8 @@ class WaitQueue:
                 visit_id=visit_id,
                 event=event,
                 # Only a monotonic measure goes on the wire: the server corrects wall clocks itself.
-                wait_seconds=None if estimated else seconds,
+                # A wait beyond the protocol's bound (a day) is left to the wall clocks too.
+                wait_seconds=None if estimated or seconds > MAX_WAIT_SECONDS else seconds,
             )
         )
         return self._visits[visit_id]
