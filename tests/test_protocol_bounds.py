@@ -121,7 +121,8 @@ def test_a_wait_of_1e308_seconds_is_refused_alone(app_client, token):
     assert row_count(app_client.app.state.storage, "visits") == 0
 
 
-def test_a_wait_over_a_day_is_refused_but_a_day_is_kept(app_client, token):
+def test_a_wait_over_a_day_is_refused_but_a_day_is_kept(app_client):
+    token = enrolled_token(app_client, mode="tablet")  # visit events come from a desk's tablet
     assert_refused_alone(
         app_client, token, visit_event(wait_seconds=MAX_WAIT_SECONDS + 1), "invalid_payload"
     )

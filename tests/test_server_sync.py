@@ -30,6 +30,11 @@ def token(app_client) -> str:
     return enrolled_token(app_client)
 
 
+@pytest.fixture
+def tablet(app_client) -> str:
+    return enrolled_token(app_client, mode="tablet")
+
+
 def test_an_answer_is_stored_with_its_main_level_and_items(app_client, server_storage, token):
     record = make_record(
         answer_payload(
@@ -119,15 +124,15 @@ def visit(event: str, visit_id: str, at: datetime, **extra):
     return make_record(payload, kind=RecordKind.VISIT_EVENT, at=at)
 
 
-def test_visit_events_fold_into_a_visit_in_any_order(app_client, server_storage, token):
+def test_visit_events_fold_into_a_visit_in_any_order(app_client, server_storage, tablet):
     visit_id = str(uuid.uuid4())
     arrival = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     taken = visit("taken_in_charge", visit_id, arrival + timedelta(minutes=7))
     arrived = visit("arrived", visit_id, arrival, ticket="A12")
-    upload(app_client, token, taken)  # the "taken in charge" arrives first
+    upload(app_client, tablet, taken)  # the "taken in charge" arrives first
     [(outcome, wait)] = stored_rows(server_storage, "visits", "outcome", "wait_seconds")
     assert (outcome, wait) == ("served", None)  # no arrival yet: wait unknown
-    upload(app_client, token, arrived)
+    upload(app_client, tablet, arrived)
     [(outcome, wait, ticket, arrived_at)] = stored_rows(
         server_storage, "visits", "outcome", "wait_seconds", "ticket", "arrived_at"
     )
@@ -135,12 +140,12 @@ def test_visit_events_fold_into_a_visit_in_any_order(app_client, server_storage,
     assert f"{arrived_at:%Y-%m-%d %H:%M}" == "2026-03-02 09:00"
 
 
-def test_the_monotonic_wait_wins_over_wall_clocks(app_client, server_storage, token):
+def test_the_monotonic_wait_wins_over_wall_clocks(app_client, server_storage, tablet):
     visit_id = str(uuid.uuid4())
     arrival = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     upload(
         app_client,
-        token,
+        tablet,
         visit("arrived", visit_id, arrival),
         visit("walked_out", visit_id, arrival + timedelta(hours=1), wait_seconds=95.5),
     )
@@ -148,8 +153,8 @@ def test_the_monotonic_wait_wins_over_wall_clocks(app_client, server_storage, to
     assert visits == [("walked_out", 95.5)]
 
 
-def test_a_visit_still_waiting(app_client, server_storage, token):
-    upload(app_client, token, visit("arrived", str(uuid.uuid4()), datetime.now(UTC)))
+def test_a_visit_still_waiting(app_client, server_storage, tablet):
+    upload(app_client, tablet, visit("arrived", str(uuid.uuid4()), datetime.now(UTC)))
     assert stored_rows(server_storage, "visits", "outcome", "taken_at") == [("waiting", None)]
 
 

@@ -160,12 +160,12 @@ def test_ingest_acknowledges_each_record(any_storage):
     answer = make_record(answer_payload("satisfied"), at=MARCH)
     visit_id = str(uuid.uuid4())
     events = visit_records(visit_id, MARCH, 5)
-    acks = uploads.store_batch(any_storage, [answer, *events, answer], KIOSK)
+    acks = uploads.store_batch(any_storage, [answer, *events, answer], TABLET)
     assert [a.status for a in acks] == ["stored", "stored", "stored", "duplicate"]
     # Sent again: duplicates; the same id with another payload: a conflict, quarantined.
     other = answer.model_copy(update={"payload": answer_payload("dissatisfied")})
     other = make_record(answer_payload("dissatisfied"), at=MARCH, record_id=str(answer.id))
-    acks = uploads.store_batch(any_storage, [*events, other], KIOSK)
+    acks = uploads.store_batch(any_storage, [*events, other], TABLET)
     assert [a.status for a in acks] == ["duplicate", "duplicate", "conflict"]
     with any_storage.read() as connection:
         [quarantined] = fleet_health.quarantined(connection)
@@ -534,7 +534,7 @@ def test_a_nul_in_free_text_neither_fails_nor_stalls_the_projection(any_storage)
     comment = make_record(answer_payload("satisfied", comment="Merci\x00 beaucoup"), at=MARCH)
     ticket = {"visit_id": str(uuid.uuid4()), "event": "arrived", "ticket": "A\x0012"}
     event = make_record(ticket, RecordKind.VISIT_EVENT, MARCH)
-    acks = uploads.store_batch(any_storage, [comment, event], KIOSK, project=False)
+    acks = uploads.store_batch(any_storage, [comment, event], TABLET, project=False)
     assert [a.status for a in acks] == ["stored", "stored"]
     assert projection.catch_up(any_storage) == 2
     with any_storage.read() as connection:

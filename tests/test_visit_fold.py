@@ -19,7 +19,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def token(app_client) -> str:
-    return enrolled_token(app_client)
+    return enrolled_token(app_client, mode="tablet")  # visit events come from a desk's tablet
 
 
 def _event(name: str, minutes: float, id_: str | None = None, **extra) -> Event:

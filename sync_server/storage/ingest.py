@@ -12,6 +12,23 @@ reply. A record is acknowledged once it is in the log, which is what makes it sa
 
 Capture times are corrected for a drifting device clock (`sync_server.clock`) into the log's
 `captured_at`; `device_time` keeps the time exactly as sent.
+
+Who may say what comes from the sender, never from the payload:
+
+- Only a tablet sends visit events; one from a kiosk (or any other source) is rejected alone,
+  `visit_events_from_tablets_only`.
+- A visit belongs to the device whose event for it was accepted first: that event records the
+  owner (`visit_owners`), and an event for the visit from any other device, so also from another
+  desk, is rejected `visit_not_yours`. The first event need not be the arrival: a tablet's
+  `taken_in_charge` may reach the server before its `arrived` (a later batch), and both are
+  accepted since both come from the owner. A visit id is a random UUID the tablet makes when
+  the visitor arrives, so no other device can claim it before its own tablet's first upload
+  without knowing it in advance.
+- An answer's channel is the sender's: a kiosk's answers count as `kiosk`, a tablet's as
+  `tablet`, the phone survey's as `phone`, whatever the payload says. A payload claiming
+  another channel is corrected, not rejected (a device whose mode an administrator changed
+  while answers were queued loses none): the log keeps the corrected payload, with the hash of
+  the payload as sent for idempotency, as it does for scrubbed comments.
 """
 
 from __future__ import annotations
@@ -66,6 +83,7 @@ class _Content:
     digest: str
     logged: str  # the payload the record log keeps: free texts scrubbed
     rejection: Ack | None = None  # made for the first record carrying the payload
+    visit_id: str | None = None  # a visit event's visit
 
 
 class _Prepared(NamedTuple):
@@ -125,6 +143,9 @@ class _Batch:
             return _reject(record, "invalid_payload", "device_time: a time zone is required")
         if content.rejection is not None:
             return _reject(record, str(content.rejection.code), str(content.rejection.detail))
+        if content.visit_id is not None and self.source.channel != "tablet":
+            detail = f"a {self.source.channel} sends no visit events: only a desk's tablet does"
+            return _reject(record, "visit_events_from_tablets_only", detail)
         device_time = self.time(record.device_time)
         captured_at = device_time
         if self.drifting:
@@ -153,7 +174,7 @@ class _Batch:
             return _Content(digest, canonical, _reject(record, "invalid_payload", detail))
         if isinstance(model, AnswerPayload):
             return self._answer_content(record, model, digest, canonical)
-        return _Content(digest, canonical)
+        return _Content(digest, canonical, visit_id=str(model.visit_id))
 
     def _answer_content(
         self, record: RecordIn, payload: AnswerPayload, digest: str, canonical: str
@@ -168,9 +189,41 @@ class _Batch:
         except InvalidAnswer as error:
             return _Content(digest, canonical, _reject(record, "invalid_answer", str(error)))
         logged = logged_payload(record.payload, facts.texts)
+        if payload.channel.value != self.source.channel:
+            logged = {**logged, "channel": self.source.channel}
         # The log keeps the hash of what was sent (for idempotency) but never the contact
-        # details a visitor typed: the stored copy is scrubbed too.
+        # details a visitor typed, nor a channel other than the sender's: the stored copy is
+        # scrubbed and corrected.
         return _Content(digest, canonical if logged is record.payload else canonical_json(logged))
+
+    def owned(self, prepared: list[_Prepared]) -> list[_Prepared | Ack]:
+        """Each visit event checked against its visit's owner: rejected when the visit belongs
+        to another device, otherwise kept, and a visit seen for the first time is recorded as
+        this device's (visit events come from tablets only, so the source has a device)."""
+        device_id = self.source.device_id
+        visits = {item.content.visit_id for item in prepared if item.content.visit_id}
+        if not visits or device_id is None:
+            return list(prepared)
+        table = schema.visit_owners
+        rows = select_where_in(
+            self.connection, table, ("visit_id", "device_id"), "visit_id", visits
+        )
+        owners = {row[0]: row[1] for row in rows}
+        new = sorted(visits - owners.keys())
+        if new:
+            claims = [{"visit_id": visit_id, "device_id": device_id} for visit_id in new]
+            self.connection.execute(insert_ignore(self.connection, table), claims)
+            owners.update(dict.fromkeys(new, device_id))
+        return [
+            item
+            if item.content.visit_id is None or owners[item.content.visit_id] == device_id
+            else _reject(
+                item.record,
+                "visit_not_yours",
+                "payload.visit_id: this visit belongs to another device",
+            )
+            for item in prepared
+        ]
 
     def store(self, prepared: list[_Prepared]) -> list[Ack]:
         """Append what is new to the log; classify the rest. One ack per item, in order.
@@ -259,7 +312,9 @@ def ingest(
     upload; beyond `max_drift_ms` the capture times are corrected by it.
     """
     batch = _Batch(connection, source, received_at, clock_offset_ms, max_drift_ms)
-    outcomes = [batch.prepare(record) for record in records]
+    prepared = [batch.prepare(record) for record in records]
+    owned = iter(batch.owned([item for item in prepared if not isinstance(item, Ack)]))
+    outcomes = [item if isinstance(item, Ack) else next(owned) for item in prepared]
     valid = [outcome for outcome in outcomes if not isinstance(outcome, Ack)]
     stored = iter(batch.store(valid))
     return [outcome if isinstance(outcome, Ack) else next(stored) for outcome in outcomes]

@@ -8,6 +8,7 @@ of the tables as they were).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -324,6 +325,38 @@ def _alerts(connection: Connection) -> None:
     frozen.create_all(connection)
 
 
+def _visit_owners(connection: Connection) -> None:
+    """The device each visit belongs to: known visits keep the device of their first event (the
+    one the visits table recorded; events logged but not yet projected, in log order after it)."""
+    frozen = sa.MetaData()
+    owners = sa.Table(
+        "visit_owners",
+        frozen,
+        sa.Column("visit_id", sa.String(36), primary_key=True),
+        sa.Column("device_id", sa.String(36), nullable=False),
+    )
+    frozen.create_all(connection)
+    connection.exec_driver_sql(
+        "INSERT INTO visit_owners (visit_id, device_id)"
+        " SELECT id, device_id FROM visits WHERE device_id IS NOT NULL"
+    )
+    r = schema.records
+    pending = connection.execute(
+        sa.select(r.c.payload, r.c.device_id)
+        .where(r.c.kind == "visit_event", r.c.seq > projection.position(connection))
+        .where(r.c.device_id.is_not(None))
+        .order_by(r.c.seq)
+    )
+    for payload, device_id in pending:
+        try:
+            visit_id = json.loads(payload).get("visit_id")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(visit_id, str):
+            statement = db.insert_ignore(connection, owners)
+            connection.execute(statement, {"visit_id": visit_id, "device_id": device_id})
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -335,6 +368,7 @@ MIGRATIONS: list[Migration] = [
     ("0008_projection", _projection),
     ("0009_user_admin", _user_admin),
     ("0010_alerts", _alerts),
+    ("0011_visit_owners", _visit_owners),
 ]
 
 

@@ -291,6 +291,15 @@ visit_events = sa.Table(
     sa.Column("cancels", sa.String(36)),
 )
 
+# 0011_visit_owners: the device a visit belongs to, set by the first of its events accepted (see
+# `ingest.py`); events for the visit from any other device are refused.
+visit_owners = sa.Table(
+    "visit_owners",
+    metadata,
+    sa.Column("visit_id", sa.String(36), primary_key=True),
+    sa.Column("device_id", sa.String(36), nullable=False),
+)
+
 # One row per visit whose phone link was used: a visit gets one answer.
 visit_link_uses = sa.Table(
     "visit_link_uses",
