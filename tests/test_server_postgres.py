@@ -54,7 +54,8 @@ def log_in(base_url: str) -> requests.Session:
 
 
 def test_a_kiosk_uploads_and_the_indicators_read_it_back(postgres_server, tmp_path):
-    credentials = SyncClient.enrol(postgres_server.url, postgres_server.enrol(SITE, SERVICE), "t")
+    code = postgres_server.enrol(SITE, SERVICE, mode="tablet")  # it sends visits too
+    credentials = SyncClient.enrol(postgres_server.url, code, "t")
     with KioskStore(tmp_path / "kiosk.db") as store, SyncClient.from_credentials(credentials) as c:
         ids = fill(store, answers=6, visits=2)  # 3 satisfied, 3 dissatisfied
         report = sync_once(store, c, batch_count=5)
