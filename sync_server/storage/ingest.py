@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -255,15 +255,9 @@ DEFAULT_MAX_DRIFT_MS = 120_000
 DEFAULT_MAX_OFFSET_MS = 30 * 86_400_000
 
 
-def default_window(received_at: datetime) -> clock.Window:
-    """The settings' default window for a record with no enrolment (the phone survey)."""
-    return clock.Window.around(
-        received_at,
-        enrolled_at=None,
-        ahead=timedelta(minutes=10),
-        before_enrolment=timedelta(days=1),
-        max_age=timedelta(days=7),
-    )
+# Without a window from the caller (the API and the phone survey always give one): the years
+# the figures count, so that no stored time can overflow the calendar.
+CALENDAR_WINDOW = clock.Window(projection.COUNTABLE_FROM, projection.COUNTABLE_UNTIL)
 
 
 def ingest(
@@ -282,9 +276,9 @@ def ingest(
     `clock_offset_ms` is the source's clock offset (server minus device) measured on this
     upload; beyond `max_drift_ms` the capture times are corrected by it, unless it is beyond
     `max_offset_ms` too (an unknown clock). A record captured outside `window` (default: the
-    one for a source with no enrolment) is refused.
+    years the figures count) is refused.
     """
-    window = window or default_window(received_at)
+    window = window or CALENDAR_WINDOW
     batch = _Batch(
         connection, source, received_at, clock_offset_ms, max_drift_ms, max_offset_ms, window
     )
