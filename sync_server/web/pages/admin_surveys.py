@@ -12,13 +12,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.engine import Connection
 from starlette.datastructures import UploadFile
 
 from qualivilles.protocol import MAX_SAFE_INTEGER
 from qualivilles.survey import SurveyDefinition, SurveyDefinitionError, parse_definition
 from sync_server.api.deps import StorageDep
-from sync_server.storage import Storage, SurveyVersionChanged, User, surveys
+from sync_server.storage import Connection, Storage, SurveyVersionChanged, User, surveys
 from sync_server.storage.surveys import (
     ReservedSurveyId,
     UnknownSurvey,
