@@ -8,6 +8,7 @@ clock is wrong, and then every capture time it sends is shifted by the same offs
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
@@ -15,7 +16,10 @@ def offset_ms(sent_at: datetime, received_at: datetime) -> int | None:
     """Server time minus device time at sending, in ms; None without a time zone on `sent_at`."""
     if sent_at.tzinfo is None:
         return None
-    return round((received_at - sent_at).total_seconds() * 1000)
+    try:
+        return round((received_at - sent_at).total_seconds() * 1000)
+    except OverflowError:  # a time zone offset pushing year 1 or 9999 off the calendar
+        return None
 
 
 def is_drifting(offset: int | None, max_drift_ms: int) -> bool:
@@ -33,4 +37,43 @@ def corrected(device_time: datetime, offset: int | None, max_drift_ms: int) -> d
     if not is_drifting(offset, max_drift_ms):
         return device_time
     assert offset is not None
-    return device_time + timedelta(milliseconds=offset)
+    try:
+        return device_time + timedelta(milliseconds=offset)
+    except OverflowError:  # at the edge of the calendar: outside any window anyway
+        return device_time
+
+
+def trusted_offset(offset: int | None, max_offset_ms: int) -> int | None:
+    """The offset to correct by, or None for an unknown clock: beyond `max_offset_ms` (either
+    way) the clock is so wrong (reset to 1970, a year typed wrong) that one offset measured at
+    sending says nothing reliable about the time of capture."""
+    if offset is None or abs(offset) > max_offset_ms:
+        return None
+    return offset
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The capture times a record may have, after clock correction (both ends included)."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def around(
+        cls,
+        now: datetime,
+        *,
+        enrolled_at: datetime | None,
+        ahead: timedelta,
+        before_enrolment: timedelta,
+        max_age: timedelta,
+    ) -> Window:
+        """From the device's enrolment less `before_enrolment` (without an enrolment, such as
+        the phone survey: `now` less `max_age`) to `now` plus `ahead`."""
+        earliest = now - max_age if enrolled_at is None else enrolled_at - before_enrolment
+        return cls(earliest, now + ahead)
+
+    def holds(self, time: datetime) -> bool:
+        """Whether an aware time is within the window (comparing never overflows)."""
+        return self.earliest <= time <= self.latest

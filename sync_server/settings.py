@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sync_server import clock
 from sync_server.indicators.public_holidays import DEFAULT_REGION, REGIONS
 
 # Never a real secret: good enough to sign a developer's session cookie, refused in production.
@@ -36,6 +38,14 @@ class Settings(BaseSettings):
     kiosk_thank_you_seconds: int = Field(default=6, ge=1)
     # A device clock further than this from the server's is corrected and flagged as drifting.
     max_clock_drift_seconds: int = Field(default=120, ge=1)
+    # Beyond this, a device clock is unknown rather than wrong: flagged, its offset not applied.
+    max_clock_offset_days: int = Field(default=30, ge=1, le=3650)
+    # The window a record's capture time (after correction) must fall in, or it is refused
+    # (`time_out_of_range`): from the device's enrolment less a day (or, for the phone survey,
+    # the server's clock less `record_max_age_days`) to the server's clock plus ten minutes.
+    record_time_ahead_seconds: int = Field(default=600, ge=0, le=86_400)
+    record_time_before_enrolment_hours: int = Field(default=24, ge=0, le=24 * 366)
+    record_max_age_days: int = Field(default=7, ge=1, le=3650)
     # Heartbeat history older than this is purged whenever a heartbeat is written.
     heartbeat_retention_days: int = Field(default=90, ge=1)
     # An enrolled device not heard from for longer is reported as silent in the health view.
@@ -84,6 +94,26 @@ class Settings(BaseSettings):
                 "QV_ALERTS_ENABLED needs QV_ALERT_SMTP_HOST (e-mail) or QV_ALERT_WEBHOOK_URL"
             )
         return self
+
+    @model_validator(mode="after")
+    def _drift_within_the_offset_bound(self) -> Settings:
+        if self.max_clock_drift_seconds > self.max_clock_offset_days * 86_400:
+            raise ValueError("QV_MAX_CLOCK_DRIFT_SECONDS must not exceed QV_MAX_CLOCK_OFFSET_DAYS")
+        return self
+
+    def record_window(self, now: datetime, enrolled_at: datetime | None) -> clock.Window:
+        """The capture times a record received `now` may have (see `sync_server.clock`)."""
+        return clock.Window.around(
+            now,
+            enrolled_at=enrolled_at,
+            ahead=timedelta(seconds=self.record_time_ahead_seconds),
+            before_enrolment=timedelta(hours=self.record_time_before_enrolment_hours),
+            max_age=timedelta(days=self.record_max_age_days),
+        )
+
+    @property
+    def max_clock_offset_ms(self) -> int:
+        return self.max_clock_offset_days * 86_400_000
 
     @property
     def is_development(self) -> bool:

@@ -33,7 +33,14 @@ from sync_server.storage import (
     visits,
 )
 from sync_server.storage import counts as answer_counts
-from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
+from tests.fixtures.server import (
+    SERVICE,
+    SITE,
+    TOWN,
+    answer_payload,
+    enrolled_since,
+    make_record,
+)
 
 KIOSK = Source(site=SITE, service=SERVICE, channel="kiosk", device_id=None)
 TABLET = Source(site=SITE, service=SERVICE, channel="tablet", device_id=None)
@@ -319,6 +326,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
 
 def test_an_upload_reaches_the_figures_and_a_retry_doubles_nothing(live_server):
     credentials = SyncClient.enrol(live_server.url, live_server.enrol(SITE, SERVICE), "test")
+    enrolled_since(live_server.storage, credentials.device_id)  # before the records' 2025 dates
     # Around the end of March in Paris: 23:30 on the 31st counts in March, 00:30 on 1 April not.
     march = [datetime(2025, 3, 31, 21, 30, tzinfo=UTC) + timedelta(seconds=i) for i in range(5)]
     april = datetime(2025, 3, 31, 22, 30, tzinfo=UTC)

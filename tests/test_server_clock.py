@@ -15,6 +15,7 @@ from sync_server import clock
 from sync_server.indicators.periods import add_months, current_month, month_bounds
 from sync_server.storage import devices
 from tests.fixtures.server import (
+    LONG_AGO,
     SERVICE,
     SITE,
     answer_payload,
@@ -87,7 +88,8 @@ def upload(client, token, *records, sent_at: datetime) -> None:
 
 @pytest.fixture
 def token(app_client) -> str:
-    return enrolled_token(app_client)
+    # Enrolled long ago: the tests upload records captured on fixed past dates.
+    return enrolled_token(app_client, enrolled_at=LONG_AGO)
 
 
 def test_a_device_one_day_behind_is_counted_in_the_right_month_and_day(
@@ -151,7 +153,8 @@ def test_the_device_is_flagged_while_drifting_and_unflagged_when_back(app_client
     storage = app_client.app.state.storage
     with storage.read() as connection:
         device_id = devices.by_token(connection, token).id
-    upload(app_client, token, make_record(answer_payload()), sent_at=datetime.now(UTC) - DAY)
+    late = datetime.now(UTC) - DAY  # the device's clock, a day behind
+    upload(app_client, token, make_record(answer_payload(), at=late), sent_at=late)
     with storage.read() as connection:
         first = devices.get(connection, device_id)
     assert first.drifting
@@ -160,7 +163,7 @@ def test_the_device_is_flagged_while_drifting_and_unflagged_when_back(app_client
 
     # Still wrong, by another amount: the offset is updated, the flag keeps its start.
     later = datetime.now(UTC) - 2 * DAY
-    upload(app_client, token, make_record(answer_payload()), sent_at=later)
+    upload(app_client, token, make_record(answer_payload(), at=later), sent_at=later)
     with storage.read() as connection:
         second = devices.get(connection, device_id)
     assert second.clock_drift_since == since
@@ -184,7 +187,7 @@ def test_the_allowed_drift_is_a_setting(tmp_path):
     settings = server_settings_for(tmp_path, max_clock_drift_seconds=3600)
     storage = open_town_storage(settings)
     with TestClient(create_app(settings, storage)) as client:
-        token = enrolled_token(client)
+        token = enrolled_token(client, enrolled_at=LONG_AGO)
         at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         sent_at = datetime.now(UTC) - timedelta(minutes=30)  # 30 min slow: within one hour
         upload(client, token, make_record(answer_payload(), at=at), sent_at=sent_at)

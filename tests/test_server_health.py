@@ -22,8 +22,9 @@ from tests.fixtures.server import (
 
 
 def conflict(client, token: str, sent_at: datetime | None = None) -> str:
-    original = make_record(answer_payload("satisfied"))
-    other = make_record(answer_payload("dissatisfied"), record_id=str(original.id))
+    # Captured by the device's clock, the one `sent_at` is read on.
+    original = make_record(answer_payload("satisfied"), at=sent_at)
+    other = make_record(answer_payload("dissatisfied"), at=sent_at, record_id=str(original.id))
     for record in (original, other):
         body = sync_body(record, sent_at=sent_at)
         client.post("/api/v1/sync", json=body, headers=bearer(token))

@@ -116,9 +116,9 @@ HEADER = ["ID", "NAME", "DESK", "LAST", "SEEN", "BACKLOG", "OFFSET", "CLOCK", "S
 def test_the_devices_command_lists_the_fleet(app_client, token):
     storage = app_client.app.state.storage
     # A drifting kiosk with a backlog and one conflict in quarantine.
-    original = make_record(answer_payload("satisfied"))
-    other = make_record(answer_payload("dissatisfied"), record_id=str(original.id))
-    late = datetime.now(UTC) - timedelta(days=1)
+    late = datetime.now(UTC) - timedelta(days=1)  # the kiosk's clock, a day behind
+    original = make_record(answer_payload("satisfied"), at=late)
+    other = make_record(answer_payload("dissatisfied"), at=late, record_id=str(original.id))
     for record in (original, other):
         app_client.post("/api/v1/sync", json=sync_body(record, sent_at=late), headers=bearer(token))
     heartbeat = {"sent_at": late.isoformat(), "app_version": "0.5.0", "backlog": 42}

@@ -13,6 +13,7 @@ from qualivilles.protocol import RecordKind, VisitEvent, new_record_id
 from qualivilles.visits import Event, fold
 from sync_server.storage import Source, devices, quality, schema, uploads
 from tests.fixtures.server import (
+    LONG_AGO,
     SERVICE,
     SITE,
     answer_payload,
@@ -27,7 +28,8 @@ from tests.tools.sync_upload import upload
 
 @pytest.fixture
 def token(app_client) -> str:
-    return enrolled_token(app_client)
+    # Enrolled long ago: the tests upload records captured on fixed past dates.
+    return enrolled_token(app_client, enrolled_at=LONG_AGO)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from tests.fixtures.fault_proxy import (
     Status,
     Truncated,
 )
+from tests.fixtures.server import enrolled_since
 from tests.tools.server_reads import record_ids, stored_rows
 
 WAIT = 30  # seconds: a generous bound on every wait, never a sleep
@@ -314,6 +315,8 @@ def test_back_after_30_days_offline_with_50000_records(live_server, tmp_path, cr
     choices = [choice.id for choice in survey.question(survey.main_question).choices]
     month_ago = now - timedelta(days=30)
     step = timedelta(days=30) / BACKLOG
+    # The kiosk was enrolled before it went offline with its month of answers.
+    enrolled_since(live_server.storage, credentials.device_id, month_ago)
     payloads = [
         AnswerPayload(
             survey_id=survey.id,

@@ -10,7 +10,7 @@ import pytest
 
 from qualivilles.protocol import RecordKind, VisitEvent
 from qualivilles.visits import Event, fold
-from tests.fixtures.server import bearer, enrolled_token, make_record, sync_body
+from tests.fixtures.server import LONG_AGO, bearer, enrolled_token, make_record, sync_body
 from tests.tools.server_reads import row_count, stored_rows
 from tests.tools.sync_upload import upload
 
@@ -19,7 +19,9 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def token(app_client) -> str:
-    return enrolled_token(app_client, mode="tablet")  # visit events come from a desk's tablet
+    # A desk's tablet (visit events come from it), enrolled long ago: the tests upload records
+    # captured on fixed past dates.
+    return enrolled_token(app_client, mode="tablet", enrolled_at=LONG_AGO)
 
 
 def _event(name: str, minutes: float, id_: str | None = None, **extra) -> Event:

@@ -20,6 +20,9 @@ router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
 MonthParam = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 MAX_MONTHS = 36
+# The months the API answers for: the product's figures start after 2000 and a year beyond 2100
+# is a typo; outside, a clear 422 rather than a calendar overflowing further down.
+FIRST_MONTH, LAST_MONTH = "2000-01", "2100-12"
 
 
 @router.get("/indicators")
@@ -36,6 +39,10 @@ def indicators(
     """Figures for each desk and month from `from` to `to` (YYYY-MM, Europe/Paris months;
     default: the current month and the two before). Each figure is {value, n, hidden, reason, …};
     a figure from fewer than `min_answers` answers is hidden."""
+    for name, value in (("from", from_), ("to", to)):
+        if value is not None and not FIRST_MONTH <= value <= LAST_MONTH:
+            detail = f"'{name}' must be a month from {FIRST_MONTH} to {LAST_MONTH}"
+            raise ApiError(422, "invalid_query", "Invalid period", detail)
     zone = ZoneInfo(settings.timezone)
     last = periods.parse_month(to) if to else periods.current_month(datetime.now(UTC), zone)
     first = periods.parse_month(from_) if from_ else periods.add_months(last, -2)

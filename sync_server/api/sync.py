@@ -64,6 +64,8 @@ def sync(
         app_version=app_version(x_app_version, user_agent),
         clock_offset_ms=clock.offset_ms(batch.sent_at, received_at),
         max_drift_ms=settings.max_clock_drift_seconds * 1000,
+        max_offset_ms=settings.max_clock_offset_ms,
+        window=settings.record_window(received_at, device.enrolled_at),
         project=False,
     )
     # The device may forget what is in the log: the figures follow once the reply is sent (and

@@ -405,7 +405,8 @@ def finish(request: Request, storage: Storage, entry: Entry, progress: Progress)
     record = response_record(progress, received_at, visit_id)
     source = Source(site=desk.site.slug, service=desk.service.slug, channel="phone")
     try:
-        ack = uploads.store_phone_answer(storage, record, source, received_at, visit_id)
+        window = request.app.state.settings.record_window(received_at, None)
+        ack = uploads.store_phone_answer(storage, record, source, received_at, visit_id, window)
     except VisitLinkUsed:
         return link_error(request, storage, already_answered(), language)
     if ack.status not in (AckStatus.STORED, AckStatus.DUPLICATE):

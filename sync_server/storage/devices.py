@@ -203,6 +203,16 @@ def get(connection: Connection, device_id: str) -> Device:
     return _device(row)
 
 
+def set_enrolled_at(connection: Connection, device_id: str, enrolled_at: datetime) -> Device:
+    """Record when the device was enrolled (the start of its records' capture window), e.g. for
+    a device whose enrolment is carried over from elsewhere."""
+    table = schema.devices
+    connection.execute(
+        table.update().where(table.c.id == device_id).values(enrolled_at=enrolled_at)
+    )
+    return get(connection, device_id)
+
+
 def all_devices(connection: Connection) -> list[Device]:
     table = schema.devices
     query = sa.select(table).order_by(table.c.site, table.c.service, table.c.name)

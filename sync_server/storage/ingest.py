@@ -11,7 +11,9 @@ are projected from it afterwards (`projection.py`), in the same transaction or j
 reply. A record is acknowledged once it is in the log, which is what makes it safe to forget.
 
 Capture times are corrected for a drifting device clock (`sync_server.clock`) into the log's
-`captured_at`; `device_time` keeps the time exactly as sent.
+`captured_at`; `device_time` keeps the time exactly as sent. An offset beyond its bound is an
+unknown clock and is not applied. A capture time (corrected) outside the window around the
+server's clock and the device's enrolment is refused alone: `time_out_of_range`.
 
 Who may say what comes from the sender, never from the payload:
 
@@ -116,13 +118,17 @@ class _Batch:
         received_at: datetime,
         clock_offset_ms: int | None,
         max_drift_ms: int,
+        max_offset_ms: int,
+        window: clock.Window,
     ):
         self.connection = connection
         self.source = source
         self.received_at = received_at
-        self.clock_offset_ms = clock_offset_ms
+        # Beyond its bound the offset is an unknown clock: no correction.
+        self.clock_offset_ms = clock.trusted_offset(clock_offset_ms, max_offset_ms)
         self.max_drift_ms = max_drift_ms
-        self.drifting = clock.is_drifting(clock_offset_ms, max_drift_ms)
+        self.drifting = clock.is_drifting(self.clock_offset_ms, max_drift_ms)
+        self.window = window
         self.time: Callable[[datetime], Any] = time_value(connection)
         # Per (kind, claimed hash): the payloads checked in this batch and what they gave.
         self._contents: dict[tuple[RecordKind, str], list[tuple[Any, _Content]]] = {}
@@ -146,12 +152,16 @@ class _Batch:
         if content.visit_id is not None and self.source.channel != "tablet":
             detail = f"a {self.source.channel} sends no visit events: only a desk's tablet does"
             return _reject(record, "visit_events_from_tablets_only", detail)
-        device_time = self.time(record.device_time)
-        captured_at = device_time
-        if self.drifting:
-            captured_at = self.time(
-                clock.corrected(record.device_time, self.clock_offset_ms, self.max_drift_ms)
+        captured = clock.corrected(record.device_time, self.clock_offset_ms, self.max_drift_ms)
+        if not self.window.holds(captured):
+            window = self.window
+            detail = (
+                f"device_time: the capture time must be within {window.earliest.isoformat()} "
+                f"and {window.latest.isoformat()} (the server's clock and the enrolment)"
             )
+            return _reject(record, "time_out_of_range", detail)
+        device_time = self.time(record.device_time)
+        captured_at = self.time(captured) if self.drifting else device_time
         return _Prepared(record, str(record.id), content, device_time, captured_at)
 
     def _known_content(self, record: RecordIn) -> _Content | None:
@@ -295,6 +305,12 @@ class _Batch:
 
 
 DEFAULT_MAX_DRIFT_MS = 120_000
+DEFAULT_MAX_OFFSET_MS = 30 * 86_400_000
+
+
+# Without a window from the caller (the API and the phone survey always give one): the years
+# the figures count, so that no stored time can overflow the calendar.
+CALENDAR_WINDOW = clock.Window(projection.COUNTABLE_FROM, projection.COUNTABLE_UNTIL)
 
 
 def ingest(
@@ -305,13 +321,20 @@ def ingest(
     *,
     clock_offset_ms: int | None = None,
     max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
+    max_offset_ms: int = DEFAULT_MAX_OFFSET_MS,
+    window: clock.Window | None = None,
 ) -> list[Ack]:
     """Store a batch from one source; one `Ack` per record, in the order given.
 
     `clock_offset_ms` is the source's clock offset (server minus device) measured on this
-    upload; beyond `max_drift_ms` the capture times are corrected by it.
+    upload; beyond `max_drift_ms` the capture times are corrected by it, unless it is beyond
+    `max_offset_ms` too (an unknown clock). A record captured outside `window` (default: the
+    years the figures count) is refused.
     """
-    batch = _Batch(connection, source, received_at, clock_offset_ms, max_drift_ms)
+    window = window or CALENDAR_WINDOW
+    batch = _Batch(
+        connection, source, received_at, clock_offset_ms, max_drift_ms, max_offset_ms, window
+    )
     prepared = [batch.prepare(record) for record in records]
     owned = iter(batch.owned([item for item in prepared if not isinstance(item, Ack)]))
     outcomes = [item if isinstance(item, Ack) else next(owned) for item in prepared]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -125,6 +125,16 @@ def project(connection: Connection, zone: ZoneInfo, limit: int = STEP) -> int:
     return len(rows)
 
 
+# Capture times the figures can count: a row logged before ingestion refused times outside its
+# window (year 1, year 9999) is skipped rather than overflow the calendar in a local day.
+COUNTABLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+COUNTABLE_UNTIL = datetime(2101, 1, 1, tzinfo=UTC)
+
+
+def _countable(captured_at: datetime) -> bool:
+    return COUNTABLE_FROM <= captured_at < COUNTABLE_UNTIL
+
+
 @dataclass
 class _Rows:
     """The derived rows of one step, built per record and written table by table."""
@@ -149,7 +159,7 @@ class _Rows:
         if key not in self._parsed:
             self._parsed[key] = self._parse(kind, row.payload, row.id)
         parsed = self._parsed[key]
-        if parsed is None:
+        if parsed is None or not _countable(row.captured_at):
             return
         captured_at = self.time(row.captured_at)
         if kind == RecordKind.ANSWER:

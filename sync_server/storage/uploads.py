@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from qualivilles.protocol import Ack, AckStatus, RecordIn
+from sync_server import clock
 from sync_server.storage import devices, ingest, projection, schema, visit_links
 from sync_server.storage.db import utcnow
 from sync_server.storage.errors import VisitLinkUsed
@@ -30,12 +31,16 @@ def store_batch(
     app_version: str | None = None,
     clock_offset_ms: int | None = None,
     max_drift_ms: int = ingest.DEFAULT_MAX_DRIFT_MS,
+    max_offset_ms: int = ingest.DEFAULT_MAX_OFFSET_MS,
+    window: clock.Window | None = None,
     project: bool = True,
 ) -> list[Ack]:
     """Store a batch in one transaction and note the device's visit; one `Ack` per record.
 
     Beyond `max_drift_ms`, capture times are corrected by `clock_offset_ms` and the device
-    is flagged as drifting (unflagged once back within bounds). With `project`, the
+    is flagged as drifting (unflagged once back within bounds); beyond `max_offset_ms` the
+    clock is unknown: flagged all the same, not corrected. Records captured outside `window`
+    are refused. With `project`, the
     figures' tables are brought up to date in the same transaction; without, the records
     are only in the log until `projection.catch_up` runs (or a read catches up)."""
     now = received_at or utcnow()
@@ -47,6 +52,8 @@ def store_batch(
             now,
             clock_offset_ms=clock_offset_ms,
             max_drift_ms=max_drift_ms,
+            max_offset_ms=max_offset_ms,
+            window=window,
         )
         if source.device_id is not None:
             devices.seen(
@@ -68,6 +75,7 @@ def store_phone_answer(
     source: Source,
     received_at: datetime,
     visit_id: str | None = None,
+    window: clock.Window | None = None,
 ) -> Ack:
     """Store a phone answer, projected at once; with `visit_id`, also spend that visit's link,
     or raise `VisitLinkUsed` and store nothing. A resent record comes back DUPLICATE.
@@ -77,7 +85,7 @@ def store_phone_answer(
     if and only if that link is spent: of two tabs racing on one link, exactly one answer is kept.
     """
     with storage.write() as connection:
-        [ack] = ingest.ingest(connection, [record], source, received_at)
+        [ack] = ingest.ingest(connection, [record], source, received_at, window=window)
         projection.project_all(connection, storage.zone)
         if (
             visit_id is not None

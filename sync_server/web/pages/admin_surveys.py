@@ -14,9 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from qualivilles.survey import SurveyDefinitionError, parse_definition
+from qualivilles.protocol import MAX_SAFE_INTEGER
+from qualivilles.survey import SurveyDefinition, SurveyDefinitionError, parse_definition
 from sync_server.api.deps import StorageDep
-from sync_server.storage import Storage, SurveyVersionChanged, User, surveys
+from sync_server.storage import Connection, Storage, SurveyVersionChanged, User, surveys
 from sync_server.storage.surveys import (
     ReservedSurveyId,
     UnknownSurvey,
@@ -67,12 +68,19 @@ def surveys_page(request: Request, storage: StorageDep, user: SurveyManager) -> 
     return _page(request, storage, user)
 
 
+def _version(connection: Connection, survey_id: str, version: int) -> SurveyDefinition | None:
+    """The survey version, None when there is none (a number beyond any stored one included)."""
+    if not 0 <= version <= MAX_SAFE_INTEGER:
+        return None
+    return surveys.get(connection, survey_id, version)
+
+
 @router.get("/admin/surveys/{survey_id}/{version}")
 def survey_page(
     request: Request, storage: StorageDep, user: SurveyManager, survey_id: str, version: int
 ) -> Response:
     with storage.read() as connection:
-        survey = surveys.get(connection, survey_id, version)
+        survey = _version(connection, survey_id, version)
         published = surveys.published(connection)
     if survey is None:
         context = {**nav_context(request, user), "error": "not_found"}
@@ -93,7 +101,7 @@ def survey_definition(
 ) -> Response:
     """The version's definition, to start the next version from."""
     with storage.read() as connection:
-        survey = surveys.get(connection, survey_id, version)
+        survey = _version(connection, survey_id, version)
     if survey is None:
         return Response(status_code=404)
     filename = f"{survey.id}.v{survey.version}.json"
