@@ -132,7 +132,14 @@ def measure_drain(work: Path, count: int) -> float:
         url = f"http://127.0.0.1:{port}"
         now = datetime.now(UTC)
         with KioskStore(work / "kiosk.db", ManualClock(now)) as store:
-            store.save_credentials(SyncClient.enrol(url, code, "bench"))
+            credentials = SyncClient.enrol(url, code, "bench")
+            store.save_credentials(credentials)
+            # The month of answers was captured after the kiosk's enrolment, before it went
+            # offline: the server refuses records dated before a device's enrolment.
+            enrolled = Storage.from_url(f"sqlite:///{database}")
+            with enrolled.write() as connection:
+                devices.set_enrolled_at(connection, credentials.device_id, now - timedelta(days=31))
+            enrolled.close()
             fill_backlog(store, count, now)
             with SyncClient.from_credentials(store.credentials(), timeout=(5, 120)) as client:
                 started = time.perf_counter()
