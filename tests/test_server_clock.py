@@ -126,7 +126,7 @@ def test_a_device_one_day_behind_is_counted_in_the_right_month_and_day(
 
 
 def test_visit_times_are_corrected_too(app_client, server_storage):
-    token = enrolled_token(app_client, mode="tablet")
+    token = enrolled_token(app_client, mode="tablet", enrolled_at=LONG_AGO)
     arrival = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     visit_id = str(uuid.uuid4())
     records = [

@@ -34,7 +34,7 @@ def token(app_client) -> str:
 
 @pytest.fixture
 def tablet(app_client) -> str:
-    return enrolled_token(app_client, mode="tablet")
+    return enrolled_token(app_client, mode="tablet", enrolled_at=LONG_AGO)
 
 
 def test_an_answer_is_stored_with_its_main_level_and_items(app_client, server_storage, token):

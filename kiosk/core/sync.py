@@ -293,9 +293,13 @@ def server_reachable(address: tuple[str, int], timeout: float = 1.0) -> bool:
 
 
 def client_from_store(store: KioskStore) -> SyncClient | None:
-    """The default client factory: one client from the enrolment saved in the store."""
+    """The default client factory: one client from the enrolment saved in the store, on the
+    store's clock, so a batch's `sent_at` and its records' capture times come from one clock
+    (the server's clock correction compares the two)."""
     credentials = store.credentials()
-    return None if credentials is None else SyncClient.from_credentials(credentials)
+    if credentials is None:
+        return None
+    return SyncClient.from_credentials(credentials, clock=store.clock)
 
 
 class SyncWorker(threading.Thread):
