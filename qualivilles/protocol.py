@@ -13,13 +13,24 @@ import hashlib
 import json
 import math
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import uuid6
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    TypeAdapter,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 PROTOCOL_VERSION = 1
 MAX_RECORDS_PER_BATCH = 500
@@ -174,6 +185,36 @@ class RecordIn(Strict):
     payload: BoundedObject
 
 
+class AnswerRecord(RecordIn):
+    """A record of kind `answer`: its payload is an `AnswerPayload`."""
+
+    kind: Literal[RecordKind.ANSWER]
+    payload: AnswerPayload
+
+
+class VisitEventRecord(RecordIn):
+    """A record of kind `visit_event`: its payload is a `VisitEventPayload`."""
+
+    kind: Literal[RecordKind.VISIT_EVENT]
+    payload: VisitEventPayload
+
+
+# A record with its payload checked by kind: what the server stores (when the hash matches).
+Record = Annotated[AnswerRecord | VisitEventRecord, Field(discriminator="kind")]
+
+
+@dataclass(frozen=True)
+class DescribedAs:
+    """A field annotation: validated as its own type, described in JSON Schema as `described`."""
+
+    described: Any
+
+    def __get_pydantic_json_schema__(
+        self, _core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(TypeAdapter(self.described).core_schema)
+
+
 class SyncEnvelope(Strict):
     """A `SyncRequest` with its records left unread: the server checks each record on its own,
     so that one malformed record never refuses the others."""
@@ -184,9 +225,16 @@ class SyncEnvelope(Strict):
 
 
 class SyncRequest(SyncEnvelope):
-    """`POST /api/v1/sync`: a batch of records, in capture order."""
+    """`POST /api/v1/sync`: a batch of records, in capture order.
 
-    records: list[RecordIn] = Field(max_length=MAX_RECORDS_PER_BATCH)
+    Each record is a `RecordIn` whose payload stays as sent (it is hashed as sent); the JSON
+    Schema describes it as a `Record`, the payload by kind, which is what the server then checks.
+    """
+
+    records: Annotated[
+        list[RecordIn],
+        DescribedAs(Annotated[list[Record], Field(max_length=MAX_RECORDS_PER_BATCH)]),
+    ] = Field(max_length=MAX_RECORDS_PER_BATCH)
 
 
 class AckStatus(StrEnum):

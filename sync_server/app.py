@@ -54,7 +54,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.storage = store
     problems.install(app)
     page_access.install(app)
-    openapi.install(app)
+    openapi.install(app, api.routers, session_cookie=SESSION_COOKIE)
     for router in [*api.routers, *web.routers]:
         app.include_router(router)
     app.add_middleware(

@@ -100,6 +100,7 @@ def _etag_matches(header: str | None, etag: str) -> bool:
             "description": "The device's configuration; `ETag` is its content hash",
         },
         304: {"description": "Unchanged since the `If-None-Match` ETag"},
+        409: {"description": "`unknown_desk`: the device's desk is no longer in the town"},
     },
 )
 def config(

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["device"])
 @router.post(
     "/enrol",
     response_model=EnrolmentReply,
-    responses={400: {"description": "invalid_enrol_code: unknown, used or expired code"}},
+    responses={400: {"description": "`invalid_enrol_code`: unknown, used or expired code"}},
 )
 def enrol(body: EnrolmentRequest, storage: StorageDep) -> EnrolmentReply:
     """Exchange the code printed by `sync-server enrol-device`; the token is shown only once."""
