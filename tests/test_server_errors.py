@@ -263,7 +263,7 @@ def test_every_error_code_is_documented():
         "invalid_json", "invalid_body", "invalid_query", "body_too_large", "missing_token",
         "invalid_token", "device_revoked", "invalid_enrol_code", "login_required", "not_found",
         "hash_mismatch", "invalid_payload", "unknown_survey", "invalid_answer", "conflict",
-        "invalid_record", "forbidden", "unknown_desk", "method_not_allowed",
+        "invalid_record", "forbidden", "unknown_desk", "method_not_allowed", "too_deep",
     ]  # fmt: skip
     found = codes_in_source()
     assert set(codes) <= found  # the patterns still see where codes are made

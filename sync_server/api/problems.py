@@ -96,7 +96,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        # FastAPI answers 400 itself only when a body it reads is not JSON.
+        codes = {
+            400: "invalid_json",
+            401: "unauthorized",
+            404: "not_found",
+            405: "method_not_allowed",
+        }
         code = codes.get(error.status_code, f"http_{error.status_code}")
         return problem_response(
             ApiError(error.status_code, code, str(error.detail), headers=error.headers)
