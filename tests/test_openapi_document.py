@@ -33,7 +33,7 @@ PROBLEM_STATUSES = {
     ("post", "/api/v1/sync"): {400, 401, 403, 413, 422},
     ("get", "/api/v1/config"): {401, 403, 409},
     ("post", "/api/v1/heartbeat"): {400, 401, 403, 413, 422},
-    ("post", "/api/v1/token/rotate"): {401, 403, 413},
+    ("post", "/api/v1/token/rotate"): {400, 401, 403, 413},
     ("get", "/api/v1/health"): {401, 403},
     ("get", "/api/v1/indicators"): {401, 403, 422},
 }

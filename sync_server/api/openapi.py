@@ -6,8 +6,8 @@ FastAPI describes each route's parameters, body and answer. Added here, for ever
   (`deviceToken`); an `ApiAccess` → the dashboard session cookie (`session`) or a personal API
   token (`personalToken`);
 - every problem it may answer, as `application/problem+json` with the `Problem` schema: 401/403
-  from who may call, 400/422 from reading a body or query, 413 on every POST (the body limit
-  applies before any route), and those the route declares in `responses` (e.g. 409);
+  from who may call, 400/422 from reading a body or query, 413 and 400 `too_deep` on every POST
+  (the body guard runs before any route), and those the route declares in `responses` (e.g. 409);
 - the wire models a route reads by hand (`SyncRequest`), and examples (`api/examples.py`).
 """
 
@@ -23,6 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from qualivilles.json_depth import MAX_JSON_DEPTH
 from qualivilles.protocol import Problem, SyncRequest
 from sync_server.api import examples
 from sync_server.api.deps import ApiAccess, current_device
@@ -101,20 +102,17 @@ def caller(route: APIRoute) -> Caller | None:
 
 def request_problems(method: str, operation: dict[str, Any]) -> dict[int, str]:
     """The problems answered to a request the server cannot read."""
-    problems: dict[int, str] = {}
+    reasons: dict[int, list[str]] = {}
     if method == "post":
-        problems[413] = "`body_too_large`: the body exceeds `QV_MAX_BODY_BYTES`"
-    reasons_422 = []
+        # The body guard runs before any route, on whatever body comes.
+        reasons[413] = ["`body_too_large`: the body exceeds `QV_MAX_BODY_BYTES`"]
+        reasons[400] = [f"`too_deep`: arrays and objects nested over {MAX_JSON_DEPTH} levels"]
     if "requestBody" in operation:
-        problems[400] = "`invalid_json`: the body is not JSON"
-        reasons_422.append(
-            "`invalid_body`: the body does not match its schema (`errors` names each field)"
-        )
+        reasons.setdefault(400, []).insert(0, "`invalid_json`: the body is not JSON")
+        reasons[422] = ["`invalid_body`: the body does not match its schema (`errors` names each)"]
     if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
-        reasons_422.append("`invalid_query`: a query parameter is invalid")
-    if reasons_422:
-        problems[422] = "; ".join(reasons_422)
-    return problems
+        reasons.setdefault(422, []).append("`invalid_query`: a query parameter is invalid")
+    return {status: "; ".join(texts) for status, texts in reasons.items()}
 
 
 def describe_problems(route: APIRoute, method: str, operation: dict[str, Any]) -> None:
