@@ -7,7 +7,8 @@ pages, their menu and the JSON API alike, and the rule that narrows a user to th
 - administrator: devices, QR codes, surveys and accounts; never the visitors' answers.
 
 The pages declare `sync_server.web.access`'s dependencies and the API `sync_server.api.deps`'s;
-both ask `may` and `visible_services` here.
+both ask `may` and `visible_services` here. A personal API token acts for its owner, with the
+owner's current role and services, on the few read-only routes that accept one.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         ),
     }
 )
+
+
+# What a personal API token stands for: its owner's figures and exports, read-only. Only a role
+# granting this may hold a token, and a token works only while its owner's role still does.
+TOKEN_PERMISSION = Permission.READ_INDICATORS
 
 
 def permissions(user: User) -> frozenset[Permission]:

@@ -210,6 +210,16 @@ def test_every_posted_staff_form_checks_its_csrf_token(app):
             assert kinds == {expected}, (method, path)
 
 
+def test_personal_api_tokens_open_only_the_reads_of_figures(app):
+    taking = sorted(
+        (method, path)
+        for method, path, route in endpoints(app)
+        for access in access_of(route)
+        if getattr(access, "tokens", False)
+    )
+    assert taking == [("GET", "/api/v1/indicators"), ("GET", "/export/{what}.{fmt}")]
+
+
 def test_pages_naming_a_service_narrow_it_to_the_users_services(app):
     for method, path, route in endpoints(app):
         for access in access_of(route):

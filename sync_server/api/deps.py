@@ -3,20 +3,24 @@
 The app keeps one `Storage` and one `Settings` in `app.state`; routes receive them here, so a
 test app on a temporary database needs no other wiring. Every JSON route declares who may call
 it: `DeviceDep` (an enrolled device) or an `ApiAccess` alias (a user whose role grants a
-permission of `sync_server.access`).
+permission of `sync_server.access`, signed in, or, on the read-only routes that accept one,
+presenting a personal API token).
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from sync_server.access import Permission, holders, may
+from sync_server.access import TOKEN_PERMISSION, Permission, holders, may
 from sync_server.api.problems import ApiError
 from sync_server.settings import Settings
-from sync_server.storage import Device, Storage, User, devices, users
+from sync_server.storage import Device, Storage, User, api_tokens, devices, users
 
 SESSION_USER = "user"
+# What a 401 answer to a Bearer-authenticated route says: send a token (RFC 6750).
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def get_storage(request: Request) -> Storage:
@@ -42,7 +46,7 @@ def bearer_token(request: Request) -> str | None:
 def current_device(request: Request, storage: StorageDep) -> Device:
     """The enrolled, non-revoked device whose Bearer token came with the request."""
     token = bearer_token(request)
-    challenge = {"WWW-Authenticate": "Bearer"}
+    challenge = CHALLENGE
     if token is None:
         raise ApiError(
             401,
@@ -79,27 +83,84 @@ def session_user(request: Request, storage: Storage) -> User | None:
         return users.get(connection, username)
 
 
+def token_user(request: Request, storage: Storage) -> User | None:
+    """The owner of the personal API token the request carries, as their account is now; None
+    without one (a device's token is none). An unknown or revoked token, or one whose owner is
+    disabled, is a 401 problem; an owner whose role no longer reads figures, a 403 problem. A use
+    is noted on the token (`last_used_at`, at most once a minute)."""
+    secret = bearer_token(request)
+    if secret is None or not api_tokens.is_api_token(secret):
+        return None
+    with storage.read() as connection:
+        token = api_tokens.by_secret(connection, secret)
+        user = None if token is None else users.get(connection, token.username)
+    if token is None:
+        raise ApiError(
+            401,
+            "invalid_token",
+            "Invalid API token",
+            "this token is unknown to this server; create one on the dashboard",
+            headers=CHALLENGE,
+        )
+    if token.revoked:
+        raise ApiError(
+            401,
+            "token_revoked",
+            "API token revoked",
+            "this token was revoked; create a new one on the dashboard",
+            headers=CHALLENGE,
+        )
+    if user is None:
+        raise ApiError(
+            401,
+            "account_disabled",
+            "Account disabled",
+            "the account this token belongs to is disabled",
+            headers=CHALLENGE,
+        )
+    if not may(user, TOKEN_PERMISSION):
+        raise not_allowed(TOKEN_PERMISSION)
+    now = datetime.now(UTC)
+    if api_tokens.use_mark_due(token, now):
+        with storage.write() as connection:
+            api_tokens.mark_used(connection, token.id, now)
+    return user
+
+
+def not_allowed(permission: Permission) -> ApiError:
+    """The 403 problem for a user whose role does not grant `permission`."""
+    granted = ", ".join(holders(permission))
+    return ApiError(403, "forbidden", "Not allowed", f"'{permission}' is granted to: {granted}")
+
+
 @dataclass(frozen=True)
 class ApiAccess:
     """Dependency of a JSON route: the signed-in user whose role grants `permission`; else a
-    401 problem (`login_required`) or a 403 problem (`forbidden`). Pages use
-    `sync_server.web.access`, which answers with the login page or a 403 page instead."""
+    401 problem (`login_required`) or a 403 problem (`forbidden`). With `tokens`, a personal
+    API token (`Authorization: Bearer qvt_…`) stands for its owner instead (`token_user`); only
+    read-only routes of figures take one. Pages use `sync_server.web.access`, which answers with
+    the login page or a 403 page instead."""
 
     permission: Permission
+    tokens: bool = False
 
     def __call__(self, request: Request, storage: StorageDep) -> User:
-        user = session_user(request, storage)
+        user = token_user(request, storage) if self.tokens else None
         if user is None:
-            raise ApiError(401, "login_required", "Login required", "log in to the dashboard first")
+            user = session_user(request, storage)
+        if user is None:
+            detail = "log in to the dashboard first"
+            if self.tokens:
+                detail += ", or send 'Authorization: Bearer <personal API token>'"
+            headers = CHALLENGE if self.tokens else None
+            raise ApiError(401, "login_required", "Login required", detail, headers=headers)
         if not may(user, self.permission):
-            granted = ", ".join(holders(self.permission))
-            raise ApiError(
-                403, "forbidden", "Not allowed", f"'{self.permission}' is granted to: {granted}"
-            )
+            raise not_allowed(self.permission)
         return user
 
 
 DeviceDep = Annotated[Device, Depends(current_device)]
 FleetUserDep = Annotated[User, Depends(ApiAccess(Permission.WATCH_FLEET))]
-# The administrator looks after devices and accounts, not the visitors' answers.
-IndicatorUserDep = Annotated[User, Depends(ApiAccess(Permission.READ_INDICATORS))]
+# The administrator looks after devices and accounts, not the visitors' answers. A spreadsheet
+# or BI tool reads the figures with its user's personal API token.
+IndicatorUserDep = Annotated[User, Depends(ApiAccess(Permission.READ_INDICATORS, tokens=True))]

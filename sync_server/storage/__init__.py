@@ -3,7 +3,7 @@
 Start with `migrations.upgrade(Storage.from_url(url))`; then open a transaction and call the
 module that holds what you need, e.g. `with storage.read() as c: devices.get(c, device_id)`:
 
-- `town` (sites, services, desks), `surveys`, `devices`, `users`, `visit_links`;
+- `town` (sites, services, desks), `surveys`, `devices`, `users`, `api_tokens`, `visit_links`;
 - `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
 - `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments
   register, actions), `health` (heartbeats, fleet, quarantine), `alerts`;
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from sync_server.storage import (
     alerts,
+    api_tokens,
     counts,
     db,
     devices,
@@ -42,12 +43,14 @@ from sync_server.storage.errors import (
     VisitLinkUsed,
 )
 from sync_server.storage.models import (
+    ApiToken,
     Desk,
     Device,
     DeviceHealth,
     DeviceStatus,
     EnrolCode,
     Enrolment,
+    IssuedApiToken,
     LevelCount,
     QuarantinedRecord,
     QuarantineSummary,
@@ -60,6 +63,7 @@ from sync_server.storage.models import (
 from sync_server.storage.transactions import Storage
 
 __all__ = [
+    "ApiToken",
     "Connection",
     "Desk",
     "Device",
@@ -69,6 +73,7 @@ __all__ = [
     "Enrolment",
     "InvalidEnrolCode",
     "InvalidTown",
+    "IssuedApiToken",
     "LevelCount",
     "QuarantineSummary",
     "QuarantinedRecord",
@@ -85,6 +90,7 @@ __all__ = [
     "UserExists",
     "VisitLinkUsed",
     "alerts",
+    "api_tokens",
     "counts",
     "db",
     "devices",

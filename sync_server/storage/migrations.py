@@ -357,6 +357,26 @@ def _visit_owners(connection: Connection) -> None:
             connection.execute(statement, {"visit_id": visit_id, "device_id": device_id})
 
 
+def _api_tokens(connection: Connection) -> None:
+    """Personal API tokens: a dashboard user's figures read by a spreadsheet or a BI tool."""
+    frozen = sa.MetaData()
+    sa.Table("users", frozen, sa.Column("username", sa.String(100), primary_key=True))
+    tokens = sa.Table(
+        "api_tokens",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("username", sa.ForeignKey("users.username"), nullable=False),
+        sa.Column("label", sa.String(100), nullable=False),
+        sa.Column("secret_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("last_used_at", UtcDateTime),
+        sa.Column("revoked_at", UtcDateTime),
+        sa.Index("api_tokens_secret", "secret_hash", unique=True),
+        sa.Index("api_tokens_user", "username"),
+    )
+    frozen.create_all(connection, tables=[tokens])
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -369,6 +389,7 @@ MIGRATIONS: list[Migration] = [
     ("0009_user_admin", _user_admin),
     ("0010_alerts", _alerts),
     ("0011_visit_owners", _visit_owners),
+    ("0012_api_tokens", _api_tokens),
 ]
 
 

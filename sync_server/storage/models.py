@@ -101,6 +101,30 @@ class User:
 
 
 @dataclass(frozen=True)
+class ApiToken:
+    """A personal API token as its owner sees it; the secret itself is never stored."""
+
+    id: int
+    username: str
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class IssuedApiToken:
+    """A token just created; `secret` is shown once to its owner and stored only hashed."""
+
+    token: ApiToken
+    secret: str
+
+
+@dataclass(frozen=True)
 class QuarantinedRecord:
     record_id: str
     device_id: str | None

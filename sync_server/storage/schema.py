@@ -420,6 +420,23 @@ alerts = sa.Table(
 )
 
 
+# 0012_api_tokens: personal API tokens, with which a dashboard user's spreadsheet or BI tool reads
+# the figures. Only the SHA-256 of the secret is kept: the secret is shown once, at creation.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.ForeignKey("users.username"), nullable=False),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_used_at", UtcDateTime),
+    sa.Column("revoked_at", UtcDateTime),
+    sa.Index("api_tokens_secret", "secret_hash", unique=True),
+    sa.Index("api_tokens_user", "username"),
+)
+
+
 def desk_filter(
     table: sa.Table, sites: list[str] | None, services: list[str] | None
 ) -> list[sa.ColumnElement[bool]]:

@@ -11,6 +11,7 @@ from sync_server.web import static_files
 from sync_server.web.pages import (
     admin_surveys,
     admin_users,
+    api_tokens,
     dashboard,
     desk_codes,
     exports,
@@ -37,6 +38,7 @@ routers: list[APIRouter] = [
     desk_codes.router,
     admin_users.router,
     admin_surveys.router,
+    api_tokens.router,
     static_files.router,
 ]
 

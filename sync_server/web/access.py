@@ -6,6 +6,9 @@ receives the signed-in user (and, for a posted form, the form with its CSRF toke
 A refused request never reaches the page: nobody signed in is sent to the login page, which
 brings them back to the address they asked for; a signed-in user without the permission, or
 asking for another service than theirs, gets the 403 page with their own menu.
+
+The export downloads are the one kind of page a personal API token opens (`ExportReader`): a
+spreadsheet or BI tool is answered as the JSON API answers it, with a problem, never a page.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the annotations of the dependencies'
@@ -19,8 +22,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from sync_server.access import Permission, may, may_see, permissions
-from sync_server.api.deps import StorageDep, session_user
+from sync_server.access import TOKEN_PERMISSION, Permission, may, may_see, permissions
+from sync_server.api.deps import StorageDep, not_allowed, session_user, token_user
+from sync_server.api.problems import ApiError
 from sync_server.storage import User
 from sync_server.web.csrf import CsrfError, check_csrf, csrf_token
 from sync_server.web.templating import render
@@ -47,22 +51,39 @@ class PageAccess:
 
     `scoped`: the service named in the address (`/service/{service}`, `?service=…`), if any,
     must be within the user's reach too. `elsewhere`: where a signed-in user without the
-    permission is sent instead of the 403 page."""
+    permission is sent instead of the 403 page. `tokens`: a personal API token may stand for
+    its owner (`sync_server.api.deps.token_user`); a refusal is then an `ApiError`."""
 
     permission: Permission
     scoped: bool = False
     elsewhere: str | None = None
+    tokens: bool = False
 
     def __call__(self, request: Request, storage: StorageDep) -> User:
+        holder = token_user(request, storage) if self.tokens else None
+        if holder is not None:
+            return self._token_holder(request, holder)
         user = session_user(request, storage)
         if user is None:
             raise Refused(None)
         if not may(user, self.permission):
             raise Refused(user, elsewhere=self.elsewhere)
-        service = request.path_params.get("service", request.query_params.get("service"))
-        if self.scoped and service and not may_see(user, service):
+        if self.scoped and not may_see_asked(request, user):
             raise Refused(user)
         return user
+
+    def _token_holder(self, request: Request, user: User) -> User:
+        if not may(user, self.permission):
+            raise not_allowed(self.permission)
+        if self.scoped and not may_see_asked(request, user):
+            raise ApiError(403, "forbidden", "Not allowed", "this service is not among yours")
+        return user
+
+
+def may_see_asked(request: Request, user: User) -> bool:
+    """Whether the service the address names, if any, is within `user`'s reach."""
+    service = request.path_params.get("service", request.query_params.get("service"))
+    return not service or may_see(user, service)
 
 
 class StaffForm(NamedTuple):
@@ -94,6 +115,11 @@ OverviewReader = Annotated[
     User, Depends(PageAccess(Permission.READ_INDICATORS, elsewhere="/fleet"))
 ]
 ServiceReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS, scoped=True))]
+# A spreadsheet or BI tool downloads the exports with a personal API token, as the user would.
+ExportReader = Annotated[
+    User, Depends(PageAccess(Permission.READ_INDICATORS, scoped=True, tokens=True))
+]
+TokenHolder = Annotated[User, Depends(PageAccess(TOKEN_PERMISSION))]
 FleetWatcher = Annotated[User, Depends(PageAccess(Permission.WATCH_FLEET))]
 CodePrinter = Annotated[User, Depends(PageAccess(Permission.PRINT_CODES))]
 TargetSetter = Annotated[User, Depends(PageAccess(Permission.SET_TARGETS))]
@@ -105,6 +131,7 @@ TargetForm = Annotated[StaffForm, Depends(FormAccess(Permission.SET_TARGETS))]
 ActionForm = Annotated[StaffForm, Depends(FormAccess(Permission.RECORD_ACTIONS))]
 SurveyForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_SURVEYS))]
 AccountForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_ACCOUNTS))]
+TokenForm = Annotated[StaffForm, Depends(FormAccess(TOKEN_PERMISSION))]
 
 
 def login_address(request: Request) -> str:

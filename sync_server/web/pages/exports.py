@@ -1,5 +1,6 @@
 """CSV and XLSX exports of raw answers, visits and indicator tables, filtered as on screen
-(period, service, site, suspect switch) and by the user's role, headers in the page language."""
+(period, service, site, suspect switch) and by the user's role, headers in the page language.
+A spreadsheet or BI tool may download them with its user's personal API token."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.figures import DeskFigures
 from sync_server.storage import exports
 from sync_server.web import labels, tables
-from sync_server.web.access import ServiceReader
+from sync_server.web.access import ExportReader
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
 from sync_server.web.period_choice import choose
@@ -79,7 +80,7 @@ def export(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
-    user: ServiceReader,
+    user: ExportReader,
     what: str,
     fmt: str,
     kind: str | None = None,
