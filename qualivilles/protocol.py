@@ -26,6 +26,8 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    Strict,
+    StrictBool,
     StringConstraints,
     TypeAdapter,
 )
@@ -76,12 +78,13 @@ def _bounded_json(value: Any) -> Any:
     return value
 
 
-# An integer JSON carries exactly: within ±(2^53 - 1).
-SafeInt = Annotated[int, Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
-Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
-# A finite number: no Infinity, no NaN.
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-WaitSeconds = Annotated[float, Field(ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False)]
+# An integer JSON carries exactly: within ±(2^53 - 1). Strict: `true`, `"12"` and `12.5` are
+# not integers (lax parsing would store `true` as 1).
+SafeInt = Annotated[int, Strict(), Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_SAFE_INTEGER)]
+# A finite number: no Infinity, no NaN; an integer is a number, `true` and `"12"` are not.
+Finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+WaitSeconds = Annotated[float, Strict(), Field(ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False)]
 # Text of valid Unicode scalar values, NUL removed.
 SCALAR_TEXT = AfterValidator(_scalar_text)
 Text = Annotated[str, SCALAR_TEXT]
@@ -139,7 +142,7 @@ class AnswerPayload(Strict):
         str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"), SCALAR_TEXT
     ]
     status: ResponseStatus
-    suspect: bool = False
+    suspect: StrictBool = False
     # question id -> choice id (or list of choice ids for multiple choice, int for 0-10 scales)
     answers: dict[Slug, Text | SafeInt | list[Text]]
     comment: (

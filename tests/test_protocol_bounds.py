@@ -148,6 +148,31 @@ def test_a_lone_surrogate_in_an_answer_key_is_refused_alone(app_client, token):
     assert_refused_alone(app_client, token, raw_record(payload), "invalid_record")
 
 
+@pytest.mark.parametrize(
+    ("damage", "code"),
+    [
+        (lambda r: r.update(monotonic_ms=True), "invalid_record"),
+        (lambda r: r.update(monotonic_ms="1000"), "invalid_record"),
+        (lambda r: r.update(monotonic_ms=1000.5), "invalid_record"),
+        (lambda r: r["payload"].update(suspect="yes"), "invalid_payload"),
+        (lambda r: r["payload"].update(survey_version=True), "invalid_payload"),
+    ],
+    ids=["monotonic-bool", "monotonic-text", "monotonic-fraction", "suspect-text", "version-bool"],
+)
+def test_a_number_or_flag_of_another_json_type_is_refused_alone(app_client, token, damage, code):
+    """`true` is not 1 and `"1000"` is not a number: lax parsing would store what was not sent."""
+    bad = raw_record(answer_payload())
+    damage(bad)
+    bad["payload_hash"] = payload_hash(bad["payload"])
+    assert_refused_alone(app_client, token, bad, code)
+
+
+@pytest.mark.parametrize("wait", ["60", True], ids=["text", "flag"])
+def test_a_wait_sent_as_text_or_flag_is_refused_alone(app_client, wait):
+    token = enrolled_token(app_client, mode="tablet")
+    assert_refused_alone(app_client, token, visit_event(wait_seconds=wait), "invalid_payload")
+
+
 def heartbeat(**fields: Any) -> dict[str, Any]:
     return {
         "sent_at": datetime.now(UTC).isoformat(),
@@ -175,8 +200,24 @@ def post_heartbeat(client, token, body: dict[str, Any]):
         {"oldest_unsent_age_seconds": math.inf},
         {"battery_percent": math.nan},
         {"last_error": "\ud800"},
+        {"clock_offset_ms": False},
+        {"backlog": "12"},
+        {"disk_free_bytes": 1.5},
+        {"battery_percent": True},
     ],
-    ids=["backlog", "held", "disk", "offset", "age-inf", "battery-nan", "surrogate"],
+    ids=[
+        "backlog",
+        "held",
+        "disk",
+        "offset",
+        "age-inf",
+        "battery-nan",
+        "surrogate",
+        "offset-bool",
+        "backlog-text",
+        "disk-fraction",
+        "battery-bool",
+    ],
 )
 def test_a_heartbeat_out_of_bounds_is_a_422_problem(app_client, server_storage, token, fields):
     response = post_heartbeat(app_client, token, heartbeat(**fields))
