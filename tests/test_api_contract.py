@@ -1,8 +1,8 @@
 """The JSON API keeps the contract its OpenAPI document states: schemathesis sends every
 operation its examples and generated requests, valid and invalid, in-process, and each answer
 must be no server error, with a declared status, a declared media type and a body matching the
-declared schema. As a stranger (no credentials), as an enrolled agent tablet, and as the
-logged-in quality manager."""
+declared schema. As a stranger (no credentials), as an enrolled agent tablet, as the
+logged-in quality manager, and with a quality manager's personal API token."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 from sync_server.app import SESSION_COOKIE, create_app
 from sync_server.settings import Settings
+from sync_server.storage import api_tokens
 from tests.fixtures.server import (
     TEST_SECRET,
     AppServer,
@@ -70,6 +71,15 @@ def quality_manager(app_server: AppServer) -> dict[str, str]:
     return {"Cookie": f"{SESSION_COOKIE}={cookie}"}
 
 
+@pytest.fixture
+def personal_token(app_server: AppServer) -> dict[str, str]:
+    """The headers of a tool reading the figures with a quality manager's personal token."""
+    add_user(app_server.storage, "qualite", "quality_manager")
+    with app_server.storage.write() as connection:
+        issued = api_tokens.create(connection, username="qualite", label="Power BI")
+    return bearer(issued.secret)
+
+
 @schema.parametrize()
 @BOUNDED
 def test_a_stranger_gets_only_documented_answers(case, app_server: AppServer):
@@ -88,3 +98,9 @@ def test_the_quality_manager_gets_only_documented_answers(
     case, app_server: AppServer, quality_manager
 ):
     case.call_and_validate(app=app_server.app, headers=quality_manager, checks=CHECKS)
+
+
+@schema.parametrize()
+@BOUNDED
+def test_a_personal_token_gets_only_documented_answers(case, app_server: AppServer, personal_token):
+    case.call_and_validate(app=app_server.app, headers=personal_token, checks=CHECKS)

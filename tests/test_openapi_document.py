@@ -38,7 +38,8 @@ PROBLEM_STATUSES = {
     ("get", "/api/v1/indicators"): {401, 403, 422},
 }
 DEVICE = [{"deviceToken": []}]
-DASHBOARD_USER = [{"session": []}, {"personalToken": []}]
+DASHBOARD_USER = [{"session": []}]
+TOKEN_READER = [{"session": []}, {"personalToken": []}]
 SECURITY = {
     ("post", "/api/v1/enrol"): None,
     ("post", "/api/v1/sync"): DEVICE,
@@ -46,7 +47,7 @@ SECURITY = {
     ("post", "/api/v1/heartbeat"): DEVICE,
     ("post", "/api/v1/token/rotate"): DEVICE,
     ("get", "/api/v1/health"): DASHBOARD_USER,
-    ("get", "/api/v1/indicators"): DASHBOARD_USER,
+    ("get", "/api/v1/indicators"): TOKEN_READER,
 }
 
 

@@ -3,8 +3,8 @@ it cannot see, so that an integrator can code against it.
 
 FastAPI describes each route's parameters, body and answer. Added here, for every operation:
 - who may call it, read from what the route depends on: `DeviceDep` → the device's bearer token
-  (`deviceToken`); an `ApiAccess` → the dashboard session cookie (`session`) or a personal API
-  token (`personalToken`);
+  (`deviceToken`); an `ApiAccess` → the dashboard session cookie (`session`), or a personal API
+  token (`personalToken`) where it accepts one;
 - every problem it may answer, as `application/problem+json` with the `Problem` schema: 401/403
   from who may call, 400/422 from reading a body or query, 413 and 400 `too_deep` on every POST
   (the body guard runs before any route), and those the route declares in `responses` (e.g. 409);
@@ -53,9 +53,18 @@ DEVICE = Caller(
     },
 )
 USER = Caller(
+    security=[{"session": []}],
+    problems={
+        401: "`login_required`: no dashboard session",
+        403: "`forbidden`: the user's role does not grant this",
+    },
+)
+# A route whose `ApiAccess` accepts personal tokens (reading the figures).
+TOKEN_READER = Caller(
     security=[{"session": []}, {"personalToken": []}],
     problems={
-        401: "`login_required`: no dashboard session (nor personal token)",
+        401: "`login_required` (no session nor personal token), `invalid_token` (unknown "
+        "personal token), `token_revoked`, or `account_disabled` (the token's owner)",
         403: "`forbidden`: the user's role does not grant this",
     },
 )
@@ -96,7 +105,7 @@ def caller(route: APIRoute) -> Caller | None:
         if dependency.call is current_device:
             return DEVICE
         if isinstance(dependency.call, ApiAccess):
-            return USER
+            return TOKEN_READER if dependency.call.tokens else USER
     return None
 
 
