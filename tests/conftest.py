@@ -19,4 +19,5 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.fault_proxy",
     "tests.fixtures.postgres",
+    "tests.fixtures.x_events",
 ]
