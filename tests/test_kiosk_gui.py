@@ -198,8 +198,9 @@ def test_arabic_is_shaped_right_to_left_and_mirrors_the_scale(kiosk, kiosk_store
     assert app.rtl is True
     assert app.font_name == "KioskDejaVu"
     assert app.attract.ids.question.text.replace("\n", " ").startswith("؟")
-    reading_order = [w.choice_id for w in reversed(app.attract.ids.smileys.children)]
-    assert reading_order == ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"]
+    pump(2)
+    left_to_right = [w.choice_id for w in sorted(app.attract.ids.smileys.children, key=_x)]
+    assert left_to_right == ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"]
     body = list(reversed(app.attract.ids.body.children))
     assert body[0] is app.attract.ids.qr_panel.__self__  # the phone code moves to the left
     tap(attract_smiley(app, "satisfied"))
@@ -208,8 +209,13 @@ def test_arabic_is_shaped_right_to_left_and_mirrors_the_scale(kiosk, kiosk_store
     app.back_to_attract()
     pump()
     assert (app.rtl, app.font_name) == (False, "Roboto")
-    order = [w.choice_id for w in reversed(app.attract.ids.smileys.children)]
+    pump(2)
+    order = [w.choice_id for w in sorted(app.attract.ids.smileys.children, key=_x)]
     assert order == ["very_dissatisfied", "dissatisfied", "satisfied", "very_satisfied"]
+
+
+def _x(widget) -> float:
+    return widget.to_window(*widget.pos)[0]
 
 
 def test_spanish_visitors_read_spanish(kiosk):
