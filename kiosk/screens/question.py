@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kivy.app import App
+from kivy.graphics import Color, Line
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
@@ -246,8 +247,12 @@ class QuestionScreen(Screen):
             padding=[dp(16), dp(10)],
             size_hint_y=None,
         )
+        with field.canvas.after:  # the field's edge, visible (3:1) on the paper background
+            Color(*theme.OUTLINE)
+            edge = Line(width=dp(1.5))
+        field.bind(pos=lambda f, _: _outline(edge, f), size=lambda f, _: _outline(edge, f))
         # Two lines of text: room for a short comment and for the message below, in any size.
-        field.height = field.line_height * 2 + dp(20)
+        field.height = field.font_size * 1.25 * 2 + dp(20)
         keyboard = OnScreenKeyboard(
             max_length=question.max_length,
             language=lang,
@@ -279,6 +284,10 @@ class QuestionScreen(Screen):
         field.bind(width=show_placeholder)
         show_placeholder()
         self._nothing_to_validate = nothing_to_validate
+
+
+def _outline(edge: Line, widget: Widget) -> None:
+    edge.rectangle = (widget.x, widget.y, widget.width, widget.height)
 
 
 def _text_scale() -> float:
