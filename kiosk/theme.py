@@ -11,6 +11,18 @@ ON_PRIMARY = (1, 1, 1, 1)
 SURFACE = (1, 1, 1, 1)
 PRESSED = (0.855, 0.894, 0.949, 1)  # #DAE4F2, pale navy tint
 OUTLINE = (0.114, 0.306, 0.537, 1)
+PLACEHOLDER = (
+    0.373,
+    0.373,
+    0.420,
+    1,
+)  # #5F5F6B, a placeholder on SURFACE: 6.3:1, lighter than TEXT
+DISABLED_TEXT = (
+    0.486,
+    0.486,
+    0.525,
+    1,
+)  # #7C7C86 on SURFACE: 4.1:1, above the 3:1 for inactive keys
 FACE_OUTLINE = (0.106, 0.106, 0.122, 1)
 NIGHT = (0.118, 0.137, 0.176, 1)  # #1E232D, dimmed "closed" screen
 ON_NIGHT = (0.878, 0.894, 0.918, 1)  # #E0E4EA on NIGHT

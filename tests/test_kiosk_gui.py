@@ -171,6 +171,34 @@ def test_portrait_tablets_get_the_smileys_two_by_two_and_the_qr_code_below(kiosk
         pump(3)
 
 
+def test_portrait_shows_the_desk_name_and_a_full_width_no_opinion_tile(kiosk, kivy_window):
+    app = kiosk()
+    kivy_window.size = (800, 1280)
+    try:
+        pump(5)
+        ids = app.attract.ids
+        assert ids.desk.text.startswith("IRIS")
+        assert ids.desk.opacity == 1
+        assert ids.desk.width > 600
+        assert ids.desk.texture_size[1] <= ids.desk.height
+        assert ids.no_opinion.width == pytest.approx(ids.smileys.width)
+    finally:
+        kivy_window.size = (1280, 800)
+        pump(3)
+
+
+@pytest.mark.parametrize("large_text", [False, True])
+def test_in_low_mode_every_face_has_the_same_size(kiosk, large_text):
+    app = kiosk()
+    app.large_text = large_text
+    app.low_mode = True
+    pump(5)
+    assert len({round(s.face.height) for s in app.attract.ids.smileys.children}) == 1
+    tap(attract_smiley(app, "satisfied"))
+    on_question = [w for w in app.question.ids.choices.walk() if hasattr(w, "face")]
+    assert len({round(w.face.height) for w in on_question}) == 1
+
+
 HOURS = {"mon": [["08:30", "12:00"], ["13:30", "17:30"]], "sat": [["09:00", "12:00"]]}
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -198,8 +226,9 @@ def test_arabic_is_shaped_right_to_left_and_mirrors_the_scale(kiosk, kiosk_store
     assert app.rtl is True
     assert app.font_name == "KioskDejaVu"
     assert app.attract.ids.question.text.replace("\n", " ").startswith("؟")
-    reading_order = [w.choice_id for w in reversed(app.attract.ids.smileys.children)]
-    assert reading_order == ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"]
+    pump(2)
+    left_to_right = [w.choice_id for w in sorted(app.attract.ids.smileys.children, key=_x)]
+    assert left_to_right == ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"]
     body = list(reversed(app.attract.ids.body.children))
     assert body[0] is app.attract.ids.qr_panel.__self__  # the phone code moves to the left
     tap(attract_smiley(app, "satisfied"))
@@ -208,8 +237,13 @@ def test_arabic_is_shaped_right_to_left_and_mirrors_the_scale(kiosk, kiosk_store
     app.back_to_attract()
     pump()
     assert (app.rtl, app.font_name) == (False, "Roboto")
-    order = [w.choice_id for w in reversed(app.attract.ids.smileys.children)]
+    pump(2)
+    order = [w.choice_id for w in sorted(app.attract.ids.smileys.children, key=_x)]
     assert order == ["very_dissatisfied", "dissatisfied", "satisfied", "very_satisfied"]
+
+
+def _x(widget) -> float:
+    return widget.to_window(*widget.pos)[0]
 
 
 def test_spanish_visitors_read_spanish(kiosk):

@@ -16,7 +16,15 @@ PAIRS = {
     "white on a primary button": (theme.ON_PRIMARY, theme.PRIMARY),
     "closed screen": (theme.ON_NIGHT, theme.NIGHT),
     "smiley features on every face": (theme.FACE_OUTLINE, theme.FACE_COLOURS[0]),
+    "a text field's placeholder": (theme.PLACEHOLDER, theme.SURFACE),
 }
+
+
+def test_greyed_keys_stay_readable_at_3_to_1_and_look_inactive():
+    assert contrast_ratio(theme.DISABLED_TEXT, theme.SURFACE) >= 3
+    assert contrast_ratio(theme.DISABLED_TEXT, theme.SURFACE) < contrast_ratio(
+        theme.TEXT, theme.SURFACE
+    )
 
 
 @pytest.mark.parametrize("name", PAIRS)

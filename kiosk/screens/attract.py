@@ -17,8 +17,8 @@ from kiosk.core.i18n import translate
 from kiosk.core.visitor import DeskConfig
 from kiosk.widgets.buttons import KioskToggle
 from kiosk.widgets.qr import QRCodeWidget  # noqa: F401 (used by the .kv rule)
-from kiosk.widgets.smiley import SmileyButton
-from kiosk.widgets.typography import shown
+from kiosk.widgets.smiley import SmileyButton, share_label_height
+from kiosk.widgets.typography import show_text, shown
 from qualivilles.survey import localized
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -47,6 +47,7 @@ class AttractScreen(Screen):
         self._hint_index = 0
         self.bind(language=self.refresh, desk=self.refresh)
         self.bind(size=lambda _, size: setattr(self, "landscape", size[0] >= size[1]))
+        self.bind(landscape=self._mirror)
         self.ids.no_opinion.bind(on_release=lambda _: self.choose(self._no_opinion_id))
         app = App.get_running_app()
         if app is not None:
@@ -77,43 +78,38 @@ class AttractScreen(Screen):
             return
         lang, ids = self.language, self.ids
         main = desk.survey.main
-        ids.question.text = shown(
-            localized(main.text, lang), lang, ids.question.width, ids.question.font_size
-        )
+        show_text(ids.question, localized(main.text, lang), lang)
         ids.desk.text = desk.desk_name
         self._show_hint()
         app = App.get_running_app()
         scale = app.text_scale if app is not None else 1.0
         ids.smileys.clear_widgets()
-        for choice in main.choices:
+        faces = []
+        for choice in sorted(main.choices, key=lambda c: c.level or 0):
             if choice.level is None:
                 continue  # "no opinion" has its own button below the faces
             button = SmileyButton(
                 choice_id=choice.id,
-                text=shown(localized(choice.label, lang), lang, dp(200), theme.BODY_SIZE),
+                text=localized(choice.label, lang),
+                language=lang,
                 level=choice.level,
                 levels=main.levels,
                 font_size=theme.BODY_SIZE * scale,
             )
             button.bind(on_release=lambda b: self.choose(b.choice_id))
             ids.smileys.add_widget(button)
+            faces.append(button)
+        share_label_height(faces)
         no_opinion = next((c for c in main.choices if c.level is None), None)
         ids.no_opinion.opacity = 1 if no_opinion else 0
         ids.no_opinion.disabled = no_opinion is None
-        ids.no_opinion.text = (
-            shown(localized(no_opinion.label, lang), lang, 0, 1) if no_opinion else ""
-        )
+        show_text(ids.no_opinion, localized(no_opinion.label, lang) if no_opinion else "", lang)
         self._no_opinion_id = no_opinion.id if no_opinion else ""
         self._refresh_languages(desk)
         url = desk.phone_survey_url or ""
         ids.qr.data = url
         ids.qr_panel.opacity = 1 if url else 0
-        ids.qr_hint.text = shown(
-            self._text("Ou répondez sur votre téléphone"),
-            lang,
-            ids.qr_hint.width,
-            ids.qr_hint.font_size,
-        )
+        show_text(ids.qr_hint, self._text("Ou répondez sur votre téléphone"), lang)
         ids.accessibility.text = self._text("Accessibilité")
         ids.low_mode.text = self._text("Écran en bas")
         ids.large_text.text = self._text("Grand texte")
@@ -138,12 +134,11 @@ class AttractScreen(Screen):
         app = App.get_running_app()
         rtl = bool(app is not None and app.rtl)
         ids = self.ids
-        by_level = sorted(ids.smileys.children, key=lambda b: b.level)
-        _in_reading_order(ids.smileys, by_level[::-1] if rtl else by_level)
+        # The faces' grid mirrors itself (MirroredGrid); the boxes around it are put in order.
         body = [ids.answers, ids.qr_panel]
         _in_reading_order(ids.body, body[::-1] if rtl and self.landscape else body)
         header = [ids.desk, ids.languages]
-        _in_reading_order(ids.header, header[::-1] if rtl else header)
+        _in_reading_order(ids.header, header[::-1] if rtl and self.landscape else header)
 
     def _refresh_languages(self, desk: DeskConfig) -> None:
         bar = self.ids.languages

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from kivy.app import App
+from kivy.graphics import Color, Line
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
@@ -20,13 +22,15 @@ from kiosk import theme
 from kiosk.core.i18n import translate
 from kiosk.widgets.buttons import KioskButton, KioskToggle
 from kiosk.widgets.keyboard import OnScreenKeyboard
-from kiosk.widgets.smiley import SmileyButton
-from kiosk.widgets.typography import shown
+from kiosk.widgets.smiley import SmileyButton, share_label_height
+from kiosk.widgets.typography import MirroredGrid, fitted_lines, font_for, show_text, shown
 from qualivilles import flow
 from qualivilles.flow import FlowState
 from qualivilles.survey import Question, QuestionType, localized
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+LOW_MODE_SPACER = 0.3  # share of the height left empty above the question in low mode
 
 
 class QuestionScreen(Screen):
@@ -36,6 +40,8 @@ class QuestionScreen(Screen):
 
     language = StringProperty("fr")
     landscape = BooleanProperty(True)
+    # The comment's keyboard already sits at the bottom and needs the height for its keys.
+    low_mode_spacer = NumericProperty(LOW_MODE_SPACER)
 
     def on_answer(self, question_id: str, value: Any) -> None:
         """Event: the current question was answered."""
@@ -49,7 +55,8 @@ class QuestionScreen(Screen):
     def on_kv_post(self, _: object) -> None:
         self._question: Question | None = None
         self._collect: Callable[[], Any] | None = None
-        self._smiley_grid: GridLayout | None = None
+        self._smiley_grid: MirroredGrid | None = None
+        self._nothing_to_validate: Callable[[], None] = lambda: None
         self.ids.skip.bind(on_release=lambda _: self._skip())
         self.ids.finish.bind(on_release=lambda _: self.dispatch("on_finish"))
         self.ids.confirm.bind(on_release=lambda _: self._confirm())
@@ -67,13 +74,13 @@ class QuestionScreen(Screen):
         ids.progress.text = self._t(
             translate("Question {n} sur {total}", lang, n=position, total=total)
         )
-        ids.question.text = self._t(
-            localized(question.text, lang), ids.question.width, ids.question.font_size
-        )
-        ids.skip.text = self._t(translate("Passer cette question", lang))
-        ids.finish.text = self._t(translate("Terminer", lang))
-        ids.confirm.text = self._t(translate("Valider", lang))
+        show_text(ids.question, localized(question.text, lang), lang)
+        show_text(ids.skip, translate("Passer cette question", lang), lang)
+        show_text(ids.finish, translate("Terminer", lang), lang)
+        show_text(ids.confirm, translate("Valider", lang), lang)
         ids.choices.clear_widgets()
+        self.low_mode_spacer = LOW_MODE_SPACER
+        self._nothing_to_validate = lambda: None
         builder = {
             QuestionType.SMILEY: self._smileys,
             QuestionType.MULTIPLE_CHOICE: self._toggles,
@@ -100,8 +107,9 @@ class QuestionScreen(Screen):
                 actions.remove_widget(widget)
                 actions.add_widget(widget)
 
-    def _reading_order(self, widgets: list[Widget]) -> list[Widget]:
-        return widgets[::-1] if self._rtl else widgets
+    def _grid(self, cols: int, spacing: float) -> MirroredGrid:
+        """A choice grid filled in reading order (from the right in right-to-left languages)."""
+        return MirroredGrid(cols=cols, spacing=spacing, rtl=self._rtl)
 
     def _answer(self, value: Any) -> None:
         if self._question is not None:
@@ -115,39 +123,54 @@ class QuestionScreen(Screen):
         if self._collect is None:
             return
         value = self._collect()
-        if value:  # nothing picked or typed: the visitor can still skip
+        if value:
             self._answer(value)
+        else:  # say so: a silent button looks broken
+            self._nothing_to_validate()
 
     def on_landscape(self, _: object, landscape: bool) -> None:
         if self._smiley_grid is not None:
             self._smiley_grid.cols = len(self._smiley_grid.children) if landscape else 2
+            for apart in self._smiley_grid.parent.children[:-1]:
+                apart.children[0].size_hint_x = 0.4 if landscape else 1
 
     def _smileys(self, question: Question) -> None:
-        # A row on a landscape kiosk, two by two on a portrait tablet.
-        grid = GridLayout(cols=len(question.choices) if self.landscape else 2, spacing=dp(20))
+        # A row on a landscape kiosk, two by two on a portrait tablet; "no opinion" is not on
+        # the scale, so it stays apart, under the faces, last in reading order.
+        column = BoxLayout(orientation="vertical", spacing=dp(20))
+        grid = self._grid(question.levels if self.landscape else 2, dp(20))
         self._smiley_grid = grid
-        self.ids.choices.add_widget(grid)
-        buttons: list[Widget] = []
+        column.add_widget(grid)
+        faces: list[SmileyButton] = []
+        for choice in sorted(
+            (c for c in question.choices if c.level is not None), key=lambda c: c.level or 0
+        ):
+            face = SmileyButton(
+                choice_id=choice.id,
+                text=localized(choice.label, self.language),
+                language=self.language,
+                level=choice.level,
+                levels=question.levels,
+                font_size=theme.BODY_SIZE * _text_scale(),
+            )
+            face.bind(on_release=lambda b: self._answer(b.choice_id))
+            grid.add_widget(face)
+            faces.append(face)
+        share_label_height(faces)
         for choice in question.choices:
-            label = self._t(localized(choice.label, self.language), dp(200), theme.BODY_SIZE)
-            if choice.level is None:
-                button = KioskButton(text=label)
-            else:
-                button = SmileyButton(
-                    text=label,
-                    level=choice.level,
-                    levels=question.levels,
-                    font_size=theme.BODY_SIZE * _text_scale(),
-                )
+            if choice.level is not None:
+                continue
+            apart = AnchorLayout(size_hint_y=None, height=theme.BUTTON_HEIGHT)
+            button = KioskButton(size_hint_x=0.4 if self.landscape else 1)
+            show_text(button, localized(choice.label, self.language), self.language)
             button.choice_id = choice.id
             button.bind(on_release=lambda b: self._answer(b.choice_id))
-            buttons.append(button)
-        levelled_buttons = self._reading_order(buttons[: question.levels])
-        for button in [*levelled_buttons, *buttons[question.levels :]]:
-            grid.add_widget(button)
+            apart.add_widget(button)
+            column.add_widget(apart)
+        self.ids.choices.add_widget(column)
 
-    def _choice_grid(self, count: int) -> GridLayout:
-        grid = GridLayout(cols=2 if count > 3 else 1, spacing=dp(16))
+    def _choice_grid(self, count: int) -> MirroredGrid:
+        grid = self._grid(2 if count > 3 else 1, dp(16))
         self.ids.choices.add_widget(grid)
         return grid
 
@@ -165,46 +188,106 @@ class QuestionScreen(Screen):
         grid = self._choice_grid(len(options))
         if question.type == QuestionType.SCALE_0_10:
             grid.cols = 11 if self.landscape else 6
-        buttons = []
         for value, label in options:
-            button = KioskButton(text=self._t(label))
+            button = KioskButton()
+            show_text(button, label, self.language)
             button.value = value
             button.bind(on_release=lambda b: self._answer(b.value))
-            buttons.append(button)
-        for button in self._reading_order(buttons) if grid.cols > 1 else buttons:
             grid.add_widget(button)
 
     def _toggles(self, question: Question) -> None:
-        grid = self._choice_grid(len(question.choices))
+        lang = self.language
+        column = BoxLayout(orientation="vertical", spacing=dp(12))
+        self.ids.choices.add_widget(column)
+        grid = self._grid(2 if len(question.choices) > 3 else 1, dp(16))
+        column.add_widget(grid)
         toggles = []
         for choice in question.choices:
-            toggle = KioskToggle(text=self._t(localized(choice.label, self.language)))
+            toggle = KioskToggle()
+            show_text(toggle, localized(choice.label, self.language), self.language)
             toggle.choice_id = choice.id
-            toggles.append(toggle)
-        for toggle in self._reading_order(toggles):
             grid.add_widget(toggle)
+            toggles.append(toggle)
         self._collect = lambda: [t.choice_id for t in toggles if t.state == "down"]
+        notice = Label(
+            color=theme.TEXT,
+            font_size=theme.BODY_SIZE * _text_scale(),
+            bold=True,
+            halign="center",
+            valign="middle",
+            size_hint_y=None,
+            height=0,
+        )
+        notice.bind(width=lambda lbl, w: setattr(lbl, "text_size", (w, None)))
+        notice.bind(texture_size=lambda lbl, ts: setattr(lbl, "height", ts[1] if lbl.text else 0))
+        column.add_widget(notice)
+        self.notice = notice
+
+        def nothing_to_validate() -> None:
+            message = translate("Choisissez au moins une réponse ou passez la question", lang)
+            show_text(notice, message, lang)
+
+        self._nothing_to_validate = nothing_to_validate
 
     def _text(self, question: Question) -> None:
+        lang = self.language
+        self.low_mode_spacer = 0
         column = BoxLayout(orientation="vertical", spacing=dp(12))
         field = TextInput(
             multiline=True,
             readonly=True,  # typed through the on-screen keyboard only
-            font_size=theme.BODY_SIZE,
-            hint_text=translate("Votre message (facultatif)", self.language),
+            font_name=font_for(lang),
+            font_size=theme.BODY_SIZE * _text_scale(),
+            halign="right" if self._rtl else "left",
+            hint_text_color=theme.PLACEHOLDER,
             foreground_color=theme.TEXT,
-            padding=[dp(16)] * 4,
+            background_normal="",
+            background_active="",
+            background_color=theme.SURFACE,
+            padding=[dp(16), dp(10)],
             size_hint_y=None,
-            height=dp(110),
         )
-        keyboard = OnScreenKeyboard(max_length=question.max_length, language=self.language)
+        with field.canvas.after:  # the field's edge, visible (3:1) on the paper background
+            Color(*theme.OUTLINE)
+            edge = Line(width=dp(1.5))
+        field.bind(pos=lambda f, _: _outline(edge, f), size=lambda f, _: _outline(edge, f))
+        # Two lines of text: room for a short comment and for the message below, in any size.
+        field.height = field.font_size * 1.25 * 2 + dp(20)
+        keyboard = OnScreenKeyboard(
+            max_length=question.max_length,
+            language=lang,
+            size_hint_y=100,  # takes the height first, up to comfortable keys; the rest above
+            size_hint_max_y=dp(68) * 4 + dp(8) * 3,
+        )
         keyboard.target = field
         column.add_widget(field)
         column.add_widget(Widget())  # the field under the question, the keys within reach
         column.add_widget(keyboard)
         self.ids.choices.add_widget(column)
         self.text_field, self.keyboard = field, keyboard
-        self._collect = lambda: field.text.strip()
+        self._collect = lambda: keyboard.value.strip()
+
+        placeholder = {"message": translate("Votre message (facultatif)", lang)}
+
+        def show_placeholder(*_: object) -> None:
+            room = field.width - field.padding[0] - field.padding[2]
+            field.hint_text = fitted_lines(
+                placeholder["message"], lang, room, field.font_name, field.font_size, bold=False
+            )
+
+        def nothing_to_validate() -> None:
+            # Where the visitor looks: the empty field, now asking for words in full contrast.
+            placeholder["message"] = translate("Écrivez quelques mots ou passez la question", lang)
+            field.hint_text_color = theme.TEXT
+            show_placeholder()
+
+        field.bind(width=show_placeholder)
+        show_placeholder()
+        self._nothing_to_validate = nothing_to_validate
+
+
+def _outline(edge: Line, widget: Widget) -> None:
+    edge.rectangle = (widget.x, widget.y, widget.width, widget.height)
 
 
 def _text_scale() -> float:

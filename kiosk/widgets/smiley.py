@@ -12,6 +12,7 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk import theme
+from kiosk.widgets.typography import show_text
 
 
 def mouth_curve(level: int, levels: int) -> float:
@@ -83,10 +84,14 @@ class SmileyFace(Widget):
 
 
 class SmileyButton(ButtonBehavior, BoxLayout):
-    """One smiley choice: `choice_id` is what gets recorded, `text` what the visitor reads."""
+    """One smiley choice: `choice_id` is what gets recorded, `text` what the visitor reads (in
+    `language`, shaped and wrapped line by line when it reads right to left)."""
 
     choice_id = StringProperty("")
     text = StringProperty("")
+    language = StringProperty("fr")
+    # At least this tall for the words: a row shares its tallest, so its faces match in size.
+    words_height = NumericProperty(0)
     level = NumericProperty(0)
     levels = NumericProperty(4)
     font_size = NumericProperty(theme.BODY_SIZE)
@@ -108,12 +113,14 @@ class SmileyButton(ButtonBehavior, BoxLayout):
         )
         self.label.bind(
             width=lambda lbl, w: setattr(lbl, "text_size", (w, None)),
-            texture_size=lambda lbl, ts: setattr(lbl, "height", max(ts[1], dp(40))),
+            texture_size=self._fit_words,
         )
         self.add_widget(self.face)
         self.add_widget(self.label)
         self.bind(
-            text=self.label.setter("text"),
+            text=self._show_words,
+            language=self._show_words,
+            words_height=self._fit_words,
             font_size=self.label.setter("font_size"),
             level=self.face.setter("level"),
             levels=self.face.setter("levels"),
@@ -121,6 +128,13 @@ class SmileyButton(ButtonBehavior, BoxLayout):
             pos=self._layout_bg,
             size=self._layout_bg,
         )
+        self._show_words()
+
+    def _show_words(self, *_: object) -> None:
+        show_text(self.label, self.text, self.language)
+
+    def _fit_words(self, *_: object) -> None:
+        self.label.height = max(self.label.texture_size[1], dp(40), self.words_height)
 
     def _layout_bg(self, *_: object) -> None:
         self._bg.pos, self._bg.size = self.pos, self.size
@@ -128,3 +142,17 @@ class SmileyButton(ButtonBehavior, BoxLayout):
     def _on_state(self, _: object, state: str) -> None:
         self.face.pressed = state == "down"
         self._bg_colour.rgba = theme.PRESSED if state == "down" else theme.SURFACE
+
+
+def share_label_height(buttons: list[SmileyButton]) -> None:
+    """Give every button's words the height of the tallest, whenever a label changes, so a
+    face is never smaller than its neighbours because its words wrap on two lines."""
+
+    def share(*_: object) -> None:
+        tallest = max((b.label.texture_size[1] for b in buttons), default=0)
+        for button in buttons:
+            button.words_height = tallest
+
+    for button in buttons:
+        button.label.bind(texture_size=share)
+    share()
