@@ -106,6 +106,7 @@ class AgentApp(LockedDownApp):
         )
         self.staff = StaffScreen(
             name="staff",
+            for_tablet=True,
             status_source=lambda: staff_status(store),
             on_sync_now=lambda _: self.worker is not None and self.worker.wake(),
             on_close=lambda _: self.back_to_queue(),

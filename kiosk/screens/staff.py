@@ -93,6 +93,7 @@ class StaffScreen(IdleReturnScreen, SettlingScreen):
     status_source = ObjectProperty(None, allownone=True)  # () -> StaffStatus
     refresh_seconds = NumericProperty(2.0)
     confirming_exit = BooleanProperty(False)
+    for_tablet = BooleanProperty(False)  # "back" goes to the queue, not to the survey
 
     def on_sync_now(self) -> None:
         """Event: staff asked for a sync now."""
@@ -177,7 +178,11 @@ class StaffScreen(IdleReturnScreen, SettlingScreen):
         lang, ids = self.language, self.ids
         ids.title.text = translate("Espace personnel", lang)
         ids.sync_now.text = translate("Synchroniser maintenant", lang)
-        ids.close.text = translate("Retour au questionnaire", lang)
+        ids.close.text = (
+            translate("Retour à la file", lang)
+            if self.for_tablet
+            else translate("Retour au questionnaire", lang)
+        )
         ids.exit.text = translate("Quitter vers le bureau", lang)
         self._show_notice()
         ids.exit_cancel.text = translate("Annuler", lang)
