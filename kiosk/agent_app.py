@@ -10,25 +10,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kivy.app import App
 from kivy.clock import Clock, ClockEvent
+from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core.agent_desk import AgentDesk, visit_link
 from kiosk.core.device_state import Credentials
 from kiosk.core.i18n import translate
+from kiosk.core.staff_access import StaffAccess
+from kiosk.core.staff_status import staff_status
+from kiosk.core.store import KioskStore
 from kiosk.core.wait_queue import QueueError, Visit, VisitStatus, WaitQueue
+from kiosk.lockdown import LockedDownApp, lock_down
 from kiosk.screens.agent_qr import AgentQRScreen
 from kiosk.screens.agent_queue import AgentQueueScreen, QueueRow
 from kiosk.screens.agent_summary import AgentSummaryScreen
+from kiosk.screens.pin import PinScreen
+from kiosk.screens.staff import StaffScreen
+from kiosk.widgets.hidden_corner import HiddenCorner
 from qualivilles.protocol import VisitEvent
 
 TICK_SECONDS = 1.0
 CLOSING_CHECK_SECONDS = 30.0
 
 
-class AgentApp(App):
+class AgentApp(LockedDownApp):
     # Read by the shared kv rules (buttons, typography).
     language = StringProperty("fr")
     text_scale = NumericProperty(1.0)
@@ -44,16 +51,19 @@ class AgentApp(App):
         credentials: Callable[[], Credentials | None] = lambda: None,
         desk_source: Callable[[], AgentDesk | None] | None = None,
         worker: Any = None,
+        store: KioskStore | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.queue = queue
+        self.store = store  # for the staff side: PIN and sync state; None in queue-only tests
         self.desk = desk or AgentDesk()
         self.credentials = credentials
         self.desk_source = desk_source
         self.worker = worker
         self.title = "Qualivilles – file d'attente"
         self.last_visit_id: str | None = None
+        self.arrival_id: str | None = None  # the visitor just arrived: the chips are theirs
         self._events: list[ClockEvent] = []
         self._stopped = False
 
@@ -62,6 +72,7 @@ class AgentApp(App):
         self.queue_screen = AgentQueueScreen(
             name="agent_queue",
             on_arrive=lambda _, reason: self.arrive(reason),
+            on_reason=lambda _, reason: self.give_reason(reason),
             on_take=lambda _, visit_id: self._tap(self.queue.take_in_charge, visit_id),
             on_walk_out=lambda _, visit_id: self._tap(self.queue.walked_out, visit_id),
             on_undo=lambda _, visit_id: self._tap(self.queue.undo, visit_id),
@@ -75,6 +86,8 @@ class AgentApp(App):
         for screen in (self.queue_screen, self.summary_screen, self.qr_screen):
             self.bind(language=screen.setter("language"))
             self.manager.add_widget(screen)
+        if self.store is not None:
+            self._build_staff_side(self.store)
         self.apply_desk(self.desk)
         self.check_closing()
         self._events = [
@@ -83,7 +96,37 @@ class AgentApp(App):
         ]
         return self.manager
 
+    def _build_staff_side(self, store: KioskStore) -> None:
+        """PIN and staff screens, as on the kiosk: hold the top-left corner for a few seconds."""
+        self.pin = PinScreen(
+            name="pin",
+            access=StaffAccess(store),
+            on_unlocked=lambda _: setattr(self.manager, "current", "staff"),
+            on_cancel=lambda _: self.back_to_queue(),
+        )
+        self.staff = StaffScreen(
+            name="staff",
+            for_tablet=True,
+            status_source=lambda: staff_status(store),
+            on_sync_now=lambda _: self.worker is not None and self.worker.wake(),
+            on_close=lambda _: self.back_to_queue(),
+            on_exit=lambda _: self.stop(),
+        )
+        for screen in (self.pin, self.staff):
+            self.bind(language=screen.setter("language"))
+            self.manager.add_widget(screen)
+        self.corner = HiddenCorner(
+            pos_hint={"x": 0, "top": 1}, on_long_press=lambda _: self.open_pin()
+        )
+        self.queue_screen.add_widget(self.corner)
+
+    def open_pin(self) -> None:
+        if self.manager.current == "agent_queue":
+            self.manager.current = "pin"
+
     def on_start(self) -> None:
+        lock_down(Window)
+        Window.bind(on_request_close=self._refuse_close)
         if self.worker is not None:
             self.worker.start()
 
@@ -91,8 +134,14 @@ class AgentApp(App):
         self._stopped = True
         for event in self._events:
             event.cancel()
+        Window.unbind(on_request_close=self._refuse_close)
         if self.worker is not None:
             self.worker.stop()
+
+    def _refuse_close(self, *_: object, source: str | None = None, **__: object) -> bool:
+        """No way out by keyboard (Escape, Alt-F4), as on the kiosk; the system's stop is
+        honoured."""
+        return source == "keyboard" and not self._stopped
 
     def _on_any_touch(self, *_: object) -> None:
         """Nothing times out on the tablet (the test harness unbinds this like the kiosk's)."""
@@ -130,6 +179,17 @@ class AgentApp(App):
     def refresh(self) -> None:
         self.queue_screen.show_rows(self.rows())
         self._show_last_action()
+        arrival = self._arrival()
+        self.queue_screen.show_arrival(
+            arrival.ticket if arrival else None, arrival.reason if arrival else None
+        )
+
+    def _arrival(self) -> Visit | None:
+        """The visitor just arrived, while they wait."""
+        if self.arrival_id is None:
+            return None
+        visit = self.queue.visit(self.arrival_id)
+        return visit if visit.status == VisitStatus.WAITING else None
 
     def tick(self, *_: object) -> None:
         if not self._stopped and self.manager.current == "agent_queue":
@@ -159,11 +219,17 @@ class AgentApp(App):
         screen.show_last_action(done, self.queue.undo_left(visit.id), can_link)
 
     # --- taps -------------------------------------------------------------------------------
-    def arrive(self, reason: str | None) -> Visit:
+    def arrive(self, reason: str | None = None) -> Visit:
         visit = self.queue.arrive(reason)
-        self.last_visit_id = visit.id
+        self.last_visit_id = self.arrival_id = visit.id
         self._after_tap()
+        self.queue_screen.scroll_to_visit(visit.id)
         return visit
+
+    def give_reason(self, reason: str) -> None:
+        """A reason chip: it belongs to the visitor just arrived, never to the next one."""
+        if self.arrival_id is not None:
+            self._tap(lambda visit_id: self.queue.give_reason(visit_id, reason), self.arrival_id)
 
     def _tap(self, action: Callable[[str], Visit], visit_id: str) -> None:
         try:
@@ -176,6 +242,8 @@ class AgentApp(App):
 
     def _after_tap(self) -> None:
         self.refresh()
+        # Rows may have moved under the finger: a second tap of a double tap acts on nothing.
+        self.queue_screen.settle()
         if self.worker is not None:
             self.worker.wake()
 
@@ -214,6 +282,8 @@ class AgentApp(App):
 
     def _apply_sync_report(self, report: object) -> None:
         self.last_sync_report = report
+        if self.store is not None and not self._stopped:
+            self.staff.show_sync_report(report)
         if self._stopped or self.desk_source is None:
             return
         desk = self.desk_source()

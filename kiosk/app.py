@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kivy.app import App
 from kivy.clock import Clock, ClockEvent
 from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
@@ -23,6 +22,7 @@ from kiosk.core.staff_access import StaffAccess
 from kiosk.core.staff_status import staff_status
 from kiosk.core.store import KioskStore
 from kiosk.core.visitor import DeskConfig, VisitorSession
+from kiosk.lockdown import LockedDownApp, lock_down
 from kiosk.platform.speech import Speaker
 from kiosk.screens.attract import AttractScreen
 from kiosk.screens.closed import ClosedScreen
@@ -49,7 +49,7 @@ class BackgroundSync:
     def stop(self) -> None: ...
 
 
-class KioskApp(App):
+class KioskApp(LockedDownApp):
     language = StringProperty("fr")
     # Accessibility, chosen by each visitor and reset for the next one.
     low_mode = BooleanProperty(False)
@@ -151,6 +151,7 @@ class KioskApp(App):
             self.manager.current = "pin"
 
     def on_start(self) -> None:
+        lock_down(Window)
         if self.worker is not None:
             self.worker.start()
 
@@ -308,6 +309,8 @@ class KioskApp(App):
 
     def _apply_sync_report(self, report: object) -> None:
         self.last_sync_report = report
+        if self.store is not None and not self._stopped:
+            self.staff.show_sync_report(report)
         if self._stopped or self.config_source is None:  # a late report after shutdown
             return
         desk = self.config_source()

@@ -138,6 +138,7 @@ def _run_agent(args: argparse.Namespace) -> int:
         credentials=runtime.store.credentials,
         desk_source=runtime.current_desk,
         worker=runtime.worker,
+        store=runtime.store,
     )
     runtime.reports.listeners.append(app.on_sync_report)
     try:

@@ -12,6 +12,8 @@ gives the same visit.
   cannot itself be taken back: one naming another undo changes nothing.
 - The earliest closing still standing decides (by time, then id): the visitor stopped waiting
   then, and a later closing of a visit no longer waiting changes nothing.
+- An arrival may be restated (same visit, later) to give the visitor's reason once known: the
+  first arrival keeps the time, the latest reason given is the visit's.
 - The wait is the device's monotonic measure sent with that closing, else the time between the
   arrival and the closing; never negative.
 """
@@ -73,7 +75,8 @@ def fold(events: list[Event]) -> VisitState:
     arrivals = [e for e in ordered if e.event == VisitEvent.ARRIVED]
     arrival = arrivals[0] if arrivals else None
     ticket = next((e.ticket for e in ordered if e.ticket), None)
-    reason = next((e.reason for e in ordered if e.reason), None)
+    # The latest reason given: an agent may correct the reason chip after the arrival.
+    reason = next((e.reason for e in reversed(ordered) if e.reason), None)
     arrived_at = arrival.at if arrival else None
     void = any(e.cancels is None for e in undos) or bool(
         arrivals and not any(e.event == VisitEvent.ARRIVED for e in standing)

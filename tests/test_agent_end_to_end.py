@@ -23,8 +23,9 @@ from qualivilles.visit_link import make_token
 from sync_server.phone.visit_links import InvalidVisitLink, mark_visit_link_used, verify_visit_link
 from sync_server.storage import Source, uploads
 from sync_server.storage import visits as stored_visits
-from tests.fixtures.kiosk import pump_until, tap
+from tests.fixtures.kiosk import pump_until
 from tests.fixtures.server import TOWN, answer_payload, make_record
+from tests.fixtures.settling import settled_tap as tap
 from tests.tools.server_reads import stored_rows
 
 pytestmark = pytest.mark.gui

@@ -18,7 +18,8 @@ from kiosk.core.device_state import Credentials
 from kiosk.core.store import KioskStore
 from kiosk.core.wait_queue import WaitQueue
 from qualivilles.visit_link import read_claims, signature_matches
-from tests.fixtures.kiosk import pump, pump_until, tap
+from tests.fixtures.kiosk import pump, pump_until
+from tests.fixtures.settling import settled_tap as tap
 
 pytestmark = pytest.mark.gui
 
@@ -86,15 +87,21 @@ def test_visitor_arrived_with_a_reason_chip_is_listed_and_durable(agent, store):
     screen = app.queue_screen
     assert screen.ids.arrived.text == "Visiteur arrivé"
     assert screen.ids.empty.text == "Personne n'attend"
-    tap(_chip(app, "Passeport / CNI"))
+    assert _chip(app, "Passeport / CNI").disabled  # a reason is the visitor's: none yet
     tap(screen.ids.arrived)
+    assert screen.ids.reasons_title.text == "Motif de A-001 (facultatif)"
+    tap(_chip(app, "Passeport / CNI"))  # the visitor says why, once arrived
     tap(screen.ids.arrived)
     [first, second] = _rows(app)
     assert (first.ids.ticket.text, second.ids.ticket.text) == ("A-001", "A-002")
     assert first.ids.reason.text == "Passeport / CNI"
-    assert second.ids.reason.text == ""  # the chip is for one visitor only
-    assert [e["event"] for e in _events(store)] == ["arrived", "arrived"]
-    assert _events(store)[0]["reason"] == "passeport"
+    assert second.ids.reason.text == ""  # the chip was for the visitor just arrived only
+    assert _chip(app, "Passeport / CNI").state == "normal"
+    assert [(e["event"], e["reason"]) for e in _events(store)] == [
+        ("arrived", None),
+        ("arrived", "passeport"),
+        ("arrived", None),
+    ]
     assert screen.ids.empty.text == "2 en attente"
 
 

@@ -23,6 +23,7 @@ from kiosk.core.store import KioskStore
 from kiosk.core.visitor import DeskConfig, VisitorSession
 from qualivilles.bundled import load_default_survey
 from tests.fixtures.kiosk import forget_kv_app, pump, pump_until, tap
+from tests.fixtures.settling import double_tap, settled_tap
 from tests.tools.staff_screens import kv_app
 
 pytestmark = pytest.mark.gui
@@ -283,7 +284,7 @@ def test_the_staff_screen_shows_the_stores_backlog_and_last_error_and_syncs_on_r
     assert staff.value_of("clock") == "+1 h 02 min (la borne retarde)"
     assert staff.value_of("survey") == f"{desk.survey.id} (version {desk.survey.version})"
 
-    tap(staff.ids.sync_now)
+    settled_tap(staff.ids.sync_now)
     assert ui.events == ["sync_now"]
     assert staff.ids.notice.text == "Synchronisation demandée…"
     # The worker's pass lands in the store; the screen picks it up by itself.
@@ -299,21 +300,96 @@ def test_exit_to_the_desktop_needs_a_confirmation(ui):
     ui.manager.current = "staff"
     pump(3)
     staff = ui.staff
-    tap(staff.ids.exit)
+    settled_tap(staff.ids.exit)
     assert staff.confirming_exit
     assert ui.events == []
     assert staff.ids.notice.text.startswith("Quitter l'application ?")
-    tap(staff.ids.exit_cancel)
+    settled_tap(staff.ids.exit_cancel)
     assert not staff.confirming_exit
-    tap(staff.ids.exit)
-    tap(staff.ids.exit_confirm)
+    settled_tap(staff.ids.exit)
+    settled_tap(staff.ids.exit_confirm)
     assert ui.events == ["exit"]
+
+
+def test_a_double_tap_on_exit_never_quits(ui):
+    ui.manager.current = "staff"
+    pump(3)
+    staff = ui.staff
+    settled_tap(staff.ids.sync_now)  # settled, as staff who read the screen first
+    ui.events.clear()
+    double_tap(staff.ids.exit)
+    assert staff.confirming_exit
+    assert ui.events == []
+    # The confirmation is away from the button that asked for it: where the finger was,
+    # a slower second tap cancels, it never quits.
+    pump(3)
+    x, y = staff.ids.exit.to_window(*staff.ids.exit.center)
+    confirm = staff.ids.exit_confirm
+    assert not confirm.collide_point(*confirm.to_widget(x, y))
+    cancel = staff.ids.exit_cancel
+    assert cancel.collide_point(*cancel.to_widget(x, y))
+
+
+def _report(ok: bool, backlog: int):
+    from kiosk.core.sync import SyncReport
+
+    at = datetime(2026, 10, 14, 8, 42, tzinfo=UTC)  # 10:42 in Paris
+    if ok:
+        return SyncReport(started_at=at, finished_at=at, backlog=backlog)
+    return SyncReport(
+        started_at=at,
+        finished_at=at,
+        backlog=backlog,
+        error="no route to host",
+        error_kind="server_unreachable",
+        error_code="server_unreachable",
+    )
+
+
+def test_sync_now_shows_how_the_pass_went(ui):
+    ui.manager.current = "staff"
+    pump(3)
+    staff = ui.staff
+    staff.show_sync_report(_report(ok=True, backlog=5))  # a pass nobody asked for: no notice
+    assert staff.ids.notice.text == ""
+    settled_tap(staff.ids.sync_now)
+    assert staff.ids.notice.text == "Synchronisation demandée…"
+    staff.show_sync_report(_report(ok=False, backlog=2))
+    assert staff.ids.notice.text == (
+        "Échec de la synchronisation à 10:42 : Serveur injoignable : pas de réseau ou serveur "
+        "arrêté. (server_unreachable)"
+    )
+    settled_tap(staff.ids.sync_now)
+    staff.show_sync_report(_report(ok=True, backlog=0))
+    assert staff.ids.notice.text == "Synchronisé à 10:42, 0 en attente"
+
+
+def test_the_staff_screen_names_the_device(ui, store):
+    from kiosk.core.device_state import CachedConfig
+
+    store.save_credentials(
+        Credentials(
+            server_url="https://avis.example.fr",
+            device_id="6f1c2a9e-0d3b-4f7a-9c8e-5b2d1e0f4a63",
+            token="t",
+            site="mairie",
+            service="iris",
+            device_name="Borne hall d'accueil",
+        )
+    )
+    ui.manager.current = "staff"
+    pump(3)
+    assert ui.staff.value_of("device") == "Borne hall d'accueil"  # from the enrolment
+    store.save_config(CachedConfig({"device": {"name": "Borne IRIS 1"}}, None))
+    ui.staff.refresh()
+    assert ui.staff.value_of("device") == "Borne IRIS 1"  # the configuration's, once received
+    assert ui.staff.value_of("device_id") == "6f1c2a9e-0d3b-4f7a-9c8e-5b2d1e0f4a63"
 
 
 def test_back_to_the_survey_and_inactivity_close_the_staff_screen(ui):
     ui.manager.current = "staff"
     pump(3)
-    tap(ui.staff.ids.close)
+    settled_tap(ui.staff.ids.close)
     assert ui.manager.current == "attract"
     ui.staff.idle_seconds = 0.3
     ui.manager.current = "staff"

@@ -186,7 +186,7 @@ def test_day_summary_hand_computed(store, clock):
 
 OPS = st.one_of(
     st.tuples(st.just("arrive"), st.sampled_from([None, "passeport", "etat-civil"])),
-    st.tuples(st.sampled_from(["take", "walk", "undo"]), st.integers(0, 9)),
+    st.tuples(st.sampled_from(["take", "walk", "undo", "reason"]), st.integers(0, 9)),
     st.tuples(st.just("advance"), st.floats(0, 900)),
     st.tuples(st.just("jump"), st.floats(-7200, 7200)),
     st.tuples(st.just("reboot"), st.integers(0, 5_000_000)),
@@ -233,6 +233,8 @@ def test_every_visit_ends_in_one_state_the_server_agrees_with_and_no_wait_is_neg
                 elif op in ("take", "walk") and waiting:
                     target = waiting[arg % len(waiting)]
                     (queue.take_in_charge if op == "take" else queue.walked_out)(target.id)
+                elif op == "reason" and waiting:
+                    queue.give_reason(waiting[arg % len(waiting)].id, f"motif-{arg % 3}")
                 elif op == "undo" and visits:
                     target = visits[arg % len(visits)]
                     if queue.undo_left(target.id) > 0:
@@ -266,6 +268,7 @@ def test_every_visit_ends_in_one_state_the_server_agrees_with_and_no_wait_is_neg
                 assert visit.wait_seconds is None or visit.wait_seconds >= 0
                 server = on_server[visit.id]
                 assert (server.outcome, server.wait_seconds) == (visit.status, visit.wait_seconds)
+                assert server.reason == visit.reason
             outbox = {e["visit_id"] for e in _outbox_events(store)}
             assert outbox == {v.id for v in queue.visits()}
         finally:
@@ -368,3 +371,45 @@ def test_a_wait_longer_than_a_day_is_sent_without_a_measure(store, clock):
     served = queue.take_in_charge(visit.id)
     assert served.status == "served"
     assert _outbox_events(store)[-1]["wait_seconds"] is None
+
+
+# --- a reason given once the visitor has arrived --------------------------------------------------
+
+
+def test_a_reason_given_after_the_arrival_is_that_visits_on_both_sides(store, clock):
+    queue = WaitQueue(store, clock)
+    first = queue.arrive()
+    clock.advance(4)
+    queue.give_reason(first.id, "passeport")
+    second = queue.arrive()
+    assert queue.visit(first.id).reason == "passeport"
+    assert queue.visit(second.id).reason is None
+    clock.advance(2)
+    queue.give_reason(first.id, "etat-civil")  # a wrong chip corrected
+    assert queue.visit(first.id).reason == "etat-civil"
+    # The arrival keeps its time and its undo window; the wait runs from the first tap.
+    assert queue.undo_left(first.id) == pytest.approx(4.0)
+    clock.advance(60)
+    served = queue.take_in_charge(first.id)
+    assert served.wait_seconds == 66.0
+    events = _outbox_events(store)
+    assert [(e["event"], e["ticket"], e["reason"]) for e in events[:3]] == [
+        ("arrived", "A-001", None),
+        ("arrived", "A-001", "passeport"),
+        ("arrived", "A-002", None),
+    ]
+    server = _server_folds(store, random.Random(3))[first.id]
+    assert (server.outcome, server.wait_seconds, server.reason) == ("served", 66.0, "etat-civil")
+    assert server.ticket == "A-001"
+    assert queue.summary(threshold_minutes=10).visitors == 2
+
+
+def test_undo_after_a_reason_takes_the_whole_visit_back_on_both_sides(store, clock):
+    queue = WaitQueue(store, clock)
+    visit = queue.arrive()
+    queue.give_reason(visit.id, "passeport")
+    queue.undo(visit.id)
+    assert queue.visit(visit.id).status == VisitStatus.CANCELLED
+    assert _server_folds(store, random.Random(1))[visit.id].outcome == "cancelled"
+    with pytest.raises(VisitNotWaiting):
+        queue.give_reason(visit.id, "acte")

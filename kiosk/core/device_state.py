@@ -25,6 +25,7 @@ class Credentials:
     mode: str = "kiosk"
     # Signs per-visit phone links made offline on a tablet; None before it was ever given.
     visit_link_secret: str | None = None
+    device_name: str = ""  # as the administrator named it ("Tablette accueil IRIS")
 
     def __repr__(self) -> str:
         # Never print the token in logs or tracebacks.

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from kiosk.core.i18n import translate
 from kiosk.core.staff_access import PinOrigin, pin_origin
 from kiosk.core.store import KioskStore
+from kiosk.core.sync import SyncReport
 from kiosk.core.sync_client import APP_VERSION
 from kiosk.core.visitor import DeskConfig
 from qualivilles.device_config import DeviceConfig
@@ -45,11 +46,13 @@ class StaffStatus:
     """A snapshot for the staff screen; every value is already read, nothing is lazy."""
 
     device_id: str | None  # None before enrolment
+    device_name: str  # as named on the server; "" when it has no name yet
+    mode: str  # "kiosk" or "tablet"
     site: str
     service: str
     server_url: str | None
-    survey_id: str
-    survey_version: int
+    survey_id: str | None  # None on a tablet: it shows no survey
+    survey_version: int | None
     backlog: int  # records waiting to be sent
     held: int  # records the server refused (conflict or rejected), kept on the device
     last_sync_at: datetime | None
@@ -71,18 +74,21 @@ def _received_config(store: KioskStore) -> DeviceConfig:
         return DeviceConfig()
 
 
-def staff_status(store: KioskStore, desk: DeskConfig) -> StaffStatus:
-    """Read everything the staff screen shows from `store` and the configuration in force."""
+def staff_status(store: KioskStore, desk: DeskConfig | None = None) -> StaffStatus:
+    """Read everything the staff screen shows from `store` and the configuration in force
+    (`desk`: the kiosk's survey; None on a tablet)."""
     credentials = store.credentials()
     sync = store.sync_status()
     config = _received_config(store)
     return StaffStatus(
         device_id=credentials.device_id if credentials else None,
+        device_name=config.device.name or (credentials.device_name if credentials else ""),
+        mode=credentials.mode if credentials else "kiosk",
         site=config.site.name or (credentials.site if credentials else ""),
         service=config.service.name or (credentials.service if credentials else ""),
         server_url=credentials.server_url if credentials else None,
-        survey_id=desk.survey.id,
-        survey_version=desk.survey.version,
+        survey_id=desk.survey.id if desk else None,
+        survey_version=desk.survey.version if desk else None,
         backlog=store.backlog(),
         held=store.held_count(),
         last_sync_at=sync.last_sync_at,
@@ -144,3 +150,17 @@ def time_text(moment: datetime | None, now: datetime, language: str) -> str:
     if age < 0:
         return stamp
     return translate("{stamp} (il y a {duration})", language, stamp=stamp, duration=_duration(age))
+
+
+def sync_outcome_text(report: SyncReport, language: str) -> str:
+    """What a sync pass did, for staff who asked for one: "Synchronisé à 10:42, 0 en attente",
+    or its error in plain words."""
+    at = report.finished_at.astimezone(PARIS).strftime("%H:%M")
+    if report.ok:
+        return translate(
+            "Synchronisé à {time}, {n} en attente", language, time=at, n=report.backlog
+        )
+    error = error_text(report.error_code or report.error_kind or "internal_error", language)
+    return translate(
+        "Échec de la synchronisation à {time} : {error}", language, time=at, error=error
+    )

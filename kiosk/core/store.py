@@ -653,6 +653,7 @@ class KioskStore:
         "service",
         "mode",
         "visit_link_secret",
+        "device_name",
     )
 
     def credentials(self) -> Credentials | None:

@@ -287,6 +287,7 @@ class SyncClient:
             service=enrolment.service,
             mode=enrolment.mode,
             visit_link_secret=enrolment.visit_link_secret,
+            device_name=enrolment.name,
         )
 
     def exchange(self, records: Sequence[RecordIn]) -> SyncExchange:

@@ -71,6 +71,7 @@ class Visit:
     last_event_id: str | None = None  # the latest tap, while it can be taken back
     last_event: VisitEvent = VisitEvent.ARRIVED
     last_moment: Moment | None = None
+    restated: bool = False  # its arrival was restated with a reason given afterwards
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,10 @@ def fold_visit(rows: Sequence[Mapping[str, Any]]) -> Visit | None:
     if state.arrival is None:
         return None
     moments = {row["id"]: _moment(row) for row in rows}
-    last = rows[-1]
+    # A reason given after the arrival restates it (see `WaitQueue.give_reason`): not a tap that
+    # undo takes back, and it does not restart the arrival's undo window.
+    taps = [r for r in rows if r["event"] != VisitEvent.ARRIVED or r["id"] == state.arrival.id]
+    last = taps[-1]
     in_force = {state.arrival.id, state.closing.id if state.closing else None}
     undoable = state.outcome != VisitStatus.CANCELLED and last["id"] in in_force
     return Visit(
@@ -121,6 +125,7 @@ def fold_visit(rows: Sequence[Mapping[str, Any]]) -> Visit | None:
         last_event_id=last["id"] if undoable else None,
         last_event=VisitEvent(last["event"]),
         last_moment=moments[last["id"]],
+        restated=len(taps) < len(rows),
     )
 
 
@@ -278,6 +283,22 @@ class WaitQueue:
         )
         return self._visits[visit_id]
 
+    def give_reason(self, visit_id: str, reason: str) -> Visit:
+        """The reason the visitor gives once arrived, recorded on their visit (not the next one).
+
+        Sent as the arrival restated with the reason (same visit and ticket): the shared fold keeps
+        the first arrival's time and the latest reason, so an agent can correct a wrong chip."""
+        visit = self._visits.get(visit_id)
+        if visit is None or visit.status != VisitStatus.WAITING:
+            raise VisitNotWaiting(visit_id)
+        if visit.reason != reason:
+            self._record(
+                VisitEventPayload(
+                    visit_id=visit_id, event=VisitEvent.ARRIVED, ticket=visit.ticket, reason=reason
+                )
+            )
+        return self._visits[visit_id]
+
     def take_in_charge(self, visit_id: str) -> Visit:
         return self._close(visit_id, VisitEvent.TAKEN_IN_CHARGE)
 
@@ -289,11 +310,14 @@ class WaitQueue:
         if self.undo_left(visit_id) <= 0:
             raise UndoNotPossible(visit_id)
         visit = self._visits[visit_id]
+        # An arrival restated with a reason is taken back whole: an undo naming no event voids
+        # the visit, where naming the first arrival would leave the restated one standing.
+        whole_visit = visit.last_event == VisitEvent.ARRIVED and visit.restated
         self._record(
             VisitEventPayload(
                 visit_id=visit_id,
                 event=VisitEvent.CANCELLED,
-                cancels=visit.last_event_id,
+                cancels=None if whole_visit else visit.last_event_id,
             )
         )
         return self._visits[visit_id]

@@ -6,15 +6,15 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import StringProperty
-from kivy.uix.screenmanager import Screen
 
 from kiosk.core.i18n import translate
 from kiosk.widgets.qr import QRCodeWidget  # noqa: F401 (used by the .kv rule)
+from kiosk.widgets.settling import SettlingScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class AgentQRScreen(Screen):
+class AgentQRScreen(SettlingScreen):
     __events__ = ("on_back",)
     language = StringProperty("fr")
 

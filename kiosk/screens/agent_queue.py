@@ -1,7 +1,10 @@
-"""The agent's queue: "visitor arrived", reason chips, the waiting list, the last action's undo.
+"""The agent's queue: "visitor arrived", the ticket shown to the visitor, reason chips, the
+waiting list, the last action's undo.
 
 Thin: the app gives rows to show (`QueueRow`) and receives taps as events; the rules live in
-`kiosk.core.wait_queue`.
+`kiosk.core.wait_queue`. Buttons never move under a finger: hidden buttons keep their slot, and
+when the list changes under the finger (a row taken in charge) the app calls `settle()` so that
+the second tap of a double tap does nothing.
 """
 
 from __future__ import annotations
@@ -9,14 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.screenmanager import Screen
 
 from kiosk.core.agent_desk import VisitReason, duration_text
 from kiosk.core.i18n import translate
 from kiosk.widgets.buttons import KioskButton, KioskToggle
+from kiosk.widgets.settling import SettlingScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -45,23 +50,56 @@ def undo_text(seconds: float, language: str) -> str:
     return translate("Annuler ({n} s)", language, n=max(1, int(seconds + 0.999)))
 
 
+CHIP_PADDING = dp(40)  # around the words, inside the chip's outline
+
+
 class VisitRow(BoxLayout):
     visit_id = StringProperty("")
     over_threshold = BooleanProperty(False)
 
 
-class AgentQueueScreen(Screen):
-    __events__ = ("on_arrive", "on_take", "on_walk_out", "on_undo", "on_show_qr", "on_summary")
+class ReasonChip(KioskToggle):
+    """A reason for visit, as wide as its words up to the width available (see `fit`)."""
+
+    reason = StringProperty("")
+
+    def fit(self, available: float) -> None:
+        """Its words on one line if they fit in `available`, else wrapped between words."""
+        natural = CoreLabel(
+            text=self.text, font_size=self.font_size, font_name=self.font_name, bold=self.bold
+        )
+        natural.refresh()
+        self.width = min(natural.texture.size[0] + CHIP_PADDING, max(available, 0))
+
+
+class TicketCard(BoxLayout):
+    """The ticket number of the visitor just arrived, large enough to read across the desk."""
+
+    ticket = StringProperty("")
+    caption = StringProperty("")
+
+
+class AgentQueueScreen(SettlingScreen):
+    __events__ = (
+        "on_arrive",
+        "on_reason",
+        "on_take",
+        "on_walk_out",
+        "on_undo",
+        "on_show_qr",
+        "on_summary",
+    )
     language = StringProperty("fr")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.rows: dict[str, VisitRow] = {}
-        self._reason_buttons: dict[str, KioskToggle] = {}
+        self._reason_buttons: dict[str, ReasonChip] = {}
         self.last_visit_id: str | None = None
 
     # Events (the app binds them) --------------------------------------------------------
     def on_arrive(self, reason: str | None) -> None: ...
+    def on_reason(self, reason: str) -> None: ...
     def on_take(self, visit_id: str) -> None: ...
     def on_walk_out(self, visit_id: str) -> None: ...
     def on_undo(self, visit_id: str) -> None: ...
@@ -74,35 +112,40 @@ class AgentQueueScreen(Screen):
         self.ids.desk.text = desk_name
         self.ids.arrived.text = translate("Visiteur arrivé", lang)
         self.ids.summary.text = translate("Bilan du jour", lang)
-        self.ids.reasons_title.text = translate("Motif (facultatif)", lang)
+        self.ids.ticket_card.caption = translate("Votre numéro", lang)
 
     def set_reasons(self, reasons: tuple[VisitReason, ...]) -> None:
         box = self.ids.reasons
         box.clear_widgets()
         self._reason_buttons = {}
         for reason in reasons:
-            chip = KioskToggle(
-                text=reason.label,
-                group="agent-reason",
-                allow_no_selection=True,
-                size_hint_y=None,
-                height=self.ids.arrived.height * 0.45,
-            )
-            chip.reason = reason.slug
+            chip = ReasonChip(text=reason.label, reason=reason.slug)
+            chip.bind(on_release=lambda c: self.dispatch("on_reason", c.reason))
             box.add_widget(chip)
             self._reason_buttons[reason.slug] = chip
         self.ids.reasons_title.opacity = 1 if reasons else 0
+        self.fit_chips()
 
-    def chosen_reason(self) -> str | None:
-        return next(
-            (slug for slug, chip in self._reason_buttons.items() if chip.state == "down"), None
+    def fit_chips(self) -> None:
+        for chip in self._reason_buttons.values():
+            chip.fit(self.ids.reasons.width)
+
+    def show_arrival(self, ticket: str | None, reason: str | None) -> None:
+        """The visitor just arrived: their ticket, large, and the chips for their reason; with
+        no such visitor (none yet, or served since) the chips wait for the next arrival."""
+        lang = self.language
+        self.ids.ticket_card.ticket = ticket or ""
+        self.ids.reasons_title.text = (
+            translate("Motif de {ticket} (facultatif)", lang, ticket=ticket)
+            if ticket
+            else translate("Motif : touchez d'abord « Visiteur arrivé »", lang)
         )
+        for slug, chip in self._reason_buttons.items():
+            chip.disabled = ticket is None
+            chip.state = "down" if ticket and slug == reason else "normal"
 
     def arrived_tapped(self) -> None:
-        reason = self.chosen_reason()
-        for chip in self._reason_buttons.values():
-            chip.state = "normal"
-        self.dispatch("on_arrive", reason)
+        self.dispatch("on_arrive", None)
 
     def show_rows(self, rows: list[QueueRow]) -> None:
         """Rebuild the list when visits come or go; otherwise only update texts (each tick)."""
@@ -158,11 +201,14 @@ class AgentQueueScreen(Screen):
         if self.last_visit_id:
             self.dispatch("on_show_qr", self.last_visit_id)
 
+    def scroll_to_visit(self, visit_id: str) -> None:
+        """Bring a row into view (a new arrival at the bottom of a long list)."""
+        row = self.rows.get(visit_id)
+        if row is not None:
+            self.ids.scroller.scroll_to(row, padding=dp(10), animate=False)
+
 
 def _show(button: KioskButton, visible: bool) -> None:
-    """Hidden buttons take no room and no touch."""
+    """A hidden button keeps its slot (its neighbours never move) and takes no touch."""
     button.opacity = 1 if visible else 0
     button.disabled = not visible
-    button.size_hint_x = 1 if visible else None
-    if not visible:
-        button.width = 0

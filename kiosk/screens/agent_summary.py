@@ -6,11 +6,11 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import StringProperty
-from kivy.uix.screenmanager import Screen
 
 from kiosk.core.i18n import translate
 from kiosk.core.wait_queue import DaySummary
 from kiosk.screens.agent_queue import elapsed_text
+from kiosk.widgets.settling import SettlingScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -42,7 +42,7 @@ def summary_rows(
     ]
 
 
-class AgentSummaryScreen(Screen):
+class AgentSummaryScreen(SettlingScreen):
     __events__ = ("on_back",)
     language = StringProperty("fr")
 

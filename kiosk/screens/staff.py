@@ -15,8 +15,16 @@ from kiosk import theme
 from kiosk.core.i18n import translate
 from kiosk.core.staff_access import PinOrigin
 from kiosk.core.staff_pin import DEVELOPMENT_PIN
-from kiosk.core.staff_status import StaffStatus, error_text, offset_text, time_text
+from kiosk.core.staff_status import (
+    StaffStatus,
+    error_text,
+    offset_text,
+    sync_outcome_text,
+    time_text,
+)
+from kiosk.core.sync import SyncReport
 from kiosk.screens.staff_timers import IdleReturnScreen
+from kiosk.widgets.settling import SettlingScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -24,14 +32,31 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 def status_rows(status: StaffStatus, language: str) -> list[tuple[str, str, str]]:
     """(key, label, value) for each line of the screen, in display order."""
     lang = language
-    not_enrolled = translate("borne non inscrite", lang)
+    tablet = status.mode == "tablet"
+    not_enrolled = (
+        translate("tablette non inscrite", lang)
+        if tablet
+        else translate("borne non inscrite", lang)
+    )
     desk = " – ".join(part for part in (status.site, status.service) if part)
-    survey = translate(
-        "{survey} (version {version})", lang, survey=status.survey_id, version=status.survey_version
+    survey = (
+        translate(
+            "{survey} (version {version})",
+            lang,
+            survey=status.survey_id,
+            version=status.survey_version,
+        )
+        if status.survey_id
+        else translate("aucun (tablette d'accueil)", lang)
     )
     error = error_text(status.last_error_code, lang) or translate("aucune", lang)
     return [
-        ("device", translate("Borne", lang), status.device_id or not_enrolled),
+        (
+            "device",
+            translate("Tablette", lang) if tablet else translate("Borne", lang),
+            status.device_name or status.device_id or not_enrolled,
+        ),
+        ("device_id", translate("Identifiant (support)", lang), status.device_id or not_enrolled),
         ("desk", translate("Site et service", lang), desk or not_enrolled),
         ("server", translate("Serveur", lang), status.server_url or not_enrolled),
         ("survey", translate("Questionnaire", lang), survey),
@@ -52,11 +77,13 @@ def status_rows(status: StaffStatus, language: str) -> list[tuple[str, str, str]
     ]
 
 
-class StaffScreen(IdleReturnScreen):
+class StaffScreen(IdleReturnScreen, SettlingScreen):
     """Shows a `StaffStatus`, refreshed from `status_source` every `refresh_seconds`.
 
     Dispatches `on_sync_now`, `on_close` (back to the visitors; also after `idle_seconds`
-    without a touch) and `on_exit` (only after the confirmation step).
+    without a touch) and `on_exit` (only after the confirmation step, whose "Quitter" is away from
+    the button that asked, and which ignores taps for the settle time). The app passes each sync
+    report to `show_sync_report`: after "sync now", the screen says how that pass went.
     """
 
     __events__ = ("on_sync_now", "on_close", "on_exit")
@@ -66,6 +93,7 @@ class StaffScreen(IdleReturnScreen):
     status_source = ObjectProperty(None, allownone=True)  # () -> StaffStatus
     refresh_seconds = NumericProperty(2.0)
     confirming_exit = BooleanProperty(False)
+    for_tablet = BooleanProperty(False)  # "back" goes to the queue, not to the survey
 
     def on_sync_now(self) -> None:
         """Event: staff asked for a sync now."""
@@ -98,15 +126,25 @@ class StaffScreen(IdleReturnScreen):
 
     # --- what staff do ---------------------------------------------------------------------
     def sync_now(self) -> None:
+        self._awaiting_sync = True
         self._notice = translate("Synchronisation demandée…", self.language)
         self._show_notice()
         self.dispatch("on_sync_now")
+
+    def show_sync_report(self, report: SyncReport) -> None:
+        """The outcome of the pass staff asked for; passes nobody asked for only refresh."""
+        if getattr(self, "_awaiting_sync", False):
+            self._awaiting_sync = False
+            self._notice = sync_outcome_text(report, self.language)
+            self._show_notice()
+        self.refresh()
 
     def _swap_actions(self, *_: object) -> None:
         area = self.ids.action_area
         area.clear_widgets()
         area.add_widget(self._bars[self.confirming_exit])
         self._show_notice()
+        self.settle()  # the buttons changed under the finger that asked
 
     def _show_notice(self) -> None:
         self.ids.notice.text = (
@@ -140,7 +178,11 @@ class StaffScreen(IdleReturnScreen):
         lang, ids = self.language, self.ids
         ids.title.text = translate("Espace personnel", lang)
         ids.sync_now.text = translate("Synchroniser maintenant", lang)
-        ids.close.text = translate("Retour au questionnaire", lang)
+        ids.close.text = (
+            translate("Retour à la file", lang)
+            if self.for_tablet
+            else translate("Retour au questionnaire", lang)
+        )
         ids.exit.text = translate("Quitter vers le bureau", lang)
         self._show_notice()
         ids.exit_cancel.text = translate("Annuler", lang)
@@ -195,8 +237,10 @@ class StaffScreen(IdleReturnScreen):
         return cell
 
     # --- screen life -----------------------------------------------------------------------
-    def on_pre_enter(self, *_: object) -> None:
+    def on_pre_enter(self, *args: object) -> None:
+        super().on_pre_enter(*args)
         self.confirming_exit = False
+        self._awaiting_sync = False
         self._notice = ""
         self._show_notice()
         self.refresh()

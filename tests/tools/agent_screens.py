@@ -3,7 +3,8 @@
     python -m tests.tools.agent_screens 1280x800 docs/screens
 
 A real store in a temporary folder, a manual clock, and real touches: four visitors waiting
-(one past the threshold), one served with its QR code, the day summary.
+(one past the threshold), one served with its QR code, the ticket of the latest arrival shown
+large, the day summary.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def main(size: str, out_dir: Path) -> list[Path]:
     from kiosk.core.device_state import Credentials
     from kiosk.core.store import KioskStore
     from kiosk.core.wait_queue import WaitQueue
-    from tests.fixtures.kiosk import pump, screenshot, tap
+    from tests.fixtures.kiosk import pump, screenshot
+    from tests.fixtures.settling import settled_tap as tap
 
     desk = AgentDesk(
         desk_name="IRIS – guichet unique – Centre administratif municipal",
@@ -76,9 +78,9 @@ def main(size: str, out_dir: Path) -> list[Path]:
             ("Inscription scolaire", 1.5),
             (None, 0.5),
         ):
-            if label:
-                tap(chip(label))
             tap(screen.ids.arrived)
+            if label:
+                tap(chip(label))  # the reason the visitor gives once arrived
             clock.advance(minutes * 60)
         first = app.queue.waiting()[0]
         tap(screen.rows[app.queue.waiting()[1].id].ids.take)  # served: its QR is offered

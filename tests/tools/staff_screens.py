@@ -16,6 +16,7 @@ from pathlib import Path
 from tests.tools.window import open_window, orientation
 
 DEMO_CONFIG = {
+    "device": {"name": "Borne hall d'accueil"},
     "site": {"name": "Centre administratif municipal"},
     "service": {"name": "IRIS – guichet unique"},
 }
@@ -32,7 +33,7 @@ def demo_store(folder: Path):
     store.save_credentials(
         Credentials(
             server_url="https://avis.ville-exemple.fr",
-            device_id="borne-iris-01",
+            device_id="6f1c2a9e-0d3b-4f7a-9c8e-5b2d1e0f4a63",
             token="secret",
             site="centre-administratif",
             service="iris",
