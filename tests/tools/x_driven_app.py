@@ -75,6 +75,7 @@ def snapshot() -> dict[str, Any]:
 
     app = App.get_running_app()
     height = Window.height
+    settled = True
     widgets: list[dict[str, Any]] = []
     panels: list[str] = []
     screen = None
@@ -89,6 +90,7 @@ def snapshot() -> dict[str, Any]:
         if isinstance(widget, ScreenManager):
             screen = screen or widget.current
             current = widget.current_screen
+            settled = settled and _settled(current)
             stack.extend([current] if current is not None else [])
             continue
         if not _visible(widget):
@@ -106,7 +108,18 @@ def snapshot() -> dict[str, Any]:
         "window": [Window.width, Window.height],
         "running": app is not None,
         "touches": _touches["up"],
+        # Whether the current screen takes taps again (see kiosk/core/tap_guard.py).
+        "settled": settled,
     }
+
+
+def _settled(screen: Any) -> bool:
+    from kivy.clock import Clock
+
+    from kiosk.core.tap_guard import settled
+
+    shown_at = getattr(screen, "_shown_at", None)
+    return settled(shown_at, Clock.get_time(), getattr(screen, "settle_seconds", 0))
 
 
 # Every touch that ended, swallowed or not: a test knows its clicks were all processed.
