@@ -1,4 +1,6 @@
-"""A follow-up question: choices drawn from the survey definition, each one skippable."""
+"""A follow-up question: choices drawn from the survey definition, each one skippable, with a way
+back to the previous one. Taps are ignored for a moment after each question appears, so a
+double tap answers one question, never two."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
-from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
@@ -20,6 +21,7 @@ from kiosk import theme
 from kiosk.core.i18n import translate
 from kiosk.widgets.buttons import KioskButton, KioskToggle
 from kiosk.widgets.keyboard import OnScreenKeyboard
+from kiosk.widgets.settling import SettlingScreen
 from kiosk.widgets.smiley import SmileyButton
 from kiosk.widgets.typography import shown
 from qualivilles import flow
@@ -29,10 +31,11 @@ from qualivilles.survey import Question, QuestionType, localized
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
-class QuestionScreen(Screen):
-    """Shows `state.question`; dispatches `on_answer(id, value)`, `on_skip(id)`, `on_finish()`."""
+class QuestionScreen(SettlingScreen):
+    """Shows `state.question`; dispatches `on_answer(id, value)`, `on_skip(id)`, `on_back()`,
+    `on_finish()`."""
 
-    __events__ = ("on_answer", "on_skip", "on_finish")
+    __events__ = ("on_answer", "on_skip", "on_back", "on_finish")
 
     language = StringProperty("fr")
     landscape = BooleanProperty(True)
@@ -43,6 +46,9 @@ class QuestionScreen(Screen):
     def on_skip(self, question_id: str) -> None:
         """Event: the visitor skipped the current question."""
 
+    def on_back(self) -> None:
+        """Event: the visitor wants the previous question again."""
+
     def on_finish(self) -> None:
         """Event: the visitor wants to stop here."""
 
@@ -51,6 +57,7 @@ class QuestionScreen(Screen):
         self._collect: Callable[[], Any] | None = None
         self._smiley_grid: GridLayout | None = None
         self.ids.skip.bind(on_release=lambda _: self._skip())
+        self.ids.back.bind(on_release=lambda _: self.dispatch("on_back"))
         self.ids.finish.bind(on_release=lambda _: self.dispatch("on_finish"))
         self.ids.confirm.bind(on_release=lambda _: self._confirm())
         self.bind(size=lambda _, size: setattr(self, "landscape", size[0] >= size[1]))
@@ -58,10 +65,22 @@ class QuestionScreen(Screen):
     def _t(self, text: str, width: float = 0, font_size: float = 1) -> str:
         return shown(text, self.language, width, font_size)
 
+    def _action_texts(self) -> dict[str, str]:
+        """The action buttons' words, by id, in the visitor's language (not yet shaped)."""
+        lang = self.language
+        return {
+            "back": translate("Retour", lang),
+            "skip": translate("Passer cette question", lang),
+            "confirm": translate("Valider", lang),
+            "finish": translate("Terminer", lang),
+        }
+
     def show(self, state: FlowState) -> None:
         question = state.question
         assert question is not None
+        self.settle()  # a new question under the finger: the rest of a double tap is ignored
         self._question, self._collect, self._smiley_grid = question, None, None
+        self._state = state
         lang, ids = self.language, self.ids
         position, total = flow.progress(state)
         ids.progress.text = self._t(
@@ -70,9 +89,11 @@ class QuestionScreen(Screen):
         ids.question.text = self._t(
             localized(question.text, lang), ids.question.width, ids.question.font_size
         )
-        ids.skip.text = self._t(translate("Passer cette question", lang))
-        ids.finish.text = self._t(translate("Terminer", lang))
-        ids.confirm.text = self._t(translate("Valider", lang))
+        for widget_id, text in self._action_texts().items():
+            ids[widget_id].text = self._t(text)
+        is_main = question.id == state.survey.main_question
+        _offer(ids.back, position > 1)
+        _offer(ids.skip, not is_main)  # the main answer is replaced, never withdrawn
         ids.choices.clear_widgets()
         builder = {
             QuestionType.SMILEY: self._smileys,
@@ -80,9 +101,32 @@ class QuestionScreen(Screen):
             QuestionType.TEXT: self._text,
         }.get(question.type, self._buttons)
         builder(question)
-        needs_confirm = self._collect is not None
-        ids.confirm.opacity, ids.confirm.disabled = (1, False) if needs_confirm else (0, True)
+        _offer(ids.confirm, self._collect is not None)
         self._mirror_actions()
+
+    @property
+    def typing(self) -> bool:
+        """Whether the visitor has started typing an answer to a text question."""
+        field = getattr(self, "text_field", None)
+        on_text = self._question is not None and self._question.type == QuestionType.TEXT
+        return on_text and field is not None and bool(field.text)
+
+    def spoken_text(self) -> str:
+        """What is on screen, to be read aloud: the question, its choices, then the buttons."""
+        question = self._question
+        if question is None:
+            return ""
+        lang = self.language
+        if question.type == QuestionType.YES_NO:
+            choices = [translate("Oui", lang), translate("Non", lang)]
+        elif question.type == QuestionType.SCALE_0_10:
+            choices = ["0 … 10"]
+        else:
+            choices = [localized(c.label, lang) for c in question.choices]
+        texts = self._action_texts()
+        buttons = [texts[i] for i in ("back", "skip", "confirm", "finish") if _offered(self.ids[i])]
+        said = f"{localized(question.text, lang)} {', '.join(choices)}"
+        return f"{said}. {', '.join(buttons)}" if buttons else said
 
     @property
     def _rtl(self) -> bool:
@@ -92,7 +136,7 @@ class QuestionScreen(Screen):
     def _mirror_actions(self) -> None:
         """Right to left: "skip" on the right, "finish" on the left."""
         actions = self.ids.actions
-        wanted = [self.ids.skip, self.ids.confirm, self.ids.finish]
+        wanted = [self.ids.back, self.ids.skip, self.ids.confirm, self.ids.finish]
         if self._rtl:
             wanted.reverse()
         if list(reversed(actions.children)) != wanted:
@@ -205,6 +249,15 @@ class QuestionScreen(Screen):
         self.ids.choices.add_widget(column)
         self.text_field, self.keyboard = field, keyboard
         self._collect = lambda: field.text.strip()
+
+
+def _offer(button: Widget, offered: bool) -> None:
+    """Show or hide an action button; a hidden one keeps its place, so the others never move."""
+    button.opacity, button.disabled = (1, False) if offered else (0, True)
+
+
+def _offered(button: Widget) -> bool:
+    return not button.disabled
 
 
 def _text_scale() -> float:
