@@ -3,6 +3,10 @@
 Screens only show state and forward taps; recording happens in `VisitorSession` (core, no Kivy)
 and syncing in a background thread, whose reports come back on the main thread through
 `Clock.schedule_once`. Nothing here waits on the network.
+
+One visitor, one response: a follow-up left untouched for a few seconds closes the response as
+partial and frees the kiosk (`kiosk.core.idle`); the thank-you screen carries the main question,
+so the next visitor starts their own response at once.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.core.idle import IdleLimit, idle_limit
 from kiosk.core.rtl import is_rtl
 from kiosk.core.staff_access import StaffAccess
 from kiosk.core.staff_status import staff_status
@@ -35,7 +40,6 @@ from kiosk.widgets.still_there import StillTherePrompt
 from kiosk.widgets.typography import font_for
 from qualivilles import opening_hours
 from qualivilles.flow import FlowState
-from qualivilles.survey import localized
 
 LARGE_TEXT_SCALE = 1.3
 OPENING_CHECK_SECONDS = 30.0
@@ -79,6 +83,7 @@ class KioskApp(LockedDownApp):
         self.wall_clock = clock
         self.title = "Qualivilles – votre avis"
         self._inactivity: ClockEvent | None = None
+        self._idle_limit: IdleLimit | None = None
         self._thanks_timer: ClockEvent | None = None
         self._opening_check: ClockEvent | None = None
         self.prompt: StillTherePrompt | None = None
@@ -96,9 +101,12 @@ class KioskApp(LockedDownApp):
             name="question",
             on_answer=lambda _, question_id, value: self.on_answer(question_id, value),
             on_skip=lambda _, question_id: self.on_skip(question_id),
+            on_back=lambda _: self.on_back(),
             on_finish=lambda _: self.on_finish(),
         )
-        self.thanks = ThanksScreen(name="thanks")
+        self.thanks = ThanksScreen(
+            name="thanks", on_choice=lambda _, choice: self.on_main_choice(choice)
+        )
         self.closed = ClosedScreen(name="closed")
         for screen in (self.attract, self.question, self.thanks, self.closed):
             self.bind(language=screen.setter("language"))
@@ -107,7 +115,7 @@ class KioskApp(LockedDownApp):
             self._build_staff_side(self.store)
         self.attract.desk = self.session.config
         self.attract.refresh()
-        Window.bind(on_touch_down=self._on_any_touch)
+        Window.bind(on_touch_down=self._on_any_touch, on_touch_up=self._on_any_touch)
         Window.bind(on_request_close=self._refuse_close)
         self._opening_check = Clock.schedule_interval(
             self.check_opening_hours, OPENING_CHECK_SECONDS
@@ -164,7 +172,7 @@ class KioskApp(LockedDownApp):
         if self.prompt is not None:
             self.prompt.dismiss(animation=False)
         self.attract.stop()
-        Window.unbind(on_touch_down=self._on_any_touch)
+        Window.unbind(on_touch_down=self._on_any_touch, on_touch_up=self._on_any_touch)
         Window.unbind(on_request_close=self._refuse_close)
         self.speaker.stop()
         if self.worker is not None:
@@ -195,18 +203,13 @@ class KioskApp(LockedDownApp):
         self._read_aloud()
 
     def _read_aloud(self) -> None:
-        """Say what is on screen: the question and its choices."""
+        """Say what is on screen: the texts, the choices and every button offered."""
         if not self.speech:
             return
-        lang = self.language
-        if self.manager.current == "question" and self.session.state is not None:
-            question = self.session.state.question
-        else:
-            question = self.session.config.survey.main
-        if question is None:
-            return
-        choices = ", ".join(localized(c.label, lang) for c in question.choices)
-        self.speaker.speak(f"{localized(question.text, lang)} {choices}", lang)
+        screen = {"question": self.question, "thanks": self.thanks}.get(
+            self.manager.current, self.attract
+        )
+        self.speaker.speak(screen.spoken_text(), self.language)
 
     # --- the visitor's path ---------------------------------------------------------------
     def on_main_choice(self, choice_id: str) -> None:
@@ -218,10 +221,14 @@ class KioskApp(LockedDownApp):
     def on_skip(self, question_id: str) -> None:
         self._show(self.session.skip(question_id))
 
+    def on_back(self) -> None:
+        self._show(self.session.back())
+
     def on_finish(self) -> None:
         self._show(self.session.finish())
 
     def _show(self, state: FlowState) -> None:
+        self._cancel_thanks_timer()  # a new visitor may start on the thank-you screen
         if state.finished:
             self._cancel_inactivity()
             self.thanks.show(self.session.config)
@@ -234,14 +241,18 @@ class KioskApp(LockedDownApp):
             self.question.show(state)
             self.manager.current = "question"
             self._restart_inactivity()
-            self._read_aloud()
+        self._read_aloud()
+
+    def _cancel_thanks_timer(self) -> None:
+        if self._thanks_timer is not None:
+            self._thanks_timer.cancel()
+            self._thanks_timer = None
 
     def back_to_attract(self, *_: object) -> None:
         """Ready for the next visitor: French again, default display, nothing of the previous
         visitor on screen."""
         self._cancel_inactivity()
-        if self._thanks_timer is not None:
-            self._thanks_timer.cancel()
+        self._cancel_thanks_timer()
         self.low_mode = self.large_text = self.speech = False
         self.attract.reset_accessibility_panel()
         self.set_language(self.session.config.settings.languages[0])
@@ -264,19 +275,29 @@ class KioskApp(LockedDownApp):
 
     # --- inactivity -----------------------------------------------------------------------
     def _on_any_touch(self, *_: object) -> None:
+        # After the screen has taken the touch: a key just typed makes the visitor one who types.
+        Clock.schedule_once(self._touched, 0)
+
+    def _touched(self, *_: object) -> None:
         if self.manager.current == "question" and self.prompt is None:
             self._restart_inactivity()
 
     def _restart_inactivity(self) -> None:
         self._cancel_inactivity()
-        self._inactivity = Clock.schedule_once(
-            self._on_inactive, self.session.config.settings.inactivity_timeout_seconds
-        )
+        self._idle_limit = idle_limit(self.session.config.settings, typing=self.question.typing)
+        self._inactivity = Clock.schedule_once(self._on_idle, self._idle_limit.seconds)
 
     def _cancel_inactivity(self) -> None:
         if self._inactivity is not None:
             self._inactivity.cancel()
             self._inactivity = None
+
+    def _on_idle(self, *_: object) -> None:
+        """The visitor has gone: free the kiosk, asking first only one who was typing."""
+        if self._idle_limit is not None and self._idle_limit.ask_first:
+            self._on_inactive()
+        else:
+            self._visitor_gone()
 
     def _on_inactive(self, *_: object) -> None:
         """Ask "are you still there?" before giving up on the visitor."""

@@ -81,9 +81,13 @@ def _absent(value: object) -> bool:
 class KioskSettings(_Reply):
     """How a kiosk behaves at this desk; the defaults run one that never heard from a server."""
 
+    # A follow-up left untouched this long: the visitor has gone, the response is kept as
+    # partial and the kiosk is free again. One visitor's answers never take the next one's taps.
+    follow_up_seconds: Number = 8.0
+    # While a visitor types a comment: untouched this long, "are you still there?".
     inactivity_timeout_seconds: Number = 30.0
     suspect_interval_seconds: Number = 5.0
-    thank_you_seconds: Number = 6.0
+    thank_you_seconds: Number = 5.0
     languages: tuple[str, ...] = ("fr", "en")
     # {"mon": [["08:30", "17:30"]], …} in the town's time zone; None: always open.
     opening_hours: dict[str, list[list[str]]] | None = None

@@ -13,7 +13,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
@@ -21,6 +29,16 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Localized = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=500)]]
 
 FALLBACK_LANGUAGE = "fr"
+
+
+def _not_a_flag(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false")
+    return value
+
+
+# JSON's integers and flags, as the published schema reads them: `true` is not 1, nor 1 `true`.
+Integer = Annotated[int, BeforeValidator(_not_a_flag)]
 
 
 class QuestionType(StrEnum):
@@ -40,7 +58,7 @@ class Choice(_Model):
     id: Slug
     label: Localized
     # Satisfaction level on the smiley scale, 0 = worst; None = "no opinion" (not expressed).
-    level: int | None = Field(default=None, ge=0, le=10)
+    level: Annotated[int, Field(ge=0, le=10), BeforeValidator(_not_a_flag)] | None = None
 
 
 class ShowIf(_Model):
@@ -50,6 +68,10 @@ class ShowIf(_Model):
     any_of: list[Slug] = Field(min_length=1)
 
 
+def _asked_everywhere(kiosk: bool) -> bool:
+    return kiosk
+
+
 class Question(_Model):
     id: Slug
     type: QuestionType
@@ -57,10 +79,13 @@ class Question(_Model):
     choices: list[Choice] = Field(default_factory=list)
     show_if: ShowIf | None = None
     # Counts towards the per-question satisfaction indicators (smiley questions only).
-    indicator: bool = False
+    indicator: StrictBool = False
     # The self-reported waiting band, linked to measured waits in the indicators.
-    wait_band: bool = False
-    max_length: int = Field(default=500, ge=1, le=2000)
+    wait_band: StrictBool = False
+    max_length: Integer = Field(default=500, ge=1, le=2000)
+    # Asked on the kiosk too; the phone survey asks every question. Left out of the JSON when
+    # true, so that versions published before this field existed keep their content hash.
+    kiosk: StrictBool = Field(default=True, exclude_if=_asked_everywhere)
 
     @property
     def levels(self) -> int:
@@ -70,7 +95,7 @@ class Question(_Model):
 
 class SurveyDefinition(_Model):
     id: Slug
-    version: int = Field(ge=1)
+    version: Integer = Field(ge=1)
     languages: list[LanguageCode] = Field(min_length=1)
     title: Localized
     thanks: Localized
@@ -90,6 +115,11 @@ class SurveyDefinition(_Model):
     @property
     def follow_ups(self) -> list[Question]:
         return [q for q in self.questions if q.id != self.main_question]
+
+    @property
+    def kiosk_questions(self) -> list[Question]:
+        """The short survey a kiosk asks (the main question first); the phone asks them all."""
+        return [q for q in self.questions if q.kiosk]
 
 
 @dataclass(frozen=True)
@@ -164,6 +194,8 @@ def _semantic_problems(survey: SurveyDefinition) -> list[Problem]:
             problems.append(Problem("main_question", "the main question must be a smiley scale"))
         if main.show_if is not None:
             problems.append(Problem("main_question", "the main question cannot be conditional"))
+        if not main.kiosk:
+            problems.append(Problem("main_question", "the main question is asked on the kiosk"))
     if FALLBACK_LANGUAGE not in survey.languages:
         problems.append(Problem("languages", "French ('fr') must be offered"))
     return problems

@@ -33,9 +33,10 @@ class Settings(BaseSettings):
     # Qualivilles commits to at least 90 % satisfied on every question.
     target_satisfaction_rate: float = Field(default=90.0, ge=0, le=100)
     # What a kiosk does between visitors; sent to devices in their configuration.
+    kiosk_follow_up_seconds: int = Field(default=8, ge=3)
     kiosk_inactivity_timeout_seconds: int = Field(default=30, ge=5)
     kiosk_suspect_interval_seconds: int = Field(default=4, ge=0)
-    kiosk_thank_you_seconds: int = Field(default=6, ge=1)
+    kiosk_thank_you_seconds: int = Field(default=5, ge=1)
     # A device clock further than this from the server's is corrected and flagged as drifting.
     max_clock_drift_seconds: int = Field(default=120, ge=1)
     # Beyond this, a device clock is unknown rather than wrong: flagged, its offset not applied.

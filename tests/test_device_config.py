@@ -83,6 +83,7 @@ def test_settings_the_server_does_not_send_stay_off_the_wire():
     )
     assert config.kiosk.still_there_seconds == 20
     assert set(config.model_dump(mode="json")["kiosk"]) == {
+        "follow_up_seconds",
         "inactivity_timeout_seconds",
         "suspect_interval_seconds",
         "thank_you_seconds",

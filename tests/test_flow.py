@@ -8,6 +8,7 @@ from qualivilles import flow
 from qualivilles.answers import normalise
 from qualivilles.bundled import load_default_survey
 from qualivilles.flow import FlowStatus, InvalidAnswer, NotAsking
+from qualivilles.protocol import Channel
 from qualivilles.survey import QuestionType
 
 SURVEY = load_default_survey()
@@ -150,3 +151,110 @@ def test_any_sequence_of_taps_ends_in_one_final_state_with_only_visible_answers(
     assert (SURVEY.main_question in state.answers) == (state.status != FlowStatus.ABANDONED)
     for question_id in state.answers:
         assert flow.is_visible(SURVEY.question(question_id), state.answers)
+
+
+# --- the kiosk's short survey --------------------------------------------------------------
+
+
+def _kiosk_after(main_choice: str):
+    return flow.answer(flow.start(SURVEY, "fr", Channel.KIOSK), "overall", main_choice)
+
+
+def test_the_kiosk_asks_one_follow_up_after_a_happy_answer():
+    state = _kiosk_after("very_satisfied")
+    assert (state.current, flow.progress(state)) == ("welcome", (2, 2))
+    assert flow.is_last(state)
+    done = flow.skip(state, "welcome")
+    assert done.status == FlowStatus.COMPLETE
+
+
+def test_the_kiosk_asks_why_then_one_more_after_an_unhappy_answer():
+    state = _kiosk_after("dissatisfied")
+    assert (state.current, flow.progress(state)) == ("why_unhappy", (2, 3))
+    state = flow.answer(state, "why_unhappy", ["waiting"])
+    assert (state.current, flow.progress(state)) == ("welcome", (3, 3))
+    state = flow.answer(state, "welcome", "satisfied")
+    assert state.status == FlowStatus.COMPLETE
+    assert set(state.answers) == {"overall", "why_unhappy", "welcome"}
+
+
+@pytest.mark.parametrize("main_choice", [c.id for c in SURVEY.main.choices])
+def test_whatever_the_main_answer_the_kiosk_asks_at_most_two_follow_ups(main_choice):
+    state = _kiosk_after(main_choice)
+    asked = []
+    while not state.finished:
+        asked.append(state.current)
+        state = flow.skip(state, state.current)
+    assert 1 <= len(asked) <= 2
+    assert all(SURVEY.question(q).kiosk for q in asked)
+
+
+def test_the_phone_still_asks_every_question():
+    state = flow.answer(flow.start(SURVEY, "fr"), "overall", "dissatisfied")
+    asked = ["overall"]
+    while not state.finished:
+        asked.append(state.current)
+        state = flow.skip(state, state.current)
+    assert asked == [q.id for q in SURVEY.questions]
+    assert not all(q.kiosk for q in SURVEY.questions)  # the phone asks more than the kiosk
+
+
+# --- going back ------------------------------------------------------------------------
+
+
+def test_back_returns_to_the_previous_question_with_its_answer_kept():
+    state = flow.answer(_kiosk_after("dissatisfied"), "why_unhappy", ["waiting"])
+    back = flow.back(state)
+    assert back.current == "why_unhappy"
+    assert back.answers["why_unhappy"] == ("waiting",)
+    assert flow.progress(back) == (2, 3)
+    replaced = flow.answer(back, "why_unhappy", ["premises"])
+    assert (replaced.current, replaced.answers["why_unhappy"]) == ("welcome", ("premises",))
+
+
+def test_back_to_the_main_question_and_a_happier_answer_drops_what_went_wrong():
+    state = flow.answer(_kiosk_after("dissatisfied"), "why_unhappy", ["waiting"])
+    state = flow.back(flow.back(state))
+    assert state.current == "overall"
+    state = flow.answer(state, "overall", "satisfied")
+    assert dict(state.answers) == {"overall": "satisfied"}
+    assert state.current == "welcome"
+
+
+def test_skipping_a_question_after_going_back_withdraws_its_answer():
+    state = flow.answer(_kiosk_after("dissatisfied"), "why_unhappy", ["waiting"])
+    state = flow.skip(flow.back(state), "why_unhappy")
+    assert "why_unhappy" not in state.answers
+    assert state.current == "welcome"
+
+
+def test_there_is_nothing_before_the_main_question_nor_after_the_end():
+    with pytest.raises(NotAsking):
+        flow.back(flow.start(SURVEY, "fr", Channel.KIOSK))
+    with pytest.raises(NotAsking):
+        flow.back(flow.finish_early(_kiosk_after("satisfied")))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_with_back_the_kiosk_still_ends_with_only_kiosk_questions_visible(data):
+    state = flow.start(SURVEY, "fr", Channel.KIOSK)
+    for _ in range(30):
+        if state.finished:
+            break
+        question = state.question
+        action = data.draw(st.sampled_from(["answer", "skip", "back", "timeout"]))
+        if action == "timeout":
+            state = flow.time_out(state)
+        elif action == "back" and question.id != SURVEY.main_question:
+            state = flow.back(state)
+        elif action == "skip" and question.id != SURVEY.main_question:
+            state = flow.skip(state, question.id)
+        else:
+            state = flow.answer(state, question.id, _valid_value(question, data.draw))
+        position, total = flow.progress(state)
+        assert 1 <= position <= total <= 3
+    for question_id in state.answers:
+        question = SURVEY.question(question_id)
+        assert question.kiosk
+        assert flow.is_visible(question, state.answers)

@@ -19,8 +19,8 @@ from kiosk.core.visitor import DeskConfig, VisitorSession
 from qualivilles.bundled import load_default_survey
 from qualivilles.device_config import PublishedResults
 from qualivilles.survey import parse_definition
-from tests.fixtures.kiosk import pump, pump_until, tap
-from tests.fixtures.kiosk_app import PHONE_URL, attract_smiley
+from tests.fixtures.kiosk import advance_clock, pump, pump_until, tap, wait_for_screen
+from tests.fixtures.kiosk_app import PHONE_URL, attract_smiley, kiosk_comment_survey
 
 pytestmark = pytest.mark.gui
 
@@ -84,33 +84,59 @@ def test_skipping_everything_seals_a_complete_answer_and_returns_to_attract(kios
     assert pump_until(lambda: app.manager.current == "attract")
 
 
-def test_inactivity_asks_then_keeps_the_answers_as_partial_and_resets(kiosk, kiosk_store):
-    # Long enough that the two taps below always land first, even on a slow CI machine.
-    app = kiosk(inactivity_timeout_seconds=3, still_there_seconds=1)
+def test_a_follow_up_left_alone_keeps_the_answers_as_partial_and_resets(kiosk, kiosk_store):
+    app = kiosk(languages=("fr", "en"))
     tap(_button_with_text(app.attract.ids.languages, "English"))
     assert app.attract.ids.question.text.startswith("Are you satisfied")
-    tap(attract_smiley(app, "satisfied"))
-    tap(_smiley_on_question(app, "very_satisfied"))
-    assert pump_until(lambda: app.prompt is not None)
-    assert app.prompt.ids.question.text == "Are you still there?"
-    assert app.manager.current == "question"  # nothing is lost while asking
-    assert pump_until(lambda: app.manager.current == "attract")
+    tap(attract_smiley(app, "dissatisfied"))
+    tap(_button_with_text(app.question, "The wait"))
+    tap(app.question.ids.confirm)
+    advance_clock(7.5)
+    assert app.manager.current == "question"
+    advance_clock(0.6)
+    assert app.prompt is None  # nobody is asked: nobody is there
+    assert app.manager.current == "attract"
     [response] = _stored_responses(kiosk_store)
     assert response["status"] == "partial"
-    assert response["answers"] == {"overall": "satisfied", "welcome": "very_satisfied"}
+    assert response["answers"] == {"overall": "dissatisfied", "why_unhappy": ["waiting"]}
     assert response["language"] == "en"
     assert app.language == "fr"  # the next visitor starts in French again
     assert app.attract.ids.question.text.startswith("Êtes-vous")
 
 
-def test_a_visitor_who_is_still_there_goes_on_where_they_were(kiosk, kiosk_store):
-    app = kiosk(inactivity_timeout_seconds=1.0, still_there_seconds=30)
+def _to_the_comment(app):
     tap(attract_smiley(app, "satisfied"))
-    assert pump_until(lambda: app.prompt is not None)
+    tap(app.question.ids.skip)
+    assert app.question._question.id == "comment"
+
+
+def test_a_visitor_typing_a_comment_is_asked_before_the_kiosk_resets(kiosk, kiosk_store):
+    app = kiosk(survey=kiosk_comment_survey(), still_there_seconds=10)
+    _to_the_comment(app)
+    advance_clock(5)
+    tap(app.question.keyboard.keys["b"])
+    advance_clock(20)
+    assert (app.manager.current, app.prompt) == ("question", None)  # typing takes time
+    advance_clock(10.5)
+    assert app.prompt is not None
+    assert app.prompt.ids.question.text == "Êtes-vous toujours là ?"
+    for _ in range(11):
+        advance_clock(1, frames=1)
+    assert pump_until(lambda: app.manager.current == "attract")
+    [response] = _stored_responses(kiosk_store)
+    assert (response["status"], response["answers"]) == ("partial", {"overall": "satisfied"})
+
+
+def test_a_visitor_who_is_still_there_goes_on_where_they_were(kiosk, kiosk_store):
+    app = kiosk(survey=kiosk_comment_survey(), still_there_seconds=30)
+    _to_the_comment(app)
+    tap(app.question.keyboard.keys["b"])
+    advance_clock(31)
+    assert app.prompt is not None
     tap(app.prompt.ids.stay)
     assert app.prompt is None
     assert app.manager.current == "question"
-    assert app.question.ids.question.text == "L'amabilité et la courtoisie de l'agent"
+    assert app.question.text_field.text == "b"
     [response] = _stored_responses(kiosk_store)
     assert response["status"] == "open"
 
@@ -287,7 +313,7 @@ def test_large_text_enlarges_the_words_and_resets_for_the_next_visitor(kiosk):
 
 
 def test_the_comment_is_typed_on_the_on_screen_keyboard_with_accents(kiosk, kiosk_store):
-    app = kiosk()
+    app = kiosk(survey=kiosk_comment_survey())
     tap(attract_smiley(app, "satisfied"))
     while app.question.ids.question.text != (
         "Un commentaire ou une suggestion ? (facultatif, ne donnez pas de nom ni de téléphone)"
@@ -317,6 +343,7 @@ def test_staff_hold_the_corner_type_the_pin_and_see_the_backlog(kiosk, kiosk_sto
     pump(2)  # the screen change completes on the next frame; touches wait for it
     corner = app.corners[0]
     corner.hold_seconds = 0.3
+    wait_for_screen(corner)
     x, y = corner.to_window(*corner.center)
     assert (x, y) == (pytest.approx(corner.width / 2), pytest.approx(app.root.height - 40, abs=1))
     touch = UnitTestTouch(x, y)

@@ -11,6 +11,7 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
+from qualivilles.bundled import load_default_survey
 from qualivilles.visit_link import make_token
 from sync_server.phone.guard import Limits, PhoneGuard
 from sync_server.storage import devices, schema, surveys, visit_links
@@ -142,7 +143,8 @@ def test_a_full_answer_follows_the_survey_and_is_stored_once_like_a_kiosk_answer
     assert "Thank you for your feedback!" in thanks
     [payload] = stored_payloads(web_client)
     assert payload["channel"] == "phone"
-    assert (payload["survey_id"], payload["survey_version"]) == ("qualivilles-accueil", 2)
+    current = load_default_survey()  # every question, the kiosk's short survey and the rest
+    assert (payload["survey_id"], payload["survey_version"]) == (current.id, current.version)
     assert payload["language"] == "en"
     assert payload["status"] == "complete"
     assert payload["suspect"] is False
@@ -303,7 +305,7 @@ def test_a_code_printed_for_a_retired_survey_offers_the_current_one(web_client):
     assert page.status_code == 200
     assert "Le questionnaire a changé depuis l'impression de ce code" in unescape(page.text)
     assert 'type="radio"' in page.text
-    current = web_client.get(f"{URL}?v=2")
+    current = web_client.get(f"{URL}?v={load_default_survey().version}")
     assert "a changé" not in unescape(current.text)
 
 

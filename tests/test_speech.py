@@ -56,3 +56,29 @@ def test_the_kiosk_reads_aloud_only_after_the_visitor_asks(kiosk):
     assert speaker.said[-1][0].startswith("L'amabilité et la courtoisie de l'agent")
     app.back_to_attract()
     assert app.speech is False  # the next visitor starts without it
+
+
+def test_every_button_on_screen_and_the_thank_you_are_read_aloud(kiosk):
+    app = kiosk(languages=("fr", "en"))
+    app.speaker = speaker = RecordingSpeaker()
+    tap(app.attract.ids.accessibility)
+    tap(app.attract.ids.speech)
+    attract = speaker.said[-1][0]
+    assert attract.endswith(
+        "Sans avis. Français, English, Accessibilité, Écran en bas, Grand texte,"
+        " Lecture à voix haute, Ou répondez sur votre téléphone"
+    )
+    tap(attract_smiley(app, "dissatisfied"))
+    assert speaker.said[-1][0] == (
+        "Qu'est-ce qui n'a pas été ? L'attente, L'accueil, La réponse apportée, Les locaux,"
+        " Les horaires, Autre chose. Retour, Passer cette question, Valider, Terminer"
+    )
+    tap(app.question.ids.skip)
+    assert speaker.said[-1][0].endswith("Sans avis. Retour, Passer cette question, Terminer")
+    tap(app.question.ids.finish)
+    thanks = speaker.said[-1][0]
+    assert thanks.startswith(
+        "Merci pour votre avis ! 92 % des visiteurs satisfaits en octobre (objectif 90 %)"
+        " Les autres questions, sur votre téléphone"
+    )
+    assert speaker.said[-1][1] == "fr"

@@ -5,7 +5,12 @@ import json
 
 import pytest
 
-from qualivilles.bundled import SURVEYS_DIR, bundled_surveys, load_default_survey
+from qualivilles.bundled import (
+    DEFAULT_SURVEY_ID,
+    SURVEYS_DIR,
+    bundled_surveys,
+    load_default_survey,
+)
 from qualivilles.survey import (
     SurveyDefinitionError,
     load_definition,
@@ -13,7 +18,7 @@ from qualivilles.survey import (
     parse_definition,
 )
 
-DEFAULT_SURVEY_PATH = SURVEYS_DIR / "qualivilles-accueil.v2.json"
+DEFAULT_SURVEY_PATH = SURVEYS_DIR / "qualivilles-accueil.v3.json"
 RAW = json.loads(DEFAULT_SURVEY_PATH.read_text(encoding="utf-8"))
 
 
@@ -29,8 +34,8 @@ def test_the_default_survey_is_valid_and_fully_translated():
 
 def test_bundled_versions_are_all_valid_and_the_newest_is_the_default():
     versions = [(s.id, s.version) for s in bundled_surveys()]
-    assert versions == [("qualivilles-accueil", 1), ("qualivilles-accueil", 2)]
-    assert load_default_survey().version == 2
+    assert versions == [(DEFAULT_SURVEY_ID, 1), (DEFAULT_SURVEY_ID, 2), (DEFAULT_SURVEY_ID, 3)]
+    assert load_default_survey().version == 3
     assert load_default_survey().languages == ["fr", "en", "es", "ar"]
 
 
@@ -88,3 +93,26 @@ def test_missing_translations_are_listed_without_failing_the_load():
     assert [str(p) for p in missing_translations(survey)] == [
         "questions[2].text: no 'en' translation"
     ]
+
+
+def test_the_kiosk_asks_the_main_question_the_agent_s_welcome_and_why_when_unhappy():
+    survey = load_default_survey()
+    assert [q.id for q in survey.kiosk_questions] == ["overall", "why_unhappy", "welcome"]
+    older = load_definition(SURVEYS_DIR / "qualivilles-accueil.v2.json")
+    assert older.kiosk_questions == older.questions  # before v3 the kiosk asked everything
+
+
+def test_the_main_question_is_always_asked_on_the_kiosk():
+    broken = copy.deepcopy(RAW)
+    broken["questions"][0]["kiosk"] = False
+    with pytest.raises(SurveyDefinitionError) as caught:
+        parse_definition(broken)
+    assert [p.path for p in caught.value.problems] == ["main_question"]
+
+
+def test_questions_asked_everywhere_keep_the_json_of_older_versions():
+    survey = load_default_survey()
+    dumped = survey.model_dump(mode="json")
+    marked = [q["id"] for q in dumped["questions"] if "kiosk" in q]
+    assert marked == ["waiting", "clarity", "premises", "wait_band", "comment"]
+    assert parse_definition(dumped) == survey

@@ -92,3 +92,38 @@ def test_an_invalid_answer_writes_nothing(store, clock):
 def test_answering_without_a_visitor_is_refused(store, clock):
     with pytest.raises(NotAsking):
         VisitorSession(store, clock, _desk()).answer("welcome", "satisfied")
+
+
+def test_the_kiosk_asks_only_its_short_survey(store, clock):
+    session = VisitorSession(store, clock, _desk())
+    session.tap_main("very_satisfied", "fr")
+    assert session.state.current == "welcome"
+    session.answer("welcome", "satisfied")
+    assert session.state.finished
+    [row] = _rows(store)
+    assert (row["status"], row["answers"]) == (
+        "complete",
+        {"overall": "very_satisfied", "welcome": "satisfied"},
+    )
+
+
+def test_going_back_keeps_the_answer_until_it_is_replaced_in_the_store(store, clock):
+    session = VisitorSession(store, clock, _desk())
+    session.tap_main("dissatisfied", "fr")
+    session.answer("why_unhappy", ["waiting"])
+    session.back()
+    assert session.state.current == "why_unhappy"
+    assert _rows(store)[0]["answers"]["why_unhappy"] == ["waiting"]
+    session.answer("why_unhappy", ["premises", "answer"])
+    assert _rows(store)[0]["answers"]["why_unhappy"] == ["answer", "premises"]
+
+
+def test_a_happier_main_answer_after_going_back_withdraws_what_went_wrong(store, clock):
+    session = VisitorSession(store, clock, _desk())
+    session.tap_main("dissatisfied", "fr")
+    session.answer("why_unhappy", ["waiting"])
+    session.back()
+    session.back()
+    session.answer("overall", "satisfied")
+    assert _rows(store)[0]["answers"] == {"overall": "satisfied"}
+    assert [r["suspect"] for r in _rows(store)] == [0]  # still one response, one press

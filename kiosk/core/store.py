@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -289,6 +289,20 @@ class KioskStore:
             self.db.execute(
                 "UPDATE responses SET answers = ? WHERE id = ?",
                 (json.dumps(answers, ensure_ascii=False), response_id),
+            )
+
+    def replace_answers(
+        self, response_id: str, answers: Mapping[str, str | int | Sequence[str]]
+    ) -> None:
+        """Store the visitor's answers as they now stand (one changed, or withdrawn going back)."""
+        entries = _ANSWERS.validate_python(
+            {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()}
+        )
+        with self._write():
+            self._open_response(response_id)
+            self.db.execute(
+                "UPDATE responses SET answers = ? WHERE id = ?",
+                (json.dumps(entries, ensure_ascii=False), response_id),
             )
 
     def set_comment(self, response_id: str, text: str | None) -> None:

@@ -7,6 +7,7 @@ is durable. Configuration changes wait for the next visitor.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -16,7 +17,7 @@ from qualivilles import flow
 from qualivilles.answers import payload_answers
 from qualivilles.device_config import DeviceConfig, KioskSettings, PublishedResults
 from qualivilles.flow import FlowState, FlowStatus
-from qualivilles.protocol import ResponseStatus
+from qualivilles.protocol import Channel, ResponseStatus
 from qualivilles.survey import SurveyDefinition
 
 
@@ -54,6 +55,7 @@ class ResponseStore(Protocol):
         suspect: bool = False,
     ) -> str: ...
     def record_answer(self, response_id: str, question_id: str, value: Any) -> None: ...
+    def replace_answers(self, response_id: str, answers: Mapping[str, Any]) -> None: ...
     def set_comment(self, response_id: str, text: str | None) -> None: ...
     def seal_response(self, response_id: str, status: ResponseStatus) -> None: ...
 
@@ -103,7 +105,9 @@ class VisitorSession:
         if self._pending_config is not None:
             self._config, self._pending_config = self._pending_config, None
         survey = self._config.survey
-        state = flow.answer(flow.start(survey, language), survey.main_question, choice_id)
+        state = flow.answer(
+            flow.start(survey, language, Channel.KIOSK), survey.main_question, choice_id
+        )
         now_ms = self._clock.monotonic_ms()
         self.suspect = is_suspect_press(
             self._last_main_press_ms, now_ms, self._config.settings.suspect_interval_seconds
@@ -118,24 +122,32 @@ class VisitorSession:
         return state
 
     def answer(self, question_id: str, value: Any) -> FlowState:
-        state = self._require_state()
-        next_state = flow.answer(state, question_id, value)  # validates before anything is written
+        # `flow.answer` validates before anything is written.
+        return self._move_to(flow.answer(self._require_state(), question_id, value))
+
+    def skip(self, question_id: str) -> FlowState:
+        return self._move_to(flow.skip(self._require_state(), question_id))
+
+    def back(self) -> FlowState:
+        """The previous question again; its answer stays recorded until it is replaced."""
+        return self._move_to(flow.back(self._require_state()))
+
+    def _move_to(self, next_state: FlowState) -> FlowState:
+        """Record what changed in the answers (durable before the screen moves on), then seal
+        the response if the flow is over."""
+        previous = self._require_state()
         assert self.response_id is not None
-        if question_id in next_state.answers:  # not when nothing was picked or typed (a skip)
-            kept = {question_id: next_state.answers[question_id]}
-            choices, comment = payload_answers(state.survey, kept)
-            for choice in choices.values():
-                self._store.record_answer(self.response_id, question_id, choice)
-            if comment is not None:
+        if next_state.answers != previous.answers:
+            survey = next_state.survey
+            choices, comment = payload_answers(survey, next_state.answers)
+            before, comment_before = payload_answers(survey, previous.answers)
+            if choices != before:
+                self._store.replace_answers(self.response_id, choices)
+            if comment != comment_before:
                 self._store.set_comment(self.response_id, comment)
         self.state = next_state
         self._seal_if_finished()
         return next_state
-
-    def skip(self, question_id: str) -> FlowState:
-        self.state = flow.skip(self._require_state(), question_id)
-        self._seal_if_finished()
-        return self.state
 
     def finish(self) -> FlowState:
         self.state = flow.finish_early(self._require_state())

@@ -9,7 +9,6 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from kiosk import theme
@@ -17,6 +16,7 @@ from kiosk.core.i18n import translate
 from kiosk.core.visitor import DeskConfig
 from kiosk.widgets.buttons import KioskToggle
 from kiosk.widgets.qr import QRCodeWidget  # noqa: F401 (used by the .kv rule)
+from kiosk.widgets.settling import SettlingScreen
 from kiosk.widgets.smiley import SmileyButton, share_label_height
 from kiosk.widgets.typography import show_text, shown
 from qualivilles.survey import localized
@@ -32,7 +32,7 @@ ROTATING_HINTS = (
 HINT_PERIOD_SECONDS = 8.0
 
 
-class AttractScreen(Screen):
+class AttractScreen(SettlingScreen):
     """Shows `desk` in `language`; dispatches `on_choice(id)` and `on_language_chosen(code)`."""
 
     __events__ = ("on_choice", "on_language_chosen")
@@ -118,6 +118,26 @@ class AttractScreen(Screen):
             ids[widget_id].text = shown(ids[widget_id].text, lang, 0, 1)
         self._mirror()
 
+    def spoken_text(self) -> str:
+        """What is on screen, to be read aloud: the question and its choices, then the language
+        and accessibility buttons (the accessibility options once their panel is open)."""
+        desk: DeskConfig | None = self.desk
+        if desk is None:
+            return ""
+        lang, main = self.language, desk.survey.main
+        choices = ", ".join(localized(c.label, lang) for c in main.choices)
+        buttons = [LANGUAGE_NAMES.get(code, code) for code in _offered_languages(desk)]
+        buttons.append(self._text("Accessibilité"))
+        if self.ids.accessibility.state == "down":
+            buttons += [
+                self._text("Écran en bas"),
+                self._text("Grand texte"),
+                self._text("Lecture à voix haute"),
+            ]
+        if desk.phone_survey_url:
+            buttons.append(self._text("Ou répondez sur votre téléphone"))
+        return f"{localized(main.text, lang)} {choices}. {', '.join(buttons)}"
+
     def _show_hint(self) -> None:
         message = self.hints[self._hint_index % len(self.hints)]
         self.ids.hint.text = shown(self._text(message), self.language, 0, 1)
@@ -160,6 +180,12 @@ class AttractScreen(Screen):
                 toggle.font_name = "KioskDejaVu"  # the language's own name in its own script
             toggle.bind(on_release=lambda t: self.dispatch("on_language_chosen", t.language))
             bar.add_widget(toggle)
+
+
+def _offered_languages(desk: DeskConfig) -> list[str]:
+    """The language buttons shown: none when only one language is offered."""
+    offered = [lang for lang in desk.settings.languages if lang in desk.survey.languages]
+    return offered if len(offered) > 1 else []
 
 
 def _in_reading_order(layout: Widget, widgets: list[Widget]) -> None:

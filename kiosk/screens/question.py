@@ -1,4 +1,6 @@
-"""A follow-up question: choices drawn from the survey definition, each one skippable."""
+"""A follow-up question: choices drawn from the survey definition, each one skippable, with a way
+back to the previous one. Taps are ignored for a moment after each question appears, so a
+double tap answers one question, never two."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
-from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
@@ -22,6 +23,7 @@ from kiosk import theme
 from kiosk.core.i18n import translate
 from kiosk.widgets.buttons import KioskButton, KioskToggle
 from kiosk.widgets.keyboard import OnScreenKeyboard
+from kiosk.widgets.settling import SettlingScreen
 from kiosk.widgets.smiley import SmileyButton, share_label_height
 from kiosk.widgets.typography import MirroredGrid, fitted_lines, font_for, show_text, shown
 from qualivilles import flow
@@ -33,10 +35,11 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 LOW_MODE_SPACER = 0.3  # share of the height left empty above the question in low mode
 
 
-class QuestionScreen(Screen):
-    """Shows `state.question`; dispatches `on_answer(id, value)`, `on_skip(id)`, `on_finish()`."""
+class QuestionScreen(SettlingScreen):
+    """Shows `state.question`; dispatches `on_answer(id, value)`, `on_skip(id)`, `on_back()`,
+    `on_finish()`."""
 
-    __events__ = ("on_answer", "on_skip", "on_finish")
+    __events__ = ("on_answer", "on_skip", "on_back", "on_finish")
 
     language = StringProperty("fr")
     landscape = BooleanProperty(True)
@@ -49,6 +52,9 @@ class QuestionScreen(Screen):
     def on_skip(self, question_id: str) -> None:
         """Event: the visitor skipped the current question."""
 
+    def on_back(self) -> None:
+        """Event: the visitor wants the previous question again."""
+
     def on_finish(self) -> None:
         """Event: the visitor wants to stop here."""
 
@@ -58,6 +64,7 @@ class QuestionScreen(Screen):
         self._smiley_grid: MirroredGrid | None = None
         self._nothing_to_validate: Callable[[], None] = lambda: None
         self.ids.skip.bind(on_release=lambda _: self._skip())
+        self.ids.back.bind(on_release=lambda _: self.dispatch("on_back"))
         self.ids.finish.bind(on_release=lambda _: self.dispatch("on_finish"))
         self.ids.confirm.bind(on_release=lambda _: self._confirm())
         self.bind(size=lambda _, size: setattr(self, "landscape", size[0] >= size[1]))
@@ -65,19 +72,33 @@ class QuestionScreen(Screen):
     def _t(self, text: str, width: float = 0, font_size: float = 1) -> str:
         return shown(text, self.language, width, font_size)
 
+    def _action_texts(self) -> dict[str, str]:
+        """The action buttons' words, by id, in the visitor's language (not yet shaped)."""
+        lang = self.language
+        return {
+            "back": translate("Retour", lang),
+            "skip": translate("Passer cette question", lang),
+            "confirm": translate("Valider", lang),
+            "finish": translate("Terminer", lang),
+        }
+
     def show(self, state: FlowState) -> None:
         question = state.question
         assert question is not None
+        self.settle()  # a new question under the finger: the rest of a double tap is ignored
         self._question, self._collect, self._smiley_grid = question, None, None
+        self._state = state
         lang, ids = self.language, self.ids
         position, total = flow.progress(state)
         ids.progress.text = self._t(
             translate("Question {n} sur {total}", lang, n=position, total=total)
         )
         show_text(ids.question, localized(question.text, lang), lang)
-        show_text(ids.skip, translate("Passer cette question", lang), lang)
-        show_text(ids.finish, translate("Terminer", lang), lang)
-        show_text(ids.confirm, translate("Valider", lang), lang)
+        for widget_id, text in self._action_texts().items():
+            show_text(ids[widget_id], text, lang)
+        is_main = question.id == state.survey.main_question
+        _offer(ids.back, position > 1)
+        _offer(ids.skip, not is_main)  # the main answer is replaced, never withdrawn
         ids.choices.clear_widgets()
         self.low_mode_spacer = LOW_MODE_SPACER
         self._nothing_to_validate = lambda: None
@@ -87,9 +108,32 @@ class QuestionScreen(Screen):
             QuestionType.TEXT: self._text,
         }.get(question.type, self._buttons)
         builder(question)
-        needs_confirm = self._collect is not None
-        ids.confirm.opacity, ids.confirm.disabled = (1, False) if needs_confirm else (0, True)
+        _offer(ids.confirm, self._collect is not None)
         self._mirror_actions()
+
+    @property
+    def typing(self) -> bool:
+        """Whether the visitor has started typing an answer to a text question."""
+        field = getattr(self, "text_field", None)
+        on_text = self._question is not None and self._question.type == QuestionType.TEXT
+        return on_text and field is not None and bool(field.text)
+
+    def spoken_text(self) -> str:
+        """What is on screen, to be read aloud: the question, its choices, then the buttons."""
+        question = self._question
+        if question is None:
+            return ""
+        lang = self.language
+        if question.type == QuestionType.YES_NO:
+            choices = [translate("Oui", lang), translate("Non", lang)]
+        elif question.type == QuestionType.SCALE_0_10:
+            choices = ["0 … 10"]
+        else:
+            choices = [localized(c.label, lang) for c in question.choices]
+        texts = self._action_texts()
+        buttons = [texts[i] for i in ("back", "skip", "confirm", "finish") if _offered(self.ids[i])]
+        said = f"{localized(question.text, lang)} {', '.join(choices)}"
+        return f"{said}. {', '.join(buttons)}" if buttons else said
 
     @property
     def _rtl(self) -> bool:
@@ -99,7 +143,7 @@ class QuestionScreen(Screen):
     def _mirror_actions(self) -> None:
         """Right to left: "skip" on the right, "finish" on the left."""
         actions = self.ids.actions
-        wanted = [self.ids.skip, self.ids.confirm, self.ids.finish]
+        wanted = [self.ids.back, self.ids.skip, self.ids.confirm, self.ids.finish]
         if self._rtl:
             wanted.reverse()
         if list(reversed(actions.children)) != wanted:
@@ -288,6 +332,15 @@ class QuestionScreen(Screen):
 
 def _outline(edge: Line, widget: Widget) -> None:
     edge.rectangle = (widget.x, widget.y, widget.width, widget.height)
+
+
+def _offer(button: Widget, offered: bool) -> None:
+    """Show or hide an action button; a hidden one keeps its place, so the others never move."""
+    button.opacity, button.disabled = (1, False) if offered else (0, True)
+
+
+def _offered(button: Widget) -> bool:
+    return not button.disabled
 
 
 def _text_scale() -> float:

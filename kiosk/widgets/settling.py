@@ -24,6 +24,12 @@ class SettlingScreen(Screen):
         """Start the settle time again: the screen's content changed under the finger."""
         self._shown_at = Clock.get_time()
 
+    def settle_left(self) -> float:
+        """Seconds before taps act on this screen again; 0 once it has settled."""
+        if self._shown_at is None:
+            return 0.0
+        return max(0.0, self._shown_at + self.settle_seconds - Clock.get_time())
+
     def on_pre_enter(self, *args: Any) -> None:
         self.settle()
 

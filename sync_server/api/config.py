@@ -72,6 +72,7 @@ def device_config(
         phone_survey_url=f"{base}/s/{desk.site.slug}/{desk.service.slug}",
         public_base_url=base,
         kiosk=KioskSettings(
+            follow_up_seconds=settings.kiosk_follow_up_seconds,
             inactivity_timeout_seconds=settings.kiosk_inactivity_timeout_seconds,
             suspect_interval_seconds=settings.kiosk_suspect_interval_seconds,
             thank_you_seconds=settings.kiosk_thank_you_seconds,

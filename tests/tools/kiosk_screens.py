@@ -9,6 +9,7 @@ The app runs on a real store in a temporary folder; the screens are reached by r
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 from datetime import datetime
@@ -51,6 +52,7 @@ def main(size: str, out_dir: Path) -> list[Path]:
             opening_hours=hours,
             # Long: the prompt is opened on purpose below, never by a
             # slow machine in the middle of the taps.
+            follow_up_seconds=600,
             inactivity_timeout_seconds=600,
             still_there_seconds=30,
         ),
@@ -97,19 +99,29 @@ def main(size: str, out_dir: Path) -> list[Path]:
         shot("why-unhappy")
         tap(app.question.ids.confirm)
         shot("follow-up")
-        for _ in range(len(desk.survey.questions)):
-            if question_is("Un commentaire"):
-                break
-            tap(app.question.ids.skip)
+        tap(smiley(app.question.ids.choices, "satisfied"))
+        shot("thanks")
+
+        # A town whose kiosk also takes comments (the default survey leaves them to the phone).
+        questions = [
+            q.model_copy(update={"kiosk": True}) if q.id == "comment" else q
+            for q in desk.survey.questions
+        ]
+        survey = desk.survey.model_copy(update={"questions": questions})
+        app.session.offer_config(dataclasses.replace(desk, survey=survey))
+        app.back_to_attract()
+        pump(2)
+        tap(smiley(app.attract.ids.smileys, "satisfied"))
+        tap(app.question.ids.skip)
+        assert question_is("Un commentaire")
         for key in "merci pour l'accueil":
             tap(app.question.keyboard.keys[key])
         shot("comment")
-        app._on_inactive()  # what the inactivity timer does
+        app._on_inactive()  # what the inactivity timer does for a visitor who types
         pump(3)
         shot("still-there")
         tap(app.prompt.ids.stay)
         tap(app.question.ids.confirm)
-        shot("thanks")
 
         app.back_to_attract()
         pump(2)
