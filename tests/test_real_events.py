@@ -58,7 +58,6 @@ def touches_processed(app: DrivenApp, count: int) -> Snapshot:
 # The visitor's path ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="the kiosk and tablet changes are not merged yet")
 def test_a_visitor_who_walks_away_leaves_the_kiosk_to_the_next_one(driven_app):
     kiosk = driven_app()
     kiosk.wait_for_screen("attract")
@@ -74,7 +73,6 @@ def test_a_visitor_who_walks_away_leaves_the_kiosk_to_the_next_one(driven_app):
     assert second["answers"] == {"overall": "very_satisfied"}
 
 
-@pytest.mark.xfail(strict=True, reason="the kiosk and tablet changes are not merged yet")
 def test_a_double_tap_on_a_face_answers_one_question(driven_app):
     kiosk = driven_app()
     kiosk.wait_for_screen("attract")
@@ -85,7 +83,6 @@ def test_a_double_tap_on_a_face_answers_one_question(driven_app):
     assert response["answers"] == {"overall": "satisfied"}
 
 
-@pytest.mark.xfail(strict=True, reason="the kiosk and tablet changes are not merged yet")
 def test_a_double_tap_on_a_follow_up_answers_it_once(driven_app):
     kiosk = driven_app()
     kiosk.wait_for_screen("attract")
@@ -106,7 +103,6 @@ def one_tap_choices(snapshot: Snapshot) -> list[Widget]:
     return [w for w in snapshot["widgets"] if w.get("choice") and "Toggle" not in w["kind"]]
 
 
-@pytest.mark.xfail(strict=True, reason="the kiosk and tablet changes are not merged yet")
 def test_a_person_pressing_once_a_second_is_flagged_not_swallowed(driven_app):
     kiosk = driven_app()
     kiosk.wait_for_screen("attract")
