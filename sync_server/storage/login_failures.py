@@ -57,7 +57,14 @@ def of_address(connection: Connection, address: str, since: datetime) -> list[da
     return _times(connection, condition, since)
 
 
+# What a forgotten failure is counted under: no account has an empty name.
+_FORGOTTEN = ""
+
+
 def forget_account(connection: Connection, username: str) -> None:
-    """A successful sign-in: the name's earlier failures no longer count (its address's do)."""
+    """A successful sign-in: the name's earlier failures no longer count against it; they still
+    count against their addresses."""
     table = schema.login_failures
-    connection.execute(table.delete().where(table.c.account == account_key(username)))
+    connection.execute(
+        table.update().where(table.c.account == account_key(username)).values(account=_FORGOTTEN)
+    )

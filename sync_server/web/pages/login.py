@@ -82,7 +82,7 @@ def throttle_of(settings: Settings) -> throttle.Throttle:
     )
 
 
-def lock_end(
+def _lock_state(
     storage: Storage, rule: throttle.Throttle, username: str, address: str, now: datetime
 ) -> tuple[datetime | None, list[datetime], list[datetime]]:
     """When sign-in opens again for this name and address if locked at `now`, and their recent
@@ -105,7 +105,7 @@ async def login(request: Request, storage: StorageDep, settings: SettingsDep) ->
     except CsrfError:
         return _login_page(request, error="csrf", username=username, next_=next_, status_code=403)
     rule, address, now = throttle_of(settings), client_address(request), datetime.now(UTC)
-    locked, _, _ = lock_end(storage, rule, username, address, now)
+    locked, _, _ = _lock_state(storage, rule, username, address, now)
     if locked is not None:
         # Refused before the password is checked: the same answer for a name no account has.
         minutes = max(1, math.ceil((locked - now).total_seconds() / 60))
@@ -140,7 +140,7 @@ async def _failed(storage: Storage, rule: throttle.Throttle, username: str, addr
     now = datetime.now(UTC)
     with storage.write() as connection:
         login_failures.record(connection, username, address, now, rule.lookback)
-    locked, account, by_address = lock_end(storage, rule, username, address, now)
+    locked, account, by_address = _lock_state(storage, rule, username, address, now)
     if locked is not None:
         log.warning(
             "sign-in locked until %s UTC: %d failures for name %r, %d from address %s",
