@@ -4,7 +4,8 @@ pages, their menu and the JSON API alike, and the rule that narrows a user to th
 - quality manager: every service; figures, comments (personal data included), targets,
   improvement actions, the fleet, QR codes and surveys; reads the accounts, does not change them;
 - service manager: the figures, comments, exports and reports of their own services;
-- administrator: devices, QR codes, surveys and accounts; never the visitors' answers.
+- administrator: devices, QR codes, surveys, accounts and the API's documentation pages; never
+  the visitors' answers.
 
 The pages declare `sync_server.web.access`'s dependencies and the API `sync_server.api.deps`'s;
 both ask `may` and `visible_services` here. A personal API token acts for its owner, with the
@@ -32,6 +33,8 @@ class Permission(StrEnum):
     MANAGE_SURVEYS = "manage_surveys"  # publish a survey version, choose the current one
     READ_ACCOUNTS = "read_accounts"  # who has which role and services
     MANAGE_ACCOUNTS = "manage_accounts"
+    # The API's documentation pages, which in production map the routes for administrators only.
+    READ_API_DOCS = "read_api_docs"
     # Without this one, a user reaches only the services listed in their account.
     EVERY_SERVICE = "every_service"
 
@@ -60,6 +63,7 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.MANAGE_SURVEYS,
                 Permission.READ_ACCOUNTS,
                 Permission.MANAGE_ACCOUNTS,
+                Permission.READ_API_DOCS,
                 Permission.EVERY_SERVICE,
             }
         ),

@@ -16,12 +16,15 @@ from sync_server.api.body_limit import BodyLimitMiddleware
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
+from sync_server.web.pages import api_docs
 
 SESSION_COOKIE = "qv_session"
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
-    """The ASGI app on `storage` (default: `settings.database_url`; migrate it beforehand)."""
+    """The ASGI app on `storage` (default: `settings.database_url`; migrate it beforehand).
+    InsecureSettingsError in production without a strong secret key."""
+    settings.require_secure()
     owned = storage is None
     store = (
         storage
@@ -44,23 +47,33 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         if owned:
             store.close()
 
+    # In development FastAPI serves the API's documentation to anyone; in production
+    # `api_docs` serves it to administrators only.
+    open_docs = settings.api_docs and settings.is_development
     app = FastAPI(
         title="Qualivilles sync server",
         version="1",
         summary="Device enrolment, idempotent record upload, device configuration, indicators",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if open_docs else None,
+        docs_url="/docs" if open_docs else None,
+        redoc_url="/redoc" if open_docs else None,
     )
     app.state.settings = settings
     app.state.storage = store
     problems.install(app)
     page_access.install(app)
     openapi.install(app, api.routers, session_cookie=SESSION_COOKIE)
-    for router in [*api.routers, *web.routers]:
+    guarded_docs = [api_docs.router] if settings.api_docs and not settings.is_development else []
+    for router in [*api.routers, *web.routers, *guarded_docs]:
         app.include_router(router)
+    # The signed cookie holds the CSRF token and the id of a server-side session
+    # (`storage.sessions`): signing out deletes the session, whatever the cookie still says.
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie=SESSION_COOKIE,
+        max_age=settings.session_lifetime_hours * 3600,
         same_site="lax",
         https_only=not settings.is_development,
     )

@@ -169,14 +169,26 @@ def cmd_publish_survey(args: argparse.Namespace, settings: Settings, out: TextIO
 
 def read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
-            raise CliError("the two passwords differ")
-    if len(password) < 8:
-        raise CliError("a password needs at least 8 characters")
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        raise CliError("the two passwords differ")
     return password
+
+
+# What each broken account rule (`users.InvalidAccount.code`) tells the operator.
+ACCOUNT_ERRORS = {
+    "username_empty": "the user name is empty",
+    "username_invalid": "a user name holds only letters without accents, digits and . _ @ -"
+    f" (at most {users.MAX_USERNAME_LENGTH} characters)",
+    "role": "unknown role",
+    "service_unknown": "unknown service (load the town file first)",
+    "services_missing": "a service manager needs at least one --service",
+    "password_short": f"a password needs at least {users.MIN_PASSWORD_LENGTH} characters",
+    "password_long": f"a password has at most {users.MAX_PASSWORD_LENGTH} characters",
+    "password_weak": "this password is too easy to guess (a common word, a sequence, a date,"
+    " the town's or the user's name); a phrase of several unrelated words is better",
+}
 
 
 def cmd_create_user(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -184,16 +196,18 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings, out: TextIO) -
     storage = open_storage(settings)
     try:
         with storage.write() as connection:
-            user = users.create(
+            account = users.create_account(
                 connection,
                 username=args.username,
                 password=password,
                 role=args.role,
                 services=args.service or [],
             )
+    except users.InvalidAccount as error:
+        raise CliError(ACCOUNT_ERRORS.get(error.code, str(error))) from None
     finally:
         storage.close()
-    out.write(f"created {user.username} ({user.role})\n")
+    out.write(f"created {account.username} ({account.role})\n")
     return 0
 
 
@@ -202,6 +216,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
     from sync_server.app import create_app
 
+    settings.require_secure()
     storage = open_storage(settings)
     app = create_app(settings, storage)
     out.write(f"serving on http://{args.host}:{args.port}\n")

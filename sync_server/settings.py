@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -13,6 +15,11 @@ from sync_server.indicators.public_holidays import DEFAULT_REGION, REGIONS
 
 # Never a real secret: good enough to sign a developer's session cookie, refused in production.
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+# What the characters of a secret carry, estimated from their frequencies (Shannon): a random
+# secret of 32 characters or more is far above this; a word or a repeated pattern is not.
+MIN_SECRET_BITS = 128
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'  # noqa: S105
 
 
 class InsecureSettingsError(ValueError):
@@ -24,7 +31,20 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///qualivilles.db"
     secret_key: str = DEVELOPMENT_SECRET
-    environment: Literal["development", "production"] = "development"
+    # Production unless told otherwise: `serve` then needs a strong QV_SECRET_KEY; only
+    # `sync-server demo` and the tests run in development.
+    environment: Literal["development", "production"] = "production"
+    # A dashboard session ends after this long without a request, and this long after sign-in.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_lifetime_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Sign-in throttling: this many failures within `login_lockout_minutes` under one name, or
+    # from one client address, lock sign-in for that name or address for that long.
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The API's documentation pages (/docs, /redoc, /openapi.json): in production, for a signed-in
+    # administrator only; false removes them altogether.
+    api_docs: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     min_answers: int = Field(default=5, ge=1)
@@ -79,14 +99,6 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
-            raise InsecureSettingsError(
-                "QV_SECRET_KEY must be set to a long random value in production"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _alerts_need_a_channel(self) -> Settings:
         if self.alert_smtp_host and not (self.alert_mail_from and self.alert_mail_recipients):
             raise ValueError("QV_ALERT_SMTP_HOST needs QV_ALERT_MAIL_FROM and QV_ALERT_MAIL_TO")
@@ -112,6 +124,18 @@ class Settings(BaseSettings):
             max_age=timedelta(days=self.record_max_age_days),
         )
 
+    def require_secure(self) -> None:
+        """InsecureSettingsError unless in development or with a strong `secret_key`: what
+        every production server checks before it starts."""
+        if self.is_development:
+            return
+        problem = secret_weakness(self.secret_key)
+        if problem is not None:
+            raise InsecureSettingsError(
+                f"QV_SECRET_KEY {problem}; a production server needs a long random value. "
+                f"Make one with: {MAKE_A_SECRET}"
+            )
+
     @property
     def max_clock_offset_ms(self) -> int:
         return self.max_clock_offset_days * 86_400_000
@@ -129,3 +153,24 @@ class Settings(BaseSettings):
         """The alert channels configured: "email" and/or "webhook"."""
         channels = ["email"] if self.alert_smtp_host else []
         return channels + (["webhook"] if self.alert_webhook_url else [])
+
+
+def secret_bits(secret: str) -> float:
+    """The Shannon estimate of what `secret` carries: its length × the entropy of its
+    character frequencies, in bits."""
+    if not secret:
+        return 0.0
+    counts = Counter(secret).values()
+    per_character = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts)
+    return len(secret) * per_character
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why `secret` is too weak to sign production sessions, or None if it is not."""
+    if secret == DEVELOPMENT_SECRET:
+        return "is the public development secret"
+    if len(secret.strip()) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    if secret_bits(secret) < MIN_SECRET_BITS:
+        return "is too regular to be random"
+    return None

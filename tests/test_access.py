@@ -44,11 +44,12 @@ PROMISED = {
     "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS},
     "admin": {
         P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.MANAGE_ACCOUNTS,
-        P.EVERY_SERVICE,
+        P.READ_API_DOCS, P.EVERY_SERVICE,
     },
 }  # fmt: skip
 # Routes anybody may call: signing in and out, the anonymous phone survey, static files,
-# enrolment (its one-time code is the credential) and the API's own documentation.
+# enrolment (its one-time code is the credential) and, in development only, the API's own
+# documentation (in production an administrator's: tests/test_api_docs_access.py).
 PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),

@@ -110,7 +110,7 @@ def test_bad_input_gives_a_clear_error_and_creates_nothing(town, fields, status,
     assert data["password"] not in response.text
 
 
-def test_role_and_services_change_at_once_for_an_open_session(town):
+def test_a_role_or_services_change_ends_the_open_session_and_applies_at_next_sign_in(town):
     admin, chef = sign_in(town, ADMIN), sign_in(town, CHEF)
     assert chef.get(f"{town.url}/service/iris", follow_redirects=False).status_code == 200
     response = post(
@@ -120,10 +120,15 @@ def test_role_and_services_change_at_once_for_an_open_session(town):
         {"username": CHEF, "role": "service_manager", "services": ["etat-civil"]},
     )
     assert response.status_code == 303
+    ended = chef.get(f"{town.url}/service/etat-civil", follow_redirects=False)
+    assert (ended.status_code, ended.headers["location"][:6]) == (303, "/login")
+    chef = sign_in(town, CHEF)
     assert chef.get(f"{town.url}/service/iris", follow_redirects=False).status_code == 403
     assert chef.get(f"{town.url}/service/etat-civil", follow_redirects=False).status_code == 200
     assert chef.get(f"{town.url}/targets", follow_redirects=False).status_code == 403
     post(town, admin, "/admin/users/access", {"username": CHEF, "role": "quality_manager"})
+    assert chef.get(f"{town.url}/targets", follow_redirects=False).status_code == 303
+    chef = sign_in(town, CHEF)
     assert chef.get(f"{town.url}/targets", follow_redirects=False).status_code == 200
     with town.storage.read() as connection:
         assert users.get(connection, CHEF).services == []  # a quality manager sees every service

@@ -27,7 +27,7 @@ from tests.fixtures.server import (
     add_user,
     bearer,
     enrolled_token,
-    session_cookie,
+    signed_in_cookie,
 )
 
 CHECKS = [
@@ -67,7 +67,7 @@ def tablet(app_server: AppServer) -> dict[str, str]:
 def quality_manager(app_server: AppServer) -> dict[str, str]:
     """The headers of the logged-in quality manager: the signed session cookie."""
     add_user(app_server.storage, "qualite", "quality_manager")
-    cookie = session_cookie(app_server.settings, {"user": "qualite"})
+    cookie = signed_in_cookie(app_server.storage, app_server.settings, "qualite")
     return {"Cookie": f"{SESSION_COOKIE}={cookie}"}
 
 

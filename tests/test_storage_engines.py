@@ -24,11 +24,13 @@ from sync_server.storage import (
     db,
     devices,
     exports,
+    login_failures,
     migrations,
     projection,
     quality,
     rollups,
     schema,
+    sessions,
     town,
     uploads,
     users,
@@ -361,6 +363,46 @@ def test_users_are_created_authenticated_and_disabled(any_storage):
         assert users.set_disabled(connection, "chef", False).active
     with any_storage.read() as connection:
         assert [a.username for a in users.accounts(connection)] == ["admin", "chef"]
+
+
+def test_sessions_open_end_with_the_account_and_expire(any_storage):
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    lifetime = sessions.Lifetime(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    with any_storage.write() as connection:
+        users.create(connection, username="chef", password="a long test password", role="admin")
+        kept = sessions.open_session(connection, "chef", now)
+        stale = sessions.open_session(connection, "chef", now - timedelta(hours=13))
+        sessions.mark_seen(connection, kept, now + timedelta(minutes=5))
+        assert sessions.purge(connection, now + timedelta(minutes=10), lifetime) == 1
+    with any_storage.read() as connection:
+        assert sessions.find(connection, stale) is None
+        found = sessions.find(connection, kept)
+        assert (found.username, found.last_seen_at) == ("chef", now + timedelta(minutes=5))
+    with any_storage.write() as connection:
+        users.set_password(connection, "chef", "an entirely new passphrase")
+    with any_storage.read() as connection:
+        assert sessions.count(connection, "chef") == 0
+
+
+def test_failed_sign_ins_are_counted_by_name_and_address(any_storage):
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    window = timedelta(minutes=30)
+    with any_storage.write() as connection:
+        login_failures.record(connection, "Chef", "10.0.0.1", now - 2 * window, window)
+        for minutes in (3, 2, 1):
+            at = now - timedelta(minutes=minutes)
+            login_failures.record(connection, "chef", "10.0.0.2", at, window)
+    with any_storage.read() as connection:
+        since = now - timedelta(minutes=5)
+        assert len(login_failures.of_account(connection, "CHEF", since)) == 3
+        assert len(login_failures.of_address(connection, "10.0.0.2", since)) == 3
+        # Purged by the later failures: older than their window.
+        assert login_failures.of_address(connection, "10.0.0.1", now - 3 * window) == []
+    with any_storage.write() as connection:
+        login_failures.forget_account(connection, "chef")
+    with any_storage.read() as connection:
+        assert login_failures.of_account(connection, "chef", now - window) == []
+        assert len(login_failures.of_address(connection, "10.0.0.2", now - window)) == 3
 
 
 def test_targets_keep_their_history(any_storage):

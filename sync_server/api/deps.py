@@ -8,7 +8,7 @@ presenting a personal API token).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,9 +16,10 @@ from fastapi import Depends, Request
 from sync_server.access import TOKEN_PERMISSION, Permission, holders, may
 from sync_server.api.problems import ApiError
 from sync_server.settings import Settings
-from sync_server.storage import Device, Storage, User, api_tokens, devices, users
+from sync_server.storage import Device, Storage, User, api_tokens, devices, sessions, users
 
-SESSION_USER = "user"
+# The key of the signed session cookie that holds the server-side session's id.
+SESSION_ID = "sid"
 # What a 401 answer to a Bearer-authenticated route says: send a token (RFC 6750).
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -74,13 +75,34 @@ def current_device(request: Request, storage: StorageDep) -> Device:
     return device
 
 
+def session_lifetime(settings: Settings) -> sessions.Lifetime:
+    return sessions.Lifetime(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_lifetime_hours),
+    )
+
+
 def session_user(request: Request, storage: Storage) -> User | None:
-    """The logged-in dashboard user, if the signed session names one that still exists."""
-    username = request.session.get(SESSION_USER)
-    if not isinstance(username, str):
+    """The signed-in dashboard user: the cookie's session id must name a live session in the
+    `sessions` table (`storage.sessions`) whose account is active. A session idle or old past
+    the settings' limits is ended here; a use is noted on it at most once a minute."""
+    session_id = request.session.get(SESSION_ID)
+    if not isinstance(session_id, str) or not session_id:
         return None
+    now = datetime.now(UTC)
     with storage.read() as connection:
-        return users.get(connection, username)
+        found = sessions.find(connection, session_id)
+        user = None if found is None else users.get(connection, found.username)
+    if found is None:
+        return None
+    if not sessions.is_live(found, now, session_lifetime(get_settings(request))):
+        with storage.write() as connection:
+            sessions.end(connection, session_id)
+        return None
+    if user is not None and sessions.seen_mark_due(found, now):
+        with storage.write() as connection:
+            sessions.mark_seen(connection, session_id, now)
+    return user
 
 
 def token_user(request: Request, storage: Storage) -> User | None:

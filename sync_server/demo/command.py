@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -269,9 +270,17 @@ def run_demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 0
 
 
+def demo_settings(settings: Settings) -> Settings:
+    """The demo's settings: the one command in development mode (it serves 127.0.0.1 only),
+    with a session secret of its own for each run."""
+    return settings.model_copy(
+        update={"environment": "development", "secret_key": secrets.token_urlsafe(48)}
+    )
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     try:
-        return run_demo(args, settings, out)
+        return run_demo(args, demo_settings(settings), out)
     except DemoError as error:
         sys.stderr.write(f"sync-server demo: {error}\n")
         return 1

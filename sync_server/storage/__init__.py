@@ -4,6 +4,7 @@ Start with `migrations.upgrade(Storage.from_url(url))`; then open a transaction 
 module that holds what you need, e.g. `with storage.read() as c: devices.get(c, device_id)`:
 
 - `town` (sites, services, desks), `surveys`, `devices`, `users`, `api_tokens`, `visit_links`;
+- `sessions` (dashboard sign-ins), `login_failures` (what throttles the login page);
 - `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
 - `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments
   register, actions), `health` (heartbeats, fleet, quarantine), `alerts`;
@@ -20,11 +21,13 @@ from sync_server.storage import (
     devices,
     exports,
     health,
+    login_failures,
     migrations,
     projection,
     quality,
     rollups,
     schema,
+    sessions,
     surveys,
     town,
     uploads,
@@ -96,11 +99,13 @@ __all__ = [
     "devices",
     "exports",
     "health",
+    "login_failures",
     "migrations",
     "projection",
     "quality",
     "rollups",
     "schema",
+    "sessions",
     "surveys",
     "town",
     "uploads",

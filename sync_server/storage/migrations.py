@@ -377,6 +377,32 @@ def _api_tokens(connection: Connection) -> None:
     frozen.create_all(connection, tables=[tokens])
 
 
+def _sessions(connection: Connection) -> None:
+    """Server-side dashboard sessions, and the failed sign-ins that throttle the login page."""
+    frozen = sa.MetaData()
+    sa.Table("users", frozen, sa.Column("username", sa.String(100), primary_key=True))
+    sessions = sa.Table(
+        "sessions",
+        frozen,
+        sa.Column("id_hash", sa.String(64), primary_key=True),
+        sa.Column("username", sa.ForeignKey("users.username"), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("last_seen_at", UtcDateTime, nullable=False),
+        sa.Index("sessions_user", "username"),
+    )
+    failures = sa.Table(
+        "login_failures",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("account", sa.String(200), nullable=False),
+        sa.Column("address", sa.String(64), nullable=False),
+        sa.Column("failed_at", UtcDateTime, nullable=False),
+        sa.Index("login_failures_account", "account", "failed_at"),
+        sa.Index("login_failures_address", "address", "failed_at"),
+    )
+    frozen.create_all(connection, tables=[sessions, failures])
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -390,6 +416,7 @@ MIGRATIONS: list[Migration] = [
     ("0010_alerts", _alerts),
     ("0011_visit_owners", _visit_owners),
     ("0012_api_tokens", _api_tokens),
+    ("0013_sessions", _sessions),
 ]
 
 

@@ -436,6 +436,32 @@ api_tokens = sa.Table(
     sa.Index("api_tokens_user", "username"),
 )
 
+# 0013_sessions: dashboard sessions, kept on the server so that signing out, a password reset,
+# a role change or disabling the account ends them. The cookie holds a random id; only its
+# SHA-256 is kept here.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.ForeignKey("users.username"), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Index("sessions_user", "username"),
+)
+
+# 0013_sessions too: failed sign-ins of the last minutes, by the name typed (lower case, known
+# or not) and the client address, so that every server process sees the same count.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("failed_at", UtcDateTime, nullable=False),
+    sa.Index("login_failures_account", "account", "failed_at"),
+    sa.Index("login_failures_address", "address", "failed_at"),
+)
+
 
 def desk_filter(
     table: sa.Table, sites: list[str] | None, services: list[str] | None

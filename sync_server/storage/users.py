@@ -1,36 +1,54 @@
 """Dashboard users; passwords hashed with Argon2id.
 
 A disabled account stays in the table (its name is not reused) but is invisible to `get` and
-`authenticate`: it cannot sign in, and a session naming it no longer finds its user.
-The account rules (username shape, password length, role and services, at least one active
-administrator) are checked here, so the admin page and any later caller apply the same ones.
+`authenticate`: it cannot sign in. Disabling it, resetting its password or changing its role or
+services ends every open session of it (`storage.sessions`), in the same transaction; enabling
+it again revives none. The account rules (username shape, password strength, role and services,
+at least one active administrator) are checked here, so the admin page, the command line and
+any later caller apply the same ones.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
+from zxcvbn import zxcvbn
 
-from sync_server.storage import schema
+from sync_server.storage import schema, sessions
+from sync_server.storage import town as town_config
 from sync_server.storage.db import utcnow
 from sync_server.storage.errors import StorageError, UserExists
 from sync_server.storage.models import ROLES, Role, User
 
-_hasher = PasswordHasher()
+# Argon2id with RFC 9106's second recommended profile ("low memory"): 64 MiB, 3 passes,
+# 4 lanes, 16-byte salt, 32-byte hash; about 50 ms on a small server, which also bounds how fast
+# the login page can be tried. Named here so that a new argon2-cffi cannot change it unseen.
+_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 # Checked when the user does not exist: a wrong username costs the time of a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200  # the sign-in form refuses longer ones (web/login.py MAX_FIELD)
+# zxcvbn's score (0 to 4) a password must reach: 3 is "safely unguessable", about 10^10 guesses.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn reads at most this many characters; a longer password is judged on its beginning.
+_SCORED_LENGTH = 72
+# Words a town's staff would reach for, checked with the user name and the town's name.
+PRODUCT_WORDS = (
+    "qualivilles", "qualiville", "qualite", "accueil", "mairie", "ville", "hotel de ville",
+    "satisfaction", "borne", "tableau de bord", "administrateur", "admin", "responsable",
+    "service", "usager", "motdepasse",
+)  # fmt: skip
 MAX_USERNAME_LENGTH = 100
 # Letters, digits and . _ @ - : safe in a URL, a log line and an e-mail-like login.
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
@@ -83,11 +101,32 @@ def check_username(username: str) -> str:
     return username
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, context: Iterable[str] = ()) -> None:
+    """InvalidAccount unless `password` has 12 to 200 characters and is hard to guess even
+    knowing `context` (the user name, the town's name): zxcvbn's score of at least 3, which
+    refuses common passwords, keyboard walks, repetitions, dates and the context's words."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidAccount("password_short")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidAccount("password_long")
+    words = password_context(context)
+    if zxcvbn(password[:_SCORED_LENGTH], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+        raise InvalidAccount("password_weak")
+
+
+def password_context(names: Iterable[str]) -> list[str]:
+    """`names` and the product's words as zxcvbn's own dictionary: each name whole, without
+    accents, and in its parts ("Issy-les-Moulineaux": "issy", "moulineaux"…)."""
+    words: list[str] = list(PRODUCT_WORDS)
+    for name in names:
+        plain = unicodedata.normalize("NFD", name.lower())
+        plain = "".join(c for c in plain if not unicodedata.combining(c))
+        words += [name.lower(), plain, *(part for part in re.split(r"[^a-z0-9]+", plain) if part)]
+    return list(dict.fromkeys(word for word in words if word))
+
+
+def _context(connection: Connection, username: str) -> list[str]:
+    return [username, town_config.town_name(connection) or ""]
 
 
 def check_access(role: str, services: Iterable[str], known: set[str]) -> tuple[Role, list[str]]:
@@ -213,7 +252,7 @@ def create_account(
     """A new active account after every rule; UserExists also for a name differing in case."""
     username = check_username(username)
     role_, services_ = check_access(role, services, known_services(connection))
-    check_password(password)
+    check_password(password, _context(connection, username))
     same = connection.scalar(
         sa.select(schema.users.c.username).where(
             sa.func.lower(schema.users.c.username) == username.lower()
@@ -253,38 +292,45 @@ def _keep_an_active_admin(connection: Connection, username: str) -> None:
 def set_access(
     connection: Connection, username: str, role: str, services: Iterable[str]
 ) -> Account:
-    """Change the role and services; the role is read again on every request, at once."""
+    """Change the role and services; a change ends the account's open sessions."""
     row = _existing(connection, username)
     role_, services_ = check_access(role, services, known_services(connection))
     if row.role == "admin" and role_ != "admin" and row.disabled_at is None:
         _keep_an_active_admin(connection, username)
-    connection.execute(
-        schema.users.update()
-        .where(schema.users.c.username == username)
-        .values(role=role_, services=services_)
-    )
+    if (row.role, list(row.services or [])) != (role_, services_):
+        connection.execute(
+            schema.users.update()
+            .where(schema.users.c.username == username)
+            .values(role=role_, services=services_)
+        )
+        sessions.end_all(connection, username)
     return _account(_row(connection, username))
 
 
 def set_password(
     connection: Connection, username: str, password: str, now: datetime | None = None
 ) -> None:
+    """A new password, after the password rule; ends the account's open sessions."""
     _existing(connection, username)
-    check_password(password)
+    check_password(password, _context(connection, username))
     connection.execute(
         schema.users.update()
         .where(schema.users.c.username == username)
         .values(password_hash=_hasher.hash(password), password_changed_at=now or utcnow())
     )
+    sessions.end_all(connection, username)
 
 
 def set_disabled(
     connection: Connection, username: str, disabled: bool, now: datetime | None = None
 ) -> Account:
-    """Disable (sign-in and open sessions refused) or enable an account again."""
+    """Disable (sign-in refused, open sessions ended) or enable an account again (its old
+    sessions stay ended)."""
     row = _existing(connection, username)
     if disabled and row.role == "admin" and row.disabled_at is None:
         _keep_an_active_admin(connection, username)
+    if disabled:
+        sessions.end_all(connection, username)
     if disabled != (row.disabled_at is not None):
         connection.execute(
             schema.users.update()
