@@ -123,3 +123,17 @@ def test_the_comment_field_and_its_keys_use_a_font_with_arabic_letters(kiosk):
         tap(keyboard.keys[key])
     assert keyboard.value == "شكر"  # kept as typed
     assert field.text == display_lines("شكر", "ar")  # shown joined, right to left
+
+
+def test_the_thank_you_faces_read_from_the_right_in_arabic(kiosk, window_size):
+    app = kiosk(languages=("fr", "en", "es", "ar"))
+    _in_arabic(app)
+    tap(attract_smiley(app, "satisfied"))
+    tap(app.question.ids.finish)
+    assert app.manager.current == "thanks"
+    pump(3)
+    faces = _rows_right_to_left(app.thanks.ids.smileys.children)
+    main = app.session.config.survey.main
+    levelled = [c.id for c in main.choices if c.level is not None]
+    apart = [c.id for c in main.choices if c.level is None]  # "no opinion", last to read
+    assert [face.choice_id for face in faces] == levelled + apart
