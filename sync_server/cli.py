@@ -214,6 +214,7 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings, out: TextIO) -
 def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     import uvicorn
 
+    from sync_server import access_log
     from sync_server.app import create_app
 
     settings.require_secure()
@@ -221,7 +222,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     app = create_app(settings, storage)
     out.write(f"serving on http://{args.host}:{args.port}\n")
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            log_config=access_log.log_config(),
+        )
     finally:
         storage.close()
     return 0

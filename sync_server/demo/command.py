@@ -203,10 +203,14 @@ def start_server(setup: DemoSetup, host: str, port: int) -> tuple[Any, threading
     """uvicorn in a daemon thread; returns once it accepts connections."""
     import uvicorn
 
+    from sync_server import access_log
     from sync_server.app import create_app
 
     app = create_app(setup.settings, setup.storage)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", log_config=access_log.log_config()
+    )
+    server = uvicorn.Server(config)
     started = threading.Event()
     original_startup = server.startup
 
