@@ -11,11 +11,13 @@ from PIL import Image
 from pypdf import PdfReader
 from pyzbar.pyzbar import decode
 
+from qualivilles.bundled import load_default_survey
 from sync_server.storage import town
 from tests.fixtures.server import SERVICE, SITE, log_in_client, server_settings_for
 
 BASE = "https://avis.ville-exemple.fr"
-EXPECTED = f"{BASE}/s/{SITE}/{SERVICE}?v=2"
+# The printed code names the survey version in force: the newest bundled one.
+EXPECTED = f"{BASE}/s/{SITE}/{SERVICE}?v={load_default_survey().version}"
 PATH = f"/codes/{SITE}/{SERVICE}"
 
 
