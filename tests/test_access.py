@@ -28,7 +28,7 @@ from sync_server.app import create_app
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, users
 from sync_server.storage.models import ROLES
-from sync_server.web.access import FormAccess, PageAccess
+from sync_server.web.access import FormAccess, PageAccess, SignedIn
 from tests.fixtures.server import SERVICE, SITE, add_user, log_in_client
 from tests.fixtures.web import form_token
 
@@ -66,7 +66,7 @@ PUBLIC = {
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
 }
-ACCESS_TYPES = (PageAccess, FormAccess, ApiAccess)
+ACCESS_TYPES = (PageAccess, FormAccess, ApiAccess, SignedIn)
 
 
 def user(role: str, services: list[str] | None = None) -> User:

@@ -11,7 +11,7 @@ from sync_server.storage import users
 from sync_server.storage.users import MIN_PASSWORD_LENGTH
 from tests.fixtures.server import PASSWORD, add_user
 from tests.tools.page_text import text
-from tests.tools.staff_forms import login_status, post, sign_in
+from tests.tools.staff_forms import change_own_password, login_status, post, sign_in
 
 ADMIN, MANAGER, CHEF = "informatique", "qualite", "chef-iris"
 
@@ -52,6 +52,8 @@ def test_admin_creates_a_service_manager_who_signs_in_and_sees_own_service(town)
     for shown in ("Responsable de service", "État civil", "Actif"):
         assert shown in row
     dupont = sign_in(town, "m.dupont", "mot de passe initial")
+    own = "pelican bleu devant la gare du nord"
+    assert change_own_password(town, dupont, "mot de passe initial", own).status_code == 303
     assert dupont.get(f"{town.url}/service/iris", follow_redirects=False).status_code == 403
     assert dupont.get(f"{town.url}/admin/users", follow_redirects=False).status_code == 403
 

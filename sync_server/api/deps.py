@@ -176,6 +176,13 @@ class ApiAccess:
                 detail += ", or send 'Authorization: Bearer <personal API token>'"
             headers = CHALLENGE if self.tokens else None
             raise ApiError(401, "login_required", "Login required", detail, headers=headers)
+        if user.must_change_password:
+            raise ApiError(
+                403,
+                "password_change_required",
+                "Password change required",
+                "choose your own password on the dashboard first (/account/password)",
+            )
         if not may(user, self.permission):
             raise not_allowed(self.permission)
         return user

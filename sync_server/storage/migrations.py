@@ -403,6 +403,15 @@ def _sessions(connection: Connection) -> None:
     frozen.create_all(connection, tables=[sessions, failures])
 
 
+def _own_password(connection: Connection) -> None:
+    """A password chosen by an administrator is temporary: its owner replaces it at sign-in."""
+    add_column(
+        connection,
+        "users",
+        sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -417,6 +426,7 @@ MIGRATIONS: list[Migration] = [
     ("0011_visit_owners", _visit_owners),
     ("0012_api_tokens", _api_tokens),
     ("0013_sessions", _sessions),
+    ("0016_own_password", _own_password),
 ]
 
 

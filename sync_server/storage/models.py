@@ -98,6 +98,8 @@ class User:
     username: str
     role: Role
     services: list[str] = field(default_factory=list)
+    # Signed in with a password an administrator chose: only the own-password page opens.
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)

@@ -334,6 +334,8 @@ users = sa.Table(
     # 0009_user_admin: a disabled account cannot sign in and its open sessions end.
     sa.Column("disabled_at", UtcDateTime),
     sa.Column("password_changed_at", UtcDateTime),
+    # 0016_own_password: a password an administrator chose is the user's to replace at sign-in.
+    sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # Published survey versions; a version is never changed in place (its hash would differ).

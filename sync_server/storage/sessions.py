@@ -92,10 +92,14 @@ def end(connection: Connection, session_id: str) -> None:
     connection.execute(table.delete().where(table.c.id_hash == secret_hash(session_id)))
 
 
-def end_all(connection: Connection, username: str) -> int:
-    """End every session of `username`; returns how many were open."""
+def end_all(connection: Connection, username: str, keep: str | None = None) -> int:
+    """End every session of `username` but `keep` (a session id), if given; returns how many
+    were ended."""
     table = schema.sessions
-    return connection.execute(table.delete().where(table.c.username == username)).rowcount
+    query = table.delete().where(table.c.username == username)
+    if keep is not None:
+        query = query.where(table.c.id_hash != secret_hash(keep))
+    return connection.execute(query).rowcount
 
 
 def count(connection: Connection, username: str) -> int:

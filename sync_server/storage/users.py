@@ -3,9 +3,11 @@
 A disabled account stays in the table (its name is not reused) but is invisible to `get` and
 `authenticate`: it cannot sign in. Disabling it, resetting its password or changing its role or
 services ends every open session of it (`storage.sessions`), in the same transaction; enabling
-it again revives none. The account rules (username shape, password strength, role and services,
-at least one active administrator) are checked here, so the admin page, the command line and
-any later caller apply the same ones.
+it again revives none. A password an administrator chooses (a new account's, a reset) is
+temporary: its owner must replace it with one of their own before any page opens
+(`change_own_password`, which needs the current one). The account rules (username shape,
+password strength, role and services, at least one active administrator) are checked here, so
+the admin page, the command line and any later caller apply the same ones.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class Account:
     created_at: datetime
     disabled_at: datetime | None
     password_changed_at: datetime | None
+    must_change_password: bool = False
 
     @property
     def active(self) -> bool:
@@ -156,7 +159,12 @@ def generate_password(groups: int = 4, size: int = 5) -> str:
 
 
 def _user(row: Any) -> User:
-    return User(username=row.username, role=row.role, services=list(row.services or []))
+    return User(
+        username=row.username,
+        role=row.role,
+        services=list(row.services or []),
+        must_change_password=bool(row.must_change_password),
+    )
 
 
 def _account(row: Any) -> Account:
@@ -167,6 +175,7 @@ def _account(row: Any) -> Account:
         created_at=row.created_at,
         disabled_at=row.disabled_at,
         password_changed_at=row.password_changed_at,
+        must_change_password=bool(row.must_change_password),
     )
 
 
@@ -184,6 +193,7 @@ def create(
     role: Role,
     services: list[str] | None = None,
     now: datetime | None = None,
+    temporary: bool = False,
 ) -> User:
     """A new user; only its role and a free name are checked (`create_account` applies every
     account rule)."""
@@ -201,9 +211,10 @@ def create(
             services=services,
             created_at=now,
             password_changed_at=now,
+            must_change_password=temporary,
         )
     )
-    return User(username=username, role=role, services=services)
+    return User(username=username, role=role, services=services, must_change_password=temporary)
 
 
 def get(connection: Connection, username: str) -> User | None:
@@ -248,8 +259,10 @@ def create_account(
     role: str,
     services: Iterable[str],
     now: datetime | None = None,
+    temporary: bool = False,
 ) -> Account:
-    """A new active account after every rule; UserExists also for a name differing in case."""
+    """A new active account after every rule; UserExists also for a name differing in case.
+    `temporary`: the password was chosen for its owner, who must replace it at sign-in."""
     username = check_username(username)
     role_, services_ = check_access(role, services, known_services(connection))
     check_password(password, _context(connection, username))
@@ -261,7 +274,13 @@ def create_account(
     if same is not None:
         raise UserExists(same)
     create(
-        connection, username=username, password=password, role=role_, services=services_, now=now
+        connection,
+        username=username,
+        password=password,
+        role=role_,
+        services=services_,
+        now=now,
+        temporary=temporary,
     )
     return _account(_row(connection, username))
 
@@ -308,17 +327,68 @@ def set_access(
 
 
 def set_password(
-    connection: Connection, username: str, password: str, now: datetime | None = None
+    connection: Connection,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+    temporary: bool = False,
 ) -> None:
-    """A new password, after the password rule; ends the account's open sessions."""
+    """A new password, after the password rule; ends the account's open sessions.
+    `temporary`: chosen for its owner (an administrator's reset), who must replace it."""
     _existing(connection, username)
     check_password(password, _context(connection, username))
     connection.execute(
         schema.users.update()
         .where(schema.users.c.username == username)
-        .values(password_hash=_hasher.hash(password), password_changed_at=now or utcnow())
+        .values(
+            password_hash=_hasher.hash(password),
+            password_changed_at=now or utcnow(),
+            must_change_password=temporary,
+        )
     )
     sessions.end_all(connection, username)
+
+
+class WrongPassword(StorageError):
+    """The current password given to change one's own is not the account's."""
+
+
+class SamePassword(InvalidAccount):
+    def __init__(self) -> None:
+        super().__init__("password_unchanged")
+
+
+def change_own_password(
+    connection: Connection,
+    username: str,
+    current: str,
+    new: str,
+    keep_session: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The user replaces their password: the current one must verify (WrongPassword), the new
+    one must differ from it and follow the password rule (InvalidAccount). Every other session
+    of the account ends; `keep_session` (the id of the one making the change) stays open."""
+    row = _existing(connection, username)
+    if row.disabled_at is not None:
+        raise UnknownUser(username)
+    try:
+        _hasher.verify(row.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise WrongPassword(username) from None
+    if new == current:
+        raise SamePassword()
+    check_password(new, _context(connection, username))
+    connection.execute(
+        schema.users.update()
+        .where(schema.users.c.username == username)
+        .values(
+            password_hash=_hasher.hash(new),
+            password_changed_at=now or utcnow(),
+            must_change_password=False,
+        )
+    )
+    sessions.end_all(connection, username, keep=keep_session)
 
 
 def set_disabled(

@@ -17,6 +17,7 @@ from sync_server.web.pages import (
     exports,
     fleet,
     login,
+    own_password,
     register,
     reports,
     review,
@@ -39,6 +40,7 @@ routers: list[APIRouter] = [
     admin_users.router,
     admin_surveys.router,
     api_tokens.router,
+    own_password.router,
     static_files.router,
 ]
 

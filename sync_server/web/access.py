@@ -7,6 +7,9 @@ A refused request never reaches the page: nobody signed in is sent to the login 
 brings them back to the address they asked for; a signed-in user without the permission, or
 asking for another service than theirs, gets the 403 page with their own menu.
 
+Someone signed in with a password an administrator chose is sent to `OWN_PASSWORD_PAGE` from
+every page until they have replaced it (`SignedIn` is the one dependency that lets them through).
+
 The export downloads are the one kind of page a personal API token opens (`ExportReader`): a
 spreadsheet or BI tool is answered as the JSON API answers it, with a problem, never a page.
 """
@@ -63,9 +66,9 @@ class PageAccess:
         holder = token_user(request, storage) if self.tokens else None
         if holder is not None:
             return self._token_holder(request, holder)
-        user = session_user(request, storage)
-        if user is None:
-            raise Refused(None)
+        user = SignedIn()(request, storage)
+        if user.must_change_password:
+            raise Refused(user, elsewhere=OWN_PASSWORD_PAGE)
         if not may(user, self.permission):
             raise Refused(user, elsewhere=self.elsewhere)
         if self.scoped and not may_see_asked(request, user):
@@ -77,6 +80,20 @@ class PageAccess:
             raise not_allowed(self.permission)
         if self.scoped and not may_see_asked(request, user):
             raise ApiError(403, "forbidden", "Not allowed", "this service is not among yours")
+        return user
+
+
+OWN_PASSWORD_PAGE = "/account/password"  # noqa: S105 (an address, not a password)
+
+
+class SignedIn:
+    """Dependency of the pages every signed-in user has (their own password): the user, else
+    Refused (the login page)."""
+
+    def __call__(self, request: Request, storage: StorageDep) -> User:
+        user = session_user(request, storage)
+        if user is None:
+            raise Refused(None)
         return user
 
 
@@ -109,6 +126,7 @@ class FormAccess:
 
 
 # What the pages declare, one alias per permission.
+AnyStaff = Annotated[User, Depends(SignedIn())]
 IndicatorReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS))]
 # Administrators look after the devices, not the visitors' answers: their home is the fleet.
 OverviewReader = Annotated[

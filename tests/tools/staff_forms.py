@@ -42,3 +42,16 @@ def post(
     return session.post(
         f"{server.url}{action}", data={**data, "csrf_token": token}, follow_redirects=False
     )
+
+
+def change_own_password(
+    server: AppServer, session: TestClient, current: str, new: str, confirm: str | None = None
+) -> Response:
+    """Post the own-password form (as one must after signing in with a password an
+    administrator chose)."""
+    return post(
+        server, session, "/account/password",
+        {"current_password": current, "new_password": new,
+         "confirm_password": new if confirm is None else confirm},
+        page="/account/password",
+    )  # fmt: skip

@@ -151,6 +151,7 @@ async def create_user(request: Request, storage: StorageDep, posted: AccountForm
                 password=password or str(generated),
                 role=role,
                 services=services,
+                temporary=True,
             )
     except InvalidAccount as error:
         return _list_page(request, storage, user, error=error.code, form=typed, status_code=400)
@@ -217,7 +218,9 @@ async def reset_password(request: Request, storage: StorageDep, posted: AccountF
     generated = None if password else generate_password()
     try:
         with storage.write() as connection:
-            users.set_password(connection, account.username, password or str(generated))
+            users.set_password(
+                connection, account.username, password or str(generated), temporary=True
+            )
     except InvalidAccount as error:
         return _edit_page(request, storage, user, account, error=error.code, status_code=400)
     except UnknownUser:

@@ -32,6 +32,7 @@ from sync_server.web.templating import render
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
 
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 MAX_FIELD = 200  # longer usernames/passwords are refused before hashing (argon2 cost is per byte)
 
 
@@ -82,7 +83,7 @@ def throttle_of(settings: Settings) -> throttle.Throttle:
     )
 
 
-def _lock_state(
+def lock_state(
     storage: Storage, rule: throttle.Throttle, username: str, address: str, now: datetime
 ) -> tuple[datetime | None, list[datetime], list[datetime]]:
     """When sign-in opens again for this name and address if locked at `now`, and their recent
@@ -105,7 +106,7 @@ async def login(request: Request, storage: StorageDep, settings: SettingsDep) ->
     except CsrfError:
         return _login_page(request, error="csrf", username=username, next_=next_, status_code=403)
     rule, address, now = throttle_of(settings), client_address(request), datetime.now(UTC)
-    locked, _, _ = _lock_state(storage, rule, username, address, now)
+    locked, _, _ = lock_state(storage, rule, username, address, now)
     if locked is not None:
         # Refused before the password is checked: the same answer for a name no account has.
         minutes = max(1, math.ceil((locked - now).total_seconds() / 60))
@@ -119,7 +120,7 @@ async def login(request: Request, storage: StorageDep, settings: SettingsDep) ->
         with storage.read() as connection:
             user = users.authenticate(connection, username, password)
     if user is None:
-        await _failed(storage, rule, username, address)
+        await record_failure(storage, rule, username, address)
         # One message whatever was wrong: the page never says whether the username exists.
         return _login_page(
             request, error="credentials", username=username, next_=next_, status_code=401
@@ -135,12 +136,14 @@ async def login(request: Request, storage: StorageDep, settings: SettingsDep) ->
     return RedirectResponse(safe_next(next_), status_code=303)
 
 
-async def _failed(storage: Storage, rule: throttle.Throttle, username: str, address: str) -> None:
+async def record_failure(
+    storage: Storage, rule: throttle.Throttle, username: str, address: str
+) -> None:
     """Count a failed sign-in, log a lock-out it starts, and wait as the rule says."""
     now = datetime.now(UTC)
     with storage.write() as connection:
         login_failures.record(connection, username, address, now, rule.lookback)
-    locked, account, by_address = _lock_state(storage, rule, username, address, now)
+    locked, account, by_address = lock_state(storage, rule, username, address, now)
     if locked is not None:
         log.warning(
             "sign-in locked until %s UTC: %d failures for name %r, %d from address %s",
@@ -172,4 +175,7 @@ async def logout(request: Request, storage: StorageDep) -> Response:
             # Every session of the account ends, on this browser and any other.
             sessions.end_all(connection, user.username)
     request.session.clear()
-    return RedirectResponse("/login?bye=1", status_code=303)
+    # The browser forgets the cookie and any page it kept of the signed-in dashboard.
+    return RedirectResponse(
+        "/login?bye=1", status_code=303, headers={"Clear-Site-Data": CLEAR_SITE_DATA}
+    )
