@@ -19,6 +19,14 @@ from sync_server.web import access as page_access
 from sync_server.web.pages import api_docs
 
 SESSION_COOKIE = "qv_session"
+# In production the cookie is Secure and named with the `__Host-` prefix: a browser then keeps
+# it only from this very host over HTTPS, so neither a sibling subdomain nor a plain-HTTP page
+# can plant or overwrite it.
+SECURE_SESSION_COOKIE = f"__Host-{SESSION_COOKIE}"
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return SESSION_COOKIE if settings.is_development else SECURE_SESSION_COOKIE
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
@@ -63,7 +71,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.storage = store
     problems.install(app)
     page_access.install(app)
-    openapi.install(app, api.routers, session_cookie=SESSION_COOKIE)
+    openapi.install(app, api.routers, session_cookie=session_cookie_name(settings))
     guarded_docs = [api_docs.router] if settings.api_docs and not settings.is_development else []
     for router in [*api.routers, *web.routers, *guarded_docs]:
         app.include_router(router)
@@ -72,7 +80,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
-        session_cookie=SESSION_COOKIE,
+        session_cookie=session_cookie_name(settings),
         max_age=settings.session_lifetime_hours * 3600,
         same_site="lax",
         https_only=not settings.is_development,

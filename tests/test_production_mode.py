@@ -121,3 +121,14 @@ def test_in_development_the_api_docs_stay_open(tmp_path):
     with app_with(tmp_path, **values) as app, TestClient(app) as stranger:
         for path in DOCS:
             assert stranger.get(path).status_code == 200, path
+
+
+def test_in_production_the_session_cookie_is_a_secure_host_only_cookie(production):
+    with client_of(production) as browser:
+        set_cookie = browser.get("/login").headers["set-cookie"]
+    name, _, rest = set_cookie.partition("=")
+    attributes = {part.strip().split("=")[0].lower(): part for part in rest.split(";")[1:]}
+    assert name == "__Host-qv_session"
+    assert {"secure", "httponly", "path", "samesite"} <= set(attributes)
+    assert attributes["path"].strip().lower() == "path=/"
+    assert "domain" not in attributes
