@@ -7,26 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.sessions import SessionMiddleware
 
 from sync_server import api, web
 from sync_server.alerts import delivery as alert_delivery
 from sync_server.api import openapi, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
+from sync_server.session_cookie import SessionCookieMiddleware, cookie_name
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
 from sync_server.web.pages import api_docs
-
-SESSION_COOKIE = "qv_session"
-# In production the cookie is Secure and named with the `__Host-` prefix: a browser then keeps
-# it only from this very host over HTTPS, so neither a sibling subdomain nor a plain-HTTP page
-# can plant or overwrite it.
-SECURE_SESSION_COOKIE = f"__Host-{SESSION_COOKIE}"
-
-
-def session_cookie_name(settings: Settings) -> str:
-    return SESSION_COOKIE if settings.is_development else SECURE_SESSION_COOKIE
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
@@ -71,16 +61,16 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     app.state.storage = store
     problems.install(app)
     page_access.install(app)
-    openapi.install(app, api.routers, session_cookie=session_cookie_name(settings))
+    openapi.install(app, api.routers, session_cookie=cookie_name(settings))
     guarded_docs = [api_docs.router] if settings.api_docs and not settings.is_development else []
     for router in [*api.routers, *web.routers, *guarded_docs]:
         app.include_router(router)
     # The signed cookie holds the CSRF token and the id of a server-side session
     # (`storage.sessions`): signing out deletes the session, whatever the cookie still says.
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookieMiddleware,
         secret_key=settings.secret_key,
-        session_cookie=session_cookie_name(settings),
+        session_cookie=cookie_name(settings),
         max_age=settings.session_lifetime_hours * 3600,
         same_site="lax",
         https_only=not settings.is_development,

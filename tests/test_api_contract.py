@@ -18,7 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sync_server.app import SESSION_COOKIE, create_app
+from sync_server.app import create_app
+from sync_server.session_cookie import SESSION_COOKIE
 from sync_server.settings import Settings
 from sync_server.storage import api_tokens
 from tests.fixtures.server import (

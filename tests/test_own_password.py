@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from sync_server import cli
-from sync_server.app import SESSION_COOKIE
+from sync_server.session_cookie import SESSION_COOKIE
 from sync_server.storage import Storage, users
 from tests.fixtures.server import PASSWORD, AppServer, add_user
 from tests.fixtures.web import form_token

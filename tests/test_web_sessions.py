@@ -11,9 +11,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from itsdangerous import TimestampSigner
 
 from sync_server.api.deps import SESSION_ID
-from sync_server.app import SESSION_COOKIE
+from sync_server.session_cookie import SESSION_COOKIE
 from sync_server.storage import sessions
 from tests.fixtures.server import AppServer, add_user, session_cookie
 from tests.fixtures.web import form_token
@@ -94,6 +95,16 @@ def test_a_cookie_signed_offline_naming_a_user_opens_nothing(town):
     assert not opens(town, forged, "/admin/users")
     made_up = session_cookie(town.settings, {SESSION_ID: "a-guessed-session-id"})
     assert not opens(town, made_up, "/admin/users")
+
+
+def test_the_cookie_is_signed_with_hmac_sha256_not_starlettes_sha1(town):
+    manager = sign_in(town, MANAGER)
+    payload, _timestamp, signature = cookie_of(manager).split(".")
+    assert len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))) == 32
+    # The very session signed with itsdangerous' default (HMAC-SHA1) opens nothing.
+    sha1 = TimestampSigner(town.settings.secret_key).sign(payload.encode()).decode()
+    assert not opens(town, sha1)
+    assert opens(town, cookie_of(manager))
 
 
 def test_a_password_reset_ends_the_accounts_open_sessions(town):

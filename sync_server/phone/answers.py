@@ -9,6 +9,7 @@ unchanged (comment scrubbing included) and the indicators only see its `channel`
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -58,7 +59,9 @@ class Progress:
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=_SALT)
+    return URLSafeTimedSerializer(
+        secret, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def pack(secret: str, binding: str, progress: Progress) -> str:

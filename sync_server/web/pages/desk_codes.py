@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 
 FORMATS = {
     "qr.png": "image/png",
-    "qr.svg": "image/svg+xml",
+    "qr.svg": "image/svg+xml; charset=utf-8",
     "poster.pdf": "application/pdf",
 }
 
