@@ -5,18 +5,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sync_server import api, web
 from sync_server.alerts import delivery as alert_delivery
 from sync_server.api import openapi, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
+from sync_server.client_address import proxy_hosts
 from sync_server.session_cookie import SessionCookieMiddleware, cookie_name
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
 from sync_server.web.pages import api_docs
+
+# The app reads proxy headers itself (QV_TRUSTED_PROXIES), whoever serves it; uvicorn must not read
+# them a second time, least of all with its default of believing any process on 127.0.0.1.
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False}
 
 
 def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
@@ -75,6 +82,12 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         same_site="lax",
         https_only=not settings.is_development,
     )
+    if settings.trusted_proxies:
+        # Only these peers may name the client (X-Forwarded-For, the right-most address that is
+        # not theirs) and the scheme (X-Forwarded-Proto); from anyone else both are ignored.
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=proxy_hosts(settings.trusted_proxies)
+        )
     # Added last, so it runs first: an oversized body is refused before anything reads it.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

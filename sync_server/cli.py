@@ -215,7 +215,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     import uvicorn
 
     from sync_server import access_log
-    from sync_server.app import create_app
+    from sync_server.app import UVICORN_OPTIONS, create_app
 
     settings.require_secure()
     storage = open_storage(settings)
@@ -228,6 +228,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
             port=args.port,
             log_level="info",
             log_config=access_log.log_config(),
+            **UVICORN_OPTIONS,
         )
     finally:
         storage.close()

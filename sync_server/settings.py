@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sync_server import clock
+from sync_server.client_address import ProxyNetwork, trusted_networks
 from sync_server.indicators.public_holidays import DEFAULT_REGION, REGIONS
 
 # Never a real secret: good enough to sign a developer's session cookie, refused in production.
@@ -90,6 +91,20 @@ class Settings(BaseSettings):
     alert_mail_from: str | None = None
     alert_mail_to: str = ""  # comma-separated addresses
     alert_webhook_url: str | None = None
+    # Reverse proxies (comma-separated IP addresses or networks) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. None by default: the peer's own address is the client's,
+    # and a header anyone can write never decides who is rate-limited.
+    trusted_proxies: Annotated[tuple[ProxyNetwork, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return trusted_networks(value)
+        except ValueError as error:
+            raise ValueError(f"QV_TRUSTED_PROXIES: {error}") from None
 
     @field_validator("holidays_region")
     @classmethod

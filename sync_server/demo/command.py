@@ -204,11 +204,16 @@ def start_server(setup: DemoSetup, host: str, port: int) -> tuple[Any, threading
     import uvicorn
 
     from sync_server import access_log
-    from sync_server.app import create_app
+    from sync_server.app import UVICORN_OPTIONS, create_app
 
     app = create_app(setup.settings, setup.storage)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", log_config=access_log.log_config()
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=access_log.log_config(),
+        **UVICORN_OPTIONS,
     )
     server = uvicorn.Server(config)
     started = threading.Event()

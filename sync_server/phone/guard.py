@@ -1,8 +1,10 @@
 """Abuse control for the anonymous phone survey, without storing who anybody is.
 
-A client is known only by `HMAC(salt, address)`, truncated; the salt is random, held in memory and
-replaced every `rotate_after` seconds, when everything remembered is forgotten with it. Nothing
-here is written to disk, so no IP address (nor anything that leads back to one) outlives a day.
+A client is known only by `HMAC(salt, rate_limit_key(address))`, truncated: its IPv4 address or
+its IPv6 /64, so that a phone cannot start afresh from another address of its own. The salt is
+random, held in memory and replaced every `rotate_after` seconds, when everything remembered is
+forgotten with it. Nothing here is written to disk, so no IP address (nor anything that leads
+back to one) outlives a day.
 
 Two rules, each counted per client over a sliding window:
 - too many form submissions: refused (HTTP 429) until the window has room again;
@@ -22,6 +24,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from sync_server.client_address import rate_limit_key
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ class PhoneGuard:
             return self._key(address)
 
     def _key(self, address: str | None) -> bytes:
-        return hmac.new(self._salt, (address or "").encode(), hashlib.sha256).digest()[:16]
+        identity = rate_limit_key(address).encode()
+        return hmac.new(self._salt, identity, hashlib.sha256).digest()[:16]
 
     def _rotate_if_due(self, now: float) -> None:
         if now - self._salt_born >= self.limits.rotate_after:

@@ -106,7 +106,7 @@ def guard(request: Request) -> PhoneGuard:
 
 
 def client_address(request: Request) -> str | None:
-    # Only ever hashed (phone_guard); uvicorn's --proxy-headers sets it behind a reverse proxy.
+    # Only ever hashed (phone_guard); a trusted reverse proxy names it (QV_TRUSTED_PROXIES).
     return request.client.host if request.client else None
 
 

@@ -23,6 +23,7 @@ from sync_server.api.deps import (
     session_lifetime,
     session_user,
 )
+from sync_server.client_address import rate_limit_key
 from sync_server.settings import Settings
 from sync_server.storage import Storage, login_failures, sessions, users
 from sync_server.web import throttle
@@ -70,9 +71,9 @@ def login_form(request: Request, storage: StorageDep, next: str = "/", bye: int 
 
 
 def client_address(request: Request) -> str:
-    """The address failures are counted under (the proxy's own unless uvicorn is told to
-    trust its `X-Forwarded-For`, see docs/operations.md)."""
-    return request.client.host if request.client else "unknown"
+    """What failures are counted under: the client's IPv4 address or IPv6 /64 (behind a reverse
+    proxy, the proxy's own unless `QV_TRUSTED_PROXIES` names it, see docs/operations.md)."""
+    return rate_limit_key(request.client.host if request.client else None)
 
 
 def throttle_of(settings: Settings) -> throttle.Throttle:
