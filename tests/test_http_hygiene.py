@@ -137,3 +137,20 @@ def test_no_other_site_is_granted_anything_by_cors(town):
         preflight = client.options(path, headers={**evil, "Access-Control-Request-Method": "POST"})
         assert preflight.status_code in {404, 405}
         assert "access-control-allow-origin" not in preflight.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../../pyproject.toml", "/static/..%2F..%2Fpyproject.toml",
+        "/static/%2e%2e/%2e%2e/pyproject.toml", "/static/..%5C..%5Cpyproject.toml",
+        "/static/__init__.py", "/static/.git", "/.git/config", "/static/app.css%00.py",
+        "/static/APP.CSS", "/static//etc/passwd", "/sync_server/settings.py",
+    ],
+)  # fmt: skip
+def test_no_address_reaches_a_file_outside_the_static_folder(town, path):
+    response = town.client().get(path, follow_redirects=False)
+    assert response.status_code in {303, 404, 405}, path
+    assert "[project]" not in response.text
+    assert "root:" not in response.text
+    assert "QV_" not in response.text

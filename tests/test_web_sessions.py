@@ -16,7 +16,7 @@ from itsdangerous import TimestampSigner
 from sync_server.api.deps import SESSION_ID
 from sync_server.session_cookie import SESSION_COOKIE
 from sync_server.storage import sessions
-from tests.fixtures.server import AppServer, add_user, session_cookie
+from tests.fixtures.server import PASSWORD, AppServer, add_user, session_cookie
 from tests.fixtures.web import form_token
 from tests.tools.server_reads import stored_rows
 from tests.tools.staff_forms import post, sign_in
@@ -95,6 +95,26 @@ def test_a_cookie_signed_offline_naming_a_user_opens_nothing(town):
     assert not opens(town, forged, "/admin/users")
     made_up = session_cookie(town.settings, {SESSION_ID: "a-guessed-session-id"})
     assert not opens(town, made_up, "/admin/users")
+
+
+def test_signing_in_opens_a_new_session_whatever_cookie_the_browser_had(town):
+    # Someone plants their own session cookie in a shared browser; the next person to sign in
+    # there gets a session of their own, and the planted cookie never becomes theirs.
+    planted = cookie_of(sign_in(town, ADMIN))
+    shared = town.client()
+    shared.cookies.set(SESSION_COOKIE, planted)
+    token = form_token(shared.get(f"{town.url}/login").text)
+    response = shared.post(
+        f"{town.url}/login",
+        data={"username": MANAGER, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    issued = response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    assert session_id(issued) != session_id(planted)
+    with town.storage.read() as connection:
+        assert sessions.find(connection, session_id(planted)).username == ADMIN
+        assert sessions.find(connection, session_id(issued)).username == MANAGER
 
 
 def test_the_cookie_is_signed_with_hmac_sha256_not_starlettes_sha1(town):
