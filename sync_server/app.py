@@ -17,6 +17,7 @@ from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
 from sync_server.web.pages import api_docs
+from sync_server.web.security_headers import SecurityHeadersMiddleware
 
 SESSION_COOKIE = "qv_session"
 
@@ -77,6 +78,8 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         same_site="lax",
         https_only=not settings.is_development,
     )
-    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    # Runs before the session: an oversized body is refused before anything reads it.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Added last, so it runs first: the body limit's refusals carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
