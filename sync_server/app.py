@@ -20,6 +20,7 @@ from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
 from sync_server.web.pages import api_docs
+from sync_server.web.security_headers import SecurityHeadersMiddleware
 
 # The app reads proxy headers itself (QV_TRUSTED_PROXIES), whoever serves it; uvicorn must not read
 # them a second time, least of all with its default of believing any process on 127.0.0.1.
@@ -82,12 +83,16 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         same_site="lax",
         https_only=not settings.is_development,
     )
+    # Runs before the session: an oversized body is refused before anything reads it.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Runs before the body limit, so its refusals carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     if settings.trusted_proxies:
-        # Only these peers may name the client (X-Forwarded-For, the right-most address that is
-        # not theirs) and the scheme (X-Forwarded-Proto); from anyone else both are ignored.
+        # Added last, so it runs first: everything else sees the client and scheme the proxy
+        # names (HSTS over the proxy's TLS included). Only these peers may name them
+        # (X-Forwarded-For, the right-most address that is not theirs; X-Forwarded-Proto); from
+        # anyone else both are ignored.
         app.add_middleware(
             ProxyHeadersMiddleware, trusted_hosts=proxy_hosts(settings.trusted_proxies)
         )
-    # Added last, so it runs first: an oversized body is refused before anything reads it.
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -155,6 +155,14 @@ def test_a_trusted_proxy_tells_the_scheme_and_nobody_else_does(tmp_path):
             assert f"{scheme}://qualite.mairie.example{example}" in page
 
 
+def test_hsts_follows_the_scheme_a_trusted_proxy_tells(tmp_path):
+    with town_app(tmp_path, trusted_proxies=PROXY) as app:
+        for host, expected in [(PROXY, True), ("192.0.2.10", False)]:
+            with peer(app, host) as client:
+                answer = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+            assert ("strict-transport-security" in answer.headers) is expected, host
+
+
 # -- sign-in ------------------------------------------------------------------------------------
 
 

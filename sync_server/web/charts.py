@@ -5,6 +5,10 @@ Each chart is a titled `<svg role="img">` whose text stays text; the pages put a
 same numbers next to it. Below-target points have their own marker shape, the bars of the
 distribution have hatches as well as colours, and the heatmap writes each cell's number in it:
 never colour alone.
+
+The pages forbid inline CSS (Content-Security-Policy `style-src 'self'`), so matplotlib's
+`style` attributes and `<style>` rule become SVG presentation attributes, and the heatmap is drawn
+as vector cells rather than an embedded PNG: a chart needs neither inline CSS nor a `data:` image.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import matplotlib
 import matplotlib.colors
 import matplotlib.patches
+import matplotlib.ticker
 import numpy
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
@@ -75,11 +80,40 @@ def _margins(figure: Figure, *, left: float, right: float, top: float, bottom: f
                            bottom=bottom / high)  # fmt: skip
 
 
+_TAG = re.compile(r"<[^<>]+>")  # matplotlib escapes "<" and ">" in text and attribute values
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+_DEFAULT_RULE = re.compile(r"<style[^>]*>\*\{([^{}]*)\}</style>")
+
+
+def _attributes(declarations: str) -> str:
+    """`fill: #fff; stroke-width: 1.0` as ` fill="#fff" stroke-width="1.0"`."""
+    pairs = (d.split(":", 1) for d in declarations.split(";") if d.strip())
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
+def without_inline_css(svg: str) -> str:
+    """matplotlib's SVG drawn the same without CSS, which a Content-Security-Policy without
+    'unsafe-inline' would block: each `style` attribute's declarations become presentation
+    attributes of its element, and the `*{…}` rule attributes of the root, which every element
+    without its own inherits."""
+    rule = _DEFAULT_RULE.search(svg)
+    if rule is not None:
+        svg = svg[: rule.start()] + svg[rule.end() :]
+        svg = svg.replace("<svg", "<svg" + _attributes(rule.group(1)), 1)
+    if "<style" in svg:
+        raise ValueError("matplotlib wrote a style rule other than its default one")
+
+    def tag(match: re.Match[str]) -> str:
+        return _STYLE_ATTRIBUTE.sub(lambda m: _attributes(m.group(1)), match.group(0))
+
+    return _TAG.sub(tag, svg)
+
+
 def _svg(figure: Figure, title: str, description: str) -> str:
     buffer = io.StringIO()
     with matplotlib.rc_context(_STYLE):
         FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None})
-    svg = buffer.getvalue()
+    svg = without_inline_css(buffer.getvalue())
     svg = svg[svg.index("<svg") :]
     # Drop matplotlib's fixed size so the chart follows its container; keep the viewBox.
     svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", svg, count=1)
@@ -226,9 +260,17 @@ def heatmap_chart(
         shown = [v for row in values for v in row if v is not None]
         norm = matplotlib.colors.Normalize(vmin=0, vmax=max([*shown, 1.0]))
         cmap = matplotlib.colormaps["Blues"]
-        grid = [[float("nan") if v is None else v for v in row] for row in values]
-        image = axes.imshow(grid, cmap=cmap, norm=norm, aspect="auto")
-        shades = cmap(norm(numpy.array(grid, dtype=float)))  # one call, not one per cell
+        grid = numpy.array([[numpy.nan if v is None else v for v in row] for row in values])
+        # Vector cells (an image would be a PNG embedded as a `data:` URL), first row on top.
+        cells = axes.pcolormesh(
+            numpy.arange(len(columns) + 1) - 0.5,
+            numpy.arange(len(rows) + 1) - 0.5,
+            numpy.ma.masked_invalid(grid),
+            cmap=cmap,
+            norm=norm,
+        )
+        axes.invert_yaxis()
+        shades = cmap(norm(grid))  # one call, not one per cell
         for y, row in enumerate(values):
             for x, value in enumerate(row):
                 text = texts[y][x]
@@ -259,7 +301,13 @@ def heatmap_chart(
         # Room for the day names, the hours on top and the scale (measuring every cell's text
         # for tight_layout doubled the drawing time).
         _margins(figure, left=0.55, right=0.75, top=0.35, bottom=0.08)
-        bar = figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02)
+        # 32 bands read as a gradient (matplotlib would draw its 256 as an embedded PNG); edges
+        # in each band's own colour hide the seams between them, ticks as without bands.
+        bar = figure.colorbar(
+            cells, ax=axes, fraction=0.04, pad=0.02, boundaries=numpy.linspace(0, norm.vmax, 33)
+        )
+        bar.solids.set_edgecolor("face")
+        bar.locator = matplotlib.ticker.AutoLocator()
         bar.set_label(scale_label, fontsize=8)
         bar.ax.tick_params(labelsize=8)
         bar.outline.set_visible(False)
