@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from sync_server import api, web
+from sync_server import api, retention, web
 from sync_server.alerts import delivery as alert_delivery
 from sync_server.api import openapi, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
@@ -46,10 +46,16 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
             if settings.alerts_enabled
             else None
         )
+        purges = (
+            asyncio.create_task(retention.purge_loop(store, settings, stop))
+            if settings.purge_daily
+            else None
+        )
         yield
-        if alerts is not None:
-            stop.set()
-            await alerts
+        stop.set()
+        for task in (alerts, purges):
+            if task is not None:
+                await task
         if owned:
             store.close()
 

@@ -258,6 +258,29 @@ def cmd_check_alerts(args: argparse.Namespace, settings: Settings, out: TextIO) 
     return 1 if report.failed else 0
 
 
+def cmd_purge(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from sync_server.retention import policy_of
+    from sync_server.storage.retention import purge
+
+    now = datetime.now(UTC)
+    storage = open_storage(settings)
+    try:
+        done = purge(storage, now, policy_of(settings), dry_run=args.dry_run)
+    finally:
+        storage.close()
+    kept = (
+        f"free texts {settings.free_text_retention_months} months,"
+        f" heartbeats {settings.heartbeat_retention_days} days"
+    )
+    if args.dry_run:
+        out.write(f"dry run at {now:%Y-%m-%d %H:%M} UTC ({kept}), nothing changed; due:\n")
+    else:
+        out.write(f"purged at {now:%Y-%m-%d %H:%M} UTC ({kept}):\n")
+    for kind, count in done.counts():
+        out.write(f"{kind}: {count}\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sync-server", description=__doc__)
     parser.add_argument(
@@ -293,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
         "devices", help="list the fleet: last seen, backlog, clock, state, conflicts"
     )
     fleet.set_defaults(run=cmd_devices)
+
+    purge = sub.add_parser(
+        "purge", help="remove what is past its retention period (texts emptied, counts kept)"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count what is due, change nothing")
+    purge.set_defaults(run=cmd_purge)
 
     user = sub.add_parser("create-user", help="create a dashboard user")
     user.add_argument("--username", required=True)

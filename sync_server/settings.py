@@ -68,8 +68,19 @@ class Settings(BaseSettings):
     record_time_ahead_seconds: int = Field(default=600, ge=0, le=86_400)
     record_time_before_enrolment_hours: int = Field(default=24, ge=0, le=24 * 366)
     record_max_age_days: int = Field(default=7, ge=1, le=3650)
-    # Heartbeat history older than this is purged whenever a heartbeat is written.
+    # Retention (docs/privacy.md), applied by `sync-server purge` and by the server once a day.
+    # Visitors' free texts (comments, text answers) and the register's replies to them: kept this
+    # many months after the entry was last handled (received, acknowledged, answered or closed),
+    # then emptied; the entry and every count stay.
+    free_text_retention_months: int = Field(default=12, ge=1, le=120)
+    # Contact details: none are stored (they are removed from a comment before it is kept); the
+    # bound the record of processing states for any a town's process keeps (at most 3 months).
+    contact_details_retention_days: int = Field(default=90, ge=1, le=92)
+    # Heartbeat history older than this is purged whenever a heartbeat is written, and daily.
     heartbeat_retention_days: int = Field(default=90, ge=1)
+    # The server purges at start-up and every 24 hours; false when `sync-server purge` runs from
+    # a timer instead.
+    purge_daily: bool = True
     # An enrolled device not heard from for longer is reported as silent in the health view.
     silent_after_hours: int = Field(default=24, ge=1)
     # Public holidays the register's "15 working days" skips: metropolitan France, Alsace-Moselle

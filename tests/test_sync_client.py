@@ -29,6 +29,7 @@ from kiosk.core.sync_client import (
 from qualivilles.protocol import (
     AckStatus,
     RecordIn,
+    ResponseStatus,
     SyncResponse,
     new_record_id,
     payload_hash,
@@ -154,6 +155,22 @@ def test_sync_once_drains_in_small_batches_and_caches_the_config(live_server, cl
     again = sync_once(store, client)
     assert again.ok
     assert (again.sent, again.config_changed) == (0, False)
+
+
+def test_a_comment_as_typed_leaves_the_kiosk_a_day_after_the_server_has_it(
+    live_server, client, tmp_path
+):
+    clock = ManualClock(datetime.now(UTC))
+    with KioskStore(tmp_path / "kiosk.db", clock=clock) as store:
+        response_id = store.start_response("qualivilles-accueil", 1, "fr")
+        store.record_answer(response_id, "overall", "dissatisfied")
+        store.set_comment(response_id, "Rappelez-moi au 06 12 34 56 78")
+        store.seal_response(response_id, ResponseStatus.COMPLETE)
+        assert sync_once(store, client).forgotten == 1
+        assert store.response(response_id)["comment"] == "Rappelez-moi au 06 12 34 56 78"
+        clock.advance(2 * 86_400)
+        assert sync_once(store, client).ok
+        assert store.response(response_id) is None
 
 
 def test_a_wrong_device_clock_shows_as_an_offset(live_server, credentials, store):

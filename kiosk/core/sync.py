@@ -28,6 +28,10 @@ from qualivilles.protocol import Heartbeat
 
 log = logging.getLogger(__name__)
 
+# How long a response stays on the device once the server has it: its comment is kept here as
+# typed (the server stores it scrubbed of e-mail addresses and phone numbers).
+UPLOADED_RESPONSES_KEPT = timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class SyncReport:
@@ -103,6 +107,7 @@ def sync_once(
             if unacknowledged:
                 # The same batch would come back at once: leave it for the next pass.
                 break
+        store.purge_uploaded_responses(UPLOADED_RESPONSES_KEPT)
         cached = store.cached_config()
         config, etag = client.fetch_config(cached.etag if cached else None)
         if config is not None and (cached is None or config != cached.config):

@@ -8,6 +8,7 @@ module that holds what you need, e.g. `with storage.read() as c: devices.get(c, 
 - `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
 - `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments
   register, actions), `health` (heartbeats, fleet, quarantine), `alerts`;
+- `retention` (the purge of what is past its retention period, every figure kept);
 - `migrations`, `schema`, `db` (engines and transactions), `rollups` (the daily rollups' upkeep).
 """
 
@@ -25,6 +26,7 @@ from sync_server.storage import (
     migrations,
     projection,
     quality,
+    retention,
     rollups,
     schema,
     sessions,
@@ -103,6 +105,7 @@ __all__ = [
     "migrations",
     "projection",
     "quality",
+    "retention",
     "rollups",
     "schema",
     "sessions",

@@ -412,6 +412,11 @@ def _own_password(connection: Connection) -> None:
     )
 
 
+def _retention(connection: Connection) -> None:
+    """Free texts emptied at the end of their retention are marked, not deleted."""
+    add_column(connection, "comments", sa.Column("purged_at", UtcDateTime))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -426,6 +431,7 @@ MIGRATIONS: list[Migration] = [
     ("0011_visit_owners", _visit_owners),
     ("0012_api_tokens", _api_tokens),
     ("0013_sessions", _sessions),
+    ("0015_retention", _retention),
     ("0016_own_password", _own_password),
 ]
 

@@ -214,6 +214,8 @@ class RegisterEntry:
     answered_at: datetime | None
     closed_at: datetime | None
     reply: str | None
+    # When the text and the reply were emptied at the end of their retention (`retention.py`).
+    purged_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def register(
             r.c.answered_at,
             r.c.closed_at,
             r.c.reply,
+            c.c.purged_at,
         )
         .select_from(c.join(a, a.c.id == c.c.answer_id).outerjoin(r, r.c.comment_id == c.c.id))
         .order_by(c.c.captured_at.desc(), c.c.id.desc())
@@ -144,6 +145,7 @@ def _entry(row: Any) -> RegisterEntry:
         answered_at=row.answered_at,
         closed_at=row.closed_at,
         reply=row.reply,
+        purged_at=row.purged_at,
     )
 
 

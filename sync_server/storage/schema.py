@@ -249,6 +249,9 @@ comments = sa.Table(
     sa.Column("captured_at", UtcDateTime),
     sa.Index("comments_time", "captured_at"),
     sa.Index("comments_service_time", "service", "captured_at"),
+    # 0015_retention: when the text (and the register's reply to it) was emptied at the end of its
+    # retention (`retention.py`); the row stays, so every count it is part of stays the same.
+    sa.Column("purged_at", UtcDateTime),
 )
 
 visits = sa.Table(

@@ -108,11 +108,16 @@ def count(connection: Connection, username: str) -> int:
     return int(connection.scalar(query) or 0)
 
 
-def purge(connection: Connection, now: datetime, lifetime: Lifetime) -> int:
-    """Delete the sessions no longer live (they would be refused anyway); returns how many."""
+def stale(now: datetime, lifetime: Lifetime) -> sa.ColumnElement[bool]:
+    """The sessions no longer live at `now` (they would be refused anyway)."""
     table = schema.sessions
-    stale = sa.or_(
+    return sa.or_(
         table.c.last_seen_at <= now - lifetime.idle,
         table.c.created_at <= now - lifetime.absolute,
     )
-    return connection.execute(table.delete().where(stale)).rowcount
+
+
+def purge(connection: Connection, now: datetime, lifetime: Lifetime) -> int:
+    """Delete the sessions no longer live; returns how many."""
+    table = schema.sessions
+    return connection.execute(table.delete().where(stale(now, lifetime))).rowcount
