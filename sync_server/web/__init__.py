@@ -12,6 +12,7 @@ from sync_server.web.pages import (
     admin_surveys,
     admin_users,
     api_tokens,
+    audit,
     dashboard,
     desk_codes,
     exports,
@@ -39,6 +40,7 @@ routers: list[APIRouter] = [
     admin_users.router,
     admin_surveys.router,
     api_tokens.router,
+    audit.router,
     static_files.router,
 ]
 
