@@ -3,9 +3,10 @@ pages, their menu and the JSON API alike, and the rule that narrows a user to th
 
 - quality manager: every service; figures, comments (personal data included), targets,
   improvement actions, the fleet, QR codes and surveys; reads the accounts, does not change them;
+  reads the audit trail;
 - service manager: the figures, comments, exports and reports of their own services;
-- administrator: devices, QR codes, surveys, accounts and the API's documentation pages; never
-  the visitors' answers.
+- administrator: devices, QR codes, surveys, accounts, the audit trail and the API's
+  documentation pages; never the visitors' answers.
 
 The pages declare `sync_server.web.access`'s dependencies and the API `sync_server.api.deps`'s;
 both ask `may` and `visible_services` here. A personal API token acts for its owner, with the
@@ -33,6 +34,7 @@ class Permission(StrEnum):
     MANAGE_SURVEYS = "manage_surveys"  # publish a survey version, choose the current one
     READ_ACCOUNTS = "read_accounts"  # who has which role and services
     MANAGE_ACCOUNTS = "manage_accounts"
+    READ_AUDIT = "read_audit"  # the audit trail: who did what and when
     # The API's documentation pages, which in production map the routes for administrators only.
     READ_API_DOCS = "read_api_docs"
     # Without this one, a user reaches only the services listed in their account.
@@ -52,6 +54,7 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.PRINT_CODES,
                 Permission.MANAGE_SURVEYS,
                 Permission.READ_ACCOUNTS,
+                Permission.READ_AUDIT,
                 Permission.EVERY_SERVICE,
             }
         ),
@@ -63,6 +66,7 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.MANAGE_SURVEYS,
                 Permission.READ_ACCOUNTS,
                 Permission.MANAGE_ACCOUNTS,
+                Permission.READ_AUDIT,
                 Permission.READ_API_DOCS,
                 Permission.EVERY_SERVICE,
             }

@@ -1,4 +1,8 @@
-"""`sync-server`: set-up and operations from the command line, a thin layer over `storage`."""
+"""`sync-server`: set-up and operations from the command line, a thin layer over `storage`.
+
+Each command that changes what the dashboard or the devices rely on (town, devices, surveys,
+accounts) puts an event in the audit trail in the same transaction, naming the operating
+system's user who ran it."""
 
 from __future__ import annotations
 
@@ -15,10 +19,12 @@ from qualivilles.survey import load_definition
 from sync_server.demo import command as demo_command
 from sync_server.settings import Settings
 from sync_server.storage import (
+    Device,
     DeviceHealth,
     InvalidTown,
     Storage,
     StorageError,
+    audit,
     devices,
     health,
     migrations,
@@ -60,6 +66,8 @@ def cmd_load_town(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
         with storage.write() as connection:
             town.load_town(connection, data)
             desks = town.desks(connection)
+            name, details = town.town_name(connection), {"desks": len(desks)}
+            audit.record(connection, audit.command_line(), "town.loaded", name, details)
         out.write(f"loaded {len(desks)} desks\n")
     except InvalidTown as error:
         raise CliError(f"town file {args.file}: {error}") from None
@@ -80,6 +88,9 @@ def cmd_enrol_device(args: argparse.Namespace, settings: Settings, out: TextIO) 
                 mode=args.mode,
                 ttl=timedelta(hours=settings.enrol_code_ttl_hours),
             )
+            device = devices.get(connection, code.device_id)
+            details = device_details(device) | {"mode": device.mode}
+            audit.record(connection, audit.command_line(), "device.code_issued", device.id, details)
     finally:
         storage.close()
     out.write(f"device id: {code.device_id}\n")
@@ -92,11 +103,20 @@ def cmd_revoke_device(args: argparse.Namespace, settings: Settings, out: TextIO)
     storage = open_storage(settings)
     try:
         with storage.write() as connection:
+            was_revoked = devices.get(connection, args.device_id).revoked
             device = devices.revoke(connection, args.device_id)
+            if not was_revoked:
+                details = device_details(device)
+                audit.record(connection, audit.command_line(), "device.revoked", device.id, details)
     finally:
         storage.close()
     out.write(f"revoked {device.id} ({device.name}) at {device.revoked_at:%Y-%m-%d %H:%M} UTC\n")
     return 0
+
+
+def device_details(device: Device) -> dict[str, object]:
+    """What names a device in its audit events (never its code or token)."""
+    return {"site": device.site, "service": device.service, "name": device.name}
 
 
 def _ago(value: datetime | None, now: datetime) -> str:
@@ -159,7 +179,15 @@ def cmd_publish_survey(args: argparse.Namespace, settings: Settings, out: TextIO
     storage = open_storage(settings)
     try:
         with storage.write() as connection:
+            before = surveys.current_key(connection)
             new = surveys.publish(connection, survey)
+            if new:
+                current = audit.change(
+                    audit.survey_name(before), audit.survey_name(surveys.current_key(connection))
+                )
+                named = audit.survey_name((survey.id, survey.version))
+                details = {"current": current}
+                audit.record(connection, audit.command_line(), "survey.published", named, details)
     finally:
         storage.close()
     state = "published" if new else "already published, unchanged:"
@@ -202,6 +230,10 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings, out: TextIO) -
                 password=password,
                 role=args.role,
                 services=args.service or [],
+            )
+            details = {"role": account.role, "services": list(account.services)}
+            audit.record(
+                connection, audit.command_line(), "account.created", account.username, details
             )
     except users.InvalidAccount as error:
         raise CliError(ACCOUNT_ERRORS.get(error.code, str(error))) from None
@@ -265,7 +297,9 @@ def cmd_purge(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     now = datetime.now(UTC)
     storage = open_storage(settings)
     try:
-        done = purge(storage, now, policy_of(settings), dry_run=args.dry_run)
+        done = purge(
+            storage, now, policy_of(settings), dry_run=args.dry_run, actor=audit.command_line()
+        )
     finally:
         storage.close()
     kept = (

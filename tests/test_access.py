@@ -39,12 +39,12 @@ PROMISED = {
     "quality_manager": {
         P.READ_INDICATORS, P.HANDLE_COMMENTS, P.SEE_PERSONAL_DATA, P.SET_TARGETS,
         P.RECORD_ACTIONS, P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS,
-        P.EVERY_SERVICE,
+        P.READ_AUDIT, P.EVERY_SERVICE,
     },
     "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS},
     "admin": {
         P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.MANAGE_ACCOUNTS,
-        P.READ_API_DOCS, P.EVERY_SERVICE,
+        P.READ_AUDIT, P.READ_API_DOCS, P.EVERY_SERVICE,
     },
 }  # fmt: skip
 # Routes anybody may call: signing in and out, the anonymous phone survey, static files,
@@ -290,7 +290,7 @@ def test_a_service_manager_asking_for_another_service_gets_the_403_page(app, cli
         assert menu(response.text) == MENU["service_manager"]
 
 
-FLEET_MENU = ["/fleet", "/codes", "/admin/surveys", "/admin/users"]
+FLEET_MENU = ["/fleet", "/codes", "/admin/surveys", "/admin/users", "/audit"]
 MENU = {
     "quality_manager": ["/", "/comments", "/review", "/targets", *FLEET_MENU],
     "service_manager": ["/", "/comments", "/review"],

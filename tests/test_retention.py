@@ -34,6 +34,7 @@ from sync_server.settings import Settings
 from sync_server.storage import (
     Source,
     Storage,
+    audit,
     devices,
     exports,
     health,
@@ -469,6 +470,23 @@ def test_the_purge_command_prints_what_it_removed_and_the_dry_run_changes_nothin
         "sessions: 0", "login_failures: 0",
     ]  # fmt: skip
     assert "comments: 0\n" in run_cli(settings.database_url, "purge")[1]
+
+
+def test_a_purge_that_empties_texts_is_in_the_audit_trail_once(tmp_path):
+    settings = settings_for(tmp_path)
+    storage = open_town_storage(settings)
+    now = datetime.now(UTC)
+    comment_on(storage, "Ancien", now - timedelta(days=400))
+    storage.close()
+    for _ in range(2):  # the second run empties nothing and records nothing
+        assert run_cli(settings.database_url, "purge")[0] == 0
+    storage = Storage.from_url(settings.database_url)
+    with storage.read() as connection:
+        purged = [e for e in audit.events(connection) if e.action == "data.purged"]
+    storage.close()
+    assert len(purged) == 1
+    assert purged[0].actor.kind == "cli"
+    assert purged[0].details["comments"] == 1
 
 
 # -- the running server ------------------------------------------------------------------------

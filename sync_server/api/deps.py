@@ -142,6 +142,8 @@ def token_user(request: Request, storage: Storage) -> User | None:
         )
     if not may(user, TOKEN_PERMISSION):
         raise not_allowed(TOKEN_PERMISSION)
+    # Which token opened the request: the audit trail names it with a download.
+    request.state.api_token_id = token.id
     now = datetime.now(UTC)
     if api_tokens.use_mark_due(token, now):
         with storage.write() as connection:

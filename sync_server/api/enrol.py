@@ -1,4 +1,5 @@
-"""`POST /api/v1/enrol`: a device trades its one-time code for a long-lived token."""
+"""`POST /api/v1/enrol`: a device trades its one-time code for a long-lived token (the
+enrolment is in the audit trail; neither the code nor the token)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter
 from qualivilles.device_config import EnrolmentReply, EnrolmentRequest
 from sync_server.api.deps import StorageDep
 from sync_server.api.problems import ApiError
-from sync_server.storage import InvalidEnrolCode, devices
+from sync_server.storage import InvalidEnrolCode, audit, devices
 
 router = APIRouter(prefix="/api/v1", tags=["device"])
 
@@ -22,6 +23,10 @@ def enrol(body: EnrolmentRequest, storage: StorageDep) -> EnrolmentReply:
     try:
         with storage.write() as connection:
             enrolment = devices.enrol(connection, body.code, body.app_version)
+            enrolled = enrolment.device
+            details = {"site": enrolled.site, "service": enrolled.service, "mode": enrolled.mode}
+            actor = audit.by_device(enrolled.id)
+            audit.record(connection, actor, "device.enrolled", enrolled.id, details)
     except InvalidEnrolCode as error:
         raise ApiError(400, "invalid_enrol_code", "Invalid enrolment code", str(error)) from None
     device = enrolment.device

@@ -5,6 +5,7 @@ module that holds what you need, e.g. `with storage.read() as c: devices.get(c, 
 
 - `town` (sites, services, desks), `surveys`, `devices`, `users`, `api_tokens`, `visit_links`;
 - `sessions` (dashboard sign-ins), `login_failures` (what throttles the login page);
+- `audit` (who did what and when: the append-only audit trail);
 - `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
 - `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments
   register, actions), `health` (heartbeats, fleet, quarantine), `alerts`;
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sync_server.storage import (
     alerts,
     api_tokens,
+    audit,
     counts,
     db,
     devices,
@@ -96,6 +98,7 @@ __all__ = [
     "VisitLinkUsed",
     "alerts",
     "api_tokens",
+    "audit",
     "counts",
     "db",
     "devices",

@@ -403,6 +403,62 @@ def _sessions(connection: Connection) -> None:
     frozen.create_all(connection, tables=[sessions, failures])
 
 
+# What the triggers of `_audit_trail` answer to an UPDATE or DELETE of an audit event.
+APPEND_ONLY = "the audit trail is append-only"
+
+
+def _audit_trail(connection: Connection) -> None:
+    """The audit trail, which the database itself keeps append-only, and each quality manager's
+    acknowledgement of the notices of new quality managers."""
+    frozen = sa.MetaData()
+    sa.Table("users", frozen, sa.Column("username", sa.String(100), primary_key=True))
+    events = sa.Table(
+        "audit_events",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", UtcDateTime, nullable=False),
+        sa.Column("actor_kind", sa.String(10), nullable=False),
+        sa.Column("actor", sa.String(100), nullable=False),
+        sa.Column("actor_role", sa.String(20)),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("object", sa.String(200)),
+        sa.Column("details", sa.Text),
+        sa.CheckConstraint(
+            "actor_kind IN ('user', 'cli', 'device', 'system')", name="audit_actor_kind"
+        ),
+        sa.Index("audit_events_time", "at"),
+        sa.Index("audit_events_actor", "actor", "at"),
+        sa.Index("audit_events_action", "action", "at"),
+    )
+    seen = sa.Table(
+        "audit_notices_seen",
+        frozen,
+        sa.Column("username", sa.ForeignKey("users.username"), primary_key=True),
+        sa.Column("last_event_id", sa.Integer, nullable=False),
+        sa.Column("seen_at", UtcDateTime, nullable=False),
+    )
+    frozen.create_all(connection, tables=[events, seen])
+    if connection.dialect.name == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events"
+                f" BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"
+            )
+        return
+    connection.exec_driver_sql(
+        "CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+        f" $$ BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END $$"
+    )
+    connection.exec_driver_sql(
+        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events"
+        " FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+    )
+    connection.exec_driver_sql(
+        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events"
+        " FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
+    )
+
+
 def _own_password(connection: Connection) -> None:
     """A password chosen by an administrator is temporary: its owner replaces it at sign-in."""
     add_column(
@@ -431,6 +487,7 @@ MIGRATIONS: list[Migration] = [
     ("0011_visit_owners", _visit_owners),
     ("0012_api_tokens", _api_tokens),
     ("0013_sessions", _sessions),
+    ("0014_audit_trail", _audit_trail),
     ("0015_retention", _retention),
     ("0016_own_password", _own_password),
 ]

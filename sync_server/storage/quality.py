@@ -212,8 +212,9 @@ def record_action(
     action: str,
     by: str,
     now: datetime | None = None,
-) -> None:
-    connection.execute(
+) -> int:
+    """Record an improvement action; its id."""
+    inserted = connection.execute(
         schema.improvement_actions.insert().values(
             year=year,
             service=service,
@@ -223,6 +224,7 @@ def record_action(
             recorded_at=now or utcnow(),
         )
     )
+    return int(inserted.inserted_primary_key[0])
 
 
 def actions(

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 
 from qualivilles.protocol import canonical_json
 from qualivilles.survey import QuestionType
-from sync_server.storage import projection, schema, sessions, surveys
+from sync_server.storage import audit, projection, schema, sessions, surveys
 from sync_server.storage.db import select_where_in
 
 if TYPE_CHECKING:
@@ -88,11 +88,18 @@ class Purged:
 
 
 def purge(
-    storage: Storage, now: datetime, policy: Policy, *, dry_run: bool = False, step: int = STEP
+    storage: Storage,
+    now: datetime,
+    policy: Policy,
+    *,
+    dry_run: bool = False,
+    step: int = STEP,
+    actor: audit.Actor = audit.SERVER,
 ) -> Purged:
     """Remove what is past its retention at `now` (nothing with `dry_run`, which counts what
     would go), `step` comments per write transaction; returns the counts. Idempotent, and safe in
-    several processes at once."""
+    several processes at once. A purge that emptied texts is recorded in the audit trail, by
+    `actor`, with its counts."""
     if dry_run:
         with storage.read() as connection:
             return due(connection, now, policy)
@@ -104,7 +111,11 @@ def purge(
             texts = purge_texts(connection, policy.free_texts_before(now), now, step)
         done += texts
         if texts.comments < step:
-            return done
+            break
+    if done.comments or done.quarantined:
+        with storage.write() as connection:
+            audit.record(connection, actor, "data.purged", None, dict(done.counts()), now=now)
+    return done
 
 
 def due(connection: Connection, now: datetime, policy: Policy) -> Purged:

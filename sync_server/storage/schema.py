@@ -468,6 +468,39 @@ login_failures = sa.Table(
 )
 
 
+# 0014_audit_trail: who did what and when, append-only (triggers refuse UPDATE and DELETE).
+# `actor_role` is the role at the time; `object` names what was acted on by an identifier, and
+# `details` (JSON) holds small before/after values: never a password, a secret or a visitor's text.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor_kind", sa.String(10), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("actor_role", sa.String(20)),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("object", sa.String(200)),
+    sa.Column("details", sa.Text),
+    sa.CheckConstraint(
+        "actor_kind IN ('user', 'cli', 'device', 'system')", name="audit_actor_kind"
+    ),
+    sa.Index("audit_events_time", "at"),
+    sa.Index("audit_events_actor", "actor", "at"),
+    sa.Index("audit_events_action", "action", "at"),
+)
+
+# 0014_audit_trail too: each quality manager's acknowledgement of the notices of new quality
+# managers, as the last event they have seen (later ones are shown).
+audit_notices_seen = sa.Table(
+    "audit_notices_seen",
+    metadata,
+    sa.Column("username", sa.ForeignKey("users.username"), primary_key=True),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("seen_at", UtcDateTime, nullable=False),
+)
+
+
 def desk_filter(
     table: sa.Table, sites: list[str] | None, services: list[str] | None
 ) -> list[sa.ColumnElement[bool]]:

@@ -12,6 +12,7 @@ from sync_server.web.pages import (
     admin_surveys,
     admin_users,
     api_tokens,
+    audit,
     dashboard,
     desk_codes,
     exports,
@@ -41,6 +42,7 @@ routers: list[APIRouter] = [
     admin_surveys.router,
     api_tokens.router,
     own_password.router,
+    audit.router,
     static_files.router,
 ]
 

@@ -144,12 +144,14 @@ TargetSetter = Annotated[User, Depends(PageAccess(Permission.SET_TARGETS))]
 SurveyManager = Annotated[User, Depends(PageAccess(Permission.MANAGE_SURVEYS))]
 AccountReader = Annotated[User, Depends(PageAccess(Permission.READ_ACCOUNTS))]
 AccountManager = Annotated[User, Depends(PageAccess(Permission.MANAGE_ACCOUNTS))]
+AuditReader = Annotated[User, Depends(PageAccess(Permission.READ_AUDIT))]
 CommentForm = Annotated[StaffForm, Depends(FormAccess(Permission.HANDLE_COMMENTS))]
 TargetForm = Annotated[StaffForm, Depends(FormAccess(Permission.SET_TARGETS))]
 ActionForm = Annotated[StaffForm, Depends(FormAccess(Permission.RECORD_ACTIONS))]
 SurveyForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_SURVEYS))]
 AccountForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_ACCOUNTS))]
 TokenForm = Annotated[StaffForm, Depends(FormAccess(TOKEN_PERMISSION))]
+NoticeForm = Annotated[StaffForm, Depends(FormAccess(Permission.READ_AUDIT))]
 
 
 def login_address(request: Request) -> str:

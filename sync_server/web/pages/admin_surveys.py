@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from qualivilles.protocol import MAX_SAFE_INTEGER
 from qualivilles.survey import SurveyDefinition, SurveyDefinitionError, parse_definition
 from sync_server.api.deps import StorageDep
-from sync_server.storage import Connection, Storage, SurveyVersionChanged, User, surveys
+from sync_server.storage import Connection, Storage, SurveyVersionChanged, User, audit, surveys
 from sync_server.storage.surveys import (
     ReservedSurveyId,
     UnknownSurvey,
@@ -137,7 +137,11 @@ async def upload_survey(request: Request, storage: StorageDep, posted: SurveyFor
     named = f"{survey.id} v{survey.version}"
     try:
         with storage.write() as connection:
+            before = surveys.current_key(connection)
             new = surveys.publish_and_use(connection, survey)
+            if new:
+                details = {"current": audit.change(audit.survey_name(before), named)}
+                audit.record(connection, audit.by_user(user), "survey.published", named, details)
     except ReservedSurveyId:
         return _page(request, storage, user, error="reserved", detail=survey.id, status_code=400)
     except SurveyVersionChanged:
@@ -162,9 +166,13 @@ async def use_survey(request: Request, storage: StorageDep, posted: SurveyForm) 
     version = form.get("version")
     if not isinstance(survey_id, str) or not isinstance(version, str) or not version.isdigit():
         return _page(request, storage, user, error="unknown", status_code=400)
+    named = f"{survey_id} v{int(version)}"
     try:
         with storage.write() as connection:
+            before = surveys.current_key(connection)
             surveys.use(connection, survey_id, int(version))
+            details = {"current": audit.change(audit.survey_name(before), named)}
+            audit.record(connection, audit.by_user(user), "survey.put_in_use", named, details)
     except UnknownSurvey:
         return _page(request, storage, user, error="unknown", status_code=400)
-    return _back(done="used", survey=f"{survey_id} v{version}")
+    return _back(done="used", survey=named)

@@ -1,7 +1,8 @@
 """Dashboard accounts, managed by the administrator: create, change role and services, reset
 a password, disable or enable. The quality manager may read the list (who sees which service),
 not change it. Every rule lives in `storage.users`; this module turns its errors into a message
-on the page, and nothing is changed when one is raised.
+on the page, and nothing is changed when one is raised. Each change is recorded in the audit
+trail in the same transaction (never the password: only whether it was generated).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.datastructures import FormData
 
 from sync_server.access import Permission, may
 from sync_server.api.deps import StorageDep
-from sync_server.storage import Connection, Storage, User, UserExists, town, users
+from sync_server.storage import Connection, Storage, User, UserExists, audit, town, users
 from sync_server.storage.models import ROLES
 from sync_server.storage.users import (
     MIN_PASSWORD_LENGTH,
@@ -153,6 +154,10 @@ async def create_user(request: Request, storage: StorageDep, posted: AccountForm
                 services=services,
                 temporary=True,
             )
+            details = access_details(account) | {"generated": generated is not None}
+            audit.record(
+                connection, audit.by_user(user), "account.created", account.username, details
+            )
     except InvalidAccount as error:
         return _list_page(request, storage, user, error=error.code, form=typed, status_code=400)
     except UserExists as error:
@@ -165,6 +170,17 @@ async def create_user(request: Request, storage: StorageDep, posted: AccountForm
         request, storage, user, done="created", who=account.username,
         generated={"username": account.username, "password": generated},
     )  # fmt: skip
+
+
+def access_details(account: Account) -> dict[str, object]:
+    """What an account may reach, as its audit events keep it."""
+    return {"role": account.role, "services": list(account.services)}
+
+
+def access_change(before: Account, after: Account) -> dict[str, object]:
+    """The role and services before and after a change, each only if it changed."""
+    old, new = access_details(before), access_details(after)
+    return {key: audit.change(old[key], new[key]) for key in old if old[key] != new[key]}
 
 
 def _named_account(
@@ -198,7 +214,14 @@ async def set_access(request: Request, storage: StorageDep, posted: AccountForm)
     user, form, account = found
     try:
         with storage.write() as connection:
-            users.set_access(connection, account.username, _text(form, "role"), _services_of(form))
+            before = users.account(connection, account.username)
+            after = users.set_access(
+                connection, account.username, _text(form, "role"), _services_of(form)
+            )
+            if before is not None and access_details(before) != access_details(after):
+                details = access_change(before, after)
+                action = "account.access_changed"
+                audit.record(connection, audit.by_user(user), action, after.username, details)
     except InvalidAccount as error:
         return _edit_page(request, storage, user, account, error=error.code, status_code=400)
     except LastActiveAdmin:
@@ -221,6 +244,9 @@ async def reset_password(request: Request, storage: StorageDep, posted: AccountF
             users.set_password(
                 connection, account.username, password or str(generated), temporary=True
             )
+            details = {"generated": generated is not None}
+            action = "account.password_reset"
+            audit.record(connection, audit.by_user(user), action, account.username, details)
     except InvalidAccount as error:
         return _edit_page(request, storage, user, account, error=error.code, status_code=400)
     except UnknownUser:
@@ -244,7 +270,12 @@ def _set_disabled(
     user, _form, account = found
     try:
         with storage.write() as connection:
-            users.set_disabled(connection, account.username, disabled)
+            before = users.account(connection, account.username)
+            after = users.set_disabled(connection, account.username, disabled)
+            if before is not None and before.active != after.active:
+                action = "account.disabled" if disabled else "account.enabled"
+                details = access_details(after)
+                audit.record(connection, audit.by_user(user), action, after.username, details)
     except LastActiveAdmin:
         return _edit_page(request, storage, user, account, error="last_admin", status_code=409)
     except UnknownUser:

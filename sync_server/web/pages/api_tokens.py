@@ -1,6 +1,7 @@
 """A user's personal API tokens: create one for a spreadsheet or BI tool (its secret shown once,
 on the answer to the form), see when each was last used, revoke one. Only a role that reads the
 figures holds tokens (`TokenHolder`); what a token then opens is `sync_server.web.access`'s.
+Creating and revoking are in the audit trail, by the token's number and label, never its secret.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sync_server.api.deps import StorageDep
-from sync_server.storage import IssuedApiToken, Storage, User, api_tokens
+from sync_server.storage import IssuedApiToken, Storage, User, api_tokens, audit
 from sync_server.storage.api_tokens import MAX_LABEL_LENGTH, InvalidLabel, UnknownApiToken
 from sync_server.web.access import TokenForm, TokenHolder, nav_context
 from sync_server.web.templating import render
@@ -62,6 +63,9 @@ async def create_token(request: Request, storage: StorageDep, posted: TokenForm)
     try:
         with storage.write() as connection:
             issued = api_tokens.create(connection, username=user.username, label=label)
+            token = issued.token
+            details = {"label": token.label}
+            audit.record(connection, audit.by_user(user), "token.created", str(token.id), details)
     except InvalidLabel as error:
         return _page(request, storage, user, error=error.code, label=label[:200], status_code=400)
     return _page(request, storage, user, issued=issued)
@@ -73,7 +77,13 @@ async def revoke_token(request: Request, storage: StorageDep, posted: TokenForm)
     try:
         token_id = int(str(form.get("token") or ""))
         with storage.write() as connection:
-            api_tokens.revoke(connection, user.username, token_id)
+            was = {t.id: t for t in api_tokens.of_user(connection, user.username)}.get(token_id)
+            token = api_tokens.revoke(connection, user.username, token_id)
+            if was is not None and not was.revoked:
+                details = {"label": token.label}
+                audit.record(
+                    connection, audit.by_user(user), "token.revoked", str(token.id), details
+                )
     except (ValueError, UnknownApiToken):
         context = {**nav_context(request, user), "error": "not_found"}
         return render(request, "error.html", context, status_code=404)

@@ -1,23 +1,45 @@
 """The quality manager's overview: one card per desk (site × service) for a week, month,
-quarter, year or survey campaign (the last complete month by default)."""
+quarter, year or survey campaign (the last complete month by default), under the notices of new
+quality managers the reader has not acknowledged yet."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from sync_server.access import visible_services
+from sync_server.access import Permission, may, visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.query import CARDS
+from sync_server.settings import Settings
+from sync_server.storage import Storage, User, audit, town
 from sync_server.web.access import OverviewReader, nav_context
+from sync_server.web.audit_text import Wording, line
 from sync_server.web.cards import build_cards, count_status
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.period_choice import choose, picker
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
+
+
+def notices_context(
+    storage: Storage, settings: Settings, user: User, language: str
+) -> dict[str, object]:
+    """The new quality managers a quality manager has not acknowledged yet (storage.audit)."""
+    if not may(user, Permission.READ_AUDIT):
+        return {"notices": [], "notices_up_to": 0, "notice_days": audit.NOTICE_DAYS}
+    with storage.read() as connection:
+        found = audit.notices(connection, user.username)
+        services = {d.service.slug: d.service.name for d in town.desks(connection)} if found else {}
+    words = Wording.of(language, services, ZoneInfo(settings.timezone))
+    return {
+        "notices": [(event, line(event, words)) for event in found],
+        "notices_up_to": max((event.id for event in found), default=0),
+        "notice_days": audit.NOTICE_DAYS,
+    }
 
 
 @router.get("/")
@@ -43,6 +65,7 @@ def overview(
     rows = desk_figures(storage, settings, choice.period, services=services, parts=CARDS)
     cards = build_cards(rows)
     context = {
+        **notices_context(storage, settings, user, language),
         **nav_context(request, user),
         "cards": cards,
         "choice": choice,

@@ -1,6 +1,7 @@
 """CSV and XLSX exports of raw answers, visits and indicator tables, filtered as on screen
 (period, service, site, suspect switch) and by the user's role, headers in the page language.
-A spreadsheet or BI tool may download them with its user's personal API token."""
+A spreadsheet or BI tool may download them with its user's personal API token. Each download
+is in the audit trail (which export, period, filters, rows; the token's number if one was used)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sync_server import i18n
 from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.figures import DeskFigures
-from sync_server.storage import exports
+from sync_server.storage import Storage, User, audit, exports
 from sync_server.web import labels, tables
 from sync_server.web.access import ExportReader
 from sync_server.web.figures import desk_figures, today
@@ -118,19 +119,46 @@ def export(
              *[r["items"].get(q, "") for q in questions]]
             for r in rows
         ]  # fmt: skip
-        return _file(fmt, name, headers, lines, language)
-    if what == "visits":
+    elif what == "visits":
         with storage.read() as connection:
             rows = list(exports.visit_rows(connection, start, end, services=services, sites=sites))
+        headers = [_(h) for h in VISIT_HEADERS]
         lines = [
             [r["id"], r["site"], r["service"], r["ticket"], r["arrived_at"], r["taken_at"],
              r["outcome"], None if r["wait_seconds"] is None else round(r["wait_seconds"] / 60, 2)]
             for r in rows
         ]  # fmt: skip
-        return _file(fmt, name, [_(h) for h in VISIT_HEADERS], lines, language)
-    figures = desk_figures(
-        storage, settings, choice.period, services=services, sites=sites,
-        include_suspect=bool(suspect),
-    )  # fmt: skip
-    headers = [_(h) for h in INDICATOR_HEADERS]
-    return _file(fmt, name, headers, indicator_lines(figures, _), language)
+    else:
+        figures = desk_figures(
+            storage, settings, choice.period, services=services, sites=sites,
+            include_suspect=bool(suspect),
+        )  # fmt: skip
+        headers = [_(h) for h in INDICATOR_HEADERS]
+        lines = indicator_lines(figures, _)
+    response = _file(fmt, name, headers, lines, language)
+    details = {
+        "period": choice.period.key,
+        "service": audit.asked(service),
+        "site": audit.asked(site),
+        "suspect": bool(suspect),
+        "rows": len(lines),
+    }
+    record_download(request, storage, user, "export.downloaded", f"{what}.{fmt}", details)
+    return response
+
+
+def record_download(
+    request: Request,
+    storage: Storage,
+    user: User,
+    action: str,
+    name: str,
+    details: dict[str, object],
+) -> None:
+    """Put a download in the audit trail before its file is sent, with the personal API token
+    it came with, if any (`sync_server.api.deps.token_user`)."""
+    token_id = getattr(request.state, "api_token_id", None)
+    if token_id is not None:
+        details = {**details, "token_id": token_id}
+    with storage.write() as connection:
+        audit.record(connection, audit.by_user(user), action, name, details)

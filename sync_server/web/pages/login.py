@@ -3,7 +3,8 @@
 A sign-in opens a server-side session (`storage.sessions`) whose random id goes into the cookie
 signed by the app's SessionMiddleware; signing out deletes the session, so the old cookie opens
 nothing any more. Failed sign-ins are counted by name and by client address (`web.throttle`):
-each answer waits a little longer, then sign-in is locked for a while.
+each answer waits a little longer, then sign-in is locked for a while. Signing in, signing out
+and the lock-out of an existing account are in the audit trail.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sync_server.api.deps import (
 )
 from sync_server.client_address import rate_limit_key
 from sync_server.settings import Settings
-from sync_server.storage import Storage, login_failures, sessions, users
+from sync_server.storage import Storage, audit, login_failures, sessions, users
 from sync_server.web import throttle
 from sync_server.web.csrf import CsrfError, check_csrf, csrf_token, rotate_csrf
 from sync_server.web.templating import render
@@ -130,6 +131,7 @@ async def login(request: Request, storage: StorageDep, settings: SettingsDep) ->
         login_failures.forget_account(connection, username)
         sessions.purge(connection, now, session_lifetime(settings))
         session_id = sessions.open_session(connection, user.username, now)
+        audit.record(connection, audit.by_user(user), "session.signed_in", now=now)
     # A new session at sign-in, so nothing planted before authentication survives it.
     request.session.clear()
     request.session[SESSION_ID] = session_id
@@ -150,8 +152,21 @@ async def record_failure(
             "sign-in locked until %s UTC: %d failures for name %r, %d from address %s",
             f"{locked:%H:%M}", len(account), username, len(by_address), address,
         )  # fmt: skip
+        _audit_lock_out(storage, username, len(account), now)
     recent = sum(1 for failed in account if failed > now - rule.window)
     await asyncio.sleep(throttle.delay_seconds(recent))
+
+
+def _audit_lock_out(storage: Storage, username: str, failures: int, now: datetime) -> None:
+    """Put a lock-out of an existing account in the audit trail; a name no account has is not
+    kept (it may be a password typed in the wrong field)."""
+    with storage.write() as connection:
+        account = users.account(connection, username)
+        if account is not None:
+            details = {"failures": failures}
+            audit.record(
+                connection, audit.SERVER, "session.locked_out", account.username, details, now
+            )
 
 
 @router.post("/logout")
@@ -175,6 +190,7 @@ async def logout(request: Request, storage: StorageDep) -> Response:
         if user is not None:
             # Every session of the account ends, on this browser and any other.
             sessions.end_all(connection, user.username)
+            audit.record(connection, audit.by_user(user), "session.signed_out")
     request.session.clear()
     # The browser forgets the cookie and any page it kept of the signed-in dashboard.
     return RedirectResponse(

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from sync_server.api.deps import SESSION_ID, SettingsDep, StorageDep
-from sync_server.storage import User, users
+from sync_server.storage import User, audit, users
 from sync_server.storage.users import InvalidAccount, UnknownUser, WrongPassword
 from sync_server.web.access import OWN_PASSWORD_PAGE, AnyStaff, Refused, nav_context
 from sync_server.web.csrf import CsrfError, check_csrf, rotate_csrf
@@ -85,6 +85,7 @@ async def change_password(
                 new,
                 keep_session=session_id if isinstance(session_id, str) else None,
             )
+            audit.record(connection, audit.by_user(user), "account.password_changed", user.username)
     except WrongPassword:
         await record_failure(storage, rule, user.username, address)
         return _page(request, user, error="wrong_current", status_code=400)

@@ -2,7 +2,8 @@
 
 Overdue entries (not acknowledged within 7 days, not answered within 15 working days, public
 holidays of the town's calendar skipped) come first and carry a text mark; personal data is
-masked unless the quality manager asks to see it.
+masked unless the quality manager asks to see it. Each change is in the audit trail, with the
+entry's number and its status and category before and after, never the texts.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from sync_server.access import Permission, may, may_see, visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators import formulas, public_holidays
-from sync_server.storage import RegisterEntry, quality, town
+from sync_server.storage import RegisterEntry, audit, quality, town
 from sync_server.web import labels
 from sync_server.web.access import CommentForm, ServiceReader, forbidden, nav_context
 from sync_server.web.figures import today
@@ -26,6 +27,12 @@ from sync_server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = ("categorise", "acknowledge", "answer", "close")
+AUDIT_ACTIONS = {
+    "categorise": "register.categorised",
+    "acknowledge": "register.acknowledged",
+    "answer": "register.answered",
+    "close": "register.closed",
+}
 MAX_REPLY = 4000
 
 
@@ -109,6 +116,16 @@ def register_page(
     return render(request, "register.html", context)
 
 
+def entry_change(before: RegisterEntry, after: RegisterEntry) -> dict[str, object]:
+    """An entry's service, and its status and category before and after, for the audit trail
+    (never the visitor's text nor the reply)."""
+    details: dict[str, object] = {"service": after.service}
+    for name in ("status", "category"):
+        old, new = getattr(before, name), getattr(after, name)
+        details[name] = audit.change(old, new) if old != new else new
+    return details
+
+
 @router.post("/comments/{comment_id}")
 async def update_entry(
     request: Request, storage: StorageDep, posted: CommentForm, comment_id: int
@@ -125,7 +142,13 @@ async def update_entry(
         return render(request, "error.html", {**nav_context(request, user), "error": "invalid"},
                       status_code=400)  # fmt: skip
     with storage.write() as connection:
+        before = quality.register(connection, comment_id=comment_id)[0]
         quality.update_register(
             connection, comment_id, action=action, category=category, reply=reply, by=user.username
+        )
+        after = quality.register(connection, comment_id=comment_id)[0]
+        details = entry_change(before, after)
+        audit.record(
+            connection, audit.by_user(user), AUDIT_ACTIONS[action], str(comment_id), details
         )
     return RedirectResponse(f"/comments?done={comment_id}#c{comment_id}", status_code=303)

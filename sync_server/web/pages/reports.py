@@ -2,7 +2,7 @@
 the annual review, and a results poster per service (A4, large type) for the desk.
 
 The monthly pack and the annual review are one template (`report.html`) fed with the same
-figures as the pages; charts are the pages' SVG drawings."""
+figures as the pages; charts are the pages' SVG drawings. Each download is in the audit trail."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sync_server.storage import Storage, town
 from sync_server.web import labels
 from sync_server.web.access import IndicatorReader, ServiceReader
 from sync_server.web.figures import desk_figures, today
+from sync_server.web.pages.exports import record_download
 from sync_server.web.pages.review import indicator_name, review_data, year_period
 from sync_server.web.pages.service_page import distribution, wait_sections
 from sync_server.web.period_choice import choose, period_label
@@ -81,7 +82,10 @@ def monthly_pack(
         "town": town_name,
         "min_answers": settings.min_answers,
     }
-    return pdf(_render(language, "report.html", context), f"qualivilles-{choice.period.key}")
+    response = pdf(_render(language, "report.html", context), f"qualivilles-{choice.period.key}")
+    details = {"period": choice.period.key}
+    record_download(request, storage, user, "report.downloaded", "monthly", details)
+    return response
 
 
 @router.get("/reports/annual.pdf")
@@ -109,7 +113,10 @@ def annual_review(
         "town": town_name,
         "min_answers": settings.min_answers,
     }
-    return pdf(_render(language, "report.html", context), f"bilan-{period.start.year}")
+    response = pdf(_render(language, "report.html", context), f"bilan-{period.start.year}")
+    details = {"period": period.key}
+    record_download(request, storage, user, "report.downloaded", "annual", details)
+    return response
 
 
 @router.get("/reports/poster/{service}.pdf")
@@ -117,7 +124,7 @@ def poster(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
-    _user: ServiceReader,
+    user: ServiceReader,
     service: str,
     quarter: str | None = None,
 ) -> Response:
@@ -127,4 +134,7 @@ def poster(
     if not rows:
         return Response(status_code=404)
     context = {"rows": rows, "period_label": choice.label, "service_name": rows[0].service_name}
-    return pdf(_render(language, "poster.html", context), f"affiche-{service}")
+    response = pdf(_render(language, "poster.html", context), f"affiche-{service}")
+    details = {"period": choice.period.key, "service": service}
+    record_download(request, storage, user, "report.downloaded", "poster", details)
+    return response

@@ -15,7 +15,7 @@ from sync_server.indicators.periods import Period, parse
 from sync_server.indicators.query import WAITS
 from sync_server.indicators.targets import INDICATORS, WAIT_KEYS
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User, quality, surveys, town
+from sync_server.storage import Storage, User, audit, quality, surveys, town
 from sync_server.web import labels
 from sync_server.web.access import ActionForm, IndicatorReader, nav_context
 from sync_server.web.figures import desk_figures, today
@@ -117,7 +117,7 @@ async def record_action(
         return render(request, "error.html", {**nav_context(request, user), "error": "invalid"},
                       status_code=400)  # fmt: skip
     with storage.write() as connection:
-        quality.record_action(
+        action_id = quality.record_action(
             connection,
             year=year,
             service=service,
@@ -125,4 +125,6 @@ async def record_action(
             action=text,
             by=user.username,
         )
+        details = {"year": year, "service": service, "indicator": indicator}
+        audit.record(connection, audit.by_user(user), "action.recorded", str(action_id), details)
     return RedirectResponse(f"/review?year={year}", status_code=303)

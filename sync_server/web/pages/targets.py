@@ -1,5 +1,6 @@
 """Targets per indicator and service, editable by the quality manager; a change applies from a
-date on and never rewrites the periods before it."""
+date on and never rewrites the periods before it; each change is in the audit trail with the
+value it replaces."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.targets import INDICATORS
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User, quality, town
+from sync_server.storage import Storage, User, audit, quality, town
 from sync_server.web import labels
 from sync_server.web.access import TargetForm, TargetSetter, nav_context
 from sync_server.web.figures import today
@@ -76,6 +77,7 @@ async def set_target(
     ):
         return _page(request, storage, settings, user, error="invalid", status_code=400)
     with storage.write() as connection:
+        before = quality.targets_on(connection, valid_from).get((indicator, service))
         quality.set_target(
             connection,
             indicator=indicator,
@@ -84,4 +86,10 @@ async def set_target(
             valid_from=valid_from,
             set_by=user.username,
         )
+        details = {
+            "service": service,
+            "valid_from": valid_from.isoformat(),
+            "value": audit.change(before, value),
+        }
+        audit.record(connection, audit.by_user(user), "target.set", indicator, details)
     return RedirectResponse("/targets?saved=1", status_code=303)
