@@ -188,7 +188,10 @@ def nav_context(request: Request, user: User) -> dict[str, object]:
     forms a page offers) and the CSRF token."""
     return {
         "user": user.username,
-        "can": sorted(permission.value for permission in permissions(user)),
+        # Until they have chosen their own password, nothing but that page opens: no menu.
+        "can": []
+        if user.must_change_password
+        else sorted(permission.value for permission in permissions(user)),
         "csrf_token": csrf_token(request),
         "path": request.url.path,
     }
