@@ -1,8 +1,9 @@
 """`sync-server demo`: a fresh demo town with three months of data, served on 127.0.0.1.
 
 Everything goes through the real parts: the town file through `town.load_town`, the generated
-records through `uploads.store_batch` from enrolled demo devices (and the phone channel), the user
-through `users.create`, the kiosk through a real one-time enrolment code.
+records through `uploads.store_batch` from enrolled demo devices (and the phone channel, whose
+answers to a per-visit link spend that link), the user through `users.create`, the kiosk through
+a real one-time enrolment code.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from qualivilles.bundled import DEMO_TOWN_FILE
-from qualivilles.protocol import MAX_RECORDS_PER_BATCH, AckStatus, Heartbeat
+from qualivilles.protocol import MAX_RECORDS_PER_BATCH, AckStatus, Heartbeat, RecordIn, RecordKind
 from sync_server.demo.data import DemoBatch, generate
+from sync_server.indicators import public_holidays
 from sync_server.settings import Settings
 from sync_server.storage import (
     Source,
@@ -34,6 +36,7 @@ from sync_server.storage import (
     surveys,
     uploads,
     users,
+    visit_links,
 )
 from sync_server.storage import town as town_config
 
@@ -99,7 +102,23 @@ def ingest_batch(storage: Storage, batch: DemoBatch) -> int:
         if refused:
             raise DemoError(f"demo record refused by ingestion: {refused[0]}")
         stored += len(acks)
+    spend_visit_links(storage, batch)
     return stored
+
+
+def spend_visit_links(storage: Storage, batch: DemoBatch) -> None:
+    """Mark the links of the visits answered on the phone as used, as the phone survey does:
+    one answer per visit."""
+    linked = [(r.payload["visit_id"], r.device_time) for r in batch.records if _linked(r)]
+    if not linked:
+        return
+    with storage.write() as connection:
+        for visit_id, answered_at in linked:
+            visit_links.mark_used(connection, visit_id, answered_at)
+
+
+def _linked(record: RecordIn) -> bool:
+    return record.kind == RecordKind.ANSWER and "visit_id" in record.payload
 
 
 def keep_fleet_alive(storage: Storage, now: datetime) -> None:
@@ -143,7 +162,8 @@ def prepare(
         town_config.load_town(connection, town)
         survey = surveys.current(connection)
     now = now or datetime.now(UTC)
-    data = generate(town, survey, now, seed)
+    holidays = public_holidays.calendar(settings.holidays_region)
+    data = generate(town, survey, now, seed, holidays)
     for batch in data.batches:
         ingest_batch(storage, batch)
     keep_fleet_alive(storage, now)

@@ -32,3 +32,21 @@ def expected_rate(
             expressed += 1
             satisfied += choice in ("satisfied", "very_satisfied")
     return satisfied, expressed
+
+
+def linked_answers(data: DemoData) -> list[tuple[tuple[str, str], float, str]]:
+    """(desk, measured wait in seconds, main answer) of every answer given through a served
+    visit's own link, matched with that visit in the raw records."""
+    waits: dict[str, tuple[tuple[str, str], float]] = {}
+    for batch in data.batches:
+        for record in batch.records:
+            payload = record.payload
+            if record.kind == RecordKind.VISIT_EVENT and payload["event"] == "taken_in_charge":
+                waits[payload["visit_id"]] = ((batch.site, batch.service), payload["wait_seconds"])
+    found = []
+    for record in data.records:
+        visit_id = record.payload.get("visit_id")
+        if record.kind == RecordKind.ANSWER and visit_id is not None:
+            desk, wait = waits[visit_id]
+            found.append((desk, wait, record.payload["answers"]["overall"]))
+    return found
