@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, routing
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,6 +31,7 @@ from sync_server.storage.models import ROLES
 from sync_server.web.access import FormAccess, PageAccess, SignedIn
 from tests.fixtures.server import SERVICE, SITE, add_user, log_in_client
 from tests.fixtures.web import form_token
+from tests.tools.routes import served_routes
 
 P = Permission
 
@@ -135,13 +136,6 @@ def test_visible_services_never_reach_beyond_the_users_services(role, own, wante
 
 
 # -- every route declares who may call it ----------------------------------------------------
-
-
-def served_routes(app: Any) -> list[Any]:
-    """Every route of `app.routes`; recent FastAPI keeps an included router as one entry, which
-    `iter_route_contexts` opens (older versions list the routes flat)."""
-    flatten = getattr(routing, "iter_route_contexts", iter)
-    return list(flatten(app.routes))
 
 
 def dependency_calls(route: Any) -> Iterator[Any]:

@@ -325,7 +325,7 @@ def test_cli_check_alerts(tmp_path, smtp, server_storage, monkeypatch):
     sink, port = smtp
     settings = mail_settings(tmp_path, port)
     for name, value in settings.model_dump(exclude={"database_url"}).items():
-        if value is not None:
+        if value not in (None, ()):
             monkeypatch.setenv(f"QV_{name.upper()}", str(value))
     now = datetime.now(UTC)
     bad_hour(server_storage, end=now)

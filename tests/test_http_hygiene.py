@@ -18,7 +18,7 @@ from sync_server.demo.command import ingest_batch
 from sync_server.demo.data import generate
 from sync_server.storage import schema, surveys
 from tests.fixtures.server import SERVICE, SITE, TOWN, AppServer, log_in_client
-from tests.test_access import served_routes
+from tests.tools.routes import served_routes
 
 # The values each path parameter takes, so that every GET route is asked for each thing it serves.
 PATH_VALUES = {
