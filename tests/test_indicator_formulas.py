@@ -322,3 +322,19 @@ def test_a_visit_before_midnight_counts_in_the_hour_it_arrived():
         [VisitFact(arrived, "served", 60.0), VisitFact(later, "served", 60.0)], PARIS, 1
     )
     assert [(c.weekday, c.hour) for c in cells] == [("sun", 2)]
+
+
+TRIPLE = st.sampled_from([3, 4, 6, 7]).flatmap(
+    lambda levels: st.tuples(st.integers(0, levels - 1), st.just(levels), st.integers(1, 10_000))
+)
+
+
+@given(
+    st.lists(TRIPLE, min_size=2, max_size=12).flatmap(
+        lambda rows: st.permutations(rows).map(lambda shuffled: (rows, shuffled))
+    )
+)
+def test_the_mean_score_does_not_depend_on_the_order_of_the_rows(pair):
+    # PostgreSQL returns grouped rows in no set order: the figure must not move by one bit.
+    rows, shuffled = pair
+    assert formulas.mean_score(rows) == formulas.mean_score(shuffled)

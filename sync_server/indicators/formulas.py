@@ -279,7 +279,8 @@ def mean_score(counts: list[tuple[int, int, int]]) -> float | None:
     total = sum(count for _level, _levels, count in counts)
     if total == 0:
         return None
-    return sum(score(level, levels) * count for level, levels, count in counts) / total
+    # fsum: the same figure whatever order the database returns the rows in.
+    return math.fsum(score(level, levels) * count for level, levels, count in counts) / total
 
 
 def share_good_scores(counts: list[tuple[int, int, int]]) -> float | None:
