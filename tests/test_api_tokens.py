@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -21,6 +22,7 @@ from tests.fixtures.web import form_token
 from tests.tools.desk_records import answers
 
 MANAGER, CHEF, ADMIN = "qualite", "chef-iris", "informatique"
+PARIS = ZoneInfo("Europe/Paris")
 MARCH = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 FIGURES = "/api/v1/indicators?from=2025-03&to=2025-03"
 ANSWERS_CSV = "/export/answers.csv?kind=month&period=2025-03"
@@ -179,7 +181,7 @@ def test_the_use_is_noted_at_most_once_a_minute(town):
     assert read(town, ANSWERS_CSV, secret).status_code == 200
     assert [row["last_used_at"] for row in stored_tokens(town)] == [first]
     page = signed_in(town, MANAGER).get(f"{town.url}/account/tokens").text
-    assert first.strftime("%d/%m/%Y %H:%M") in page
+    assert first.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") in page  # the town's time
 
 
 def test_the_token_opens_no_page_no_form_and_no_device_route(town):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,12 +20,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from qualivilles.visit_link import make_token
 from tests.fixtures.browser import SCREENS
 from tests.fixtures.server import SERVICE, SITE, enrol_code
+from tests.tools.page_checks import axe_violations, no_horizontal_scroll
 from tests.tools.server_reads import stored_rows
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 SURVEY = f"/s/{SITE}/{SERVICE}"
 VISIT = "0192f3a4-5b6c-7d8e-9f00-112233445566"
@@ -49,24 +47,6 @@ def screenshot(page: Page, name: str) -> None:
 def stored(server) -> list[dict]:
     logged = stored_rows(server.storage, "records", "payload", order_by="seq")
     return [json.loads(payload) for (payload,) in logged]
-
-
-def axe_violations(page: Page) -> list[str]:
-    """Every WCAG 2.1 A/AA (and best-practice) violation axe-core finds on the page."""
-    assert AXE.is_file(), "run `npm ci --prefix tests/js` (./dev test does)"
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at "
-        + ", ".join(str(node["target"]) for node in v["nodes"])
-        for v in violations
-    ]
-
-
-def no_horizontal_scroll(page: Page) -> bool:
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-    )
 
 
 def small_targets(page: Page) -> list[str]:

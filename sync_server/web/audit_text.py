@@ -17,7 +17,7 @@ from babel.numbers import format_decimal
 
 from sync_server import i18n
 from sync_server.storage.audit import Actor, AuditEvent
-from sync_server.web import labels
+from sync_server.web import dates, labels
 from sync_server.web.labels import N_
 
 Gettext = Callable[[str], str]
@@ -151,7 +151,7 @@ def line(event: AuditEvent, wording: Wording) -> EventLine:
     return EventLine(
         id=event.id,
         at=event.at,
-        local=event.at.astimezone(wording.zone),
+        local=dates.in_town(event.at, wording.zone),
         person=person,
         person_detail=person_detail,
         action=_(ACTION_NAMES.get(event.action, event.action)),

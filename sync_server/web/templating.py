@@ -1,17 +1,23 @@
-"""Jinja2 rendering with one environment per page language (gettext catalogues + number filters)."""
+"""Jinja2 rendering with one environment per page language (gettext catalogues, number filters,
+and the `local` filter that shows a date or time in the town's time zone)."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 
 from sync_server import i18n
+from sync_server.web import dates
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
@@ -39,12 +45,31 @@ def _filters(language: str) -> dict[str, Any]:
         sign = "+" if value > 0 else ("−" if value < 0 else "")
         return sign + number(abs(value), digits)
 
-    return {"number": number, "percent": percent, "points": points}
+    return {"number": number, "percent": percent, "points": points, "local": _local}
+
+
+@pass_context
+def _local(context: Context, value: date | None, style: dates.Style = "minute") -> str:
+    """`{{ moment|local }}`, `|local("date")`…: see `dates.shown`. The zone comes with the
+    page (`render` passes it); a template rendered without one fails rather than show UTC."""
+    if value is None:
+        return "—"
+    return dates.shown(value, context["town_zone"], style)
+
+
+class _PageEnvironment(Environment):
+    """Refuses `.strftime` and `.astimezone` on dates in templates: `|local` is the one way a
+    page shows a moment, so none can print a stored UTC time as if it were the town's."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if attribute in ("strftime", "astimezone") and isinstance(obj, date):
+            raise SecurityError(f"use the |local filter, not .{attribute}(), to show a date")
+        return super().getattr(obj, attribute)
 
 
 @cache
 def environment(language: str) -> Environment:
-    env = Environment(
+    env = _PageEnvironment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
@@ -74,5 +99,7 @@ def render(
 ) -> HTMLResponse:
     """Render `template` in the request's language; `language` overrides (e.g. a posted form)."""
     language = language if language in i18n.LANGUAGES else page_language(request)
-    html = environment(language).get_template(template).render(request=request, **(context or {}))
+    page = environment(language).get_template(template)
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    html = page.render(request=request, town_zone=zone, **(context or {}))
     return HTMLResponse(html, status_code=status_code)
