@@ -336,6 +336,14 @@ def set_password(
     """A new password, after the password rule; ends the account's open sessions.
     `temporary`: chosen for its owner (an administrator's reset), who must replace it."""
     _existing(connection, username)
+    _store_password(connection, username, password, now, temporary)
+    sessions.end_all(connection, username)
+
+
+def _store_password(
+    connection: Connection, username: str, password: str, now: datetime | None, temporary: bool
+) -> None:
+    """After the password rule: the new hash, its date, and whether its owner must replace it."""
     check_password(password, _context(connection, username))
     connection.execute(
         schema.users.update()
@@ -346,7 +354,6 @@ def set_password(
             must_change_password=temporary,
         )
     )
-    sessions.end_all(connection, username)
 
 
 class WrongPassword(StorageError):
@@ -378,16 +385,7 @@ def change_own_password(
         raise WrongPassword(username) from None
     if new == current:
         raise SamePassword()
-    check_password(new, _context(connection, username))
-    connection.execute(
-        schema.users.update()
-        .where(schema.users.c.username == username)
-        .values(
-            password_hash=_hasher.hash(new),
-            password_changed_at=now or utcnow(),
-            must_change_password=False,
-        )
-    )
+    _store_password(connection, username, new, now, temporary=False)
     sessions.end_all(connection, username, keep=keep_session)
 
 
