@@ -59,11 +59,12 @@ def service(app_server):
 
 
 def satisfaction(page: str) -> tuple[str, str]:
-    """(value, N) of the desk's overall satisfaction row in the figures table."""
-    row = re.search(r'<tr>\s*<th scope="row">Satisfaction globale</th>(.*?)</tr>', page, re.S)
+    """(value, N) of the desk's overall satisfaction row in the figures table (the value
+    before the line giving its interval)."""
+    row = re.search(r'<tr data-figure="satisfaction_rate">(.*?)</tr>', page, re.S)
     assert row, "no satisfaction row"
-    cells = [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
-    return cells[0], cells[1]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    return text_of(cells[0].split("<br>")[0]), text_of(cells[1])
 
 
 def link(page: str, path: str) -> str:

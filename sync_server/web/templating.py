@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from sync_server import i18n
+from sync_server.web import units
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
@@ -55,6 +56,7 @@ def environment(language: str) -> Environment:
     )
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(_filters(language))
+    env.filters.update(units.formats(language))
     env.globals["lang"] = language
     env.globals["languages"] = i18n.LANGUAGES
     return env
