@@ -63,8 +63,8 @@ def page_rows(page: str) -> dict[str, dict[str, list[str]]]:
 
 
 def overview_cards(page: str) -> dict[DeskKey, dict[str, str]]:
-    """Per desk card of the overview: each `data-figure` entry's shown value, plus the
-    satisfaction headline, its target line and its previous line."""
+    """Per desk card of the overview: each `data-figure` entry's shown value, the satisfaction
+    headline, its target line and its previous line, and the card's whole text ("text")."""
     cards: dict[DeskKey, dict[str, str]] = {}
     for site, service, body in re.findall(
         r'<li class="card[^"]*" data-site="([^"]+)" data-service="([^"]+)">(.*?)</li>', page, re.S
@@ -81,5 +81,6 @@ def overview_cards(page: str) -> dict[DeskKey, dict[str, str]]:
                              r'<span class="rate">(.*?)</span>', body, re.S)  # fmt: skip
         if headline:
             card["satisfaction_rate"] = text_of(headline.group(1))
+        card["text"] = text_of(body)
         cards[(site, service)] = card
     return cards
