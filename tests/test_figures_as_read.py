@@ -97,8 +97,8 @@ def test_the_api_reads_the_targets_and_previous_values_the_pages_show(manager):
             FR["target_value"](f.target, f.unit),
             FR["gap_value"](f.gap, f.gap_unit),
         ], key
-    assert rows["satisfaction_rate"][4:6] == ["87,5\u202f%", "0,0 pts"]
-    assert rows["p90_wait_minutes"][3:6] == ["30,0 min", "25 min", "+5,0 min"]
+    assert rows["satisfaction_rate"][4:6] == ["87,5\u202f%", "0,0\u00a0pts"]
+    assert rows["p90_wait_minutes"][3:6] == ["30,0\u00a0min", "25\u00a0min", "+5,0\u00a0min"]
 
 
 def test_the_indicator_export_has_one_overall_satisfaction_line_per_desk(manager):
@@ -127,7 +127,7 @@ def test_a_target_reads_as_it_was_entered(manager):
     answers(storage, ["satisfied"] * 6, day_of(month))  # 100 %: only the target says 87,5
     set_by_form(session, "satisfaction_rate", SERVICE, "87,5")
     card = overview_cards(get(f"/?kind=month&period={month.key}"))[IRIS]
-    assert "Objectif 87,5\u202f% · écart +12,5 pts" in card["text"]
+    assert "Objectif 87,5\u202f% · écart +12,5\u00a0pts" in card["text"]
     pack = pdf_text(session.get(f"/reports/monthly.pdf?period={month.key}").content)
     synthesis = pack[pack.index("Synthèse") : pack.index("IRIS – guichet unique") + 300]
     assert re.search(r"IRIS – guichet unique Centre administratif municipal 100,0\s*% 6 6 87,5\s*%",
@@ -224,14 +224,14 @@ def test_the_annual_review_gives_every_value_target_and_gap_its_unit(manager):
         return text_of(found.group(1))
 
     waiting = miss("question:waiting")
-    assert "Temps d'attente : 60,0\u202f% · objectif 90\u202f% · écart −30,0 pts" in waiting
-    assert not re.search(r"\d min", waiting)  # a rate, not minutes
-    assert "Attente moyenne : 7,3 min · objectif 5 min · écart +2,3 min" in miss(
+    assert "Temps d'attente : 60,0\u202f% · objectif 90\u202f% · écart −30,0\u00a0pts" in waiting
+    assert not re.search(r"\d\smin", waiting)  # a rate, not minutes
+    assert "Attente moyenne : 7,3\u00a0min · objectif 5\u00a0min · écart +2,3\u00a0min" in miss(
         "mean_wait_minutes"
     )  # fmt: skip
     service = get(f"/service/{SERVICE}?kind=year&period={year}")
     assert "Écart (pts)" not in service
-    assert page_rows(service)[SITE]["mean_wait_minutes"][5] == "+2,3 min"
+    assert page_rows(service)[SITE]["mean_wait_minutes"][5] == "+2,3\u00a0min"
 
 
 def test_the_trend_draws_each_month_against_its_own_target(manager):

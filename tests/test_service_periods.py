@@ -110,7 +110,7 @@ def test_the_waits_follow_a_one_day_campaign(service):
     _server, _session, get = service
     panel = waits_panel(get("kind=campaign&from=2026-01-06&to=2026-01-06"))
     assert figure_cells(panel, "visits")[1] == "6"
-    assert figure_cells(panel, "mean_wait_minutes")[1] == "10,0 min"
+    assert figure_cells(panel, "mean_wait_minutes")[1] == "10,0\u00a0min"
     whole = waits_panel(get("kind=month&period=2026-01"))
     assert figure_cells(whole, "visits")[1] == "10"  # 6 + 3 served + 1 walk-out
 

@@ -17,6 +17,7 @@ from babel.numbers import format_decimal, get_decimal_symbol
 from sync_server import i18n
 
 MINUS = "\u2212"
+NBSP = "\u00a0"
 DASH = "—"
 
 
@@ -35,12 +36,13 @@ def formats(language: str) -> dict[str, Callable[..., str]]:
         return format_decimal(value, format=pattern, locale=locale)
 
     def with_unit(text: str, unit: str) -> str:
+        # A unit never wraps away from its number (a no-break space, narrow before "%").
         if unit == "%":
             return text + ("\u202f%" if french else "%")
         if unit == "pts":
-            return gettext("%(value)s pts") % {"value": text}
+            return (gettext("%(value)s pts") % {"value": text}).replace(" ", NBSP)
         if unit == "min":
-            return gettext("%(value)s min") % {"value": text}
+            return (gettext("%(value)s min") % {"value": text}).replace(" ", NBSP)
         if unit == "/10":
             return text + "/10"
         return text
