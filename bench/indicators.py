@@ -51,7 +51,7 @@ from sync_server.app import create_app  # noqa: E402
 from sync_server.indicators import pipeline  # noqa: E402
 from sync_server.indicators.periods import containing  # noqa: E402
 from sync_server.indicators.query import (  # noqa: E402
-    DESK,
+    CARDS,
     EVERY,
     SATISFACTION,
     IndicatorQuery,
@@ -211,8 +211,8 @@ def main() -> None:
         rules = Rules(min_answers=5, default_target=90)
         one = Scope.of(services=[service])
 
-        def overview() -> None:  # as `/` asks: its cards read no agents' visit
-            pipeline.compute(storage, IndicatorQuery(month, Scope(), rules, DESK))
+        def overview() -> None:  # as `/` asks: its cards show no previous wait
+            pipeline.compute(storage, IndicatorQuery(month, Scope(), rules, CARDS))
 
         def service_page() -> None:
             pipeline.compute(storage, IndicatorQuery(month, one, rules, EVERY))

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators.query import DESK
+from sync_server.indicators.query import CARDS
 from sync_server.web.access import OverviewReader, nav_context
 from sync_server.web.cards import build_cards, count_status
 from sync_server.web.figures import desk_figures, today
@@ -39,8 +39,8 @@ def overview(
     choice = choose(kind, period, on, language, first=first, last=last)
     # Service managers see their own services only; the rule lives in the query, not the page.
     services = visible_services(user)
-    # The cards show no agents' visit beyond the mean and median wait: the visits are not read.
-    rows = desk_figures(storage, settings, choice.period, services=services, parts=DESK)
+    # The cards show no previous wait: the previous period's visits are not read for them.
+    rows = desk_figures(storage, settings, choice.period, services=services, parts=CARDS)
     cards = build_cards(rows)
     context = {
         **nav_context(request, user),
