@@ -169,3 +169,38 @@ def test_bad_periods_are_refused(app_client):
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_query")
     reversed_ = app_client.get("/api/v1/indicators", params={"from": "2025-05", "to": "2025-03"})
     assert (reversed_.status_code, reversed_.json()["code"]) == (422, "invalid_query")
+    for params in (
+        {"kind": "decade", "period": "2020"},
+        {"kind": "quarter", "period": "2025-Q5"},
+        {"kind": "quarter"},  # which quarter?
+        {"kind": "month", "period": "2025-03", "from": "2025-03"},  # one form or the other
+        {"kind": "year", "period": "1999"},
+    ):
+        refused = app_client.get("/api/v1/indicators", params=params)
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_query"), params
+
+
+def test_one_period_of_any_kind(app_client):
+    storage = app_client.app.state.storage
+    answers(storage, ["satisfied"] * 4 + ["dissatisfied"], datetime(2025, 2, 10, tzinfo=UTC))
+    answers(storage, ["satisfied"] * 5, datetime(2025, 3, 10, tzinfo=UTC))
+    log_in_client(app_client, "qualite")
+    body = app_client.get(
+        "/api/v1/indicators", params={"kind": "quarter", "period": "2025-Q1", "site": SITE}
+    ).json()
+    assert (body["from"], body["to"], body["kind"]) == ("2025-Q1", "2025-Q1", "quarter")
+    [iris] = [row for row in body["rows"] if row["service"] == SERVICE]
+    rate = iris["figures"]["satisfaction_rate"]
+    assert (iris["period"], rate["value"], rate["n"], rate["previous"]) == (
+        "2025-Q1",
+        90.0,
+        10,
+        None,
+    )
+    campaign = app_client.get(
+        "/api/v1/indicators", params={"kind": "campaign", "period": "2025-03-01..2025-03-31"}
+    ).json()
+    [iris] = [row for row in campaign["rows"] if (row["site"], row["service"]) == (SITE, SERVICE)]
+    # The 31 days before the campaign are February and 3 days of January: 4 of 5.
+    assert (iris["figures"]["satisfaction_rate"]["value"], iris["figures"]["satisfaction_rate"]
+            ["previous"]) == (100.0, 80.0)  # fmt: skip
