@@ -13,10 +13,10 @@ in the same run:
   overview must do without a rollup);
 - overview computation: `pipeline.compute` for that month over every desk, with the cards'
   parts (what `/` computes);
-- service computation: `pipeline.compute` for one service, its wait section (the `WAITS`
-  parts) and the 12-month satisfaction trend (`pipeline.compute_months` with the `SATISFACTION`
-  parts, as the page asks); for information, the same 12 months with every wait figure (what the
-  JSON API computes for a year);
+- service computation: `pipeline.compute` for one service with every figure (the `EVERY`
+  parts: desk table and wait section in one computation) and the 12-month satisfaction trend
+  (`pipeline.compute_months` with the `SATISFACTION` parts, as the page asks); for information,
+  the same 12 months with every figure (what the JSON API computes for a year);
 - the pages themselves: `GET /` and `GET /service/{service}` from the real application
   (TestClient, a signed-in quality manager): computation, SVG charts and HTML, the first view
   (charts drawn) and again (charts with the same figures are kept).
@@ -52,9 +52,8 @@ from sync_server.indicators import pipeline  # noqa: E402
 from sync_server.indicators.periods import containing  # noqa: E402
 from sync_server.indicators.query import (  # noqa: E402
     CARDS,
-    DESK,
+    EVERY,
     SATISFACTION,
-    WAITS,
     IndicatorQuery,
     Rules,
     Scope,
@@ -216,12 +215,11 @@ def main() -> None:
             pipeline.compute(storage, IndicatorQuery(month, Scope(), rules, CARDS))
 
         def service_page() -> None:
-            pipeline.compute(storage, IndicatorQuery(month, one, rules, DESK))
-            pipeline.compute(storage, IndicatorQuery(month, one, rules, WAITS))
+            pipeline.compute(storage, IndicatorQuery(month, one, rules, EVERY))
             pipeline.compute_months(storage, IndicatorQuery(month, one, rules, SATISFACTION), 12)
 
         def api_year() -> None:
-            pipeline.compute_months(storage, IndicatorQuery(month, one, rules, WAITS), 12)
+            pipeline.compute_months(storage, IndicatorQuery(month, one, rules, EVERY), 12)
 
         client = signed_in_client(path)
 

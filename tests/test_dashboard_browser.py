@@ -62,7 +62,11 @@ def test_quality_manager_reads_the_desk_figure_computed_from_the_data(browser, d
     card = page.locator(f'li.card[data-site="{SITE}"][data-service="{SERVICE}"]')
     expect(card).to_contain_text("IRIS – guichet unique")
     expect(card.locator(".rate")).to_have_text(f"{shown}\u202f%")
-    expect(card.locator(".figures dd").first).to_have_text(str(answers_in(data, last_month)))
+    # Every answer, "sans avis" included, and how many of them gave no opinion.
+    answers = card.locator('[data-figure="answers"] dd')
+    expect(answers).to_have_text(
+        re.compile(rf"^{answers_in(data, last_month)} \(dont \d+ « sans avis »\)$")
+    )
     mark = "Objectif atteint" if rate >= 90 else "Sous l'objectif"
     expect(card.locator(".mark")).to_contain_text(mark)
     expect(card.locator(".mark")).to_contain_text("✓" if rate >= 90 else "✗")

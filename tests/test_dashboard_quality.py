@@ -119,10 +119,11 @@ def test_exports_open_back_with_the_figures_and_neutralised_cells(filled):
     book = load_workbook(io.BytesIO(client.get(
         f"/export/indicators.xlsx?kind=month&period={month}").content))  # fmt: skip
     rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0][:4] == ("Période", "Site", "Service", "Indicateur")
-    line = next(r for r in rows if r[1] == SITE and r[2] == SERVICE and r[3] ==
-                "Satisfaction globale")  # fmt: skip
-    assert line[4] == pytest.approx(round(100 * 12 / 13, 2))  # 12 satisfied of 13
+    assert rows[0][:5] == ("Période", "Site", "Service", "Clé", "Indicateur")
+    [line] = [r for r in rows if r[1] == SITE and r[2] == SERVICE and r[4] ==
+              "Satisfaction globale"]  # fmt: skip
+    assert line[3] == "satisfaction_rate"
+    assert (line[5], line[6]) == (pytest.approx(round(100 * 12 / 13, 2)), "%")  # 12 of 13
     english = client.get(f"/export/answers.csv?kind=month&period={month}&lang=en")
     reader = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
     assert reader[0][:3] == ["Answer id", "Date (UTC)", "Site"]

@@ -39,10 +39,17 @@ def test_satisfaction_figures_by_hand():
     counts = SatisfactionCounts(answers=10, expressed=8, satisfied=6, dissatisfied=2)
     figures = desk.satisfaction_figures(counts, min_n=5)
     assert (figures["answers"].value, figures["answers"].n) == (10, 10)
-    assert (figures["satisfaction_rate"].value, figures["satisfaction_rate"].n) == (75.0, 8)
+    assert (figures["expressed_answers"].value, figures["expressed_answers"].n) == (8, 8)
+    rate = figures["satisfaction_rate"]
+    assert (rate.value, rate.n) == (75.0, 8)
+    # Wilson, 6 of 8: centre (0.75 + 1.96²/16) / (1 + 1.96²/8) = 0.6689, half-width 0.2596.
+    assert rate.low == pytest.approx(40.927, abs=1e-3)
+    assert rate.high == pytest.approx(92.852, abs=1e-3)
     assert figures["net_satisfaction"].value == 50.0
-    assert figures["margin_of_error"].value == pytest.approx(100 * 1.96 * (0.75 * 0.25 / 8) ** 0.5)
-    assert figures["margin_of_error"].warning == "small_sample"
+    margin = figures["margin_of_error"]
+    assert margin.value == pytest.approx((92.852 - 40.927) / 2, abs=1e-3)
+    assert (margin.low, margin.high) == (rate.low, rate.high)
+    assert margin.warning == "small_sample"
     hidden = desk.satisfaction_figures(SatisfactionCounts(4, 4, 4, 0), min_n=5)
     assert [hidden[k].reason for k in ("satisfaction_rate", "margin_of_error")] == [
         "below_min_n", "below_min_n"
@@ -121,11 +128,13 @@ def test_the_waits_read_the_same_from_visits_as_from_served_waits():
 def test_a_part_not_read_gives_no_figure_rather_than_an_empty_one():
     main = levels((3, 4), (2, 2), (0, 1))
     only = desk.figures_of(DeskFacts(main=main), THRESHOLD, 5)
-    assert list(only) == ["answers", "satisfaction_rate", "net_satisfaction", "margin_of_error"]
+    assert list(only) == [
+        "answers", "expressed_answers", "satisfaction_rate", "net_satisfaction", "margin_of_error"
+    ]  # fmt: skip
     detailed = desk.figures_of(
         DeskFacts(main=main, waits=[], visitors=0, register=([], [])), THRESHOLD, 5
     )
-    assert list(detailed)[4:] == [
+    assert list(detailed)[5:] == [
         "mean_wait_minutes", "median_wait_minutes", "score", "good_score_share",
         "participation_rate", "acknowledged_on_time", "answered_on_time",
     ]  # fmt: skip
@@ -175,15 +184,24 @@ def test_context_adds_previous_target_gap_and_status_the_right_way_round():
     assert DeskFigures(SITE, "", SERVICE, "", "", longest).status("max_wait_minutes") == "below"
 
 
-def test_counts_and_the_threshold_carry_no_previous_nor_target():
-    now = desk.figures_of(DeskFacts(main=levels((3, 6)), visits=VISITS), THRESHOLD, 5)
+def test_every_figure_carries_its_previous_value_unit_and_what_n_counts():
+    now = desk.figures_of(DeskFacts(main=levels((3, 6), (None, 2)), visits=VISITS), THRESHOLD, 5)
     before = desk.figures_of(DeskFacts(main=levels((3, 5)), visits=VISITS), THRESHOLD, 5)
-    wanted = {key: 1.0 for key in now}
-    shown = desk.with_context(now, before, wanted)
-    for key in desk.NO_CONTEXT:
-        assert shown[key] == now[key], key
+    shown = desk.with_context(now, before, {"satisfaction_rate": 90.0})
     assert shown["satisfaction_rate"].previous == 100.0
-    assert shown["visits"].previous == 11  # a count of visits is a key waiting figure
+    assert shown["answers"].previous == 5  # counts too: the previous period for every figure
+    assert shown["visits"].previous == 11
+    assert shown["wait_threshold_minutes"].previous == THRESHOLD
+    assert [key for key, f in now.items() if not f.hidden and shown[key].previous is None] == []
+    units = {key: (f.unit, f.gap_unit, f.n_counts) for key, f in shown.items()}
+    assert units["answers"] == ("count", "count", "answers")
+    assert units["satisfaction_rate"] == ("%", "pts", "expressed_answers")
+    assert units["net_satisfaction"] == ("pts", "pts", "expressed_answers")
+    assert units["mean_wait_minutes"] == ("min", "min", "served_waits")
+    assert units["walk_out_rate"] == ("%", "pts", "known_outcomes")
+    assert units["satisfaction_rate_wait_0_5"] == ("%", "pts", "linked_answers")
+    assert (shown["answers"].value, shown["expressed_answers"].value) == (8, 6)
+    assert (shown["satisfaction_rate"].n, shown["answers"].n) == (6, 8)
 
 
 def test_question_figures_in_the_survey_order_with_their_previous_rate():
@@ -235,7 +253,7 @@ figures_drawn = st.builds(
 
 @given(figures_drawn, st.one_of(st.none(), figures_drawn), st.one_of(st.none(), st.floats(0, 100)))
 def test_context_never_changes_a_figure_nor_shows_a_hidden_one(figure, before, target):
-    shown = desk.in_context(figure, before, target)
+    shown = desk.in_context("satisfaction_rate", figure, before, target)
     assert (shown.value, shown.n, shown.hidden, shown.reason) == (
         figure.value, figure.n, figure.hidden, figure.reason
     )  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,11 +41,23 @@ def test_inconsistent_counts_are_refused():
         formulas.net_satisfaction(3, 3, 5)
 
 
-def test_margin_of_error_by_hand():
-    # p = 0.9, n = 100: 1.96 × √(0.09 / 100) = 1.96 × 0.03 = 5.88 points.
-    assert formulas.margin_of_error(90, 100) == pytest.approx(5.88)
-    assert formulas.margin_of_error(50, 0) is None
-    assert formulas.margin_of_error(100, 40) == 0.0
+def test_wilson_interval_by_hand():
+    # 90 of 100, z = 1.96: centre (0.9 + 1.96²/200) / (1 + 1.96²/100) = 0.88520, half-width
+    # 1.96 / 1.038416 × √(0.0009 + 1.96²/40000) = 0.05957: 82.56 – 94.48 %.
+    low, high = formulas.wilson_interval(90, 100)
+    assert (low, high) == (pytest.approx(82.563, abs=1e-3), pytest.approx(94.477, abs=1e-3))
+    assert formulas.margin_of_error((low, high)) == pytest.approx(5.957, abs=1e-3)
+    assert formulas.wilson_interval(0, 0) is None
+
+
+def test_wilson_interval_keeps_a_width_at_0_and_100_percent():
+    # 17 satisfied of 17: the normal approximation says "100 ± 0"; Wilson says 81.6 – 100 %.
+    low, high = formulas.wilson_interval(17, 17)
+    assert (low, high) == (pytest.approx(81.568, abs=1e-3), 100.0)
+    assert formulas.margin_of_error((low, high)) == pytest.approx(9.216, abs=1e-3)
+    assert formulas.wilson_interval(0, 17) == (0.0, pytest.approx(18.432, abs=1e-3))
+    with pytest.raises(ValueError, match="inconsistent"):
+        formulas.wilson_interval(18, 17)
 
 
 def test_waits_in_minutes_by_hand():
@@ -113,11 +124,25 @@ def test_net_is_within_plus_minus_100_and_below_the_rate(data):
     assert net <= formulas.satisfaction_rate(satisfied, expressed) + 1e-9
 
 
-@given(st.floats(min_value=0, max_value=100), st.integers(min_value=1, max_value=100_000))
-def test_margin_is_at_most_the_half_worst_case_and_shrinks_with_n(rate, n):
-    margin = formulas.margin_of_error(rate, n)
-    assert 0 <= margin <= 100 * 1.96 * math.sqrt(0.25 / n) + 1e-9
-    assert formulas.margin_of_error(rate, 4 * n) <= margin + 1e-9
+shares = st.integers(min_value=1, max_value=100_000).flatmap(
+    lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))
+)
+
+
+@given(shares)
+def test_the_wilson_interval_lies_within_0_100_and_holds_the_estimate(share):
+    part, n = share
+    low, high = formulas.wilson_interval(part, n)
+    assert 0 <= low <= 100 * part / n <= high <= 100
+    assert low < high  # never a zero-width "± 0", not even at 0 % or 100 %
+
+
+@given(shares, st.integers(min_value=2, max_value=50))
+def test_the_wilson_interval_narrows_as_n_grows(share, times):
+    part, n = share
+    low, high = formulas.wilson_interval(part, n)
+    more_low, more_high = formulas.wilson_interval(part * times, n * times)  # same share
+    assert more_high - more_low < high - low
 
 
 @given(st.lists(st.floats(min_value=0, max_value=86_400), min_size=1, max_size=200))

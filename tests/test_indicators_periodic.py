@@ -45,7 +45,10 @@ def test_every_figure_of_a_desk_by_hand(server_storage):
     # Scores: 3×10 + 4×6.667 + 1×3.333 + 1×0 over 9 = 6.667; 3 of 9 reach 8.
     assert f["score"].value == pytest.approx(60 / 9)
     assert f["good_score_share"].value == 100 * 3 / 9
-    assert f["participation_rate"].value == 100 * 11 / 5  # 11 answers, 5 recorded visitors
+    # 11 answers for 5 recorded visitors: not a share of them, hidden and said why.
+    participation = f["participation_rate"]
+    assert (participation.value, participation.n) == (None, 5)
+    assert participation.reason == "more_answers_than_visitors"
     assert row.questions["welcome"].rate.value == 100 * 4 / 6
     assert row.questions["welcome"].distribution["satisfied"] == 4
     assert row.questions["overall"].rate.value == f["satisfaction_rate"].value
@@ -172,5 +175,6 @@ def test_every_desk_figure_carries_the_previous_period(server_storage):
     assert figures["net_satisfaction"].previous == 60.0
     assert figures["mean_wait_minutes"].previous == 6.0
     assert figures["median_wait_minutes"].previous == 6.0
-    assert figures["margin_of_error"].previous == pytest.approx(1.96 * (0.8 * 0.2 / 5) ** 0.5 * 100)
+    # February's 4 of 5: Wilson 37.55 – 96.38 %, half-width 29.41 points.
+    assert figures["margin_of_error"].previous == pytest.approx(29.412, abs=1e-3)
     assert (figures["mean_wait_minutes"].value, figures["net_satisfaction"].value) == (1.0, 100.0)

@@ -469,3 +469,14 @@ def test_no_published_result_means_no_sentence():
     assert results_sentence(PublishedResults(period="2026-10"), "fr") == ""
     sentence = results_sentence(PublishedResults(period="2026-10", satisfaction_rate=91.6), "es")
     assert sentence == "92 % de visitantes satisfechos en octubre"
+
+
+def test_the_published_target_reads_as_it_was_set():
+    from kiosk.screens.thanks import results_sentence
+
+    published = PublishedResults(period="2026-10", satisfaction_rate=91.6, target=87.5)
+    assert results_sentence(published, "fr") == (
+        "92 % des visiteurs satisfaits en octobre (objectif 87,5 %)"
+    )  # fmt: skip
+    whole = PublishedResults(period="2026-10", satisfaction_rate=91.6, target=90.0)
+    assert results_sentence(whole, "fr").endswith("(objectif 90 %)")

@@ -164,8 +164,11 @@ def test_the_pages_show_and_export_the_shares(app_server):
     assert "Réponses sous 15 jours ouvrés" in service
     export = session.get(f"{app_server.url}/export/indicators.csv?kind=month&period={month}")
     lines = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
-    row = next(r for r in lines if r[2] == SERVICE and r[3] == "Accusés de réception sous 7 jours")
-    assert (row[4], int(row[5])) == ("80,0", 5)  # a decimal comma: a number in French Excel
+    column = {name: index for index, name in enumerate(lines[0])}
+    [row] = [r for r in lines if r[2] == SERVICE and r[column["Clé"]] == "acknowledged_on_time"]
+    assert row[column["Indicateur"]] == "Accusés de réception sous 7 jours"
+    # A decimal comma: a number in French Excel.
+    assert (row[column["Valeur"]], int(row[column["N"]])) == ("80,0", 5)
     # A service manager of another service sees none of it.
     add_user(storage, "ec", "service_manager", ["etat-civil"])
     other = app_server.login_session(app_server.client(), "ec", "service_manager")

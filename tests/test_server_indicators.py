@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from sync_server.indicators import periods, pipeline
 from sync_server.indicators.query import WAITS, IndicatorQuery
 from sync_server.storage import Source, quality, users
@@ -89,7 +91,11 @@ def test_indicators_api_for_a_logged_in_manager(app_client):
     )
     assert {row["site"] for row in body["rows"]} == {SITE}
     [iris] = [row for row in body["rows"] if row["service"] == SERVICE]
-    assert iris["figures"]["satisfaction_rate"] == {
+    rate = iris["figures"]["satisfaction_rate"]
+    assert (rate.pop("low"), rate.pop("high")) == (
+        pytest.approx(37.553, abs=1e-3), pytest.approx(96.378, abs=1e-3)
+    )  # fmt: skip
+    assert rate == {
         "value": 80.0,
         "n": 5,
         "hidden": False,
@@ -98,6 +104,9 @@ def test_indicators_api_for_a_logged_in_manager(app_client):
         "target": 90.0,
         "gap": -10.0,
         "warning": None,
+        "unit": "%",
+        "gap_unit": "pts",
+        "n_counts": "expressed_answers",
     }
 
 
@@ -160,3 +169,38 @@ def test_bad_periods_are_refused(app_client):
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_query")
     reversed_ = app_client.get("/api/v1/indicators", params={"from": "2025-05", "to": "2025-03"})
     assert (reversed_.status_code, reversed_.json()["code"]) == (422, "invalid_query")
+    for params in (
+        {"kind": "decade", "period": "2020"},
+        {"kind": "quarter", "period": "2025-Q5"},
+        {"kind": "quarter"},  # which quarter?
+        {"kind": "month", "period": "2025-03", "from": "2025-03"},  # one form or the other
+        {"kind": "year", "period": "1999"},
+    ):
+        refused = app_client.get("/api/v1/indicators", params=params)
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_query"), params
+
+
+def test_one_period_of_any_kind(app_client):
+    storage = app_client.app.state.storage
+    answers(storage, ["satisfied"] * 4 + ["dissatisfied"], datetime(2025, 2, 10, tzinfo=UTC))
+    answers(storage, ["satisfied"] * 5, datetime(2025, 3, 10, tzinfo=UTC))
+    log_in_client(app_client, "qualite")
+    body = app_client.get(
+        "/api/v1/indicators", params={"kind": "quarter", "period": "2025-Q1", "site": SITE}
+    ).json()
+    assert (body["from"], body["to"], body["kind"]) == ("2025-Q1", "2025-Q1", "quarter")
+    [iris] = [row for row in body["rows"] if row["service"] == SERVICE]
+    rate = iris["figures"]["satisfaction_rate"]
+    assert (iris["period"], rate["value"], rate["n"], rate["previous"]) == (
+        "2025-Q1",
+        90.0,
+        10,
+        None,
+    )
+    campaign = app_client.get(
+        "/api/v1/indicators", params={"kind": "campaign", "period": "2025-03-01..2025-03-31"}
+    ).json()
+    [iris] = [row for row in campaign["rows"] if (row["site"], row["service"]) == (SITE, SERVICE)]
+    # The 31 days before the campaign are February and 3 days of January: 4 of 5.
+    assert (iris["figures"]["satisfaction_rate"]["value"], iris["figures"]["satisfaction_rate"]
+            ["previous"]) == (100.0, 80.0)  # fmt: skip

@@ -59,11 +59,12 @@ def service(app_server):
 
 
 def satisfaction(page: str) -> tuple[str, str]:
-    """(value, N) of the desk's overall satisfaction row in the figures table."""
-    row = re.search(r'<tr>\s*<th scope="row">Satisfaction globale</th>(.*?)</tr>', page, re.S)
+    """(value, N) of the desk's overall satisfaction row in the figures table (the value
+    before the line giving its interval)."""
+    row = re.search(r'<tr data-figure="satisfaction_rate">(.*?)</tr>', page, re.S)
     assert row, "no satisfaction row"
-    cells = [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
-    return cells[0], cells[1]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    return text_of(cells[0].split("<br>")[0]), text_of(cells[1])
 
 
 def link(page: str, path: str) -> str:
@@ -109,7 +110,7 @@ def test_the_waits_follow_a_one_day_campaign(service):
     _server, _session, get = service
     panel = waits_panel(get("kind=campaign&from=2026-01-06&to=2026-01-06"))
     assert figure_cells(panel, "visits")[1] == "6"
-    assert figure_cells(panel, "mean_wait_minutes")[1] == "10,0 min"
+    assert figure_cells(panel, "mean_wait_minutes")[1] == "10,0\u00a0min"
     whole = waits_panel(get("kind=month&period=2026-01"))
     assert figure_cells(whole, "visits")[1] == "10"  # 6 + 3 served + 1 walk-out
 

@@ -52,8 +52,8 @@ def test_a_campaign_on_the_service_page(browser, demo_server):
         re.compile(rf"/service/{SERVICE}\?kind=campaign.*from={first}&to={last}")
     )
     panel = page.locator(f'section.panel[data-site="{SITE}"]')
-    rate = panel.locator("tbody tr").first.locator("td").first
-    expect(rate).to_have_text(f"{shown}\u202f%")
+    rate = panel.locator('tr[data-figure="satisfaction_rate"] td').first
+    expect(rate).to_have_text(re.compile(rf"^{shown}\u202f%\s*Intervalle de confiance à 95 %"))
     expect(page.locator("h1")).to_contain_text(f"{first.day} ")
     expect(page.get_by_label("Au (inclus)")).to_have_value(last.isoformat())
     expect(page.get_by_role("alert")).to_have_count(0)

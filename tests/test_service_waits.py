@@ -49,16 +49,16 @@ def test_service_page_shows_the_waits_computed_from_the_visits(waits_server):
     assert "<h2>Temps d'attente</h2>" in panel
     # name, value, N, previous, target, gap, status — hand-computed in tests/tools/wait_month.py.
     assert figure_cells(panel, "visits")[:3] == ["Passages enregistrés par les agents", "10", "10"]
-    assert figure_cells(panel, "mean_wait_minutes")[1:3] == ["7,3 min", "9"]
-    assert figure_cells(panel, "median_wait_minutes")[1:3] == ["4,0 min", "9"]
-    assert figure_cells(panel, "p90_wait_minutes")[1:3] == ["30,0 min", "9"]
-    assert figure_cells(panel, "max_wait_minutes")[1:3] == ["30,0 min", "9"]
+    assert figure_cells(panel, "mean_wait_minutes")[1:3] == ["7,3\u00a0min", "9"]
+    assert figure_cells(panel, "median_wait_minutes")[1:3] == ["4,0\u00a0min", "9"]
+    assert figure_cells(panel, "p90_wait_minutes")[1:3] == ["30,0\u00a0min", "9"]
+    assert figure_cells(panel, "max_wait_minutes")[1:3] == ["30,0\u00a0min", "9"]
     within = figure_cells(panel, "within_threshold_rate")
     assert within[:3] == ["Reçus en 10 min au plus (engagement)", "88,9\u202f%", "9"]
     assert figure_cells(panel, "walk_out_rate")[1:3] == ["10,0\u202f%", "10"]
     # The same mean as the desk's figures table above it: one computation.
     desk_table = response.text[: response.text.index('<section class="panel waits"')]
-    assert re.search(r"Attente moyenne</th>\s*<td class=\"num\">7,3 min", desk_table)
+    assert re.search(r"Attente moyenne</th>\s*<td class=\"num\">7,3\u00a0min", desk_table)
 
     # The heatmap: an accessible SVG with each cell's number, and a table with the same.
     heat = re.search(r'<figure class="chart-box heatmap">(.*?)</figure>', panel, re.S)
@@ -150,7 +150,7 @@ def test_a_service_manager_never_sees_another_service_waits(waits_server):
     session = session_as(waits_server, "civil", "service_manager", [OTHER])
     denied = session.get(f"{waits_server.url}/service/{SERVICE}", follow_redirects=False)
     assert denied.status_code == 403
-    assert "7,3 min" not in denied.text
+    assert "7,3\u00a0min" not in denied.text
     own = session.get(f"{waits_server.url}/service/{OTHER}")
     assert own.status_code == 200
     assert "Centre administratif municipal" not in waits_panel(own.text)

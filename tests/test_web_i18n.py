@@ -6,6 +6,7 @@ from babel.messages.extract import extract
 from jinja2.ext import babel_extract
 
 from sync_server import i18n
+from sync_server.web import units
 from sync_server.web.templating import TEMPLATES_DIR
 
 
@@ -64,3 +65,19 @@ def test_numbers_follow_each_language():
     assert french["points"](-1.25, 1) == "−1,2"
     assert french["points"](12) == "+12"
     assert french["percent"](None) == "—"
+
+
+def test_a_figure_reads_with_its_unit_and_a_target_as_entered():
+    french, english = units.formats("fr"), units.formats("en")
+    assert french["target_value"](87.5, "%") == "87,5\u202f%"  # never a rounded "88 %"
+    assert french["target_value"](90.0, "%") == "90\u202f%"
+    assert french["target_value"](12.25, "min") == "12,25\u00a0min"
+    assert english["target_value"](87.5, "%") == "87.5%"
+    assert french["figure_value"](7.06, "min") == "7,1\u00a0min"
+    assert french["figure_value"](34, "count") == "34"
+    assert french["figure_value"](8.06, "/10") == "8,1/10"
+    assert french["figure_value"](-4.96, "pts") == "−5,0\u00a0pts"
+    assert french["figure_value"](None, "%") == "—"
+    assert french["gap_value"](-0.04, "pts") == "0,0\u00a0pts"  # never "−0,0"
+    assert french["gap_value"](2.26, "min") == "+2,3\u00a0min"
+    assert units.decimal_sign("fr") == ","

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from kivy.app import App
 from kivy.lang import Builder
 from kivy.metrics import dp
@@ -43,7 +44,9 @@ def results_sentence(published: PublishedResults | None, language: str) -> str:
         "{rate} % des visiteurs satisfaits en {month}", language, rate=rate, month=month
     )
     if target is not None:
-        text += " " + translate("(objectif {target} %)", language, target=round(float(target)))
+        # The target as it was set: 87.5 reads "87,5", not a rounded "88".
+        shown_target = format_decimal(float(target), format="#,##0.##", locale=language)
+        text += " " + translate("(objectif {target} %)", language, target=shown_target)
     return text
 
 

@@ -12,33 +12,44 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync_server.indicators import formulas, targets
+from sync_server.indicators import catalogue, formulas, targets
 from sync_server.indicators.facts import DeskFacts, Linked, Outcomes
 from sync_server.indicators.formulas import Cell, Figure, SatisfactionCounts, VisitFact
 
-# Figures shown without a previous value nor a target: counts that are context themselves.
-NO_CONTEXT = frozenset(
-    {"answers", "wait_threshold_minutes"}
-    | {f"satisfaction_rate_wait_{formulas.band_label(*band)}" for band in formulas.BANDS}
-)
 # A town hall is open on weekdays: they always have a row in the heatmap, the weekend only
 # when someone arrived then.
 WORKING_DAYS = formulas.WEEKDAYS[:5]
 
 
+def rate_figure(value: float | None, part: int, whole: int, min_n: int) -> Figure:
+    """A share (`value`, from `part` of `whole`) under the minimum-N rule, with its 95 % Wilson
+    interval when shown."""
+    rate = formulas.publishable(value, whole, min_n)
+    if rate.hidden:
+        return rate
+    low, high = formulas.wilson_interval(part, whole) or (None, None)
+    return dataclasses.replace(rate, low=low, high=high)
+
+
 def satisfaction_figures(counts: SatisfactionCounts, min_n: int) -> dict[str, Figure]:
-    """Answers, satisfaction rate, net satisfaction and margin of error of the main question."""
-    rate = formulas.satisfaction_rate(counts.satisfied, counts.expressed)
-    net = formulas.net_satisfaction(counts.satisfied, counts.dissatisfied, counts.expressed)
-    margin = formulas.margin_of_error(rate, counts.expressed) if rate is not None else None
-    shown_margin = formulas.publishable(margin, counts.expressed, min_n)
-    if not shown_margin.hidden and counts.expressed < formulas.SMALL_SAMPLE:
-        shown_margin = dataclasses.replace(shown_margin, warning="small_sample")
+    """Answers (with and without "no opinion"), satisfaction rate, net satisfaction and margin
+    of error of one question. The rates' N is the expressed answers."""
+    satisfied, expressed = counts.satisfied, counts.expressed
+    value = formulas.satisfaction_rate(satisfied, expressed)
+    rate = rate_figure(value, satisfied, expressed, min_n)
+    net = formulas.net_satisfaction(satisfied, counts.dissatisfied, expressed)
+    # The margin is the rate's interval said as half its width: hidden with the rate.
+    margin = rate
+    if rate.low is not None and rate.high is not None:
+        small = "small_sample" if expressed < formulas.SMALL_SAMPLE else None
+        half = formulas.margin_of_error((rate.low, rate.high))
+        margin = dataclasses.replace(rate, value=half, warning=small)
     return {
         "answers": Figure(value=counts.answers, n=counts.answers),
-        "satisfaction_rate": formulas.publishable(rate, counts.expressed, min_n),
-        "net_satisfaction": formulas.publishable(net, counts.expressed, min_n),
-        "margin_of_error": shown_margin,
+        "expressed_answers": Figure(value=counts.expressed, n=counts.expressed),
+        "satisfaction_rate": rate,
+        "net_satisfaction": formulas.publishable(net, expressed, min_n),
+        "margin_of_error": margin,
     }
 
 
@@ -73,11 +84,14 @@ def wait_figures(
         "max_wait_minutes": formulas.publishable(formulas.max_minutes(waits), n, min_n),
         # The threshold travels with the share, so a reader knows what "within" means.
         "wait_threshold_minutes": Figure(value=threshold_minutes, n=n),
-        "within_threshold_rate": formulas.publishable(
-            formulas.within_threshold(waits, threshold_minutes), n, min_n
+        "within_threshold_rate": rate_figure(
+            formulas.within_threshold(waits, threshold_minutes),
+            formulas.count_within(waits, threshold_minutes),
+            n,
+            min_n,
         ),
-        "walk_out_rate": formulas.publishable(
-            formulas.walk_out_rate(served, walked), served + walked, min_n
+        "walk_out_rate": rate_figure(
+            formulas.walk_out_rate(served, walked), walked, served + walked, min_n
         ),
     }
     return figures | band_figures(linked, min_n)
@@ -86,8 +100,8 @@ def wait_figures(
 def band_figures(linked: Sequence[Linked], min_n: int) -> dict[str, Figure]:
     """The satisfaction rate of the answers linked to a wait, per waiting band."""
     return {
-        f"satisfaction_rate_wait_{band}": formulas.publishable(
-            formulas.satisfaction_rate(satisfied, expressed), expressed, min_n
+        f"{catalogue.BAND_PREFIX}{band}": rate_figure(
+            formulas.satisfaction_rate(satisfied, expressed), satisfied, expressed, min_n
         )
         for band, (satisfied, expressed) in formulas.satisfaction_by_band(linked).items()
     }
@@ -104,8 +118,12 @@ def score_figures(facts: DeskFacts, min_n: int) -> dict[str, Figure]:
 
 
 def participation_figure(answers: int, visitors: int, min_n: int) -> Figure:
-    """Answers per visitor recorded by the agents; N is the visitors."""
+    """Answers per visitor recorded by the agents; N is the visitors. More answers than
+    recorded visitors (phone answers, visits the agents did not record) make no share of the
+    visitors: hidden, and said so, rather than shown above 100 %."""
     rate = formulas.participation_rate(answers, visitors)
+    if rate is not None and answers > visitors and visitors >= min_n:
+        return Figure(value=None, n=visitors, hidden=True, reason="more_answers_than_visitors")
     return formulas.publishable(rate, visitors, min_n)
 
 
@@ -114,7 +132,7 @@ def register_figures(outcomes: Outcomes, min_n: int) -> dict[str, Figure]:
     figures = {}
     for name, decided in zip(("acknowledged_on_time", "answered_on_time"), outcomes, strict=True):
         value, n = formulas.share_on_time(decided)
-        figures[name] = formulas.publishable(value, n, min_n)
+        figures[name] = rate_figure(value, decided.count("on_time"), n, min_n)
     return figures
 
 
@@ -133,15 +151,19 @@ def figures_of(facts: DeskFacts, threshold_minutes: float, min_n: int) -> dict[s
     return figures
 
 
-def in_context(figure: Figure, before: Figure | None, target: float | None) -> Figure:
-    """The figure with the previous period's shown value (None when hidden then), the target
-    and the gap to it (None when hidden now)."""
+def in_context(key: str, figure: Figure, before: Figure | None, target: float | None) -> Figure:
+    """The figure with its unit and what its N counts, the previous period's shown value (None
+    when hidden then), the target and the gap to it (None when hidden now)."""
+    measure = catalogue.measure(key)
     value = None if figure.hidden else figure.value
     return dataclasses.replace(
         figure,
         previous=None if before is None or before.hidden else before.value,
         target=target,
         gap=formulas.gap(value, target),
+        unit=measure.unit,
+        gap_unit=measure.gap_unit,
+        n_counts=measure.counted,
     )
 
 
@@ -150,10 +172,10 @@ def with_context(
     previous: Mapping[str, Figure],
     wanted: Mapping[str, float | None],
 ) -> dict[str, Figure]:
-    """Each figure with the previous period's shown value, its target (from `wanted`) and the
-    gap; counts that are context themselves (`NO_CONTEXT`) are left as they are."""
+    """Each figure with its unit, the previous period's shown value, its target (from
+    `wanted`) and the gap."""
     return {
-        key: figure if key in NO_CONTEXT else in_context(figure, previous.get(key), wanted.get(key))
+        key: in_context(key, figure, previous.get(key), wanted.get(key))
         for key, figure in figures.items()
     }
 
@@ -180,7 +202,8 @@ def question_figures(
     for question, order in choices.items():
         rate = satisfaction_figures(now.questions.get(question, empty), min_n)
         earlier = satisfaction_figures(before.questions.get(question, empty), min_n)
-        shown = in_context(rate["satisfaction_rate"], earlier["satisfaction_rate"], target)
+        key = f"{catalogue.QUESTION_PREFIX}{question}"
+        shown = in_context(key, rate["satisfaction_rate"], earlier["satisfaction_rate"], target)
         raw = now.distribution.get(question, {})
         ordered = {choice: raw.get(choice, 0) for choice in order}
         ordered |= {choice: n for choice, n in raw.items() if choice not in ordered}
@@ -239,6 +262,8 @@ class DeskFigures:
     has_tablet: bool = False  # an enrolled, not revoked agent tablet at the desk today
     cells: list[Cell] = field(default_factory=list)  # arrivals per weekday × local hour
     bands: list[Band] = field(default_factory=list)
+    # The survey's main question: its rate among `questions` is the satisfaction rate itself.
+    main_question: str = ""
 
     def status(self, key: str) -> str:
         return targets.status(self.figures[key], key)
@@ -252,6 +277,16 @@ class DeskFigures:
     @property
     def linked_answers(self) -> int:
         return sum(band.rate.n for band in self.bands)
+
+    def every_figure(self) -> dict[str, Figure]:
+        """Every figure of the desk by key, each question's rate as "question:<id>" after the
+        desk's figures; the main question's is the satisfaction rate, listed once."""
+        questions = {
+            f"{catalogue.QUESTION_PREFIX}{question.question_id}": question.rate
+            for question in self.questions.values()
+            if question.question_id != self.main_question
+        }
+        return self.figures | questions
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -52,12 +52,28 @@ def net_satisfaction(satisfied: int, dissatisfied: int, expressed: int) -> float
     return None if expressed == 0 else 100 * (satisfied - dissatisfied) / expressed
 
 
-def margin_of_error(rate: float, n: int) -> float | None:
-    """95 % margin of error, in points, of a percentage `rate` measured on `n` answers."""
-    if n <= 0:
+def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
+    """The 95 % Wilson score interval of the share `successes` / `n`, as (low, high) percentages.
+
+    Unlike p ± z·√(p(1−p)/n), it stays within 0–100 and keeps a width at 0 % and 100 %: 17
+    satisfied of 17 gives 81.6–100 %, where the normal approximation gives "100 ± 0"."""
+    _check_counts(successes, n)
+    if n == 0:
         return None
-    p = rate / 100
-    return 100 * Z_95 * math.sqrt(p * (1 - p) / n)
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    # At 0 % or 100 % one bound is the estimate itself; rounding must not push it past.
+    low = 0.0 if successes == 0 else 100 * (centre - half)
+    high = 100.0 if successes == n else 100 * (centre + half)
+    return low, high
+
+
+def margin_of_error(interval: tuple[float, float]) -> float:
+    """Half the width of an interval, in points: what a "margin of error" can honestly say of
+    an interval that need not be symmetric around the estimate."""
+    low, high = interval
+    return (high - low) / 2
 
 
 def gap(value: float | None, target: float | None) -> float | None:
@@ -112,6 +128,14 @@ class Figure:
     target: float | None = None
     gap: float | None = None
     warning: str | None = None  # shown but to be read with care: "small_sample"
+    # What the value, the previous value and the target are in, what the gap is in, and what N
+    # counts (`indicators.catalogue`); set with the context, empty on a bare figure.
+    unit: str = ""
+    gap_unit: str = ""
+    n_counts: str = ""
+    # A share's 95 % Wilson interval, in %, when shown.
+    low: float | None = None
+    high: float | None = None
 
 
 def publishable(value: float | None, n: int, min_n: int) -> Figure:
@@ -174,11 +198,16 @@ def max_minutes(seconds: Sequence[float]) -> float | None:
     return _minutes(max(seconds, default=None))
 
 
+def count_within(waits: Sequence[float], threshold_minutes: float) -> int:
+    """How many waits (seconds) are at most the service's threshold (minutes)."""
+    return sum(w <= threshold_minutes * 60 for w in waits)
+
+
 def within_threshold(waits: Sequence[float], threshold_minutes: float) -> float | None:
     """% of waits at most the service's threshold (the "délai d'attente" engagement)."""
     if not waits:
         return None
-    return 100 * sum(w <= threshold_minutes * 60 for w in waits) / len(waits)
+    return 100 * count_within(waits, threshold_minutes) / len(waits)
 
 
 def walk_out_rate(served: int, walked_out: int) -> float | None:
@@ -295,7 +324,8 @@ def share_good_scores(counts: list[tuple[int, int, int]]) -> float | None:
 def participation_rate(answers: int, visitors: int) -> float | None:
     """Answers / visitors recorded by agents × 100; None when no visitor was recorded.
 
-    It can exceed 100 (phone answers, desks where not every visit is recorded): shown as is."""
+    Above 100 when the agents did not record every visitor (phone answers from elsewhere,
+    visits not recorded): the figure built on it is then hidden with its reason."""
     if answers < 0 or visitors < 0:
         raise ValueError("counts cannot be negative")
     return None if visitors == 0 else 100 * answers / visitors

@@ -10,11 +10,12 @@ everything in one `storage.read()`: one snapshot, one catch-up of the projection
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qualivilles.survey import QuestionType, SurveyDefinition
-from sync_server.indicators import facts, figures, formulas
+from sync_server.indicators import catalogue, facts, figures, formulas
 from sync_server.indicators.facts import DeskFacts, DeskKey, PeriodFacts
 from sync_server.indicators.figures import DeskFigures
 from sync_server.indicators.formulas import Figure
@@ -44,6 +45,7 @@ class _Context:
     tablets: set[DeskKey]
     silent: dict[DeskKey, int]
     choices: dict[str, list[str]]
+    main_question: str
 
 
 @dataclass(frozen=True)
@@ -94,11 +96,13 @@ def _figures(
 
 def _context(connection: Connection, query: IndicatorQuery) -> _Context:
     parts, hours = query.parts, query.rules.silent_after_hours
+    survey = surveys.current(connection) if parts.details else None
     return _Context(
         query=query,
         tablets=facts.desks_with_a_tablet(connection) if parts.visits else set(),
         silent=facts.silent_devices(connection, hours) if parts.details and hours else {},
-        choices=_smiley_choices(surveys.current(connection)) if parts.details else {},
+        choices=_smiley_choices(survey) if survey else {},
+        main_question=survey.main_question if survey else "",
     )
 
 
@@ -115,31 +119,50 @@ def _desk(context: _Context, desk: Desk, read: _Read) -> DeskFigures:
     key, service = (desk.site.slug, desk.service.slug), desk.service.slug
     now, before = read.now.desk(key), read.before.desk(key)
     current, threshold = read.shown[key], desk.service.wait_threshold_minutes
-    targets = {name: read.targets.get(name, service) for name in current}
+    satisfaction_target = read.targets.get("satisfaction_rate", service)
+    # The waiting bands are satisfaction rates: the satisfaction target is theirs too.
+    targets = {
+        name: satisfaction_target
+        if name.startswith(catalogue.BAND_PREFIX)
+        else read.targets.get(name, service)
+        for name in current
+    }
+    shown = figures.with_context(current, read.shown_before[key], targets)
     return DeskFigures(
         site=desk.site.slug,
         site_name=desk.site.name,
         service=service,
         service_name=desk.service.name,
         period=read.period.key,
-        figures=figures.with_context(current, read.shown_before[key], targets),
+        figures=shown,
         threshold_minutes=threshold,
         has_tablet=key in context.tablets,
-        **_details(context, key, now, before, read.targets.get("question_rate", service)),
-        **_visits(context, now, current),
+        main_question=context.main_question,
+        **_details(context, key, now, before, read.targets.get("question_rate", service), shown),
+        **_visits(context, now, shown),
     )
 
 
 def _details(
-    context: _Context, key: DeskKey, now: DeskFacts, before: DeskFacts, target: float | None
+    context: _Context,
+    key: DeskKey,
+    now: DeskFacts,
+    before: DeskFacts,
+    target: float | None,
+    shown: dict[str, Figure],
 ) -> dict[str, object]:
-    """Questions, comments and data quality, when the query asks for the details."""
+    """Questions, comments and data quality, when the query asks for the details. The main
+    question's rate is the desk's satisfaction rate, target included: one figure, not two."""
     if now.register is None:
         return {}
+    questions = figures.question_figures(
+        now, before, context.choices, context.query.rules.min_answers, target
+    )
+    main = questions.get(context.main_question)
+    if main is not None:
+        questions[main.question_id] = dataclasses.replace(main, rate=shown["satisfaction_rate"])
     return {
-        "questions": figures.question_figures(
-            now, before, context.choices, context.query.rules.min_answers, target
-        ),
+        "questions": questions,
         "comments": now.comments,
         "quality": {
             **now.quality,

@@ -88,10 +88,11 @@ class Parts:
     details: bool = True  # score, participation, register deadlines, questions, data quality
 
 
-# The parts each kind of page asks for.
-DESK = Parts()  # a desk's figures table: pages, exports, PDF reports, annual review
+# The parts each kind of page asks for. A figure is the same whichever parts it comes with.
+EVERY = Parts(visits=True)  # every figure: JSON API, service page, exports, PDFs, annual review
+DESK = Parts()  # no agents' visit beyond the mean and median wait
 CARDS = Parts(previous_waits=False)  # the overview's cards show no previous wait
-WAITS = Parts(visits=True, details=False)  # the waiting section; the monthly JSON table
+WAITS = Parts(visits=True, details=False)  # the waits alone
 SATISFACTION = Parts(waits=False, previous_waits=False, details=False)  # trend, kiosk result
 
 

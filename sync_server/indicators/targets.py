@@ -1,4 +1,5 @@
-"""What each indicator aims at: its direction, its unit, and the targets in force on a day.
+"""What each indicator aims at: which take a target, and the targets in force on a day (the
+direction and unit of every figure are in `catalogue`).
 
 A target is the service's own, else the town-wide one, else the indicator's default (the
 settings' satisfaction target for the satisfaction rates, none for the others).
@@ -8,35 +9,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sync_server.indicators import formulas
+from sync_server.indicators import catalogue, formulas
 
 
 @dataclass(frozen=True)
 class Indicator:
     key: str
-    higher_is_better: bool = True
-    unit: str = "%"  # "%", "pts", "/10", "min"
     default_target: float | None = None
+
+    @property
+    def unit(self) -> str:
+        return catalogue.measure(self.key).unit
+
+    @property
+    def higher_is_better(self) -> bool:
+        return catalogue.measure(self.key).higher_is_better is not False
 
 
 # The indicators that can carry a target, in the order the pages list them.
 INDICATORS: dict[str, Indicator] = {
-    spec.key: spec
-    for spec in (
-        Indicator("satisfaction_rate"),
-        Indicator("question_rate"),
-        Indicator("net_satisfaction", unit="pts"),
-        Indicator("score", unit="/10"),
-        Indicator("good_score_share"),
-        Indicator("participation_rate"),
-        Indicator("mean_wait_minutes", higher_is_better=False, unit="min"),
-        Indicator("median_wait_minutes", higher_is_better=False, unit="min"),
+    key: Indicator(key)
+    for key in (
+        "satisfaction_rate",
+        "question_rate",
+        "net_satisfaction",
+        "score",
+        "good_score_share",
+        "participation_rate",
+        "mean_wait_minutes",
+        "median_wait_minutes",
         # The "délai d'attente" engagement and its neighbours, from the agents' visits.
-        Indicator("within_threshold_rate"),
-        Indicator("p90_wait_minutes", higher_is_better=False, unit="min"),
-        Indicator("walk_out_rate", higher_is_better=False),
-        Indicator("acknowledged_on_time"),
-        Indicator("answered_on_time"),
+        "within_threshold_rate",
+        "p90_wait_minutes",
+        "walk_out_rate",
+        "acknowledged_on_time",
+        "answered_on_time",
     )
 }
 SATISFACTION_INDICATORS = ("satisfaction_rate", "question_rate")
@@ -52,7 +59,7 @@ WAIT_KEYS = (
     "unknown_outcomes",
 )
 LOWER_IS_BETTER = frozenset(
-    {key for key, spec in INDICATORS.items() if not spec.higher_is_better} | {"max_wait_minutes"}
+    key for key, spec in catalogue.MEASURES.items() if spec.higher_is_better is False
 )
 
 

@@ -126,27 +126,43 @@ def _svg(figure: Figure, title: str, description: str) -> str:
     return re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + head, svg, count=1)
 
 
+def _decimal_axis(axis: Any, decimal: str) -> None:
+    """Tick labels with the page language's decimal separator ("2,5" in French)."""
+    axis.set_major_formatter(
+        matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}".replace(".", decimal))
+    )
+
+
 @_remembered
 def trend_chart(
     labels: Sequence[str],
     values: Sequence[float | None],
-    target: float | None,
+    targets: Sequence[float | None],
     *,
     title: str,
     description: str,
     target_label: str,
     unit: str = "%",
+    decimal: str = ".",
 ) -> str:
-    """A line per period; missing (hidden) periods are gaps; below target: hollow squares."""
+    """A line per period; missing (hidden) periods are gaps. Each period's own target (None:
+    none then) is a dashed segment across its period; below it: hollow squares."""
     with matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=(7.5, 2.8), dpi=100)
         axes = figure.add_subplot()
         xs = list(range(len(labels)))
         ys = [float("nan") if v is None else v for v in values]
         axes.plot(xs, ys, color=ACCENT, linewidth=2, marker="o", markersize=6, zorder=3)
-        if target is not None:
-            axes.axhline(target, color=INK, linestyle="--", linewidth=1.2, label=target_label)
-            low = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None and v < target]
+        if any(t is not None for t in targets):
+            spans = [(x, t) for x, t in zip(xs, targets, strict=True) if t is not None]
+            axes.hlines([t for _, t in spans], [x - 0.5 for x, _ in spans],
+                        [x + 0.5 for x, _ in spans], colors=INK, linestyles="--",
+                        linewidth=1.2, label=target_label)  # fmt: skip
+            low = [
+                (x, v)
+                for x, v, t in zip(xs, values, targets, strict=True)
+                if v is not None and t is not None and v < t
+            ]
             if low:
                 axes.plot(
                     [x for x, _ in low],
@@ -161,10 +177,11 @@ def trend_chart(
                 )
             axes.legend(loc="lower left", frameon=False, fontsize=9)
         axes.set_xticks(xs, labels, fontsize=8)
-        shown = [v for v in values if v is not None] + ([target] if target is not None else [])
+        shown = [v for v in [*values, *targets] if v is not None]
         if unit == "%":
             bottom = min([*shown, 100.0]) if shown else 0.0
             axes.set_ylim(max(0.0, bottom - 10), 100.5)
+        _decimal_axis(axes.yaxis, decimal)
         axes.grid(axis="y", color=GRID, linewidth=0.8)
         axes.spines[["top", "right"]].set_visible(False)
         _margins(figure, left=0.5, right=0.15, top=0.15, bottom=0.35)  # "100" left, "10/26" under
@@ -248,11 +265,13 @@ def heatmap_chart(
     title: str,
     description: str,
     scale_label: str,
+    decimal: str = ".",
 ) -> str:
     """A grid of cells shaded by value (darker: higher), each cell's number written in it.
 
     A cell with a text but no value (hidden by the minimum-N rule) is hatched grey; a cell
-    with neither stays white."""
+    with neither stays white. The colour scale is drawn only when a cell has a value: with
+    every mean hidden it would have nothing to say."""
     with matplotlib.rc_context(_STYLE):
         width = max(4.5, min(7.5, 1.6 + 0.55 * len(columns)))
         figure = Figure(figsize=(width, 0.9 + 0.42 * max(1, len(rows))), dpi=100)
@@ -301,16 +320,19 @@ def heatmap_chart(
         # Room for the day names, the hours on top and the scale (measuring every cell's text
         # for tight_layout doubled the drawing time).
         _margins(figure, left=0.55, right=0.75, top=0.35, bottom=0.08)
-        # 32 bands read as a gradient (matplotlib would draw its 256 as an embedded PNG); edges
-        # in each band's own colour hide the seams between them, ticks as without bands.
-        bar = figure.colorbar(
-            cells, ax=axes, fraction=0.04, pad=0.02, boundaries=numpy.linspace(0, norm.vmax, 33)
-        )
-        bar.solids.set_edgecolor("face")
-        bar.locator = matplotlib.ticker.AutoLocator()
-        bar.set_label(scale_label, fontsize=8)
-        bar.ax.tick_params(labelsize=8)
-        bar.outline.set_visible(False)
+        if shown:
+            # 32 bands read as a gradient (matplotlib would draw its 256 as an embedded PNG);
+            # edges in each band's own colour hide the seams between them.
+            bar = figure.colorbar(
+                cells, ax=axes, fraction=0.04, pad=0.02,
+                boundaries=numpy.linspace(0, norm.vmax, 33),
+            )  # fmt: skip
+            bar.solids.set_edgecolor("face")
+            bar.locator = matplotlib.ticker.AutoLocator()
+            bar.set_label(scale_label, fontsize=8)
+            bar.ax.tick_params(labelsize=8)
+            bar.outline.set_visible(False)
+            _decimal_axis(bar.ax.yaxis, decimal)
         return _svg(figure, title, description)
 
 

@@ -28,7 +28,28 @@ INDICATOR_NAMES = {
     "answered_on_time": N_("Réponses sous 15 jours ouvrés"),
     "answers": N_("Réponses"),
     "margin_of_error": N_("Marge d'erreur"),
+    "expressed_answers": N_("Avis exprimés"),
+    "visits": N_("Passages enregistrés par les agents"),
+    "unknown_outcomes": N_("Issue inconnue (encore en attente à la fermeture)"),
+    "max_wait_minutes": N_("Attente la plus longue"),
+    "wait_threshold_minutes": N_("Délai d'attente du service"),
+    "satisfaction_rate_wait_0_5": N_("Satisfaction après moins de 5 min d'attente"),
+    "satisfaction_rate_wait_5_10": N_("Satisfaction après 5 à 10 min d'attente"),
+    "satisfaction_rate_wait_10_20": N_("Satisfaction après 10 à 20 min d'attente"),
+    "satisfaction_rate_wait_20_plus": N_("Satisfaction après 20 min d'attente et plus"),
 }
+# What a figure's N counts (`indicators.catalogue`), in words.
+COUNTED_NAMES = {
+    "answers": N_("réponses, « sans avis » compris"),
+    "expressed_answers": N_("avis exprimés, « sans avis » exclus"),
+    "visits": N_("passages enregistrés par les agents"),
+    "served_waits": N_("passages servis, attente mesurée"),
+    "known_outcomes": N_("passages servis ou partis sans être reçus"),
+    "linked_answers": N_("avis exprimés liés à une attente mesurée"),
+    "visitors": N_("visiteurs enregistrés par les agents"),
+    "decided_entries": N_("commentaires arrivés à échéance"),
+}
+UNIT_NAMES = {"%": "%", "pts": N_("pts"), "/10": "/10", "min": N_("min"), "count": N_("nombre")}
 QUESTION_NAMES = {
     "overall": N_("Satisfaction globale"),
     "welcome": N_("Accueil"),

@@ -17,7 +17,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 
 from sync_server import i18n
-from sync_server.web import dates
+from sync_server.web import dates, units
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
@@ -80,6 +80,7 @@ def environment(language: str) -> Environment:
     )
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(_filters(language))
+    env.filters.update(units.formats(language))
     env.globals["lang"] = language
     env.globals["languages"] = i18n.LANGUAGES
     return env

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sync_server import i18n
 from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.indicators.catalogue import QUESTION_PREFIX
 from sync_server.indicators.figures import DeskFigures
 from sync_server.storage import Storage, User, audit, exports
 from sync_server.web import labels, tables
@@ -31,9 +32,11 @@ ANSWER_HEADERS = [N_("Id. de la réponse"), N_("Date (UTC)"), N_("Site"), N_("Se
 VISIT_HEADERS = [N_("Id. du passage"), N_("Site"), N_("Service"), N_("Ticket"),
                  N_("Arrivée (UTC)"), N_("Prise en charge (UTC)"), N_("Issue"),
                  N_("Attente (min)")]  # fmt: skip
-INDICATOR_HEADERS = [N_("Période"), N_("Site"), N_("Service"), N_("Indicateur"), N_("Valeur"),
-                     N_("N"), N_("Période précédente"), N_("Objectif"), N_("Écart"),
-                     N_("Masqué (raison)")]  # fmt: skip
+INDICATOR_HEADERS = [N_("Période"), N_("Site"), N_("Service"), N_("Clé"), N_("Indicateur"),
+                     N_("Valeur"), N_("Unité"), N_("N"), N_("N compte"),
+                     N_("Période précédente"), N_("Objectif"), N_("Écart"),
+                     N_("Unité de l'écart"), N_("Intervalle à 95 % : bas"),
+                     N_("Intervalle à 95 % : haut"), N_("Masqué (raison)")]  # fmt: skip
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -41,22 +44,26 @@ MEDIA = {
 
 
 def indicator_lines(rows: list[DeskFigures], gettext: Any) -> list[list[Any]]:
+    """One line per desk and figure, each question's rate included once: the figures of the
+    JSON API, with their unit, what N counts, the previous period, the target and the gap."""
     lines = []
     for row in rows:
-        figures = [(labels.INDICATOR_NAMES.get(k, k), f) for k, f in row.figures.items()]
-        figures += [
-            (labels.QUESTION_NAMES.get(q.question_id, q.question_id), q.rate)
-            for q in row.questions.values()
-        ]
-        for name, figure in figures:
+        for key, figure in row.every_figure().items():
+            question = key.removeprefix(QUESTION_PREFIX)
+            name = labels.QUESTION_NAMES.get(question, question) if question != key else (
+                labels.INDICATOR_NAMES.get(key, key))  # fmt: skip
             lines.append([
-                row.period, row.site, row.service, gettext(name),
-                None if figure.value is None else round(figure.value, 2), figure.n,
-                None if figure.previous is None else round(figure.previous, 2),
-                figure.target, None if figure.gap is None else round(figure.gap, 2),
-                figure.reason or "",
+                row.period, row.site, row.service, key, gettext(name), _rounded(figure.value),
+                gettext(labels.UNIT_NAMES[figure.unit]), figure.n,
+                gettext(labels.COUNTED_NAMES[figure.n_counts]), _rounded(figure.previous),
+                figure.target, _rounded(figure.gap), gettext(labels.UNIT_NAMES[figure.gap_unit]),
+                _rounded(figure.low), _rounded(figure.high), figure.reason or "",
             ])  # fmt: skip
     return lines
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _file(

@@ -15,7 +15,7 @@ from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.periods import Period
 from sync_server.settings import Settings
-from sync_server.storage import Storage, town
+from sync_server.storage import Storage, User, town
 from sync_server.web import labels
 from sync_server.web.access import IndicatorReader, ServiceReader
 from sync_server.web.figures import desk_figures, today
@@ -45,16 +45,40 @@ def _render(language: str, template: str, context: dict[str, Any]) -> str:
     return environment(language).get_template(template).render(**context)
 
 
-def waits_by_desk(
-    storage: Storage,
-    settings: Settings,
-    period: Period,
-    services: list[str] | None,
-    language: str,
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """The service page's waiting section of each desk, keyed by (site, service)."""
-    sections = wait_sections(storage, settings, period, services, language)
-    return {(item["desk"].site, item["desk"].service): item for item in sections}
+def report_context(
+    storage: Storage, settings: Settings, user: User, period: Period, language: str, mode: str
+) -> dict[str, Any]:
+    """What `report.html` is given: the monthly pack (`mode` "monthly") or the annual review
+    ("annual") of the user's services, from the same computed figures as the pages."""
+    if mode == "annual":
+        data = review_data(storage, settings, user, period)
+        rows, misses = data["rows"], data["misses"]
+    else:
+        rows, misses = desk_figures(storage, settings, period, services=visible_services(user)), []
+    with storage.read() as connection:
+        town_name = town.town_name(connection) or ""
+    sections = wait_sections(rows, language, settings.min_answers)
+    return {
+        "mode": mode,
+        "title_period": period_label(period, language),
+        "rows": rows,
+        "distributions": {(r.site, r.service): distribution(r, language) for r in rows},
+        "waits": {(item["desk"].site, item["desk"].service): item for item in sections},
+        "misses": misses,
+        "indicator_name": indicator_name,
+        "labels": labels,
+        "town": town_name,
+        "min_answers": settings.min_answers,
+    }
+
+
+def poster_context(
+    storage: Storage, settings: Settings, service: str, period: Period, language: str
+) -> dict[str, Any]:
+    """What `poster.html` is given: the service's desks for the quarter."""
+    rows = desk_figures(storage, settings, period, services=[service])
+    name = rows[0].service_name if rows else ""
+    return {"rows": rows, "period_label": period_label(period, language), "service_name": name}
 
 
 @router.get("/reports/monthly.pdf")
@@ -67,21 +91,7 @@ def monthly_pack(
 ) -> Response:
     language = page_language(request)
     choice = choose("month", period, today(settings), language)
-    rows = desk_figures(storage, settings, choice.period, services=visible_services(user))
-    with storage.read() as connection:
-        town_name = town.town_name(connection) or ""
-    context = {
-        "mode": "monthly",
-        "title_period": choice.label,
-        "rows": rows,
-        "distributions": {(r.site, r.service): distribution(r, language) for r in rows},
-        "waits": waits_by_desk(storage, settings, choice.period, visible_services(user), language),
-        "misses": [],
-        "indicator_name": indicator_name,
-        "labels": labels,
-        "town": town_name,
-        "min_answers": settings.min_answers,
-    }
+    context = report_context(storage, settings, user, choice.period, language, "monthly")
     response = pdf(_render(language, "report.html", context), f"qualivilles-{choice.period.key}")
     details = {"period": choice.period.key}
     record_download(request, storage, user, "report.downloaded", "monthly", details)
@@ -98,21 +108,7 @@ def annual_review(
 ) -> Response:
     language = page_language(request)
     period = year_period(year, settings)
-    data = review_data(storage, settings, user, period)
-    with storage.read() as connection:
-        town_name = town.town_name(connection) or ""
-    context = {
-        "mode": "annual",
-        "title_period": period_label(period, language),
-        "rows": data["rows"],
-        "distributions": {(r.site, r.service): distribution(r, language) for r in data["rows"]},
-        "waits": waits_by_desk(storage, settings, period, visible_services(user), language),
-        "misses": data["misses"],
-        "indicator_name": indicator_name,
-        "labels": labels,
-        "town": town_name,
-        "min_answers": settings.min_answers,
-    }
+    context = report_context(storage, settings, user, period, language, "annual")
     response = pdf(_render(language, "report.html", context), f"bilan-{period.start.year}")
     details = {"period": period.key}
     record_download(request, storage, user, "report.downloaded", "annual", details)
@@ -130,10 +126,9 @@ def poster(
 ) -> Response:
     language = page_language(request)
     choice = choose("quarter", quarter, today(settings), language)
-    rows = desk_figures(storage, settings, choice.period, services=[service])
-    if not rows:
+    context = poster_context(storage, settings, service, choice.period, language)
+    if not context["rows"]:
         return Response(status_code=404)
-    context = {"rows": rows, "period_label": choice.label, "service_name": rows[0].service_name}
     response = pdf(_render(language, "poster.html", context), f"affiche-{service}")
     details = {"period": choice.period.key, "service": service}
     record_download(request, storage, user, "report.downloaded", "poster", details)

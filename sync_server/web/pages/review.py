@@ -12,7 +12,6 @@ from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import Period, parse
-from sync_server.indicators.query import WAITS
 from sync_server.indicators.targets import INDICATORS, WAIT_KEYS
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, audit, quality, surveys, town
@@ -35,6 +34,8 @@ def review_data(storage: Storage, settings: Settings, user: User, period: Period
     """What both the page and the PDF show: the year's figures, misses and their actions."""
     services = visible_services(user)
     rows = desk_figures(storage, settings, period, services=services)
+    # The waiting-time engagement and its neighbours are among the keys: one computation.
+    keys = [*INDICATORS, *(key for key in WAIT_KEYS if key not in INDICATORS)]
     with storage.read() as connection:
         actions = quality.actions(connection, period.start.year, services)
         main_question = surveys.current(connection).main_question
@@ -48,18 +49,8 @@ def review_data(storage: Storage, settings: Settings, user: User, period: Period
             "figure": figure,
             "actions": by_key.get((row.service, indicator), []),
         }
-        for row, indicator, figure in below_target(rows, main_question)
+        for row, indicator, figure in below_target(rows, main_question, keys)
     ]
-    # The waiting-time engagement and its neighbours come from the agents' visits.
-    in_rows = {(m["row"].site, m["row"].service, m["indicator"]) for m in misses}
-    for desk, indicator, figure in below_target(
-        desk_figures(storage, settings, period, services=services, parts=WAITS), keys=WAIT_KEYS
-    ):
-        if (desk.site, desk.service, indicator) not in in_rows:
-            actions_of = by_key.get((desk.service, indicator), [])
-            misses.append(
-                {"row": desk, "indicator": indicator, "figure": figure, "actions": actions_of}
-            )
     return {
         "rows": rows,
         "misses": misses,

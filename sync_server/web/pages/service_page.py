@@ -15,12 +15,11 @@ from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.indicators import pipeline
 from sync_server.indicators.figures import Band, DeskFigures, heat_grid
 from sync_server.indicators.formulas import WEEKDAYS, Cell
-from sync_server.indicators.periods import Period, last_months
-from sync_server.indicators.query import SATISFACTION, WAITS, IndicatorQuery, Rules, Scope
-from sync_server.indicators.targets import Targets
+from sync_server.indicators.periods import last_months
+from sync_server.indicators.query import SATISFACTION, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Storage, quality, town
-from sync_server.web import charts, labels
+from sync_server.web import charts, labels, units
 from sync_server.web.access import ServiceReader, nav_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
@@ -34,21 +33,19 @@ TREND_MONTHS = 12
 def trend(
     storage: Storage, settings: Settings, service: str, month: Any, language: str
 ) -> list[dict[str, Any]]:
-    """Per desk of `service`: the last 12 months' satisfaction, as rows and an SVG chart."""
+    """Per desk of `service`: the last 12 months' satisfaction, as rows and an SVG chart, each
+    month against the target that applied to it."""
     months = last_months(month, TREND_MONTHS)
     # The trend shows satisfaction; the wait section has its own period.
     query = IndicatorQuery(
         month, Scope.of(services=[service]), Rules.from_settings(settings), SATISFACTION
     )
     rows = pipeline.compute_months(storage, query, TREND_MONTHS)
-    with storage.read() as connection:
-        in_force = quality.targets_on(connection, month.start)
-    targets = Targets(in_force, settings.target_satisfaction_rate)
-    target = targets.get("satisfaction_rate", service)
     by_site: dict[str, list[Any]] = {}
     for row in rows:
         by_site.setdefault(row.site, []).append(row)
     _ = i18n.translations(language).gettext
+    shown = units.formats(language)
     result = []
     for site, site_rows in by_site.items():
         site_rows.sort(key=lambda r: r.period)
@@ -62,17 +59,30 @@ def trend(
         ]
         title = _("Satisfaction globale sur 12 mois · %(site)s") % {"site": site_rows[0].site_name}
         values = [None if p["figure"].hidden else p["figure"].value for p in points]
-        shown = [
-            f"{p['label']} : {'—' if v is None else round(v, 1)}"
-            for p, v in zip(points, values, strict=True)
+        targets = [p["figure"].target for p in points]
+        described = [
+            _("%(month)s : %(value)s (objectif %(target)s)")
+            % {
+                "month": p["label"],
+                "value": shown["measure"](p["figure"]),
+                "target": shown["target_value"](p["figure"].target, "%"),
+            }
+            for p in points
         ]
+        if len(set(targets)) == 1 and targets[0] is not None:
+            target_label = _("Objectif %(target)s") % {
+                "target": shown["target_value"](targets[0], "%")
+            }
+        else:
+            target_label = _("Objectif en vigueur chaque mois")
         svg = charts.trend_chart(
             [p["short"] for p in points],
             values,
-            target,
+            targets,
             title=title,
-            description="; ".join(shown),
-            target_label=_("Objectif %(target)s %%") % {"target": f"{target:g}"},
+            description="; ".join(described),
+            target_label=target_label,
+            decimal=units.decimal_sign(language),
         )
         result.append({"site": site, "site_name": site_rows[0].site_name, "points": points,
                        "svg": svg})  # fmt: skip
@@ -145,6 +155,7 @@ def heatmap(desk: DeskFigures, language: str, min_answers: int) -> dict[str, Any
         )
         % {"min": min_answers},
         scale_label=_("Attente moyenne (min)"),
+        decimal=units.decimal_sign(language),
     )
     rows = [
         {"day": day, "cells": [{"cell": c, "mean": mean(c)} for c in row]}
@@ -153,23 +164,24 @@ def heatmap(desk: DeskFigures, language: str, min_answers: int) -> dict[str, Any
     return {"svg": svg, "hours": hour_labels, "rows": rows}
 
 
-def bands(desk: DeskFigures, language: str, target: float | None) -> dict[str, Any]:
+def bands(desk: DeskFigures, language: str) -> dict[str, Any]:
     """Satisfaction per waiting band of one desk as table rows and an SVG chart (no chart when
-    no answer is linked to a measured visit)."""
+    no answer is linked to a measured visit), against the desk's satisfaction target."""
     _ = i18n.translations(language).gettext
-    percent = environment(language).filters["percent"]
+    shown = units.formats(language)
+    target = desk.figures["satisfaction_rate"].target
     rows = [{"name": band_name(b, language), "band": b} for b in desk.bands]
     svg = None
     if desk.linked_answers:
         values = [None if b.rate.hidden else b.rate.value for b in desk.bands]
         texts = [
-            percent(b.rate.value, 1)
+            shown["measure"](b.rate)
             if not b.rate.hidden
             else (_("aucune réponse") if b.rate.reason == "no_data" else _("masqué"))
             for b in desk.bands
         ]
         notes = [f"N = {b.rate.n}" for b in desk.bands]
-        shown = [
+        described = [
             f"{row['name']} : {text} (N = {row['band'].rate.n})"
             for row, text in zip(rows, texts, strict=True)
         ]
@@ -180,42 +192,34 @@ def bands(desk: DeskFigures, language: str, target: float | None) -> dict[str, A
             notes,
             target,
             title=_("Satisfaction selon l'attente mesurée · %(site)s") % {"site": desk.site_name},
-            description="; ".join(shown),
+            description="; ".join(described),
             below_label=_("Sous l'objectif"),
             target_label=""
             if target is None
-            else _("Objectif %(target)s %%") % {"target": f"{target:g}"},
+            else _("Objectif %(target)s") % {"target": shown["target_value"](target, "%")},
         )
     return {"rows": rows, "svg": svg}
 
 
-# The key figures of the waiting section: (key, name, unit), in order.
+# The key figures of the waiting section, in order; each figure carries its unit.
 WAIT_ROWS = (
-    ("visits", N_("Passages enregistrés par les agents"), "count"),
-    ("mean_wait_minutes", N_("Attente moyenne"), "min"),
-    ("median_wait_minutes", N_("Attente médiane"), "min"),
-    ("p90_wait_minutes", N_("Attente au 90e centile (9 visiteurs sur 10 attendent moins)"), "min"),
-    ("max_wait_minutes", N_("Attente la plus longue"), "min"),
-    ("within_threshold_rate", N_("Reçus en %(threshold)s min au plus (engagement)"), "%"),
-    ("walk_out_rate", N_("Partis sans être reçus"), "%"),
-    ("unknown_outcomes", N_("Issue inconnue (encore en attente à la fermeture)"), "count"),
+    ("visits", N_("Passages enregistrés par les agents")),
+    ("mean_wait_minutes", N_("Attente moyenne")),
+    ("median_wait_minutes", N_("Attente médiane")),
+    ("p90_wait_minutes", N_("Attente au 90e centile (9 visiteurs sur 10 attendent moins)")),
+    ("max_wait_minutes", N_("Attente la plus longue")),
+    ("within_threshold_rate", N_("Reçus en %(threshold)s min au plus (engagement)")),
+    ("walk_out_rate", N_("Partis sans être reçus")),
+    ("unknown_outcomes", N_("Issue inconnue (encore en attente à la fermeture)")),
 )
 
 
 def wait_sections(
-    storage: Storage,
-    settings: Settings,
-    period: Period,
-    services: list[str] | None,
-    language: str,
+    desks: list[DeskFigures], language: str, min_answers: int
 ) -> list[dict[str, Any]]:
-    """Per desk: the waiting figures of `period` ready for a template, with the heatmap and the
-    by-band chart; the same for the pages and the PDF reports."""
+    """Per desk computed with its visits: the waiting figures ready for a template, with the
+    heatmap and the by-band chart; the same for the pages and the PDF reports."""
     _ = i18n.translations(language).gettext
-    desks = desk_figures(storage, settings, period, services=services, parts=WAITS)
-    with storage.read() as connection:
-        in_force = quality.targets_on(connection, period.start)
-    targets = Targets(in_force, settings.target_satisfaction_rate)
     result = []
     for desk in desks:
         figures = [
@@ -225,17 +229,16 @@ def wait_sections(
                 if key == "within_threshold_rate"
                 else _(name),
                 "figure": desk.figures[key],
-                "unit": unit,
                 "status": desk.status(key),
             }
-            for key, name, unit in WAIT_ROWS
+            for key, name in WAIT_ROWS
         ]
         result.append(
             {
                 "desk": desk,
                 "figures": figures,
-                "heatmap": heatmap(desk, language, settings.min_answers),
-                "bands": bands(desk, language, targets.get("satisfaction_rate", desk.service)),
+                "heatmap": heatmap(desk, language, min_answers),
+                "bands": bands(desk, language),
             }
         )
     return result
@@ -262,6 +265,7 @@ def service_page(
     language = page_language(request)
     on = today(settings)
     choice = choose(kind, period, on, language, first=first, last=last)
+    # Every figure of the period in one computation: the desk tables and the wait sections.
     rows = desk_figures(
         storage, settings, choice.period, services=[service], include_suspect=bool(suspect)
     )
@@ -277,7 +281,7 @@ def service_page(
         "suspect": bool(suspect),
         "rows": [{"row": r, "distribution": distribution(r, language)} for r in rows],
         "trend": trend(storage, settings, service, choice.period, language),
-        "waits": wait_sections(storage, settings, choice.period, [service], language),
+        "waits": wait_sections(rows, language, settings.min_answers),
         "comments": [{"entry": c, "text": labels.mask_personal(c.text)} for c in comments],
         "min_answers": settings.min_answers,
         "categories": labels.CATEGORIES,

@@ -36,6 +36,7 @@ def _page(
     context = {
         **nav_context(request, user),
         "indicators": {k: labels.INDICATOR_NAMES[k] for k in INDICATORS},
+        "units": {k: spec.unit for k, spec in INDICATORS.items()},
         "services": {d.service.slug: d.service.name for d in desks},
         "history": history,
         "default_target": settings.target_satisfaction_rate,
