@@ -182,7 +182,7 @@ def test_the_api_docs_run_their_own_inline_scripts_and_no_other(app_parts, tmp_p
 def chart_svgs() -> dict[str, str]:
     return {
         "trend": charts.trend_chart(
-            ["09/25", "10/25", "11/25"], [91.0, None, 72.5], 85.0,
+            ["09/25", "10/25", "11/25"], [91.0, None, 72.5], [85.0, 85.0, 87.5],
             title="Satisfaction", description="Trois mois", target_label="Objectif",
         ),
         "distribution": charts.distribution_chart(
