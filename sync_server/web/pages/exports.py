@@ -59,7 +59,7 @@ def indicator_lines(rows: list[DeskFigures], gettext: Any) -> list[list[Any]]:
     return lines
 
 
-def _file(
+def file_response(
     fmt: str, name: str, headers: Sequence[str], lines: list[list[Any]], language: str
 ) -> Response:
     if fmt == "xlsx":
@@ -135,7 +135,7 @@ def export(
         )  # fmt: skip
         headers = [_(h) for h in INDICATOR_HEADERS]
         lines = indicator_lines(figures, _)
-    response = _file(fmt, name, headers, lines, language)
+    response = file_response(fmt, name, headers, lines, language)
     details = {
         "period": choice.period.key,
         "service": audit.asked(service),
