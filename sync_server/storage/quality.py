@@ -269,7 +269,9 @@ def leave_contact(
         raise ValueError("a contact needs a phone number or an e-mail address")
     if not takes_contact(connection, comment_id):
         return False
-    statement = db.insert_ignore(connection, schema.register_contacts)
+    k = schema.register_contacts
+    # RETURNING, not rowcount: the PostgreSQL driver gives -1 for an INSERT … ON CONFLICT.
+    statement = db.insert_ignore(connection, k).returning(k.c.comment_id)
     inserted = connection.execute(
         statement,
         {
@@ -281,7 +283,7 @@ def leave_contact(
             "retention_days": retention_days,
         },
     )
-    return inserted.rowcount == 1
+    return inserted.first() is not None
 
 
 def contacts(connection: Connection, comment_ids: list[int]) -> dict[int, RegisterContact]:

@@ -96,8 +96,11 @@ class Line:
 
     @property
     def overdue(self) -> bool:
-        """Still open with a deadline missed: to handle first."""
-        return self.entry.status != "closed" and self.late
+        """A step still not done after its due day: to handle first."""
+        return self.entry.status != "closed" and any(
+            step.done is None and step.outcome == "late"
+            for step in (self.acknowledgement, self.answer)
+        )
 
 
 def line(
