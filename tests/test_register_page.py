@@ -105,9 +105,9 @@ def test_an_entry_shows_its_dates_in_paris_who_did_each_step_and_its_delays(regi
     assert page.status_code == 200
     a = words(entry_html(page.text, ids["A"]))
     assert "Reçu le 02/04/2026 10:00" in a
-    ack = "Accusé de réception 03/04/2026 14:00 · par qualite · dû le 09/04/2026 · 1 jour"
+    ack = "Accusé de réception 03/04/2026 14:00 · par qualite · échéance le 09/04/2026 · 1 jour"
     assert f"{ack} · dans le délai" in a
-    answer = "Réponse 20/04/2026 14:00 · par chef-iris · dû le 24/04/2026 · 11 jours ouvrés"
+    answer = "Réponse 20/04/2026 14:00 · par chef-iris · échéance le 24/04/2026 · 11 jours ouvrés"
     assert f"{answer} · dans le délai" in a
     assert "Clôture 21/04/2026 14:00 · par qualite" in a
     b = words(entry_html(page.text, ids["B"]))
@@ -117,7 +117,7 @@ def test_an_entry_shows_its_dates_in_paris_who_did_each_step_and_its_delays(regi
     assert "Réponse en retard" in b
     # Closing the same week counts for both steps, as the register's indicators count it.
     d = words(entry_html(page.text, ids["D"]))
-    assert "Accusé de réception — · dû le 09/04/2026 · 3 jours · dans le délai" in d
+    assert "Accusé de réception — · échéance le 09/04/2026 · 3 jours · dans le délai" in d
     assert "Clôture 05/04/2026 14:00 · par qualite" in d
     assert "en retard" not in d
 
@@ -153,7 +153,7 @@ def test_entries_never_handled_are_overdue_and_come_first(register):
     assert "En retard : 4." in unescape(page)
     c = words(entry_html(page, ids["C"]))
     days = (today(client.app.state.settings) - date(2026, 4, 2)).days
-    assert f"Accusé de réception — · dû le 09/04/2026 · {days} jours · ⚠ hors délai" in c
+    assert f"Accusé de réception — · échéance le 09/04/2026 · {days} jours · ⚠ hors délai" in c
 
 
 # -- filters ------------------------------------------------------------------------------------
