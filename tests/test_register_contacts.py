@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qualivilles.contact import InvalidContact, display_phone, parse_email, parse_phone
+from sync_server.contact_details import InvalidContact, display_phone, parse_email, parse_phone
 from sync_server.phone.reply_contact import check
 from sync_server.storage import Source, audit, quality, schema, uploads
 from sync_server.storage.retention import Policy, purge

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from qualivilles.contact import InvalidContact, parse_email, parse_phone
+from sync_server.contact_details import InvalidContact, parse_email, parse_phone
 from sync_server.phone.answers import STATE_MAX_AGE_SECONDS
 
 _SALT = "phone-reply-contact"

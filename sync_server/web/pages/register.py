@@ -27,10 +27,10 @@ from babel import Locale
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from qualivilles.contact import display_phone
 from sync_server import i18n
 from sync_server.access import Permission, may, may_see, visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.contact_details import display_phone
 from sync_server.indicators import formulas, public_holidays
 from sync_server.indicators.formulas import DeadlineOutcome
 from sync_server.settings import Settings
