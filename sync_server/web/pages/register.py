@@ -37,7 +37,7 @@ from sync_server.settings import Settings
 from sync_server.storage import RegisterEntry, User, audit, quality, town
 from sync_server.storage.models import RegisterContact
 from sync_server.web import labels
-from sync_server.web.access import CommentForm, ExportReader, ServiceReader, forbidden, nav_context
+from sync_server.web.access import CommentForm, ServiceReader, forbidden, nav_context
 from sync_server.web.figures import today
 from sync_server.web.labels import N_
 from sync_server.web.pages.exports import MEDIA, file_response, record_download
@@ -56,6 +56,9 @@ AUDIT_ACTIONS = {
 MAX_REPLY = 4000
 # Entries shown on the page (the export has them all).
 PAGE_LIMIT = 500
+# The days a period filter may name: any town's register, far from the calendar's ends (where a
+# day's midnight in the town's zone has no UTC time).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,8 @@ class Filters:
             start = date.fromisoformat(first) if first else None
             end = date.fromisoformat(last) if last else None
         except ValueError:
+            problem, start, end = "bad_date", None, None
+        if any(day is not None and not FIRST_DAY <= day <= LAST_DAY for day in (start, end)):
             problem, start, end = "bad_date", None, None
         if start is not None and end is not None and end < start:
             problem, start, end = "end_before_start", None, None
@@ -400,7 +405,7 @@ def register_export(
     request: Request,
     storage: StorageDep,
     settings: SettingsDep,
-    user: ExportReader,
+    user: ServiceReader,
     fmt: str,
     status: str | None = None,
     service: str | None = None,
