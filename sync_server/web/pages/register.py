@@ -469,8 +469,9 @@ async def update_entry(
     with storage.write() as connection:
         before = quality.register(connection, comment_id=comment_id)[0]
         if action == "forget_contact":
-            quality.forget_contact(connection, comment_id)
+            changed = quality.forget_contact(connection, comment_id)  # none left: nothing done
         else:
+            changed = True
             quality.update_register(
                 connection,
                 comment_id,
@@ -480,10 +481,11 @@ async def update_entry(
                 by=user.username,
             )
         after = quality.register(connection, comment_id=comment_id)[0]
-        details = entry_change(before, after)
-        audit.record(
-            connection, audit.by_user(user), AUDIT_ACTIONS[action], str(comment_id), details
-        )
+        if changed:
+            details = entry_change(before, after)
+            audit.record(
+                connection, audit.by_user(user), AUDIT_ACTIONS[action], str(comment_id), details
+            )
     return RedirectResponse(f"/comments?done={comment_id}#c{comment_id}", status_code=303)
 
 
