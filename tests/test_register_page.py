@@ -18,10 +18,13 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from sync_server.indicators import formulas
 from sync_server.indicators.public_holidays import calendar
-from sync_server.storage import Source, audit, quality, uploads
+from sync_server.storage import RegisterEntry, Source, audit, quality, uploads
 from sync_server.web.figures import today
 from sync_server.web.pages.register import line
 from tests.fixtures.server import (
@@ -123,8 +126,6 @@ def test_an_entry_shows_its_dates_in_paris_who_did_each_step_and_its_delays(regi
 
 
 def test_delays_and_outcomes_follow_the_regional_holidays():
-    from sync_server.storage.models import RegisterEntry
-
     entry = RegisterEntry(
         id=1, text="t", flagged=False, question_id=None, site=SITE, service=SERVICE,
         received_at=RECEIVED, main_level=None, main_levels=None, category=None,
@@ -141,6 +142,38 @@ def test_delays_and_outcomes_follow_the_regional_holidays():
     assert (metropole.acknowledgement.delay, metropole.acknowledgement.outcome) == (8, "late")
     assert metropole.late
     assert not metropole.overdue
+
+
+MOMENTS = st.none() | st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+)
+
+
+@given(received=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31),
+                             timezones=st.just(UTC)),
+       acknowledged=MOMENTS, answered=MOMENTS, closed=MOMENTS,
+       on=st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 6, 30)),
+       region=st.sampled_from(["metropole", "alsace-moselle", "la-reunion"]))  # fmt: skip
+def test_the_page_judges_each_entry_as_the_indicators_do(
+    received, acknowledged, answered, closed, on, region
+):
+    holidays = calendar(region)
+    entry = RegisterEntry(
+        id=1, text="t", flagged=False, question_id=None, site=SITE, service=SERVICE,
+        received_at=received, main_level=None, main_levels=None, category=None,
+        status="closed" if closed else "new", acknowledged_at=acknowledged,
+        answered_at=answered, closed_at=closed, reply=None,
+    )  # fmt: skip
+    shown = line(entry, PARIS, on, False, holidays)
+
+    def local(moment):
+        return None if moment is None else moment.astimezone(PARIS).date()
+
+    counted = formulas.register_outcomes(
+        local(received), local(acknowledged), local(answered), local(closed), on, holidays
+    )
+    assert (shown.acknowledgement.outcome, shown.answer.outcome) == counted
+    assert shown.answer.due == formulas.answer_due(local(received), holidays)
 
 
 def test_entries_never_handled_are_overdue_and_come_first(register):

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -113,7 +114,9 @@ def line(
     unmask: bool,
     holidays: Container[date] = formulas.NO_HOLIDAYS,
 ) -> Line:
-    """An entry as the register shows and exports it, on day `on` (the town's today)."""
+    """An entry as the register shows and exports it, on day `on` (the town's today). The
+    outcomes are `formulas.register_outcomes`' (closing does both steps), with each received
+    day's due dates counted once."""
 
     def local(moment: datetime | None) -> datetime | None:
         return None if moment is None else moment.astimezone(zone)
@@ -122,40 +125,48 @@ def line(
     answered, closed = local(entry.answered_at), local(entry.closed_at)
     assert received is not None
     day = received.date()
-    ack_done = _earliest(acknowledged, closed)
-    answer_done = _earliest(answered, closed)
-    ack_outcome, answer_outcome = formulas.register_outcomes(
-        day, _day(acknowledged), _day(answered), _day(closed), on, holidays
-    )
+    ack_done, ack_due = _earliest(acknowledged, closed), formulas.acknowledgement_due(day)
+    answer_done, answer_due = _earliest(answered, closed), _answer_due(day, holidays)
     return Line(
         entry=entry,
-        text=entry.text if unmask else labels.mask_personal(entry.text),
-        reply=None
-        if not entry.reply
-        else entry.reply
-        if unmask
-        else labels.mask_personal(entry.reply),
+        text=_shown(entry.text, unmask) or "",
+        reply=_shown(entry.reply, unmask),
         received=received,
         acknowledged=acknowledged,
         answered=answered,
         closed=closed,
         acknowledgement=Step(
-            due=formulas.acknowledgement_due(day),
+            due=ack_due,
             done=ack_done,
             delay=max(0, ((ack_done or on) - day).days),
-            outcome=ack_outcome,
+            outcome=formulas.deadline_outcome(ack_done, ack_due, on),
         ),
         answer=Step(
-            due=formulas.answer_due(day, holidays),
+            due=answer_due,
             done=answer_done,
-            delay=formulas.working_days_between(day, answer_done or on, holidays),
-            outcome=answer_outcome,
+            delay=_working_days(day, answer_done or on, holidays),
+            outcome=formulas.deadline_outcome(answer_done, answer_due, on),
         ),
     )
 
 
-def _day(moment: datetime | None) -> date | None:
-    return None if moment is None else moment.date()
+def _shown(text: str | None, unmask: bool) -> str | None:
+    """A comment or a reply as the page shows it: names and long numbers masked unless asked."""
+    if not text:
+        return text
+    return text if unmask else labels.mask_personal(text)
+
+
+# A register reads thousands of entries received on a few hundred days: each deadline and delay
+# is counted once per day (and pair of days), not once per entry.
+@lru_cache(maxsize=100_000)
+def _answer_due(received: date, holidays: Container[date]) -> date:
+    return formulas.answer_due(received, holidays)
+
+
+@lru_cache(maxsize=100_000)
+def _working_days(start: date, end: date, holidays: Container[date]) -> int:
+    return formulas.working_days_between(start, end, holidays)
 
 
 def _earliest(*moments: datetime | None) -> date | None:
