@@ -35,7 +35,7 @@ from sync_server.contact_details import display_phone
 from sync_server.indicators import formulas, public_holidays
 from sync_server.indicators.formulas import DeadlineOutcome
 from sync_server.settings import Settings
-from sync_server.storage import RegisterEntry, User, audit, quality, town
+from sync_server.storage import RegisterEntry, Storage, User, audit, quality, town
 from sync_server.storage.models import RegisterContact
 from sync_server.web import labels
 from sync_server.web.access import CommentForm, ServiceReader, forbidden, nav_context
@@ -253,19 +253,8 @@ class Filters:
         }
 
 
-def _filters(
-    first: str | None = None,
-    last: str | None = None,
-    status: str | None = None,
-    service: str | None = None,
-    category: str | None = None,
-    overdue: str | None = None,
-) -> Filters:
-    return Filters.read(first, last, status, service, category, overdue)
-
-
 def register_lines(
-    storage: Any, settings: Settings, user: User, filters: Filters, unmask: bool
+    storage: Storage, settings: Settings, user: User, filters: Filters, unmask: bool
 ) -> list[Line]:
     """Every entry the user may read that passes the filters, open overdue ones first, newest
     first within."""
@@ -289,7 +278,7 @@ def register_lines(
     return lines
 
 
-def shown_contacts(storage: Any, user: User, lines: list[Line]) -> dict[int, RegisterContact]:
+def shown_contacts(storage: Storage, user: User, lines: list[Line]) -> dict[int, RegisterContact]:
     """The contact details left for these lines, for a user who answers visitors (of these
     entries' services); nothing for anyone else."""
     if not may(user, Permission.HANDLE_COMMENTS):
@@ -301,7 +290,7 @@ def shown_contacts(storage: Any, user: User, lines: list[Line]) -> dict[int, Reg
 
 def page_context(
     request: Request,
-    storage: Any,
+    storage: Storage,
     settings: Settings,
     user: User,
     filters: Filters,
@@ -362,7 +351,7 @@ def register_page(
     show: int = 0,
     done: str | None = None,
 ) -> Response:
-    filters = _filters(first, last, status, service, category, overdue)
+    filters = Filters.read(first, last, status, service, category, overdue)
     # Unmasking is the quality manager's, who handles requests about personal data.
     unmask = bool(show) and may(user, Permission.SEE_PERSONAL_DATA)
     lines = register_lines(storage, settings, user, filters, unmask)
@@ -429,7 +418,7 @@ def register_export(
         return Response(status_code=404)
     language = page_language(request)
     _ = i18n.translations(language).gettext
-    filters = _filters(first, last, status, service, category, overdue)
+    filters = Filters.read(first, last, status, service, category, overdue)
     lines = register_lines(storage, settings, user, filters, unmask=False)
     lines.sort(key=lambda item: (item.entry.received_at, item.entry.id))  # oldest first
     headers = [_(h) for h in EXPORT_HEADERS]
@@ -502,7 +491,7 @@ async def update_entry(
 
 def reply_refused(
     request: Request,
-    storage: Any,
+    storage: Storage,
     settings: Settings,
     user: User,
     entry: RegisterEntry,
