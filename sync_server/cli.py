@@ -304,7 +304,8 @@ def cmd_purge(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         storage.close()
     kept = (
         f"free texts {settings.free_text_retention_months} months,"
-        f" heartbeats {settings.heartbeat_retention_days} days"
+        f" heartbeats {settings.heartbeat_retention_days} days,"
+        f" contact details {settings.contact_details_retention_days} days after closure"
     )
     if args.dry_run:
         out.write(f"dry run at {now:%Y-%m-%d %H:%M} UTC ({kept}), nothing changed; due:\n")

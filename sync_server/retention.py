@@ -28,6 +28,7 @@ def policy_of(settings: Settings) -> Policy:
         session_lifetime=session_lifetime(settings),
         # As far back as the login page counts failures: older ones only hold an address.
         login_failure_window=throttle_of(settings).lookback,
+        contact_days=settings.contact_details_retention_days,
     )
 
 

@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     # many months after the entry was last handled (received, acknowledged, answered or closed),
     # then emptied; the entry and every count stay.
     free_text_retention_months: int = Field(default=12, ge=1, le=120)
-    # Contact details: none are stored (they are removed from a comment before it is kept); the
-    # bound the record of processing states for any a town's process keeps (at most 3 months).
+    # Contact details a visitor leaves, with their consent, to be answered about a comment (never
+    # those typed in a comment: removed before it is kept): deleted this many days after the
+    # entry is closed, and at the latest with the comment's text (at most 3 months).
     contact_details_retention_days: int = Field(default=90, ge=1, le=92)
     # Heartbeat history older than this is purged whenever a heartbeat is written, and daily.
     heartbeat_retention_days: int = Field(default=90, ge=1)

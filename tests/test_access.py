@@ -58,6 +58,7 @@ PUBLIC = {
     ("GET", "/s/{site}/{service}"),
     ("POST", "/s/{site}/{service}"),
     ("GET", "/s/{site}/{service}/merci"),
+    ("POST", "/s/{site}/{service}/merci"),  # a visitor's contact details, left to be answered
     ("GET", "/v/{token}"),
     ("POST", "/v/{token}"),
     ("GET", "/static/{name}"),

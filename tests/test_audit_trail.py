@@ -32,6 +32,7 @@ from tests.fixtures.server import PASSWORD, SERVICE, SITE, TOWN_FILE, add_user, 
 from tests.fixtures.web import form_token
 from tests.tools.desk_records import answers
 from tests.tools.page_text import text
+from tests.tools.phone_survey import send_contact, thanks_page
 from tests.tools.staff_forms import change_own_password, login_status, post, sign_in
 
 ADMIN, MANAGER, OTHER_MANAGER, CHEF = "informatique", "qualite", "qualite-adjointe", "chef-iris"
@@ -537,6 +538,14 @@ def _comment(server) -> None:
     _post_as(MANAGER, f"/comments/{comment_id(server)}", {"action": "acknowledge"})(server)
 
 
+def _leave_contact(server) -> None:
+    survey = f"{server.url}/s/{SITE}/{SERVICE}"
+    client = server.client()
+    _location, page = thanks_page(client, survey, "Personne ne m'a rappelé")
+    response = send_contact(client, survey, page, phone="06 12 34 56 78")
+    assert response.status_code == 303, response.text
+
+
 def _change_own_password(server) -> None:
     own = "une phrase bien a moi pour ce compte"
     assert change_own_password(server, sign_in(server, MANAGER), PASSWORD, own).status_code == 303
@@ -597,6 +606,8 @@ FORMS: dict[str, tuple[Callable, str]] = {
     "/audit/notices": (_post_as(MANAGER, "/audit/notices", {"up_to": "1"}), "notice.acknowledged"),
     "/account/password": (_change_own_password, "account.password_changed"),
     "/api/v1/enrol": (_enrol, "device.enrolled"),
+    # A visitor's own contact details, left with consent: when, for which entry (never what).
+    "/s/{site}/{service}/merci": (_leave_contact, "register.contact_left"),
 }
 
 

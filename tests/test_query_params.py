@@ -12,10 +12,10 @@ PATHS = [
     "/export/answers.csv", "/export/visits.csv", "/admin/users", "/admin/users/edit",
     "/admin/surveys", "/admin/surveys/qualivilles-accueil/1", f"/s/{SITE}/{SERVICE}",
     f"/s/{SITE}/{SERVICE}/merci", "/login", "/api/v1/indicators", "/api/v1/health",
-    "/account/tokens", "/audit", "/audit.csv",
+    "/account/tokens", "/audit", "/audit.csv", "/comments/export.csv", "/comments/export.xlsx",
 ]  # fmt: skip
 NAMES = ["from", "to", "period", "service", "site", "lang", "user", "st", "v", "kind", "person",
-         "page"]  # fmt: skip
+         "page", "status", "category", "overdue", "show", "r"]  # fmt: skip
 VALUES = [
     "0000-01", "9999-12", "2026-13", "99999999999999999999", "%ED%A0%80", "%00", "x" * 3000,
     "2026-02-30", "../../etc/passwd", "9999-12-31", "0001-01-01",

@@ -467,7 +467,7 @@ def test_the_purge_command_prints_what_it_removed_and_the_dry_run_changes_nothin
     assert "free texts 12 months, heartbeats 90 days" in out
     assert [line for line in out.splitlines()[1:]] == [
         "comments: 2", "replies: 0", "records: 2", "quarantined: 0", "heartbeats: 0",
-        "sessions: 0", "login_failures: 0",
+        "sessions: 0", "login_failures: 0", "contacts: 0",
     ]  # fmt: skip
     assert "comments: 0\n" in run_cli(settings.database_url, "purge")[1]
 

@@ -46,6 +46,7 @@ from sync_server.phone.answers import (
     unpack,
 )
 from sync_server.phone.guard import PhoneGuard, RateLimited
+from sync_server.phone.reply_contact import ContactForm, OfferInvalid, check, offer, read_offer
 from sync_server.phone.visit_links import (
     InvalidVisitLink,
     VisitLink,
@@ -57,6 +58,8 @@ from sync_server.storage import (
     Source,
     Storage,
     VisitLinkUsed,
+    audit,
+    quality,
     surveys,
     town,
     uploads,
@@ -130,6 +133,11 @@ def isolated(name: str) -> Markup:
 
 def desk_path(desk: Desk) -> str:
     return f"/s/{quote(desk.site.slug)}/{quote(desk.service.slug)}"
+
+
+def desk_binding(desk: Desk) -> str:
+    """What a desk's signed states and offers are tied to."""
+    return f"desk:{desk.site.slug}/{desk.service.slug}"
 
 
 def _url(base: str, **params: str | None) -> str:
@@ -394,7 +402,6 @@ def finish(request: Request, storage: Storage, entry: Entry, progress: Progress)
     language = progress.flow.language
     received_at = datetime.now(UTC)
     desk = entry.desk
-    thanks = RedirectResponse(f"{desk_path(desk)}/merci?lang={language}", status_code=303)
     visit_id = entry.visit.visit_id if entry.visit is not None else None
     record = response_record(progress, received_at, visit_id)
     source = Source(site=desk.site.slug, service=desk.service.slug, channel="phone")
@@ -405,7 +412,11 @@ def finish(request: Request, storage: Storage, entry: Entry, progress: Progress)
         return link_error(request, storage, already_answered(), language)
     if ack.status not in (AckStatus.STORED, AckStatus.DUPLICATE):
         return error_page("invalid", language, 400, desk=desk)
-    return thanks
+    with storage.read() as connection:
+        comment_id = quality.reply_target(connection, str(record.id))
+    # An answer with a comment: its thanks page offers to leave contact details for a reply.
+    token = offer(secret(request), desk_binding(desk), comment_id) if comment_id else None
+    return RedirectResponse(_url(f"{desk_path(desk)}/merci", lang=language, r=token), 303)
 
 
 def link_error(
@@ -445,7 +456,7 @@ def _desk_entry(request: Request, storage: Storage, site: str, service: str) -> 
     if desk is None:
         language = choose_language(request, request.query_params.get("lang"), survey)
         return error_page("not_found", language, 404)
-    return Entry(desk, desk_path(desk), f"desk:{desk.site.slug}/{desk.service.slug}")
+    return Entry(desk, desk_path(desk), desk_binding(desk))
 
 
 def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Response:
@@ -519,9 +530,103 @@ def thanks(request: Request, storage: StorageDep, site: str, service: str) -> Re
     with storage.read() as connection:
         survey = surveys.current(connection)
     language = choose_language(request, request.query_params.get("lang"), survey)
+    token = request.query_params.get("r") or ""
+    contact = None
+    if token and _offer_open(request, storage, entry, token):
+        contact = ContactForm()
+    saved = request.query_params.get("contact") == "saved"
+    return thanks_page(
+        request, storage, entry, language, token, contact, "saved" if saved else None
+    )
+
+
+def _offer_open(request: Request, storage: Storage, entry: Entry, token: str) -> bool:
+    """Whether the offer is this desk's, recent, and its entry still takes contact details."""
+    try:
+        comment_id = read_offer(secret(request), entry.binding, token)
+    except OfferInvalid:
+        return False
+    with storage.read() as connection:
+        return quality.takes_contact(connection, comment_id)
+
+
+def thanks_page(
+    request: Request,
+    storage: Storage,
+    entry: Entry,
+    language: str,
+    token: str = "",
+    contact: ContactForm | None = None,
+    outcome: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The thanks page; with `contact`, the form to leave contact details for a reply (what
+    was typed and its problems); `outcome` says what became of details sent ("saved", "gone")."""
+    with storage.read() as connection:
+        survey = surveys.current(connection)
     context = {
         "thanks": localized(survey.thanks, language),
         "service_name": isolated(entry.desk.service.name),
         "language_links": language_links(f"{entry.base}/merci", survey, language),
+        "contact": contact,
+        "offer": token,
+        "action": f"{entry.base}/merci",
+        "outcome": outcome,
+        "retention_days": request.app.state.settings.contact_details_retention_days,
     }
-    return render("phone_thanks.html", context, language)
+    return render("phone_thanks.html", context, language, status_code)
+
+
+@router.post("/s/{site}/{service}/merci")
+async def leave_contact(request: Request, storage: StorageDep, site: str, service: str) -> Response:
+    """The contact details a visitor leaves to be answered: checked, kept apart from their
+    answer with the consent's date, or the form again with what is wrong."""
+    entry = _desk_entry(request, storage, site, service)
+    if isinstance(entry, Response):
+        return entry
+    with storage.read() as connection:
+        current = surveys.current(connection)
+    address = client_address(request)
+    try:
+        guard(request).check_post(address)
+    except RateLimited as limited:
+        language = choose_language(request, None, current)
+        minutes = max(1, (limited.retry_after + 59) // 60)
+        headers = {"Retry-After": str(limited.retry_after)}
+        return error_page("rate_limited", language, 429, minutes=minutes, headers=headers)
+    try:
+        form = await read_form(request)
+    except (FormTooLarge, ValueError):
+        return error_page("too_large", choose_language(request, None, current), 413)
+    language = choose_language(request, _one(form, "lang"), current)
+    token = _one(form, "r") or ""
+    try:
+        comment_id = read_offer(secret(request), entry.binding, token)
+    except OfferInvalid:
+        return thanks_page(request, storage, entry, language, outcome="gone", status_code=400)
+    checked = check(_one(form, "phone"), _one(form, "email"), _one(form, "consent"))
+    if not checked.valid:
+        return thanks_page(request, storage, entry, language, token, checked, status_code=400)
+    settings = request.app.state.settings
+    with storage.write() as connection:
+        saved = quality.leave_contact(
+            connection,
+            comment_id,
+            phone=checked.phone,
+            email=checked.email,
+            language=language,
+            retention_days=settings.contact_details_retention_days,
+        )
+        if saved:
+            details = {
+                "service": entry.desk.service.slug,
+                "phone": checked.phone is not None,
+                "email": checked.email is not None,
+            }
+            audit.record(connection, audit.VISITOR, "register.contact_left", str(comment_id),
+                         details)  # fmt: skip
+        already = not saved and bool(quality.contacts(connection, [comment_id]))
+    if saved or already:  # a form sent twice keeps the first
+        done = _url(f"{entry.base}/merci", lang=language, contact="saved")
+        return RedirectResponse(done, status_code=303)
+    return thanks_page(request, storage, entry, language, outcome="gone", status_code=400)

@@ -55,6 +55,8 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "register.acknowledged",
             "register.answered",
             "register.closed",
+            "register.contact_left",
+            "register.contact_erased",
         ),
         "actions": ("action.recorded",),
         "downloads": ("export.downloaded", "report.downloaded", "audit.exported"),
@@ -117,6 +119,8 @@ def by_device(device_id: str) -> Actor:
 
 
 SERVER = Actor("system", "server")
+# An anonymous visitor of the phone survey (who leaves contact details to be answered).
+VISITOR = Actor("system", "visitor")
 
 
 @dataclass(frozen=True)

@@ -473,6 +473,61 @@ def _retention(connection: Connection) -> None:
     add_column(connection, "comments", sa.Column("purged_at", UtcDateTime))
 
 
+# The audit trail's register events, the register column each one names the author of.
+_STEP_EVENTS = {
+    "register.acknowledged": "acknowledged_by",
+    "register.answered": "answered_by",
+    "register.closed": "closed_by",
+}
+
+
+def _register_contacts(connection: Connection) -> None:
+    """Who handled each step of a register entry, and the contact details a visitor leaves to
+    be answered. Steps already done get their author from the audit trail (the earliest event
+    of that step; an answer that acknowledged the entry too names the acknowledgement's)."""
+    for column in _STEP_EVENTS.values():
+        add_column(connection, "comment_register", sa.Column(column, sa.String(100)))
+    frozen = sa.MetaData()
+    sa.Table("comments", frozen, sa.Column("id", sa.Integer, primary_key=True))
+    contacts = sa.Table(
+        "register_contacts",
+        frozen,
+        sa.Column("comment_id", sa.ForeignKey("comments.id"), primary_key=True),
+        sa.Column("phone", sa.String(16)),
+        sa.Column("email", sa.String(254)),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("consented_at", UtcDateTime, nullable=False),
+        sa.Column("retention_days", sa.Integer, nullable=False),
+        sa.CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="contact_given"),
+    )
+    frozen.create_all(connection, tables=[contacts])
+    e, r = schema.audit_events, schema.comment_register
+    authors: dict[str, dict[str, str]] = {}
+    events = connection.execute(
+        sa.select(e.c.action, e.c.object, e.c.actor)
+        .where(e.c.action.in_(_STEP_EVENTS), e.c.actor_kind == "user")
+        .order_by(e.c.id)
+    )
+    for action, entry, actor in events:
+        found = authors.setdefault(str(entry), {})
+        found.setdefault(_STEP_EVENTS[action], actor)
+    rows = connection.execute(
+        sa.select(r.c.comment_id, r.c.acknowledged_at, r.c.answered_at, r.c.closed_at)
+    )
+    for comment_id, acknowledged_at, answered_at, closed_at in rows.all():
+        found = authors.get(str(comment_id), {})
+        values = {
+            "acknowledged_by": found.get("acknowledged_by", found.get("answered_by"))
+            if acknowledged_at is not None
+            else None,
+            "answered_by": found.get("answered_by") if answered_at is not None else None,
+            "closed_by": found.get("closed_by") if closed_at is not None else None,
+        }
+        values = {key: value for key, value in values.items() if value is not None}
+        if values:
+            connection.execute(r.update().where(r.c.comment_id == comment_id).values(**values))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -490,6 +545,7 @@ MIGRATIONS: list[Migration] = [
     ("0014_audit_trail", _audit_trail),
     ("0015_retention", _retention),
     ("0016_own_password", _own_password),
+    ("0017_register_contacts", _register_contacts),
 ]
 
 

@@ -216,6 +216,26 @@ class RegisterEntry:
     reply: str | None
     # When the text and the reply were emptied at the end of their retention (`retention.py`).
     purged_at: datetime | None = None
+    # Who did each step (None: not done, or done before the register kept its author).
+    acknowledged_by: str | None = None
+    answered_by: str | None = None
+    closed_by: str | None = None
+    # Whether the visitor left contact details to be answered (what they are: `RegisterContact`,
+    # read only for the people who answer).
+    contact_left: bool = False
+
+
+@dataclass(frozen=True)
+class RegisterContact:
+    """A phone number (ten digits) and/or e-mail address a visitor left, with consent, to be
+    answered about one register entry."""
+
+    comment_id: int
+    phone: str | None
+    email: str | None
+    language: str
+    consented_at: datetime
+    retention_days: int
 
 
 @dataclass(frozen=True)

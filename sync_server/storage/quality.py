@@ -8,15 +8,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sync_server.storage import schema
+from sync_server.storage import db, schema
 from sync_server.storage.db import utcnow
 from sync_server.storage.models import (
     ImprovementAction,
+    RegisterContact,
     RegisterEntry,
     TargetChange,
 )
 
 REGISTER_STATUSES = ("new", "acknowledged", "answered", "closed")
+# The category an entry nobody classed yet is counted in (no register row, or none chosen).
+UNCLASSED = "none"
 
 
 # -- targets -----------------------------------------------------------------------------------
@@ -87,10 +90,13 @@ def register(
     start: datetime | None = None,
     end: datetime | None = None,
     status: str | None = None,
+    category: str | None = None,
     comment_id: int | None = None,
 ) -> list[RegisterEntry]:
-    """Comments with their desk, date, main answer level and register state, newest first."""
+    """Comments with their desk, date, main answer level and register state, newest first;
+    received in [start, end), of `status` and `category` ("none": not classed) when given."""
     c, a, r = schema.comments, schema.answers, schema.comment_register
+    k = schema.register_contacts
     query = (
         sa.select(
             c.c.id,
@@ -109,8 +115,16 @@ def register(
             r.c.closed_at,
             r.c.reply,
             c.c.purged_at,
+            r.c.acknowledged_by,
+            r.c.answered_by,
+            r.c.closed_by,
+            k.c.comment_id.is_not(None).label("contact_left"),
         )
-        .select_from(c.join(a, a.c.id == c.c.answer_id).outerjoin(r, r.c.comment_id == c.c.id))
+        .select_from(
+            c.join(a, a.c.id == c.c.answer_id)
+            .outerjoin(r, r.c.comment_id == c.c.id)
+            .outerjoin(k, k.c.comment_id == c.c.id)
+        )
         .order_by(c.c.captured_at.desc(), c.c.id.desc())
     )
     if services is not None:
@@ -123,6 +137,10 @@ def register(
         query = query.where(sa.or_(r.c.status.is_(None), r.c.status == "new"))
     elif status is not None:
         query = query.where(r.c.status == status)
+    if category == UNCLASSED:
+        query = query.where(sa.or_(r.c.category.is_(None), r.c.category == UNCLASSED))
+    elif category is not None:
+        query = query.where(r.c.category == category)
     if comment_id is not None:
         query = query.where(c.c.id == comment_id)
     return [_entry(row) for row in connection.execute(query)]
@@ -146,6 +164,10 @@ def _entry(row: Any) -> RegisterEntry:
         closed_at=row.closed_at,
         reply=row.reply,
         purged_at=row.purged_at,
+        acknowledged_by=row.acknowledged_by,
+        answered_by=row.answered_by,
+        closed_by=row.closed_by,
+        contact_left=bool(row.contact_left),
     )
 
 
@@ -159,7 +181,8 @@ def update_register(
     by: str,
     now: datetime | None = None,
 ) -> None:
-    """Categorise, acknowledge, answer or close a comment; each step keeps the earlier dates."""
+    """Categorise, acknowledge, answer or close a comment; each step keeps the earlier dates
+    and records who did it (`by`)."""
     now = now or utcnow()
     r = schema.comment_register
     row = connection.execute(sa.select(r).where(r.c.comment_id == comment_id)).first()
@@ -169,18 +192,118 @@ def update_register(
     if category is not None:
         values["category"] = category
     if action == "acknowledge" and values["status"] == "new":
-        values.update(status="acknowledged", acknowledged_at=now)
+        values.update(status="acknowledged", acknowledged_at=now, acknowledged_by=by)
     elif action == "answer" and values["status"] in ("new", "acknowledged"):
         if values.get("acknowledged_at") is None:
-            values["acknowledged_at"] = now
-        values.update(status="answered", answered_at=now, reply=reply)
-    elif action == "close":
-        values.update(status="closed", closed_at=now)
+            values.update(acknowledged_at=now, acknowledged_by=by)
+        values.update(status="answered", answered_at=now, answered_by=by, reply=reply)
+    elif action == "close" and values["status"] != "closed":
+        values.update(status="closed", closed_at=now, closed_by=by)
     values.update(updated_by=by, updated_at=now)
     if row is None:
         connection.execute(r.insert().values(**values))
     else:
         connection.execute(r.update().where(r.c.comment_id == comment_id).values(**values))
+
+
+# -- contact details left to be answered -----------------------------------------------------
+
+
+def _accepting_contact() -> list[sa.ColumnElement[bool]]:
+    """The conditions for an entry to take contact details: a text still there, the entry not
+    closed, no contact left yet (select from comments outer-joined to the register and the
+    contacts)."""
+    c, r, k = schema.comments, schema.comment_register, schema.register_contacts
+    return [
+        c.c.purged_at.is_(None),
+        c.c.text != "",
+        sa.or_(r.c.status.is_(None), r.c.status != "closed"),
+        k.c.comment_id.is_(None),
+    ]
+
+
+def _entries_with_contacts() -> Any:
+    c, r, k = schema.comments, schema.comment_register, schema.register_contacts
+    return c.outerjoin(r, r.c.comment_id == c.c.id).outerjoin(k, k.c.comment_id == c.c.id)
+
+
+def reply_target(connection: Connection, answer_id: str) -> int | None:
+    """The register entry a visitor's contact details would be attached to: the answer's
+    comment (else its first text answer), if it can still take them (`takes_contact`)."""
+    c = schema.comments
+    query = (
+        sa.select(c.c.id)
+        .select_from(_entries_with_contacts())
+        .where(c.c.answer_id == answer_id, *_accepting_contact())
+        .order_by(c.c.question_id.is_not(None), c.c.question_id, c.c.id)
+        .limit(1)
+    )
+    return connection.scalar(query)
+
+
+def takes_contact(connection: Connection, comment_id: int) -> bool:
+    """Whether the entry can take contact details: its text is there, it is not closed and
+    has none yet."""
+    c = schema.comments
+    query = (
+        sa.select(c.c.id)
+        .select_from(_entries_with_contacts())
+        .where(c.c.id == comment_id, *_accepting_contact())
+    )
+    return connection.execute(query).first() is not None
+
+
+def leave_contact(
+    connection: Connection,
+    comment_id: int,
+    *,
+    phone: str | None,
+    email: str | None,
+    language: str,
+    retention_days: int,
+    now: datetime | None = None,
+) -> bool:
+    """Keep the contact details a visitor consented to leave for `comment_id`; False (nothing
+    written) if the entry cannot take them (`takes_contact`)."""
+    if phone is None and email is None:
+        raise ValueError("a contact needs a phone number or an e-mail address")
+    if not takes_contact(connection, comment_id):
+        return False
+    k = schema.register_contacts
+    # RETURNING, not rowcount: the PostgreSQL driver gives -1 for an INSERT … ON CONFLICT.
+    statement = db.insert_ignore(connection, k).returning(k.c.comment_id)
+    inserted = connection.execute(
+        statement,
+        {
+            "comment_id": comment_id,
+            "phone": phone,
+            "email": email,
+            "language": language,
+            "consented_at": now or utcnow(),
+            "retention_days": retention_days,
+        },
+    )
+    return inserted.first() is not None
+
+
+def contacts(connection: Connection, comment_ids: list[int]) -> dict[int, RegisterContact]:
+    """The contact details left for these entries, by entry. Only for the people who answer."""
+    if not comment_ids:
+        return {}
+    k = schema.register_contacts
+    found: dict[int, RegisterContact] = {}
+    for start in range(0, len(comment_ids), 500):
+        part = comment_ids[start : start + 500]
+        for row in connection.execute(sa.select(k).where(k.c.comment_id.in_(part))):
+            found[row.comment_id] = RegisterContact(**row._mapping)
+    return found
+
+
+def forget_contact(connection: Connection, comment_id: int) -> bool:
+    """Delete an entry's contact details (the visitor withdrew their consent); whether any were
+    there."""
+    k = schema.register_contacts
+    return connection.execute(k.delete().where(k.c.comment_id == comment_id)).rowcount > 0
 
 
 def comment_categories(

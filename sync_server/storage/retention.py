@@ -10,6 +10,9 @@ figure stays exactly as it was.
   `payload_hash` it was received with: a device that sends the record again is told it is a
   duplicate, as before, never a conflict.
 - Payloads kept in quarantine (same id, other payload) lose their texts after the same period.
+- Contact details a visitor left to be answered are deleted once their entry has been closed
+  longer than the contact retention (or the period the visitor was told, if shorter), and at the
+  latest with the entry's text.
 - Heartbeat history, dashboard sessions no longer live and failed sign-ins older than the
   lock-out window (they hold a client address) are deleted.
 
@@ -58,6 +61,7 @@ class Policy:
     heartbeat_days: int
     session_lifetime: sessions.Lifetime
     login_failure_window: timedelta
+    contact_days: int = 90  # after the entry is closed
 
     def free_texts_before(self, now: datetime) -> datetime:
         return months_before(now, self.free_text_months)
@@ -74,6 +78,7 @@ class Purged:
     heartbeats: int = 0
     sessions: int = 0
     login_failures: int = 0
+    contacts: int = 0  # visitors' contact details deleted
 
     def __add__(self, other: Purged) -> Purged:
         return Purged(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -112,7 +117,9 @@ def purge(
         done += texts
         if texts.comments < step:
             break
-    if done.comments or done.quarantined:
+    with storage.write() as connection:
+        done += Purged(contacts=purge_contacts(connection, now, policy))
+    if done.comments or done.quarantined or done.contacts:
         with storage.write() as connection:
             audit.record(connection, actor, "data.purged", None, dict(done.counts()), now=now)
     return done
@@ -129,7 +136,49 @@ def due(connection: Connection, now: datetime, policy: Policy) -> Purged:
         heartbeats=_count(connection, _old_heartbeats(now, policy)),
         sessions=_count(connection, _stale_sessions(now, policy)),
         login_failures=_count(connection, _old_failures(now, policy)),
+        contacts=len(_due_contacts(connection, now, policy, texts_too=True)),
     )
+
+
+# -- contact details ----------------------------------------------------------------------------
+
+
+def _due_contacts(
+    connection: Connection, now: datetime, policy: Policy, *, texts_too: bool = False
+) -> list[int]:
+    """The entries whose contact details are past their retention at `now`: closed longer ago
+    than the shorter of the policy's and the visitor's period, or whose text is emptied (with
+    `texts_too`, also those whose text is due to be emptied now)."""
+    c, r, k = schema.comments, schema.comment_register, schema.register_contacts
+    rows = connection.execute(
+        sa.select(k.c.comment_id, k.c.retention_days, r.c.closed_at, c.c.purged_at)
+        .select_from(
+            k.join(c, c.c.id == k.c.comment_id).outerjoin(r, r.c.comment_id == k.c.comment_id)
+        )
+        .where(sa.or_(r.c.closed_at.is_not(None), c.c.purged_at.is_not(None)))
+    )
+    due = [
+        comment_id
+        for comment_id, days, closed_at, purged_at in rows
+        if purged_at is not None
+        or closed_at + timedelta(days=min(days, policy.contact_days)) <= now
+    ]
+    if texts_too:
+        emptied = {
+            text.comment_id for text in _due_texts(connection, policy.free_texts_before(now), None)
+        }
+        with_contact = connection.scalars(sa.select(k.c.comment_id)).all()
+        due += [comment_id for comment_id in with_contact if comment_id in emptied]
+    return sorted(set(due))
+
+
+def purge_contacts(connection: Connection, now: datetime, policy: Policy) -> int:
+    """Delete the contact details past their retention (one write transaction); how many."""
+    due = _due_contacts(connection, now, policy)
+    if not due:
+        return 0
+    k = schema.register_contacts
+    return int(connection.execute(k.delete().where(k.c.comment_id.in_(due))).rowcount)
 
 
 # -- free texts ---------------------------------------------------------------------------------

@@ -384,6 +384,28 @@ comment_register = sa.Table(
     sa.CheckConstraint(
         "status IN ('new', 'acknowledged', 'answered', 'closed')", name="register_status"
     ),
+    # 0017_register_contacts: who acknowledged, answered and closed the entry (NULL: a step done
+    # before these columns, whose author the audit trail did not hold either).
+    sa.Column("acknowledged_by", sa.String(100)),
+    sa.Column("answered_by", sa.String(100)),
+    sa.Column("closed_by", sa.String(100)),
+)
+
+# 0017_register_contacts: a phone number or e-mail address a visitor left, with their consent,
+# to be answered about one comment. Never in the answer's payload nor the records log: the only
+# copy is here, shown to the people who answer, deleted `contact_details_retention_days` after
+# the entry is closed (`retention.py`).
+register_contacts = sa.Table(
+    "register_contacts",
+    metadata,
+    sa.Column("comment_id", sa.ForeignKey("comments.id"), primary_key=True),
+    sa.Column("phone", sa.String(16)),  # ten digits, as dialled in France: "0612345678"
+    sa.Column("email", sa.String(254)),
+    sa.Column("language", sa.String(8), nullable=False),  # the language the visitor answered in
+    sa.Column("consented_at", UtcDateTime, nullable=False),
+    # The days after closure the visitor was told their details are kept: never kept longer.
+    sa.Column("retention_days", sa.Integer, nullable=False),
+    sa.CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="contact_given"),
 )
 
 improvement_actions = sa.Table(

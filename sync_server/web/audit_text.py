@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal
 
 from sync_server import i18n
-from sync_server.storage.audit import Actor, AuditEvent
+from sync_server.storage.audit import VISITOR, Actor, AuditEvent
 from sync_server.web import dates, labels
 from sync_server.web.labels import N_
 
@@ -53,6 +53,8 @@ ACTION_NAMES = {
     "register.acknowledged": N_("Accusé de réception d'un commentaire"),
     "register.answered": N_("Réponse à un commentaire"),
     "register.closed": N_("Commentaire clos"),
+    "register.contact_left": N_("Coordonnées laissées par le visiteur pour une réponse"),
+    "register.contact_erased": N_("Coordonnées du visiteur effacées"),
     "action.recorded": N_("Action d'amélioration enregistrée"),
     "export.downloaded": N_("Export téléchargé"),
     "report.downloaded": N_("Rapport PDF téléchargé"),
@@ -88,6 +90,9 @@ DETAIL_NAMES = {  # in the order they are shown
     "failures": N_("Échecs récents"),
     "kind": N_("Type d'action"),
     "person": N_("Personne"),
+    "overdue": N_("Délais"),
+    "phone": N_("Téléphone laissé"),
+    "email": N_("E-mail laissé"),
     "from": N_("Du"),
     "to": N_("Au"),
     "suspect": N_("Réponses suspectes incluses"),
@@ -99,6 +104,7 @@ DETAIL_NAMES = {  # in the order they are shown
     "heartbeats": N_("Signaux de vie supprimés"),
     "sessions": N_("Sessions expirées supprimées"),
     "login_failures": N_("Échecs de connexion supprimés"),
+    "contacts": N_("Coordonnées de visiteurs supprimées"),
 }
 DOWNLOAD_NAMES = {
     "answers": N_("Réponses brutes"),
@@ -108,6 +114,7 @@ DOWNLOAD_NAMES = {
     "annual": N_("Bilan annuel"),
     "poster": N_("Affiche des résultats"),
     "audit": N_("Journal d'audit"),
+    "register": N_("Registre des commentaires"),
 }
 MODES = {"kiosk": N_("Borne"), "tablet": N_("Tablette d'agent")}
 ROLES = {**labels.ROLES, "admin": N_("Administrateur·rice")}
@@ -182,6 +189,8 @@ def actor_text(actor: Actor, wording: Wording) -> tuple[str, str]:
         return _("Ligne de commande"), _("compte système %(name)s") % {"name": actor.name}
     if actor.kind == "device":
         return _("Appareil"), actor.name
+    if actor == VISITOR:
+        return _("Visiteur (questionnaire sur téléphone)"), ""
     return _("Serveur"), ""
 
 
@@ -245,6 +254,7 @@ def _value(key: str, value: Any, wording: Wording) -> str:
         "category": labels.CATEGORIES,
         "mode": MODES,
         "kind": KIND_NAMES,
+        "overdue": labels.DEADLINE_FILTERS,
     }.get(key)
     text = str(value)
     if names is not None:

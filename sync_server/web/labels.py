@@ -80,6 +80,17 @@ STATUSES = {
     "answered": N_("Répondu"),
     "closed": N_("Clos"),
 }
+# The register's filter on deadlines (`?overdue=`).
+DEADLINE_FILTERS = {
+    "open": N_("En retard, à traiter"),
+    "late": N_("Hors délai, traitées ou non"),
+    "on_time": N_("Dans les délais"),
+}
+DEADLINE_OUTCOMES = {
+    "on_time": N_("dans le délai"),
+    "late": N_("hors délai"),
+    "pending": N_("en cours"),
+}
 ROLES = {
     "quality_manager": N_("Responsable qualité"),
     "service_manager": N_("Responsable de service"),

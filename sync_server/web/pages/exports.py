@@ -66,7 +66,7 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _file(
+def file_response(
     fmt: str, name: str, headers: Sequence[str], lines: list[list[Any]], language: str
 ) -> Response:
     if fmt == "xlsx":
@@ -142,7 +142,7 @@ def export(
         )  # fmt: skip
         headers = [_(h) for h in INDICATOR_HEADERS]
         lines = indicator_lines(figures, _)
-    response = _file(fmt, name, headers, lines, language)
+    response = file_response(fmt, name, headers, lines, language)
     details = {
         "period": choice.period.key,
         "service": audit.asked(service),
