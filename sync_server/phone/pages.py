@@ -330,20 +330,28 @@ def _value(question: Question, values: list[str]) -> object:
     return value
 
 
-async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
-    """POST: apply one answer (or skip, or finish) and go on, or store the finished answer."""
-    with storage.read() as connection:
-        current = surveys.current(connection)
-    address = client_address(request)
+def counted_post(
+    request: Request, address: str | None, current: SurveyDefinition
+) -> Response | None:
+    """Count one submission from `address`; the 429 page when it is one too many."""
     try:
         guard(request).check_post(address)
     except RateLimited as limited:
         language = choose_language(request, None, current)
         minutes = max(1, (limited.retry_after + 59) // 60)
         headers = {"Retry-After": str(limited.retry_after)}
-        return error_page(
-            "rate_limited", language, 429, desk=None, minutes=minutes, headers=headers
-        )
+        return error_page("rate_limited", language, 429, minutes=minutes, headers=headers)
+    return None
+
+
+async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
+    """POST: apply one answer (or skip, or finish) and go on, or store the finished answer."""
+    with storage.read() as connection:
+        current = surveys.current(connection)
+    address = client_address(request)
+    refused = counted_post(request, address, current)
+    if refused is not None:
+        return refused
     try:
         form = await read_form(request)
     except (FormTooLarge, ValueError):
@@ -586,14 +594,9 @@ async def leave_contact(request: Request, storage: StorageDep, site: str, servic
         return entry
     with storage.read() as connection:
         current = surveys.current(connection)
-    address = client_address(request)
-    try:
-        guard(request).check_post(address)
-    except RateLimited as limited:
-        language = choose_language(request, None, current)
-        minutes = max(1, (limited.retry_after + 59) // 60)
-        headers = {"Retry-After": str(limited.retry_after)}
-        return error_page("rate_limited", language, 429, minutes=minutes, headers=headers)
+    refused = counted_post(request, client_address(request), current)
+    if refused is not None:
+        return refused
     try:
         form = await read_form(request)
     except (FormTooLarge, ValueError):
