@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sync_server import i18n
@@ -336,22 +336,31 @@ def _export_query(request: Request) -> str:
     return urlencode([*kept, ("lang", page_language(request))])
 
 
-@router.get("/comments")
-def register_page(
-    request: Request,
-    storage: StorageDep,
-    settings: SettingsDep,
-    user: ServiceReader,
+def asked_filters(
     status: str | None = None,
     service: str | None = None,
     category: str | None = None,
     overdue: str | None = None,
     first: Annotated[str | None, Query(alias="from")] = None,
     last: Annotated[str | None, Query(alias="to")] = None,
+) -> Filters:
+    """The register's filters as the address asks for them: the page and its export alike."""
+    return Filters.read(first, last, status, service, category, overdue)
+
+
+AskedFilters = Annotated[Filters, Depends(asked_filters)]
+
+
+@router.get("/comments")
+def register_page(
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    user: ServiceReader,
+    filters: AskedFilters,
     show: int = 0,
     done: str | None = None,
 ) -> Response:
-    filters = Filters.read(first, last, status, service, category, overdue)
     # Unmasking is the quality manager's, who handles requests about personal data.
     unmask = bool(show) and may(user, Permission.SEE_PERSONAL_DATA)
     lines = register_lines(storage, settings, user, filters, unmask)
@@ -407,18 +416,12 @@ def register_export(
     settings: SettingsDep,
     user: ServiceReader,
     fmt: str,
-    status: str | None = None,
-    service: str | None = None,
-    category: str | None = None,
-    overdue: str | None = None,
-    first: Annotated[str | None, Query(alias="from")] = None,
-    last: Annotated[str | None, Query(alias="to")] = None,
+    filters: AskedFilters,
 ) -> Response:
     if fmt not in MEDIA:
         return Response(status_code=404)
     language = page_language(request)
     _ = i18n.translations(language).gettext
-    filters = Filters.read(first, last, status, service, category, overdue)
     lines = register_lines(storage, settings, user, filters, unmask=False)
     lines.sort(key=lambda item: (item.entry.received_at, item.entry.id))  # oldest first
     headers = [_(h) for h in EXPORT_HEADERS]
