@@ -37,6 +37,7 @@ from sync_server.indicators.periods import containing
 from sync_server.settings import Settings
 from sync_server.storage import devices, users, visit_links
 from sync_server.storage import health as fleet_health
+from sync_server.web.figures import desk_figures
 from sync_server.web.pages.service_page import wait_sections
 from tests.tools.demo_counts import linked_answers
 
@@ -263,7 +264,8 @@ def test_satisfaction_falls_only_once_half_the_threshold_is_waited(satisfaction,
 
 def test_at_demo_size_the_service_page_shows_satisfaction_by_measured_wait(demo):
     month = containing("month", NOW.astimezone(PARIS).date()).previous()
-    sections = wait_sections(demo.storage, demo.settings, month, None, "fr")
+    figures = desk_figures(demo.storage, demo.settings, month, services=None)
+    sections = wait_sections(figures, "fr", demo.settings.min_answers)
     measured = [section for section in sections if section["desk"].measured]
     assert measured
     for section in measured:  # every desk with an agent tablet

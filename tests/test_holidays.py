@@ -160,7 +160,7 @@ def test_a_register_line_is_overdue_by_the_towns_calendar():
     assert line(entry(received), zone, on, unmask=False, holidays=METROPOLE).answer_overdue
     alsace = line(entry(received), zone, on, unmask=False, holidays=ALSACE)
     assert not alsace.answer_overdue
-    assert alsace.answer_due == date(2026, 4, 27)
+    assert alsace.answer.due == date(2026, 4, 27)
     assert alsace.ack_overdue  # 7 calendar days: holidays do not move it
     closed = line(entry(received, status="closed"), zone, on, unmask=False, holidays=METROPOLE)
     assert not closed.overdue
