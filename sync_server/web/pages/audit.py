@@ -13,7 +13,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sync_server.api.deps import SettingsDep, StorageDep
@@ -97,7 +97,13 @@ def _page_number(text: str | None) -> int:
     return int(text) if text and text.isdigit() and len(text) < 10 else 1
 
 
-def asked(first: str | None, last: str | None, kind: str | None, person: str | None) -> Asked:
+def asked(
+    first: Annotated[str | None, Query(alias="from")] = None,
+    last: Annotated[str | None, Query(alias="to")] = None,
+    kind: str | None = None,
+    person: str | None = None,
+) -> Asked:
+    """The filters as the address asks for them: the page and its CSV alike."""
     start, bad_start = _day(first)
     end, bad_end = _day(last)
     return Asked(
@@ -109,8 +115,7 @@ def asked(first: str | None, last: str | None, kind: str | None, person: str | N
     )
 
 
-AskedFrom = Annotated[str | None, Query(alias="from")]
-AskedTo = Annotated[str | None, Query(alias="to")]
+AskedFilters = Annotated[Asked, Depends(asked)]
 
 
 def wording(connection: Connection, request: Request, settings: Settings) -> Wording:
@@ -124,13 +129,9 @@ def audit_page(
     storage: StorageDep,
     settings: SettingsDep,
     user: AuditReader,
-    first: AskedFrom = None,
-    last: AskedTo = None,
-    kind: str | None = None,
-    person: str | None = None,
+    filters: AskedFilters,
     page: str | None = None,
 ) -> Response:
-    filters = asked(first, last, kind, person)
     chosen = filters.chosen(ZoneInfo(settings.timezone))
     with storage.read() as connection:
         total = audit.count(connection, chosen)
@@ -161,12 +162,8 @@ def audit_csv(
     storage: StorageDep,
     settings: SettingsDep,
     user: AuditReader,
-    first: AskedFrom = None,
-    last: AskedTo = None,
-    kind: str | None = None,
-    person: str | None = None,
+    filters: AskedFilters,
 ) -> Response:
-    filters = asked(first, last, kind, person)
     chosen = filters.chosen(ZoneInfo(settings.timezone))
     with storage.read() as connection:
         found = audit.events(connection, chosen, MAX_CSV_ROWS)
