@@ -106,7 +106,8 @@ def _months(from_: str | None, to: str | None, zone: ZoneInfo) -> list[Period]:
 
 def as_row(desk: DeskFigures) -> dict[str, Any]:
     """A desk and period as the API documents it: every figure (each question's rate as
-    "question:<id>"), and arrivals by weekday × hour."""
+    "question:<id>"), arrivals by weekday × hour, the reasons for dissatisfaction ranked and
+    the waits visitors declared against the measured ones."""
     return {
         "site": desk.site,
         "site_name": desk.site_name,
@@ -115,4 +116,6 @@ def as_row(desk: DeskFigures) -> dict[str, Any]:
         "period": desk.period,
         "figures": {key: dataclasses.asdict(figure) for key, figure in desk.every_figure().items()},
         "waits_by_hour": [dataclasses.asdict(cell) for cell in desk.cells],
+        "reasons": [dataclasses.asdict(reason) for reason in desk.reasons],
+        "said_waits": [dataclasses.asdict(band) for band in desk.said_waits],
     }

@@ -39,6 +39,7 @@ from sync_server.storage.models import ItemCount
 DeskKey = tuple[str, str]  # (site, service)
 QuestionKey = tuple[str, str, str]  # (site, service, question)
 Linked = tuple[float, int, int]  # (wait seconds, level, levels) of an answer linked to a visit
+Said = tuple[str, float]  # (declared waiting band, measured wait seconds) of a linked answer
 Outcomes = tuple[list[DeadlineOutcome], list[DeadlineOutcome]]  # (acknowledged, answered)
 LevelOf = Callable[[str, int, str, str], tuple[int, int] | None]
 Bounds = tuple[datetime, datetime]
@@ -58,6 +59,7 @@ class DeskFacts:
     quality: dict[str, int] = field(default_factory=dict)
     comments: dict[str, int] = field(default_factory=dict)
     register: Outcomes | None = None
+    said: list[Said] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class PeriodFacts:
     quality: dict[DeskKey, dict[str, int]] = field(default_factory=dict)
     comments: dict[DeskKey, dict[str, int]] = field(default_factory=dict)
     register: dict[DeskKey, Outcomes] | None = None
+    said: dict[DeskKey, list[Said]] = field(default_factory=dict)
 
     def desk(self, key: DeskKey) -> DeskFacts:
         return DeskFacts(
@@ -87,6 +90,7 @@ class PeriodFacts:
             quality=self.quality.get(key, {"total": 0, "suspect": 0, "partial": 0}),
             comments=dict(sorted(self.comments.get(key, {}).items())),
             register=None if self.register is None else self.register.get(key, ([], [])),
+            said=self.said.get(key, []),
         )
 
 
@@ -213,7 +217,19 @@ def read_details(
         details["distribution"] = distribution
         details["quality"] = answer_quality(connection, zone, bounds, services)
         details["comments"] = comment_categories(connection, bounds, services)
+        details["said"] = stored_visits.said_wait_facts(
+            connection,
+            *bounds,
+            question_ids=wait_band_questions(surveys.current(connection)),
+            sites=scope.site_list,
+            services=services,
+        )
     return details
+
+
+def wait_band_questions(survey: SurveyDefinition | None) -> list[str]:
+    """The questions where a visitor says how long they waited."""
+    return [q.id for q in survey.questions if q.wait_band] if survey else []
 
 
 def level_lookup(survey_of: Callable[[str, int], SurveyDefinition | None]) -> LevelOf:

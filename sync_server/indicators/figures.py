@@ -246,6 +246,74 @@ def heat_grid(cells: Sequence[Cell]) -> tuple[list[str], list[int], list[list[Ce
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A choice of a survey question as the figures name it: its id and its label by language."""
+
+    id: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for dissatisfaction, ranked: how many unhappy visitors chose it, its share of
+    every reason chosen and the running share (the Pareto line; several may be chosen each)."""
+
+    choice: str
+    label: dict[str, str]
+    count: int
+    share: float | None  # % of the reasons chosen
+    cumulative: float | None  # % of the reasons chosen, this one and those before it
+
+
+def reasons_of(distribution: Mapping[str, int], choices: Sequence[Choice]) -> list[Reason]:
+    """The reasons question's choices by count, most chosen first (survey order on ties); a
+    choice nobody made is listed with 0, so a chart always shows every reason."""
+    total = sum(distribution.get(choice.id, 0) for choice in choices)
+    ranked = sorted(
+        enumerate(choices), key=lambda item: (-distribution.get(item[1].id, 0), item[0])
+    )
+    result, running = [], 0
+    for _, choice in ranked:
+        count = distribution.get(choice.id, 0)
+        running += count
+        share = 100 * count / total if total else None
+        cumulative = 100 * running / total if total else None
+        result.append(Reason(choice.id, choice.label, count, share, cumulative))
+    return result
+
+
+@dataclass(frozen=True)
+class SaidWait:
+    """A waiting band as visitors declared it, against the waits measured for those of them
+    whose answer is linked to an agent's visit: median measured wait under the minimum-N rule."""
+
+    band: str
+    label: dict[str, str]
+    answers: int  # visitors who chose this band
+    measured: Figure  # median measured wait (minutes) of the linked ones; N = linked answers
+
+
+def said_waits_of(
+    distribution: Mapping[str, int],
+    said: Sequence[tuple[str, float]],
+    choices: Sequence[Choice],
+    min_n: int,
+) -> list[SaidWait]:
+    """Each declared band in the survey's order with its count and the median wait measured
+    for the linked answers that declared it."""
+    measured: dict[str, list[float]] = {}
+    for band, seconds in said:
+        measured.setdefault(band, []).append(seconds)
+    result = []
+    for choice in choices:
+        waits = measured.get(choice.id, [])
+        median = formulas.publishable(formulas.median_minutes(waits), len(waits), min_n)
+        median = dataclasses.replace(median, unit="min", n_counts="linked_answers")
+        result.append(SaidWait(choice.id, choice.label, distribution.get(choice.id, 0), median))
+    return result
+
+
+@dataclass(frozen=True)
 class DeskFigures:
     """Every figure of one desk (site × service) for one period, as the parts asked allow."""
 
@@ -264,6 +332,9 @@ class DeskFigures:
     bands: list[Band] = field(default_factory=list)
     # The survey's main question: its rate among `questions` is the satisfaction rate itself.
     main_question: str = ""
+    # Why unhappy visitors were unhappy, ranked, and how long visitors said they waited.
+    reasons: list[Reason] = field(default_factory=list)
+    said_waits: list[SaidWait] = field(default_factory=list)
 
     def status(self, key: str) -> str:
         return targets.status(self.figures[key], key)

@@ -11,10 +11,10 @@ everything in one `storage.read()`: one snapshot, one catch-up of the projection
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qualivilles.survey import QuestionType, SurveyDefinition
+from qualivilles.survey import Question, QuestionType, SurveyDefinition
 from sync_server.indicators import catalogue, facts, figures, formulas
 from sync_server.indicators.facts import DeskFacts, DeskKey, PeriodFacts
 from sync_server.indicators.figures import DeskFigures
@@ -46,6 +46,8 @@ class _Context:
     silent: dict[DeskKey, int]
     choices: dict[str, list[str]]
     main_question: str
+    reasons: Asked  # the reasons question and its choices
+    wait_bands: Asked  # the question where visitors say how long they waited
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,41 @@ def _context(connection: Connection, query: IndicatorQuery) -> _Context:
         silent=facts.silent_devices(connection, hours) if parts.details and hours else {},
         choices=_smiley_choices(survey) if survey else {},
         main_question=survey.main_question if survey else "",
+        reasons=_asked(survey, _asks_why_unhappy),
+        wait_bands=_asked(survey, lambda question, _: question.wait_band),
     )
+
+
+def _asks_why_unhappy(question: Question, survey: SurveyDefinition) -> bool:
+    """The several-choice question asked after an unhappy main answer: the reasons."""
+    shown_if = question.show_if
+    return (
+        question.type == QuestionType.MULTIPLE_CHOICE
+        and shown_if is not None
+        and shown_if.question == survey.main_question
+    )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question of the survey and its choices (none: the survey has no such question)."""
+
+    question: str = ""
+    choices: list[figures.Choice] = dataclasses.field(default_factory=list)
+
+    def counts(self, now: DeskFacts) -> dict[str, int]:
+        return now.distribution.get(self.question, {})
+
+
+def _asked(
+    survey: SurveyDefinition | None, chosen: Callable[[Question, SurveyDefinition], bool]
+) -> Asked:
+    """The survey's first question `chosen` accepts, with its choices' labels by language."""
+    for question in survey.questions if survey else []:
+        if chosen(question, survey):
+            choices = [figures.Choice(c.id, dict(c.label)) for c in question.choices]
+            return Asked(question.id, choices)
+    return Asked()
 
 
 def _smiley_choices(survey: SurveyDefinition) -> dict[str, list[str]]:
@@ -161,8 +197,13 @@ def _details(
     main = questions.get(context.main_question)
     if main is not None:
         questions[main.question_id] = dataclasses.replace(main, rate=shown["satisfaction_rate"])
+    reasons, bands = context.reasons, context.wait_bands
     return {
         "questions": questions,
+        "reasons": figures.reasons_of(reasons.counts(now), reasons.choices),
+        "said_waits": figures.said_waits_of(
+            bands.counts(now), now.said, bands.choices, context.query.rules.min_answers
+        ),
         "comments": now.comments,
         "quality": {
             **now.quality,

@@ -130,3 +130,39 @@ def linked_waits(
     [start, end), by the visit's desk; suspect presses and "no opinion" left out."""
     facts = linked_wait_facts(connection, start, end, sites=sites, services=services)
     return {desk: [row[1:] for row in rows] for desk, rows in facts.items()}
+
+
+def said_wait_facts(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    question_ids: list[str],
+    sites: list[str] | None = None,
+    services: list[str] | None = None,
+) -> dict[tuple[str, str], list[tuple[str, float]]]:
+    """(declared band, measured wait seconds) of answers captured in [start, end) that say how
+    long the visitor waited (`question_ids`) and are linked to a served visit, by the answer's
+    desk; suspect presses left out."""
+    if not question_ids:
+        return {}
+    a, i, v = schema.answers, schema.answer_items, schema.visits
+    conditions = [
+        a.c.captured_at >= start,
+        a.c.captured_at < end,
+        a.c.visit_id.is_not(None),
+        a.c.suspect.is_(False),
+        i.c.question_id.in_(question_ids),
+        v.c.outcome == "served",
+        v.c.wait_seconds.is_not(None),
+    ]
+    conditions += desk_filter(a, sites, services)
+    query = (
+        sa.select(a.c.site, a.c.service, i.c.value, v.c.wait_seconds)
+        .select_from(a.join(i, i.c.answer_id == a.c.id).join(v, v.c.id == a.c.visit_id))
+        .where(*conditions)
+    )
+    said: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for site, service, value, wait in connection.execute(query).all():
+        said.setdefault((site, service), []).append((value, float(wait)))
+    return said

@@ -405,3 +405,45 @@ def band_chart(
         # "100" on the left, the legend above, two lines (band, N) under each bar.
         _margins(figure, left=0.6, right=0.15, top=0.4, bottom=0.5)
         return _svg(figure, title, description)
+
+
+@_remembered
+def pareto_chart(
+    labels: Sequence[str],
+    counts: Sequence[int],
+    cumulative: Sequence[float],
+    value_texts: Sequence[str],
+    *,
+    title: str,
+    description: str,
+    cumulative_label: str,
+    decimal: str = ".",
+) -> str:
+    """The reasons most chosen first: a horizontal bar each with its count written at its end,
+    and the running share of every reason chosen (the Pareto line) on a top axis in %."""
+    with matplotlib.rc_context(_STYLE):
+        height = 0.9 + 0.42 * max(1, len(labels))
+        figure = Figure(figsize=(7.5, height), dpi=100)
+        axes = figure.add_subplot()
+        ys = list(range(len(labels)))[::-1]
+        axes.barh(ys, counts, height=0.6, color=ACCENT, zorder=3)
+        widest = max(counts, default=0) or 1
+        for y, count, text in zip(ys, counts, value_texts, strict=True):
+            axes.text(count + widest * 0.02, y, text, va="center", fontsize=9, color=INK)
+        axes.set_yticks(ys, labels)
+        axes.set_xlim(0, widest * 1.35)  # room for the count written after the longest bar
+        axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        axes.grid(axis="x", color=GRID, linewidth=0.8)
+        axes.set_axisbelow(True)
+        axes.spines[["top", "right"]].set_visible(False)
+        running = axes.twiny()
+        running.plot(cumulative, ys, color=INK, marker="D", markersize=5, linewidth=1.2,
+                     linestyle="--", label=cumulative_label, zorder=4)  # fmt: skip
+        running.set_xlim(0, 105)
+        running.set_xlabel(cumulative_label + " (%)", fontsize=8)
+        running.tick_params(labelsize=8)
+        _decimal_axis(running.xaxis, decimal)
+        running.spines[["right"]].set_visible(False)
+        longest = max((len(label) for label in labels), default=0)
+        _margins(figure, left=0.2 + 0.085 * longest, right=0.2, top=0.55, bottom=0.35)
+        return _svg(figure, title, description)

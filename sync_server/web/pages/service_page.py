@@ -19,7 +19,7 @@ from sync_server.indicators.periods import last_months
 from sync_server.indicators.query import SATISFACTION, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Storage, quality, town
-from sync_server.web import charts, labels, units
+from sync_server.web import charts, labels, units, voice
 from sync_server.web.access import ServiceReader, nav_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
@@ -282,6 +282,7 @@ def service_page(
         "rows": [{"row": r, "distribution": distribution(r, language)} for r in rows],
         "trend": trend(storage, settings, service, choice.period, language),
         "waits": wait_sections(rows, language, settings.min_answers),
+        "voices": [voice.voice(r, language) for r in rows],
         "comments": [{"entry": c, "text": labels.mask_personal(c.text)} for c in comments],
         "min_answers": settings.min_answers,
         "categories": labels.CATEGORIES,
