@@ -14,7 +14,7 @@ from typing import Literal
 
 from sqlalchemy.engine import Connection
 
-from sync_server.comments.triage import listed_name_hits, triage
+from sync_server.comments.triage import Triage, listed_name_hits, triage
 from sync_server.storage import triage as triage_storage
 from sync_server.web.labels import MASK, N_, mask_personal
 
@@ -43,6 +43,23 @@ def masked(text: str, staff_names: Iterable[str] = ()) -> str:
             pieces += [text[at : hit.start], MASK]
             at = hit.end
     return mask_personal("".join([*pieces, text[at:]]))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A comment as one reader gets it: masked text, or "" and why it is withheld."""
+
+    text: str
+    held: Withheld | None
+    triage: Triage
+
+
+def shown(text: str, review: str | None, staff_names: Iterable[str], reviewer: bool) -> Shown:
+    """`text` for a `reviewer` of flagged comments (the quality manager) or anyone else."""
+    names = list(staff_names)
+    found = triage(text, names) if text else Triage()
+    held = None if reviewer else withheld(found.flagged, review)
+    return Shown("" if held else masked(text, names), held, found)
 
 
 @dataclass(frozen=True)
