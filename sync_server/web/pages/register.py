@@ -163,7 +163,12 @@ def line(
     answer_done, answer_due = _earliest(answered, closed), _answer_due(day, holidays)
     found = triage(entry.text, staff_names) if entry.text else Triage()
     held = None if reviewer else withheld(found.flagged, entry.review)
-    pieces = () if held else _pieces(entry.text, found, unmask, staff_names)
+    if held:
+        pieces: tuple[tuple[str, Reason | None], ...] = ()
+    elif reviewer:
+        pieces = _pieces(entry.text, found, unmask, staff_names)
+    else:
+        pieces = ((_shown(entry.text, unmask, staff_names) or "", None),)
     return Line(
         entry=entry,
         text="".join(piece for piece, _reason in pieces),
