@@ -1,7 +1,8 @@
 """Who may do what: the one table of staff roles and their permissions, read by the dashboard
 pages, their menu and the JSON API alike, and the rule that narrows a user to their services.
 
-- quality manager: every service; figures, comments (personal data included), targets,
+- quality manager: every service; figures, comments (personal data included, and those triage
+  flags before anyone else, with the agents' names it looks for), targets,
   improvement actions, the fleet, QR codes and surveys; reads the accounts, does not change them;
   reads the audit trail;
 - service manager: the figures, comments, exports and reports of their own services;
@@ -27,6 +28,9 @@ class Permission(StrEnum):
     READ_INDICATORS = "read_indicators"  # figures, comments, exports and reports
     HANDLE_COMMENTS = "handle_comments"  # categorise, acknowledge, answer, close an entry
     SEE_PERSONAL_DATA = "see_personal_data"  # names and numbers unmasked in the register
+    # Read the comments triage flags before anyone else, and release them or keep them hidden.
+    REVIEW_FLAGGED = "review_flagged"
+    LIST_STAFF_NAMES = "list_staff_names"  # the agents' names triage looks for in comments
     SET_TARGETS = "set_targets"
     RECORD_ACTIONS = "record_actions"  # improvement actions of the annual review
     WATCH_FLEET = "watch_fleet"  # the devices' health, on the page and in the API
@@ -48,6 +52,8 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.READ_INDICATORS,
                 Permission.HANDLE_COMMENTS,
                 Permission.SEE_PERSONAL_DATA,
+                Permission.REVIEW_FLAGGED,
+                Permission.LIST_STAFF_NAMES,
                 Permission.SET_TARGETS,
                 Permission.RECORD_ACTIONS,
                 Permission.WATCH_FLEET,

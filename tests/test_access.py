@@ -38,9 +38,9 @@ P = Permission
 # What the product promises each role, written out once more as the reference for the table.
 PROMISED = {
     "quality_manager": {
-        P.READ_INDICATORS, P.HANDLE_COMMENTS, P.SEE_PERSONAL_DATA, P.SET_TARGETS,
-        P.RECORD_ACTIONS, P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS,
-        P.READ_AUDIT, P.EVERY_SERVICE,
+        P.READ_INDICATORS, P.HANDLE_COMMENTS, P.SEE_PERSONAL_DATA, P.REVIEW_FLAGGED,
+        P.LIST_STAFF_NAMES, P.SET_TARGETS, P.RECORD_ACTIONS, P.WATCH_FLEET, P.PRINT_CODES,
+        P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.READ_AUDIT, P.EVERY_SERVICE,
     },
     "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS},
     "admin": {
@@ -96,6 +96,8 @@ def test_the_administrator_never_reads_the_visitors_answers():
 
 def test_what_only_one_role_may_do():
     assert holders(P.SEE_PERSONAL_DATA) == ["quality_manager"]
+    assert holders(P.REVIEW_FLAGGED) == ["quality_manager"]
+    assert holders(P.LIST_STAFF_NAMES) == ["quality_manager"]
     assert holders(P.SET_TARGETS) == ["quality_manager"]
     assert holders(P.RECORD_ACTIONS) == ["quality_manager"]
     assert holders(P.MANAGE_ACCOUNTS) == ["admin"]

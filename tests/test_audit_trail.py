@@ -538,6 +538,13 @@ def _comment(server) -> None:
     _post_as(MANAGER, f"/comments/{comment_id(server)}", {"action": "acknowledge"})(server)
 
 
+def _review(server) -> None:
+    page = "/comments?flagged=pending"
+    _post_as(MANAGER, f"/comments/{comment_id(server)}/review", {"decision": "released"}, page)(
+        server
+    )
+
+
 def _leave_contact(server) -> None:
     survey = f"{server.url}/s/{SITE}/{SERVICE}"
     client = server.client()
@@ -561,6 +568,11 @@ FORMS: dict[str, tuple[Callable, str]] = {
     "/login": (lambda server: sign_in(server, MANAGER), "session.signed_in"),
     "/logout": (_post_as(MANAGER, "/logout", {}), "session.signed_out"),
     "/comments/{comment_id}": (_comment, "register.acknowledged"),
+    "/comments/{comment_id}/review": (_review, "triage.released"),
+    "/staff-names": (
+        _post_as(MANAGER, "/staff-names", {"service": SERVICE, "names": "Marie Dubois"}),
+        "triage.names_changed",
+    ),
     "/targets": (
         _post_as(
             MANAGER, "/targets", {"indicator": "score", "value": "8", "valid_from": "2026-01-01"}

@@ -30,6 +30,7 @@ from qualivilles.protocol import (
     VisitEventPayload,
     payload_hash,
 )
+from sync_server.comments.reading import pending
 from sync_server.demo.command import prepare
 from sync_server.demo.data import DAYS_BACK, generate, satisfaction_after_wait
 from sync_server.indicators import public_holidays
@@ -37,6 +38,7 @@ from sync_server.indicators.periods import containing
 from sync_server.settings import Settings
 from sync_server.storage import devices, users, visit_links
 from sync_server.storage import health as fleet_health
+from sync_server.storage import triage as triage_storage
 from sync_server.web.figures import desk_figures
 from sync_server.web.pages.service_page import wait_sections
 from tests.tools.demo_counts import linked_answers
@@ -276,6 +278,17 @@ def test_at_demo_size_the_service_page_shows_satisfaction_by_measured_wait(demo)
     desks = {(s["desk"].site, s["desk"].service): s["desk"] for s in sections}
     busiest = desks[(kiosk["site"], kiosk["service"])]
     assert len([band for band in busiest.bands if not band.rate.hidden]) >= 2
+
+
+def test_the_demo_holds_comments_triage_holds_for_the_quality_manager(town, demo):
+    with demo.storage.read() as connection:
+        names = triage_storage.staff_names(connection)
+        waiting = pending(connection)
+    assert names == {
+        service: sorted(listed) for service, listed in town["demo"]["staff_names"].items()
+    }
+    assert waiting.count >= 3
+    assert waiting.urgent >= 1
 
 
 # The demo command on top of the generator ------------------------------------------------------

@@ -34,6 +34,7 @@ from sync_server.storage import (
     migrations,
     schema,
     surveys,
+    triage,
     uploads,
     users,
     visit_links,
@@ -173,6 +174,8 @@ def prepare(
         users.create(
             connection, username=user["username"], password=user["password"], role=user["role"]
         )
+        for service, names in town["demo"].get("staff_names", {}).items():
+            triage.set_staff_names(connection, service, names, by=user["username"], now=now)
         code = devices.create(
             connection,
             site=kiosk["site"],

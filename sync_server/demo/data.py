@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -89,6 +89,15 @@ COMMENTS_UNHAPPY = {
     ],
     "en": ["Long wait and nobody explained why.", "Hard to find the right desk."],
 }
+
+
+# What triage holds for the quality manager (an agent of the town file's "staff_names" named, an
+# insult, an urgent call): the newest unhappy comments of the demo kiosk's desk say these.
+FLAGGED_COMMENTS = [
+    "Sophie m'a parlé sèchement devant tout le monde.",
+    "Bande d'incapables, trois heures pour une carte d'identité, service de merde.",
+    "Ça sent le gaz près des toilettes du rez-de-chaussée, faites vite.",
+]
 
 
 @dataclass(frozen=True)
@@ -462,7 +471,27 @@ def generate(
         # draws the desks before it took.
         rng = random.Random(f"{seed}:{desk.site}:{desk.service}")  # noqa: S311 -- made-up data
         batches.extend(b for b in _desk_batches(run, desk, rng) if b.records)
+    kiosk = town.get("demo", {}).get("kiosk")
+    if kiosk:
+        _flag_newest(b for b in batches if (b.site, b.service) == (kiosk["site"], kiosk["service"]))
     return DemoData(batches)
+
+
+def _flag_newest(batches: Iterable[DemoBatch]) -> None:
+    """The desk's newest unhappy French comments replaced by `FLAGGED_COMMENTS` (resealed)."""
+    found = [
+        (batch, index)
+        for batch in batches
+        for index, record in enumerate(batch.records)
+        if record.payload.get("comment") in COMMENTS_UNHAPPY["fr"]
+    ]
+    found.sort(key=lambda place: place[0].records[place[1]].device_time, reverse=True)
+    for (batch, index), text in zip(found, FLAGGED_COMMENTS, strict=False):
+        record = batch.records[index]
+        payload = {**record.payload, "comment": text}
+        batch.records[index] = record.model_copy(
+            update={"payload": payload, "payload_hash": payload_hash(payload)}
+        )
 
 
 def _desk_batches(run: _Run, desk: DemoDesk, rng: random.Random) -> list[DemoBatch]:

@@ -8,7 +8,8 @@ module that holds what you need, e.g. `with storage.read() as c: devices.get(c, 
 - `audit` (who did what and when: the append-only audit trail);
 - `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
 - `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments
-  register, actions), `health` (heartbeats, fleet, quarantine), `alerts`;
+  register, actions), `triage` (agents' names, reviews of flagged comments), `health`
+  (heartbeats, fleet, quarantine), `alerts`;
 - `retention` (the purge of what is past its retention period, every figure kept);
 - `migrations`, `schema`, `db` (engines and transactions), `rollups` (the daily rollups' upkeep).
 """
@@ -34,6 +35,7 @@ from sync_server.storage import (
     sessions,
     surveys,
     town,
+    triage,
     uploads,
     users,
     visit_links,
@@ -114,6 +116,7 @@ __all__ = [
     "sessions",
     "surveys",
     "town",
+    "triage",
     "uploads",
     "users",
     "visit_links",

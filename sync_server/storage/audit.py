@@ -58,6 +58,7 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "register.contact_left",
             "register.contact_erased",
         ),
+        "triage": ("triage.released", "triage.kept_hidden", "triage.names_changed"),
         "actions": ("action.recorded",),
         "downloads": ("export.downloaded", "report.downloaded", "audit.exported"),
         "tokens": ("token.created", "token.revoked"),

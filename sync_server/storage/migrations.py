@@ -528,6 +528,31 @@ def _register_contacts(connection: Connection) -> None:
             connection.execute(r.update().where(r.c.comment_id == comment_id).values(**values))
 
 
+def _comment_triage(connection: Connection) -> None:
+    """The agents' names per service that triage looks for in comments, and the quality
+    manager's review of each flagged comment (triage itself runs when a comment is read)."""
+    frozen = sa.MetaData()
+    sa.Table("comments", frozen, sa.Column("id", sa.Integer, primary_key=True))
+    names = sa.Table(
+        "staff_names",
+        frozen,
+        sa.Column("service", sa.String(63), primary_key=True),
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("added_by", sa.String(100), nullable=False),
+        sa.Column("added_at", UtcDateTime, nullable=False),
+    )
+    reviews = sa.Table(
+        "comment_reviews",
+        frozen,
+        sa.Column("comment_id", sa.ForeignKey("comments.id"), primary_key=True),
+        sa.Column("decision", sa.String(12), nullable=False),
+        sa.Column("reviewed_by", sa.String(100), nullable=False),
+        sa.Column("reviewed_at", UtcDateTime, nullable=False),
+        sa.CheckConstraint("decision IN ('released', 'kept_hidden')", name="review_decision"),
+    )
+    frozen.create_all(connection, tables=[names, reviews])
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -546,6 +571,7 @@ MIGRATIONS: list[Migration] = [
     ("0015_retention", _retention),
     ("0016_own_password", _own_password),
     ("0017_register_contacts", _register_contacts),
+    ("0018_comment_triage", _comment_triage),
 ]
 
 

@@ -223,6 +223,11 @@ class RegisterEntry:
     # Whether the visitor left contact details to be answered (what they are: `RegisterContact`,
     # read only for the people who answer).
     contact_left: bool = False
+    # The quality manager's decision on a comment triage flagged ("released", "kept_hidden"),
+    # by whom and when; None: not reviewed (`storage/triage.py`).
+    review: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

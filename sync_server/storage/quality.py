@@ -96,7 +96,7 @@ def register(
     """Comments with their desk, date, main answer level and register state, newest first;
     received in [start, end), of `status` and `category` ("none": not classed) when given."""
     c, a, r = schema.comments, schema.answers, schema.comment_register
-    k = schema.register_contacts
+    k, v = schema.register_contacts, schema.comment_reviews
     query = (
         sa.select(
             c.c.id,
@@ -119,11 +119,15 @@ def register(
             r.c.answered_by,
             r.c.closed_by,
             k.c.comment_id.is_not(None).label("contact_left"),
+            v.c.decision,
+            v.c.reviewed_by,
+            v.c.reviewed_at,
         )
         .select_from(
             c.join(a, a.c.id == c.c.answer_id)
             .outerjoin(r, r.c.comment_id == c.c.id)
             .outerjoin(k, k.c.comment_id == c.c.id)
+            .outerjoin(v, v.c.comment_id == c.c.id)
         )
         .order_by(c.c.captured_at.desc(), c.c.id.desc())
     )
@@ -168,6 +172,9 @@ def _entry(row: Any) -> RegisterEntry:
         answered_by=row.answered_by,
         closed_by=row.closed_by,
         contact_left=bool(row.contact_left),
+        review=row.decision,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
     )
 
 

@@ -408,6 +408,30 @@ register_contacts = sa.Table(
     sa.CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="contact_given"),
 )
 
+# 0018_comment_triage: the agents of each service, whose names in a comment flag it for the
+# quality manager (`sync_server/comments/triage.py`). Triage itself is not stored: it runs when
+# a comment is read, so a name added or a lexicon edited catches the comments already there.
+staff_names = sa.Table(
+    "staff_names",
+    metadata,
+    sa.Column("service", sa.String(63), primary_key=True),
+    sa.Column("name", sa.String(100), primary_key=True),  # as typed: "Marie Dubois"
+    sa.Column("added_by", sa.String(100), nullable=False),
+    sa.Column("added_at", UtcDateTime, nullable=False),
+)
+
+# 0018_comment_triage: the quality manager's decision on a flagged comment: "released" (its
+# service's managers read it, masked) or "kept_hidden" (they never do). No row: not reviewed.
+comment_reviews = sa.Table(
+    "comment_reviews",
+    metadata,
+    sa.Column("comment_id", sa.ForeignKey("comments.id"), primary_key=True),
+    sa.Column("decision", sa.String(12), nullable=False),
+    sa.Column("reviewed_by", sa.String(100), nullable=False),
+    sa.Column("reviewed_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("decision IN ('released', 'kept_hidden')", name="review_decision"),
+)
+
 improvement_actions = sa.Table(
     "improvement_actions",
     metadata,

@@ -23,6 +23,7 @@ from sync_server.web.pages import (
     reports,
     review,
     service_page,
+    staff_names,
     targets,
 )
 
@@ -31,6 +32,7 @@ routers: list[APIRouter] = [
     dashboard.router,
     service_page.router,
     register.router,
+    staff_names.router,
     fleet.router,
     targets.router,
     review.router,

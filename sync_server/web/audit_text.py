@@ -28,6 +28,7 @@ KIND_NAMES = {
     "surveys": N_("Questionnaires"),
     "targets": N_("Objectifs"),
     "register": N_("Registre des commentaires"),
+    "triage": N_("Tri des commentaires"),
     "actions": N_("Actions d'amélioration"),
     "downloads": N_("Exports et rapports"),
     "tokens": N_("Jetons d'API"),
@@ -55,6 +56,9 @@ ACTION_NAMES = {
     "register.closed": N_("Commentaire clos"),
     "register.contact_left": N_("Coordonnées laissées par le visiteur pour une réponse"),
     "register.contact_erased": N_("Coordonnées du visiteur effacées"),
+    "triage.released": N_("Commentaire signalé communiqué aux responsables de service"),
+    "triage.kept_hidden": N_("Commentaire signalé gardé caché"),
+    "triage.names_changed": N_("Noms des agents d'un service modifiés"),
     "action.recorded": N_("Action d'amélioration enregistrée"),
     "export.downloaded": N_("Export téléchargé"),
     "report.downloaded": N_("Rapport PDF téléchargé"),
@@ -82,6 +86,9 @@ DETAIL_NAMES = {  # in the order they are shown
     "value": N_("Objectif"),
     "status": N_("Statut"),
     "category": N_("Catégorie"),
+    "reasons": N_("Motifs du signalement"),
+    "decision": N_("Décision"),
+    "names": N_("Noms d'agents listés"),
     "token_id": N_("Avec le jeton d'API n°"),
     "label": N_("Nom du jeton"),
     "mode": N_("Type d'appareil"),
@@ -199,8 +206,10 @@ def object_text(event: AuditEvent, wording: Wording) -> str:
     subject = event.object or ""
     if not subject:
         return ""
-    if event.kind == "register":
+    if event.kind == "register" or event.action in ("triage.released", "triage.kept_hidden"):
         return _("commentaire n° %(id)s") % {"id": subject}
+    if event.action == "triage.names_changed":
+        return wording.services.get(subject, subject)
     if event.kind == "actions":
         return _("action n° %(id)s") % {"id": subject}
     if event.kind == "tokens":
@@ -255,6 +264,8 @@ def _value(key: str, value: Any, wording: Wording) -> str:
         "mode": MODES,
         "kind": KIND_NAMES,
         "overdue": labels.DEADLINE_FILTERS,
+        "reasons": labels.TRIAGE_REASONS,
+        "decision": labels.REVIEWS,
     }.get(key)
     text = str(value)
     if names is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from sync_server.comments.triage import NAME_AFTER_TITLE
+
 
 def N_(text: str) -> str:
     return text
@@ -91,15 +93,28 @@ DEADLINE_OUTCOMES = {
     "late": N_("hors délai"),
     "pending": N_("en cours"),
 }
+# Why triage flagged a comment (`sync_server.comments.triage`), in the order shown.
+TRIAGE_REASONS = {
+    "urgent": N_("Urgent"),
+    "insult": N_("Insulte ou grossièreté"),
+    "names_person": N_("Nomme une personne"),
+}
+# The register's filter on flagged comments (`?flagged=`).
+FLAG_FILTERS = {
+    "pending": N_("Signalés, à relire"),
+    "flagged": N_("Tous les signalés"),
+}
+# The quality manager's decisions on a flagged comment.
+REVIEWS = {
+    "released": N_("Communiqué aux responsables de service"),
+    "kept_hidden": N_("Gardé caché"),
+}
 ROLES = {
     "quality_manager": N_("Responsable qualité"),
     "service_manager": N_("Responsable de service"),
     "admin": N_("Administrateur"),
 }
 
-_NAME_AFTER_TITLE = re.compile(
-    r"\b(M\.|Mme|Mlle|Monsieur|Madame|Mademoiselle|Mr\.?|Mrs\.?|Ms\.?)\s+[A-ZÀ-Ý][\w'’-]*",
-)
 _LONG_NUMBER = re.compile(r"\d[\d .-]{5,}\d")
 MASK = "▒▒▒"
 
@@ -109,5 +124,5 @@ def mask_personal(text: str) -> str:
 
     E-mail addresses and phone numbers were already removed before storage (`scrub`); this is
     the second guard for what a person reads on screen."""
-    text = _NAME_AFTER_TITLE.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    text = NAME_AFTER_TITLE.sub(lambda m: f"{m.group(1)} {MASK}", text)
     return _LONG_NUMBER.sub(MASK, text)

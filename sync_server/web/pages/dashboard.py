@@ -1,6 +1,7 @@
 """The quality manager's overview: one card per desk (site × service) for a week, month,
 quarter, year or survey campaign (the last complete month by default), under the notices of new
-quality managers the reader has not acknowledged yet."""
+quality managers the reader has not acknowledged yet and of the comments triage flagged for
+them to read first."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 
 from sync_server.access import Permission, may, visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.comments.reading import Pending, pending
 from sync_server.indicators.query import CARDS
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, audit, town
@@ -42,6 +44,14 @@ def notices_context(
     }
 
 
+def flagged_notice(storage: Storage, user: User) -> Pending | None:
+    """The flagged comments waiting for the quality manager (None for anyone else)."""
+    if not may(user, Permission.REVIEW_FLAGGED):
+        return None
+    with storage.read() as connection:
+        return pending(connection)
+
+
 @router.get("/")
 def overview(
     request: Request,
@@ -67,6 +77,7 @@ def overview(
     context = {
         **notices_context(storage, settings, user, language),
         **nav_context(request, user),
+        "flagged": flagged_notice(storage, user),
         "cards": cards,
         "choice": choice,
         "picker": picker(choice, on, language),

@@ -8,7 +8,13 @@ rule as the register's indicators (`formulas.register_outcomes`: closing does bo
 Entries still open past a deadline come first and carry a text mark. Filters: received between
 two days, status, service, category, deadlines.
 
-Personal data in the comment and the reply is masked unless the quality manager asks to see it.
+Comments triage flags (urgent, insulting, naming a person: `sync_server.comments`) are the
+quality manager's to read first: they see why, the words highlighted, and release the comment or
+keep it hidden; until released, everyone else gets a placeholder, never the text. Filter:
+flagged ones (to review, or all).
+
+Personal data in the comment and the reply is masked unless the quality manager asks to see it
+(the service's listed agents' names too).
 Contact details a visitor left to be answered are shown to the people who answer (the quality
 manager, the service's managers) and never exported. Each change is in the audit trail, with
 the entry's number and its status and category before and after, never the texts.
@@ -16,8 +22,8 @@ the entry's number and its status and category before and after, never the texts
 
 from __future__ import annotations
 
-from collections.abc import Container
-from dataclasses import dataclass
+from collections.abc import Container, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
@@ -31,14 +37,23 @@ from fastapi.responses import RedirectResponse, Response
 from sync_server import i18n
 from sync_server.access import Permission, may, may_see, visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.comments.reading import PLACEHOLDERS, Withheld, masked, withheld
+from sync_server.comments.triage import Reason, Triage, segments, triage
 from sync_server.contact_details import display_phone
 from sync_server.indicators import formulas, public_holidays
 from sync_server.indicators.formulas import DeadlineOutcome
 from sync_server.settings import Settings
 from sync_server.storage import RegisterEntry, Storage, User, audit, quality, town
+from sync_server.storage import triage as triage_storage
 from sync_server.storage.models import RegisterContact
 from sync_server.web import labels
-from sync_server.web.access import CommentForm, ServiceReader, forbidden, nav_context
+from sync_server.web.access import (
+    CommentForm,
+    ReviewForm,
+    ServiceReader,
+    forbidden,
+    nav_context,
+)
 from sync_server.web.figures import today
 from sync_server.web.labels import N_
 from sync_server.web.pages.exports import MEDIA, file_response, record_download
@@ -84,6 +99,21 @@ class Line:
     closed: datetime | None
     acknowledgement: Step  # delay in calendar days (the deadline is 7 days)
     answer: Step  # delay in working days (the deadline is 15 working days)
+    triage: Triage = field(default_factory=Triage)
+    # Why this reader gets a placeholder instead of the text ("" then); None: they read it.
+    held: Withheld | None = None
+    # The text shown, cut into pieces with the reason each flagged word was flagged for.
+    pieces: tuple[tuple[str, Reason | None], ...] = ()
+
+    @property
+    def to_review(self) -> bool:
+        """Flagged and waiting for the quality manager's decision."""
+        return self.triage.flagged and self.entry.review is None
+
+    @property
+    def urgent(self) -> bool:
+        """Urgent and not yet reviewed: comes first for the quality manager."""
+        return self.to_review and self.triage.urgent
 
     @property
     def ack_overdue(self) -> bool:
@@ -113,10 +143,14 @@ def line(
     on: date,
     unmask: bool,
     holidays: Container[date] = formulas.NO_HOLIDAYS,
+    *,
+    staff_names: Sequence[str] = (),
+    reviewer: bool = False,
 ) -> Line:
-    """An entry as the register shows and exports it, on day `on` (the town's today). The
-    outcomes are `formulas.register_outcomes`' (closing does both steps), with each received
-    day's due dates counted once."""
+    """An entry as the register shows and exports it, on day `on` (the town's today), to a
+    `reviewer` of flagged comments (the quality manager) or not. The outcomes are
+    `formulas.register_outcomes`' (closing does both steps), with each received day's due
+    dates counted once."""
 
     def local(moment: datetime | None) -> datetime | None:
         return None if moment is None else moment.astimezone(zone)
@@ -127,10 +161,21 @@ def line(
     day = received.date()
     ack_done, ack_due = _earliest(acknowledged, closed), formulas.acknowledgement_due(day)
     answer_done, answer_due = _earliest(answered, closed), _answer_due(day, holidays)
+    found = triage(entry.text, staff_names) if entry.text else Triage()
+    held = None if reviewer else withheld(found.flagged, entry.review)
+    if held:
+        pieces: tuple[tuple[str, Reason | None], ...] = ()
+    elif reviewer:
+        pieces = _pieces(entry.text, found, unmask, staff_names)
+    else:
+        pieces = ((_shown(entry.text, unmask, staff_names) or "", None),)
     return Line(
         entry=entry,
-        text=_shown(entry.text, unmask) or "",
-        reply=_shown(entry.reply, unmask),
+        text="".join(piece for piece, _reason in pieces),
+        reply=_shown(entry.reply, unmask, staff_names),
+        triage=found,
+        held=held,
+        pieces=pieces,
         received=received,
         acknowledged=acknowledged,
         answered=answered,
@@ -150,11 +195,25 @@ def line(
     )
 
 
-def _shown(text: str | None, unmask: bool) -> str | None:
-    """A comment or a reply as the page shows it: names and long numbers masked unless asked."""
+def _shown(text: str | None, unmask: bool, staff_names: Sequence[str] = ()) -> str | None:
+    """A comment or a reply as the page shows it: names (the listed agents' too) and long
+    numbers masked unless asked."""
     if not text:
         return text
-    return text if unmask else labels.mask_personal(text)
+    return text if unmask else masked(text, staff_names)
+
+
+def _pieces(
+    text: str, found: Triage, unmask: bool, staff_names: Sequence[str]
+) -> tuple[tuple[str, Reason | None], ...]:
+    """The text as shown, in pieces marked with what triage found there (each piece masked
+    on its own, so the marks stay on the words they mark)."""
+    if not text:
+        return ()
+    return tuple(
+        (_shown(piece, unmask, staff_names) or "", reason)
+        for piece, reason in segments(text, found.hits)
+    )
 
 
 # A register reads thousands of entries received on a few hundred days: each deadline and delay
@@ -171,6 +230,15 @@ def _working_days(start: date, end: date, holidays: Container[date]) -> int:
 
 def _earliest(*moments: datetime | None) -> date | None:
     return min((m.date() for m in moments if m is not None), default=None)
+
+
+def flag_kept(item: Line, flagged: str | None) -> bool:
+    """Whether a line passes the flagged filter (`labels.FLAG_FILTERS`; None: all)."""
+    if flagged == "pending":
+        return item.to_review
+    if flagged == "flagged":
+        return item.triage.flagged
+    return True
 
 
 def keep(item: Line, deadlines: str | None) -> bool:
@@ -198,6 +266,7 @@ class Filters:
     service: str | None = None
     category: str | None = None
     deadlines: str | None = None
+    flagged: str | None = None  # `labels.FLAG_FILTERS`
     problem: str | None = None
     asked_first: str = ""
     asked_last: str = ""
@@ -211,6 +280,7 @@ class Filters:
         service: str | None,
         category: str | None,
         overdue: str | None,
+        flagged: str | None = None,
     ) -> Filters:
         problem, start, end = None, None, None
         try:
@@ -229,6 +299,7 @@ class Filters:
             service=service or None,
             category=category if category in labels.CATEGORIES else None,
             deadlines=overdue if overdue in labels.DEADLINE_FILTERS else None,
+            flagged=flagged if flagged in labels.FLAG_FILTERS else None,
             problem=problem,
             asked_first=(first or "")[:10],
             asked_last=(last or "")[:10],
@@ -250,14 +321,15 @@ class Filters:
             "service": audit.asked(self.service),
             "category": self.category,
             "overdue": self.deadlines,
+            **({"flagged": self.flagged} if self.flagged else {}),
         }
 
 
 def register_lines(
     storage: Storage, settings: Settings, user: User, filters: Filters, unmask: bool
 ) -> list[Line]:
-    """Every entry the user may read that passes the filters, open overdue ones first, newest
-    first within."""
+    """Every entry the user may read that passes the filters: for the quality manager, urgent
+    flagged ones to review first; then open overdue ones; newest first within."""
     services = visible_services(user, [filters.service] if filters.service else None)
     zone = ZoneInfo(settings.timezone)
     start, end = filters.bounds(zone)
@@ -270,11 +342,18 @@ def register_lines(
             status=filters.status,
             category=filters.category,
         )
+        names = triage_storage.staff_names(connection, services)
     holidays = public_holidays.calendar(settings.holidays_region)
     on = today(settings)
-    lines = [line(e, zone, on, unmask, holidays) for e in entries]
-    lines = [item for item in lines if keep(item, filters.deadlines)]
-    lines.sort(key=lambda item: not item.overdue)  # stable: overdue first, newest first within
+    reviewer = may(user, Permission.REVIEW_FLAGGED)
+    lines = [
+        line(e, zone, on, unmask, holidays, staff_names=names.get(e.service, ()),
+             reviewer=reviewer)
+        for e in entries
+    ]  # fmt: skip
+    lines = [i for i in lines if keep(i, filters.deadlines) and flag_kept(i, filters.flagged)]
+    # Stable: newest first within each group.
+    lines.sort(key=lambda item: (not (reviewer and item.urgent), not item.overdue))
     return lines
 
 
@@ -314,6 +393,11 @@ def page_context(
         "statuses": labels.STATUSES,
         "categories": labels.CATEGORIES,
         "deadline_filters": labels.DEADLINE_FILTERS,
+        "flag_filters": labels.FLAG_FILTERS,
+        "reasons": labels.TRIAGE_REASONS,
+        "reviews": labels.REVIEWS,
+        "placeholders": PLACEHOLDERS,
+        "to_review": sum(item.to_review for item in lines),
         "outcomes": labels.DEADLINE_OUTCOMES,
         "contacts": shown_contacts(storage, user, shown),
         "contact_days": settings.contact_details_retention_days,
@@ -331,7 +415,7 @@ def page_context(
 def _export_query(request: Request) -> str:
     """The page's filters for its export links (without the unmask switch, which changes
     nothing in an export)."""
-    wanted = ("from", "to", "status", "service", "category", "overdue")
+    wanted = ("from", "to", "status", "service", "category", "overdue", "flagged")
     kept = [(k, v) for k, v in request.query_params.multi_items() if k in wanted and v]
     return urlencode([*kept, ("lang", page_language(request))])
 
@@ -341,11 +425,12 @@ def asked_filters(
     service: str | None = None,
     category: str | None = None,
     overdue: str | None = None,
+    flagged: str | None = None,
     first: Annotated[str | None, Query(alias="from")] = None,
     last: Annotated[str | None, Query(alias="to")] = None,
 ) -> Filters:
     """The register's filters as the address asks for them: the page and its export alike."""
-    return Filters.read(first, last, status, service, category, overdue)
+    return Filters.read(first, last, status, service, category, overdue, flagged)
 
 
 AskedFilters = Annotated[Filters, Depends(asked_filters)]
@@ -367,6 +452,40 @@ def register_page(
     context = page_context(request, storage, settings, user, filters, lines, unmask)
     context["done"] = done
     return render(request, "register.html", context)
+
+
+# -- review of flagged comments ------------------------------------------------------------
+
+
+REVIEW_EVENTS = {"released": "triage.released", "kept_hidden": "triage.kept_hidden"}
+
+
+@router.post("/comments/{comment_id}/review")
+async def review_entry(
+    request: Request, storage: StorageDep, posted: ReviewForm, comment_id: int
+) -> Response:
+    """The quality manager releases a flagged comment to its service's managers (masked), or
+    keeps it hidden from them; recorded with the reasons it was flagged for, never its text."""
+    user, form = posted
+    decision = str(form.get("decision") or "")
+    with storage.read() as connection:
+        found = quality.register(connection, comment_id=comment_id)
+    if not found or decision not in REVIEW_EVENTS:
+        return render(request, "error.html", {**nav_context(request, user), "error": "invalid"},
+                      status_code=400)  # fmt: skip
+    with storage.write() as connection:
+        entry = found[0]
+        names = triage_storage.staff_names(connection, [entry.service]).get(entry.service, [])
+        earlier = triage_storage.review(connection, comment_id, decision, by=user.username)
+        details: dict[str, object] = {
+            "service": entry.service,
+            "reasons": list(triage(entry.text, names).reasons),
+            "decision": audit.change(earlier, decision) if earlier else decision,
+        }
+        audit.record(
+            connection, audit.by_user(user), REVIEW_EVENTS[decision], str(comment_id), details
+        )
+    return RedirectResponse(f"/comments?done={comment_id}#c{comment_id}", status_code=303)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -502,12 +621,16 @@ def reply_refused(
 ) -> Response:
     """The entry alone, its reply refused as too long with its length, and the text typed back
     in the field so nothing is lost; nothing is changed."""
+    with storage.read() as connection:
+        names = triage_storage.staff_names(connection, [entry.service])
     item = line(
         entry,
         ZoneInfo(settings.timezone),
         today(settings),
         unmask=False,
         holidays=public_holidays.calendar(settings.holidays_region),
+        staff_names=names.get(entry.service, ()),
+        reviewer=may(user, Permission.REVIEW_FLAGGED),
     )
     context = page_context(request, storage, settings, user, Filters(), [item], unmask=False)
     context["problem"] = {"id": entry.id, "code": "reply_too_long", "length": len(reply),

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from sync_server import i18n
+from sync_server.access import Permission, may
 from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.comments.reading import PLACEHOLDERS, shown
 from sync_server.indicators import pipeline
 from sync_server.indicators.figures import Band, DeskFigures, heat_grid
 from sync_server.indicators.formulas import WEEKDAYS, Cell
@@ -19,6 +21,7 @@ from sync_server.indicators.periods import last_months
 from sync_server.indicators.query import SATISFACTION, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Storage, quality, town
+from sync_server.storage import triage as triage_storage
 from sync_server.web import charts, labels, units, voice
 from sync_server.web.access import ServiceReader, nav_context
 from sync_server.web.figures import desk_figures, today
@@ -272,6 +275,9 @@ def service_page(
     start, end = choice.period.bounds(ZoneInfo(settings.timezone))
     with storage.read() as connection:
         comments = quality.register(connection, services=[service], start=start, end=end)[:50]
+        names = triage_storage.staff_names(connection, [service]).get(service, [])
+    # A flagged comment is the quality manager's to read first: others get a placeholder.
+    reviewer = may(user, Permission.REVIEW_FLAGGED)
     context = {
         **nav_context(request, user),
         "service": service,
@@ -283,7 +289,10 @@ def service_page(
         "trend": trend(storage, settings, service, choice.period, language),
         "waits": wait_sections(rows, language, settings.min_answers),
         "voices": [voice.voice(r, language) for r in rows],
-        "comments": [{"entry": c, "text": labels.mask_personal(c.text)} for c in comments],
+        "comments": [
+            {"entry": c, "shown": shown(c.text, c.review, names, reviewer)} for c in comments
+        ],
+        "placeholders": PLACEHOLDERS,
         "min_answers": settings.min_answers,
         "categories": labels.CATEGORIES,
     }
