@@ -98,7 +98,8 @@ def indicator_sheet(
 
 
 def wait_sheet(rows: Sequence[DeskFigures], period: str, _: Gettext, min_n: int) -> Sheet:
-    """The "délai d'attente" commitment, one line per desk whose agents record visits: the
+    """The "délai d'attente" commitment, one line per desk whose agents record visits (a tablet
+    now, or visits in the period): the
     threshold, then every wait figure with its target and gap."""
     columns = [
         _period_column(_),
@@ -114,9 +115,9 @@ def wait_sheet(rows: Sequence[DeskFigures], period: str, _: Gettext, min_n: int)
         columns += [
             Column(with_unit(name, unit, _), _(name), _(labels.UNIT_NAMES[unit]),
                    _(WAIT_COMPUTED[key])),
-            Column(f"{_(name)} : {_('objectif')} ({_(labels.UNIT_NAMES[unit])})",
+            Column(with_unit(_("%(name)s : objectif") % {"name": _(name)}, unit, _),
                    _("Objectif en vigueur"), _(labels.UNIT_NAMES[unit])),
-            Column(f"{_(name)} : {_('écart')} ({_(labels.UNIT_NAMES[gap_unit])})",
+            Column(with_unit(_("%(name)s : écart") % {"name": _(name)}, gap_unit, _),
                    _("Valeur moins objectif"), _(labels.UNIT_NAMES[gap_unit])),
         ]  # fmt: skip
     columns += [
@@ -132,8 +133,8 @@ def wait_sheet(rows: Sequence[DeskFigures], period: str, _: Gettext, min_n: int)
     lines = []
     for row in rows:
         figures = row.figures
-        if "within_threshold_rate" not in figures:
-            continue  # no agent tablet read: no measured wait
+        if "within_threshold_rate" not in figures or not (row.measured or row.has_tablet):
+            continue  # no agent tablet at the desk: no measured wait
         line = [*_desk_start(row, period), row.threshold_minutes]
         reasons = []
         for key in WAIT_KEYS:
