@@ -22,6 +22,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,13 +31,15 @@ sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from qualivilles.bundled import load_default_survey  # noqa: E402
 from sync_server.app import create_app  # noqa: E402
 from sync_server.demo.command import ingest_batch  # noqa: E402
-from sync_server.demo.data import demo_data  # noqa: E402
+from sync_server.demo.data import generate  # noqa: E402
 from sync_server.indicators.periods import containing  # noqa: E402
 from sync_server.storage import exports  # noqa: E402
 from sync_server.web.figures import today  # noqa: E402
 from tests.fixtures.server import (  # noqa: E402
+    TOWN,
     log_in_client,
     open_town_storage,
     server_settings_for,
@@ -68,7 +71,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as directory:
         settings = server_settings_for(Path(directory), purge_daily=False)
         storage = open_town_storage(settings)
-        for batch in demo_data().batches:
+        demo = generate(TOWN, load_default_survey(), datetime.now(UTC))
+        for batch in demo.batches:
             ingest_batch(storage, batch)
         year = containing("year", today(settings))
         start, end = year.bounds(ZoneInfo(settings.timezone))

@@ -5,6 +5,7 @@ town's time zone, ids and codes in the last columns for BI tools."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -117,6 +118,7 @@ def answers_sheet(
     return Sheet(_("Réponses"), columns, lines, frozen_columns=1)
 
 
+@lru_cache(maxsize=64)
 def _language_name(code: str, language: str) -> str:
     try:
         return Locale.parse(code).get_language_name(Locale.parse(language)) or code
