@@ -118,19 +118,21 @@ def test_exports_open_back_with_the_figures_and_neutralised_cells(filled):
     month = f"{at:%Y-%m}"
     book = load_workbook(io.BytesIO(client.get(
         f"/export/indicators.xlsx?kind=month&period={month}").content))  # fmt: skip
-    rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0][:5] == ("Période", "Site", "Service", "Clé", "Indicateur")
-    [line] = [r for r in rows if r[1] == SITE and r[2] == SERVICE and r[4] ==
-              "Satisfaction globale"]  # fmt: skip
-    assert line[3] == "satisfaction_rate"
-    assert (line[5], line[6]) == (pytest.approx(round(100 * 12 / 13, 2)), "%")  # 12 of 13
+    rows = list(book["Indicateurs"].iter_rows(values_only=True))
+    assert rows[0][:5] == ("Période", "Site", "Service", "Indicateur", "Valeur")
+    assert rows[0][-3:] == ("Code de l'indicateur", "Code du site", "Code du service")
+    [line] = [r for r in rows if r[-2:] == (SITE, SERVICE) and r[3] == "Satisfaction globale"]
+    assert line[-3] == "satisfaction_rate"
+    assert (line[4], line[5]) == (pytest.approx(round(100 * 12 / 13, 2)), "%")  # 12 of 13
     english = client.get(f"/export/answers.csv?kind=month&period={month}&lang=en")
     reader = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
-    assert reader[0][:3] == ["Answer id", "Date (UTC)", "Site"]
+    assert reader[0][:3] == ["Date and time", "Site", "Service"]
     assert len(reader) == 1 + 13
     visits = load_workbook(io.BytesIO(client.get(
-        f"/export/visits.xlsx?kind=month&period={month}").content)).active  # fmt: skip
-    waits = sorted(r[7] for r in visits.iter_rows(min_row=2, values_only=True))
+        f"/export/visits.xlsx?kind=month&period={month}").content))["Passages"]  # fmt: skip
+    header = next(visits.iter_rows(max_row=1, values_only=True))
+    wait = header.index("Attente (min)")
+    waits = sorted(r[wait] for r in visits.iter_rows(min_row=2, values_only=True))
     assert waits == [3, 5, 7, 9, 11]
 
 

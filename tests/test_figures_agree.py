@@ -133,7 +133,12 @@ def csv_agrees(api: Figures, content: bytes, kind: str) -> None:
             assert line["N compte"] == labels.COUNTED_NAMES[f.n_counts], where
             low, high = line["Intervalle à 95 % : bas"], line["Intervalle à 95 % : haut"]
             assert (number(low), number(high)) == (rounded(f.low), rounded(f.high)), where
-            assert line["Masqué (raison)"] == (f.reason or ""), where
+            # Why a figure is hidden, in a sentence with its N; nothing when shown.
+            reason = line["Masqué (raison)"]
+            assert bool(reason) == (f.reason is not None), where
+            if f.reason == "below_min_n":
+                assert reason.startswith("Masqué : moins de "), where
+                assert f"(N = {f.n})" in reason, where
 
 
 def pages_agree(api: Figures, client: TestClient, query: str, kind: str) -> None:

@@ -109,16 +109,16 @@ def test_the_indicator_export_has_one_overall_satisfaction_line_per_desk(manager
     query = f"kind=month&period={month.key}"
     content = session.get(f"/export/indicators.csv?{query}").content.decode("utf-8-sig")
     lines = list(csv.DictReader(io.StringIO(content), delimiter=";"))
-    overall = [line for line in lines if (line["Site"], line["Service"]) == IRIS
+    overall = [line for line in lines if (line["Code du site"], line["Code du service"]) == IRIS
                and line["Indicateur"] == "Satisfaction globale"]  # fmt: skip
     assert [(line["Valeur"], line["Objectif"], line["Écart"]) for line in overall] == [
         ("90,0", "95,0", "-5,0")
     ]  # fmt: skip
-    assert overall[0]["Clé"] == "satisfaction_rate"
+    assert overall[0]["Code de l'indicateur"] == "satisfaction_rate"
     book = load_workbook(io.BytesIO(session.get(f"/export/indicators.xlsx?{query}").content))
-    sheet = list(book.active.iter_rows(values_only=True))
-    named = [row for row in sheet[1:] if row[1:3] == IRIS and row[4] == "Satisfaction globale"]
-    assert [(row[3], row[10]) for row in named] == [("satisfaction_rate", 95)]
+    sheet = list(book["Indicateurs"].iter_rows(values_only=True))
+    named = [row for row in sheet[1:] if row[-2:] == IRIS and row[3] == "Satisfaction globale"]
+    assert [(row[-3], row[9]) for row in named] == [("satisfaction_rate", 95)]
 
 
 def test_a_target_reads_as_it_was_entered(manager):

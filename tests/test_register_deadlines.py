@@ -165,7 +165,8 @@ def test_the_pages_show_and_export_the_shares(app_server):
     export = session.get(f"{app_server.url}/export/indicators.csv?kind=month&period={month}")
     lines = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
     column = {name: index for index, name in enumerate(lines[0])}
-    [row] = [r for r in lines if r[2] == SERVICE and r[column["Clé"]] == "acknowledged_on_time"]
+    [row] = [r for r in lines if r[column["Code du service"]] == SERVICE
+             and r[column["Code de l'indicateur"]] == "acknowledged_on_time"]  # fmt: skip
     assert row[column["Indicateur"]] == "Accusés de réception sous 7 jours"
     # A decimal comma: a number in French Excel.
     assert (row[column["Valeur"]], int(row[column["N"]])) == ("80,0", 5)

@@ -258,7 +258,9 @@ HEADERS = [
     "Délai de réponse (jours ouvrés)", "Réponse : délai", "Clos le", "Clos par",
     "En retard, à traiter", "Coordonnées retirées du texte",
     "Réponse demandée (coordonnées laissées)", "Texte supprimé (durée de conservation)",
+    "Code du site", "Code du service",
 ]  # fmt: skip
+NAMES = ["Centre administratif municipal", "IRIS – guichet unique"]
 
 
 def test_the_export_has_every_date_delay_outcome_and_author_oldest_first(register):
@@ -268,19 +270,21 @@ def test_the_export_has_every_date_delay_outcome_and_author_oldest_first(registe
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert (
-        'filename="register-2026-04-01..2026-04-30.csv"' in response.headers["content-disposition"]
+        'filename="registre-2026-04-01..2026-04-30-iris.csv"'
+        in response.headers["content-disposition"]
     )
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert table[0] == HEADERS
     rows = {int(row[0]): row for row in table[1:]}
     assert [int(row[0]) for row in table[1:]] == [ids[n] for n in "ABCDE"]
+    # The town's time, day first; names, the codes last for BI tools.
     assert rows[ids["A"]][1:] == [
-        "2026-04-02 10:00", SITE, SERVICE, "Accueil", "Clos", "2026-04-03 14:00", "qualite",
-        "2026-04-09", "1", "dans le délai", "2026-04-20 14:00", "chef-iris", "2026-04-24", "11",
-        "dans le délai", "2026-04-21 14:00", "qualite", "non", "non", "non", "non",
+        "02/04/2026 10:00", *NAMES, "Accueil", "Clos", "03/04/2026 14:00", "qualite",
+        "09/04/2026", "1", "dans le délai", "20/04/2026 14:00", "chef-iris", "24/04/2026", "11",
+        "dans le délai", "21/04/2026 14:00", "qualite", "non", "non", "non", "non", SITE, SERVICE,
     ]  # fmt: skip
-    assert rows[ids["B"]][9:16] == ["8", "hors délai", "2026-04-27 14:00", "chef-iris",
-                                    "2026-04-24", "16", "hors délai"]  # fmt: skip
+    assert rows[ids["B"]][9:16] == ["8", "hors délai", "27/04/2026 14:00", "chef-iris",
+                                    "24/04/2026", "16", "hors délai"]  # fmt: skip
     assert (
         rows[ids["C"]][next(i for i, h in enumerate(HEADERS) if h == "En retard, à traiter")]
         == "oui"
@@ -299,12 +303,22 @@ def test_the_export_as_a_spreadsheet_and_in_english(register):
     log_in_client(client, "qualite")
     response = client.get("/comments/export.xlsx?lang=en&overdue=late")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Register", "Dictionary"]
+    sheet = book["Register"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:6] == ("No.", "Received on", "Site", "Service", "Category", "Status")
     assert {row[0] for row in rows[1:]} == {ids[n] for n in "BCEFG"}
     b = next(row for row in rows if row[0] == ids["B"])
     assert (b[9], b[10], b[14], b[15]) == (8, "late", 16, "late")
+    # Moments and due days are date cells in the town's time; the sheet is ready to filter.
+    assert isinstance(b[1], datetime)
+    assert isinstance(b[8], datetime)  # a due day: midnight
+    assert b[8].hour == 0
+    assert sheet.freeze_panes == "B2"
+    assert sheet.auto_filter.ref == f"A1:X{len(rows)}"
+    described = [row[1] for row in book["Dictionary"].iter_rows(min_row=2, values_only=True)]
+    assert described == list(rows[0])
     assert client.get("/comments/export.pdf").status_code == 404
 
 

@@ -1,4 +1,5 @@
-"""Rows for the exports: answers with their follow-up items, and visits, oldest first."""
+"""Rows for the exports: answers with their follow-up items, and visits, oldest first; the
+names of the sites and services they name."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def answer_rows(
         a.c.service,
         a.c.channel,
         a.c.language,
+        a.c.survey_id,
+        a.c.survey_version,
         a.c.status,
         a.c.suspect,
         a.c.main_choice,
@@ -91,3 +94,10 @@ def visit_rows(
     )
     for row in connection.execute(query):
         yield dict(row._mapping)
+
+
+def place_names(connection: Connection) -> tuple[dict[str, str], dict[str, str]]:
+    """({site code: name}, {service code: name}) of the town."""
+    sites = dict(connection.execute(sa.select(schema.sites.c.slug, schema.sites.c.name)).all())
+    services = connection.execute(sa.select(schema.services.c.slug, schema.services.c.name))
+    return sites, dict(services.all())

@@ -29,11 +29,12 @@ def number(text: str) -> float | None:
 
 
 def csv_lines(content: bytes) -> dict[tuple[str, str, str], dict[str, str]]:
-    """The indicator CSV (French: ";" and decimal commas) by (site, service, key)."""
+    """The indicator CSV (French: ";" and decimal commas) by the codes of its site, service and
+    figure (the last columns)."""
     reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")
     lines: dict[tuple[str, str, str], dict[str, str]] = {}
     for line in reader:
-        key = (line["Site"], line["Service"], line["Clé"])
+        key = (line["Code du site"], line["Code du service"], line["Code de l'indicateur"])
         assert key not in lines, f"two lines for {key}"
         lines[key] = line
     return lines

@@ -1,24 +1,30 @@
 """CSV and XLSX exports of raw answers, visits and indicator tables, filtered as on screen
-(period, service, site, suspect switch) and by the user's role, headers in the page language.
+(period, service, site, suspect switch) and by the user's role, in the page language: names,
+labels and local dates, one sheet per topic and a data dictionary in a workbook (the first sheet
+alone in CSV), the file named with its period and filters.
 A spreadsheet or BI tool may download them with its user's personal API token. Each download
 is in the audit trail (which export, period, filters, rows; the token's number if one was used)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import unicodedata
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.engine import Connection
 
+from qualivilles.survey import localized
 from sync_server import i18n
 from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
-from sync_server.indicators.catalogue import QUESTION_PREFIX
 from sync_server.indicators.figures import DeskFigures
-from sync_server.storage import Storage, User, audit, exports
-from sync_server.web import labels, tables
+from sync_server.settings import Settings
+from sync_server.storage import Storage, User, audit, exports, surveys
+from sync_server.web import export_words, figure_sheets, record_sheets, tables
 from sync_server.web.access import ExportReader
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
@@ -27,60 +33,72 @@ from sync_server.web.templating import page_language
 
 router = APIRouter(include_in_schema=False)
 
-ANSWER_HEADERS = [N_("Id. de la réponse"), N_("Date (UTC)"), N_("Site"), N_("Service"), N_("Canal"),
-                  N_("Langue"), N_("Statut"), N_("Suspect"), N_("Question principale")]  # fmt: skip
-VISIT_HEADERS = [N_("Id. du passage"), N_("Site"), N_("Service"), N_("Ticket"),
-                 N_("Arrivée (UTC)"), N_("Prise en charge (UTC)"), N_("Issue"),
-                 N_("Attente (min)")]  # fmt: skip
-INDICATOR_HEADERS = [N_("Période"), N_("Site"), N_("Service"), N_("Clé"), N_("Indicateur"),
-                     N_("Valeur"), N_("Unité"), N_("N"), N_("N compte"),
-                     N_("Période précédente"), N_("Objectif"), N_("Écart"),
-                     N_("Unité de l'écart"), N_("Intervalle à 95 % : bas"),
-                     N_("Intervalle à 95 % : haut"), N_("Masqué (raison)")]  # fmt: skip
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# The file's first word, in the reader's language.
+FILE_NAMES = {"answers": N_("réponses"), "visits": N_("passages"),
+              "indicators": N_("indicateurs")}  # fmt: skip
 
 
-def indicator_lines(rows: list[DeskFigures], gettext: Any) -> list[list[Any]]:
-    """One line per desk and figure, each question's rate included once: the figures of the
-    JSON API, with their unit, what N counts, the previous period, the target and the gap."""
-    lines = []
-    for row in rows:
-        for key, figure in row.every_figure().items():
-            question = key.removeprefix(QUESTION_PREFIX)
-            name = labels.QUESTION_NAMES.get(question, question) if question != key else (
-                labels.INDICATOR_NAMES.get(key, key))  # fmt: skip
-            lines.append([
-                row.period, row.site, row.service, key, gettext(name), _rounded(figure.value),
-                gettext(labels.UNIT_NAMES[figure.unit]), figure.n,
-                gettext(labels.COUNTED_NAMES[figure.n_counts]), _rounded(figure.previous),
-                figure.target, _rounded(figure.gap), gettext(labels.UNIT_NAMES[figure.gap_unit]),
-                _rounded(figure.low), _rounded(figure.high), figure.reason or "",
-            ])  # fmt: skip
-    return lines
+def file_name(first: str, *parts: str | None) -> str:
+    """The file's name without extension: its first word, then the period and the filters."""
+    return "-".join([first, *(part for part in parts if part)])
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+def disposition(name: str) -> str:
+    """An attachment named in ASCII (accents dropped, anything else a dash), with the accented
+    name as RFC 5987 `filename*` when it differs."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "-", plain)
+    header = f'attachment; filename="{plain}"'
+    if plain != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header
 
 
-def file_response(
-    fmt: str, name: str, headers: Sequence[str], lines: list[list[Any]], language: str
-) -> Response:
+def file_response(fmt: str, name: str, sheets: list[tables.Sheet], language: str) -> Response:
+    """The sheets as one workbook (the data dictionary last), or the first sheet as CSV."""
+    style = tables.writing(language)
     if fmt == "xlsx":
-        body = tables.to_xlsx(name, headers, lines)
+        body = tables.to_workbook(sheets, style)
     else:
-        french = language == "fr"
-        body = tables.to_csv(
-            headers, lines, delimiter=";" if french else ",", decimal="," if french else "."
-        )
+        body = tables.sheet_csv(sheets[0], style)
     return Response(
-        body,
-        media_type=MEDIA[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        body, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition(f"{name}.{fmt}")}
     )
+
+
+def indicator_sheets(
+    storage: Storage, settings: Settings, figures: list[DeskFigures], period: str, language: str
+) -> list[tables.Sheet]:
+    _ = i18n.translations(language).gettext
+    with storage.read() as connection:
+        survey = surveys.current(connection)
+    texts = {q.id: localized(q.text, language) for q in survey.questions}
+    minimum = settings.min_answers
+    sheets = [
+        figure_sheets.indicator_sheet(figures, period, _, minimum, texts),
+        figure_sheets.wait_sheet(figures, period, _, minimum),
+        figure_sheets.reasons_sheet(figures, period, _, language),
+        figure_sheets.said_waits_sheet(figures, period, _, language, minimum),
+    ]
+    return [*sheets, export_words.dictionary(sheets, _)]
+
+
+def answer_sheets(
+    connection: Connection, rows: list[dict[str, Any]], zone: ZoneInfo, language: str
+) -> list[tables.Sheet]:
+    _ = i18n.translations(language).gettext
+    answered = {(row["survey_id"], row["survey_version"]) for row in rows}
+    found = [surveys.remembered(connection, *key) for key in sorted(answered)]
+    questions = record_sheets.questions_of(
+        [surveys.current(connection), *(survey for survey in found if survey is not None)]
+    )
+    names = exports.place_names(connection)
+    sheet = record_sheets.answers_sheet(rows, questions, names, zone, language, _)
+    return [sheet, export_words.dictionary([sheet], _)]
 
 
 @router.get("/export/{what}.{fmt}")
@@ -97,15 +115,15 @@ def export(
     site: str | None = None,
     suspect: int = 0,
 ) -> Response:
-    if what not in ("answers", "visits", "indicators") or fmt not in MEDIA:
+    if what not in FILE_NAMES or fmt not in MEDIA:
         return Response(status_code=404)
     language = page_language(request)
     _ = i18n.translations(language).gettext
     choice = choose(kind, period, today(settings), language)
     services = visible_services(user, [service] if service else None)
     sites = [site] if site else None
-    start, end = choice.period.bounds(ZoneInfo(settings.timezone))
-    name = f"{what}-{choice.period.key}"
+    zone = ZoneInfo(settings.timezone)
+    start, end = choice.period.bounds(zone)
     if what == "answers":
         with storage.read() as connection:
             rows = list(
@@ -118,37 +136,27 @@ def export(
                     include_suspect=bool(suspect),
                 )
             )
-        questions = sorted({q for r in rows for q in r["items"]})
-        headers = [_(h) for h in ANSWER_HEADERS] + questions
-        lines = [
-            [r["id"], r["captured_at"], r["site"], r["service"], r["channel"], r["language"],
-             r["status"], r["suspect"], r["main_choice"],
-             *[r["items"].get(q, "") for q in questions]]
-            for r in rows
-        ]  # fmt: skip
+            sheets = answer_sheets(connection, rows, zone, language)
     elif what == "visits":
         with storage.read() as connection:
             rows = list(exports.visit_rows(connection, start, end, services=services, sites=sites))
-        headers = [_(h) for h in VISIT_HEADERS]
-        lines = [
-            [r["id"], r["site"], r["service"], r["ticket"], r["arrived_at"], r["taken_at"],
-             r["outcome"], None if r["wait_seconds"] is None else round(r["wait_seconds"] / 60, 2)]
-            for r in rows
-        ]  # fmt: skip
+            names = exports.place_names(connection)
+        sheet = record_sheets.visits_sheet(rows, names, zone, _)
+        sheets = [sheet, export_words.dictionary([sheet], _)]
     else:
         figures = desk_figures(
             storage, settings, choice.period, services=services, sites=sites,
             include_suspect=bool(suspect),
         )  # fmt: skip
-        headers = [_(h) for h in INDICATOR_HEADERS]
-        lines = indicator_lines(figures, _)
-    response = file_response(fmt, name, headers, lines, language)
+        sheets = indicator_sheets(storage, settings, figures, choice.label, language)
+    name = file_name(_(FILE_NAMES[what]), choice.period.key, service, site)
+    response = file_response(fmt, name, sheets, language)
     details = {
         "period": choice.period.key,
         "service": audit.asked(service),
         "site": audit.asked(site),
         "suspect": bool(suspect),
-        "rows": len(lines),
+        "rows": len(sheets[0].rows),
     }
     record_download(request, storage, user, "export.downloaded", f"{what}.{fmt}", details)
     return response

@@ -43,10 +43,10 @@ from sync_server.contact_details import display_phone
 from sync_server.indicators import formulas, public_holidays
 from sync_server.indicators.formulas import DeadlineOutcome
 from sync_server.settings import Settings
-from sync_server.storage import RegisterEntry, Storage, User, audit, quality, town
+from sync_server.storage import RegisterEntry, Storage, User, audit, exports, quality, town
 from sync_server.storage import triage as triage_storage
 from sync_server.storage.models import RegisterContact
-from sync_server.web import labels
+from sync_server.web import export_words, labels, record_sheets
 from sync_server.web.access import (
     CommentForm,
     ReviewForm,
@@ -55,8 +55,7 @@ from sync_server.web.access import (
     nav_context,
 )
 from sync_server.web.figures import today
-from sync_server.web.labels import N_
-from sync_server.web.pages.exports import MEDIA, file_response, record_download
+from sync_server.web.pages.exports import MEDIA, file_name, file_response, record_download
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -490,42 +489,31 @@ async def review_entry(
 
 # -- export ------------------------------------------------------------------------------------
 
-EXPORT_HEADERS = [
-    N_("N°"), N_("Reçu le"), N_("Site"), N_("Service"), N_("Catégorie"), N_("État"),
-    N_("Accusé de réception le"), N_("Accusé de réception par"), N_("Accusé de réception dû le"),
-    N_("Délai d'accusé de réception (jours)"), N_("Accusé de réception : délai"),
-    N_("Répondu le"), N_("Répondu par"), N_("Réponse due le"),
-    N_("Délai de réponse (jours ouvrés)"), N_("Réponse : délai"),
-    N_("Clos le"), N_("Clos par"), N_("En retard, à traiter"),
-    N_("Coordonnées retirées du texte"), N_("Réponse demandée (coordonnées laissées)"),
-    N_("Texte supprimé (durée de conservation)"),
-]  # fmt: skip
-
-
-def _stamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M")
-
 
 def export_lines(lines: list[Line], gettext: Any) -> list[list[Any]]:
-    """One row per entry: dates in the town's time zone, delays, outcomes and who did each step;
-    never the visitor's text, the reply nor contact details."""
-    yes, no = gettext("oui"), gettext("non")
+    """One row per entry (`record_sheets.REGISTER_COLUMNS`): moments in the town's time zone,
+    delays, outcomes and who did each step; never the visitor's text, the reply nor contact
+    details. Site and service as codes: `record_sheets.register_sheet` names them."""
     rows = []
     for item in lines:
         e, ack, answer = item.entry, item.acknowledgement, item.answer
         rows.append([
-            e.id, _stamp(item.received), e.site, e.service,
+            e.id, _naive(item.received), e.site, e.service,
             gettext(labels.CATEGORIES.get(e.category or "none", e.category or "")),
             gettext(labels.STATUSES.get(e.status, e.status)),
-            _stamp(item.acknowledged), e.acknowledged_by, ack.due.isoformat(), ack.delay,
+            _naive(item.acknowledged), e.acknowledged_by, ack.due, ack.delay,
             gettext(labels.DEADLINE_OUTCOMES[ack.outcome]),
-            _stamp(item.answered), e.answered_by, answer.due.isoformat(), answer.delay,
+            _naive(item.answered), e.answered_by, answer.due, answer.delay,
             gettext(labels.DEADLINE_OUTCOMES[answer.outcome]),
-            _stamp(item.closed), e.closed_by, yes if item.overdue else no,
-            yes if e.flagged else no, yes if e.contact_left else no,
-            yes if e.purged_at else no,
+            _naive(item.closed), e.closed_by, *(export_words.yes_no(flag, gettext) for flag in (
+                item.overdue, e.flagged, e.contact_left, e.purged_at)),
         ])  # fmt: skip
     return rows
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """A local moment as a spreadsheet's date cell holds it: without its zone."""
+    return None if moment is None else moment.replace(tzinfo=None)
 
 
 @router.get("/comments/export.{fmt}")
@@ -543,13 +531,13 @@ def register_export(
     _ = i18n.translations(language).gettext
     lines = register_lines(storage, settings, user, filters, unmask=False)
     lines.sort(key=lambda item: (item.entry.received_at, item.entry.id))  # oldest first
-    headers = [_(h) for h in EXPORT_HEADERS]
-    rows = export_lines(lines, _)
-    name = "register"
-    if filters.first or filters.last:
-        name += f"-{filters.first or ''}..{filters.last or ''}"
-    response = file_response(fmt, name, headers, rows, language)
-    details = {**filters.audit_details(), "rows": len(rows)}
+    with storage.read() as connection:
+        names = exports.place_names(connection)
+    sheet = record_sheets.register_sheet(export_lines(lines, _), names, _)
+    period = f"{filters.first or ''}..{filters.last or ''}" if filters.first or filters.last else ""
+    name = file_name(_("registre"), period, filters.service)
+    response = file_response(fmt, name, [sheet, export_words.dictionary([sheet], _)], language)
+    details = {**filters.audit_details(), "rows": len(sheet.rows)}
     record_download(request, storage, user, "export.downloaded", f"register.{fmt}", details)
     return response
 
