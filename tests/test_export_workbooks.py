@@ -29,8 +29,8 @@ LATE = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
 DECEMBER = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 CODE_HEADERS = {"Code du site", "Code du service", "Code de l'indicateur", "Code de la raison",
                 "Code de la durée", "Id. de la réponse", "Id. du passage", "N°"}  # fmt: skip
-SHEETS_FR = ["Indicateurs", "Attente", "Raisons", "Attente déclarée", "Dictionnaire"]
-SHEETS_EN = ["Indicators", "Waiting", "Reasons", "Said wait", "Dictionary"]
+SHEETS_FR = ["Indicateurs", "Attente", "Raisons", "Attente déclarée", "Verbatims", "Dictionnaire"]
+SHEETS_EN = ["Indicators", "Waiting", "Reasons", "Said wait", "Verbatims", "Dictionary"]
 
 
 def known_codes() -> set[str]:
@@ -246,3 +246,22 @@ def test_every_export_word_has_an_english_translation():
             if entry is None or not entry.string:
                 missing.append(key)
     assert missing == []
+
+
+def test_the_verbatims_sheet_quotes_masked_comments_never_a_held_one(app_client):
+    storage = app_client.app.state.storage
+    answers(storage, ["satisfied"], DECEMBER, comment="Dossier 0612 345 678 réglé, merci.")
+    answers(storage, ["satisfied"], DECEMBER, comment="Merci à Mme Durand, très claire.")
+    answers(storage, ["dissatisfied"], DECEMBER, comment="Guichet fermé sans prévenir.")
+    answers(storage, ["very_dissatisfied"], DECEMBER, comment="Bande de connards incompétents.")
+    log_in_client(app_client, "qualite")
+    response = app_client.get(f"/export/indicators.xlsx?kind=month&period={MONTH}&lang=fr")
+    sheet = load_workbook(io.BytesIO(response.content))["Verbatims"]
+    header, *lines = list(sheet.iter_rows(values_only=True))
+    text = header.index("Commentaire")
+    quoted = sorted(line[text] for line in lines)
+    # The insult and the agent named wait for the quality manager's review: no document quotes
+    # them, not even hers.
+    assert quoted == ["Dossier ▒▒▒ réglé, merci.", "Guichet fermé sans prévenir."]
+    assert {line[header.index("Avis")] for line in lines} == {"Satisfait", "Insatisfait"}
+    assert isinstance(lines[0][header.index("Reçu le")], datetime)

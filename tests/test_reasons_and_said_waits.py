@@ -4,11 +4,13 @@ and the JSON API on a real server."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from qualivilles.protocol import RecordKind
 from sync_server.indicators import periods, pipeline
@@ -149,3 +151,23 @@ def test_the_service_page_ranks_the_reasons_and_shows_the_declared_waits(
     row = said[said.index("5 à 15 minutes") :]
     row = row[: row.index("</tr>")]
     assert "20,0\u00a0min" in row
+
+
+def test_the_indicators_workbook_holds_the_reasons_and_the_declared_waits(
+    server_storage, app_client
+):
+    _seed(server_storage)
+    log_in_client(app_client, "qualite")
+    response = app_client.get("/export/indicators.xlsx?kind=month&period=2025-03&lang=fr")
+    book = load_workbook(io.BytesIO(response.content))
+    reasons = [row for row in book["Raisons"].iter_rows(values_only=True)][1:]
+    mine = [row for row in reasons if SERVICE in row]
+    # rank, label and count, in that order, most chosen first
+    assert [(r[3], r[4], r[5]) for r in mine][:3] == [
+        (1, "L'attente", 4),
+        (2, "La réponse apportée", 2),
+        (3, "L'accueil", 1),
+    ]
+    said = [row for row in book["Attente déclarée"].iter_rows(values_only=True)][1:]
+    band = next(row for row in said if SERVICE in row and "5 à 15 minutes" in row)
+    assert band[4:7] == (5, 5, 20.0)

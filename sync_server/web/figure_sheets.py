@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from qualivilles.survey import localized
+from sync_server.comments.verbatims import Verbatim
 from sync_server.indicators.catalogue import QUESTION_PREFIX
 from sync_server.indicators.figures import DeskFigures
 from sync_server.indicators.formulas import Figure
@@ -17,6 +19,7 @@ from sync_server.web.export_words import (
     Gettext,
     code_columns,
     hidden_reason,
+    local,
     place_columns,
     shown,
     with_unit,
@@ -184,11 +187,11 @@ def reasons_sheet(rows: Sequence[DeskFigures], period: str, _: Gettext, language
     ]  # fmt: skip
     lines = []
     for row in rows:
-        for rank, reason in enumerate(getattr(row, "reasons", []), start=1):
+        for rank, reason in enumerate(row.reasons, start=1):
             lines.append([
                 *_desk_start(row, period), rank, localized(reason.label, language), reason.count,
-                shown(getattr(reason, "share", None), "%"),
-                shown(getattr(reason, "cumulative", None), "%"), reason.choice,
+                shown(reason.share, "%"),
+                shown(reason.cumulative, "%"), reason.choice,
                 row.site, row.service,
             ])  # fmt: skip
     return Sheet(_("Raisons"), columns, lines, frozen_columns=3)
@@ -216,7 +219,7 @@ def said_waits_sheet(
     ]  # fmt: skip
     lines = []
     for row in rows:
-        for said in getattr(row, "said_waits", []):
+        for said in row.said_waits:
             measured = said.measured
             lines.append([
                 *_desk_start(row, period), localized(said.label, language), said.answers,
@@ -224,3 +227,38 @@ def said_waits_sheet(
                 said.band, row.site, row.service,
             ])  # fmt: skip
     return Sheet(_("Attente déclarée"), columns, lines, frozen_columns=3)
+
+
+MOODS = {
+    "unhappy": labels.N_("Insatisfait"),
+    "happy": labels.N_("Satisfait"),
+    "neutral": labels.N_("Sans avis"),
+}
+
+
+def verbatims_sheet(
+    rows: Sequence[DeskFigures],
+    verbatims: Mapping[tuple[str, str], Sequence[Verbatim]],
+    period: str,
+    zone: ZoneInfo,
+    _: Gettext,
+) -> Sheet:
+    """The visitors' words quoted for each desk: a balanced selection, masked, never a comment
+    the quality manager has not released (`comments.verbatims`)."""
+    columns = [
+        _period_column(_),
+        *place_columns(_),
+        Column(_("Reçu le"), _("Réception du commentaire (heure de la ville)")),
+        Column(_("Avis"), _("Réponse à la question principale : insatisfait, satisfait, "
+                            "sans avis")),
+        Column(_("Commentaire"), _("Texte du visiteur, noms et numéros masqués, coupé par « … » "
+                                   "au-delà de 280 caractères")),
+        *code_columns(_),
+    ]  # fmt: skip
+    lines = [
+        [*_desk_start(row, period), local(v.received_at, zone), _(MOODS[v.mood]), v.text,
+         row.site, row.service]
+        for row in rows
+        for v in verbatims.get((row.site, row.service), [])
+    ]  # fmt: skip
+    return Sheet(_("Verbatims"), columns, lines, frozen_columns=3)

@@ -21,7 +21,9 @@ from qualivilles.survey import localized
 from sync_server import i18n
 from sync_server.access import visible_services
 from sync_server.api.deps import SettingsDep, StorageDep
+from sync_server.comments import verbatims
 from sync_server.indicators.figures import DeskFigures
+from sync_server.indicators.periods import Period
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, audit, exports, surveys
 from sync_server.web import export_words, figure_sheets, record_sheets, tables
@@ -71,18 +73,35 @@ def file_response(fmt: str, name: str, sheets: list[tables.Sheet], language: str
 
 
 def indicator_sheets(
-    storage: Storage, settings: Settings, figures: list[DeskFigures], period: str, language: str
+    storage: Storage,
+    settings: Settings,
+    figures: list[DeskFigures],
+    period: Period,
+    period_label: str,
+    language: str,
+    reader_role: str,
 ) -> list[tables.Sheet]:
     _ = i18n.translations(language).gettext
+    zone = ZoneInfo(settings.timezone)
+    start, end = period.bounds(zone)
     with storage.read() as connection:
         survey = surveys.current(connection)
+        quoted = verbatims.selected_verbatims(
+            connection,
+            start,
+            end,
+            services=sorted({row.service for row in figures}),
+            sites=sorted({row.site for row in figures}),
+            reader_role=reader_role,
+        )
     texts = {q.id: localized(q.text, language) for q in survey.questions}
     minimum = settings.min_answers
     sheets = [
-        figure_sheets.indicator_sheet(figures, period, _, minimum, texts),
-        figure_sheets.wait_sheet(figures, period, _, minimum),
-        figure_sheets.reasons_sheet(figures, period, _, language),
-        figure_sheets.said_waits_sheet(figures, period, _, language, minimum),
+        figure_sheets.indicator_sheet(figures, period_label, _, minimum, texts),
+        figure_sheets.wait_sheet(figures, period_label, _, minimum),
+        figure_sheets.reasons_sheet(figures, period_label, _, language),
+        figure_sheets.said_waits_sheet(figures, period_label, _, language, minimum),
+        figure_sheets.verbatims_sheet(figures, quoted, period_label, zone, _),
     ]
     return [*sheets, export_words.dictionary(sheets, _)]
 
@@ -148,7 +167,9 @@ def export(
             storage, settings, choice.period, services=services, sites=sites,
             include_suspect=bool(suspect),
         )  # fmt: skip
-        sheets = indicator_sheets(storage, settings, figures, choice.label, language)
+        sheets = indicator_sheets(
+            storage, settings, figures, choice.period, choice.label, language, user.role
+        )
     name = file_name(_(FILE_NAMES[what]), choice.period.key, service, site)
     response = file_response(fmt, name, sheets, language)
     details = {
