@@ -39,10 +39,11 @@ P = Permission
 PROMISED = {
     "quality_manager": {
         P.READ_INDICATORS, P.HANDLE_COMMENTS, P.SEE_PERSONAL_DATA, P.SET_TARGETS,
-        P.RECORD_ACTIONS, P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS,
-        P.READ_AUDIT, P.EVERY_SERVICE,
+        P.RECORD_ACTIONS, P.PLAN_ACTIONS, P.VALIDATE_ACTIONS, P.MANAGE_REFERENTIAL,
+        P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.READ_AUDIT,
+        P.EVERY_SERVICE,
     },
-    "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS},
+    "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS, P.PLAN_ACTIONS},
     "admin": {
         P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.MANAGE_ACCOUNTS,
         P.READ_AUDIT, P.READ_API_DOCS, P.EVERY_SERVICE,
@@ -98,6 +99,8 @@ def test_what_only_one_role_may_do():
     assert holders(P.SEE_PERSONAL_DATA) == ["quality_manager"]
     assert holders(P.SET_TARGETS) == ["quality_manager"]
     assert holders(P.RECORD_ACTIONS) == ["quality_manager"]
+    assert holders(P.VALIDATE_ACTIONS) == ["quality_manager"]
+    assert holders(P.MANAGE_REFERENTIAL) == ["quality_manager"]
     assert holders(P.MANAGE_ACCOUNTS) == ["admin"]
 
 

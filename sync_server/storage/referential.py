@@ -79,7 +79,8 @@ def tie(connection: Connection, indicator: str, code: str | None) -> None:
 def ties(connection: Connection) -> dict[str, str]:
     """The engagement each tied indicator measures."""
     t = schema.indicator_engagements
-    return dict(connection.execute(sa.select(t.c.indicator, t.c.engagement)).tuples())
+    rows = connection.execute(sa.select(t.c.indicator, t.c.engagement))
+    return {indicator: code for indicator, code in rows}
 
 
 def scope(connection: Connection) -> list[ScopeService]:
