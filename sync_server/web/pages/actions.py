@@ -39,6 +39,7 @@ from sync_server.web.plan_form import Known, read_draft
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
+FILTERS = ("status", "service", "origin", "overdue")
 
 
 def known(storage: Storage) -> Known:
@@ -110,6 +111,7 @@ def plan_page(
     problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    query = {name: query.get(name) for name in FILTERS}
     wanted = query.get("service")
     chosen = plan.Filter(
         services=visible_services(user, [wanted] if wanted else None),
