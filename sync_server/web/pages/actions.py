@@ -8,6 +8,7 @@ abandoning are the quality manager's. Every change leaves an event in the audit 
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -59,6 +60,11 @@ def may_act(user: User, action: PlanAction) -> bool:
     return may(user, Permission.PLAN_ACTIONS) and all(may_see(user, s) for s in action.services)
 
 
+def by_name(item: tuple[str, str]) -> str:
+    """A (slug, name) pair's sort key: "État civil" among the E, not after Z."""
+    return unicodedata.normalize("NFD", item[1]).casefold()
+
+
 def form_context(storage: Storage, user: User) -> dict[str, Any]:
     """What the proposal and edit forms offer: the user's services, sites, engagements,
     indicators (the survey's questions included)."""
@@ -74,8 +80,8 @@ def form_context(storage: Storage, user: User) -> dict[str, Any]:
         if q.type == "smiley"
     ]
     return {
-        "form_services": sorted(services.items(), key=lambda item: item[1]),
-        "form_sites": sorted(sites.items(), key=lambda item: item[1]),
+        "form_services": sorted(services.items(), key=by_name),
+        "form_sites": sorted(sites.items(), key=by_name),
         "engagements": engagements,
         "indicators": [(k, labels.INDICATOR_NAMES[k]) for k in INDICATORS] + questions,
         "origins": plan_labels.ORIGINS,
