@@ -290,8 +290,16 @@ def test_a_service_manager_asking_for_another_service_gets_the_403_page(app, cli
 
 FLEET_MENU = ["/fleet", "/codes", "/admin/surveys", "/admin/users", "/audit"]
 MENU = {
-    "quality_manager": ["/", "/comments", "/review", "/targets", *FLEET_MENU],
-    "service_manager": ["/", "/comments", "/review"],
+    "quality_manager": [
+        "/",
+        "/comments",
+        "/review",
+        "/actions",
+        "/referential",
+        "/targets",
+        *FLEET_MENU,
+    ],
+    "service_manager": ["/", "/comments", "/review", "/actions"],
     "admin": FLEET_MENU,
 }
 OTHER_SERVICE = [
