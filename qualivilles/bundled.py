@@ -1,4 +1,5 @@
-"""What ships with the package: survey definitions, the demo town and fonts.
+"""What ships with the package: survey definitions, the demo town, the referential's starting
+engagements and fonts.
 
 The files live in the repository's `assets/` folder, which the package carries as
 `qualivilles/assets`, so a wheel installed anywhere has them too (read through
@@ -17,6 +18,8 @@ ASSETS_DIR = Path(str(files("qualivilles") / "assets"))
 SURVEYS_DIR = ASSETS_DIR / "surveys"
 FONTS_DIR = ASSETS_DIR / "fonts"
 DEMO_TOWN_FILE = ASSETS_DIR / "demo" / "town.json"
+# A starting list of engagements of the referential, which a town edits.
+ENGAGEMENTS_FILE = ASSETS_DIR / "referential" / "engagements.json"
 DEFAULT_SURVEY_ID = "qualivilles-accueil"
 
 

@@ -2,10 +2,11 @@
 pages, their menu and the JSON API alike, and the rule that narrows a user to their services.
 
 - quality manager: every service; figures, comments (personal data included, and those triage
-  flags before anyone else, with the agents' names it looks for), targets,
-  improvement actions, the fleet, QR codes and surveys; reads the accounts, does not change them;
-  reads the audit trail;
-- service manager: the figures, comments, exports and reports of their own services;
+  flags before anyone else, with the agents' names it looks for), targets, improvement actions
+  (validating them), the referential and the certified scope, the fleet, QR codes and surveys;
+  reads the accounts, does not change them; reads the audit trail;
+- service manager: the figures, comments, exports and reports of their own services, and the
+  improvement actions they propose and carry out for them;
 - administrator: devices, QR codes, surveys, accounts, the audit trail and the API's
   documentation pages; never the visitors' answers.
 
@@ -33,6 +34,9 @@ class Permission(StrEnum):
     LIST_STAFF_NAMES = "list_staff_names"  # the agents' names triage looks for in comments
     SET_TARGETS = "set_targets"
     RECORD_ACTIONS = "record_actions"  # improvement actions of the annual review
+    PLAN_ACTIONS = "plan_actions"  # propose and carry out the improvement actions of one's services
+    VALIDATE_ACTIONS = "validate_actions"  # validate or abandon an improvement action
+    MANAGE_REFERENTIAL = "manage_referential"  # the engagements, the certified scope
     WATCH_FLEET = "watch_fleet"  # the devices' health, on the page and in the API
     PRINT_CODES = "print_codes"  # the desks' QR codes and posters
     MANAGE_SURVEYS = "manage_surveys"  # publish a survey version, choose the current one
@@ -56,6 +60,9 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.LIST_STAFF_NAMES,
                 Permission.SET_TARGETS,
                 Permission.RECORD_ACTIONS,
+                Permission.PLAN_ACTIONS,
+                Permission.VALIDATE_ACTIONS,
+                Permission.MANAGE_REFERENTIAL,
                 Permission.WATCH_FLEET,
                 Permission.PRINT_CODES,
                 Permission.MANAGE_SURVEYS,
@@ -64,7 +71,9 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.EVERY_SERVICE,
             }
         ),
-        "service_manager": frozenset({Permission.READ_INDICATORS, Permission.HANDLE_COMMENTS}),
+        "service_manager": frozenset(
+            {Permission.READ_INDICATORS, Permission.HANDLE_COMMENTS, Permission.PLAN_ACTIONS}
+        ),
         "admin": frozenset(
             {
                 Permission.WATCH_FLEET,

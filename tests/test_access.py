@@ -39,10 +39,11 @@ P = Permission
 PROMISED = {
     "quality_manager": {
         P.READ_INDICATORS, P.HANDLE_COMMENTS, P.SEE_PERSONAL_DATA, P.REVIEW_FLAGGED,
-        P.LIST_STAFF_NAMES, P.SET_TARGETS, P.RECORD_ACTIONS, P.WATCH_FLEET, P.PRINT_CODES,
-        P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.READ_AUDIT, P.EVERY_SERVICE,
+        P.LIST_STAFF_NAMES, P.SET_TARGETS, P.RECORD_ACTIONS, P.PLAN_ACTIONS, P.VALIDATE_ACTIONS,
+        P.MANAGE_REFERENTIAL, P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS,
+        P.READ_AUDIT, P.EVERY_SERVICE,
     },
-    "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS},
+    "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS, P.PLAN_ACTIONS},
     "admin": {
         P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.MANAGE_ACCOUNTS,
         P.READ_AUDIT, P.READ_API_DOCS, P.EVERY_SERVICE,
@@ -100,6 +101,8 @@ def test_what_only_one_role_may_do():
     assert holders(P.LIST_STAFF_NAMES) == ["quality_manager"]
     assert holders(P.SET_TARGETS) == ["quality_manager"]
     assert holders(P.RECORD_ACTIONS) == ["quality_manager"]
+    assert holders(P.VALIDATE_ACTIONS) == ["quality_manager"]
+    assert holders(P.MANAGE_REFERENTIAL) == ["quality_manager"]
     assert holders(P.MANAGE_ACCOUNTS) == ["admin"]
 
 
@@ -289,8 +292,16 @@ def test_a_service_manager_asking_for_another_service_gets_the_403_page(app, cli
 
 FLEET_MENU = ["/fleet", "/codes", "/admin/surveys", "/admin/users", "/audit"]
 MENU = {
-    "quality_manager": ["/", "/comments", "/review", "/targets", *FLEET_MENU],
-    "service_manager": ["/", "/comments", "/review"],
+    "quality_manager": [
+        "/",
+        "/comments",
+        "/review",
+        "/actions",
+        "/referential",
+        "/targets",
+        *FLEET_MENU,
+    ],
+    "service_manager": ["/", "/comments", "/review", "/actions"],
     "admin": FLEET_MENU,
 }
 OTHER_SERVICE = [

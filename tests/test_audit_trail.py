@@ -558,6 +558,23 @@ def _change_own_password(server) -> None:
     assert change_own_password(server, sign_in(server, MANAGER), PASSWORD, own).status_code == 303
 
 
+def _propose(server) -> int:
+    proposal = {"title": "Affichage des horaires", "origin": "meeting", "services": [SERVICE]}
+    response = post(server, sign_in(server, MANAGER), "/actions", proposal, page="/actions")
+    assert response.status_code == 303, response.text[:300]
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def _edit_action(server) -> None:
+    edit = {"title": "Affichage des horaires", "origin": "complaint", "services": [SERVICE]}
+    _post_as(MANAGER, f"/actions/{_propose(server)}", edit, page="/actions")(server)
+
+
+def _validate_action(server) -> None:
+    page = f"/actions/{_propose(server)}"
+    _post_as(MANAGER, f"{page}/status", {"status": "validated"}, page=page)(server)
+
+
 def _bundled() -> dict:
     survey = bundled_surveys()[0]
     return {"survey_id": survey.id, "version": str(survey.version)}
@@ -586,6 +603,36 @@ FORMS: dict[str, tuple[Callable, str]] = {
             {"service": SERVICE, "indicator": "score", "year": "2025", "action": "Affichage"},
         ),
         "action.recorded",
+    ),
+    "/actions": (_propose, "action.proposed"),
+    "/actions/{action_id}": (_edit_action, "action.edited"),
+    "/actions/{action_id}/status": (_validate_action, "action.validated"),
+    "/referential/engagements": (
+        _post_as(
+            MANAGER,
+            "/referential/engagements",
+            {"code": "TEL-03", "title": "Nous vous rappelons sous 48 heures", "channel": "phone"},
+            page="/referential",
+        ),
+        "referential.engagement_saved",
+    ),
+    "/referential/scope": (
+        _post_as(
+            MANAGER,
+            "/referential/scope",
+            {"service": SERVICE, "phase": "1", "since": "2008", "engagements": ["ACC-01"]},
+            page="/referential",
+        ),
+        "referential.scope_changed",
+    ),
+    "/referential/indicators": (
+        _post_as(
+            MANAGER,
+            "/referential/indicators",
+            {"indicator": "score", "engagement": "ACC-02"},
+            page="/referential",
+        ),
+        "referential.indicator_tied",
     ),
     "/account/tokens": (_post_as(MANAGER, "/account/tokens", {"label": "BI"}), "token.created"),
     "/account/tokens/revoke": (_revoke, "token.revoked"),

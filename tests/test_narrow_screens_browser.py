@@ -100,9 +100,10 @@ def staffed(demo_server):
     ("username", "at_least"),
     [
         ("qualite", {"/", "/comments", "/review", "/targets", "/fleet",
-                     "/codes", "/admin/users", "/audit", "/account/tokens"}),
+                     "/codes", "/admin/users", "/audit", "/account/tokens", "/actions",
+                     "/referential"}),
         ("chef-iris", {"/", "/comments", "/review", "/account/tokens",
-                       "/account/password"}),
+                       "/account/password", "/actions"}),
         ("informatique", {"/fleet", "/codes", "/admin/surveys", "/admin/users", "/audit",
                           "/account/password"}),
     ],

@@ -8,8 +8,10 @@ module that holds what you need, e.g. `with storage.read() as c: devices.get(c, 
 - `audit` (who did what and when: the append-only audit trail);
 - `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
 - `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments
-  register, actions), `triage` (agents' names, reviews of flagged comments), `health`
-  (heartbeats, fleet, quarantine), `alerts`;
+  register, the annual review's actions), `triage` (agents' names, reviews of flagged
+  comments), `health` (heartbeats, fleet, quarantine), `alerts`;
+- `referential` (engagements, certified scope, indicators tied to engagements), `plan` (the
+  improvement actions);
 - `retention` (the purge of what is past its retention period, every figure kept);
 - `migrations`, `schema`, `db` (engines and transactions), `rollups` (the daily rollups' upkeep).
 """
@@ -27,8 +29,10 @@ from sync_server.storage import (
     health,
     login_failures,
     migrations,
+    plan,
     projection,
     quality,
+    referential,
     retention,
     rollups,
     schema,
@@ -108,8 +112,10 @@ __all__ = [
     "health",
     "login_failures",
     "migrations",
+    "plan",
     "projection",
     "quality",
+    "referential",
     "retention",
     "rollups",
     "schema",

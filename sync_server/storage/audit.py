@@ -1,5 +1,6 @@
-"""The audit trail: who did what and when to accounts, surveys, targets, the register, actions,
-tokens and devices, who signed in and out, who downloaded which export or report.
+"""The audit trail: who did what and when to accounts, surveys, targets, the register, the
+improvement plan, the referential, tokens and devices, who signed in and out, who downloaded
+which export or report.
 
 `record` writes one event with the connection of the write transaction that makes the change,
 so a change is never recorded without happening, nor happens unrecorded; a download is
@@ -59,7 +60,18 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "register.contact_erased",
         ),
         "triage": ("triage.released", "triage.kept_hidden", "triage.names_changed"),
-        "actions": ("action.recorded",),
+        "actions": (
+            "action.recorded",
+            "action.proposed",
+            "action.edited",
+            "action.validated",
+            "action.status_changed",
+        ),
+        "referential": (
+            "referential.engagement_saved",
+            "referential.scope_changed",
+            "referential.indicator_tied",
+        ),
         "downloads": ("export.downloaded", "report.downloaded", "audit.exported"),
         "tokens": ("token.created", "token.revoked"),
         "devices": ("device.code_issued", "device.enrolled", "device.revoked"),

@@ -553,6 +553,106 @@ def _comment_triage(connection: Connection) -> None:
     frozen.create_all(connection, tables=[names, reviews])
 
 
+def _plan_tables(frozen: sa.MetaData) -> list[sa.Table]:
+    """The referential's and the plan's tables as 0019 made them (schema.py may move on)."""
+    sa.Table("services", frozen, sa.Column("slug", sa.String(63), primary_key=True))
+    engagements = sa.Table(
+        "engagements",
+        frozen,
+        sa.Column("code", sa.String(15), primary_key=True),
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("channel", sa.String(20), nullable=False),
+        sa.Column("all_services", sa.Boolean, nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("updated_by", sa.String(100), nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+    )
+    scope = sa.Table(
+        "engagement_scope",
+        frozen,
+        sa.Column("service", sa.ForeignKey("services.slug"), primary_key=True),
+        sa.Column("engagement", sa.ForeignKey("engagements.code"), primary_key=True),
+        sa.Column("applies", sa.Boolean, nullable=False),
+    )
+    ties = sa.Table(
+        "indicator_engagements",
+        frozen,
+        sa.Column("indicator", sa.String(63), primary_key=True),
+        sa.Column("engagement", sa.ForeignKey("engagements.code"), nullable=False),
+    )
+    actions = sa.Table(
+        "plan_actions",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("origin", sa.String(20), nullable=False),
+        sa.Column("status", sa.String(15), nullable=False),
+        sa.Column("engagement", sa.String(15)),
+        sa.Column("indicator", sa.String(63)),
+        sa.Column("site", sa.String(63)),
+        sa.Column("owner", sa.String(100)),
+        sa.Column("due_on", sa.Date),
+        sa.Column("year", sa.Integer),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("updated_by", sa.String(100), nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.Column("validated_by", sa.String(100)),
+        sa.Column("validated_at", UtcDateTime),
+        sa.Column("done_at", UtcDateTime),
+        sa.CheckConstraint(
+            "status IN ('proposed', 'validated', 'in_progress', 'done', 'abandoned')",
+            name="plan_action_status",
+        ),
+        sa.Index("plan_actions_status", "status", "due_on"),
+        sa.Index("plan_actions_year", "year"),
+    )
+    services = sa.Table(
+        "plan_action_services",
+        frozen,
+        sa.Column("action_id", sa.ForeignKey("plan_actions.id"), primary_key=True),
+        sa.Column("service", sa.String(63), primary_key=True),
+        sa.Index("plan_action_services_service", "service"),
+    )
+    return [engagements, scope, ties, actions, services]
+
+
+def _quality_cycle(connection: Connection) -> None:
+    """The referential's engagements, the certified scope, and improvement actions as a plan.
+    The actions the annual review recorded move into the plan with their number, service,
+    indicator and year: come from an indicator missed, validated by whoever recorded them
+    (only a quality manager could)."""
+    add_column(connection, "services", sa.Column("certification_phase", sa.Integer))
+    add_column(connection, "services", sa.Column("certified_since", sa.String(10)))
+    frozen = sa.MetaData()
+    tables = _plan_tables(frozen)
+    frozen.create_all(connection, tables=tables)
+    actions, services = frozen.tables["plan_actions"], frozen.tables["plan_action_services"]
+    old = sa.table(
+        "improvement_actions",
+        *(sa.column(name) for name in ("id", "year", "service", "indicator", "action")),
+        sa.column("recorded_by"),
+        sa.column("recorded_at", UtcDateTime),
+    )
+    rows = connection.execute(sa.select(old).order_by(old.c.id)).all()
+    for row in rows:
+        by, at = row.recorded_by, row.recorded_at
+        connection.execute(
+            actions.insert().values(
+                id=row.id, title=row.action, origin="indicator_miss", status="validated",
+                indicator=row.indicator, year=row.year, created_by=by, created_at=at,
+                updated_by=by, updated_at=at, validated_by=by, validated_at=at,
+            )
+        )  # fmt: skip
+        connection.execute(services.insert().values(action_id=row.id, service=row.service))
+    if rows and connection.dialect.name == "postgresql":
+        # Numbers were kept (the audit trail names them): the sequence goes on after them.
+        connection.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('plan_actions', 'id'), MAX(id)) FROM plan_actions"
+        )
+    connection.exec_driver_sql("DROP TABLE improvement_actions")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -572,6 +672,7 @@ MIGRATIONS: list[Migration] = [
     ("0016_own_password", _own_password),
     ("0017_register_contacts", _register_contacts),
     ("0018_comment_triage", _comment_triage),
+    ("0019_quality_cycle", _quality_cycle),
 ]
 
 

@@ -245,12 +245,52 @@ class RegisterContact:
 
 @dataclass(frozen=True)
 class ImprovementAction:
+    """An action of the plan as the annual review lists it: one per service it is for."""
+
     year: int
     service: str
     indicator: str
     action: str
     recorded_by: str
     recorded_at: datetime
+    id: int = 0
+    status: str = "validated"
+
+
+@dataclass(frozen=True)
+class ScopeService:
+    """A service as the certified scope shows it: its phase (None: outside the scope), since
+    when, and the engagements of the referential that apply to it, by code."""
+
+    slug: str
+    name: str
+    phase: int | None
+    since: str | None
+    engagements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanAction:
+    """An improvement action of the plan (`sync_server.cycle.plan` for its statuses)."""
+
+    id: int
+    title: str
+    origin: str
+    status: str
+    services: tuple[str, ...]
+    engagement: str | None
+    indicator: str | None
+    site: str | None
+    owner: str | None
+    due_on: date | None
+    year: int | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    validated_by: str | None = None
+    validated_at: datetime | None = None
+    done_at: datetime | None = None
 
 
 @dataclass(frozen=True)

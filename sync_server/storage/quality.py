@@ -1,4 +1,5 @@
-"""The quality manager's records: targets with history, the comments register, actions."""
+"""The quality manager's records: targets with history, the comments register, and the annual
+review's improvement actions (kept in the plan, `plan`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sync_server.storage import db, schema
+from sync_server.storage import db, plan, schema
 from sync_server.storage.db import utcnow
 from sync_server.storage.models import (
     ImprovementAction,
@@ -330,7 +331,9 @@ def comment_categories(
     return {(row[0], row[1], row[2]): row[3] for row in connection.execute(query)}
 
 
-# -- improvement actions -----------------------------------------------------------------------
+# -- improvement actions of the annual review ------------------------------------------------
+# They live in the plan (`plan`): recorded there against a missed indicator, validated, for the
+# year reviewed.
 
 
 def record_action(
@@ -343,35 +346,39 @@ def record_action(
     by: str,
     now: datetime | None = None,
 ) -> int:
-    """Record an improvement action; its id."""
-    inserted = connection.execute(
-        schema.improvement_actions.insert().values(
-            year=year,
-            service=service,
-            indicator=indicator,
-            action=action,
-            recorded_by=by,
-            recorded_at=now or utcnow(),
-        )
+    """Record an improvement action for an indicator missed in `year`; its number in the plan.
+
+    Only a quality manager records one, so it goes in validated."""
+    draft = plan.Draft(
+        title=action,
+        origin="indicator_miss",
+        services=(service,),
+        indicator=indicator,
+        year=year,
     )
-    return int(inserted.inserted_primary_key[0])
+    return plan.propose(connection, draft, by=by, status="validated", now=now)
 
 
 def actions(
     connection: Connection, year: int, services: list[str] | None = None
 ) -> list[ImprovementAction]:
-    t = schema.improvement_actions
-    query = sa.select(t).where(t.c.year == year).order_by(t.c.service, t.c.indicator, t.c.id)
-    if services is not None:
-        query = query.where(t.c.service.in_(services))
-    return [
+    """The plan's actions for the annual review of `year` (not abandoned), one per service,
+    by service, indicator and number."""
+    chosen = plan.Filter(services=services, year=year)
+    found = [
         ImprovementAction(
-            year=row.year,
-            service=row.service,
-            indicator=row.indicator,
-            action=row.action,
-            recorded_by=row.recorded_by,
-            recorded_at=row.recorded_at,
+            year=year,
+            service=service,
+            indicator=action.indicator or "",
+            action=action.title,
+            recorded_by=action.created_by,
+            recorded_at=action.created_at,
+            id=action.id,
+            status=action.status,
         )
-        for row in connection.execute(query)
+        for action in plan.actions(connection, chosen)
+        if action.status != "abandoned"
+        for service in action.services
+        if services is None or service in services
     ]
+    return sorted(found, key=lambda a: (a.service, a.indicator, a.id))

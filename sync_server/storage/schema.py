@@ -43,6 +43,10 @@ services = sa.Table(
     sa.Column("wait_threshold_minutes", sa.Integer, nullable=False, server_default="15"),
     # [{"slug": "passeport", "label": "Passeport / CNI"}, …] as JSON: the agent tablet's chips.
     sa.Column("visit_reasons", sa.Text),
+    # 0019_quality_cycle: the service's phase in the certified scope (NULL: outside it) and
+    # since when it is certified, as a year, month or day ("2020-03"; NULL: not yet).
+    sa.Column("certification_phase", sa.Integer),
+    sa.Column("certified_since", sa.String(10)),
 )
 
 desks = sa.Table(
@@ -352,7 +356,8 @@ surveys = sa.Table(
     sa.Column("published_at", UtcDateTime, nullable=False),
 )
 
-# 0005_quality_desk: targets with history, the comments register, improvement actions.
+# 0005_quality_desk: targets with history, the comments register (and improvement actions, which
+# 0019_quality_cycle moved into the plan: `plan_actions`).
 # A target applies from `valid_from` until a later row for the same indicator and service; a
 # change adds a row, so the months already past keep the target they were judged against.
 targets = sa.Table(
@@ -432,17 +437,76 @@ comment_reviews = sa.Table(
     sa.CheckConstraint("decision IN ('released', 'kept_hidden')", name="review_decision"),
 )
 
-improvement_actions = sa.Table(
-    "improvement_actions",
+# 0019_quality_cycle: the referential's engagements, in the town's words. An engagement applies to
+# every certified service unless `all_services` is false; `engagement_scope` says otherwise for
+# one service (taken on, or left out).
+engagements = sa.Table(
+    "engagements",
+    metadata,
+    sa.Column("code", sa.String(15), primary_key=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("all_services", sa.Boolean, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+engagement_scope = sa.Table(
+    "engagement_scope",
+    metadata,
+    sa.Column("service", sa.ForeignKey("services.slug"), primary_key=True),
+    sa.Column("engagement", sa.ForeignKey("engagements.code"), primary_key=True),
+    sa.Column("applies", sa.Boolean, nullable=False),
+)
+
+# 0019_quality_cycle too: the engagement each indicator measures (at most one).
+indicator_engagements = sa.Table(
+    "indicator_engagements",
+    metadata,
+    sa.Column("indicator", sa.String(63), primary_key=True),
+    sa.Column("engagement", sa.ForeignKey("engagements.code"), nullable=False),
+)
+
+# 0019_quality_cycle too: the improvement plan. An action comes from somewhere (`origin`), is
+# carried by an owner for one or more services (`plan_action_services`), may target an indicator
+# (at one site, or at every desk of its services) and an engagement, and goes proposed →
+# validated → in progress → done (or abandoned). `done_at` starts the measure of its effect.
+# `year`: the annual review whose misses it answers (the actions recorded there).
+plan_actions = sa.Table(
+    "plan_actions",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("year", sa.Integer, nullable=False),
-    sa.Column("service", sa.String(63), nullable=False),
-    sa.Column("indicator", sa.String(63), nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("recorded_by", sa.String(100), nullable=False),
-    sa.Column("recorded_at", UtcDateTime, nullable=False),
-    sa.Index("actions_year", "year", "service"),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("origin", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(15), nullable=False),
+    sa.Column("engagement", sa.String(15)),
+    sa.Column("indicator", sa.String(63)),
+    sa.Column("site", sa.String(63)),
+    sa.Column("owner", sa.String(100)),
+    sa.Column("due_on", sa.Date),
+    sa.Column("year", sa.Integer),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("validated_by", sa.String(100)),
+    sa.Column("validated_at", UtcDateTime),
+    sa.Column("done_at", UtcDateTime),
+    sa.CheckConstraint(
+        "status IN ('proposed', 'validated', 'in_progress', 'done', 'abandoned')",
+        name="plan_action_status",
+    ),
+    sa.Index("plan_actions_status", "status", "due_on"),
+    sa.Index("plan_actions_year", "year"),
+)
+
+plan_action_services = sa.Table(
+    "plan_action_services",
+    metadata,
+    sa.Column("action_id", sa.ForeignKey("plan_actions.id"), primary_key=True),
+    sa.Column("service", sa.String(63), primary_key=True),
+    sa.Index("plan_action_services_service", "service"),
 )
 
 # 0010_alerts: each unhappy-answers alert decided (sync_server/alerts/rule.py), one row per channel.

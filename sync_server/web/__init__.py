@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from sync_server.phone import pages as phone_pages
 from sync_server.web import static_files
 from sync_server.web.pages import (
+    actions,
     admin_surveys,
     admin_users,
     api_tokens,
@@ -19,6 +20,7 @@ from sync_server.web.pages import (
     fleet,
     login,
     own_password,
+    referential,
     register,
     reports,
     review,
@@ -36,6 +38,8 @@ routers: list[APIRouter] = [
     fleet.router,
     targets.router,
     review.router,
+    actions.router,
+    referential.router,
     exports.router,
     reports.router,
     phone_pages.router,

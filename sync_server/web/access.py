@@ -145,6 +145,8 @@ SurveyManager = Annotated[User, Depends(PageAccess(Permission.MANAGE_SURVEYS))]
 AccountReader = Annotated[User, Depends(PageAccess(Permission.READ_ACCOUNTS))]
 AccountManager = Annotated[User, Depends(PageAccess(Permission.MANAGE_ACCOUNTS))]
 AuditReader = Annotated[User, Depends(PageAccess(Permission.READ_AUDIT))]
+PlanReader = Annotated[User, Depends(PageAccess(Permission.PLAN_ACTIONS, scoped=True))]
+ReferentialReader = Annotated[User, Depends(PageAccess(Permission.MANAGE_REFERENTIAL))]
 CommentForm = Annotated[StaffForm, Depends(FormAccess(Permission.HANDLE_COMMENTS))]
 ReviewForm = Annotated[StaffForm, Depends(FormAccess(Permission.REVIEW_FLAGGED))]
 StaffNamesReader = Annotated[User, Depends(PageAccess(Permission.LIST_STAFF_NAMES))]
@@ -155,6 +157,8 @@ SurveyForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_SURVEYS))
 AccountForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_ACCOUNTS))]
 TokenForm = Annotated[StaffForm, Depends(FormAccess(TOKEN_PERMISSION))]
 NoticeForm = Annotated[StaffForm, Depends(FormAccess(Permission.READ_AUDIT))]
+PlanForm = Annotated[StaffForm, Depends(FormAccess(Permission.PLAN_ACTIONS))]
+ReferentialForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_REFERENTIAL))]
 
 
 def login_address(request: Request) -> str:

@@ -17,7 +17,7 @@ from babel.numbers import format_decimal
 
 from sync_server import i18n
 from sync_server.storage.audit import VISITOR, Actor, AuditEvent
-from sync_server.web import dates, labels
+from sync_server.web import dates, labels, plan_labels
 from sync_server.web.labels import N_
 
 Gettext = Callable[[str], str]
@@ -30,6 +30,7 @@ KIND_NAMES = {
     "register": N_("Registre des commentaires"),
     "triage": N_("Tri des commentaires"),
     "actions": N_("Actions d'amélioration"),
+    "referential": N_("Référentiel et périmètre certifié"),
     "downloads": N_("Exports et rapports"),
     "tokens": N_("Jetons d'API"),
     "devices": N_("Appareils"),
@@ -60,6 +61,13 @@ ACTION_NAMES = {
     "triage.kept_hidden": N_("Commentaire signalé gardé caché"),
     "triage.names_changed": N_("Noms des agents d'un service modifiés"),
     "action.recorded": N_("Action d'amélioration enregistrée"),
+    "action.proposed": N_("Action d'amélioration proposée"),
+    "action.edited": N_("Action d'amélioration modifiée"),
+    "action.validated": N_("Action d'amélioration validée"),
+    "action.status_changed": N_("Statut d'une action d'amélioration changé"),
+    "referential.engagement_saved": N_("Engagement du référentiel enregistré"),
+    "referential.scope_changed": N_("Périmètre certifié d'un service modifié"),
+    "referential.indicator_tied": N_("Indicateur rattaché à un engagement"),
     "export.downloaded": N_("Export téléchargé"),
     "report.downloaded": N_("Rapport PDF téléchargé"),
     "audit.exported": N_("Journal d'audit exporté"),
@@ -82,6 +90,18 @@ DETAIL_NAMES = {  # in the order they are shown
     "site": N_("Site"),
     "period": N_("Période"),
     "year": N_("Année"),
+    "plan_status": N_("Statut de l'action"),
+    "origin": N_("Origine"),
+    "engagement": N_("Engagement"),
+    "owner": N_("Pilote"),
+    "due": N_("Échéance"),
+    "retitled": N_("Intitulé modifié"),
+    "title": N_("Intitulé"),
+    "channel": N_("Canal"),
+    "all_services": N_("Tous les services certifiés"),
+    "phase": N_("Phase"),
+    "since": N_("Certifié depuis"),
+    "engagements": N_("Engagements applicables"),
     "valid_from": N_("À partir du"),
     "value": N_("Objectif"),
     "status": N_("Statut"),
@@ -214,8 +234,10 @@ def object_text(event: AuditEvent, wording: Wording) -> str:
         return _("action n° %(id)s") % {"id": subject}
     if event.kind == "tokens":
         return _("jeton n° %(id)s") % {"id": subject}
-    if event.kind == "targets":
+    if event.kind == "targets" or event.action == "referential.indicator_tied":
         return indicator_text(subject, wording)
+    if event.action == "referential.scope_changed":
+        return wording.services.get(subject, subject)
     if event.kind == "downloads":
         name, _dot, fmt = subject.partition(".")
         named = _(DOWNLOAD_NAMES[name]) if name in DOWNLOAD_NAMES else name
@@ -266,6 +288,9 @@ def _value(key: str, value: Any, wording: Wording) -> str:
         "overdue": labels.DEADLINE_FILTERS,
         "reasons": labels.TRIAGE_REASONS,
         "decision": labels.REVIEWS,
+        "plan_status": plan_labels.PLAN_STATUSES,
+        "origin": plan_labels.ORIGINS,
+        "channel": plan_labels.CHANNELS,
     }.get(key)
     text = str(value)
     if names is not None:

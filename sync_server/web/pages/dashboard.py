@@ -21,6 +21,7 @@ from sync_server.web.access import OverviewReader, nav_context
 from sync_server.web.audit_text import Wording, line
 from sync_server.web.cards import build_cards, count_status
 from sync_server.web.figures import desk_figures, today
+from sync_server.web.overdue_actions import overdue_context
 from sync_server.web.period_choice import choose, picker
 from sync_server.web.templating import page_language, render
 
@@ -76,6 +77,7 @@ def overview(
     cards = build_cards(rows)
     context = {
         **notices_context(storage, settings, user, language),
+        **overdue_context(storage, settings, user),
         **nav_context(request, user),
         "flagged": flagged_notice(storage, user),
         "cards": cards,
