@@ -30,7 +30,7 @@ def test_comments_received_before_are_triaged_when_read(storage_url):
         for i, text in enumerate(TEXTS)
     ]
     uploads.store_batch(storage, records, Source(site=SITE, service=SERVICE, channel="kiosk"))
-    assert migrations.upgrade(storage) == ["0018_comment_triage"]
+    assert migrations.upgrade(storage)[0] == "0018_comment_triage"  # later ones follow
     with storage.read() as connection:
         entries = {e.text: e for e in quality.register(connection)}
         names = triage_storage.staff_names(connection)
