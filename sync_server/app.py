@@ -20,6 +20,7 @@ from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
 from sync_server.web.pages import api_docs
+from sync_server.web.pdf_pool import PdfPool
 from sync_server.web.security_headers import SecurityHeadersMiddleware
 
 # The app reads proxy headers itself (QV_TRUSTED_PROXIES), whoever serves it; uvicorn must not read
@@ -53,6 +54,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         )
         yield
         stop.set()
+        pdf_pool.shutdown()
         for task in (alerts, purges):
             if task is not None:
                 await task
@@ -73,6 +75,8 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.storage = store
+    # PDF layout in one worker process, started on the first PDF asked (see `web.pdf_pool`).
+    pdf_pool = app.state.pdf_pool = PdfPool(workers=1)
     problems.install(app)
     page_access.install(app)
     openapi.install(app, api.routers, session_cookie=cookie_name(settings))
