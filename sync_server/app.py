@@ -20,6 +20,7 @@ from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
 from sync_server.web.pages import api_docs
+from sync_server.web import warm_up
 from sync_server.web.pdf_pool import PdfPool
 from sync_server.web.security_headers import SecurityHeadersMiddleware
 
@@ -41,6 +42,8 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fonts, templates and catalogues loaded while nobody waits (see `web.warm_up`).
+        app.state.warmed = warm_up.start()
         stop = asyncio.Event()
         alerts = (
             asyncio.create_task(alert_delivery.alert_loop(store, settings, stop))
