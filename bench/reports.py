@@ -82,13 +82,12 @@ def old_build(storage: Storage, settings: Settings, mode: str, period: Any, sour
     """The previous design: every desk's full tables and matplotlib charts, laid out here."""
     from weasyprint import HTML
 
+    from sync_server.web import labels
     from sync_server.web.figures import desk_figures
     from sync_server.web.pages.review import indicator_name, review_data
     from sync_server.web.pages.service_page import distribution, wait_sections
     from sync_server.web.period_choice import period_label
     from sync_server.web.templating import environment
-
-    from sync_server.web import labels
 
     user = User("bench", "quality_manager")
     if mode == "annual":
@@ -214,9 +213,7 @@ def main() -> None:
             results["overview during previous build"] = overview_during(
                 lambda: old_build(storage, settings, "monthly", month, source)
             )
-        results["overview during current build"] = overview_during(
-            lambda: client.get(monthly_url)
-        )
+        results["overview during current build"] = overview_during(lambda: client.get(monthly_url))
     if not args.skip_cold:
         for warm, name in ((False, "without warm-up"), (True, "with warm-up")):
             found = cold(settings.database_url, warm)

@@ -19,8 +19,8 @@ from sync_server.session_cookie import SessionCookieMiddleware, cookie_name
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
-from sync_server.web.pages import api_docs
 from sync_server.web import warm_up
+from sync_server.web.pages import api_docs
 from sync_server.web.pdf_pool import PdfPool
 from sync_server.web.security_headers import SecurityHeadersMiddleware
 

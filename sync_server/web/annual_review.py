@@ -15,8 +15,7 @@ from sync_server import i18n
 from sync_server.access import visible_services
 from sync_server.indicators import pipeline, public_holidays
 from sync_server.indicators.figures import DeskFigures
-from sync_server.indicators.formulas import Figure
-from sync_server.indicators.periods import Period
+from sync_server.indicators.periods import Period, last_months
 from sync_server.indicators.query import WAITS, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, quality
@@ -63,7 +62,8 @@ def monthly(
 ) -> dict[DeskKey, list[DeskFigures]]:
     """Each desk's figures month by month (satisfaction and waits), oldest first, from one
     computation of consecutive months; months not yet begun left out."""
-    query = IndicatorQuery(period, Scope.of(services=services), Rules.from_settings(settings), WAITS)
+    rules = Rules.from_settings(settings)
+    query = IndicatorQuery(period, Scope.of(services=services), rules, WAITS)
     on = today(settings)
     found: dict[DeskKey, list[DeskFigures]] = {}
     for row in pipeline.compute_months(storage, query, MONTHS):
@@ -74,12 +74,10 @@ def monthly(
 
 def month_labels(period: Period, language: str) -> list[str]:
     locale = i18n.BABEL_LOCALES[language]
-    month = period.start
-    found = []
-    for index in range(MONTHS):
-        day = date(month.year + (month.month - 1 + index) // 12, (month.month - 1 + index) % 12 + 1, 1)
-        found.append(format_date(day, "MMM", locale=locale).rstrip("."))
-    return found
+    return [
+        format_date(month.start, "MMM", locale=locale).rstrip(".")
+        for month in last_months(period, MONTHS)
+    ]
 
 
 def _values(rows: list[DeskFigures], key: str) -> list[float | None]:
@@ -92,11 +90,8 @@ def annual_context(
     """Everything `report_annual.html` shows, for the services `user` may read."""
     services = visible_services(user)
     data = review_data(storage, settings, user, period)
-    before = {
-        (row.site, row.service): row
-        for row in desk_figures(storage, settings, period.previous(), services=services,
-                                parts=WAITS)  # fmt: skip
-    }
+    earlier = desk_figures(storage, settings, period.previous(), services=services, parts=WAITS)
+    before = {(row.site, row.service): row for row in earlier}
     months = monthly(storage, settings, period, services)
     _ = i18n.translations(language).gettext
     lines = []
@@ -116,17 +111,14 @@ def annual_context(
     on = today(settings)
     holidays = public_holidays.calendar(settings.holidays_region)
     names = {row.service: row.service_name for row in data["rows"]}
+    shown = [len(line.months) for line in lines]
     return {
         **data,
         "lines": lines,
-        "month_labels": month_labels(period, language)[: max((len(x.months) for x in lines), default=0)],
+        "month_labels": month_labels(period, language)[: max(shown, default=0)],
         "register": by_service(entries, period.start, period.end, on, zone, holidays),
         "register_total": summarise(entries, period.start, period.end, on, zone, holidays),
         "service_names": names,
         "in_progress": in_progress(period, on, language),
         "previous_year": period.previous().start.year,
     }
-
-
-def shown_or_none(figure: Figure | None) -> float | None:
-    return None if figure is None or figure.hidden else figure.value

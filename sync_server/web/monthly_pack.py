@@ -146,7 +146,8 @@ def wait_summary(row: DeskFigures, language: str) -> dict[str, Any]:
     decimal = units.formats(language)["decimal"]
     day_names = get_day_names("wide", locale=i18n.BABEL_LOCALES[language])
     days = {weekday: day_names[index] for index, weekday in enumerate(formulas.WEEKDAYS)}
-    busiest = sorted(row.cells, key=lambda c: (-c.arrivals, formulas.WEEKDAYS.index(c.weekday), c.hour))
+    order = {weekday: index for index, weekday in enumerate(formulas.WEEKDAYS)}
+    busiest = sorted(row.cells, key=lambda c: (-c.arrivals, order[c.weekday], c.hour))
     return {
         "figures": figures,
         "busiest": [
