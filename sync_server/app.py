@@ -19,7 +19,9 @@ from sync_server.session_cookie import SessionCookieMiddleware, cookie_name
 from sync_server.settings import Settings
 from sync_server.storage import Storage
 from sync_server.web import access as page_access
+from sync_server.web import warm_up
 from sync_server.web.pages import api_docs
+from sync_server.web.pdf_pool import PdfPool
 from sync_server.web.security_headers import SecurityHeadersMiddleware
 
 # The app reads proxy headers itself (QV_TRUSTED_PROXIES), whoever serves it; uvicorn must not read
@@ -40,6 +42,8 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fonts, templates and catalogues loaded while nobody waits (see `web.warm_up`).
+        app.state.warmed = warm_up.start()
         stop = asyncio.Event()
         alerts = (
             asyncio.create_task(alert_delivery.alert_loop(store, settings, stop))
@@ -53,6 +57,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         )
         yield
         stop.set()
+        pdf_pool.shutdown()
         for task in (alerts, purges):
             if task is not None:
                 await task
@@ -73,6 +78,8 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.storage = store
+    # PDF layout in one worker process, started on the first PDF asked (see `web.pdf_pool`).
+    pdf_pool = app.state.pdf_pool = PdfPool(workers=1)
     problems.install(app)
     page_access.install(app)
     openapi.install(app, api.routers, session_cookie=cookie_name(settings))

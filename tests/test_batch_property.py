@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from qualivilles.protocol import RecordKind, new_record_id, payload_hash
 from sync_server.app import create_app
+from sync_server.indicators.periods import containing
 from tests.fixtures.server import (
     SERVICE,
     answer_payload,
@@ -250,7 +251,6 @@ PAGES = ["/", f"/service/{SERVICE}", "/comments", "/fleet", "/review", "/targets
 FILES = [
     "/reports/monthly.pdf",
     "/reports/annual.pdf",
-    f"/reports/poster/{SERVICE}.pdf",
     *(f"/export/{what}.{fmt}" for what in ("answers", "visits", "indicators") for fmt in FORMATS),
 ]
 
@@ -264,6 +264,11 @@ def assert_reads_succeed(client: TestClient, device_token: str, paths: list[str]
     for path in paths:
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    # This quarter's poster: printed when the desk has answers, a clear refusal otherwise.
+    quarter = containing("quarter", datetime.now(UTC).date()).key
+    poster = client.get(f"/reports/poster/{SERVICE}.pdf?quarter={quarter}")
+    assert poster.status_code in (200, 404), poster.text[:300]
+    assert poster.status_code == 200 or "aucun avis" in poster.text
 
 
 def run_batches(fleet: Fleet, examples: int) -> Callable[[], None]:

@@ -20,6 +20,8 @@ from tests.tools.desk_records import answers, served
 
 OTHER = "etat-civil"
 NOW = datetime.now(UTC)
+# The quarter of `filled`'s answers: a poster announces answers, a quarter without any has none.
+QUARTER = containing("quarter", containing("month", NOW.date()).previous().start).key
 
 
 @pytest.fixture
@@ -45,7 +47,8 @@ def login(client, role, services=None):
 PAGES = [
     "/", f"/service/{SERVICE}", "/comments", "/review", "/targets", "/fleet",
     "/export/answers.csv", "/export/visits.xlsx", "/export/indicators.csv",
-    "/reports/monthly.pdf", "/reports/annual.pdf", f"/reports/poster/{SERVICE}.pdf",
+    "/reports/monthly.pdf", "/reports/annual.pdf",
+    f"/reports/poster/{SERVICE}.pdf?quarter={QUARTER}",
 ]  # fmt: skip
 ALLOWED = {
     "quality_manager": set(PAGES),
@@ -178,7 +181,7 @@ def test_monthly_pack_annual_review_and_poster_carry_the_figures(filled):
     review = pdf_text(client.get(f"/reports/annual.pdf?year={at.year}").content)
     assert "Bilan annuel" in review
     assert "Second agent le samedi" in review
-    poster = pdf_text(client.get(f"/reports/poster/{SERVICE}.pdf").content)
+    poster = pdf_text(client.get(f"/reports/poster/{SERVICE}.pdf?quarter={QUARTER}").content)
     assert "Votre satisfaction" in poster
 
 

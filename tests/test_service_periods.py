@@ -117,10 +117,9 @@ def test_the_waits_follow_a_one_day_campaign(service):
 
 def test_a_quarter_gives_its_poster(service):
     _server, _session, get = service
-    assert f"/reports/poster/{SERVICE}.pdf?quarter=2026-Q1&amp;lang=fr" in get(
-        "kind=quarter&period=2026-Q1"
-    )
-    assert f"/reports/poster/{SERVICE}.pdf?lang=fr" in get(CAMPAIGN)
+    poster = f"/reports/poster/{SERVICE}.pdf?quarter=2026-Q1&amp;site={SITE}&amp;lang=fr"
+    assert poster in get("kind=quarter&period=2026-Q1")
+    assert f"/reports/poster/{SERVICE}.pdf?site={SITE}&amp;lang=fr" in get(CAMPAIGN)
 
 
 @pytest.mark.parametrize(

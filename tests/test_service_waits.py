@@ -142,8 +142,9 @@ def test_monthly_pack_carries_the_wait_figures(waits_server):
     assert "10,0 (6)" in iris  # the heatmap's busy cell, drawn as text
     whole = text[start:]
     assert re.search(r"moins de 5 min 80,0\s*% 5", whole)
-    # A desk without a tablet gets the explanation, not empty tables.
-    assert "ce guichet n'en a pas" in text
+    # A desk with neither answers nor visits gets a line on the town page, no page of tables.
+    assert "Sans réponse ni passage enregistré ce mois-ci (pas de page)" in text
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == 2
 
 
 def test_a_service_manager_never_sees_another_service_waits(waits_server):

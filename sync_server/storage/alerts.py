@@ -147,3 +147,21 @@ def history(connection: Connection, limit: int = 100) -> list[AlertRecord]:
     t = schema.alerts
     query = sa.select(t).order_by(t.c.id.desc()).limit(limit)
     return [_record(row) for row in connection.execute(query)]
+
+
+def sent_in(
+    connection: Connection, start: datetime, end: datetime, services: list[str] | None = None
+) -> list[Alert]:
+    """The alerts whose window ended in [start, end), once each whatever the channels they went
+    to, oldest first; of `services` when given."""
+    t = schema.alerts
+    columns = (t.c.site, t.c.service, t.c.window_start, t.c.window_end, t.c.expressed, t.c.unhappy)
+    query = (
+        sa.select(*columns)
+        .where(t.c.window_end >= start, t.c.window_end < end)
+        .distinct()
+        .order_by(t.c.window_end, t.c.site, t.c.service)
+    )
+    if services is not None:
+        query = query.where(t.c.service.in_(services))
+    return [Alert(*row) for row in connection.execute(query)]

@@ -167,3 +167,13 @@ def picker(
         "suggestions": suggestions(today, language),
         "problem": choice.problem,
     }
+
+
+def period_in_words(period: Period, language: str) -> str:
+    """A period as a poster says it: "Novembre 2026", "Janvier – mars 2026", "2026"."""
+    locale = i18n.BABEL_LOCALES[language]
+    if period.kind == "quarter":
+        first = format_date(period.start, "LLLL", locale=locale)
+        last = format_date(period.last, "LLLL yyyy", locale=locale)
+        return f"{first[:1].upper()}{first[1:]} – {last}"
+    return period_label(period, language)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from sync_server import i18n
 from sync_server.web import dates, units
@@ -45,7 +46,21 @@ def _filters(language: str) -> dict[str, Any]:
         sign = "+" if value > 0 else ("−" if value < 0 else "")
         return sign + number(abs(value), digits)
 
-    return {"number": number, "percent": percent, "points": points, "local": _local}
+    return {
+        "number": number,
+        "percent": percent,
+        "points": points,
+        "local": _local,
+        "css_string": css_string,
+    }
+
+
+def css_string(text: object) -> Markup:
+    """`text` inside a CSS string in double quotes (a report's running header), in a `<style>`
+    whose content HTML escaping would not undo: quotes, backslashes and "<" as CSS escapes."""
+    flat = " ".join(str(text).split())
+    escaped = flat.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
+    return Markup(escaped)  # noqa: S704 - every character that could end the string is escaped
 
 
 @pass_context
