@@ -78,6 +78,25 @@ def test_the_monthly_pack_is_a_town_page_then_one_page_per_desk_with_data(town):
     assert "Aucune alerte ce mois-ci." in first
 
 
+def test_a_desk_page_ranks_its_reasons_and_quotes_masked_comments_never_a_held_one(town):
+    server, client, month = town
+    at = noon(month.start, days=5)
+    why = {"overall": "dissatisfied", "why_unhappy": ["waiting", "premises"]}
+    answers(server.storage, ["dissatisfied"] * 2, at, answers=why)
+    answers(server.storage, ["dissatisfied"], at, answers=why, comment="Trop d'attente.")
+    answers(server.storage, ["dissatisfied"], at, answers={**why, "why_unhappy": ["waiting"]},
+            comment="Quelle bande d'abrutis au guichet.")  # fmt: skip
+    answers(server.storage, ["satisfied"], at, comment="Dossier 0612 345 678 réglé, merci.")
+    iris = monthly(client, month)[1]
+    reasons = iris[iris.index("Raisons d'insatisfaction") :]
+    # 4 visitors named the wait, 3 the premises: of the 7 reasons chosen, 57,1 % and 42,9 %.
+    assert re.search(r"L'attente 4 57,1\s*% Les locaux 3 42,9\s*%", reasons)
+    said = iris[iris.index("Ce que disent les usagers") :]
+    assert "« Trop d'attente. »" in said
+    assert "« Dossier ▒▒▒ réglé, merci. »" in said
+    assert "abrutis" not in iris  # held for the quality manager's review
+
+
 def test_every_page_has_the_period_and_the_generation_date(town):
     server, client, month = town
     pages = monthly(client, month)

@@ -8,7 +8,7 @@ register and the alerts read once each."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,17 +16,19 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 
+from qualivilles.survey import localized
 from sync_server import i18n
 from sync_server.access import visible_services
 from sync_server.alerts.rule import Alert
+from sync_server.comments import verbatims
 from sync_server.indicators import formulas, pipeline, public_holidays, targets
-from sync_server.indicators.figures import DeskFigures, rate_figure
+from sync_server.indicators.figures import DeskFigures, Reason, rate_figure
 from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import Period
 from sync_server.indicators.query import SATISFACTION, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, alerts, counts, quality
-from sync_server.web import dates, labels, units
+from sync_server.web import dates, units
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.pages.service_page import WAIT_ROWS, band_name
 from sync_server.web.register_summary import RegisterSummary, summarise
@@ -92,28 +94,14 @@ def trend_text(trend: Sequence[Figure], language: str) -> str:
     return " · ".join("—" if f.hidden else decimal(f.value, 0) for f in trend)
 
 
-def reason_rows(items: Iterable[Any]) -> list[tuple[str, int | None]]:
-    """(reason, count) from the desk's ranked reasons, whatever their shape: pairs, mappings or
-    objects naming a `label`/`reason`/`name` and a `count`."""
-    rows = []
-    for item in items:
-        if isinstance(item, tuple | list) and item:
-            label, count = item[0], item[1] if len(item) > 1 else None
-        elif isinstance(item, dict):
-            label = item.get("label") or item.get("reason") or item.get("name") or ""
-            count = item.get("count")
-        else:
-            label = next((getattr(item, a) for a in ("label", "reason", "name")
-                          if getattr(item, a, None)), str(item))  # fmt: skip
-            count = getattr(item, "count", None)
-        rows.append((str(label), count if isinstance(count, int) else None))
-    return rows[:MAX_REASONS]
-
-
-def verbatim_texts(items: Iterable[Any]) -> list[str]:
-    """The selected comments' texts (strings, or objects with a `text`), masked for print."""
-    texts = [item if isinstance(item, str) else str(getattr(item, "text", "")) for item in items]
-    return [labels.mask_personal(text) for text in texts if text.strip()][:MAX_VERBATIMS]
+def reason_rows(reasons: Sequence[Reason], language: str) -> list[tuple[str, int, str]]:
+    """(reason, count, share) of the reasons chosen, most chosen first, at most `MAX_REASONS`."""
+    formats = units.formats(language)
+    return [
+        (localized(r.label, language), r.count, formats["figure_value"](r.share, "%"))
+        for r in reasons
+        if r.count
+    ][:MAX_REASONS]
 
 
 # The waiting figures a desk's page lists (the service page has them all).
@@ -163,11 +151,23 @@ def wait_summary(row: DeskFigures, language: str) -> dict[str, Any]:
 
 
 def fetch_verbatims(
-    storage: Storage, rows: Sequence[DeskFigures], period: Period
-) -> dict[DeskKey, list[Any]]:
-    """The few comments each desk's page quotes, keyed by (site, service). The one place the
-    report asks for them: empty until the comments' selection (`selected_verbatims`) exists."""
-    return {}
+    storage: Storage, settings: Settings, rows: Sequence[DeskFigures], period: Period
+) -> dict[DeskKey, list[str]]:
+    """The few comments each desk's page quotes, keyed by (site, service): masked, never one
+    held for the quality manager's review (`comments.verbatims`)."""
+    if not rows:
+        return {}
+    start, end = period.bounds(ZoneInfo(settings.timezone))
+    with storage.read() as connection:
+        found = verbatims.selected_verbatims(
+            connection,
+            start,
+            end,
+            services=sorted({row.service for row in rows}),
+            sites=sorted({row.site for row in rows}),
+            limit=MAX_VERBATIMS,
+        )
+    return {key: [v.text for v in items] for key, items in found.items()}
 
 
 def month_register(
@@ -221,11 +221,8 @@ def monthly_context(
         "register": month_register(storage, settings, period, services),
         "alerts": month_alerts(storage, period, services),
         "desk_names": names,
-        "reasons": {(r.site, r.service): reason_rows(getattr(r, "reasons", [])) for r in desks},
-        "verbatims": {
-            key: verbatim_texts(items)
-            for key, items in fetch_verbatims(storage, desks, period).items()
-        },
+        "reasons": {(r.site, r.service): reason_rows(r.reasons, language) for r in desks},
+        "verbatims": fetch_verbatims(storage, settings, desks, period),
         "waits": {(r.site, r.service): wait_summary(r, language) for r in desks},
         "trend_text": lambda trend: trend_text(trend, language),
         "question_status": lambda question: targets.status(question.rate, "question_rate"),
