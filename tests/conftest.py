@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.kiosk",
     "tests.fixtures.kiosk_app",
     "tests.fixtures.web",
+    "tests.fixtures.demo_town",
     "tests.fixtures.browser",
     "tests.fixtures.fault_proxy",
     "tests.fixtures.postgres",

@@ -3,31 +3,21 @@ what the menu offers, what each page shows, and a screenshot of every page in do
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from playwright.sync_api import expect
 
-from sync_server.demo.command import ingest_batch
-from sync_server.demo.data import generate
-from sync_server.storage import surveys, users
+from sync_server.storage import users
 from tests.fixtures.browser import SCREENS
-from tests.fixtures.server import PASSWORD, SERVICE, TOWN
+from tests.fixtures.server import PASSWORD, SERVICE
 
 pytestmark = pytest.mark.browser
 OTHER = "etat-civil"
 
 
 @pytest.fixture
-def town_server(live_server):
-    with live_server.storage.read() as connection:
-        survey = surveys.current(connection)
-    data = generate(TOWN, survey, datetime.now(UTC), seed=11)
-    for batch in data.batches:
-        ingest_batch(live_server.storage, batch)
-    storage = live_server.storage
-    with storage.write() as connection:
-        users.create(connection, username="qualite", password=PASSWORD, role="quality_manager")
+def town_server(demo_server):
+    server, _data = demo_server  # the demo data, and "qualite" its quality manager
+    with server.storage.write() as connection:
         users.create(
             connection,
             username="chef-iris",
@@ -36,7 +26,7 @@ def town_server(live_server):
             services=[SERVICE],
         )
         users.create(connection, username="informatique", password=PASSWORD, role="admin")
-    return live_server
+    return server
 
 
 def sign_in(browser, url, username):

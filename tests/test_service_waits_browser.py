@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from qualivilles.protocol import RecordKind
-from sync_server.demo.command import ingest_batch
-from sync_server.demo.data import generate
 from sync_server.indicators.periods import containing
-from sync_server.storage import Source, surveys, uploads, users
+from sync_server.storage import Source, uploads
 from tests.fixtures.browser import SCREENS
-from tests.fixtures.server import PASSWORD, SERVICE, SITE, TOWN, answer_payload, make_record
+from tests.fixtures.server import PASSWORD, SERVICE, SITE, answer_payload, make_record
 
 pytestmark = pytest.mark.browser
 PARIS = ZoneInfo("Europe/Paris")
@@ -78,19 +76,13 @@ def served_minutes(records, month_start: date) -> list[float]:
     ]
 
 
-def test_quality_manager_reads_the_waits_of_a_busy_desk(browser, live_server):
+def test_quality_manager_reads_the_waits_of_a_busy_desk(browser, demo_server):
+    live_server, data = demo_server
     storage = live_server.storage
-    with storage.read() as connection:
-        survey = surveys.current(connection)
-    data = generate(TOWN, survey, datetime.now(UTC), seed=11)
-    for batch in data.batches:
-        ingest_batch(storage, batch)
     month = containing("month", datetime.now(PARIS).date()).previous()
     visits, answers = busy_month(month.start)
     uploads.store_batch(storage, visits, Source(site=SITE, service=SERVICE, channel="tablet"))
     uploads.store_batch(storage, answers, Source(site=SITE, service=SERVICE, channel="phone"))
-    with storage.write() as connection:
-        users.create(connection, username="qualite", password=PASSWORD, role="quality_manager")
 
     tablet_records = [r for b in data.batches if (b.site, b.service, b.source) ==
                       (SITE, SERVICE, "tablet") for r in b.records]  # fmt: skip
