@@ -36,6 +36,8 @@ def warm() -> None:
                          title="", description="", scale_label="")  # fmt: skip
     charts.band_chart(["a", "b"], [80.0, None], ["80", "—"], ["N = 5", "N = 1"], 90.0,
                       title="", description="", target_label="t")  # fmt: skip
+    charts.pareto_chart(["a", "b"], [3, 1], [75.0, 100.0], ["3", "1"], title="", description="",
+                        cumulative_label="c")  # fmt: skip
 
 
 def start() -> threading.Event:
