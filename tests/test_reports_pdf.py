@@ -97,6 +97,19 @@ def test_a_desk_page_ranks_its_reasons_and_quotes_masked_comments_never_a_held_o
     assert "abrutis" not in iris  # held for the quality manager's review
 
 
+def test_a_desk_page_sets_the_declared_waits_against_the_measured_ones(town):
+    server, client, month = town
+    at = noon(month.start, days=6)
+    for visit_id in served(server.storage, [12, 14, 20, 25, 40], at):
+        said = {"overall": "satisfied", "wait_band": "5to15"}
+        answers(server.storage, ["satisfied"], at + timedelta(hours=1), answers=said,
+                channel="phone", visit_id=visit_id)  # fmt: skip
+    iris = monthly(client, month)[1]
+    said = iris[iris.index("Attente déclarée et attente mesurée") :]
+    # Five said "5 to 15 minutes"; the agents measured a median of 20 minutes for them.
+    assert re.search(r"5 à 15 minutes 5 5 20,0\s*min", said)
+
+
 def test_every_page_has_the_period_and_the_generation_date(town):
     server, client, month = town
     pages = monthly(client, month)

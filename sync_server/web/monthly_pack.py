@@ -28,7 +28,7 @@ from sync_server.indicators.periods import Period
 from sync_server.indicators.query import SATISFACTION, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, alerts, counts, quality
-from sync_server.web import dates, units
+from sync_server.web import dates, units, voice
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.pages.service_page import WAIT_ROWS, band_name
 from sync_server.web.register_summary import RegisterSummary, summarise
@@ -150,6 +150,12 @@ def wait_summary(row: DeskFigures, language: str) -> dict[str, Any]:
     }
 
 
+def said_rows(row: DeskFigures, language: str) -> list[dict[str, Any]]:
+    """The declared waiting bands of a desk, when any visitor said how long they waited."""
+    found = voice.said_waits(row, language)
+    return found["rows"] if found else []
+
+
 def fetch_verbatims(
     storage: Storage, settings: Settings, rows: Sequence[DeskFigures], period: Period
 ) -> dict[DeskKey, list[str]]:
@@ -222,6 +228,7 @@ def monthly_context(
         "alerts": month_alerts(storage, period, services),
         "desk_names": names,
         "reasons": {(r.site, r.service): reason_rows(r.reasons, language) for r in desks},
+        "said": {(r.site, r.service): said_rows(r, language) for r in desks},
         "verbatims": fetch_verbatims(storage, settings, desks, period),
         "waits": {(r.site, r.service): wait_summary(r, language) for r in desks},
         "trend_text": lambda trend: trend_text(trend, language),

@@ -32,11 +32,13 @@ def answers(
     )
 
 
-def served(storage: Storage, waits_minutes: list[float], at: datetime) -> None:
-    """One visit per wait, arrived at `at` and taken in charge that many minutes later."""
-    records = []
+def served(storage: Storage, waits_minutes: list[float], at: datetime) -> list[str]:
+    """One visit per wait, arrived at `at` and taken in charge that many minutes later; their
+    ids, for answers given through a visit's link."""
+    records, ids = [], []
     for minutes in waits_minutes:
         visit_id = str(uuid.uuid4())
+        ids.append(visit_id)
         records.append(
             make_record({"visit_id": visit_id, "event": "arrived"}, RecordKind.VISIT_EVENT, at)
         )
@@ -44,3 +46,4 @@ def served(storage: Storage, waits_minutes: list[float], at: datetime) -> None:
         payload = {"visit_id": visit_id, "event": "taken_in_charge"}
         records.append(make_record(payload, RecordKind.VISIT_EVENT, end))
     uploads.store_batch(storage, records, TABLET)
+    return ids
