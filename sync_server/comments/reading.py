@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.engine import Connection
-
 from sync_server.comments.triage import Triage, listed_name_hits, triage
+from sync_server.storage import Connection
 from sync_server.storage import triage as triage_storage
 from sync_server.web.labels import MASK, N_, mask_personal
 

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy.engine import Connection
-
 from sync_server.access import Permission, holders
 from sync_server.comments.reading import masked, withheld
 from sync_server.comments.triage import triage
 from sync_server.indicators.formulas import sentiment
-from sync_server.storage import RegisterEntry, quality
+from sync_server.storage import Connection, RegisterEntry, quality
 from sync_server.storage import triage as triage_storage
 
 Mood = Literal["unhappy", "happy", "neutral"]

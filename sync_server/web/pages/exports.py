@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.engine import Connection
 
 from qualivilles.survey import localized
 from sync_server import i18n
@@ -25,7 +24,7 @@ from sync_server.comments import verbatims
 from sync_server.indicators.figures import DeskFigures
 from sync_server.indicators.periods import Period
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User, audit, exports, surveys
+from sync_server.storage import Connection, Storage, User, audit, exports, surveys
 from sync_server.web import export_words, figure_sheets, record_sheets, tables
 from sync_server.web.access import ExportReader
 from sync_server.web.figures import desk_figures, today
