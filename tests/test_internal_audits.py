@@ -13,7 +13,9 @@ import pytest
 from pypdf import PdfReader
 
 from sync_server.storage import audit, internal_audits, plan
+from sync_server.web.pages.internal_audits import attachment_limit
 from tests.fixtures.server import add_user
+from tests.fixtures.web import form_token
 from tests.tools.page_text import text
 from tests.tools.staff_forms import post, sign_in
 
@@ -202,3 +204,80 @@ def test_the_report_pdf_holds_the_findings(town):
         assert expected in content, expected
     [download] = events(town, "report.downloaded")
     assert (download.object, download.actor.name) == ("internal_audit", FIRST)
+
+
+# -- files joined to a finding ---------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def attach(server, session, audit_id: int, name: str, content: bytes, media: str):
+    page = f"/audits/{audit_id}"
+    token = form_token(session.get(f"{server.url}{page}").text)
+    data = {"engagement": "ACC-01", "verdict": "observation", "evidence": "Photo de l'affiche",
+            "csrf_token": token}  # fmt: skip
+    return session.post(
+        f"{server.url}{page}/findings", data=data, files={"attachment": (name, content, media)},
+        follow_redirects=False,
+    )  # fmt: skip
+
+
+def test_a_file_joined_to_a_finding_is_served_only_to_its_readers_as_a_download(town):
+    audit_id = plan_audit(town, sign_in(town, QUALITY))
+    first = sign_in(town, FIRST)
+    # Named like a text file, a PNG by its first bytes: kept as a PNG.
+    response = attach(town, first, audit_id, "notes.txt", PNG, "text/plain")
+    assert response.status_code == 303, text(response.text)
+    [finding] = stored_findings(town, audit_id)
+    with town.storage.read() as connection:
+        [[joined]] = internal_audits.attachments(connection, audit_id).values()
+    assert (joined.finding_id, joined.kind, joined.size) == (finding.id, "png", len(PNG))
+    address = f"{town.url}/audits/{audit_id}/attachments/{joined.id}"
+    assert (
+        f'href="/audits/{audit_id}/attachments/{joined.id}"'
+        in first.get(f"{town.url}/audits/{audit_id}").text
+    )
+    served = sign_in(town, CHEF).get(address)
+    assert (served.status_code, served.content) == (200, PNG)
+    assert served.headers["content-type"] == "image/png"
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert served.headers["x-content-type-options"] == "nosniff"
+    for who in (OUTSIDER, OTHER_CHEF, ADMIN):
+        assert sign_in(town, who).get(address).status_code == 403, who
+    # Another audit's address does not reach this audit's file.
+    other = plan_audit(town, sign_in(town, QUALITY), service="etat-civil")
+    assert (
+        sign_in(town, QUALITY).get(f"{town.url}/audits/{other}/attachments/{joined.id}").status_code
+        == 404
+    )
+    [event] = events(town, "internal_audit.finding_recorded")
+    assert event.details["attachment"] == "png"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "media"),
+    [
+        ("photo.png", b"GIF89a" + b"\x00" * 64, "image/png"),  # a GIF named as a PNG
+        ("rapport.pdf", b"<html><script>alert(1)</script>", "application/pdf"),
+        ("grand.png", PNG + b"\x00" * 1_000_000, "image/png"),
+    ],
+)
+def test_a_file_of_another_kind_or_too_big_is_refused_and_nothing_stored(
+    town, name, content, media
+):
+    audit_id = plan_audit(town, sign_in(town, QUALITY))
+    response = attach(town, sign_in(town, FIRST), audit_id, name, content, media)
+    assert response.status_code in (400, 413)
+    assert stored_findings(town, audit_id) == []
+    with town.storage.read() as connection:
+        assert internal_audits.attachments(connection, audit_id) == {}
+
+
+def test_a_file_just_over_the_limit_is_refused_with_the_page(town):
+    audit_id = plan_audit(town, sign_in(town, QUALITY))
+    limit = attachment_limit(town.app.state.settings)
+    response = attach(town, sign_in(town, FIRST), audit_id, "a.png", PNG.ljust(limit + 1, b"\0"),
+                      "image/png")  # fmt: skip
+    assert response.status_code == 400
+    assert "trop volumineux" in text(response.text)
+    assert stored_findings(town, audit_id) == []

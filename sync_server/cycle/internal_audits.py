@@ -27,6 +27,11 @@ VERDICTS: tuple[Verdict, ...] = ("conformity", "non_conformity", "observation", 
 # The roles one of an audit's pair may hold.
 AUDITOR_ROLES = ("internal_auditor", "quality_manager")
 MAX_EVIDENCE = 4000
+# A file joined to a finding: at most this size (and within the server's body limit), and one
+# of these kinds, recognised by its first bytes, never by its name.
+MAX_ATTACHMENT_BYTES = 5_000_000
+MAGIC = {"pdf": b"%PDF-", "png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff"}
+MEDIA_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
 # How far from today an audit may be planned, in years.
 YEARS_AROUND = 5
 
@@ -85,6 +90,11 @@ def plan_problems(
             "Les auditeurs sont des comptes d'auditeur interne ou de responsable qualité."
         )
     return problems
+
+
+def attachment_kind(content: bytes) -> str | None:
+    """The kind of a file by its first bytes (pdf, png, jpeg); None for any other."""
+    return next((kind for kind, magic in MAGIC.items() if content.startswith(magic)), None)
 
 
 def next_statuses(current: str) -> tuple[Status, ...]:

@@ -32,6 +32,16 @@ class Finding:
     recorded_at: datetime
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file joined to a finding (its content is read only to be served)."""
+
+    id: int
+    finding_id: int
+    kind: str
+    size: int
+
+
 class AuditStatusRefused(ValueError):
     """The audit cannot move to that status from its own; nothing changed."""
 
@@ -103,10 +113,11 @@ def record_finding(
     *,
     by: str,
     title: str,
+    attachment: tuple[str, bytes] | None = None,
     now: datetime | None = None,
 ) -> tuple[int, int | None]:
-    """Record a finding; a non-conformity opens an improvement action titled `title`.
-    (finding number, action number or None)."""
+    """Record a finding, with its file (kind, content) if any; a non-conformity opens an
+    improvement action titled `title`. (finding number, action number or None)."""
     now = now or utcnow()
     action_id = None
     if verdict == "non_conformity":
@@ -120,7 +131,16 @@ def record_finding(
             action_id=action_id, recorded_by=by, recorded_at=now,
         )
     )  # fmt: skip
-    return int(inserted.inserted_primary_key[0]), action_id
+    finding_id = int(inserted.inserted_primary_key[0])
+    if attachment is not None:
+        kind, content = attachment
+        connection.execute(
+            schema.finding_attachments.insert().values(
+                finding_id=finding_id, kind=kind, size=len(content), content=content,
+                uploaded_by=by, uploaded_at=now,
+            )
+        )  # fmt: skip
+    return finding_id, action_id
 
 
 def findings(connection: Connection, audit_id: int) -> list[Finding]:
@@ -134,6 +154,36 @@ def findings(connection: Connection, audit_id: int) -> list[Finding]:
         )
         for row in rows
     ]  # fmt: skip
+
+
+def attachments(connection: Connection, audit_id: int) -> dict[int, list[Attachment]]:
+    """The files of an audit's findings, by finding."""
+    a, f = schema.finding_attachments, schema.audit_findings
+    rows = connection.execute(
+        sa.select(a.c.id, a.c.finding_id, a.c.kind, a.c.size)
+        .join(f, f.c.id == a.c.finding_id)
+        .where(f.c.audit_id == audit_id)
+        .order_by(a.c.id)
+    )
+    found: dict[int, list[Attachment]] = {}
+    for row in rows:
+        found.setdefault(row.finding_id, []).append(
+            Attachment(id=row.id, finding_id=row.finding_id, kind=row.kind, size=row.size)
+        )
+    return found
+
+
+def attachment_content(
+    connection: Connection, audit_id: int, attachment_id: int
+) -> tuple[str, bytes] | None:
+    """A file of one of this audit's findings: (kind, content); None if it is not one."""
+    a, f = schema.finding_attachments, schema.audit_findings
+    row = connection.execute(
+        sa.select(a.c.kind, a.c.content)
+        .join(f, f.c.id == a.c.finding_id)
+        .where(a.c.id == attachment_id, f.c.audit_id == audit_id)
+    ).first()
+    return None if row is None else (row.kind, bytes(row.content))
 
 
 def _read(connection: Connection, query: sa.Select) -> list[Audit]:  # type: ignore[type-arg]

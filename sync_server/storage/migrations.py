@@ -658,7 +658,8 @@ _NEW_ROLES = "'admin', 'internal_auditor')"
 
 
 def _internal_audits(connection: Connection) -> None:
-    """The internal auditor role, the yearly plan of internal audits and their findings.
+    """The internal auditor role, the yearly plan of internal audits, their findings and the
+    files joined to them.
 
     The role's CHECK constraint is widened in place: PostgreSQL drops and adds it again; SQLite,
     which cannot alter a constraint, has its table definition rewritten (a looser CHECK changes
@@ -717,7 +718,20 @@ def _internal_audits(connection: Connection) -> None:
         ),
         sa.Index("audit_findings_audit", "audit_id"),
     )
-    frozen.create_all(connection, tables=[audits, findings])
+    attachments = sa.Table(
+        "finding_attachments",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("finding_id", sa.ForeignKey("audit_findings.id"), nullable=False),
+        sa.Column("kind", sa.String(5), nullable=False),
+        sa.Column("size", sa.Integer, nullable=False),
+        sa.Column("content", sa.LargeBinary, nullable=False),
+        sa.Column("uploaded_by", sa.String(100), nullable=False),
+        sa.Column("uploaded_at", UtcDateTime, nullable=False),
+        sa.CheckConstraint("kind IN ('pdf', 'png', 'jpeg')", name="finding_attachment_kind"),
+        sa.Index("finding_attachments_finding", "finding_id"),
+    )
+    frozen.create_all(connection, tables=[audits, findings, attachments])
 
 
 MIGRATIONS: list[Migration] = [

@@ -554,6 +554,22 @@ audit_findings = sa.Table(
     sa.Index("audit_findings_audit", "audit_id"),
 )
 
+# 0020_internal_audits too: a piece of evidence joined to a finding (a PDF, PNG or JPEG file,
+# recognised by its first bytes), kept in the database; served only to those who read the audit.
+finding_attachments = sa.Table(
+    "finding_attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("finding_id", sa.ForeignKey("audit_findings.id"), nullable=False),
+    sa.Column("kind", sa.String(5), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_by", sa.String(100), nullable=False),
+    sa.Column("uploaded_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("kind IN ('pdf', 'png', 'jpeg')", name="finding_attachment_kind"),
+    sa.Index("finding_attachments_finding", "finding_id"),
+)
+
 # 0010_alerts: each unhappy-answers alert decided (sync_server/alerts/rule.py), one row per channel.
 # `sent_at` stays NULL until delivered; `error` keeps the last delivery failure, retried at the
 # next check. Counts only, never answer content: nothing personal goes out in an alert.

@@ -100,6 +100,7 @@ DETAIL_NAMES = {  # in the order they are shown
     "auditors": N_("Auditeurs"),
     "audit_status": N_("Statut de l'audit"),
     "verdict": N_("Constat"),
+    "attachment": N_("Pièce jointe"),
     "origin": N_("Origine"),
     "engagement": N_("Engagement"),
     "owner": N_("Pilote"),

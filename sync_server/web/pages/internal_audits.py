@@ -15,14 +15,18 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from sync_server import i18n
 from sync_server.access import Permission, may
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.cycle.internal_audits import (
+    MAX_ATTACHMENT_BYTES,
     MAX_EVIDENCE,
+    MEDIA_TYPES,
     VERDICTS,
     Audit,
+    attachment_kind,
     may_enter,
     may_read,
     next_statuses,
@@ -45,6 +49,13 @@ from sync_server.web.pages.exports import record_download
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
+# What the rest of a finding's form may take of the server's body limit, besides its file.
+FORM_MARGIN = 64_000
+
+
+def attachment_limit(settings: Settings) -> int:
+    """The largest file a finding takes: the rule's, within the server's body limit."""
+    return min(MAX_ATTACHMENT_BYTES, settings.max_body_bytes - FORM_MARGIN)
 
 
 def _day(value: object) -> date | None:
@@ -135,6 +146,7 @@ def _found(storage: Storage, audit_id: int, user: User) -> Audit | None:
 def audit_page(
     request: Request,
     storage: Storage,
+    settings: Settings,
     user: User,
     found: Audit,
     problems: list[str] | None = None,
@@ -142,6 +154,7 @@ def audit_page(
 ) -> Response:
     with storage.read() as connection:
         findings = internal_audits.findings(connection, found.id)
+        files = internal_audits.attachments(connection, found.id)
         scope = {s.slug: s for s in referential.scope(connection)}
         engagements = {e.code: e for e in referential.engagements(connection)}
     applying = scope[found.service].engagements if found.service in scope else ()
@@ -160,6 +173,8 @@ def audit_page(
         "steps": audit_labels.AUDIT_STEPS,
         "verdicts": audit_labels.VERDICTS,
         "max_evidence": MAX_EVIDENCE,
+        "files": files,
+        "max_attachment_mb": f"{attachment_limit(settings) / 1_000_000:.1f}",
         "problems": problems or [],
     }
     return render(request, "internal_audit.html", context, status_code=status_code)
@@ -167,17 +182,25 @@ def audit_page(
 
 @router.get("/audits/{audit_id}")
 def audit_detail(
-    request: Request, storage: StorageDep, user: InternalAuditReader, audit_id: int
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    user: InternalAuditReader,
+    audit_id: int,
 ) -> Response:
     found = _found(storage, audit_id, user)
     if found is None:
         return forbidden(request, user)
-    return audit_page(request, storage, user, found)
+    return audit_page(request, storage, settings, user, found)
 
 
 @router.post("/audits/{audit_id}/status")
 async def change_status(
-    request: Request, storage: StorageDep, posted: AuditPlanForm, audit_id: int
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    posted: AuditPlanForm,
+    audit_id: int,
 ) -> Response:
     user, form = posted
     found = _found(storage, audit_id, user)
@@ -197,13 +220,17 @@ async def change_status(
             )
     except internal_audits.AuditStatusRefused:
         problem = N_("Cet audit ne peut pas passer à ce statut. Rien n'a changé.")
-        return audit_page(request, storage, user, found, [problem], status_code=400)
+        return audit_page(request, storage, settings, user, found, [problem], status_code=400)
     return RedirectResponse(f"/audits/{audit_id}", status_code=303)
 
 
 @router.post("/audits/{audit_id}/findings")
 async def record_finding(
-    request: Request, storage: StorageDep, posted: FindingForm, audit_id: int
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    posted: FindingForm,
+    audit_id: int,
 ) -> Response:
     user, form = posted
     found = _found(storage, audit_id, user)
@@ -215,22 +242,43 @@ async def record_finding(
     with storage.read() as connection:
         scope = {s.slug: s.engagements for s in referential.scope(connection)}
     problems = finding_problems(engagement, verdict, evidence, scope.get(found.service, ()))
+    attachment, problem = await read_attachment(form.get("attachment"), attachment_limit(settings))
+    problems += [problem] if problem else []
     if problems:
-        return audit_page(request, storage, user, found, problems, status_code=400)
+        return audit_page(request, storage, settings, user, found, problems, status_code=400)
     _ = i18n.translations(page_language(request)).gettext
     title = _(audit_labels.ACTION_TITLE) % {"audit": audit_id, "engagement": engagement}
     with storage.write() as connection:
         finding_id, action_id = internal_audits.record_finding(
-            connection, found, engagement, verdict, evidence, by=user.username, title=title
-        )
+            connection, found, engagement, verdict, evidence, by=user.username, title=title,
+            attachment=attachment,
+        )  # fmt: skip
         actor = audit.by_user(user)
-        details = {"audit": audit_id, "engagement": engagement, "verdict": verdict}
+        details = {"audit": audit_id, "engagement": engagement, "verdict": verdict,
+                   "attachment": attachment[0] if attachment else None}  # fmt: skip
         audit.record(connection, actor, "internal_audit.finding_recorded", str(finding_id), details)
         if action_id is not None:
             proposed = {"origin": "internal_audit", "services": [found.service],
                         "engagement": engagement}  # fmt: skip
             audit.record(connection, actor, "action.proposed", str(action_id), proposed)
     return RedirectResponse(f"/audits/{audit_id}", status_code=303)
+
+
+async def read_attachment(
+    upload: object, limit: int
+) -> tuple[tuple[str, bytes] | None, str | None]:
+    """The file joined to a finding, if any: (kind, content), or the problem with it."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None, None
+    content = await upload.read(limit + 1)
+    if not content:
+        return None, None
+    if len(content) > limit:
+        return None, N_("Le fichier joint est trop volumineux.")
+    kind = attachment_kind(content)
+    if kind is None:
+        return None, N_("Le fichier joint doit être un PDF, une image PNG ou une photo JPEG.")
+    return (kind, content), None
 
 
 def finding_problems(
@@ -281,4 +329,32 @@ def audit_report(
         body,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="audit-interne-{audit_id}.pdf"'},
+    )
+
+
+@router.get("/audits/{audit_id}/attachments/{attachment_id}")
+def attachment(
+    request: Request,
+    storage: StorageDep,
+    user: InternalAuditReader,
+    audit_id: int,
+    attachment_id: int,
+) -> Response:
+    """A finding's file, only to those who read the audit: downloaded, never shown in place."""
+    found = _found(storage, audit_id, user)
+    if found is None:
+        return forbidden(request, user)
+    with storage.read() as connection:
+        stored = internal_audits.attachment_content(connection, audit_id, attachment_id)
+    if stored is None:
+        return Response(status_code=404)
+    kind, content = stored
+    name = f"audit-{audit_id}-piece-{attachment_id}.{'jpg' if kind == 'jpeg' else kind}"
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[kind],
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
