@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from sync_server.storage import audit, internal_audits, plan
+from sync_server.storage import audit, internal_audits, plan, users
 from sync_server.web.pages.internal_audits import attachment_limit
 from tests.fixtures.server import add_user
 from tests.fixtures.web import form_token
@@ -281,3 +281,16 @@ def test_a_file_just_over_the_limit_is_refused_with_the_page(town):
     assert response.status_code == 400
     assert "trop volumineux" in text(response.text)
     assert stored_findings(town, audit_id) == []
+
+
+def test_the_administrator_creates_an_auditor_account_that_a_pair_may_name(town):
+    admin = sign_in(town, ADMIN)
+    data = {"username": "n.auditrice", "role": "internal_auditor", "services": ["iris"]}
+    response = post(town, admin, "/admin/users/create", data, page="/admin/users")
+    assert response.status_code in (200, 303), text(response.text)
+    with town.storage.read() as connection:
+        account = users.get(connection, "n.auditrice")
+        pairable = internal_audits.auditors(connection)
+    assert (account.role, account.services) == ("internal_auditor", [])
+    assert "n.auditrice" in pairable
+    assert "Auditeur·rice interne" in text(admin.get(f"{town.url}/admin/users").text)
