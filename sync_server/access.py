@@ -3,10 +3,14 @@ pages, their menu and the JSON API alike, and the rule that narrows a user to th
 
 - quality manager: every service; figures, comments (personal data included, and those triage
   flags before anyone else, with the agents' names it looks for), targets, improvement actions
-  (validating them), the referential and the certified scope, the fleet, QR codes and surveys;
-  reads the accounts, does not change them; reads the audit trail;
+  (validating them), the referential and the certified scope, the plan of internal audits
+  (every audit, its findings and report), the fleet, QR codes and surveys; reads the
+  accounts, does not change them; reads the audit trail;
 - service manager: the figures, comments, exports and reports of their own services, and the
-  improvement actions they propose and carry out for them;
+  improvement actions they propose and carry out for them, and (read-only) their internal
+  audits;
+- internal auditor: the internal audits they are one of the pair of, and the findings they
+  enter there; nothing else (no figures, no comments);
 - administrator: devices, QR codes, surveys, accounts, the audit trail and the API's
   documentation pages; never the visitors' answers.
 
@@ -37,6 +41,10 @@ class Permission(StrEnum):
     PLAN_ACTIONS = "plan_actions"  # propose and carry out the improvement actions of one's services
     VALIDATE_ACTIONS = "validate_actions"  # validate or abandon an improvement action
     MANAGE_REFERENTIAL = "manage_referential"  # the engagements, the certified scope
+    # The internal audits page: each person sees the audits `cycle.internal_audits.may_read` lets.
+    READ_INTERNAL_AUDITS = "read_internal_audits"
+    ENTER_FINDINGS = "enter_findings"  # findings of the audits one is an auditor of
+    PLAN_INTERNAL_AUDITS = "plan_internal_audits"  # the yearly plan: dates, pairs, statuses
     WATCH_FLEET = "watch_fleet"  # the devices' health, on the page and in the API
     PRINT_CODES = "print_codes"  # the desks' QR codes and posters
     MANAGE_SURVEYS = "manage_surveys"  # publish a survey version, choose the current one
@@ -63,6 +71,9 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.PLAN_ACTIONS,
                 Permission.VALIDATE_ACTIONS,
                 Permission.MANAGE_REFERENTIAL,
+                Permission.READ_INTERNAL_AUDITS,
+                Permission.ENTER_FINDINGS,
+                Permission.PLAN_INTERNAL_AUDITS,
                 Permission.WATCH_FLEET,
                 Permission.PRINT_CODES,
                 Permission.MANAGE_SURVEYS,
@@ -72,7 +83,12 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
             }
         ),
         "service_manager": frozenset(
-            {Permission.READ_INDICATORS, Permission.HANDLE_COMMENTS, Permission.PLAN_ACTIONS}
+            {
+                Permission.READ_INDICATORS,
+                Permission.HANDLE_COMMENTS,
+                Permission.PLAN_ACTIONS,
+                Permission.READ_INTERNAL_AUDITS,
+            }
         ),
         "admin": frozenset(
             {
@@ -86,6 +102,7 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.EVERY_SERVICE,
             }
         ),
+        "internal_auditor": frozenset({Permission.READ_INTERNAL_AUDITS, Permission.ENTER_FINDINGS}),
     }
 )
 
@@ -107,6 +124,15 @@ def may(user: User, permission: Permission) -> bool:
 def holders(permission: Permission) -> list[Role]:
     """The roles granted `permission`, in the table's order."""
     return [role for role, granted in GRANTS.items() if permission in granted]
+
+
+def home(user: User) -> str:
+    """The first page of `user`'s role: the overview, the fleet, or the internal audits."""
+    if may(user, Permission.READ_INDICATORS):
+        return "/"
+    if may(user, Permission.WATCH_FLEET):
+        return "/fleet"
+    return "/audits"
 
 
 def may_see(user: User, service: str) -> bool:

@@ -32,6 +32,7 @@ from sync_server.storage import (
     town,
     users,
 )
+from sync_server.storage.models import ROLES
 
 Command = Callable[[argparse.Namespace, Settings, TextIO], int]
 
@@ -360,9 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = sub.add_parser("create-user", help="create a dashboard user")
     user.add_argument("--username", required=True)
-    user.add_argument(
-        "--role", required=True, choices=["quality_manager", "service_manager", "admin"]
-    )
+    user.add_argument("--role", required=True, choices=list(ROLES))
     user.add_argument("--service", action="append", help="a service this user sees (repeatable)")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user.set_defaults(run=cmd_create_user)

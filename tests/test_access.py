@@ -40,14 +40,19 @@ PROMISED = {
     "quality_manager": {
         P.READ_INDICATORS, P.HANDLE_COMMENTS, P.SEE_PERSONAL_DATA, P.REVIEW_FLAGGED,
         P.LIST_STAFF_NAMES, P.SET_TARGETS, P.RECORD_ACTIONS, P.PLAN_ACTIONS, P.VALIDATE_ACTIONS,
-        P.MANAGE_REFERENTIAL, P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS,
-        P.READ_AUDIT, P.EVERY_SERVICE,
+        P.MANAGE_REFERENTIAL, P.READ_INTERNAL_AUDITS, P.ENTER_FINDINGS, P.PLAN_INTERNAL_AUDITS,
+        P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.READ_AUDIT,
+        P.EVERY_SERVICE,
     },
-    "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS, P.PLAN_ACTIONS},
+    "service_manager": {
+        P.READ_INDICATORS, P.HANDLE_COMMENTS, P.PLAN_ACTIONS, P.READ_INTERNAL_AUDITS,
+    },
     "admin": {
         P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.MANAGE_ACCOUNTS,
         P.READ_AUDIT, P.READ_API_DOCS, P.EVERY_SERVICE,
     },
+    # Their audits and the findings they enter there: no figures, no comments, no service.
+    "internal_auditor": {P.READ_INTERNAL_AUDITS, P.ENTER_FINDINGS},
 }  # fmt: skip
 # Routes anybody may call: signing in and out, the anonymous phone survey, static files,
 # enrolment (its one-time code is the credential) and, in development only, the API's own
@@ -104,6 +109,14 @@ def test_what_only_one_role_may_do():
     assert holders(P.VALIDATE_ACTIONS) == ["quality_manager"]
     assert holders(P.MANAGE_REFERENTIAL) == ["quality_manager"]
     assert holders(P.MANAGE_ACCOUNTS) == ["admin"]
+    assert holders(P.PLAN_INTERNAL_AUDITS) == ["quality_manager"]
+
+
+def test_an_internal_auditor_reads_no_figure_comment_or_service():
+    auditor = user("internal_auditor", ["iris"])
+    for permission in (P.READ_INDICATORS, P.HANDLE_COMMENTS, P.PLAN_ACTIONS, P.EVERY_SERVICE):
+        assert not may(auditor, permission)
+    assert not may(user("admin"), P.READ_INTERNAL_AUDITS)
 
 
 def test_a_role_the_table_does_not_know_may_do_nothing():
@@ -271,9 +284,9 @@ def test_a_role_without_the_permission_gets_the_403_page_with_its_own_menu(app, 
     assert refused
     for method, path in refused:
         response = client.request(method, address(path))
-        if path == "/" and role == "admin":
-            # The overview sends an administrator to their own home, the fleet.
-            assert (response.status_code, response.headers["location"]) == (303, "/fleet")
+        if path == "/" and role in HOMES:
+            # The overview sends an administrator or an auditor to their own home.
+            assert (response.status_code, response.headers["location"]) == (303, HOMES[role])
             continue
         assert response.status_code == 403, (role, method, path)
         assert "Votre rôle ne donne pas accès" in response.text
@@ -290,6 +303,7 @@ def test_a_service_manager_asking_for_another_service_gets_the_403_page(app, cli
         assert menu(response.text) == MENU["service_manager"]
 
 
+HOMES = {"admin": "/fleet", "internal_auditor": "/audits"}
 FLEET_MENU = ["/fleet", "/codes", "/admin/surveys", "/admin/users", "/audit"]
 MENU = {
     "quality_manager": [
@@ -298,11 +312,13 @@ MENU = {
         "/review",
         "/actions",
         "/referential",
+        "/audits",
         "/targets",
         *FLEET_MENU,
     ],
-    "service_manager": ["/", "/comments", "/review", "/actions"],
+    "service_manager": ["/", "/comments", "/review", "/actions", "/audits"],
     "admin": FLEET_MENU,
+    "internal_auditor": ["/audits"],
 }
 OTHER_SERVICE = [
     "/service/etat-civil",

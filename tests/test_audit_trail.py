@@ -577,6 +577,25 @@ def _validate_action(server) -> None:
     _post_as(MANAGER, f"{page}/status", {"status": "validated"}, page=page)(server)
 
 
+def _plan_audit(server) -> int:
+    planned = {"service": SERVICE, "audit_on": f"{NOW.year}-06-15", "first_auditor": MANAGER,
+               "second_auditor": OTHER_MANAGER}  # fmt: skip
+    response = post(server, sign_in(server, MANAGER), "/audits", planned, page="/audits")
+    assert response.status_code == 303, response.text[:300]
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def _audit_done(server) -> None:
+    page = f"/audits/{_plan_audit(server)}"
+    _post_as(MANAGER, f"{page}/status", {"status": "done"}, page=page)(server)
+
+
+def _finding(server) -> None:
+    page = f"/audits/{_plan_audit(server)}"
+    found = {"engagement": "ACC-01", "verdict": "observation", "evidence": "Affiche ancienne"}
+    _post_as(MANAGER, f"{page}/findings", found, page=page)(server)
+
+
 def _bundled() -> dict:
     survey = bundled_surveys()[0]
     return {"survey_id": survey.id, "version": str(survey.version)}
@@ -636,6 +655,9 @@ FORMS: dict[str, tuple[Callable, str]] = {
         ),
         "referential.indicator_tied",
     ),
+    "/audits": (_plan_audit, "internal_audit.planned"),
+    "/audits/{audit_id}/status": (_audit_done, "internal_audit.status_changed"),
+    "/audits/{audit_id}/findings": (_finding, "internal_audit.finding_recorded"),
     "/account/tokens": (_post_as(MANAGER, "/account/tokens", {"label": "BI"}), "token.created"),
     "/account/tokens/revoke": (_revoke, "token.revoked"),
     "/admin/users/create": (

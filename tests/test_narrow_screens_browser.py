@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from sync_server.storage import api_tokens
+from sync_server.storage import api_tokens, internal_audits
 from tests.fixtures.browser import SCREENS
 from tests.fixtures.server import PASSWORD, SERVICE, SITE, add_user
 from tests.tools.page_checks import axe_violations, page_width, too_wide
@@ -20,10 +21,17 @@ from tests.tools.page_checks import axe_violations, page_width, too_wide
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-# Pages reached from others rather than from the menu: a desk, a survey version, an account.
+# Pages reached from others rather than from the menu: a desk, a survey version, an account,
+# an internal audit.
 DEEPER = re.compile(
-    r"^/(?P<kind>service|admin/surveys|admin/users/edit)(/[^/?]+|/[^/?]+/\d+)?(\?.*)?$"
+    r"^/(?P<kind>service|admin/surveys|admin/users/edit|audits(?=/\d))(/[^/?]+|/[^/?]+/\d+)?(\?.*)?$"
 )
+EXPECTED_DEEPER = {
+    "qualite": {"service", "audits"},
+    "chef-iris": {"service", "audits"},
+    "informatique": {"admin/surveys", "admin/users/edit"},
+    "auditrice": {"audits"},
+}
 
 
 def phone(browser: Browser) -> BrowserContext:
@@ -91,6 +99,16 @@ def staffed(demo_server):
     server, _data = demo_server
     add_user(server.storage, "informatique", "admin")
     add_user(server.storage, "chef-iris", "service_manager", [SERVICE])
+    add_user(server.storage, "auditrice", "internal_auditor")
+    with server.storage.write() as connection:
+        audit_id = internal_audits.add(
+            connection, SERVICE, date.today(), ("auditrice", "qualite"), by="qualite"
+        )
+        found = internal_audits.get(connection, audit_id)
+        internal_audits.record_finding(
+            connection, found, "ACC-01", "non_conformity", "Horaires d'ouverture non affichés",
+            by="auditrice", title="Afficher les horaires",
+        )  # fmt: skip
     with server.storage.write() as connection:
         api_tokens.create(connection, username="qualite", label="Tableau de bord Power BI")
     return server
@@ -101,9 +119,10 @@ def staffed(demo_server):
     [
         ("qualite", {"/", "/comments", "/review", "/targets", "/fleet",
                      "/codes", "/admin/users", "/audit", "/account/tokens", "/actions",
-                     "/referential"}),
+                     "/referential", "/audits"}),
         ("chef-iris", {"/", "/comments", "/review", "/account/tokens",
-                       "/account/password", "/actions"}),
+                       "/account/password", "/actions", "/audits"}),
+        ("auditrice", {"/audits", "/account/password"}),
         ("informatique", {"/fleet", "/codes", "/admin/surveys", "/admin/users", "/audit",
                           "/account/password"}),
     ],
@@ -121,8 +140,7 @@ def test_every_staff_page_fits_a_phone_and_passes_axe(browser, staffed, username
         violations[path] = axe_violations(page)
     assert at_least <= set(walked), walked
     deeper = {match["kind"] for path in walked if (match := DEEPER.match(path))}
-    assert deeper >= ({"admin/surveys", "admin/users/edit"} if username == "informatique"
-                      else {"service"}), walked  # fmt: skip
+    assert deeper >= EXPECTED_DEEPER[username], walked
     assert problems == [], "\n".join(problems)
     assert {path: found for path, found in violations.items() if found} == {}
     context.close()

@@ -1,6 +1,6 @@
 """The audit trail: who did what and when to accounts, surveys, targets, the register, the
-improvement plan, the referential, tokens and devices, who signed in and out, who downloaded
-which export or report.
+improvement plan, the referential, the internal audits, tokens and devices, who signed in and
+out, who downloaded which export or report.
 
 `record` writes one event with the connection of the write transaction that makes the change,
 so a change is never recorded without happening, nor happens unrecorded; a download is
@@ -71,6 +71,11 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "referential.engagement_saved",
             "referential.scope_changed",
             "referential.indicator_tied",
+        ),
+        "internal_audits": (
+            "internal_audit.planned",
+            "internal_audit.status_changed",
+            "internal_audit.finding_recorded",
         ),
         "downloads": ("export.downloaded", "report.downloaded", "audit.exported"),
         "tokens": ("token.created", "token.revoked"),

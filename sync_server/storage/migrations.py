@@ -653,6 +653,87 @@ def _quality_cycle(connection: Connection) -> None:
     connection.exec_driver_sql("DROP TABLE improvement_actions")
 
 
+_OLD_ROLES = "'admin')"
+_NEW_ROLES = "'admin', 'internal_auditor')"
+
+
+def _internal_audits(connection: Connection) -> None:
+    """The internal auditor role, the yearly plan of internal audits, their findings and the
+    files joined to them.
+
+    The role's CHECK constraint is widened in place: PostgreSQL drops and adds it again; SQLite,
+    which cannot alter a constraint, has its table definition rewritten (a looser CHECK changes
+    nothing stored, the one kind of change SQLite documents as safe this way)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ALTER TABLE users DROP CONSTRAINT user_role")
+        connection.exec_driver_sql(
+            f"ALTER TABLE users ADD CONSTRAINT user_role CHECK ({schema.USER_ROLES})"
+        )
+    else:
+        version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
+        connection.exec_driver_sql("PRAGMA writable_schema=ON")
+        connection.exec_driver_sql(
+            "UPDATE sqlite_master SET sql = replace(sql, ?, ?)"
+            " WHERE type = 'table' AND name = 'users'",
+            (_OLD_ROLES, _NEW_ROLES),
+        )
+        connection.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
+        connection.exec_driver_sql("PRAGMA writable_schema=OFF")
+    frozen = sa.MetaData()
+    sa.Table("services", frozen, sa.Column("slug", sa.String(63), primary_key=True))
+    sa.Table("plan_actions", frozen, sa.Column("id", sa.Integer, primary_key=True))
+    audits = sa.Table(
+        "internal_audits",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("service", sa.ForeignKey("services.slug"), nullable=False),
+        sa.Column("audit_on", sa.Date, nullable=False),
+        sa.Column("first_auditor", sa.String(100), nullable=False),
+        sa.Column("second_auditor", sa.String(100), nullable=False),
+        sa.Column("status", sa.String(15), nullable=False),
+        sa.Column("planned_by", sa.String(100), nullable=False),
+        sa.Column("planned_at", UtcDateTime, nullable=False),
+        sa.Column("updated_by", sa.String(100), nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.CheckConstraint(
+            "status IN ('planned', 'done', 'report_issued', 'cancelled')",
+            name="internal_audit_status",
+        ),
+        sa.Index("internal_audits_day", "audit_on"),
+    )
+    findings = sa.Table(
+        "audit_findings",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("audit_id", sa.ForeignKey("internal_audits.id"), nullable=False),
+        sa.Column("engagement", sa.String(15), nullable=False),
+        sa.Column("verdict", sa.String(20), nullable=False),
+        sa.Column("evidence", sa.Text, nullable=False),
+        sa.Column("action_id", sa.ForeignKey("plan_actions.id")),
+        sa.Column("recorded_by", sa.String(100), nullable=False),
+        sa.Column("recorded_at", UtcDateTime, nullable=False),
+        sa.CheckConstraint(
+            "verdict IN ('conformity', 'non_conformity', 'observation', 'strong_point')",
+            name="audit_finding_verdict",
+        ),
+        sa.Index("audit_findings_audit", "audit_id"),
+    )
+    attachments = sa.Table(
+        "finding_attachments",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("finding_id", sa.ForeignKey("audit_findings.id"), nullable=False),
+        sa.Column("kind", sa.String(5), nullable=False),
+        sa.Column("size", sa.Integer, nullable=False),
+        sa.Column("content", sa.LargeBinary, nullable=False),
+        sa.Column("uploaded_by", sa.String(100), nullable=False),
+        sa.Column("uploaded_at", UtcDateTime, nullable=False),
+        sa.CheckConstraint("kind IN ('pdf', 'png', 'jpeg')", name="finding_attachment_kind"),
+        sa.Index("finding_attachments_finding", "finding_id"),
+    )
+    frozen.create_all(connection, tables=[audits, findings, attachments])
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -673,6 +754,7 @@ MIGRATIONS: list[Migration] = [
     ("0017_register_contacts", _register_contacts),
     ("0018_comment_triage", _comment_triage),
     ("0019_quality_cycle", _quality_cycle),
+    ("0020_internal_audits", _internal_audits),
 ]
 
 

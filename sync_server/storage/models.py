@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Literal
 
 DeviceMode = Literal["kiosk", "tablet"]
-Role = Literal["quality_manager", "service_manager", "admin"]
-ROLES: tuple[Role, ...] = ("quality_manager", "service_manager", "admin")
+Role = Literal["quality_manager", "service_manager", "admin", "internal_auditor"]
+ROLES: tuple[Role, ...] = ("quality_manager", "service_manager", "admin", "internal_auditor")
 
 
 @dataclass(frozen=True)

@@ -329,6 +329,8 @@ quarantine = sa.Table(
     sa.UniqueConstraint("record_id", "payload_hash"),
 )
 
+USER_ROLES = "role IN ('quality_manager', 'service_manager', 'admin', 'internal_auditor')"
+
 users = sa.Table(
     "users",
     metadata,
@@ -337,7 +339,8 @@ users = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("services", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.CheckConstraint("role IN ('quality_manager', 'service_manager', 'admin')", name="user_role"),
+    # 0020_internal_audits widened it to the internal auditors.
+    sa.CheckConstraint(USER_ROLES, name="user_role"),
     # 0009_user_admin: a disabled account cannot sign in and its open sessions end.
     sa.Column("disabled_at", UtcDateTime),
     sa.Column("password_changed_at", UtcDateTime),
@@ -507,6 +510,64 @@ plan_action_services = sa.Table(
     sa.Column("action_id", sa.ForeignKey("plan_actions.id"), primary_key=True),
     sa.Column("service", sa.String(63), primary_key=True),
     sa.Index("plan_action_services_service", "service"),
+)
+
+# 0020_internal_audits: the yearly plan of internal audits, one per certified service and date,
+# by a pair of auditors (user names); planned → done → report issued, or cancelled.
+internal_audits = sa.Table(
+    "internal_audits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("service", sa.ForeignKey("services.slug"), nullable=False),
+    sa.Column("audit_on", sa.Date, nullable=False),
+    sa.Column("first_auditor", sa.String(100), nullable=False),
+    sa.Column("second_auditor", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(15), nullable=False),
+    sa.Column("planned_by", sa.String(100), nullable=False),
+    sa.Column("planned_at", UtcDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint(
+        "status IN ('planned', 'done', 'report_issued', 'cancelled')",
+        name="internal_audit_status",
+    ),
+    sa.Index("internal_audits_day", "audit_on"),
+)
+
+# 0020_internal_audits too: what the auditors found, engagement by engagement; a non-conformity
+# opens an improvement action (`action_id`).
+audit_findings = sa.Table(
+    "audit_findings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audit_id", sa.ForeignKey("internal_audits.id"), nullable=False),
+    sa.Column("engagement", sa.String(15), nullable=False),
+    sa.Column("verdict", sa.String(20), nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("action_id", sa.ForeignKey("plan_actions.id")),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint(
+        "verdict IN ('conformity', 'non_conformity', 'observation', 'strong_point')",
+        name="audit_finding_verdict",
+    ),
+    sa.Index("audit_findings_audit", "audit_id"),
+)
+
+# 0020_internal_audits too: a piece of evidence joined to a finding (a PDF, PNG or JPEG file,
+# recognised by its first bytes), kept in the database; served only to those who read the audit.
+finding_attachments = sa.Table(
+    "finding_attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("finding_id", sa.ForeignKey("audit_findings.id"), nullable=False),
+    sa.Column("kind", sa.String(5), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_by", sa.String(100), nullable=False),
+    sa.Column("uploaded_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("kind IN ('pdf', 'png', 'jpeg')", name="finding_attachment_kind"),
+    sa.Index("finding_attachments_finding", "finding_id"),
 )
 
 # 0010_alerts: each unhappy-answers alert decided (sync_server/alerts/rule.py), one row per channel.

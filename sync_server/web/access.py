@@ -25,7 +25,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from sync_server.access import TOKEN_PERMISSION, Permission, may, may_see, permissions
+from sync_server.access import TOKEN_PERMISSION, Permission, home, may, may_see, permissions
 from sync_server.api.deps import StorageDep, not_allowed, session_user, token_user
 from sync_server.api.problems import ApiError
 from sync_server.storage import User
@@ -70,7 +70,8 @@ class PageAccess:
         if user.must_change_password:
             raise Refused(user, elsewhere=OWN_PASSWORD_PAGE)
         if not may(user, self.permission):
-            raise Refused(user, elsewhere=self.elsewhere)
+            elsewhere = home(user) if self.elsewhere == HOME else self.elsewhere
+            raise Refused(user, elsewhere=elsewhere)
         if self.scoped and not may_see_asked(request, user):
             raise Refused(user)
         return user
@@ -83,6 +84,8 @@ class PageAccess:
         return user
 
 
+# `PageAccess.elsewhere` meaning the first page of the user's role (`sync_server.access.home`).
+HOME = "home"
 OWN_PASSWORD_PAGE = "/account/password"  # noqa: S105 (an address, not a password)
 
 
@@ -128,10 +131,9 @@ class FormAccess:
 # What the pages declare, one alias per permission.
 AnyStaff = Annotated[User, Depends(SignedIn())]
 IndicatorReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS))]
-# Administrators look after the devices, not the visitors' answers: their home is the fleet.
-OverviewReader = Annotated[
-    User, Depends(PageAccess(Permission.READ_INDICATORS, elsewhere="/fleet"))
-]
+# Administrators look after the devices, not the visitors' answers: their home is the fleet;
+# an internal auditor's is their audits.
+OverviewReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS, elsewhere=HOME))]
 ServiceReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS, scoped=True))]
 # A spreadsheet or BI tool downloads the exports with a personal API token, as the user would.
 ExportReader = Annotated[
@@ -146,6 +148,7 @@ AccountReader = Annotated[User, Depends(PageAccess(Permission.READ_ACCOUNTS))]
 AccountManager = Annotated[User, Depends(PageAccess(Permission.MANAGE_ACCOUNTS))]
 AuditReader = Annotated[User, Depends(PageAccess(Permission.READ_AUDIT))]
 PlanReader = Annotated[User, Depends(PageAccess(Permission.PLAN_ACTIONS, scoped=True))]
+InternalAuditReader = Annotated[User, Depends(PageAccess(Permission.READ_INTERNAL_AUDITS))]
 ReferentialReader = Annotated[User, Depends(PageAccess(Permission.MANAGE_REFERENTIAL))]
 CommentForm = Annotated[StaffForm, Depends(FormAccess(Permission.HANDLE_COMMENTS))]
 ReviewForm = Annotated[StaffForm, Depends(FormAccess(Permission.REVIEW_FLAGGED))]
@@ -158,6 +161,8 @@ AccountForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_ACCOUNTS
 TokenForm = Annotated[StaffForm, Depends(FormAccess(TOKEN_PERMISSION))]
 NoticeForm = Annotated[StaffForm, Depends(FormAccess(Permission.READ_AUDIT))]
 PlanForm = Annotated[StaffForm, Depends(FormAccess(Permission.PLAN_ACTIONS))]
+FindingForm = Annotated[StaffForm, Depends(FormAccess(Permission.ENTER_FINDINGS))]
+AuditPlanForm = Annotated[StaffForm, Depends(FormAccess(Permission.PLAN_INTERNAL_AUDITS))]
 ReferentialForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_REFERENTIAL))]
 
 

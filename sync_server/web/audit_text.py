@@ -17,7 +17,7 @@ from babel.numbers import format_decimal
 
 from sync_server import i18n
 from sync_server.storage.audit import VISITOR, Actor, AuditEvent
-from sync_server.web import dates, labels, plan_labels
+from sync_server.web import audit_labels, dates, labels, plan_labels
 from sync_server.web.labels import N_
 
 Gettext = Callable[[str], str]
@@ -31,6 +31,7 @@ KIND_NAMES = {
     "triage": N_("Tri des commentaires"),
     "actions": N_("Actions d'amélioration"),
     "referential": N_("Référentiel et périmètre certifié"),
+    "internal_audits": N_("Audits internes"),
     "downloads": N_("Exports et rapports"),
     "tokens": N_("Jetons d'API"),
     "devices": N_("Appareils"),
@@ -68,6 +69,9 @@ ACTION_NAMES = {
     "referential.engagement_saved": N_("Engagement du référentiel enregistré"),
     "referential.scope_changed": N_("Périmètre certifié d'un service modifié"),
     "referential.indicator_tied": N_("Indicateur rattaché à un engagement"),
+    "internal_audit.planned": N_("Audit interne planifié"),
+    "internal_audit.status_changed": N_("Statut d'un audit interne changé"),
+    "internal_audit.finding_recorded": N_("Constat d'audit interne enregistré"),
     "export.downloaded": N_("Export téléchargé"),
     "report.downloaded": N_("Rapport PDF téléchargé"),
     "audit.exported": N_("Journal d'audit exporté"),
@@ -91,6 +95,12 @@ DETAIL_NAMES = {  # in the order they are shown
     "period": N_("Période"),
     "year": N_("Année"),
     "plan_status": N_("Statut de l'action"),
+    "audit": N_("Audit interne n°"),
+    "day": N_("Date"),
+    "auditors": N_("Auditeurs"),
+    "audit_status": N_("Statut de l'audit"),
+    "verdict": N_("Constat"),
+    "attachment": N_("Pièce jointe"),
     "origin": N_("Origine"),
     "engagement": N_("Engagement"),
     "owner": N_("Pilote"),
@@ -142,6 +152,7 @@ DOWNLOAD_NAMES = {
     "poster": N_("Affiche des résultats"),
     "audit": N_("Journal d'audit"),
     "register": N_("Registre des commentaires"),
+    "internal_audit": N_("Rapport d'audit interne"),
 }
 MODES = {"kiosk": N_("Borne"), "tablet": N_("Tablette d'agent")}
 ROLES = {**labels.ROLES, "admin": N_("Administrateur·rice")}
@@ -232,6 +243,10 @@ def object_text(event: AuditEvent, wording: Wording) -> str:
         return wording.services.get(subject, subject)
     if event.kind == "actions":
         return _("action n° %(id)s") % {"id": subject}
+    if event.action == "internal_audit.finding_recorded":
+        return _("constat n° %(id)s") % {"id": subject}
+    if event.kind == "internal_audits":
+        return _("audit interne n° %(id)s") % {"id": subject}
     if event.kind == "tokens":
         return _("jeton n° %(id)s") % {"id": subject}
     if event.kind == "targets" or event.action == "referential.indicator_tied":
@@ -291,6 +306,8 @@ def _value(key: str, value: Any, wording: Wording) -> str:
         "plan_status": plan_labels.PLAN_STATUSES,
         "origin": plan_labels.ORIGINS,
         "channel": plan_labels.CHANNELS,
+        "audit_status": audit_labels.AUDIT_STATUSES,
+        "verdict": audit_labels.VERDICTS,
     }.get(key)
     text = str(value)
     if names is not None:

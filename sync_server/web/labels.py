@@ -113,6 +113,7 @@ ROLES = {
     "quality_manager": N_("Responsable qualité"),
     "service_manager": N_("Responsable de service"),
     "admin": N_("Administrateur"),
+    "internal_auditor": N_("Auditeur·rice interne"),
 }
 
 _LONG_NUMBER = re.compile(r"\d[\d .-]{5,}\d")
