@@ -32,6 +32,8 @@ PATH_VALUES = {
     "version": ["1"],
     "token": ["not-a-real-visit-token"],
     "action_id": ["1", "999999"],
+    "audit_id": ["1", "999999"],
+    "attachment_id": ["1", "999999"],
 }
 # Written by reading, on purpose: a session notes when it was last used; the audit trail notes
 # who downloaded what.
