@@ -3,10 +3,12 @@ pages, their menu and the JSON API alike, and the rule that narrows a user to th
 
 - quality manager: every service; figures, comments (personal data included, and those triage
   flags before anyone else, with the agents' names it looks for), targets, improvement actions
-  (validating them), the referential and the certified scope, the fleet, QR codes and surveys;
+  (validating them), the referential and the certified scope, mystery visits and calls (their
+  grid and results), the fleet, QR codes and surveys;
   reads the accounts, does not change them; reads the audit trail;
-- service manager: the figures, comments, exports and reports of their own services, and the
-  improvement actions they propose and carry out for them;
+- service manager: the figures, comments, exports and reports of their own services (their
+  mystery visits' results too, read-only), and the improvement actions they propose and carry
+  out for them;
 - administrator: devices, QR codes, surveys, accounts, the audit trail and the API's
   documentation pages; never the visitors' answers.
 
@@ -37,6 +39,7 @@ class Permission(StrEnum):
     PLAN_ACTIONS = "plan_actions"  # propose and carry out the improvement actions of one's services
     VALIDATE_ACTIONS = "validate_actions"  # validate or abandon an improvement action
     MANAGE_REFERENTIAL = "manage_referential"  # the engagements, the certified scope
+    EVALUATE_MYSTERY = "evaluate_mystery"  # mystery visits and calls: the grid, the results
     WATCH_FLEET = "watch_fleet"  # the devices' health, on the page and in the API
     PRINT_CODES = "print_codes"  # the desks' QR codes and posters
     MANAGE_SURVEYS = "manage_surveys"  # publish a survey version, choose the current one
@@ -63,6 +66,7 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.PLAN_ACTIONS,
                 Permission.VALIDATE_ACTIONS,
                 Permission.MANAGE_REFERENTIAL,
+                Permission.EVALUATE_MYSTERY,
                 Permission.WATCH_FLEET,
                 Permission.PRINT_CODES,
                 Permission.MANAGE_SURVEYS,

@@ -41,7 +41,7 @@ PROMISED = {
         P.READ_INDICATORS, P.HANDLE_COMMENTS, P.SEE_PERSONAL_DATA, P.REVIEW_FLAGGED,
         P.LIST_STAFF_NAMES, P.SET_TARGETS, P.RECORD_ACTIONS, P.PLAN_ACTIONS, P.VALIDATE_ACTIONS,
         P.MANAGE_REFERENTIAL, P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS,
-        P.READ_AUDIT, P.EVERY_SERVICE,
+        P.READ_AUDIT, P.EVERY_SERVICE, P.EVALUATE_MYSTERY,
     },
     "service_manager": {P.READ_INDICATORS, P.HANDLE_COMMENTS, P.PLAN_ACTIONS},
     "admin": {
@@ -103,6 +103,7 @@ def test_what_only_one_role_may_do():
     assert holders(P.RECORD_ACTIONS) == ["quality_manager"]
     assert holders(P.VALIDATE_ACTIONS) == ["quality_manager"]
     assert holders(P.MANAGE_REFERENTIAL) == ["quality_manager"]
+    assert holders(P.EVALUATE_MYSTERY) == ["quality_manager"]
     assert holders(P.MANAGE_ACCOUNTS) == ["admin"]
 
 
@@ -297,11 +298,12 @@ MENU = {
         "/comments",
         "/review",
         "/actions",
+        "/mystery",
         "/referential",
         "/targets",
         *FLEET_MENU,
     ],
-    "service_manager": ["/", "/comments", "/review", "/actions"],
+    "service_manager": ["/", "/comments", "/review", "/actions", "/mystery"],
     "admin": FLEET_MENU,
 }
 OTHER_SERVICE = [

@@ -72,6 +72,7 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "referential.scope_changed",
             "referential.indicator_tied",
         ),
+        "mystery": ("mystery.recorded", "mystery.criterion_saved"),
         "downloads": ("export.downloaded", "report.downloaded", "audit.exported"),
         "tokens": ("token.created", "token.revoked"),
         "devices": ("device.code_issued", "device.enrolled", "device.revoked"),

@@ -55,6 +55,12 @@ def criteria(connection: Connection, *, retired: bool = False) -> list[Criterion
     return [_criterion(row, channels) for row in connection.execute(query)]
 
 
+def retired(connection: Connection) -> set[str]:
+    """The keys of the criteria taken out of the grid."""
+    c = schema.mystery_criteria
+    return set(connection.scalars(sa.select(c.c.key).where(c.c.retired == sa.true())))
+
+
 def save_criterion(
     connection: Connection,
     criterion: Criterion,

@@ -159,6 +159,9 @@ TokenForm = Annotated[StaffForm, Depends(FormAccess(TOKEN_PERMISSION))]
 NoticeForm = Annotated[StaffForm, Depends(FormAccess(Permission.READ_AUDIT))]
 PlanForm = Annotated[StaffForm, Depends(FormAccess(Permission.PLAN_ACTIONS))]
 ReferentialForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_REFERENTIAL))]
+MysteryReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS, scoped=True))]
+MysteryEvaluator = Annotated[User, Depends(PageAccess(Permission.EVALUATE_MYSTERY))]
+MysteryForm = Annotated[StaffForm, Depends(FormAccess(Permission.EVALUATE_MYSTERY))]
 
 
 def login_address(request: Request) -> str:
