@@ -138,3 +138,33 @@ def test_scores_per_service_and_engagement_beside_the_visitors_satisfaction(town
     # Filtered by channel: no telephone evaluation in the period.
     phone = quality.get(f"{town.url}/mystery?kind=month&period={LAST_MONTH.key}&channel=phone")
     assert "Aucune évaluation mystère sur cette période" in text(phone.text)
+
+
+def test_the_quality_manager_edits_the_grid_and_past_scores_do_not_move(town):
+    quality = sign_in(town, QUALITY)
+    number = enter(town, quality, **{"answer-acc-greets": "1", "answer-acc-courtesy": "1"})
+    address = number.headers["location"]
+    before = (100 + 0) / 3
+    assert f'data-score="{before:.1f}"' in quality.get(f"{town.url}{address}").text
+    courtesy = {"key": "acc-courtesy", "engagement": "ACC-02", "label": "Amabilité",
+                "kind": "scale", "top": "4", "weight": "1"}  # fmt: skip
+    saved = post(town, quality, "/mystery/grid", {**courtesy, "retired": "on"}, "/mystery/grid")
+    assert saved.status_code == 303
+    form = quality.get(f"{town.url}/mystery/new?channel=reception").text
+    assert 'data-criterion="acc-courtesy"' not in form
+    assert enter(town, quality, **{"answer-acc-courtesy": "2"}).status_code == 400
+    # The evaluation entered before keeps its score (weight 2 then).
+    assert f'data-score="{before:.1f}"' in quality.get(f"{town.url}{address}").text
+    added = {"key": "tel-smile", "engagement": "TEL-01", "label": "Sourire dans la voix",
+             "kind": "yes_no", "weight": "3"}  # fmt: skip
+    assert post(town, quality, "/mystery/grid", added, "/mystery/grid").status_code == 303
+    assert "Sourire dans la voix" in quality.get(f"{town.url}/mystery/new?channel=phone").text
+    for bad in ({**added, "engagement": "ZZZ-99"}, {**added, "weight": "0"},
+                {**added, "kind": "scale", "top": "11"}, {**added, "key": "Pas Bon"}):  # fmt: skip
+        refused = post(town, quality, "/mystery/grid", bad, "/mystery/grid")
+        assert refused.status_code == 400
+        assert "Rien n'a été modifié" in text(refused.text)
+    with town.storage.read() as connection:
+        saved_events = [e for e in audit.events(connection, limit=100)
+                        if e.action == "mystery.criterion_saved"]  # fmt: skip
+    assert [e.object for e in saved_events] == ["tel-smile", "acc-courtesy"]

@@ -21,7 +21,7 @@ from sync_server.cycle.mystery import (
     Criterion,
     InvalidAnswer,
     InvalidGrid,
-    answer_share,
+    check_answers,
     engagement_scores,
     parse_criterion,
     score,
@@ -201,19 +201,11 @@ async def record_evaluation(
         return refused("text")
     grid = {c.key: c for c in _criteria(storage, channel)}
     given = {k[len(ANSWER) :]: v for k, v in fields.items() if k.startswith(ANSWER)}
-    unknown = [key for key in given if key not in grid]
-    answers: list[tuple[Criterion, int | None]] = []
     try:
-        if unknown:
-            raise InvalidAnswer(unknown[0])
-        for key, criterion in grid.items():
-            text = given.get(key, "").strip()
-            value = int(text) if text else None
-            if value is not None:
-                answer_share(criterion, value)
-            answers.append((criterion, value))
-    except (InvalidAnswer, ValueError):
+        checked = check_answers(grid, channel, given)
+    except InvalidAnswer:
         return refused("answers")
+    answers = [(criterion, checked.get(key)) for key, criterion in grid.items()]
     result = score(answers)
     if result is None:
         return refused("answers")
