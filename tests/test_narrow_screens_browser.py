@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 # Pages reached from others rather than from the menu: a desk, a survey version, an account.
 DEEPER = re.compile(
-    r"^/(?P<kind>service|admin/surveys|admin/users/edit)(/[^/?]+|/[^/?]+/\d+)?(\?.*)?$"
+    r"^/(?P<kind>service|admin/surveys|admin/users/edit|mystery/grid)(/[^/?]+|/[^/?]+/\d+)?(\?.*)?$"
 )
 
 
@@ -101,9 +101,9 @@ def staffed(demo_server):
     [
         ("qualite", {"/", "/comments", "/review", "/targets", "/fleet",
                      "/codes", "/admin/users", "/audit", "/account/tokens", "/actions",
-                     "/referential"}),
+                     "/referential", "/mystery", "/mystery/grid"}),
         ("chef-iris", {"/", "/comments", "/review", "/account/tokens",
-                       "/account/password", "/actions"}),
+                       "/account/password", "/actions", "/mystery"}),
         ("informatique", {"/fleet", "/codes", "/admin/surveys", "/admin/users", "/audit",
                           "/account/password"}),
     ],
