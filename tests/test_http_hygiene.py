@@ -31,6 +31,8 @@ PATH_VALUES = {
     "survey_id": ["qualivilles-accueil"],
     "version": ["1"],
     "token": ["not-a-real-visit-token"],
+    "action_id": ["1", "999999"],
+    "evaluation_id": ["1", "999999"],
 }
 # Written by reading, on purpose: a session notes when it was last used; the audit trail notes
 # who downloaded what.

@@ -1,6 +1,6 @@
 """Migration 0021_mystery_evaluations on a database as 0019 left it, on both engines: the grid
-and the evaluations' tables appear, the grid fills with the starting grid on first read, and an
-evaluation keeps its answers; no table of 0020 (internal audits) is needed."""
+and the evaluations' tables appear, the grid reads as the starting grid (stored with the first
+change), and an evaluation keeps its answers; no table of 0020 (internal audits) is needed."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_the_mystery_tables_come_with_the_starting_grid(storage_url):
         )  # fmt: skip
     with storage.read() as connection:
         found = mystery.evaluation(connection, number)
-        assert len(mystery.criteria(connection)) == len(grid)  # filled once
+        assert len(mystery.criteria(connection)) == len(grid)
     assert {c.channel for c in grid} >= {"reception", "phone"}
     assert found is not None
     assert score(found.answers) == 100

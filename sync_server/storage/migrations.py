@@ -655,7 +655,7 @@ def _quality_cycle(connection: Connection) -> None:
 
 def _mystery_evaluations(connection: Connection) -> None:
     """The grid of mystery visits and calls and their evaluations (tables as 0021 made them;
-    the grid starts empty and the product's starting grid fills it on first use)."""
+    the grid starts empty: it reads as the product's starting grid until its first change)."""
     frozen = sa.MetaData()
     sa.Table("services", frozen, sa.Column("slug", sa.String(63), primary_key=True))
     sa.Table("engagements", frozen, sa.Column("code", sa.String(15), primary_key=True))

@@ -41,17 +41,21 @@ def _channels(connection: Connection) -> dict[str, str]:
     return {e.code: e.channel for e in referential.engagements(connection)}
 
 
-def criteria(connection: Connection, *, retired: bool = False) -> list[Criterion]:
-    """The grid in order (the retired criteria too when asked); the starting grid when the
-    grid has never had a criterion."""
+def _empty(connection: Connection) -> bool:
     c = schema.mystery_criteria
-    if connection.scalar(sa.select(sa.func.count()).select_from(c)) == 0:
-        for criterion in bundled_grid(_channels(connection)):
-            save_criterion(connection, criterion, by=STARTING_GRID)
+    return connection.scalar(sa.select(sa.func.count()).select_from(c)) == 0
+
+
+def criteria(connection: Connection, *, retired: bool = False) -> list[Criterion]:
+    """The grid in order (the retired criteria too when asked); the starting grid while the
+    quality manager has changed nothing (reading stores nothing: the first change does)."""
+    channels = _channels(connection)
+    if _empty(connection):
+        return bundled_grid(channels)
+    c = schema.mystery_criteria
     query = sa.select(c).order_by(c.c.position, c.c.key)
     if not retired:
         query = query.where(c.c.retired == sa.false())
-    channels = _channels(connection)
     return [_criterion(row, channels) for row in connection.execute(query)]
 
 
@@ -69,7 +73,17 @@ def save_criterion(
     retired: bool = False,
     now: datetime | None = None,
 ) -> None:
-    """Add a criterion (last in the grid) or change one (retired: out of the grid)."""
+    """Add a criterion (last in the grid) or change one (retired: out of the grid); the first
+    change stores the starting grid before it."""
+    if _empty(connection):
+        for starting in bundled_grid(_channels(connection)):
+            _save(connection, starting, by=STARTING_GRID, retired=False, now=now)
+    _save(connection, criterion, by=by, retired=retired, now=now)
+
+
+def _save(
+    connection: Connection, criterion: Criterion, *, by: str, retired: bool, now: datetime | None
+) -> None:
     c = schema.mystery_criteria
     values = {
         "engagement": criterion.engagement, "label": criterion.label, "kind": criterion.kind,

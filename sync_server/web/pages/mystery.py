@@ -126,7 +126,7 @@ def mystery_list(
 
 
 def _criteria(storage: Storage, channel: str) -> list[Criterion]:
-    with storage.write() as connection:  # the first read fills an empty grid
+    with storage.read() as connection:
         return [c for c in mystery.criteria(connection) if c.channel == channel]
 
 
@@ -230,7 +230,7 @@ def grid_page(
     problem: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    with storage.write() as connection:
+    with storage.read() as connection:
         criteria = mystery.criteria(connection, retired=True)
         retired = mystery.retired(connection)
         engagements = referential.engagements(connection)
@@ -249,7 +249,7 @@ def grid_page(
 @router.post("/mystery/grid")
 async def save_criterion(request: Request, storage: StorageDep, posted: MysteryForm) -> Response:
     user, form = posted
-    with storage.write() as connection:
+    with storage.read() as connection:
         codes = {e.code: e.channel for e in referential.engagements(connection)}
         known = {c.key: c for c in mystery.criteria(connection, retired=True)}
     key = str(form.get("key") or "").strip()
@@ -280,12 +280,12 @@ async def save_criterion(request: Request, storage: StorageDep, posted: MysteryF
     return RedirectResponse(f"/mystery/grid#c-{criterion.key}", status_code=303)
 
 
-@router.get("/mystery/{number}")
+@router.get("/mystery/{evaluation_id}")
 def evaluation_page(
-    request: Request, storage: StorageDep, user: MysteryReader, number: int
+    request: Request, storage: StorageDep, user: MysteryReader, evaluation_id: int
 ) -> Response:
     with storage.read() as connection:
-        found = mystery.evaluation(connection, number)
+        found = mystery.evaluation(connection, evaluation_id)
         titles = {e.code: e.title for e in referential.engagements(connection)}
     if found is None or not may_see(user, found.service):
         return forbidden(request, user)
