@@ -42,7 +42,7 @@ PROMISED = {
         P.LIST_STAFF_NAMES, P.SET_TARGETS, P.RECORD_ACTIONS, P.PLAN_ACTIONS, P.VALIDATE_ACTIONS,
         P.MANAGE_REFERENTIAL, P.READ_INTERNAL_AUDITS, P.ENTER_FINDINGS, P.PLAN_INTERNAL_AUDITS,
         P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.READ_AUDIT,
-        P.EVERY_SERVICE,
+        P.EVERY_SERVICE, P.EVALUATE_MYSTERY,
     },
     "service_manager": {
         P.READ_INDICATORS, P.HANDLE_COMMENTS, P.PLAN_ACTIONS, P.READ_INTERNAL_AUDITS,
@@ -108,6 +108,7 @@ def test_what_only_one_role_may_do():
     assert holders(P.RECORD_ACTIONS) == ["quality_manager"]
     assert holders(P.VALIDATE_ACTIONS) == ["quality_manager"]
     assert holders(P.MANAGE_REFERENTIAL) == ["quality_manager"]
+    assert holders(P.EVALUATE_MYSTERY) == ["quality_manager"]
     assert holders(P.MANAGE_ACCOUNTS) == ["admin"]
     assert holders(P.PLAN_INTERNAL_AUDITS) == ["quality_manager"]
 
@@ -311,12 +312,13 @@ MENU = {
         "/comments",
         "/review",
         "/actions",
+        "/mystery",
         "/referential",
         "/audits",
         "/targets",
         *FLEET_MENU,
     ],
-    "service_manager": ["/", "/comments", "/review", "/actions", "/audits"],
+    "service_manager": ["/", "/comments", "/review", "/actions", "/mystery", "/audits"],
     "admin": FLEET_MENU,
     "internal_auditor": ["/audits"],
 }

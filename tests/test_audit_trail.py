@@ -658,6 +658,36 @@ FORMS: dict[str, tuple[Callable, str]] = {
     "/audits": (_plan_audit, "internal_audit.planned"),
     "/audits/{audit_id}/status": (_audit_done, "internal_audit.status_changed"),
     "/audits/{audit_id}/findings": (_finding, "internal_audit.finding_recorded"),
+    "/mystery": (
+        _post_as(
+            MANAGER,
+            "/mystery",
+            {
+                "channel": "phone",
+                "service": SERVICE,
+                "site": SITE,
+                "visited_on": LAST_MONTH.start.isoformat(),
+                "answer-tel-pickup": "3",
+            },
+            page="/mystery/new?channel=phone",
+        ),
+        "mystery.recorded",
+    ),
+    "/mystery/grid": (
+        _post_as(
+            MANAGER,
+            "/mystery/grid",
+            {
+                "key": "tel-smile",
+                "engagement": "TEL-01",
+                "label": "Sourire dans la voix",
+                "kind": "yes_no",
+                "weight": "1",
+            },
+            page="/mystery/grid",
+        ),
+        "mystery.criterion_saved",
+    ),
     "/account/tokens": (_post_as(MANAGER, "/account/tokens", {"label": "BI"}), "token.created"),
     "/account/tokens/revoke": (_revoke, "token.revoked"),
     "/admin/users/create": (

@@ -24,7 +24,7 @@ PHONE = {"width": 390, "height": 844}
 # Pages reached from others rather than from the menu: a desk, a survey version, an account,
 # an internal audit.
 DEEPER = re.compile(
-    r"^/(?P<kind>service|admin/surveys|admin/users/edit|audits(?=/\d))(/[^/?]+|/[^/?]+/\d+)?(\?.*)?$"
+    r"^/(?P<kind>service|admin/surveys|admin/users/edit|audits(?=/\d)|mystery/grid)(/[^/?]+|/[^/?]+/\d+)?(\?.*)?$"
 )
 EXPECTED_DEEPER = {
     "qualite": {"service", "audits"},
@@ -119,9 +119,9 @@ def staffed(demo_server):
     [
         ("qualite", {"/", "/comments", "/review", "/targets", "/fleet",
                      "/codes", "/admin/users", "/audit", "/account/tokens", "/actions",
-                     "/referential", "/audits"}),
+                     "/referential", "/audits", "/mystery", "/mystery/grid"}),
         ("chef-iris", {"/", "/comments", "/review", "/account/tokens",
-                       "/account/password", "/actions", "/audits"}),
+                       "/account/password", "/actions", "/audits", "/mystery"}),
         ("auditrice", {"/audits", "/account/password"}),
         ("informatique", {"/fleet", "/codes", "/admin/surveys", "/admin/users", "/audit",
                           "/account/password"}),

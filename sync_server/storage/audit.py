@@ -77,6 +77,7 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "internal_audit.status_changed",
             "internal_audit.finding_recorded",
         ),
+        "mystery": ("mystery.recorded", "mystery.criterion_saved"),
         "downloads": ("export.downloaded", "report.downloaded", "audit.exported"),
         "tokens": ("token.created", "token.revoked"),
         "devices": ("device.code_issued", "device.enrolled", "device.revoked"),

@@ -734,6 +734,56 @@ def _internal_audits(connection: Connection) -> None:
     frozen.create_all(connection, tables=[audits, findings, attachments])
 
 
+def _mystery_evaluations(connection: Connection) -> None:
+    """The grid of mystery visits and calls and their evaluations (tables as 0021 made them;
+    the grid starts empty: it reads as the product's starting grid until its first change)."""
+    frozen = sa.MetaData()
+    sa.Table("services", frozen, sa.Column("slug", sa.String(63), primary_key=True))
+    sa.Table("engagements", frozen, sa.Column("code", sa.String(15), primary_key=True))
+    criteria = sa.Table(
+        "mystery_criteria",
+        frozen,
+        sa.Column("key", sa.String(40), primary_key=True),
+        sa.Column("engagement", sa.ForeignKey("engagements.code"), nullable=False),
+        sa.Column("label", sa.String(200), nullable=False),
+        sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("top", sa.Integer, nullable=False),
+        sa.Column("weight", sa.Integer, nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("retired", sa.Boolean, nullable=False),
+        sa.Column("updated_by", sa.String(100), nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+    )
+    evaluations = sa.Table(
+        "mystery_evaluations",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("service", sa.ForeignKey("services.slug"), nullable=False),
+        sa.Column("site", sa.String(63), nullable=False),
+        sa.Column("channel", sa.String(20), nullable=False),
+        sa.Column("visited_on", sa.Date, nullable=False),
+        sa.Column("evaluator", sa.String(100), nullable=False),
+        sa.Column("comment", sa.Text, nullable=False),
+        sa.Column("recorded_by", sa.String(100), nullable=False),
+        sa.Column("recorded_at", UtcDateTime, nullable=False),
+        sa.Index("mystery_evaluations_service", "service", "visited_on"),
+        sa.Index("mystery_evaluations_day", "visited_on"),
+    )
+    answers = sa.Table(
+        "mystery_answers",
+        frozen,
+        sa.Column("evaluation_id", sa.ForeignKey("mystery_evaluations.id"), primary_key=True),
+        sa.Column("criterion", sa.String(40), primary_key=True),
+        sa.Column("engagement", sa.String(15), nullable=False),
+        sa.Column("label", sa.String(200), nullable=False),
+        sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("top", sa.Integer, nullable=False),
+        sa.Column("weight", sa.Integer, nullable=False),
+        sa.Column("value", sa.Integer),
+    )
+    frozen.create_all(connection, tables=[criteria, evaluations, answers])
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -755,6 +805,7 @@ MIGRATIONS: list[Migration] = [
     ("0018_comment_triage", _comment_triage),
     ("0019_quality_cycle", _quality_cycle),
     ("0020_internal_audits", _internal_audits),
+    ("0021_mystery_evaluations", _mystery_evaluations),
 ]
 
 

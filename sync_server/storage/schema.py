@@ -568,6 +568,53 @@ finding_attachments = sa.Table(
     sa.Column("uploaded_at", UtcDateTime, nullable=False),
     sa.CheckConstraint("kind IN ('pdf', 'png', 'jpeg')", name="finding_attachment_kind"),
     sa.Index("finding_attachments_finding", "finding_id"),
+
+# 0021_mystery_evaluations: the grid of mystery visits and calls, one criterion per row, each
+# checking one engagement (its channel is the engagement's); a criterion taken out of the grid is
+# `retired`, never deleted, since evaluations name it. An evaluation keeps each answer with the
+# criterion as it was then (label, kind, top, weight), so that its score never moves.
+mystery_criteria = sa.Table(
+    "mystery_criteria",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("engagement", sa.ForeignKey("engagements.code"), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("top", sa.Integer, nullable=False),
+    sa.Column("weight", sa.Integer, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("retired", sa.Boolean, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+mystery_evaluations = sa.Table(
+    "mystery_evaluations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("service", sa.ForeignKey("services.slug"), nullable=False),
+    sa.Column("site", sa.String(63), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("visited_on", sa.Date, nullable=False),
+    sa.Column("evaluator", sa.String(100), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Index("mystery_evaluations_service", "service", "visited_on"),
+    sa.Index("mystery_evaluations_day", "visited_on"),
+)
+
+mystery_answers = sa.Table(
+    "mystery_answers",
+    metadata,
+    sa.Column("evaluation_id", sa.ForeignKey("mystery_evaluations.id"), primary_key=True),
+    sa.Column("criterion", sa.String(40), primary_key=True),
+    sa.Column("engagement", sa.String(15), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("top", sa.Integer, nullable=False),
+    sa.Column("weight", sa.Integer, nullable=False),
+    sa.Column("value", sa.Integer),  # None: not observed
 )
 
 # 0010_alerts: each unhappy-answers alert decided (sync_server/alerts/rule.py), one row per channel.

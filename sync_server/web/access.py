@@ -164,6 +164,9 @@ PlanForm = Annotated[StaffForm, Depends(FormAccess(Permission.PLAN_ACTIONS))]
 FindingForm = Annotated[StaffForm, Depends(FormAccess(Permission.ENTER_FINDINGS))]
 AuditPlanForm = Annotated[StaffForm, Depends(FormAccess(Permission.PLAN_INTERNAL_AUDITS))]
 ReferentialForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_REFERENTIAL))]
+MysteryReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS, scoped=True))]
+MysteryEvaluator = Annotated[User, Depends(PageAccess(Permission.EVALUATE_MYSTERY))]
+MysteryForm = Annotated[StaffForm, Depends(FormAccess(Permission.EVALUATE_MYSTERY))]
 
 
 def login_address(request: Request) -> str:
