@@ -568,6 +568,7 @@ finding_attachments = sa.Table(
     sa.Column("uploaded_at", UtcDateTime, nullable=False),
     sa.CheckConstraint("kind IN ('pdf', 'png', 'jpeg')", name="finding_attachment_kind"),
     sa.Index("finding_attachments_finding", "finding_id"),
+)
 
 # 0021_mystery_evaluations: the grid of mystery visits and calls, one criterion per row, each
 # checking one engagement (its channel is the engagement's); a criterion taken out of the grid is
