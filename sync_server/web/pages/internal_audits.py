@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from sync_server import i18n
@@ -42,10 +43,11 @@ from sync_server.web.access import (
     forbidden,
     nav_context,
 )
-from sync_server.web.audit_report import report_html, report_pdf
+from sync_server.web.audit_report import report_html
 from sync_server.web.figures import today
 from sync_server.web.labels import N_
 from sync_server.web.pages.exports import record_download
+from sync_server.web.pages.reports import build_pdf
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -296,23 +298,13 @@ def finding_problems(
     return problems
 
 
-@router.get("/audits/{audit_id}/report.pdf")
-def audit_report(
-    request: Request,
-    storage: StorageDep,
-    settings: SettingsDep,
-    user: InternalAuditReader,
-    audit_id: int,
-) -> Response:
-    found = _found(storage, audit_id, user)
-    if found is None:
-        return forbidden(request, user)
-    language = page_language(request)
+def report_context(storage: Storage, settings: Settings, found: Audit) -> dict[str, Any]:
+    """What the audit report's template shows: the audit, its findings and their engagements."""
     with storage.read() as connection:
         findings = internal_audits.findings(connection, found.id)
         engagements = {e.code: e for e in referential.engagements(connection)}
         town_name = town.town_name(connection) or ""
-    context: dict[str, Any] = {
+    return {
         "audit": found,
         "findings": findings,
         "engagements": engagements,
@@ -322,9 +314,27 @@ def audit_report(
         "verdicts": audit_labels.VERDICTS,
         "town_zone": ZoneInfo(settings.timezone),
     }
-    body = report_pdf(report_html(language, context))
-    record_download(request, storage, user, "report.downloaded", "internal_audit",
-                    {"audit": audit_id})  # fmt: skip
+
+
+@router.get("/audits/{audit_id}/report.pdf")
+async def audit_report(
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    user: InternalAuditReader,
+    audit_id: int,
+) -> Response:
+    """The audit and its findings as a PDF, laid out in the app's worker process."""
+    found = await run_in_threadpool(_found, storage, audit_id, user)
+    if found is None:
+        return forbidden(request, user)
+    language = page_language(request)
+    context = await run_in_threadpool(report_context, storage, settings, found)
+    body = await build_pdf(request, report_html(language, context), language)
+    await run_in_threadpool(
+        record_download, request, storage, user, "report.downloaded", "internal_audit",
+        {"audit": audit_id},
+    )  # fmt: skip
     return Response(
         body,
         media_type="application/pdf",
