@@ -11,4 +11,3 @@ from sync_server.web.templating import environment
 
 def report_html(language: str, context: dict[str, Any]) -> str:
     return environment(language).get_template("internal_audit_report.html").render(**context)
-
