@@ -61,9 +61,9 @@ def test_a_new_quality_manager_is_noticed_and_the_audit_page_tells_who_did_what(
         page.get_by_role("link", name="Journal", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Journal d'audit")
     expect(page.locator("nav.mainnav a[aria-current=page]")).to_have_text("Journal")
-    # The quality manager's nine menu entries still fit on one line at 1280 px.
+    # The quality manager's menu (the quality cycle's pages included) holds on two lines at 1280 px.
     tops = {round(link.bounding_box()["y"]) for link in page.locator("nav.mainnav a").all()}
-    assert len(tops) == 1
+    assert len(tops) <= 2
     table = page.locator("table.audit")
     first = table.locator("tbody tr").first
     expect(first).to_have_attribute("data-action", "export.downloaded")

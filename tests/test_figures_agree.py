@@ -26,9 +26,8 @@ from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import Period, containing, default_period, parse
 from sync_server.settings import Settings
 from sync_server.storage import Storage, surveys, users
-from sync_server.web import labels, units
+from sync_server.web import annual_review, labels, monthly_pack, units
 from sync_server.web.figures import today as town_today
-from sync_server.web.pages import reports
 from sync_server.web.templating import environment
 from tests.fixtures.server import TOWN, log_in_client, open_town_storage, server_settings_for
 from tests.fixtures.server import set_target as target_from
@@ -189,25 +188,24 @@ def overview_agrees(api: Figures, page: str, kind: str) -> None:
 def reports_agree(
     api: Figures, storage: Storage, settings: Settings, manager: Any, period: Period, kind: str
 ) -> None:
-    """The figures the report templates are given are the API's, field by field."""
-    for mode in ("monthly", "annual"):
-        context = reports.report_context(storage, settings, manager, period, "fr", mode)
-        assert sorted((r.site, r.service) for r in context["rows"]) == sorted(DESKS)
-        for row in context["rows"]:
+    """The figures the report templates are given are the API's, field by field: the monthly
+    pack's town page and desk pages, the annual review's rows and misses. (A poster reads the
+    same `desk_figures` for its one desk.)"""
+    pack = monthly_pack.monthly_context(storage, settings, manager, period, "fr")
+    rows = [line.row for line in pack["lines"]] + pack["quiet"]
+    assert sorted((r.site, r.service) for r in rows) == sorted(DESKS)
+    review = annual_review.annual_context(storage, settings, manager, period, "fr")
+    assert sorted((r.site, r.service) for r in review["rows"]) == sorted(DESKS)
+    for mode, found in (("monthly", rows), ("annual", review["rows"])):
+        for row in found:
             for key, figure in row.every_figure().items():
                 assert same(figure, api[(row.site, row.service)][key]), (kind, mode, key)
-        for item in context["waits"].values():
-            desk = (item["desk"].site, item["desk"].service)
-            for shown in item["figures"]:
-                assert same(shown["figure"], api[desk][shown["key"]]), (kind, desk)
-        for miss in context["misses"]:
-            desk = (miss["row"].site, miss["row"].service)
-            assert same(miss["figure"], api[desk][miss["indicator"]]), (kind, desk)
-    for service in SERVICES:
-        poster = reports.poster_context(storage, settings, service, period, "fr")
-        for row in poster["rows"]:
-            for key, figure in row.figures.items():
-                assert same(figure, api[(row.site, service)][key]), (kind, service, key)
+    for desk, summary in pack["waits"].items():
+        for shown in summary["figures"]:
+            assert same(shown["figure"], api[desk][shown["key"]]), (kind, desk)
+    for miss in review["misses"]:
+        desk = (miss["row"].site, miss["row"].service)
+        assert same(miss["figure"], api[desk][miss["indicator"]]), (kind, desk)
 
 
 def kiosk_agrees(client: TestClient, storage: Storage, settings: Settings) -> None:

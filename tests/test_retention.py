@@ -8,6 +8,7 @@ import calendar
 import dataclasses
 import io
 import json
+import re
 import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -359,8 +360,18 @@ def downloads(client: TestClient) -> dict:
 
 
 def pdf_text(response) -> str:
+    """The PDF's figures: its text without the "Édité le …" lines (two builds a minute apart
+    differ there) nor the visitors' words it quotes (a purge empties them)."""
     assert response.status_code == 200
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    text = re.sub(r"Édité le \d\d/\d\d/\d{4} \d\d:\d\d", "Édité le …", text)
+    return QUOTES.sub("", text)
+
+
+# The quoted comments of a desk's page, up to what follows them on the page.
+QUOTES = re.compile(
+    r"Ce que disent les usagers\n.*?(?=Commentaires par catégorie|Dossier mensuel)", re.S
+)
 
 
 def test_a_purge_changes_no_figure(any_storage, tmp_path):
