@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -139,7 +140,10 @@ def test_the_devices_command_lists_the_fleet(app_client, token):
     [drifting] = [line for line in lines if line.startswith(drifting_id)]
     assert "centre-administratif/iris" in drifting
     assert " 42 " in drifting
-    assert "+86400 s" in drifting
+    # A day behind, give or take the seconds the upload itself took on a busy machine.
+    offset = re.search(r"\+(\d+) s", drifting)
+    assert offset is not None
+    assert 86400 <= int(offset.group(1)) <= 86410
     assert "drifting" in drifting
     assert drifting.rstrip().endswith(" 1")  # one conflict in quarantine
     [revoked_line] = [line for line in lines if line.startswith(revoked.id)]
