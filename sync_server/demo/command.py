@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from qualivilles.bundled import DEMO_TOWN_FILE
 from qualivilles.protocol import MAX_RECORDS_PER_BATCH, AckStatus, Heartbeat, RecordIn, RecordKind
+from sync_server.demo.cycle import CycleCounts, seed_cycle
 from sync_server.demo.data import DemoBatch, generate
 from sync_server.indicators import public_holidays
 from sync_server.settings import Settings
@@ -58,6 +60,7 @@ class DemoSetup:
     kiosk_code: str
     answers: int
     visit_events: int
+    cycle: CycleCounts
 
 
 def load_town_file(path: Path = TOWN_FILE) -> dict[str, Any]:
@@ -184,6 +187,8 @@ def prepare(
             mode="kiosk",
             ttl=timedelta(hours=settings.enrol_code_ttl_hours),
         )
+        today = now.astimezone(ZoneInfo(settings.timezone)).date()
+        cycle = seed_cycle(connection, town["demo"].get("team", []), now, today, seed)
     with storage.read() as connection:
         answers = schema.row_count(connection, "answers")
         visit_events = schema.row_count(connection, "visit_events")
@@ -194,6 +199,7 @@ def prepare(
         kiosk_code=code.code,
         answers=answers,
         visit_events=visit_events,
+        cycle=cycle,
     )
 
 

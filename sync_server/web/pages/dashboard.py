@@ -20,6 +20,7 @@ from sync_server.storage import Storage, User, audit, town
 from sync_server.web.access import OverviewReader, nav_context
 from sync_server.web.audit_text import Wording, line
 from sync_server.web.cards import build_cards, count_status
+from sync_server.web.cycle_glance import cycle_glance_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.overdue_actions import overdue_context
 from sync_server.web.period_choice import choose, picker
@@ -78,6 +79,7 @@ def overview(
     context = {
         **notices_context(storage, settings, user, language),
         **overdue_context(storage, settings, user),
+        **cycle_glance_context(storage, settings, user),
         **nav_context(request, user),
         "flagged": flagged_notice(storage, user),
         "cards": cards,
