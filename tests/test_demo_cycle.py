@@ -212,3 +212,78 @@ def test_the_overview_shows_the_cycle_to_those_who_carry_out_actions(demo):
     own = glance(etat_civil, [], today)
     assert panel["awaiting"].startswith(str(own.awaiting_validation))
     assert own.awaiting_validation < expected.awaiting_validation
+
+
+# Who runs what of the cycle, walked with the demo's team ---------------------------------------
+
+
+def _numbers(demo) -> dict[str, int]:
+    """The demo's records that the walk opens: an action and an audit of each kind of reader."""
+    today = _today(demo)
+    with demo.storage.read() as connection:
+        actions = plan.actions(connection)
+        audits = [a for a in internal_audits.of_year(connection, today.year) if a.audit_on <= today]
+    return {
+        "iris_action": next(a.id for a in actions if a.services == ("iris",)),
+        "own_action": next(a.id for a in actions if a.services == ("etat-civil",)),
+        "own_audit": next(a.id for a in audits if a.service == "etat-civil"),
+        "other_pair_audit": next(a.id for a in audits if "audit.durand" not in a.auditors),
+    }
+
+
+# Each page of the cycle and who gets it (200) or is refused (403); the internal auditor and the
+# administrator have no overview: they are sent (303) to their own first page. The quality
+# manager reads the accounts (who may do what) but only the administrator changes them.
+CYCLE_WALK = {
+    "/": {"quality_manager": 200, "service_manager": 200, "internal_auditor": 303, "admin": 303},
+    "/referential": {"quality_manager": 200, "service_manager": 403, "internal_auditor": 403,
+                     "admin": 403},
+    "/actions": {"quality_manager": 200, "service_manager": 200, "internal_auditor": 403,
+                 "admin": 403},
+    "/actions/{iris_action}": {"quality_manager": 200, "service_manager": 403,
+                               "internal_auditor": 403, "admin": 403},
+    "/actions/{own_action}": {"quality_manager": 200, "service_manager": 200,
+                              "internal_auditor": 403, "admin": 403},
+    "/audits": {"quality_manager": 200, "service_manager": 200, "internal_auditor": 200,
+                "admin": 403},
+    "/audits/{own_audit}": {"quality_manager": 200, "service_manager": 200,
+                            "internal_auditor": 200, "admin": 403},
+    "/audits/{other_pair_audit}": {"quality_manager": 200, "service_manager": 403,
+                                   "internal_auditor": 403, "admin": 403},
+    "/mystery": {"quality_manager": 200, "service_manager": 200, "internal_auditor": 403,
+                 "admin": 403},
+    "/mystery/grid": {"quality_manager": 200, "service_manager": 403, "internal_auditor": 403,
+                      "admin": 403},
+    "/admin/users": {"quality_manager": 200, "service_manager": 403, "internal_auditor": 403,
+                     "admin": 200},
+}  # fmt: skip
+
+
+def test_each_role_runs_its_part_of_the_cycle_and_no_more(demo):
+    """The quality manager runs all of it; a service manager reads and acts on their service;
+    an internal auditor reaches only the audits of their pair; the administrator manages the
+    accounts, not the content."""
+    numbers = _numbers(demo)
+    team = {m["role"]: (m["username"], m["password"]) for m in reversed(demo.town["demo"]["team"])}
+    team["quality_manager"] = (demo.town["demo"]["user"]["username"],
+                               demo.town["demo"]["user"]["password"])  # fmt: skip
+    team["admin"] = ("admin.demo", "un mot de passe d'administrateur")
+    with demo.storage.write() as connection:
+        if users.get(connection, "admin.demo") is None:
+            users.create(connection, username="admin.demo", password=team["admin"][1], role="admin")
+    app = create_app(demo.settings, demo.storage)
+    seen: dict[str, dict[str, int]] = {}
+    for role, (username, password) in team.items():
+        with TestClient(app, follow_redirects=False) as client:
+            log_in(client, username, password)
+            for path in CYCLE_WALK:
+                status = client.get(path.format(**numbers)).status_code
+                seen.setdefault(path, {})[role] = status
+    assert seen == CYCLE_WALK
+    # The plan a service manager reads holds their services' actions only.
+    with TestClient(app, follow_redirects=False) as client:
+        log_in(client, *team["service_manager"])
+        listed = set(re.findall(r'href="/actions/(\d+)"', client.get("/actions").text))
+    with demo.storage.read() as connection:
+        own = {str(a.id) for a in plan.actions(connection, plan.Filter(services=["etat-civil"]))}
+    assert listed == own
