@@ -276,7 +276,13 @@ def run_demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     out.write(
         f"\n{setup.answers} answers and {setup.visit_events} visit events loaded.\n"
         f"Dashboard:     {url}/\n"
-        f"Demo login:    {user['username']} / {user['password']}\n"
+        f"Demo login:    {user['username']} / {user['password']} (quality manager)\n"
+        + "".join(
+            f"               {m['username']} / {m['password']} ({m['role'].replace('_', ' ')})\n"
+            for m in setup.town["demo"].get("team", [])
+        )
+        + f"Quality cycle: {setup.cycle.actions} actions, {setup.cycle.audits} internal audits, "
+        f"{setup.cycle.mystery_evaluations} mystery evaluations over the last twelve months\n"
         f"Phone survey:  {url}/s/{kiosk['site']}/{kiosk['service']}\n"
         f"Kiosk code:    {setup.kiosk_code} (one use)\n"
     )
