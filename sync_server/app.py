@@ -21,6 +21,7 @@ from sync_server.storage import Storage
 from sync_server.web import access as page_access
 from sync_server.web import warm_up
 from sync_server.web.pages import api_docs
+from sync_server.web.pages.internal_audits import FINDING_UPLOAD
 from sync_server.web.pdf_pool import PdfPool
 from sync_server.web.security_headers import SecurityHeadersMiddleware
 
@@ -97,7 +98,9 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         https_only=not settings.is_development,
     )
     # Runs before the session: an oversized body is refused before anything reads it.
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, uploads=[FINDING_UPLOAD]
+    )
     # Runs before the body limit, so its refusals carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.trusted_proxies:

@@ -254,12 +254,31 @@ def test_a_file_joined_to_a_finding_is_served_only_to_its_readers_as_a_download(
     assert event.details["attachment"] == "png"
 
 
+def test_a_scanned_report_of_several_megabytes_is_taken_but_no_other_form_takes_as_much(town):
+    """A scan or a phone's photo weighs megabytes: the findings form takes one up to the
+    attachment limit, though every other route keeps the server's smaller body limit."""
+    audit_id = plan_audit(town, sign_in(town, QUALITY))
+    scan = b"%PDF-1.7\n" + b"0" * 3_000_000
+    response = attach(town, sign_in(town, FIRST), audit_id, "scan.pdf", scan, "application/pdf")
+    assert response.status_code == 303, text(response.text)
+    with town.storage.read() as connection:
+        [[joined]] = internal_audits.attachments(connection, audit_id).values()
+    assert (joined.kind, joined.size) == ("pdf", len(scan))
+    quality = sign_in(town, QUALITY)
+    token = form_token(quality.get(f"{town.url}/actions").text)
+    refused = quality.post(
+        f"{town.url}/actions", data={"title": "x" * 3_000_000, "csrf_token": token},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert refused.status_code == 413
+
+
 @pytest.mark.parametrize(
     ("name", "content", "media"),
     [
         ("photo.png", b"GIF89a" + b"\x00" * 64, "image/png"),  # a GIF named as a PNG
         ("rapport.pdf", b"<html><script>alert(1)</script>", "application/pdf"),
-        ("grand.png", PNG + b"\x00" * 1_000_000, "image/png"),
+        ("grand.png", PNG + b"\x00" * 5_100_000, "image/png"),
     ],
 )
 def test_a_file_of_another_kind_or_too_big_is_refused_and_nothing_stored(

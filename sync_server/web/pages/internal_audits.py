@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 
 from sync_server import i18n
 from sync_server.access import Permission, may
+from sync_server.api.body_limit import body_limit_for, upload_route
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.cycle.internal_audits import (
     MAX_ATTACHMENT_BYTES,
@@ -55,9 +56,15 @@ router = APIRouter(include_in_schema=False)
 FORM_MARGIN = 64_000
 
 
+# The findings form takes a file: its body may be larger than the server's limit for others.
+FINDING_UPLOAD = upload_route("POST", r"/audits/\d+/findings", MAX_ATTACHMENT_BYTES + FORM_MARGIN)
+
+
 def attachment_limit(settings: Settings) -> int:
-    """The largest file a finding takes: the rule's, within the server's body limit."""
-    return min(MAX_ATTACHMENT_BYTES, settings.max_body_bytes - FORM_MARGIN)
+    """The largest file a finding takes: the rule's, within what the findings form's route
+    lets a body carry."""
+    route = body_limit_for("POST", "/audits/1/findings", settings.max_body_bytes, [FINDING_UPLOAD])
+    return min(MAX_ATTACHMENT_BYTES, route - FORM_MARGIN)
 
 
 def _day(value: object) -> date | None:
