@@ -160,7 +160,7 @@ DETAIL_NAMES = {  # in the order they are shown
     "held_on": N_("Date de la réunion"),
     "attendees_changed": N_("Participants modifiés"),
     "notes_changed": N_("Notes modifiées"),
-    "action": N_("Action ouverte n°"),
+    "opened_action": N_("Action ouverte n°"),
 }
 DOWNLOAD_NAMES = {
     "answers": N_("Réponses brutes"),

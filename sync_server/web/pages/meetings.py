@@ -220,7 +220,7 @@ async def record_decision(
                 connection, meeting_id, text, service, action=draft, by=user.username
             )
             actor = audit.by_user(user)
-            details = {"meeting": meeting_id, "service": service, "action": action_id}
+            details = {"meeting": meeting_id, "service": service, "opened_action": action_id}
             audit.record(connection, actor, "meeting.decision_recorded", str(decision_id), details)
             if action_id is not None:
                 proposed = {"origin": "meeting", "services": [service], "meeting": meeting_id,
