@@ -5,7 +5,8 @@ pages, their menu and the JSON API alike, and the rule that narrows a user to th
   flags before anyone else, with the agents' names it looks for), targets, improvement actions
   (validating them), the referential and the certified scope, the plan of internal audits
   (every audit, its findings and report), mystery visits and calls (their grid and results), the
-  monthly Qualivilles meetings (preparing them, their minutes and decisions), the fleet, QR codes and surveys; reads the accounts, does not change them; reads the audit trail;
+  monthly Qualivilles meetings (preparing them, their minutes and decisions), the fleet, QR codes
+  and surveys; reads the accounts, does not change them; reads the audit trail;
 - service manager: the figures, comments, exports and reports of their own services (their
   mystery visits' results too), and the improvement actions they propose and carry out for
   them, and (read-only) their internal audits and the monthly meetings (their services' part
@@ -47,7 +48,7 @@ class Permission(StrEnum):
     ENTER_FINDINGS = "enter_findings"  # findings of the audits one is an auditor of
     PLAN_INTERNAL_AUDITS = "plan_internal_audits"  # the yearly plan: dates, pairs, statuses
     EVALUATE_MYSTERY = "evaluate_mystery"  # mystery visits and calls: the grid, the results
-    READ_MEETINGS = "read_meetings"  # the monthly meetings: preparation (one's services) and minutes
+    READ_MEETINGS = "read_meetings"  # the monthly meetings: preparation (one's services), minutes
     LEAD_MEETINGS = "lead_meetings"  # plan a meeting, record its minutes and decisions, close them
     WATCH_FLEET = "watch_fleet"  # the devices' health, on the page and in the API
     PRINT_CODES = "print_codes"  # the desks' QR codes and posters

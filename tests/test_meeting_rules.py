@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,11 +47,11 @@ def test_held_meetings_cover_every_day_between_them_once(gaps, ahead):
     for gap in gaps:
         days.append(days[-1] + timedelta(days=gap + 1))
     today = days[-1] + timedelta(days=ahead)
-    windows = [rules.since_last(before, day, today) for before, day in zip(days, days[1:])]
-    for day, window in zip(days[1:], windows):
+    windows = [rules.since_last(before, day, today) for before, day in pairwise(days)]
+    for day, window in zip(days[1:], windows, strict=True):
         assert window.start < window.end <= min(day, today + timedelta(days=1))
-    past = [w for day, w in zip(days[1:], windows) if day <= today]
-    assert all(a.end == b.start for a, b in zip(past, past[1:]))
+    past = [w for day, w in zip(days[1:], windows, strict=True) if day <= today]
+    assert all(a.end == b.start for a, b in pairwise(past))
 
 
 @given(st.dates(), st.dates(), st.dates())

@@ -82,8 +82,9 @@ def test_the_meetings_of_a_period_go_by_the_day_held(any_storage):
         storage_meetings.save_minutes(connection, late, date(2026, 2, 2), "", "", by="qualite")
         march = storage_meetings.add(connection, date(2026, 3, 9), by="qualite")
     with any_storage.read() as connection:
-        in_january = storage_meetings.meetings_between(connection, date(2026, 1, 1), date(2026, 2, 1))
-        in_q1 = storage_meetings.meetings_between(connection, date(2026, 1, 1), date(2026, 4, 1))
+        between = storage_meetings.meetings_between
+        in_january = between(connection, date(2026, 1, 1), date(2026, 2, 1))
+        in_q1 = between(connection, date(2026, 1, 1), date(2026, 4, 1))
         every = storage_meetings.every(connection)
     assert [m.id for m in in_january] == [january]
     assert [m.id for m in in_q1] == [january, late, march]

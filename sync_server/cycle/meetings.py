@@ -159,9 +159,7 @@ def day_problems(day: date | None, today: date, *, held: bool) -> list[str]:
     return []
 
 
-def minutes_problems(
-    held_on: date | None, attendees: str, notes: str, today: date
-) -> list[str]:
+def minutes_problems(held_on: date | None, attendees: str, notes: str, today: date) -> list[str]:
     """What is wrong with the minutes posted (French msgids); none: they may be saved."""
     problems = [] if held_on is None else day_problems(held_on, today, held=True)
     if len(attendees) > MAX_ATTENDEES:

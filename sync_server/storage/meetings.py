@@ -33,9 +33,7 @@ class Decision:
     recorded_at: datetime
 
 
-def add(
-    connection: Connection, planned_on: date, *, by: str, now: datetime | None = None
-) -> int:
+def add(connection: Connection, planned_on: date, *, by: str, now: datetime | None = None) -> int:
     """Plan a meeting for `planned_on`; its number."""
     now = now or utcnow()
     inserted = connection.execute(

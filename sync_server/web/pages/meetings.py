@@ -239,7 +239,7 @@ async def close_minutes(
     posted: MeetingForm,
     meeting_id: int,
 ) -> Response:
-    user, form = posted
+    user, _form = posted
     found = _found(storage, meeting_id)
     if found is None:
         return forbidden(request, user)
@@ -264,9 +264,7 @@ def _closed(
     """The page of a meeting closed meanwhile, with why nothing changed."""
     found = _found(storage, meeting_id)
     assert found is not None  # a meeting is never deleted
-    return meeting_page(
-        request, storage, settings, user, found, [CLOSED_PROBLEM], status_code=400
-    )
+    return meeting_page(request, storage, settings, user, found, [CLOSED_PROBLEM], status_code=400)
 
 
 @router.get("/meetings/{meeting_id}/preparation.pdf")
