@@ -5,10 +5,12 @@ pages, their menu and the JSON API alike, and the rule that narrows a user to th
   flags before anyone else, with the agents' names it looks for), targets, improvement actions
   (validating them), the referential and the certified scope, the plan of internal audits
   (every audit, its findings and report), mystery visits and calls (their grid and results), the
-  fleet, QR codes and surveys; reads the accounts, does not change them; reads the audit trail;
+  monthly Qualivilles meetings (preparing them, their minutes and decisions), the fleet, QR codes
+  and surveys; reads the accounts, does not change them; reads the audit trail;
 - service manager: the figures, comments, exports and reports of their own services (their
   mystery visits' results too), and the improvement actions they propose and carry out for
-  them, and (read-only) their internal audits;
+  them, and (read-only) their internal audits and the monthly meetings (their services' part
+  of each preparation, and the minutes);
 - internal auditor: the internal audits they are one of the pair of, and the findings they
   enter there; nothing else (no figures, no comments);
 - administrator: devices, QR codes, surveys, accounts, the audit trail and the API's
@@ -46,6 +48,8 @@ class Permission(StrEnum):
     ENTER_FINDINGS = "enter_findings"  # findings of the audits one is an auditor of
     PLAN_INTERNAL_AUDITS = "plan_internal_audits"  # the yearly plan: dates, pairs, statuses
     EVALUATE_MYSTERY = "evaluate_mystery"  # mystery visits and calls: the grid, the results
+    READ_MEETINGS = "read_meetings"  # the monthly meetings: preparation (one's services), minutes
+    LEAD_MEETINGS = "lead_meetings"  # plan a meeting, record its minutes and decisions, close them
     WATCH_FLEET = "watch_fleet"  # the devices' health, on the page and in the API
     PRINT_CODES = "print_codes"  # the desks' QR codes and posters
     MANAGE_SURVEYS = "manage_surveys"  # publish a survey version, choose the current one
@@ -76,6 +80,8 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.ENTER_FINDINGS,
                 Permission.PLAN_INTERNAL_AUDITS,
                 Permission.EVALUATE_MYSTERY,
+                Permission.READ_MEETINGS,
+                Permission.LEAD_MEETINGS,
                 Permission.WATCH_FLEET,
                 Permission.PRINT_CODES,
                 Permission.MANAGE_SURVEYS,
@@ -90,6 +96,7 @@ GRANTS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.HANDLE_COMMENTS,
                 Permission.PLAN_ACTIONS,
                 Permission.READ_INTERNAL_AUDITS,
+                Permission.READ_MEETINGS,
             }
         ),
         "admin": frozenset(

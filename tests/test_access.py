@@ -42,10 +42,12 @@ PROMISED = {
         P.LIST_STAFF_NAMES, P.SET_TARGETS, P.RECORD_ACTIONS, P.PLAN_ACTIONS, P.VALIDATE_ACTIONS,
         P.MANAGE_REFERENTIAL, P.READ_INTERNAL_AUDITS, P.ENTER_FINDINGS, P.PLAN_INTERNAL_AUDITS,
         P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.READ_AUDIT,
-        P.EVERY_SERVICE, P.EVALUATE_MYSTERY,
+        P.EVERY_SERVICE, P.EVALUATE_MYSTERY, P.READ_MEETINGS, P.LEAD_MEETINGS,
     },
+    # Their services' figures, comments and actions; their audits and the meetings, read only.
     "service_manager": {
         P.READ_INDICATORS, P.HANDLE_COMMENTS, P.PLAN_ACTIONS, P.READ_INTERNAL_AUDITS,
+        P.READ_MEETINGS,
     },
     "admin": {
         P.WATCH_FLEET, P.PRINT_CODES, P.MANAGE_SURVEYS, P.READ_ACCOUNTS, P.MANAGE_ACCOUNTS,
@@ -314,11 +316,20 @@ MENU = {
         "/actions",
         "/mystery",
         "/referential",
+        "/meetings",
         "/audits",
         "/targets",
         *FLEET_MENU,
     ],
-    "service_manager": ["/", "/comments", "/review", "/actions", "/mystery", "/audits"],
+    "service_manager": [
+        "/",
+        "/comments",
+        "/review",
+        "/actions",
+        "/mystery",
+        "/meetings",
+        "/audits",
+    ],
     "admin": FLEET_MENU,
     "internal_auditor": ["/audits"],
 }

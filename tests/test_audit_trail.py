@@ -596,6 +596,31 @@ def _finding(server) -> None:
     _post_as(MANAGER, f"{page}/findings", found, page=page)(server)
 
 
+def _plan_meeting(server) -> int:
+    planned = {"planned_on": NOW.date().isoformat()}
+    response = post(server, sign_in(server, MANAGER), "/meetings", planned, page="/meetings")
+    assert response.status_code == 303, response.text[:300]
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def _meeting_minutes(server) -> int:
+    page = f"/meetings/{_plan_meeting(server)}"
+    minutes = {"held_on": NOW.date().isoformat(), "attendees": "Mme Martin", "notes": "RAS"}
+    _post_as(MANAGER, f"{page}/minutes", minutes, page=page)(server)
+    return int(page.rsplit("/", 1)[1])
+
+
+def _meeting_decision(server) -> None:
+    page = f"/meetings/{_plan_meeting(server)}"
+    decision = {"text": "Afficher les horaires", "service": SERVICE, "opens_action": "1"}
+    _post_as(MANAGER, f"{page}/decisions", decision, page=page)(server)
+
+
+def _close_meeting(server) -> None:
+    page = f"/meetings/{_meeting_minutes(server)}"
+    _post_as(MANAGER, f"{page}/close", {}, page=page)(server)
+
+
 def _bundled() -> dict:
     survey = bundled_surveys()[0]
     return {"survey_id": survey.id, "version": str(survey.version)}
@@ -688,6 +713,10 @@ FORMS: dict[str, tuple[Callable, str]] = {
         ),
         "mystery.criterion_saved",
     ),
+    "/meetings": (_plan_meeting, "meeting.planned"),
+    "/meetings/{meeting_id}/minutes": (_meeting_minutes, "meeting.minutes_saved"),
+    "/meetings/{meeting_id}/decisions": (_meeting_decision, "meeting.decision_recorded"),
+    "/meetings/{meeting_id}/close": (_close_meeting, "meeting.closed"),
     "/account/tokens": (_post_as(MANAGER, "/account/tokens", {"label": "BI"}), "token.created"),
     "/account/tokens/revoke": (_revoke, "token.revoked"),
     "/admin/users/create": (

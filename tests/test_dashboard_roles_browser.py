@@ -53,9 +53,9 @@ def shot(page, name: str, *, full_page: bool = True) -> None:
 def test_quality_manager_sees_every_page(browser, town_server):
     context, page = sign_in(browser, town_server.url, "qualite")
     expect(page).to_have_url(f"{town_server.url}/")
-    assert menu(page)[:9] == ["Vue d'ensemble", "Commentaires", "Bilan annuel", "Plan d'actions",
-                              "Évaluations mystères", "Référentiel", "Audits internes",
-                              "Objectifs", "Appareils"]  # fmt: skip
+    assert menu(page)[:10] == ["Vue d'ensemble", "Commentaires", "Bilan annuel", "Plan d'actions",
+                               "Évaluations mystères", "Référentiel", "Réunions Qualivilles",
+                               "Audits internes", "Objectifs", "Appareils"]  # fmt: skip
     expect(page.locator("li.card").first).to_be_visible()
     shot(page, "overview")
     page.locator(f'li.card[data-service="{SERVICE}"] .card-link a').first.click()
@@ -83,7 +83,8 @@ def test_quality_manager_sees_every_page(browser, town_server):
 def test_service_manager_sees_only_their_service(browser, town_server):
     context, page = sign_in(browser, town_server.url, "chef-iris")
     assert menu(page) == ["Vue d'ensemble", "Commentaires", "Bilan annuel", "Plan d'actions",
-                          "Évaluations mystères", "Audits internes"]  # fmt: skip
+                          "Évaluations mystères", "Réunions Qualivilles",
+                          "Audits internes"]  # fmt: skip
     cards = page.locator("li.card")
     expect(cards).not_to_have_count(0)
     assert set(cards.evaluate_all("els => els.map(e => e.dataset.service)")) == {SERVICE}

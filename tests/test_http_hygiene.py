@@ -35,6 +35,7 @@ PATH_VALUES = {
     "audit_id": ["1", "999999"],
     "attachment_id": ["1", "999999"],
     "evaluation_id": ["1", "999999"],
+    "meeting_id": ["1", "999999"],
 }
 # Written by reading, on purpose: a session notes when it was last used; the audit trail notes
 # who downloaded what.

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from sync_server.storage import api_tokens, internal_audits
+from sync_server.storage import api_tokens, internal_audits, meetings
 from tests.fixtures.browser import SCREENS
 from tests.fixtures.server import PASSWORD, SERVICE, SITE, add_user
 from tests.tools.page_checks import axe_violations, page_width, too_wide
@@ -24,11 +24,11 @@ PHONE = {"width": 390, "height": 844}
 # Pages reached from others rather than from the menu: a desk, a survey version, an account,
 # an internal audit.
 DEEPER = re.compile(
-    r"^/(?P<kind>service|admin/surveys|admin/users/edit|audits(?=/\d)|mystery/grid)(/[^/?]+|/[^/?]+/\d+)?(\?.*)?$"
+    r"^/(?P<kind>service|admin/surveys|admin/users/edit|audits(?=/\d)|meetings(?=/\d)|mystery/grid)(/[^/?]+|/[^/?]+/\d+)?(\?.*)?$"
 )
 EXPECTED_DEEPER = {
-    "qualite": {"service", "audits"},
-    "chef-iris": {"service", "audits"},
+    "qualite": {"service", "audits", "meetings"},
+    "chef-iris": {"service", "audits", "meetings"},
     "informatique": {"admin/surveys", "admin/users/edit"},
     "auditrice": {"audits"},
 }
@@ -111,6 +111,11 @@ def staffed(demo_server):
         )  # fmt: skip
     with server.storage.write() as connection:
         api_tokens.create(connection, username="qualite", label="Tableau de bord Power BI")
+        meeting_id = meetings.add(connection, date.today(), by="qualite")
+        meetings.add_decision(
+            connection, meeting_id, "Afficher les horaires du samedi", SERVICE, action=None,
+            by="qualite",
+        )  # fmt: skip
     return server
 
 

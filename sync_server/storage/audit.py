@@ -78,6 +78,12 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "internal_audit.finding_recorded",
         ),
         "mystery": ("mystery.recorded", "mystery.criterion_saved"),
+        "meetings": (
+            "meeting.planned",
+            "meeting.minutes_saved",
+            "meeting.decision_recorded",
+            "meeting.closed",
+        ),
         "downloads": ("export.downloaded", "report.downloaded", "audit.exported"),
         "tokens": ("token.created", "token.revoked"),
         "devices": ("device.code_issued", "device.enrolled", "device.revoked"),

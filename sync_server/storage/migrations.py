@@ -784,6 +784,43 @@ def _mystery_evaluations(connection: Connection) -> None:
     frozen.create_all(connection, tables=[criteria, evaluations, answers])
 
 
+def _meetings(connection: Connection) -> None:
+    """The monthly Qualivilles meetings and their decisions (tables as 0022 made them)."""
+    frozen = sa.MetaData()
+    sa.Table("plan_actions", frozen, sa.Column("id", sa.Integer, primary_key=True))
+    meetings = sa.Table(
+        "meetings",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("planned_on", sa.Date, nullable=False),
+        sa.Column("held_on", sa.Date),
+        sa.Column("attendees", sa.Text, nullable=False),
+        sa.Column("notes", sa.Text, nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("updated_by", sa.String(100), nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.Column("closed_by", sa.String(100)),
+        sa.Column("closed_at", UtcDateTime),
+        sa.CheckConstraint("status IN ('open', 'closed')", name="meeting_status"),
+        sa.Index("meetings_day", "planned_on"),
+    )
+    decisions = sa.Table(
+        "meeting_decisions",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("meeting_id", sa.ForeignKey("meetings.id"), nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("service", sa.String(63)),
+        sa.Column("action_id", sa.ForeignKey("plan_actions.id")),
+        sa.Column("recorded_by", sa.String(100), nullable=False),
+        sa.Column("recorded_at", UtcDateTime, nullable=False),
+        sa.Index("meeting_decisions_meeting", "meeting_id"),
+    )
+    frozen.create_all(connection, tables=[meetings, decisions])
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -806,6 +843,7 @@ MIGRATIONS: list[Migration] = [
     ("0019_quality_cycle", _quality_cycle),
     ("0020_internal_audits", _internal_audits),
     ("0021_mystery_evaluations", _mystery_evaluations),
+    ("0022_meetings", _meetings),
 ]
 
 

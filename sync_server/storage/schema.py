@@ -618,6 +618,42 @@ mystery_answers = sa.Table(
     sa.Column("value", sa.Integer),  # None: not observed
 )
 
+# 0022_meetings: the monthly Qualivilles meetings, led by the quality manager: the day planned,
+# then the minutes (day held, attendees one per line, notes); open until closed, then frozen.
+meetings = sa.Table(
+    "meetings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("planned_on", sa.Date, nullable=False),
+    sa.Column("held_on", sa.Date),
+    sa.Column("attendees", sa.Text, nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("closed_by", sa.String(100)),
+    sa.Column("closed_at", UtcDateTime),
+    sa.CheckConstraint("status IN ('open', 'closed')", name="meeting_status"),
+    sa.Index("meetings_day", "planned_on"),
+)
+
+# 0022_meetings too: the decisions of a meeting's minutes; one may open an improvement action
+# (`action_id`, come from a meeting decision) for one service.
+meeting_decisions = sa.Table(
+    "meeting_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("meeting_id", sa.ForeignKey("meetings.id"), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("service", sa.String(63)),
+    sa.Column("action_id", sa.ForeignKey("plan_actions.id")),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Index("meeting_decisions_meeting", "meeting_id"),
+)
+
 # 0010_alerts: each unhappy-answers alert decided (sync_server/alerts/rule.py), one row per channel.
 # `sent_at` stays NULL until delivered; `error` keeps the last delivery failure, retried at the
 # next check. Counts only, never answer content: nothing personal goes out in an alert.

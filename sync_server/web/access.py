@@ -167,6 +167,8 @@ ReferentialForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_REFE
 MysteryReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS, scoped=True))]
 MysteryEvaluator = Annotated[User, Depends(PageAccess(Permission.EVALUATE_MYSTERY))]
 MysteryForm = Annotated[StaffForm, Depends(FormAccess(Permission.EVALUATE_MYSTERY))]
+MeetingReader = Annotated[User, Depends(PageAccess(Permission.READ_MEETINGS))]
+MeetingForm = Annotated[StaffForm, Depends(FormAccess(Permission.LEAD_MEETINGS))]
 
 
 def login_address(request: Request) -> str:

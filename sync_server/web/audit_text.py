@@ -33,6 +33,7 @@ KIND_NAMES = {
     "referential": N_("Référentiel et périmètre certifié"),
     "internal_audits": N_("Audits internes"),
     "mystery": N_("Évaluations mystères"),
+    "meetings": N_("Réunions Qualivilles"),
     "downloads": N_("Exports et rapports"),
     "tokens": N_("Jetons d'API"),
     "devices": N_("Appareils"),
@@ -75,6 +76,10 @@ ACTION_NAMES = {
     "internal_audit.finding_recorded": N_("Constat d'audit interne enregistré"),
     "mystery.recorded": N_("Évaluation mystère enregistrée"),
     "mystery.criterion_saved": N_("Critère de la grille d'évaluation mystère enregistré"),
+    "meeting.planned": N_("Réunion Qualivilles planifiée"),
+    "meeting.minutes_saved": N_("Compte rendu de réunion Qualivilles enregistré"),
+    "meeting.decision_recorded": N_("Décision de réunion Qualivilles enregistrée"),
+    "meeting.closed": N_("Compte rendu de réunion Qualivilles clos"),
     "export.downloaded": N_("Export téléchargé"),
     "report.downloaded": N_("Rapport PDF téléchargé"),
     "audit.exported": N_("Journal d'audit exporté"),
@@ -150,6 +155,12 @@ DETAIL_NAMES = {  # in the order they are shown
     "sessions": N_("Sessions expirées supprimées"),
     "login_failures": N_("Échecs de connexion supprimés"),
     "contacts": N_("Coordonnées de visiteurs supprimées"),
+    "meeting": N_("Réunion n°"),
+    "planned_on": N_("Date prévue"),
+    "held_on": N_("Date de la réunion"),
+    "attendees_changed": N_("Participants modifiés"),
+    "notes_changed": N_("Notes modifiées"),
+    "opened_action": N_("Action ouverte n°"),
 }
 DOWNLOAD_NAMES = {
     "answers": N_("Réponses brutes"),
@@ -161,6 +172,7 @@ DOWNLOAD_NAMES = {
     "audit": N_("Journal d'audit"),
     "register": N_("Registre des commentaires"),
     "internal_audit": N_("Rapport d'audit interne"),
+    "meeting": N_("Préparation de réunion Qualivilles"),
 }
 MODES = {"kiosk": N_("Borne"), "tablet": N_("Tablette d'agent")}
 ROLES = {**labels.ROLES, "admin": N_("Administrateur·rice")}
@@ -255,6 +267,10 @@ def object_text(event: AuditEvent, wording: Wording) -> str:
         return _("constat n° %(id)s") % {"id": subject}
     if event.kind == "internal_audits":
         return _("audit interne n° %(id)s") % {"id": subject}
+    if event.kind == "meetings" and event.action != "meeting.decision_recorded":
+        return _("réunion n° %(id)s") % {"id": subject}
+    if event.action == "meeting.decision_recorded":
+        return _("décision n° %(id)s") % {"id": subject}
     if event.kind == "tokens":
         return _("jeton n° %(id)s") % {"id": subject}
     if event.kind == "targets" or event.action == "referential.indicator_tied":
