@@ -19,6 +19,7 @@ from sync_server.indicators.periods import Period, last_months
 from sync_server.indicators.query import WAITS, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, quality
+from sync_server.web.annual_cycle import cycle_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.pages.review import review_data
 from sync_server.web.register_summary import by_service, summarise
@@ -85,11 +86,17 @@ def _values(rows: list[DeskFigures], key: str) -> list[float | None]:
 
 
 def annual_context(
-    storage: Storage, settings: Settings, user: User, period: Period, language: str
+    storage: Storage,
+    settings: Settings,
+    user: User,
+    period: Period,
+    language: str,
+    wanted: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything `report_annual.html` shows, for the services `user` may read."""
-    services = visible_services(user)
-    data = review_data(storage, settings, user, period)
+    """Everything `report_annual.html` shows, for the services `user` may read (those of
+    `wanted` among them, when given)."""
+    services = visible_services(user, wanted)
+    data = review_data(storage, settings, user, period, wanted)
     earlier = desk_figures(storage, settings, period.previous(), services=services, parts=WAITS)
     before = {(row.site, row.service): row for row in earlier}
     months = monthly(storage, settings, period, services)
@@ -121,4 +128,5 @@ def annual_context(
         "service_names": names,
         "in_progress": in_progress(period, on, language),
         "previous_year": period.previous().start.year,
+        **cycle_context(storage, settings, period, services, data["rows"], language),
     }

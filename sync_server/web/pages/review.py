@@ -30,9 +30,16 @@ def year_period(year: int | None, settings: Settings) -> Period:
     return parse("year", str(chosen))
 
 
-def review_data(storage: Storage, settings: Settings, user: User, period: Period) -> dict[str, Any]:
-    """What both the page and the PDF show: the year's figures, misses and their actions."""
-    services = visible_services(user)
+def review_data(
+    storage: Storage,
+    settings: Settings,
+    user: User,
+    period: Period,
+    wanted: list[str] | None = None,
+) -> dict[str, Any]:
+    """What both the page and the PDF show: the year's figures, misses and their actions, for
+    the services `user` may read (those of `wanted` among them, when given)."""
+    services = visible_services(user, wanted)
     rows = desk_figures(storage, settings, period, services=services)
     # The waiting-time engagement and its neighbours are among the keys: one computation.
     keys = [*INDICATORS, *(key for key in WAIT_KEYS if key not in INDICATORS)]
