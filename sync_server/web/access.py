@@ -167,6 +167,8 @@ ReferentialForm = Annotated[StaffForm, Depends(FormAccess(Permission.MANAGE_REFE
 MysteryReader = Annotated[User, Depends(PageAccess(Permission.READ_INDICATORS, scoped=True))]
 MysteryEvaluator = Annotated[User, Depends(PageAccess(Permission.EVALUATE_MYSTERY))]
 MysteryForm = Annotated[StaffForm, Depends(FormAccess(Permission.EVALUATE_MYSTERY))]
+# The AFNOR evidence pack: the certification's evidence, the quality manager's alone.
+EvidencePackReader = Annotated[User, Depends(PageAccess(Permission.MANAGE_REFERENTIAL))]
 
 
 def login_address(request: Request) -> str:

@@ -86,17 +86,11 @@ def _values(rows: list[DeskFigures], key: str) -> list[float | None]:
 
 
 def annual_context(
-    storage: Storage,
-    settings: Settings,
-    user: User,
-    period: Period,
-    language: str,
-    wanted: list[str] | None = None,
+    storage: Storage, settings: Settings, user: User, period: Period, language: str
 ) -> dict[str, Any]:
-    """Everything `report_annual.html` shows, for the services `user` may read (those of
-    `wanted` among them, when given)."""
-    services = visible_services(user, wanted)
-    data = review_data(storage, settings, user, period, wanted)
+    """Everything `report_annual.html` shows, for the services `user` may read."""
+    services = visible_services(user)
+    data = review_data(storage, settings, user, period)
     earlier = desk_figures(storage, settings, period.previous(), services=services, parts=WAITS)
     before = {(row.site, row.service): row for row in earlier}
     months = monthly(storage, settings, period, services)

@@ -161,6 +161,7 @@ DOWNLOAD_NAMES = {
     "audit": N_("Journal d'audit"),
     "register": N_("Registre des commentaires"),
     "internal_audit": N_("Rapport d'audit interne"),
+    "evidence_pack": N_("Dossier de preuves AFNOR"),
 }
 MODES = {"kiosk": N_("Borne"), "tablet": N_("Tablette d'agent")}
 ROLES = {**labels.ROLES, "admin": N_("Administrateur·rice")}

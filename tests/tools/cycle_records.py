@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from sync_server.storage import Storage, internal_audits, mystery, plan
+from sync_server.storage import Storage, audit, internal_audits, mystery, plan
 
 PAIR = ("audit-one", "audit-two")
 QUALITY = "qualite"
@@ -28,9 +28,13 @@ def audit_with_findings(
     attachment: bytes | None = None,
 ) -> int:
     """An audit of `service` on `day` with one finding per (engagement, verdict), the first
-    carrying `attachment` (a PNG) if given; moved to `status`. Its number."""
+    carrying `attachment` (a PNG) if given; moved to `status`; its planning in the audit trail.
+    Its number."""
     with storage.write() as connection:
         audit_id = internal_audits.add(connection, service, day, PAIR, by=QUALITY, now=noon(day))
+        details = {"service": service, "day": day.isoformat(), "auditors": list(PAIR)}
+        audit.record(connection, audit.Actor("user", QUALITY, "quality_manager"),
+                     "internal_audit.planned", str(audit_id), details, now=noon(day))  # fmt: skip
         found = internal_audits.get(connection, audit_id)
         assert found is not None
         for index, (engagement, verdict) in enumerate(verdicts):

@@ -100,18 +100,12 @@ def monthly_html(
 
 
 def annual_html(
-    storage: Storage,
-    settings: Settings,
-    user: User,
-    period: Period,
-    language: str,
-    wanted: list[str] | None = None,
+    storage: Storage, settings: Settings, user: User, period: Period, language: str
 ) -> str:
-    """The annual review of the services `user` reads (those of `wanted` among them)."""
     _ = i18n.translations(language).gettext
     title = _("Bilan annuel %(period)s") % {"period": period_label(period, language)}
     context = _frame(storage, settings, language, title, period)
-    context |= annual_context(storage, settings, user, period, language, wanted)
+    context |= annual_context(storage, settings, user, period, language)
     return _render(settings, language, "report_annual.html", context)
 
 

@@ -14,7 +14,7 @@ from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import Period, parse
 from sync_server.indicators.targets import INDICATORS, WAIT_KEYS
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User, audit, quality, surveys, town
+from sync_server.storage import Storage, User, audit, quality, referential, surveys, town
 from sync_server.web import labels
 from sync_server.web.access import ActionForm, IndicatorReader, nav_context
 from sync_server.web.figures import desk_figures, today
@@ -30,16 +30,9 @@ def year_period(year: int | None, settings: Settings) -> Period:
     return parse("year", str(chosen))
 
 
-def review_data(
-    storage: Storage,
-    settings: Settings,
-    user: User,
-    period: Period,
-    wanted: list[str] | None = None,
-) -> dict[str, Any]:
-    """What both the page and the PDF show: the year's figures, misses and their actions, for
-    the services `user` may read (those of `wanted` among them, when given)."""
-    services = visible_services(user, wanted)
+def review_data(storage: Storage, settings: Settings, user: User, period: Period) -> dict[str, Any]:
+    """What both the page and the PDF show: the year's figures, misses and their actions."""
+    services = visible_services(user)
     rows = desk_figures(storage, settings, period, services=services)
     # The waiting-time engagement and its neighbours are among the keys: one computation.
     keys = [*INDICATORS, *(key for key in WAIT_KEYS if key not in INDICATORS)]
@@ -88,8 +81,16 @@ def review_page(
         "years": list(range(today(settings).year, today(settings).year - 6, -1)),
         "indicator_name": indicator_name,
         "min_answers": settings.min_answers,
+        "certified": certified_names(storage),
     }
     return render(request, "review.html", context)
+
+
+def certified_names(storage: Storage) -> list[tuple[str, str]]:
+    """The certified services (a phase and a date), as (code, name): the evidence pack's scope."""
+    with storage.read() as connection:
+        scope = referential.scope(connection)
+    return [(s.slug, s.name) for s in scope if s.phase is not None and s.since is not None]
 
 
 @router.post("/review/actions")
