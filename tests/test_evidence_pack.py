@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from sync_server.indicators.periods import add_months
 from sync_server.storage import audit
 from sync_server.web.evidence_pack import PARTS, PackRefused, choose_scope
+from sync_server.web.evidence_sheets import in_scope
 from sync_server.web.figures import today
 from tests.fixtures.server import SERVICE, SITE, add_user
 from tests.tools.cycle_records import PNG, action, audit_with_findings, mystery_visit, noon
@@ -226,3 +227,19 @@ def test_months_asked_are_exactly_the_pack_s_months(length, back):
     assert scope.period.start == first
     assert scope.period.end == add_months(last, 1)
     assert scope.months[-1].start == last
+
+
+def test_the_trail_keeps_the_events_of_the_scope_and_those_naming_no_service():
+    def event(number: int, details: dict) -> audit.AuditEvent:
+        actor = audit.Actor("user", "qualite", "quality_manager")
+        return audit.AuditEvent(number, datetime(2026, 1, 5, tzinfo=UTC), actor, "x", None, details)
+
+    events = [
+        event(1, {"service": "iris"}),
+        event(2, {"service": "etat-civil"}),
+        event(3, {"services": {"before": ["iris"], "after": ["etat-civil"]}}),
+        event(4, {"services": ["education", "iris"]}),
+        event(5, {"period": "2026-01"}),
+    ]
+    assert [e.id for e in in_scope(events, ["etat-civil"])] == [2, 3, 5]
+    assert [e.id for e in in_scope(events, ["education"])] == [4, 5]

@@ -13,15 +13,17 @@ import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import IO, Any
+from typing import IO
 
 from starlette.concurrency import run_in_threadpool
 
 from sync_server import i18n
+from sync_server.cycle.internal_audits import Audit
 from sync_server.indicators.periods import InvalidPeriod, Period, add_months, months_between
 from sync_server.indicators.periods import parse as parse_period
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, internal_audits, referential, surveys, town
+from sync_server.storage.internal_audits import Attachment
 from sync_server.web import evidence_sheets
 from sync_server.web.audit_report import report_html
 from sync_server.web.figures import today
@@ -213,35 +215,44 @@ async def audits(pack: Pack) -> AsyncIterator[PackFile]:
         }
         folder = f"audits-internes/audit-{audit.id}"
         yield PackFile(f"{folder}/rapport.pdf", what, await pack.pdf(html))
-        with pack.storage.read() as connection:
-            files = internal_audits.attachments(connection, audit.id)
-        for finding, joined in sorted(files.items()):
-            for attachment in joined:
-                with pack.storage.read() as connection:
-                    stored = internal_audits.attachment_content(connection, audit.id, attachment.id)
-                if stored is None:
-                    continue
-                kind, content = stored
-                extension = ATTACHMENT_EXTENSIONS.get(kind, "bin")
-                what = _("Pièce jointe au constat n° %(finding)s de l'audit n° %(id)s") % {
-                    "finding": finding,
-                    "id": audit.id,
-                }
-                path = f"{folder}/piece-{attachment.id}.{extension}"
-                yield PackFile(path, what, content)
+        for finding, attachment in await run_in_threadpool(attachments_of, pack, audit.id):
+            stored = await run_in_threadpool(content_of, pack, audit.id, attachment.id)
+            if stored is None:
+                continue
+            kind, content = stored
+            what = _("Pièce jointe au constat n° %(finding)s de l'audit n° %(id)s") % {
+                "finding": finding,
+                "id": audit.id,
+            }
+            path = f"{folder}/piece-{attachment.id}.{ATTACHMENT_EXTENSIONS.get(kind, 'bin')}"
+            yield PackFile(path, what, content)
 
 
-def scope_audits(pack: Pack) -> list[Any]:
-    """The internal audits held or planned in the period for the services of the scope."""
+def scope_audits(pack: Pack) -> list[Audit]:
+    """The internal audits of the period for the services of the scope, cancelled ones left
+    out."""
     period = pack.scope.period
     with pack.storage.read() as connection:
-        found = [
+        return [
             audit
             for year in pack.scope.years
             for audit in internal_audits.of_year(connection, year)
-            if period.start <= audit.audit_on < period.end and audit.service in pack.scope.services
+            if period.start <= audit.audit_on < period.end
+            and audit.service in pack.scope.services
+            and audit.status != "cancelled"
         ]
-    return found
+
+
+def attachments_of(pack: Pack, audit_id: int) -> list[tuple[int, Attachment]]:
+    """An audit's files, by finding then upload (their content is read one at a time)."""
+    with pack.storage.read() as connection:
+        found = internal_audits.attachments(connection, audit_id)
+    return [(finding, item) for finding, items in sorted(found.items()) for item in items]
+
+
+def content_of(pack: Pack, audit_id: int, attachment_id: int) -> tuple[str, bytes] | None:
+    with pack.storage.read() as connection:
+        return internal_audits.attachment_content(connection, audit_id, attachment_id)
 
 
 async def action_plan(pack: Pack) -> AsyncIterator[PackFile]:

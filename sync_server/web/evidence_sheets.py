@@ -165,7 +165,7 @@ def named_services(details: Mapping[str, Any]) -> set[str]:
     return found
 
 
-def in_scope(events: Iterable[audit.AuditEvent], services: Sequence[str]) -> list[Any]:
+def in_scope(events: Iterable[audit.AuditEvent], services: Sequence[str]) -> list[audit.AuditEvent]:
     """The events naming no service, or one of `services`: another service's are left out."""
     return [e for e in events if not (named := named_services(e.details)) or named & set(services)]
 
