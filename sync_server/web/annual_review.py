@@ -1,6 +1,6 @@
 """What the annual review (bilan annuel) PDF shows beyond the review page: each desk's year
-against the year before, its month-by-month trend, the register's handling by service, and
-whether the year is still in progress."""
+against the year before, its month-by-month trend, the register's handling by service, whether
+the year is still in progress, and the year of the quality cycle (`annual_cycle`)."""
 
 from __future__ import annotations
 
