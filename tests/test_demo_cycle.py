@@ -16,10 +16,11 @@ from qualivilles.bundled import DEMO_TOWN_FILE
 from sync_server.app import create_app
 from sync_server.cycle.glance import glance
 from sync_server.cycle.internal_audits import Audit
+from sync_server.cycle.meetings import Meeting
 from sync_server.cycle.plan import STATUSES
 from sync_server.demo.command import demo_settings, prepare
 from sync_server.settings import Settings
-from sync_server.storage import internal_audits, mystery, plan, users
+from sync_server.storage import internal_audits, meetings, mystery, plan, users
 from sync_server.storage.models import PlanAction
 from tests.fixtures.web import log_in
 
@@ -99,6 +100,17 @@ def test_no_action_is_counted_twice(specs):
     assert seen.overdue + seen.awaiting_validation + seen.under_way == len(open_ones)
 
 
+def test_the_next_meeting_is_the_earliest_not_held_from_today():
+    def meeting(number: int, days: int, held: bool = False, status: str = "open") -> Meeting:
+        day = TODAY + timedelta(days=days)
+        return Meeting(number, day, day if held else None, "", "", status, "qualite")
+
+    ahead = [meeting(1, -3), meeting(2, 12), meeting(3, 5, held=True), meeting(4, 8),
+             meeting(5, 2, status="closed")]  # fmt: skip
+    assert glance([], [], TODAY, ahead).next_meeting.id == 4
+    assert glance([], [], TODAY, ahead[:1]).next_meeting is None
+
+
 # The demo's year ----------------------------------------------------------------------------------
 
 
@@ -169,6 +181,21 @@ def test_the_demo_holds_a_year_of_mystery_visits_and_calls(demo):
     assert all(e.answers for e in found)
 
 
+def test_the_demo_holds_two_meetings_held_and_the_next_one_planned(demo):
+    today = _today(demo)
+    with demo.storage.read() as connection:
+        every = meetings.every(connection)
+        decided = {m.id: meetings.decisions(connection, m.id) for m in every}
+        actions = {a.id: a for a in plan.actions(connection)}
+    held = [m for m in every if m.status == "closed"]
+    assert len(held) == 2
+    assert all(m.held_on and m.held_on < today and m.attendees for m in held)
+    [coming] = [m for m in every if m.status == "open"]
+    assert coming.planned_on > today
+    opened = [d.action_id for m in held for d in decided[m.id] if d.action_id is not None]
+    assert [actions[number].origin for number in opened] == ["meeting"]
+
+
 def test_the_demo_team_can_log_in_with_each_role(demo):
     team = demo.town["demo"]["team"]
     with demo.storage.read() as connection:
@@ -204,6 +231,7 @@ def test_the_overview_shows_the_cycle_to_those_who_carry_out_actions(demo):
     assert panel["under-way"].startswith(str(expected.under_way))
     assert expected.next_audit is not None
     assert "Prochain audit interne" in panel["next-audit"]
+    assert "Prochaine réunion Qualivilles" in panel["next-meeting"]
     # The service manager sees the plan of their service only.
     member = next(m for m in demo.town["demo"]["team"] if m["role"] == "service_manager")
     with TestClient(app, follow_redirects=False) as client:
@@ -228,6 +256,7 @@ def _numbers(demo) -> dict[str, int]:
         "own_action": next(a.id for a in actions if a.services == ("etat-civil",)),
         "own_audit": next(a.id for a in audits if a.service == "etat-civil"),
         "other_pair_audit": next(a.id for a in audits if "audit.durand" not in a.auditors),
+        "year": today.year,
     }
 
 
@@ -254,6 +283,11 @@ CYCLE_WALK = {
                  "admin": 403},
     "/mystery/grid": {"quality_manager": 200, "service_manager": 403, "internal_auditor": 403,
                       "admin": 403},
+    "/meetings": {"quality_manager": 200, "service_manager": 200, "internal_auditor": 403,
+                  "admin": 403},
+    "/evidence-pack?year={year}&service=etat-civil": {"quality_manager": 200,
+                                                      "service_manager": 403,
+                                                      "internal_auditor": 403, "admin": 403},
     "/admin/users": {"quality_manager": 200, "service_manager": 403, "internal_auditor": 403,
                      "admin": 200},
 }  # fmt: skip

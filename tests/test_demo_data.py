@@ -335,7 +335,7 @@ def test_demo_command_serves_and_prints_how_to_start_the_kiosk(tmp_path):
         assert f"Dashboard:     http://127.0.0.1:{port}/" in output
         assert "Demo login:    qualite / demo-qualite" in output
         assert "audit.durand / demo-audit (internal auditor)" in output
-        assert "Quality cycle: 9 actions, 6 internal audits" in output
+        assert "Quality cycle: 11 actions, 6 internal audits, 3 monthly meetings" in output
         assert "No display found" in output
         assert "-m kiosk.cli --data-dir" in output
         assert "--enrol-code" in output

@@ -282,7 +282,8 @@ def run_demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
             for m in setup.town["demo"].get("team", [])
         )
         + f"Quality cycle: {setup.cycle.actions} actions, {setup.cycle.audits} internal audits, "
-        f"{setup.cycle.mystery_evaluations} mystery evaluations over the last twelve months\n"
+        f"{setup.cycle.meetings} monthly meetings, {setup.cycle.mystery_evaluations} mystery "
+        "evaluations over the last twelve months\n"
         f"Phone survey:  {url}/s/{kiosk['site']}/{kiosk['service']}\n"
         f"Kiosk code:    {setup.kiosk_code} (one use)\n"
     )

@@ -1,6 +1,6 @@
-"""The demo town's year of quality work: the improvement plan, the internal audits and the mystery
-visits and calls of the last twelve months and of the weeks to come, stored through the same
-functions the pages call, dated from "now" like the survey data.
+"""The demo town's year of quality work: the improvement plan, the internal audits, the monthly
+meetings and the mystery visits and calls of the last twelve months and of the weeks to come,
+stored through the same functions the pages call, dated from "now" like the survey data.
 
 Deterministic for one `seed` and one `today`, so that a screenshot or a test sees the same year.
 """
@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sync_server.cycle.mystery import Criterion
-from sync_server.storage import Connection, internal_audits, mystery, plan, users
+from sync_server.storage import Connection, internal_audits, meetings, mystery, plan, users
 
 QUALITY_MANAGER = "qualite"
 
@@ -77,15 +77,6 @@ def demo_actions(today: date) -> list[DemoAction]:
             ),
             proposed_days_ago=100,
             steps=(("validated", 95), ("in_progress", 60)),
-        ),
-        DemoAction(
-            plan.Draft(
-                title="Initier les agents d'accueil à la langue des signes",
-                origin="meeting", services=("iris", "ccas"), engagement="ACC-05",
-                owner="qualite", due_on=today + timedelta(days=75),
-            ),
-            proposed_days_ago=70,
-            steps=(("validated", 68), ("in_progress", 30)),
         ),
         DemoAction(
             plan.Draft(
@@ -203,7 +194,7 @@ def _team(connection: Connection, team: Sequence[dict[str, Any]], now: datetime)
         )
 
 
-def _plan(connection: Connection, today: date) -> int:
+def _plan(connection: Connection, today: date) -> None:
     for action in demo_actions(today):
         proposed_at = _at(today, action.proposed_days_ago)
         number = plan.propose(connection, action.draft, by=action.proposed_by, now=proposed_at)
@@ -212,7 +203,6 @@ def _plan(connection: Connection, today: date) -> int:
                 connection, number, status, may_validate=True, by=QUALITY_MANAGER,
                 now=_at(today, days_ago),
             )  # fmt: skip
-    return len(demo_actions(today))
 
 
 def _audits(connection: Connection, today: date) -> int:
@@ -263,11 +253,54 @@ def _mystery(connection: Connection, today: date, seed: int) -> int:
     return stored
 
 
+ATTENDEES = "Direction générale des services\nQualité\nIRIS\nÉtat civil\nÉducation\nCCAS"
+
+
+def _meetings(connection: Connection, today: date) -> int:
+    """Two monthly meetings held, their minutes closed (the first decided a training, which
+    opened an action now under way), and the next one planned."""
+    first = today - timedelta(days=62)
+    number = meetings.add(connection, first, by=QUALITY_MANAGER, now=_at(today, 70))
+    meetings.save_minutes(
+        connection, number, first, ATTENDEES,
+        "Retour sur les attentes de la rentrée scolaire ; préparation de l'audit des médiathèques.",
+        by=QUALITY_MANAGER, now=_at(today, 62),
+    )  # fmt: skip
+    training = plan.Draft(
+        title="Initier les agents d'accueil à la langue des signes",
+        origin="meeting", services=("iris", "ccas"), engagement="ACC-05",
+        owner="qualite", due_on=today + timedelta(days=75),
+    )  # fmt: skip
+    _, action = meetings.add_decision(
+        connection, number, "Former deux agents par site à l'accueil en langue des signes",
+        None, action=training, by=QUALITY_MANAGER, now=_at(today, 62),
+    )  # fmt: skip
+    assert action is not None
+    plan.move(connection, action, "in_progress", may_validate=True, by=QUALITY_MANAGER,
+              now=_at(today, 30))  # fmt: skip
+    meetings.close(connection, number, by=QUALITY_MANAGER, now=_at(today, 61))
+    second = today - timedelta(days=31)
+    number = meetings.add(connection, second, by=QUALITY_MANAGER, now=_at(today, 40))
+    meetings.save_minutes(
+        connection, number, second, ATTENDEES,
+        "Attente à l'éducation toujours au-dessus de l'engagement le samedi.",
+        by=QUALITY_MANAGER, now=_at(today, 31),
+    )  # fmt: skip
+    meetings.add_decision(
+        connection, number, "Relancer le renfort du samedi à l'éducation", "education",
+        action=None, by=QUALITY_MANAGER, now=_at(today, 31),
+    )  # fmt: skip
+    meetings.close(connection, number, by=QUALITY_MANAGER, now=_at(today, 30))
+    meetings.add(connection, today + timedelta(days=9), by=QUALITY_MANAGER, now=_at(today, 5))
+    return 3
+
+
 @dataclass(frozen=True)
 class CycleCounts:
     actions: int
     audits: int
     mystery_evaluations: int
+    meetings: int = 0
 
 
 def seed_cycle(
@@ -277,10 +310,16 @@ def seed_cycle(
     today: date,
     seed: int,
 ) -> CycleCounts:
-    """Store the demo's quality team, plan, audits and mystery evaluations; how many of each."""
+    """Store the demo's quality team, plan, audits, meetings and mystery evaluations; how many
+    of each."""
     _team(connection, team, now)
+    _plan(connection, today)
+    audits = _audits(connection, today)
+    held = _meetings(connection, today)
+    evaluations = _mystery(connection, today, seed)
     return CycleCounts(
-        actions=_plan(connection, today),
-        audits=_audits(connection, today),
-        mystery_evaluations=_mystery(connection, today, seed),
+        actions=len(plan.actions(connection)),  # audits and meetings opened some too
+        audits=audits,
+        mystery_evaluations=evaluations,
+        meetings=held,
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -222,3 +223,27 @@ def publish_and_use(connection: Connection, survey: SurveyDefinition) -> bool:
         return False
     use(connection, survey.id, survey.version)
     return True
+
+
+def stored_text(connection: Connection, survey_id: str, version: int) -> str | None:
+    """A published version's definition exactly as stored (JSON text); None if unknown."""
+    table = schema.surveys
+    return connection.scalar(
+        sa.select(table.c.definition).where(table.c.id == survey_id, table.c.version == version)
+    )
+
+
+def answered(
+    connection: Connection, first: date, last: date, services: Sequence[str] | None = None
+) -> list[tuple[str, int]]:
+    """The survey versions answered between the local days `first` and `last` (included), at
+    the desks of `services` (None: every one), by id and version."""
+    t = schema.item_days
+    query = (
+        sa.select(t.c.survey_id, t.c.survey_version)
+        .where(t.c.day >= first, t.c.day <= last)
+        .distinct()
+    )
+    if services is not None:
+        query = query.where(t.c.service.in_(list(services)))
+    return sorted((row.survey_id, row.survey_version) for row in connection.execute(query))

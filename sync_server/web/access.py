@@ -169,6 +169,8 @@ MysteryEvaluator = Annotated[User, Depends(PageAccess(Permission.EVALUATE_MYSTER
 MysteryForm = Annotated[StaffForm, Depends(FormAccess(Permission.EVALUATE_MYSTERY))]
 MeetingReader = Annotated[User, Depends(PageAccess(Permission.READ_MEETINGS))]
 MeetingForm = Annotated[StaffForm, Depends(FormAccess(Permission.LEAD_MEETINGS))]
+# The AFNOR evidence pack: the certification's evidence, the quality manager's alone.
+EvidencePackReader = Annotated[User, Depends(PageAccess(Permission.MANAGE_REFERENTIAL))]
 
 
 def login_address(request: Request) -> str:

@@ -1,6 +1,6 @@
 """What the annual review (bilan annuel) PDF shows beyond the review page: each desk's year
-against the year before, its month-by-month trend, the register's handling by service, and
-whether the year is still in progress."""
+against the year before, its month-by-month trend, the register's handling by service, whether
+the year is still in progress, and the year of the quality cycle (`annual_cycle`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sync_server.indicators.periods import Period, last_months
 from sync_server.indicators.query import WAITS, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
 from sync_server.storage import Storage, User, quality
+from sync_server.web.annual_cycle import cycle_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.pages.review import review_data
 from sync_server.web.register_summary import by_service, summarise
@@ -121,4 +122,5 @@ def annual_context(
         "service_names": names,
         "in_progress": in_progress(period, on, language),
         "previous_year": period.previous().start.year,
+        **cycle_context(storage, settings, period, services, data["rows"], language),
     }

@@ -173,6 +173,7 @@ DOWNLOAD_NAMES = {
     "register": N_("Registre des commentaires"),
     "internal_audit": N_("Rapport d'audit interne"),
     "meeting": N_("Préparation de réunion Qualivilles"),
+    "evidence_pack": N_("Dossier de preuves AFNOR"),
 }
 MODES = {"kiosk": N_("Borne"), "tablet": N_("Tablette d'agent")}
 ROLES = {**labels.ROLES, "admin": N_("Administrateur·rice")}

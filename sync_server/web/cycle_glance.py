@@ -7,7 +7,7 @@ from sync_server.access import Permission, may, visible_services
 from sync_server.cycle.glance import glance
 from sync_server.cycle.internal_audits import may_read
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User, internal_audits, plan, town
+from sync_server.storage import Storage, User, internal_audits, meetings, plan, town
 from sync_server.web.figures import today
 
 
@@ -23,5 +23,6 @@ def cycle_glance_context(storage: Storage, settings: Settings, user: User) -> di
             for audit in internal_audits.of_year(connection, year)
             if may_read(user, audit)
         ]
+        ahead = meetings.every(connection) if may(user, Permission.READ_MEETINGS) else []
         names = {d.service.slug: d.service.name for d in town.desks(connection)}
-    return {"cycle": glance(actions, audits, on), "cycle_services": names}
+    return {"cycle": glance(actions, audits, on, ahead), "cycle_services": names}

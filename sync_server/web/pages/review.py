@@ -14,7 +14,7 @@ from sync_server.indicators.figures import below_target
 from sync_server.indicators.periods import Period, parse
 from sync_server.indicators.targets import INDICATORS, WAIT_KEYS
 from sync_server.settings import Settings
-from sync_server.storage import Storage, User, audit, quality, surveys, town
+from sync_server.storage import Storage, User, audit, quality, referential, surveys, town
 from sync_server.web import labels
 from sync_server.web.access import ActionForm, IndicatorReader, nav_context
 from sync_server.web.figures import desk_figures, today
@@ -81,8 +81,16 @@ def review_page(
         "years": list(range(today(settings).year, today(settings).year - 6, -1)),
         "indicator_name": indicator_name,
         "min_answers": settings.min_answers,
+        "certified": certified_names(storage),
     }
     return render(request, "review.html", context)
+
+
+def certified_names(storage: Storage) -> list[tuple[str, str]]:
+    """The certified services (a phase and a date), as (code, name): the evidence pack's scope."""
+    with storage.read() as connection:
+        scope = referential.scope(connection)
+    return [(s.slug, s.name) for s in scope if s.phase is not None and s.since is not None]
 
 
 @router.post("/review/actions")
