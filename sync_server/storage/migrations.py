@@ -9,6 +9,7 @@ of the tables as they were).
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -784,6 +785,46 @@ def _mystery_evaluations(connection: Connection) -> None:
     frozen.create_all(connection, tables=[criteria, evaluations, answers])
 
 
+def _several_processes(connection: Connection) -> None:
+    """What several server processes on one database share: the runner leases, the phone
+    survey's abuse limits, and a delivery key on each alert (old alerts get one too)."""
+    frozen = sa.MetaData()
+    leases = sa.Table(
+        "runner_leases",
+        frozen,
+        sa.Column("name", sa.String(63), primary_key=True),
+        sa.Column("holder", sa.String(64), nullable=False),
+        sa.Column("expires_at", UtcDateTime, nullable=False),
+    )
+    salts = sa.Table(
+        "phone_salts",
+        frozen,
+        sa.Column("period", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("salt", sa.LargeBinary(32), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+    limits = sa.Table(
+        "phone_limits",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("client", sa.String(32), nullable=False),
+        sa.Column("kind", sa.String(6), nullable=False),
+        sa.Column("at", UtcDateTime, nullable=False),
+        sa.CheckConstraint("kind IN ('post', 'answer')", name="phone_limit_kind"),
+        sa.Index("phone_limits_client", "client", "kind", "at"),
+        sa.Index("phone_limits_time", "at"),
+    )
+    frozen.create_all(connection, tables=[leases, salts, limits])
+    add_column(connection, "alerts", sa.Column("delivery_key", sa.String(36)))
+    alerts = sa.table("alerts", sa.column("id"), sa.column("delivery_key"))
+    for alert_id in list(connection.scalars(sa.select(alerts.c.id))):
+        key = str(uuid.uuid4())
+        connection.execute(alerts.update().where(alerts.c.id == alert_id).values(delivery_key=key))
+    connection.exec_driver_sql(
+        "CREATE UNIQUE INDEX alerts_delivery_key ON alerts (delivery_key)"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -806,6 +847,7 @@ MIGRATIONS: list[Migration] = [
     ("0019_quality_cycle", _quality_cycle),
     ("0020_internal_audits", _internal_audits),
     ("0021_mystery_evaluations", _mystery_evaluations),
+    ("0024_several_processes", _several_processes),
 ]
 
 
