@@ -820,9 +820,7 @@ def _several_processes(connection: Connection) -> None:
     for alert_id in list(connection.scalars(sa.select(alerts.c.id))):
         key = str(uuid.uuid4())
         connection.execute(alerts.update().where(alerts.c.id == alert_id).values(delivery_key=key))
-    connection.exec_driver_sql(
-        "CREATE UNIQUE INDEX alerts_delivery_key ON alerts (delivery_key)"
-    )
+    connection.exec_driver_sql("CREATE UNIQUE INDEX alerts_delivery_key ON alerts (delivery_key)")
 
 
 MIGRATIONS: list[Migration] = [
