@@ -1,5 +1,6 @@
 """Named, ordered schema migrations, each applied once in its own transaction, and `upgrade`, what
-every server start runs: the migrations, then the data a new version of the server expects.
+`sync-server migrate` runs: the migrations, then the data a new version of the server expects.
+A server refuses to start on a database that needs migrating (`require_current`).
 
 Applied names are recorded in `schema_migrations`. A released migration is never edited: a later
 change to `schema.py` gets a new entry here (and the initial migration then keeps a frozen copy
@@ -8,9 +9,12 @@ of the tables as they were).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -19,6 +23,7 @@ from sqlalchemy.schema import CreateColumn
 
 from sync_server.storage import db, projection, rollups, schema, schema_0001, surveys
 from sync_server.storage.db import UtcDateTime
+from sync_server.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from sync_server.storage.transactions import Storage
@@ -849,21 +854,86 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+# PostgreSQL's session-level advisory lock held by a migration run ("qvmigrat").
+MIGRATE_LOCK = 0x7176_6D69_6772_6174
+MIGRATE_COMMAND = "sync-server migrate"
+
+
+class SchemaOutOfDate(StorageError):
+    """The database needs migrating before a server may run on it."""
+
+
 def applied(connection: Connection) -> set[str]:
     return set(connection.scalars(sa.select(schema.schema_migrations.c.name)))
 
 
+def pending(engine: Engine) -> list[str]:
+    """The migrations this server knows and the database has not had, in order."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table(schema.schema_migrations.name):
+            return [name for name, _ in MIGRATIONS]
+        done = applied(connection)
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
+def require_current(engine: Engine) -> None:
+    """SchemaOutOfDate, naming the command to run, unless every migration has been applied."""
+    missing = pending(engine)
+    if missing:
+        raise SchemaOutOfDate(
+            f"the database needs migrating ({len(missing)} migration(s) pending, from"
+            f" {missing[0]}): run `{MIGRATE_COMMAND}` first, once, then start the server"
+        )
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the database answers and needs no migration (the readiness probe)."""
+    try:
+        return not pending(engine)
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+@contextmanager
+def exclusive(engine: Engine) -> Iterator[None]:
+    """One migration run at a time on this database, whatever the processes: PostgreSQL's
+    advisory lock, held by a connection of its own; a lock on a file beside a SQLite database.
+    A second run waits, then finds the work done."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATE_LOCK})")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATE_LOCK})")
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with Path(f"{database}.migrate-lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def upgrade(storage: Storage) -> list[str]:
-    """Bring a server's database up to date, as every start does: the schema, every bundled
-    survey version, the figures' tables (records logged before a stop but not yet projected),
-    and the daily rollups if the town's time zone changed. Returns the migrations run."""
-    done = migrate(storage.engine)
-    with storage.write() as connection:
-        surveys.publish_bundled(connection)
-    with storage.write() as connection:
-        projection.project_all(connection, storage.zone)
-        if rollups.built_for(connection) != storage.zone.key:
-            rollups.rebuild(connection, storage.zone)
+    """Bring a server's database up to date, as `sync-server migrate` does: the schema, every
+    bundled survey version, the figures' tables (records logged before a stop but not yet
+    projected), and the daily rollups if the town's time zone changed; one run at a time
+    (`exclusive`). Returns the migrations run."""
+    with exclusive(storage.engine):
+        done = migrate(storage.engine)
+        with storage.write() as connection:
+            surveys.publish_bundled(connection)
+        with storage.write() as connection:
+            projection.project_all(connection, storage.zone)
+            if rollups.built_for(connection) != storage.zone.key:
+                rollups.rebuild(connection, storage.zone)
     return done
 
 
