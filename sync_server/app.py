@@ -1,4 +1,6 @@
-"""`create_app(settings)`: assembles the server; routes live in `api/` and `web/`."""
+"""`create_app(settings)`: assembles the server; routes live in `api/` and `web/`.
+`app_from_environment` is the factory each server process calls (`sync-server serve`, or
+`uvicorn --factory sync_server.app:app_from_environment`)."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sync_server import api, retention, web
 from sync_server.alerts import delivery as alert_delivery
-from sync_server.api import openapi, problems
+from sync_server.api import openapi, probes, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
 from sync_server.client_address import proxy_hosts
 from sync_server.session_cookie import SessionCookieMiddleware, cookie_name
 from sync_server.settings import Settings
-from sync_server.storage import Storage
+from sync_server.storage import Storage, migrations
 from sync_server.web import access as page_access
 from sync_server.web import warm_up
 from sync_server.web.pages import api_docs
@@ -38,7 +40,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     store = (
         storage
         if storage is not None
-        else Storage.from_url(settings.database_url, settings.timezone)
+        else Storage.from_url(settings.database_url, settings.timezone, settings.db_pool_size)
     )
 
     @asynccontextmanager
@@ -85,7 +87,7 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     page_access.install(app)
     openapi.install(app, api.routers, session_cookie=cookie_name(settings))
     guarded_docs = [api_docs.router] if settings.api_docs and not settings.is_development else []
-    for router in [*api.routers, *web.routers, *guarded_docs]:
+    for router in [*api.routers, probes.router, *web.routers, *guarded_docs]:
         app.include_router(router)
     # The signed cookie holds the CSRF token and the id of a server-side session
     # (`storage.sessions`): signing out deletes the session, whatever the cookie still says.
@@ -111,4 +113,19 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
         app.add_middleware(
             ProxyHeadersMiddleware, trusted_hosts=proxy_hosts(settings.trusted_proxies)
         )
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app on the settings of the `QV_*` environment variables, as each server process
+    starts it. SchemaOutOfDate (naming `sync-server migrate`) on a database that needs
+    migrating: a server never migrates by itself, so N processes never race to."""
+    settings = Settings()
+    app = create_app(settings)
+    storage: Storage = app.state.storage
+    try:
+        migrations.require_current(storage.engine)
+    except Exception:
+        storage.close()
+        raise
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -42,12 +43,13 @@ class CliError(Exception):
 
 
 def open_storage(settings: Settings) -> Storage:
+    """The storage, migrated first (one migration run at a time: `migrations.exclusive`)."""
     storage = Storage.from_url(settings.database_url, settings.timezone)
     migrations.upgrade(storage)
     return storage
 
 
-def cmd_init_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+def cmd_migrate(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     storage = Storage.from_url(settings.database_url, settings.timezone)
     try:
         applied = migrations.upgrade(storage)
@@ -244,27 +246,40 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings, out: TextIO) -
     return 0
 
 
+APP_FACTORY = "sync_server.app:app_from_environment"
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     import uvicorn
 
     from sync_server import access_log
-    from sync_server.app import UVICORN_OPTIONS, create_app
+    from sync_server.app import UVICORN_OPTIONS
 
     settings.require_secure()
-    storage = open_storage(settings)
-    app = create_app(settings, storage)
-    out.write(f"serving on http://{args.host}:{args.port}\n")
+    if args.workers < 1:
+        raise CliError("--workers needs at least one process")
+    storage = Storage.from_url(settings.database_url, settings.timezone)
     try:
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level="info",
-            log_config=access_log.log_config(),
-            **UVICORN_OPTIONS,
-        )
+        migrations.require_current(storage.engine)
+    except migrations.SchemaOutOfDate as error:
+        raise CliError(str(error)) from None
     finally:
         storage.close()
+    # Each process (one per worker) builds the app from the environment, as uvicorn's own
+    # --factory would: the database named on the command line goes there too.
+    os.environ["QV_DATABASE_URL"] = settings.database_url
+    out.write(f"serving on http://{args.host}:{args.port} ({args.workers} process(es))\n")
+    out.flush()
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        log_config=access_log.log_config(),
+        **UVICORN_OPTIONS,
+    )
     return 0
 
 
@@ -325,7 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("init-db", help="create or upgrade the database").set_defaults(run=cmd_init_db)
+    sub.add_parser(
+        "migrate",
+        aliases=["init-db"],
+        help="create or upgrade the database (one run at a time; before starting servers)",
+    ).set_defaults(run=cmd_migrate)
 
     load_town = sub.add_parser("load-town", help="load sites, services and desks from a town file")
     load_town.add_argument("file", help="JSON file shaped like assets/demo/town.json")
@@ -374,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the server (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes on this port (default 1)"
+    )
     serve.set_defaults(run=cmd_serve)
 
     demo_command.register(sub)

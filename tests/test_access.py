@@ -75,6 +75,8 @@ PUBLIC = {
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
+    ("GET", "/health/live"),  # a load balancer's probes: a word, no data
+    ("GET", "/health/ready"),
 }
 ACCESS_TYPES = (PageAccess, FormAccess, ApiAccess, SignedIn)
 

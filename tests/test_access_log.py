@@ -31,6 +31,8 @@ def test_the_served_access_log_names_no_visitor(tmp_path):
         "QV_SECRET_KEY": secrets.token_urlsafe(48),
         "QV_ENVIRONMENT": "production",
     }
+    migrate = [sys.executable, "-m", "sync_server.cli", "migrate"]
+    subprocess.run(migrate, env=env, check=True, capture_output=True)
     command = [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: list[str] = []

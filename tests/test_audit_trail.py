@@ -777,6 +777,7 @@ def command(database_url: str, *args: str) -> str:
 # Commands that change nothing a person answers for, and why.
 COMMANDS_WITHOUT_EVENT = {
     "init-db": "creates or upgrades the schema; no account exists before it",
+    "migrate": "the same command as init-db",
     "devices": "reads the fleet",
     "check-alerts": "sends what the server's alert rule decided (the alerts table keeps it)",
     "serve": "runs the server, whose pages record their own events",

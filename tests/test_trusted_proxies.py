@@ -54,7 +54,7 @@ def town_app(tmp_path: Path, **overrides: Any) -> Iterator[FastAPI]:
     add_user(storage, MANAGER)
     try:
         app = create_app(settings, storage)
-        app.state.phone_guard = PhoneGuard(Limits(max_posts=POSTS))
+        app.state.phone_guard = PhoneGuard(storage, Limits(max_posts=POSTS))
         yield app
     finally:
         storage.close()

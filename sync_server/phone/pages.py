@@ -8,8 +8,9 @@ visitor finishes; then the answer goes through the device ingestion path (commen
 included) with channel "phone" and, for a per-visit link, the visit's id.
 
 No cookie, no server session, no IP address kept: anti-abuse counts submissions per client under a
-rotating salted hash held in memory (`sync_server.phone.guard`). The forms are CSRF-free on
-purpose (anonymous visitors); their bodies are small and size-limited instead.
+rotating salted hash, in the database every server process shares (`sync_server.phone.guard`).
+The forms are CSRF-free on purpose (anonymous visitors); their bodies are small and size-limited
+instead.
 """
 
 from __future__ import annotations
@@ -95,10 +96,10 @@ class Entry:
 
 
 def guard(request: Request) -> PhoneGuard:
-    """The app's in-memory abuse guard (made on first use; tests may put their own)."""
+    """The app's abuse guard on its database (made on first use; tests may put their own)."""
     state = request.app.state
     if getattr(state, "phone_guard", None) is None:
-        state.phone_guard = PhoneGuard()
+        state.phone_guard = PhoneGuard(state.storage)
     return state.phone_guard
 
 

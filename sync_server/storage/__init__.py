@@ -5,6 +5,8 @@ module that holds what you need, e.g. `with storage.read() as c: devices.get(c, 
 
 - `town` (sites, services, desks), `surveys`, `devices`, `users`, `api_tokens`, `visit_links`;
 - `sessions` (dashboard sign-ins), `login_failures` (what throttles the login page);
+- `leases` (one runner at a time among the server processes), `phone_limits` (the phone
+  survey's abuse counters, shared by every process);
 - `audit` (who did what and when: the append-only audit trail);
 - `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
 - `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments
@@ -27,6 +29,7 @@ from sync_server.storage import (
     devices,
     exports,
     health,
+    leases,
     login_failures,
     migrations,
     plan,
@@ -110,6 +113,7 @@ __all__ = [
     "devices",
     "exports",
     "health",
+    "leases",
     "login_failures",
     "migrations",
     "plan",

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,8 @@ class AlertRecord:
     attempts: int
     sent_at: datetime | None
     error: str | None
+    # The same on every try: a receiver that got the alert already drops the copy.
+    delivery_key: str
 
 
 def window_levels(
@@ -88,6 +91,7 @@ def record(
                     channel=channel,
                     created_at=now,
                     attempts=0,
+                    delivery_key=str(uuid.uuid4()),
                 )
             )
         stored.append(alert)
@@ -107,34 +111,45 @@ def _record(row: sa.Row[tuple[object, ...]]) -> AlertRecord:
         attempts=row.attempts,
         sent_at=row.sent_at,
         error=row.error,
+        delivery_key=row.delivery_key,
     )
 
 
-def claim_pending(
-    connection: Connection, now: datetime, *, retry_after: timedelta, max_age: timedelta
-) -> list[AlertRecord]:
-    """Undelivered alerts to try now, marked as tried: never tried, or last tried at least
-    `retry_after` ago (so two runners do not send one alert twice), and whose window ended
-    less than `max_age` ago (an alert days late is kept with its error, not sent)."""
+def claim_next(
+    connection: Connection,
+    now: datetime,
+    *,
+    retry_after: timedelta,
+    max_age: timedelta,
+    skip: Collection[int] = (),
+) -> AlertRecord | None:
+    """The oldest undelivered alert to try now, marked as tried: never tried, or last tried at
+    least `retry_after` ago (a failure is not retried at once), whose window ended less than
+    `max_age` ago (an alert days late is kept with its error, not sent), and not in `skip`
+    (those this check has tried already)."""
     t = schema.alerts
     conditions = [
         t.c.sent_at.is_(None),
         t.c.window_end >= now - max_age,
         sa.or_(t.c.last_attempt_at.is_(None), t.c.last_attempt_at <= now - retry_after),
     ]
-    rows = [_record(row) for row in connection.execute(sa.select(t).where(*conditions))]
-    if rows:
-        connection.execute(
-            t.update()
-            .where(t.c.id.in_([row.id for row in rows]))
-            .values(attempts=t.c.attempts + 1, last_attempt_at=now)
-        )
-    return sorted(rows, key=lambda row: row.id)
+    if skip:
+        conditions.append(t.c.id.not_in(list(skip)))
+    row = connection.execute(sa.select(t).where(*conditions).order_by(t.c.id).limit(1)).first()
+    if row is None:
+        return None
+    connection.execute(
+        t.update().where(t.c.id == row.id).values(attempts=t.c.attempts + 1, last_attempt_at=now)
+    )
+    return _record(row)
 
 
-def mark_sent(connection: Connection, alert_id: int, now: datetime) -> None:
+def mark_sent(connection: Connection, alert_id: int, delivered_at: datetime) -> None:
+    """The alert was handed to its channel at `delivered_at` (not when the check began)."""
     t = schema.alerts
-    connection.execute(t.update().where(t.c.id == alert_id).values(sent_at=now, error=None))
+    connection.execute(
+        t.update().where(t.c.id == alert_id).values(sent_at=delivered_at, error=None)
+    )
 
 
 def mark_failed(connection: Connection, alert_id: int, error: str) -> None:

@@ -38,10 +38,13 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, pool_size: int | None = None) -> Engine:
+    """The engine on `url`; on PostgreSQL, `pool_size` connections kept open (default 5), and up
+    to 10 more at a peak."""
     if sa.make_url(url).get_backend_name() == "postgresql":
+        pool = {} if pool_size is None else {"pool_size": pool_size}
         # Pinned whatever the database's default: `write` relies on it (see there).
-        return sa.create_engine(url, isolation_level="READ COMMITTED")
+        return sa.create_engine(url, isolation_level="READ COMMITTED", **pool)
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)

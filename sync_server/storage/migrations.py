@@ -1,5 +1,6 @@
 """Named, ordered schema migrations, each applied once in its own transaction, and `upgrade`, what
-every server start runs: the migrations, then the data a new version of the server expects.
+`sync-server migrate` runs: the migrations, then the data a new version of the server expects.
+A server refuses to start on a database that needs migrating (`require_current`).
 
 Applied names are recorded in `schema_migrations`. A released migration is never edited: a later
 change to `schema.py` gets a new entry here (and the initial migration then keeps a frozen copy
@@ -8,8 +9,12 @@ of the tables as they were).
 
 from __future__ import annotations
 
+import fcntl
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -18,6 +23,7 @@ from sqlalchemy.schema import CreateColumn
 
 from sync_server.storage import db, projection, rollups, schema, schema_0001, surveys
 from sync_server.storage.db import UtcDateTime
+from sync_server.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from sync_server.storage.transactions import Storage
@@ -821,6 +827,44 @@ def _meetings(connection: Connection) -> None:
     frozen.create_all(connection, tables=[meetings, decisions])
 
 
+def _several_processes(connection: Connection) -> None:
+    """What several server processes on one database share: the runner leases, the phone
+    survey's abuse limits, and a delivery key on each alert (old alerts get one too)."""
+    frozen = sa.MetaData()
+    leases = sa.Table(
+        "runner_leases",
+        frozen,
+        sa.Column("name", sa.String(63), primary_key=True),
+        sa.Column("holder", sa.String(64), nullable=False),
+        sa.Column("expires_at", UtcDateTime, nullable=False),
+    )
+    salts = sa.Table(
+        "phone_salts",
+        frozen,
+        sa.Column("period", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("salt", sa.LargeBinary(32), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+    limits = sa.Table(
+        "phone_limits",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("client", sa.String(32), nullable=False),
+        sa.Column("kind", sa.String(6), nullable=False),
+        sa.Column("at", UtcDateTime, nullable=False),
+        sa.CheckConstraint("kind IN ('post', 'answer')", name="phone_limit_kind"),
+        sa.Index("phone_limits_client", "client", "kind", "at"),
+        sa.Index("phone_limits_time", "at"),
+    )
+    frozen.create_all(connection, tables=[leases, salts, limits])
+    add_column(connection, "alerts", sa.Column("delivery_key", sa.String(36)))
+    alerts = sa.table("alerts", sa.column("id"), sa.column("delivery_key"))
+    for alert_id in list(connection.scalars(sa.select(alerts.c.id))):
+        key = str(uuid.uuid4())
+        connection.execute(alerts.update().where(alerts.c.id == alert_id).values(delivery_key=key))
+    connection.exec_driver_sql("CREATE UNIQUE INDEX alerts_delivery_key ON alerts (delivery_key)")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -844,24 +888,90 @@ MIGRATIONS: list[Migration] = [
     ("0020_internal_audits", _internal_audits),
     ("0021_mystery_evaluations", _mystery_evaluations),
     ("0022_meetings", _meetings),
+    ("0023_several_processes", _several_processes),
 ]
+
+
+# PostgreSQL's session-level advisory lock held by a migration run ("qvmigrat").
+MIGRATE_LOCK = 0x7176_6D69_6772_6174
+MIGRATE_COMMAND = "sync-server migrate"
+
+
+class SchemaOutOfDate(StorageError):
+    """The database needs migrating before a server may run on it."""
 
 
 def applied(connection: Connection) -> set[str]:
     return set(connection.scalars(sa.select(schema.schema_migrations.c.name)))
 
 
+def pending(engine: Engine) -> list[str]:
+    """The migrations this server knows and the database has not had, in order."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table(schema.schema_migrations.name):
+            return [name for name, _ in MIGRATIONS]
+        done = applied(connection)
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
+def require_current(engine: Engine) -> None:
+    """SchemaOutOfDate, naming the command to run, unless every migration has been applied."""
+    missing = pending(engine)
+    if missing:
+        raise SchemaOutOfDate(
+            f"the database needs migrating ({len(missing)} migration(s) pending, from"
+            f" {missing[0]}): run `{MIGRATE_COMMAND}` first, once, then start the server"
+        )
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the database answers and needs no migration (the readiness probe)."""
+    try:
+        return not pending(engine)
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+@contextmanager
+def exclusive(engine: Engine) -> Iterator[None]:
+    """One migration run at a time on this database, whatever the processes: PostgreSQL's
+    advisory lock, held by a connection of its own; a lock on a file beside a SQLite database.
+    A second run waits, then finds the work done."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATE_LOCK})")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATE_LOCK})")
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with Path(f"{database}.migrate-lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def upgrade(storage: Storage) -> list[str]:
-    """Bring a server's database up to date, as every start does: the schema, every bundled
-    survey version, the figures' tables (records logged before a stop but not yet projected),
-    and the daily rollups if the town's time zone changed. Returns the migrations run."""
-    done = migrate(storage.engine)
-    with storage.write() as connection:
-        surveys.publish_bundled(connection)
-    with storage.write() as connection:
-        projection.project_all(connection, storage.zone)
-        if rollups.built_for(connection) != storage.zone.key:
-            rollups.rebuild(connection, storage.zone)
+    """Bring a server's database up to date, as `sync-server migrate` does: the schema, every
+    bundled survey version, the figures' tables (records logged before a stop but not yet
+    projected), and the daily rollups if the town's time zone changed; one run at a time
+    (`exclusive`). Returns the migrations run."""
+    with exclusive(storage.engine):
+        done = migrate(storage.engine)
+        with storage.write() as connection:
+            surveys.publish_bundled(connection)
+        with storage.write() as connection:
+            projection.project_all(connection, storage.zone)
+            if rollups.built_for(connection) != storage.zone.key:
+                rollups.rebuild(connection, storage.zone)
     return done
 
 

@@ -674,9 +674,13 @@ alerts = sa.Table(
     sa.Column("last_attempt_at", UtcDateTime),
     sa.Column("sent_at", UtcDateTime),
     sa.Column("error", sa.String(500)),
+    # 0023_several_processes: sent with every try of this alert (webhook payload and header,
+    # e-mail Message-ID) so that a receiver drops a second copy. Set on every row since 0023.
+    sa.Column("delivery_key", sa.String(36)),
     sa.CheckConstraint("channel IN ('email', 'webhook')", name="alert_channel"),
     sa.Index("alerts_desk_window", "site", "service", "window_end"),
     sa.Index("alerts_pending", "sent_at", "window_end"),
+    sa.Index("alerts_delivery_key", "delivery_key", unique=True),
 )
 
 
@@ -753,6 +757,41 @@ audit_notices_seen = sa.Table(
     sa.Column("username", sa.ForeignKey("users.username"), primary_key=True),
     sa.Column("last_event_id", sa.Integer, nullable=False),
     sa.Column("seen_at", UtcDateTime, nullable=False),
+)
+
+
+# 0023_several_processes: what the server processes sharing one database agree on.
+# Who runs a background job (the alerts' delivery) and until when: a runner that dies lets
+# another take over once its lease has ended.
+runner_leases = sa.Table(
+    "runner_leases",
+    metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+# 0023_several_processes too: the phone survey's abuse limits. The salt of the current period
+# (a day by default), random, shared by every process; the submissions and answers of the last
+# minutes, each under HMAC(salt, client address) truncated, never the address itself. Older
+# salts and rows are deleted as the next ones are written.
+phone_salts = sa.Table(
+    "phone_salts",
+    metadata,
+    sa.Column("period", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("salt", sa.LargeBinary(32), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+phone_limits = sa.Table(
+    "phone_limits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(6), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("kind IN ('post', 'answer')", name="phone_limit_kind"),
+    sa.Index("phone_limits_client", "client", "kind", "at"),
+    sa.Index("phone_limits_time", "at"),
 )
 
 

@@ -35,9 +35,12 @@ class Storage:
         self.zone = ZoneInfo(timezone)
 
     @classmethod
-    def from_url(cls, url: str, timezone: str = DEFAULT_TIMEZONE) -> Storage:
-        """The storage on this database; bring it up to date with `migrations.upgrade` first."""
-        return cls(db.create_engine(url), timezone)
+    def from_url(
+        cls, url: str, timezone: str = DEFAULT_TIMEZONE, pool_size: int | None = None
+    ) -> Storage:
+        """The storage on this database; bring it up to date with `migrations.upgrade` first
+        (`sync-server migrate`). `pool_size`: PostgreSQL connections this process keeps open."""
+        return cls(db.create_engine(url, pool_size), timezone)
 
     def close(self) -> None:
         self.engine.dispose()

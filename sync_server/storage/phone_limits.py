@@ -1,0 +1,62 @@
+"""The phone survey's abuse counters, shared by every server process on the database: the salt
+of the current period, and each client's recent submissions and answers under a salted hash of
+its address (never the address). Rows older than the counting window, and every salt and row of
+an earlier period, are deleted as new ones are written."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sync_server.storage import schema
+
+SALT_BYTES = 32
+KINDS = ("post", "answer")
+
+
+def salt(connection: Connection, period: int, now: datetime) -> bytes:
+    """The salt of `period`, made (random) by the first process to need it; a new period's
+    salt replaces the older ones and forgets every counter kept under them. Call it in a write
+    transaction, so that every process gets the same salt."""
+    t = schema.phone_salts
+    newest = connection.execute(
+        sa.select(t.c.period, t.c.salt).order_by(t.c.period.desc()).limit(1)
+    ).first()
+    if newest is not None and newest.period >= period:
+        # A process whose clock lags a little behind the one that started this period.
+        return bytes(newest.salt)
+    new = secrets.token_bytes(SALT_BYTES)
+    connection.execute(t.delete().where(t.c.period < period))
+    connection.execute(schema.phone_limits.delete())
+    connection.execute(t.insert().values(period=period, salt=new, created_at=now))
+    return new
+
+
+def times(connection: Connection, client: str, kind: str, since: datetime) -> list[datetime]:
+    """When `client` did `kind` after `since`, oldest first."""
+    t = schema.phone_limits
+    query = (
+        sa.select(t.c.at)
+        .where(t.c.client == client, t.c.kind == kind, t.c.at > since)
+        .order_by(t.c.at)
+    )
+    return list(connection.scalars(query))
+
+
+def note(connection: Connection, client: str, kind: str, at: datetime) -> None:
+    connection.execute(schema.phone_limits.insert().values(client=client, kind=kind, at=at))
+
+
+def expire(connection: Connection, before: datetime) -> None:
+    """Forget what happened at or before `before` (it no longer counts)."""
+    t = schema.phone_limits
+    connection.execute(t.delete().where(t.c.at <= before))
+
+
+def clients(connection: Connection) -> set[str]:
+    """The hashed clients remembered now."""
+    t = schema.phone_limits
+    return set(connection.scalars(sa.select(t.c.client).distinct()))
