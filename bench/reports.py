@@ -8,7 +8,7 @@ visits) in a temp folder, then measures, best of `--repeat`:
 
 - monthly pack and annual review of the current year, previous design: the single template of
   before (`report.html` as of the commit that replaced it, read from git) with its context (every
-  desk's tables, the distribution, heatmap and band charts of matplotlib), laid out in-process;
+  desk's tables, the distribution, heatmap and band charts), laid out in-process;
 - the same two, current design: GET /reports/monthly.pdf and /reports/annual.pdf from the real
   app (a signed-in quality manager; layout in the app's worker process), and the share of the
   time spent before the layout (figures and HTML);
@@ -79,7 +79,7 @@ def old_template() -> str | None:
 
 
 def old_build(storage: Storage, settings: Settings, mode: str, period: Any, source: str) -> bytes:
-    """The previous design: every desk's full tables and matplotlib charts, laid out here."""
+    """The previous design: every desk's full tables and charts, laid out here."""
     from weasyprint import HTML
 
     from sync_server.web import labels
