@@ -72,7 +72,14 @@ def _render(settings: Settings, language: str, template: str, context: dict[str,
     # The templates' <style> is read by WeasyPrint, on the server; their HTML never reaches a
     # browser, whose Content-Security-Policy would refuse inline CSS.
     zone = ZoneInfo(settings.timezone)
-    html = environment(language).get_template(template).render(town_zone=zone, **context)
+    return without_block_spaces(
+        environment(language).get_template(template).render(town_zone=zone, **context)
+    )
+
+
+def without_block_spaces(html: str) -> str:
+    """`html` without the white space between two block or table tags (it shows nothing);
+    the spaces between words and inline tags stay."""
     return _BETWEEN_BLOCKS.sub(r"\1", html)
 
 
