@@ -181,7 +181,9 @@ class Canvas:
             f'<svg role="img" aria-label="{escape(title)}" class="chart"'
             f' xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {number(self.width)}'
             f' {number(self.height)}" font-family="{FONT}" stroke-linejoin="round"'
-            f' stroke-linecap="butt"><title>{escape(title)}</title>'
+            # Anchors stay physical on a right-to-left page; each label's text still reads
+            # in its own direction.
+            f' stroke-linecap="butt" direction="ltr"><title>{escape(title)}</title>'
             f"<desc>{escape(description)}</desc>{defs}"
             f'<rect width="{number(self.width)}" height="{number(self.height)}" fill="#ffffff"/>'
             f"{''.join(self._parts)}</svg>"
