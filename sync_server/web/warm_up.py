@@ -26,7 +26,10 @@ def warm() -> None:
     """Load the catalogues, compile the first pages' templates and the public holidays."""
     for language in i18n.LANGUAGES:
         env = environment(language)
-        for name in TEMPLATES:
+        # A page's layout and the macros it imports are compiled when it is first rendered,
+        # not with it: compiled here too.
+        shared = [n for n in env.list_templates(".html") if n.startswith("_") or "layout" in n]
+        for name in [*TEMPLATES, *shared]:
             env.get_template(name)
     public_holidays.calendar(public_holidays.DEFAULT_REGION).in_year(date.today().year)
 
