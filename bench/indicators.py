@@ -245,8 +245,7 @@ def main() -> None:
         other = TOWN["desks"][1]["service"]
         pages = (
             # The first request of the process also pays its one-off start: templates compiled,
-            # matplotlib's fonts loaded. The next service is a first view with charts to draw in
-            # a warm process; "again" reuses the charts drawn for the same figures.
+            # catalogues read. The next service is a first view in a warm process.
             ("GET / first", f"/?kind=month&period={month.key}", 1, True),
             ("GET / again", f"/?kind=month&period={month.key}", args.repeat, False),
             (f"GET /service/{service} first", f"/service/{service}?period={month.key}", 1, True),

@@ -47,6 +47,9 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Fonts, templates and catalogues loaded while nobody waits (see `web.warm_up`).
         app.state.warmed = warm_up.start()
+        if settings.pdf_warm_up:
+            # Spawns the worker (milliseconds) and queues its warm-up; nothing waits for it.
+            app.state.pdf_warmed = pdf_pool.start()
         stop = asyncio.Event()
         alerts = (
             asyncio.create_task(alert_delivery.alert_loop(store, settings, stop))
@@ -81,7 +84,8 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.storage = store
-    # PDF layout in one worker process, started on the first PDF asked (see `web.pdf_pool`).
+    # PDF layout in one worker process, started at start-up or on the first PDF asked (see
+    # `web.pdf_pool` and the `pdf_warm_up` setting).
     pdf_pool = app.state.pdf_pool = PdfPool(workers=1)
     problems.install(app)
     page_access.install(app)

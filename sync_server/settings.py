@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # The server purges at start-up and every 24 hours; false when `sync-server purge` runs from
     # a timer instead.
     purge_daily: bool = True
+    # The PDF worker process starts with the server, in the background, and loads WeasyPrint and
+    # its fonts, so the first report asked does not wait seconds for it; false starts it on the
+    # first PDF asked (and saves its memory until then).
+    pdf_warm_up: bool = True
     # An enrolled device not heard from for longer is reported as silent in the health view.
     silent_after_hours: int = Field(default=24, ge=1)
     # Public holidays the register's "15 working days" skips: metropolitan France, Alsace-Moselle

@@ -249,6 +249,21 @@ def test_a_worker_that_dies_gives_a_clear_503_and_the_next_pdf_is_built(town, tm
     assert pdf_pages(again.content)
 
 
+def test_the_reports_html_loses_the_spaces_between_blocks_and_keeps_those_between_words():
+    from sync_server.web.pages.reports import without_block_spaces
+
+    html = (
+        '<section class="page">\n  <h2>IRIS</h2>\n  <table>\n    <tr><th>Accueil</th>\n'
+        '<td><span class="mark">✗</span> <b>Sous</b>\n<i>l\'objectif</i></td></tr>\n  </table>\n'
+        "<p>3 avis <span>(N = 3)</span>\n</p>\n</section>"
+    )
+    assert without_block_spaces(html) == (
+        '<section class="page"><h2>IRIS</h2><table><tr><th>Accueil</th>'
+        '<td><span class="mark">✗</span> <b>Sous</b>\n<i>l\'objectif</i></td></tr></table>'
+        "<p>3 avis <span>(N = 3)</span>\n</p></section>"
+    )
+
+
 def test_a_period_in_words_names_the_quarters_months():
     from sync_server.web.period_choice import period_in_words
 

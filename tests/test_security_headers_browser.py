@@ -90,8 +90,8 @@ def charts_draw_in_colour(page: Page) -> None:
     assert charts.count() >= 2
     for chart in charts.all():
         assert chart.bounding_box()["height"] > 50
-        # Without its presentation attributes matplotlib's white background would be black.
-        background = chart.locator("#figure_1 > g > path").first
+        # Its background is a presentation attribute: without it the rectangle would be black.
+        background = chart.locator(":scope > rect").first
         assert background.evaluate("e => getComputedStyle(e).fill") == "rgb(255, 255, 255)"
 
 

@@ -1,32 +1,21 @@
-"""Charts drawn on the server as SVG with matplotlib `Figure` objects (no pyplot state), so the
-same drawing goes into the pages and the PDF reports.
+"""Charts drawn on the server as SVG markup (`svg_canvas`): a trend line, 100 % bars per
+question, an hour × weekday heatmap, bars per waiting band and a Pareto of reasons.
 
 Each chart is a titled `<svg role="img">` whose text stays text; the pages put a table with the
-same numbers next to it. Below-target points have their own marker shape, the bars of the
-distribution have hatches as well as colours, and the heatmap writes each cell's number in it:
-never colour alone.
+same numbers next to it. Below-target points have their own marker shape, bars have hatches as
+well as colours, and the heatmap writes each cell's number in it: never colour alone. Nothing is
+inline CSS or an embedded image (the pages' Content-Security-Policy allows neither).
 
-The pages forbid inline CSS (Content-Security-Policy `style-src 'self'`), so matplotlib's
-`style` attributes and `<style>` rule become SVG presentation attributes, and the heatmap is drawn
-as vector cells rather than an embedded PNG: a chart needs neither inline CSS nor a `data:` image.
+Written by hand rather than with a plotting library: the shapes are few, and the first page
+after a start no longer waits for a library's fonts and first figure (about a second).
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import re
-from collections.abc import Callable, Sequence
-from html import escape
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-import matplotlib
-import matplotlib.colors
-import matplotlib.patches
-import matplotlib.ticker
-import numpy
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
+from sync_server.web.svg_canvas import Canvas, hex_rgb, label, nice_ticks, shade, text_width
 
 INK = "#1a2533"
 MUTED = "#4a5566"
@@ -36,104 +25,76 @@ GRID = "#d3d9e2"
 # Worst to best, then "no opinion": dark enough on white, told apart by hatches too.
 SCALE_COLOURS = ["#a1262b", "#d9822b", "#6aa84f", "#17613a", "#9aa5b4"]
 SCALE_HATCHES = ["xx", "//", "", "..", "--"]
-
-_STYLE = {
-    "svg.fonttype": "none",  # real text in the SVG: selectable, read by screen readers
-    "text.parse_math": False,  # labels are plain text ("5 %", "$" in a name stays a "$")
-    "svg.hashsalt": "qualivilles",  # stable ids, so the same figures give the same file
-    "font.family": "DejaVu Sans",
-    "font.size": 10,
-    "axes.edgecolor": GRID,
-    "axes.labelcolor": INK,
-    "xtick.color": INK,
-    "ytick.color": INK,
-}
+# Light to dark blue (ColorBrewer's "Blues"): the heatmap's scale, darker for longer waits.
+BLUES = ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5",
+         "#08519c", "#08306b"]  # fmt: skip
+INCH = 72.0  # the canvas counts in points
+TICK = 3.5  # a tick mark's length
 
 
-def _frozen(value: Any) -> Any:
-    """Lists (of lists) as tuples, so a chart's arguments can key a cache."""
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(item) for item in value)
-    return value
+@dataclass(frozen=True)
+class _Plot:
+    """The plotting area of a chart: data coordinates to canvas points."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+
+    def x(self, value: float) -> float:
+        low, high = self.x_range
+        return self.left + (value - low) / (high - low) * (self.right - self.left)
+
+    def y(self, value: float) -> float:
+        low, high = self.y_range
+        return self.bottom - (value - low) / (high - low) * (self.bottom - self.top)
 
 
-def _remembered(draw: Callable[..., str]) -> Callable[..., str]:
-    """The same figures always draw the same SVG (stable ids, no date), and drawing costs tens
-    of milliseconds: a page viewed again, or its PDF, reuses the drawing."""
-
-    @functools.lru_cache(maxsize=256)
-    def cached(args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> str:
-        return draw(*args, **dict(kwargs))
-
-    @functools.wraps(draw)
-    def chart(*args: Any, **kwargs: Any) -> str:
-        return cached(_frozen(args), tuple(sorted((k, _frozen(v)) for k, v in kwargs.items())))
-
-    return chart
+def _plot(
+    canvas: Canvas,
+    margins: tuple[float, float, float, float],
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+) -> _Plot:
+    """The area inside `margins` (left, right, top, bottom, in inches) of `canvas`."""
+    left, right, top, bottom = (m * INCH for m in margins)
+    return _Plot(left, top, canvas.width - right, canvas.height - bottom, x_range, y_range)
 
 
-def _margins(figure: Figure, *, left: float, right: float, top: float, bottom: float) -> None:
-    """Fixed margins in inches, for charts whose labels have a known size: tight_layout
-    measures every text once more before drawing, which costs as much as the drawing."""
-    wide, high = figure.get_size_inches()
-    figure.subplots_adjust(left=left / wide, right=1 - right / wide, top=1 - top / high,
-                           bottom=bottom / high)  # fmt: skip
+def _frame(canvas: Canvas, plot: _Plot) -> None:
+    """The left and bottom axis lines (no box: the top and right sides stay open)."""
+    canvas.line(plot.left, plot.top, plot.left, plot.bottom, stroke=GRID, stroke_width=0.8)
+    canvas.line(plot.left, plot.bottom, plot.right, plot.bottom, stroke=GRID, stroke_width=0.8)
 
 
-_TAG = re.compile(r"<[^<>]+>")  # matplotlib escapes "<" and ">" in text and attribute values
-_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
-_DEFAULT_RULE = re.compile(r"<style[^>]*>\*\{([^{}]*)\}</style>")
+def _y_axis(
+    canvas: Canvas, plot: _Plot, ticks: Sequence[float], decimal: str, *, grid: bool
+) -> None:
+    for value in ticks:
+        y = plot.y(value)
+        if grid:
+            canvas.line(plot.left, y, plot.right, y, stroke=GRID, stroke_width=0.8)
+        canvas.line(plot.left - TICK, y, plot.left, y, stroke=INK, stroke_width=0.8)
+        canvas.text(plot.left - TICK - 3, y, label(value, decimal), size=10, anchor="end",
+                    fill=INK)  # fmt: skip
 
 
-def _attributes(declarations: str) -> str:
-    """`fill: #fff; stroke-width: 1.0` as ` fill="#fff" stroke-width="1.0"`."""
-    pairs = (d.split(":", 1) for d in declarations.split(";") if d.strip())
-    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+def _x_labels(canvas: Canvas, plot: _Plot, names: Sequence[str], size: float) -> None:
+    """A category name (its lines) under each position 0, 1, …, with its tick."""
+    for index, name in enumerate(names):
+        x = plot.x(index)
+        canvas.line(x, plot.bottom, x, plot.bottom + TICK, stroke=INK, stroke_width=0.8)
+        lines = name.count("\n") + 1
+        middle = plot.bottom + TICK + 2 + lines * size * 1.2 / 2
+        canvas.text(x, middle, name, size=size, anchor="middle", fill=INK)
 
 
-def without_inline_css(svg: str) -> str:
-    """matplotlib's SVG drawn the same without CSS, which a Content-Security-Policy without
-    'unsafe-inline' would block: each `style` attribute's declarations become presentation
-    attributes of its element, and the `*{…}` rule attributes of the root, which every element
-    without its own inherits."""
-    rule = _DEFAULT_RULE.search(svg)
-    if rule is not None:
-        svg = svg[: rule.start()] + svg[rule.end() :]
-        svg = svg.replace("<svg", "<svg" + _attributes(rule.group(1)), 1)
-    if "<style" in svg:
-        raise ValueError("matplotlib wrote a style rule other than its default one")
-
-    def tag(match: re.Match[str]) -> str:
-        return _STYLE_ATTRIBUTE.sub(lambda m: _attributes(m.group(1)), match.group(0))
-
-    return _TAG.sub(tag, svg)
+def _dashed_sample(canvas: Canvas, x: float, y: float) -> None:
+    canvas.line(x, y, x + 20, y, stroke=INK, stroke_width=1.2, stroke_dasharray="4.4 1.9")
 
 
-def _svg(figure: Figure, title: str, description: str) -> str:
-    buffer = io.StringIO()
-    with matplotlib.rc_context(_STYLE):
-        FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None})
-    svg = without_inline_css(buffer.getvalue())
-    svg = svg[svg.index("<svg") :]
-    # Drop matplotlib's fixed size so the chart follows its container; keep the viewBox.
-    svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", svg, count=1)
-    svg = svg.replace(
-        "<svg",
-        f'<svg role="img" aria-label="{escape(title)}" class="chart"',
-        1,
-    )
-    head = f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
-    return re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + head, svg, count=1)
-
-
-def _decimal_axis(axis: Any, decimal: str) -> None:
-    """Tick labels with the page language's decimal separator ("2,5" in French)."""
-    axis.set_major_formatter(
-        matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}".replace(".", decimal))
-    )
-
-
-@_remembered
 def trend_chart(
     labels: Sequence[str],
     values: Sequence[float | None],
@@ -147,48 +108,61 @@ def trend_chart(
 ) -> str:
     """A line per period; missing (hidden) periods are gaps. Each period's own target (None:
     none then) is a dashed segment across its period; below it: hollow squares."""
-    with matplotlib.rc_context(_STYLE):
-        figure = Figure(figsize=(7.5, 2.8), dpi=100)
-        axes = figure.add_subplot()
-        xs = list(range(len(labels)))
-        ys = [float("nan") if v is None else v for v in values]
-        axes.plot(xs, ys, color=ACCENT, linewidth=2, marker="o", markersize=6, zorder=3)
-        if any(t is not None for t in targets):
-            spans = [(x, t) for x, t in zip(xs, targets, strict=True) if t is not None]
-            axes.hlines([t for _, t in spans], [x - 0.5 for x, _ in spans],
-                        [x + 0.5 for x, _ in spans], colors=INK, linestyles="--",
-                        linewidth=1.2, label=target_label)  # fmt: skip
-            low = [
-                (x, v)
-                for x, v, t in zip(xs, values, targets, strict=True)
-                if v is not None and t is not None and v < t
-            ]
-            if low:
-                axes.plot(
-                    [x for x, _ in low],
-                    [v for _, v in low],
-                    linestyle="none",
-                    marker="s",
-                    markersize=9,
-                    markerfacecolor="white",
-                    markeredgecolor=BELOW,
-                    markeredgewidth=2,
-                    zorder=4,
-                )
-            axes.legend(loc="lower left", frameon=False, fontsize=9)
-        axes.set_xticks(xs, labels, fontsize=8)
-        shown = [v for v in [*values, *targets] if v is not None]
-        if unit == "%":
-            bottom = min([*shown, 100.0]) if shown else 0.0
-            axes.set_ylim(max(0.0, bottom - 10), 100.5)
-        _decimal_axis(axes.yaxis, decimal)
-        axes.grid(axis="y", color=GRID, linewidth=0.8)
-        axes.spines[["top", "right"]].set_visible(False)
-        _margins(figure, left=0.5, right=0.15, top=0.15, bottom=0.35)  # "100" left, "10/26" under
-        return _svg(figure, title, description)
+    canvas = Canvas(7.5 * INCH, 2.8 * INCH, repr((title, labels, values, targets)))
+    shown = [v for v in [*values, *targets] if v is not None]
+    if unit == "%":
+        y_range = (max(0.0, (min([*shown, 100.0]) if shown else 0.0) - 10), 100.5)
+    else:
+        y_range = (0.0, max([*shown, 1.0]) * 1.1)
+    count = max(len(labels), 1)
+    plot = _plot(canvas, (0.5, 0.15, 0.15, 0.35), (-0.6, count - 0.4), y_range)
+    _y_axis(canvas, plot, nice_ticks(*y_range), decimal, grid=True)
+    _frame(canvas, plot)
+    _x_labels(canvas, plot, labels, 8)
+    for x, target in enumerate(targets):
+        if target is not None:
+            y = plot.y(target)
+            canvas.line(plot.x(x - 0.5), y, plot.x(x + 0.5), y, stroke=INK, stroke_width=1.2,
+                        stroke_dasharray="4.4 1.9")  # fmt: skip
+    runs: list[list[tuple[float, float]]] = [[]]
+    for x, value in enumerate(values):
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append((plot.x(x), plot.y(value)))
+    for run in runs:
+        if len(run) > 1:
+            canvas.polyline(run, stroke=ACCENT, stroke_width=2)
+    for x, (value, target) in enumerate(zip(values, targets, strict=True)):
+        if value is None:
+            continue
+        cx, cy = plot.x(x), plot.y(value)
+        canvas.circle(cx, cy, 3, fill=ACCENT)
+        if target is not None and value < target:
+            canvas.rect(cx - 4.5, cy - 4.5, 9, 9, fill="#ffffff", stroke=BELOW, stroke_width=2)
+    if any(t is not None for t in targets):
+        y = plot.bottom - 12
+        _dashed_sample(canvas, plot.left + 8, y)
+        canvas.text(plot.left + 34, y, target_label, size=9, fill=INK)
+    return canvas.svg(title, description)
 
 
-@_remembered
+def _legend_row(
+    canvas: Canvas,
+    entries: Sequence[tuple[str, str, str]],
+    centre: float,
+    y: float,
+    size: float,
+) -> None:
+    """Swatches (fill, edge) each followed by its name, in one row centred on `centre`."""
+    widths = [20 + 5 + text_width(name, size) + 12 for _f, _e, name in entries]
+    x = centre - sum(widths) / 2
+    for (fill, edge, name), width in zip(entries, widths, strict=True):
+        canvas.rect(x, y - 4, 20, 8, fill=fill, stroke=edge, stroke_width=0.5)
+        canvas.text(x + 25, y, name, size=size, fill=INK)
+        x += width
+
+
 def distribution_chart(
     questions: Sequence[str],
     choices: Sequence[str],
@@ -198,44 +172,38 @@ def distribution_chart(
     description: str,
 ) -> str:
     """One horizontal 100 % bar per question, split by choice (worst first), with a legend."""
-    with matplotlib.rc_context(_STYLE):
-        height = 0.9 + 0.45 * max(1, len(questions))
-        figure = Figure(figsize=(7.5, height), dpi=100)
-        axes = figure.add_subplot()
-        ys = list(range(len(questions)))[::-1]
-        left = [0.0] * len(questions)
-        for index, choice in enumerate(choices):
-            widths = [row[index] for row in shares]
-            axes.barh(
-                ys,
-                widths,
-                left=left,
-                color=SCALE_COLOURS[index % len(SCALE_COLOURS)],
-                hatch=SCALE_HATCHES[index % len(SCALE_HATCHES)],
-                edgecolor="white",
-                linewidth=0.5,
-                label=choice,
-                height=0.6,
-            )
-            left = [a + b for a, b in zip(left, widths, strict=True)]
-        axes.set_yticks(ys, questions)
-        axes.set_xlim(0, 100)
-        axes.set_xlabel("%")
-        axes.spines[["top", "right"]].set_visible(False)
-        # The legend sits at the bottom of the figure, under the "%" axis label; the question
-        # names set the left margin: DejaVu Sans at 10 pt averages under 0.085 in a character
-        # (measuring them for tight_layout cost as much as the drawing).
-        figure.legend(
-            *axes.get_legend_handles_labels(),
-            loc="lower center",
-            bbox_to_anchor=(0.5, 0.02),
-            ncol=len(choices),
-            frameon=False,
-            fontsize=8,
-        )
-        longest = max((len(question) for question in questions), default=0)
-        _margins(figure, left=0.2 + 0.085 * longest, right=0.2, top=0.1, bottom=0.8)
-        return _svg(figure, title, description)
+    height = 0.9 + 0.45 * max(1, len(questions))
+    canvas = Canvas(7.5 * INCH, height * INCH, repr((title, questions, choices, shares)))
+    longest = max((len(question) for question in questions), default=0)
+    rows = max(len(questions), 1)
+    plot = _plot(canvas, (0.2 + 0.085 * longest, 0.2, 0.1, 0.8), (0.0, 100.0), (-0.6, rows - 0.4))
+    fills = [
+        canvas.hatch(SCALE_HATCHES[i % 5], "#ffffff", SCALE_COLOURS[i % 5])
+        if SCALE_HATCHES[i % 5]
+        else SCALE_COLOURS[i % 5]
+        for i in range(len(choices))
+    ]
+    for value in nice_ticks(0, 100):
+        x = plot.x(value)
+        canvas.line(x, plot.bottom, x, plot.bottom + TICK, stroke=INK, stroke_width=0.8)
+        canvas.text(x, plot.bottom + TICK + 8, label(value, "."), size=10, anchor="middle",
+                    fill=INK)  # fmt: skip
+    canvas.text(plot.x(50), plot.bottom + TICK + 24, "%", size=10, anchor="middle", fill=INK)
+    band = plot.y(0) - plot.y(0.6)
+    for index, (question, row) in enumerate(zip(questions, shares, strict=True)):
+        y = plot.y(len(questions) - 1 - index)
+        canvas.line(plot.left - TICK, y, plot.left, y, stroke=INK, stroke_width=0.8)
+        canvas.text(plot.left - TICK - 3, y, question, size=10, anchor="end", fill=INK)
+        start = 0.0
+        for share, fill in zip(row, fills, strict=True):
+            if share > 0:
+                canvas.rect(plot.x(start), y - band / 2, plot.x(start + share) - plot.x(start),
+                            band, fill=fill, stroke="#ffffff", stroke_width=0.5)  # fmt: skip
+            start += share
+    _frame(canvas, plot)
+    entries = [(fill, "#ffffff", choice) for fill, choice in zip(fills, choices, strict=True)]
+    _legend_row(canvas, entries, canvas.width / 2, canvas.height - 0.02 * INCH - 10, 8)
+    return canvas.svg(title, description)
 
 
 def _contrast(rgb: Sequence[float], other: Sequence[float]) -> float:
@@ -249,13 +217,32 @@ def _contrast(rgb: Sequence[float], other: Sequence[float]) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def text_colour_on(background: Sequence[float]) -> str:
-    """INK or white, whichever reads better on `background` (RGB, 0–1)."""
-    ink = matplotlib.colors.to_rgb(INK)
-    return INK if _contrast(background, ink) >= _contrast(background, (1, 1, 1)) else "white"
+def text_colour_on(background: str) -> str:
+    """INK or white, whichever reads better on `background` (`#rrggbb`)."""
+    back, ink = hex_rgb(background), hex_rgb(INK)
+    return INK if _contrast(back, ink) >= _contrast(back, (1, 1, 1)) else "#ffffff"
 
 
-@_remembered
+def _colour_scale(
+    canvas: Canvas, plot: _Plot, share: float, high: float, scale_label: str, decimal: str
+) -> None:
+    """The shades from 0 to `high` as 32 bands beside the grid, with its ticks and name;
+    `share`: the grid's width had it no scale, of which the scale takes 6 %."""
+    left, width = plot.right + 0.02 * share, 0.04 * share
+    band = (plot.bottom - plot.top) / 32
+    for index in range(32):
+        colour = shade(BLUES, (index + 0.5) / 32)
+        y = plot.bottom - (index + 1) * band
+        canvas.rect(left, y, width, band + 0.3, fill=colour, stroke=colour, stroke_width=0.2)
+    for value in nice_ticks(0, high):
+        y = plot.bottom - value / high * (plot.bottom - plot.top)
+        canvas.line(left + width, y, left + width + TICK, y, stroke=INK, stroke_width=0.8)
+        canvas.text(left + width + TICK + 2, y, label(value, decimal), size=8, fill=INK)
+    middle = (plot.top + plot.bottom) / 2
+    canvas.text(left + width + 30, middle, scale_label, size=8, anchor="middle", fill=INK,
+                rotate=True)  # fmt: skip
+
+
 def heatmap_chart(
     rows: Sequence[str],
     columns: Sequence[str],
@@ -272,71 +259,40 @@ def heatmap_chart(
     A cell with a text but no value (hidden by the minimum-N rule) is hatched grey; a cell
     with neither stays white. The colour scale is drawn only when a cell has a value: with
     every mean hidden it would have nothing to say."""
-    with matplotlib.rc_context(_STYLE):
-        width = max(4.5, min(7.5, 1.6 + 0.55 * len(columns)))
-        figure = Figure(figsize=(width, 0.9 + 0.42 * max(1, len(rows))), dpi=100)
-        axes = figure.add_subplot()
-        shown = [v for row in values for v in row if v is not None]
-        norm = matplotlib.colors.Normalize(vmin=0, vmax=max([*shown, 1.0]))
-        cmap = matplotlib.colormaps["Blues"]
-        grid = numpy.array([[numpy.nan if v is None else v for v in row] for row in values])
-        # Vector cells (an image would be a PNG embedded as a `data:` URL), first row on top.
-        cells = axes.pcolormesh(
-            numpy.arange(len(columns) + 1) - 0.5,
-            numpy.arange(len(rows) + 1) - 0.5,
-            numpy.ma.masked_invalid(grid),
-            cmap=cmap,
-            norm=norm,
-        )
-        axes.invert_yaxis()
-        shades = cmap(norm(grid))  # one call, not one per cell
-        for y, row in enumerate(values):
-            for x, value in enumerate(row):
-                text = texts[y][x]
-                if value is None:
-                    if text:
-                        axes.add_patch(
-                            matplotlib.patches.Rectangle(
-                                (x - 0.5, y - 0.5), 1, 1, facecolor="#eef1f5", hatch="///",
-                                edgecolor=GRID, linewidth=0,
-                            )
-                        )  # fmt: skip
-                        axes.text(x, y, text, ha="center", va="center", fontsize=8, color=MUTED)
-                    continue
-                colour = text_colour_on(shades[y][x][:3])
-                axes.text(x, y, text, ha="center", va="center", fontsize=8, color=colour)
-        axes.set_xticks(range(len(columns)), columns, fontsize=8)
-        axes.set_yticks(range(len(rows)), rows, fontsize=9)
-        axes.tick_params(length=0)
-        axes.xaxis.tick_top()
-        # White lines between cells: two line collections (minor ticks and a grid cost a tick
-        # object per line).
-        axes.vlines([x + 0.5 for x in range(len(columns) - 1)], -0.5, len(rows) - 0.5,
-                    colors="white", linewidth=1.5)  # fmt: skip
-        axes.hlines([y + 0.5 for y in range(len(rows) - 1)], -0.5, len(columns) - 0.5,
-                    colors="white", linewidth=1.5)  # fmt: skip
-        for spine in axes.spines.values():
-            spine.set_visible(False)
-        # Room for the day names, the hours on top and the scale (measuring every cell's text
-        # for tight_layout doubled the drawing time).
-        _margins(figure, left=0.55, right=0.75, top=0.35, bottom=0.08)
-        if shown:
-            # 32 bands read as a gradient (matplotlib would draw its 256 as an embedded PNG);
-            # edges in each band's own colour hide the seams between them.
-            bar = figure.colorbar(
-                cells, ax=axes, fraction=0.04, pad=0.02,
-                boundaries=numpy.linspace(0, norm.vmax, 33),
-            )  # fmt: skip
-            bar.solids.set_edgecolor("face")
-            bar.locator = matplotlib.ticker.AutoLocator()
-            bar.set_label(scale_label, fontsize=8)
-            bar.ax.tick_params(labelsize=8)
-            bar.outline.set_visible(False)
-            _decimal_axis(bar.ax.yaxis, decimal)
-        return _svg(figure, title, description)
+    width = max(4.5, min(7.5, 1.6 + 0.55 * len(columns)))
+    height = 0.9 + 0.42 * max(1, len(rows))
+    canvas = Canvas(width * INCH, height * INCH, repr((title, rows, columns, values, texts)))
+    shown = [v for row in values for v in row if v is not None]
+    # Room for the day names, the hours on top and, when drawn, the scale at the right.
+    share = (width - 1.3) * INCH
+    right = 0.75 + (0.06 * (width - 1.3) if shown else 0.0)
+    plot = _plot(canvas, (0.55, right, 0.35, 0.08), (0, max(len(columns), 1)), (0, 1))
+    high = max([*shown, 1.0])
+    cell_width = (plot.right - plot.left) / max(len(columns), 1)
+    cell_height = (plot.bottom - plot.top) / max(len(rows), 1)
+    hidden = canvas.hatch("///", GRID, "#eef1f5")
+    for y, (name, row) in enumerate(zip(rows, values, strict=True)):
+        top = plot.top + y * cell_height
+        canvas.text(plot.left - 6, top + cell_height / 2, name, size=9, anchor="end", fill=INK)
+        for x, value in enumerate(row):
+            text = texts[y][x]
+            if value is None and not text:
+                continue
+            left = plot.left + x * cell_width
+            colour = hidden if value is None else shade(BLUES, value / high)
+            canvas.rect(left, top, cell_width, cell_height, fill=colour, stroke="#ffffff",
+                        stroke_width=1.5)  # fmt: skip
+            ink = MUTED if value is None else text_colour_on(colour)
+            canvas.text(left + cell_width / 2, top + cell_height / 2, text, size=8,
+                        anchor="middle", fill=ink)  # fmt: skip
+    for x, name in enumerate(columns):
+        canvas.text(plot.left + (x + 0.5) * cell_width, plot.top - 9, name, size=8,
+                    anchor="middle", fill=INK)  # fmt: skip
+    if shown:
+        _colour_scale(canvas, plot, share, high, scale_label, decimal)
+    return canvas.svg(title, description)
 
 
-@_remembered
 def band_chart(
     labels: Sequence[str],
     values: Sequence[float | None],
@@ -351,63 +307,50 @@ def band_chart(
 ) -> str:
     """A bar per band with its value written above it and a note (N) under its name; a band
     without a shown value has no bar and its note says why. Below target: hatched bars."""
-    with matplotlib.rc_context(_STYLE):
-        figure = Figure(figsize=(7.5, 3.0), dpi=100)
-        axes = figure.add_subplot()
-        xs = list(range(len(labels)))
-        for x, value, text in zip(xs, values, value_texts, strict=True):
-            if value is None:
-                axes.text(x, 2, text, ha="center", va="bottom", fontsize=9, color=MUTED)
-                continue
-            low = target is not None and value < target
-            axes.bar(
-                x,
-                value,
-                width=0.6,
-                color="white" if low else ACCENT,
-                edgecolor=BELOW if low else ACCENT,
-                hatch="//" if low else "",
-                linewidth=1.5,
-                zorder=3,
-            )
-            # A white backing keeps the value readable where it meets the target line.
-            axes.text(
-                x, value + 1.5, text, ha="center", va="bottom", fontsize=9, color=INK, zorder=5,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
-            )  # fmt: skip
-        if target is not None:
-            axes.axhline(target, color=INK, linestyle="--", linewidth=1.2, label=target_label)
-            handles, _labels = axes.get_legend_handles_labels()
-            if any(v is not None and v < target for v in values):
-                handles.append(
-                    matplotlib.patches.Patch(
-                        facecolor="white", edgecolor=BELOW, hatch="//", label=below_label
-                    )
-                )
-            axes.legend(
-                handles=handles,
-                loc="lower right",
-                bbox_to_anchor=(1, 1),
-                ncol=2,
-                frameon=False,
-                fontsize=9,
-            )
-        axes.set_xticks(
-            xs, [f"{label}\n{note}" for label, note in zip(labels, notes, strict=True)], fontsize=8
-        )
-        axes.set_xlim(-0.6, len(labels) - 0.4)  # room for a note under the last band
-        axes.set_ylim(0, 112)
-        axes.set_yticks([0, 25, 50, 75, 100])
-        axes.set_ylabel("%")
-        axes.grid(axis="y", color=GRID, linewidth=0.8)
-        axes.set_axisbelow(True)
-        axes.spines[["top", "right"]].set_visible(False)
-        # "100" on the left, the legend above, two lines (band, N) under each bar.
-        _margins(figure, left=0.6, right=0.15, top=0.4, bottom=0.5)
-        return _svg(figure, title, description)
+    canvas = Canvas(7.5 * INCH, 3.0 * INCH, repr((title, labels, values, value_texts, target)))
+    plot = _plot(canvas, (0.6, 0.15, 0.4, 0.5), (-0.6, len(labels) - 0.4), (0.0, 112.0))
+    _y_axis(canvas, plot, [0, 25, 50, 75, 100], ".", grid=True)
+    canvas.text(plot.left - 32, (plot.top + plot.bottom) / 2, "%", size=10, anchor="middle",
+                fill=INK, rotate=True)  # fmt: skip
+    _frame(canvas, plot)
+    names = [f"{name}\n{note}" for name, note in zip(labels, notes, strict=True)]
+    _x_labels(canvas, plot, names, 8)
+    below = canvas.hatch("//", BELOW, "#ffffff")
+    half = (plot.x(0.3) - plot.x(0)) if labels else 0.0
+    for x, value, text in zip(range(len(labels)), values, value_texts, strict=True):
+        centre = plot.x(x)
+        if value is None:
+            canvas.text(centre, plot.y(2) - 6, text, size=9, anchor="middle", fill=MUTED)
+            continue
+        low = target is not None and value < target
+        canvas.rect(centre - half, plot.y(value), 2 * half, plot.y(0) - plot.y(value),
+                    fill=below if low else ACCENT, stroke=BELOW if low else ACCENT,
+                    stroke_width=1.5)  # fmt: skip
+    if target is not None:
+        y = plot.y(target)
+        canvas.line(plot.left, y, plot.right, y, stroke=INK, stroke_width=1.2,
+                    stroke_dasharray="4.4 1.9")  # fmt: skip
+    # Each value over its bar, on a white backing where it meets the target line.
+    for x, value, text in zip(range(len(labels)), values, value_texts, strict=True):
+        if value is not None:
+            y, wide = plot.y(value + 1.5) - 6, text_width(text, 9) + 4
+            canvas.rect(plot.x(x) - wide / 2, y - 7, wide, 14, fill="#ffffff")
+            canvas.text(plot.x(x), y, text, size=9, anchor="middle", fill=INK)
+    if target is not None:
+        entries = [(target_label, None)]
+        if any(v is not None and v < target for v in values):
+            entries.append((below_label, below))
+        x, y = plot.right - sum(32 + text_width(name, 9) for name, _ in entries), plot.top - 14
+        for name, fill in entries:
+            if fill is None:
+                _dashed_sample(canvas, x, y)
+            else:
+                canvas.rect(x, y - 4, 20, 8, fill=fill, stroke=BELOW, stroke_width=1)
+            canvas.text(x + 25, y, name, size=9, fill=INK)
+            x += 32 + text_width(name, 9)
+    return canvas.svg(title, description)
 
 
-@_remembered
 def pareto_chart(
     labels: Sequence[str],
     counts: Sequence[int],
@@ -421,29 +364,39 @@ def pareto_chart(
 ) -> str:
     """The reasons most chosen first: a horizontal bar each with its count written at its end,
     and the running share of every reason chosen (the Pareto line) on a top axis in %."""
-    with matplotlib.rc_context(_STYLE):
-        height = 0.9 + 0.42 * max(1, len(labels))
-        figure = Figure(figsize=(7.5, height), dpi=100)
-        axes = figure.add_subplot()
-        ys = list(range(len(labels)))[::-1]
-        axes.barh(ys, counts, height=0.6, color=ACCENT, zorder=3)
-        widest = max(counts, default=0) or 1
-        for y, count, text in zip(ys, counts, value_texts, strict=True):
-            axes.text(count + widest * 0.02, y, text, va="center", fontsize=9, color=INK)
-        axes.set_yticks(ys, labels)
-        axes.set_xlim(0, widest * 1.35)  # room for the count written after the longest bar
-        axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        axes.grid(axis="x", color=GRID, linewidth=0.8)
-        axes.set_axisbelow(True)
-        axes.spines[["top", "right"]].set_visible(False)
-        running = axes.twiny()
-        running.plot(cumulative, ys, color=INK, marker="D", markersize=5, linewidth=1.2,
-                     linestyle="--", label=cumulative_label, zorder=4)  # fmt: skip
-        running.set_xlim(0, 105)
-        running.set_xlabel(cumulative_label + " (%)", fontsize=8)
-        running.tick_params(labelsize=8)
-        _decimal_axis(running.xaxis, decimal)
-        running.spines[["right"]].set_visible(False)
-        longest = max((len(label) for label in labels), default=0)
-        _margins(figure, left=0.2 + 0.085 * longest, right=0.2, top=0.55, bottom=0.35)
-        return _svg(figure, title, description)
+    height = 0.9 + 0.42 * max(1, len(labels))
+    canvas = Canvas(7.5 * INCH, height * INCH, repr((title, labels, counts, cumulative)))
+    widest = max(counts, default=0) or 1
+    longest = max((len(name) for name in labels), default=0)
+    rows = max(len(labels), 1)
+    plot = _plot(canvas, (0.2 + 0.085 * longest, 0.2, 0.55, 0.35), (0.0, widest * 1.35),
+                 (-0.6, rows - 0.4))  # fmt: skip
+    for value in nice_ticks(0, widest * 1.35, integer=True):
+        x = plot.x(value)
+        canvas.line(x, plot.top, x, plot.bottom, stroke=GRID, stroke_width=0.8)
+        canvas.line(x, plot.bottom, x, plot.bottom + TICK, stroke=INK, stroke_width=0.8)
+        canvas.text(x, plot.bottom + TICK + 8, label(value, decimal), size=10, anchor="middle",
+                    fill=INK)  # fmt: skip
+    share = _Plot(plot.left, plot.top, plot.right, plot.bottom, (0.0, 105.0), plot.y_range)
+    canvas.line(plot.left, plot.top, plot.right, plot.top, stroke=GRID, stroke_width=0.8)
+    for value in nice_ticks(0, 105):
+        x = share.x(value)
+        canvas.line(x, plot.top - TICK, x, plot.top, stroke=INK, stroke_width=0.8)
+        canvas.text(x, plot.top - TICK - 6, label(value, decimal), size=8, anchor="middle",
+                    fill=INK)  # fmt: skip
+    canvas.text(share.x(52.5), plot.top - TICK - 20, cumulative_label + " (%)", size=8,
+                anchor="middle", fill=INK)  # fmt: skip
+    band = plot.y(0) - plot.y(0.6)
+    ys = [plot.y(len(labels) - 1 - index) for index in range(len(labels))]
+    for y, name, count, text in zip(ys, labels, counts, value_texts, strict=True):
+        canvas.rect(plot.left, y - band / 2, plot.x(count) - plot.left, band, fill=ACCENT)
+        canvas.line(plot.left - TICK, y, plot.left, y, stroke=INK, stroke_width=0.8)
+        canvas.text(plot.left - TICK - 3, y, name, size=10, anchor="end", fill=INK)
+        canvas.text(plot.x(count + widest * 0.02), y, text, size=9, fill=INK)
+    _frame(canvas, plot)
+    points = [(share.x(value), y) for value, y in zip(cumulative, ys, strict=True)]
+    if len(points) > 1:
+        canvas.polyline(points, stroke=INK, stroke_width=1.2, stroke_dasharray="4.4 1.9")
+    for x, y in points:
+        canvas.path(f"M{x:.2f},{y - 3.5:.2f}l3.5,3.5l-3.5,3.5l-3.5,-3.5z", fill=INK)
+    return canvas.svg(title, description)

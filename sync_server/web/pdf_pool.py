@@ -2,9 +2,10 @@
 
 WeasyPrint's layout is pure Python and holds the interpreter for seconds: built in the server's
 process, it slows every other page served meanwhile. A request renders its HTML (quick), then
-awaits `PdfPool.build`, which lays it out in a separate process. The pool is created on first
-use, recreated after a worker dies (that request gets `PdfUnavailable`), and shut down with the
-app.
+awaits `PdfPool.build`, which lays it out in a separate process. The app starts the worker at
+start-up (`start`), in the background: a new worker spends seconds loading WeasyPrint, Pango and
+the fonts, which the first PDF asked would otherwise wait for. The pool is recreated after a worker
+dies (that request gets `PdfUnavailable`), and shut down with the app.
 """
 
 from __future__ import annotations
@@ -13,22 +14,17 @@ import asyncio
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+from sync_server.pdf_layout import html_to_pdf, warm
 
 T = TypeVar("T")
 
 
 class PdfUnavailable(Exception):
     """The worker building the PDF died (out of memory, killed): the request may be retried."""
-
-
-def html_to_pdf(html: str) -> bytes:
-    """The PDF of a self-contained HTML document (its CSS inline, no external resources)."""
-    from weasyprint import HTML  # loaded in the worker only: it brings Pango and its fonts
-
-    return HTML(string=html, base_url=None).write_pdf()
 
 
 class PdfPool:
@@ -47,6 +43,11 @@ class PdfPool:
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
             return self._pool
+
+    def start(self) -> Future[int]:
+        """Start the worker and have it load WeasyPrint and the fonts; returns at once. PDFs
+        asked meanwhile queue behind the warm-up, which is shorter than a cold start."""
+        return self.executor().submit(warm)
 
     def _discard(self, broken: Executor) -> None:
         with self._lock:

@@ -1,7 +1,7 @@
 """A trend as a few lines of SVG, small enough for a table cell of a PDF report.
 
-matplotlib's charts suit a page; in a PDF their hundreds of path points per chart are what
-WeasyPrint spends its time on. A sparkline is one polyline, a dashed target line and a dot per
+The pages' charts (`charts`) suit a page; a PDF's table cell needs less, and every shape is
+layout time for WeasyPrint. A sparkline is one polyline, a dashed target line and a dot per
 month below target (a cross, not a colour alone). Pure: numbers in, markup out.
 """
 

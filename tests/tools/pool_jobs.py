@@ -36,3 +36,10 @@ def die_when_free(path: str) -> None:
     """Once the lock is free: the worker process ends at once, as one killed would."""
     _wait_for(path)
     os._exit(1)
+
+
+def loaded(names: list[str]) -> list[str]:
+    """Which of the modules `names` the worker process has imported."""
+    import sys
+
+    return [name for name in names if name in sys.modules]

@@ -7,6 +7,7 @@ Each download is in the audit trail."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,11 +60,27 @@ async def build_pdf(request: Request, html: str, language: str) -> bytes:
         ) from None
 
 
+# Tags between which white space shows nothing (block and table boxes), so `_render` drops it:
+# WeasyPrint would parse, style and lay out each such run as a text box of its own.
+_BLOCK_TAGS = (
+    "html|head|meta|title|style|body|section|div|p|h1|h2|h3|table|caption|thead|tbody|tr|th|td"
+)
+_BETWEEN_BLOCKS = re.compile(rf"(</?(?:{_BLOCK_TAGS})\b[^<>]*>)\s+(?=</?(?:{_BLOCK_TAGS})\b)")
+
+
 def _render(settings: Settings, language: str, template: str, context: dict[str, Any]) -> str:
     # The templates' <style> is read by WeasyPrint, on the server; their HTML never reaches a
     # browser, whose Content-Security-Policy would refuse inline CSS.
     zone = ZoneInfo(settings.timezone)
-    return environment(language).get_template(template).render(town_zone=zone, **context)
+    return without_block_spaces(
+        environment(language).get_template(template).render(town_zone=zone, **context)
+    )
+
+
+def without_block_spaces(html: str) -> str:
+    """`html` without the white space between two block or table tags (it shows nothing);
+    the spaces between words and inline tags stay."""
+    return _BETWEEN_BLOCKS.sub(r"\1", html)
 
 
 def _frame(
