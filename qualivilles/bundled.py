@@ -20,6 +20,8 @@ FONTS_DIR = ASSETS_DIR / "fonts"
 DEMO_TOWN_FILE = ASSETS_DIR / "demo" / "town.json"
 # A starting list of engagements of the referential, which a town edits.
 ENGAGEMENTS_FILE = ASSETS_DIR / "referential" / "engagements.json"
+# A starting grid for mystery visits and calls, built on those engagements.
+MYSTERY_GRID_FILE = ASSETS_DIR / "referential" / "mystery-grid.json"
 DEFAULT_SURVEY_ID = "qualivilles-accueil"
 
 

@@ -8,6 +8,7 @@ the server, only `storage/` speaks SQL; inside the kiosk, only the screens and t
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,17 @@ def test_the_reader_sees_imports_at_any_depth(tmp_path, source, module, forbidde
     path.write_text(source, encoding="utf-8")
     assert module in imported_modules(path)
     assert top_level(module) == forbidden
+
+
+def test_the_shipped_assets_are_read_from_the_package_never_from_a_checkout():
+    """A wheel installed anywhere carries `assets/` as `qualivilles/assets`: every module reads
+    those files through `qualivilles.bundled`, never by a path climbing out of its own folder to
+    the repository's `assets/` (it works from a checkout and fails once installed)."""
+    climbing = re.compile(r"parents\[\d\]\s*/\s*[\"']assets[\"']|\.\./assets")
+    found = [
+        str(path.relative_to(ROOT))
+        for package in ("qualivilles", "sync_server", "kiosk")
+        for path in (ROOT / package).rglob("*.py")
+        if climbing.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []

@@ -16,6 +16,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any, Literal
 
+from qualivilles.bundled import MYSTERY_GRID_FILE
 from sync_server.cycle.referential import CHANNELS, CODE
 
 Kind = Literal["yes_no", "scale"]
@@ -24,7 +25,7 @@ MAX_LABEL = 200
 MAX_SCALE = 10
 MAX_WEIGHT = 10
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-GRID_FILE = Path(__file__).resolve().parents[2] / "assets" / "referential" / "mystery-grid.json"
+GRID_FILE = MYSTERY_GRID_FILE
 
 
 class InvalidGrid(ValueError):
