@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from sync_server.indicators.periods import add_months
-from sync_server.storage import audit
+from sync_server.storage import audit, users
 from sync_server.web.evidence_pack import PARTS, PackRefused, choose_scope
 from sync_server.web.evidence_sheets import in_scope
 from sync_server.web.figures import today
@@ -256,3 +256,51 @@ def test_the_trail_keeps_the_events_of_the_scope_and_those_naming_no_service():
     ]
     assert [e.id for e in in_scope(events, ["etat-civil"])] == [2, 3, 5]
     assert [e.id for e in in_scope(events, ["education"])] == [4, 5]
+
+
+def test_the_pack_is_sent_as_its_files_are_built_and_recorded_before_it_opens(app_server):
+    """A year's pack takes a minute to lay out: the first file's bytes leave while a later part
+    is still being built (a proxy never waits a minute for a first byte), and the download is
+    recorded before the ZIP's directory, without which the file does not open."""
+    import asyncio
+
+    from sync_server.web.evidence_pack import Pack, PackFile, Part, stream_pack
+
+    later = asyncio.Event()
+    seen: list[str] = []
+
+    async def first(_pack):
+        yield PackFile("premier.txt", "le premier", b"premier fichier " * 100)
+
+    async def second(_pack):
+        await later.wait()
+        yield PackFile("second.txt", "le second", b"second")
+
+    async def record(listed):
+        seen.append(f"recorded {len(listed)} files")
+
+    add_user(app_server.storage, "responsable.qualite", "quality_manager", [])
+    with app_server.storage.read() as connection:
+        reader = users.get(connection, "responsable.qualite")
+
+    async def run() -> bytes:
+        scope = choose_scope("2025", None, None, None, ["iris"], ON)
+        pack = Pack(app_server.storage, app_server.settings, reader, "fr", scope, None)
+        pieces = stream_pack(pack, (Part("a", "A", first), Part("b", "B", second)), record)
+        sent = await anext(pieces)
+        assert b"premier.txt" in sent  # already on its way; the second part still waits
+        assert not later.is_set()
+        later.set()
+        async for piece in pieces:
+            if not seen:
+                sent += piece
+            else:
+                seen.append("directory sent")
+                sent += piece
+        return sent
+
+    content = asyncio.run(run())
+    assert seen == ["recorded 2 files", "directory sent"]
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    assert archive.namelist() == ["premier.txt", "second.txt", "index.html"]
+    assert archive.read("second.txt") == b"second"

@@ -9,11 +9,12 @@ memory. The PDFs are laid out in the app's worker process like every other repor
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import IO
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -352,19 +353,52 @@ PARTS: tuple[Part, ...] = (
 # -- assembly ----------------------------------------------------------------------------------
 
 
-async def write_pack(pack: Pack, out: IO[bytes], parts: tuple[Part, ...] = PARTS) -> list[Listed]:
-    """Write every part's files into `out` as a ZIP, then `index.html`; the files listed."""
+class _Spool(io.RawIOBase):
+    """Where the ZIP writer puts its bytes until they are sent: not seekable, so `zipfile`
+    writes each member's sizes after its data, and nothing needs to be read back."""
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._pending += data
+        return len(data)
+
+    def take(self) -> bytes:
+        taken = bytes(self._pending)
+        self._pending.clear()
+        return taken
+
+
+async def stream_pack(
+    pack: Pack,
+    parts: tuple[Part, ...] = PARTS,
+    before_last: Callable[[list[Listed]], Awaitable[None]] | None = None,
+) -> AsyncIterator[bytes]:
+    """The pack as a ZIP, piece by piece as each file is built: a year's pack takes a minute to
+    lay out, and a proxy waiting that long for a first byte would give up. `before_last` is
+    awaited with the files listed before the ZIP's directory, its last piece, is sent (the file
+    is unusable without it)."""
     with pack.storage.read() as connection:
         pack.names = {d.service.slug: d.service.name for d in town.desks(connection)}
     listed: list[Listed] = []
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for part in parts:
-            async for item in part.build(pack):
-                await run_in_threadpool(archive.writestr, item.path, item.content)
-                listed.append(Listed(part.key, item.path, item.what, len(item.content)))
-        index = await run_in_threadpool(index_html, pack, listed, parts)
-        archive.writestr("index.html", index)
-    return listed
+    spool = _Spool()
+    archive = zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED)
+    for part in parts:
+        async for item in part.build(pack):
+            await run_in_threadpool(archive.writestr, item.path, item.content)
+            listed.append(Listed(part.key, item.path, item.what, len(item.content)))
+            yield spool.take()
+    index = await run_in_threadpool(index_html, pack, listed, parts)
+    archive.writestr("index.html", index)
+    yield spool.take()
+    if before_last is not None:
+        await before_last(listed)
+    archive.close()
+    yield spool.take()
 
 
 def index_html(pack: Pack, listed: list[Listed], parts: tuple[Part, ...] = PARTS) -> str:

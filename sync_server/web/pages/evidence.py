@@ -1,13 +1,12 @@
 """The AFNOR evidence pack (`/evidence-pack?year=2026&service=iris`, or `from=2026-01&to=2026-06`),
-the quality manager's: one ZIP built in a temporary file (`web.evidence_pack`), then streamed.
+the quality manager's: one ZIP sent piece by piece as its files are built (`web.evidence_pack`).
 A period or a service that is not one gets a 400 page saying why, and nothing is built. Each
-download is in the audit trail before the file leaves: who took which period and scope."""
+download is in the audit trail before the ZIP's last piece, without which it does not open: who
+took which period and scope, how many files."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from typing import IO, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -17,12 +16,13 @@ from sync_server import i18n
 from sync_server.api.deps import SettingsDep, StorageDep
 from sync_server.web.access import EvidencePackReader, nav_context
 from sync_server.web.evidence_pack import (
+    Listed,
     Pack,
     PackRefused,
     certified_services,
     choose_scope,
     file_stem,
-    write_pack,
+    stream_pack,
 )
 from sync_server.web.figures import today
 from sync_server.web.pages.exports import disposition, record_download
@@ -30,17 +30,6 @@ from sync_server.web.pages.reports import build_pdf
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
-CHUNK = 256 * 1024
-
-
-def chunks(file: IO[bytes]) -> Iterator[bytes]:
-    """The file from its start, piece by piece; closed (and so deleted) at the end."""
-    try:
-        file.seek(0)
-        while piece := file.read(CHUNK):
-            yield piece
-    finally:
-        file.close()
 
 
 @router.get("/evidence-pack")
@@ -67,21 +56,17 @@ async def evidence_pack(
         return await build_pdf(request, html, language)
 
     pack = Pack(storage, settings, user, language, scope, pdf)
-    # Deleted when closed: after the last piece is sent, or here if building fails.
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `chunks` once streamed
-    try:
-        listed = await write_pack(pack, out)
-        size = out.tell()
-    except BaseException:
-        out.close()
-        raise
-    details = {"period": scope.key, "service": scope.service, "files": len(listed), "bytes": size}
-    await run_in_threadpool(
-        record_download, request, storage, user, "export.downloaded", "evidence_pack", details
-    )
+
+    async def record(listed: list[Listed]) -> None:
+        details = {"period": scope.key, "service": scope.service, "files": len(listed),
+                   "bytes": sum(item.size for item in listed)}  # fmt: skip
+        await run_in_threadpool(
+            record_download, request, storage, user, "export.downloaded", "evidence_pack", details
+        )
+
     name = file_stem(scope, _("perimetre-certifie")) + ".zip"
     return StreamingResponse(
-        chunks(out),
+        stream_pack(pack, before_last=record),
         media_type="application/zip",
-        headers={"Content-Disposition": disposition(name), "Content-Length": str(size)},
+        headers={"Content-Disposition": disposition(name)},
     )
