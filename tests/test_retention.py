@@ -361,11 +361,14 @@ def downloads(client: TestClient) -> dict:
 
 def pdf_text(response) -> str:
     """The PDF's figures: its text without the "Édité le …" lines (two builds a minute apart
-    differ there) nor the visitors' words it quotes (a purge empties them)."""
+    differ there), the visitors' words it quotes (a purge empties them) nor each page's running
+    title and number (without the quotes, a desk's page may end a page sooner)."""
     assert response.status_code == 200
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     text = re.sub(r"Édité le \d\d/\d\d/\d{4} \d\d:\d\d", "Édité le …", text)
-    return QUOTES.sub("", text)
+    text = QUOTES.sub("", text)
+    text = re.sub(r"^Dossier mensuel Qualivilles · .*\n?", "", text, flags=re.M)
+    return re.sub(r"^Édité le … \d+ / \d+\n?", "", text, flags=re.M)
 
 
 # The quoted comments of a desk's page, up to what follows them on the page.
