@@ -102,8 +102,7 @@ def test_a_service_manager_reads_only_their_services_cycle(year_of_cycle, app_se
 
 def render_page(pdf: bytes, count: int) -> Path:
     """The review's page holding the quality cycle, as docs/screens/annual-review.png."""
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler) renders the PDF's page")
+    assert shutil.which("pdftoppm"), "pdftoppm (poppler-utils, installed by ./dev test) draws it"
     page = min(2, count)
     target = SCREENS / "annual-review"
     subprocess.run(
