@@ -135,7 +135,8 @@ def _count_touch(*_: Any) -> None:
 
 def _start_probe(path: Path) -> None:
     """Write the snapshot once it has stayed the same for two ticks: a layout in progress (every
-    widget still at its default place) is never reported."""
+    widget still at its default place) is never reported. A screen that stops taking taps is
+    reported at the next tick."""
     from kivy.clock import Clock
 
     state = {"written": "", "candidate": "", "ticks": 0}
@@ -147,7 +148,10 @@ def _start_probe(path: Path) -> None:
             text = json.dumps({"error": repr(error)})
         state["ticks"] = state["ticks"] + 1 if text == state["candidate"] else 0
         state["candidate"] = text
-        if state["ticks"] >= 2 and text != state["written"]:
+        # A screen that stops taking taps (shown again, its content changed) is said at once: a
+        # test must not tap on the word of a snapshot that was true a moment ago.
+        unsettled = '"settled": false' in text and '"settled": true' in state["written"]
+        if (state["ticks"] >= 2 or unsettled) and text != state["written"]:
             temporary = path.with_suffix(".tmp")
             temporary.write_text(text, encoding="utf-8")
             os.replace(temporary, path)
