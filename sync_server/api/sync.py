@@ -68,7 +68,7 @@ def sync(
         window=settings.record_window(received_at, device.enrolled_at),
         project=False,
     )
-    # The device may forget what is in the log: the figures follow once the reply is sent (and
-    # any page read before then catches up first).
+    # The device may forget what is in the log: the figures follow once the reply is sent (by
+    # this process, or by the one projecting already; a page read meanwhile says it is behind).
     background.add_task(projection.catch_up, storage)
     return SyncResponse(received_at=received_at, acknowledged=batch.acks(stored))

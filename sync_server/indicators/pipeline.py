@@ -5,7 +5,7 @@ run of months: the trend, the monthly table), with the parts they show.
 Per desk (site × service): the facts of the period and of the one before are read, the figures
 worked out by the formulas with the minimum-N rule, then each given the previous period's
 shown value, the target in force on the period's first day and the gap. One computation reads
-everything in one `storage.read()`: one snapshot, one catch-up of the projection.
+everything in one `storage.read()`: one snapshot.
 """
 
 from __future__ import annotations

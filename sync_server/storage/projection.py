@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -202,7 +203,8 @@ class _Rows:
     comments: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     visits: dict[str, tuple[str | None, str, str]] = field(default_factory=dict)
-    days: set[tuple[str, str, date]] = field(default_factory=set)
+    answer_days: Counter[rollups.AnswerDayKey] = field(default_factory=Counter)
+    item_days: Counter[rollups.ItemDayKey] = field(default_factory=Counter)
     _parsed: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -221,7 +223,31 @@ class _Rows:
         if kind == RecordKind.ANSWER:
             payload, facts, survey = parsed
             day = row.captured_at.astimezone(self.zone).date()
-            self.days.add((row.site, row.service, day))
+            self.answer_days[
+                (
+                    day,
+                    row.site,
+                    row.service,
+                    payload.status.value,
+                    payload.suspect,
+                    facts.main_choice is not None,
+                    facts.main_level,
+                    facts.main_levels,
+                )
+            ] += 1
+            for question, value in facts.items:
+                self.item_days[
+                    (
+                        day,
+                        row.site,
+                        row.service,
+                        survey.id,
+                        survey.version,
+                        payload.suspect,
+                        question,
+                        value,
+                    )
+                ] += 1
             self.answers.append(
                 (
                     row.id,
@@ -299,7 +325,7 @@ class _Rows:
         insert_rows(connection, schema.visit_events, VISIT_EVENT_COLUMNS, self.events)
         for visit_id, desk in sorted(self.visits.items()):
             _refold_visit(connection, visit_id, *desk)
-        rollups.refresh(connection, self.days)
+        rollups.add(connection, self.answer_days, self.item_days)
 
 
 def _refold_visit(
@@ -361,6 +387,6 @@ def catch_up(storage: Storage) -> int:
             if connection is None:
                 return done
             count = project(connection, storage.zone)
-        if count == 0:
-            return done
         done += count
+        if count < STEP:  # what was pending when the step began is done
+            return done

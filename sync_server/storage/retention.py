@@ -108,7 +108,9 @@ def purge(
     if dry_run:
         with storage.read() as connection:
             return due(connection, now, policy)
-    projection.catch_up(storage)  # a text logged but not projected yet is purged too
+    # A text logged but not projected yet is purged too (by the next purge when another process
+    # is projecting it right now).
+    projection.catch_up(storage)
     with storage.write() as connection:
         done = _purge_rows(connection, now, policy)
     while True:

@@ -2,16 +2,21 @@
 
 A period of the dashboard (week, month, quarter, year, campaign) is a run of whole local days,
 so counting answers per local day and desk once, when they are projected, lets a month read a
-few thousand rows instead of every answer. A rollup row is recomputed from the answers of its
-(site, service, day) whenever an answer of that day arrives: it is always exactly a GROUP BY of
-the answers, never a running total that could drift. `counts.py` reads them for ranges that fall
-on local midnights, and the answers themselves for any other range.
+few thousand rows instead of every answer. The rows of a (site, service, day) always equal a
+GROUP BY of that day's answers: answers are only ever added, by the one projection step that
+adds each exactly once (`projection.py`), and that step adds their counts to their days' rows
+(`add`) in the same transaction, reading and rewriting only those days' few rows, however many
+answers the day already holds. `rebuild` recomputes everything from the answers. `counts.py`
+reads the rollups for ranges that fall on local midnights, and the answers themselves for any
+other range.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -77,6 +82,67 @@ def _fill(connection: Connection, where: list[sa.ColumnElement[bool]], params: o
         .group_by(*keys)
     )
     connection.execute(schema.item_days.insert().from_select([*names, "answers"], select), params)
+
+
+# A rollup row's key (every column but `answers`), in the table's column order.
+AnswerDayKey = tuple[date, str, str, str, bool, bool, int | None, int | None]
+ItemDayKey = tuple[date, str, str, str, int, bool, str, str]
+
+
+def add(
+    connection: Connection,
+    answer_counts: Counter[AnswerDayKey],
+    item_counts: Counter[ItemDayKey],
+) -> None:
+    """Add the counts of answers projected just now to the rollup rows of their days: the
+    days' rows are read, summed with the new counts, and written back as one row per key."""
+    for table, counts in ((schema.answer_days, answer_counts), (schema.item_days, item_counts)):
+        if counts:
+            _add_to(connection, table, counts)
+
+
+def _add_to(connection: Connection, table: sa.Table, counts: Counter[Any]) -> None:
+    names = [c.name for c in table.c if c.name != "answers"]
+    day_at, site_at, service_at = (names.index(name) for name in ("day", "site", "service"))
+
+    def desk_day(key: tuple[Any, ...]) -> tuple[str, str, date]:
+        return key[site_at], key[service_at], key[day_at]
+
+    desks = sorted({desk_day(key) for key in counts})
+    days = sorted({day for _, _, day in desks})
+    services = sorted({service for _, service, _ in desks})
+    wanted = set(desks)
+    merged: Counter[Any] = Counter()
+    for row in connection.execute(
+        sa.select(*(table.c[name] for name in names), table.c.answers).where(
+            table.c.day.in_(days), table.c.service.in_(services)
+        )
+    ):
+        key = tuple(row[: len(names)])
+        if desk_day(key) in wanted:
+            merged[key] += int(row[-1])
+    merged.update(counts)
+    params = [{"r_site": site, "r_service": service, "r_day": day} for site, service, day in desks]
+    connection.execute(
+        table.delete().where(
+            table.c.site == sa.bindparam("r_site"),
+            table.c.service == sa.bindparam("r_service"),
+            table.c.day == sa.bindparam("r_day", type_=sa.Date),
+        ),
+        params,
+    )
+    connection.execute(
+        table.insert(),
+        [
+            {**dict(zip(names, key, strict=True)), "answers": n}
+            for key, n in sorted(merged.items(), key=_sortable)
+        ],
+    )
+
+
+def _sortable(item: tuple[tuple[Any, ...], int]) -> tuple[Any, ...]:
+    # None sorts before any value, so rows are written in a stable order.
+    return tuple((value is not None, value) for value in item[0])
 
 
 def refresh(connection: Connection, keys: Iterable[tuple[str, str, date]]) -> None:
