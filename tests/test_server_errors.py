@@ -18,6 +18,7 @@ from tests.fixtures.server import (
     make_record,
     sync_body,
 )
+from tests.tools.projected import all_projected
 from tests.tools.server_reads import row_count, stored_rows
 
 PROBLEM = "application/problem+json"
@@ -210,6 +211,7 @@ def test_the_same_batch_delivered_twice_concurrently_is_stored_once(live_server)
     statuses = [ack.status for r in responses for ack in r.acknowledged]
     assert statuses.count("stored") == len(records)
     assert statuses.count("duplicate") == len(records)
+    all_projected(live_server.storage)  # the projection runs after the replies
     with live_server.storage.read() as connection:
         assert schema.row_count(connection, "records") == len(records)
         assert schema.row_count(connection, "answers") == len(records)

@@ -28,6 +28,7 @@ from tests.fixtures.fault_proxy import (
     Truncated,
 )
 from tests.fixtures.server import enrolled_since
+from tests.tools.projected import all_projected
 from tests.tools.server_reads import record_ids, stored_rows
 
 WAIT = 30  # seconds: a generous bound on every wait, never a sleep
@@ -268,6 +269,7 @@ def test_the_same_batch_from_two_threads_at_once(live_server, fault_proxy, store
             statuses.setdefault(str(ack.id), []).append(str(ack.status))
     assert {tuple(sorted(s)) for s in statuses.values()} == {("duplicate", "stored")}
     assert set(statuses) == set(ids)
+    all_projected(live_server.storage)  # the projection runs after the replies
     with live_server.storage.read() as connection:
         assert schema.row_count(connection, "records") == 40
         assert schema.row_count(connection, "answers") == 40

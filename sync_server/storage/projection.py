@@ -86,11 +86,7 @@ def reserve_seqs(connection: Connection, count: int) -> list[int]:
     if count <= 0:
         return []
     if connection.dialect.name == "postgresql":
-        rows = connection.exec_driver_sql(
-            # The sequence's name is the schema's constant; the count is a parameter.
-            f"SELECT nextval('{schema.RECORD_NUMBERS}') FROM generate_series(1, %s)",  # noqa: S608
-            (count,),
-        )
+        rows = connection.exec_driver_sql(schema.NEXT_RECORD_NUMBERS, (count,))
         return sorted(int(row[0]) for row in rows)
     # Plain SQL: this runs once per accepted batch, and SQLAlchemy's statement cache costs more
     # than the lookup (`records_seq` is an index: the maximum is its last entry).

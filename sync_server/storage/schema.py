@@ -165,6 +165,7 @@ records_pending = sa.Table(
 
 # The sequence `seq` numbers come from on PostgreSQL (SQLite: the next after the greatest).
 RECORD_NUMBERS = "record_numbers"
+NEXT_RECORD_NUMBERS = "SELECT nextval('record_numbers') FROM generate_series(1, %s)"
 
 # 0008_projection: the greatest `seq` each projection has done of the `records` log (by `seq`).
 projections = sa.Table(
