@@ -26,6 +26,7 @@ from sync_server.storage import visits as stored_visits
 from tests.fixtures.kiosk import pump_until
 from tests.fixtures.server import TOWN, answer_payload, make_record
 from tests.fixtures.settling import settled_tap as tap
+from tests.tools.projected import all_projected
 from tests.tools.server_reads import stored_rows
 
 pytestmark = pytest.mark.gui
@@ -54,6 +55,7 @@ def runtime(live_server, tmp_path, clock):
 
 
 def _server_visits(storage) -> list[tuple]:
+    all_projected(storage)  # the server projects once it has replied
     return stored_rows(storage, "visits", "id", "outcome", "wait_seconds", order_by="arrived_at")
 
 
