@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from sync_server import api, retention, web
+from sync_server import api, projector, retention, web
 from sync_server.alerts import delivery as alert_delivery
 from sync_server.api import openapi, probes, problems
 from sync_server.api.body_limit import BodyLimitMiddleware
@@ -61,10 +61,15 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
             if settings.purge_daily
             else None
         )
+        projecting = (
+            asyncio.create_task(projector.projection_loop(store, stop, settings.projection_every))
+            if settings.projection_every > 0
+            else None
+        )
         yield
         stop.set()
         pdf_pool.shutdown()
-        for task in (alerts, purges):
+        for task in (alerts, purges, projecting):
             if task is not None:
                 await task
         if owned:

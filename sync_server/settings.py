@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     # its fonts, so the first report asked does not wait seconds for it; false starts it on the
     # first PDF asked (and saves its memory until then).
     pdf_warm_up: bool = True
+    # Seconds between two looks at the records accepted and not yet in the figures (each upload
+    # projects once replied to; this catches what another process left); 0 turns the loop off.
+    projection_every: float = Field(default=2.0, ge=0, le=60)
     # An enrolled device not heard from for longer is reported as silent in the health view.
     silent_after_hours: int = Field(default=24, ge=1)
     # Public holidays the register's "15 working days" skips: metropolitan France, Alsace-Moselle

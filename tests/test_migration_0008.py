@@ -258,6 +258,7 @@ def test_an_old_database_is_upgraded_and_not_projected_again(old):
     [ack] = uploads.store_batch(storage, [new], source, project=False)
     assert ack.status == "stored"
     assert table_rows(storage, "SELECT seq FROM records WHERE id = :id", id=str(new.id)) == [(7,)]
+    assert projection.catch_up(storage) == 1
     day = (midnight(date(2025, 3, 30)), midnight(date(2025, 3, 31)))
     with storage.read() as connection:
         main = counts.main_level_counts(connection, storage.zone, *day)

@@ -14,7 +14,8 @@ from sync_server.storage import town as town_storage
 from sync_server.storage import triage as triage_storage
 from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
 
-BEFORE = [m for m in migrations.MIGRATIONS if m[0] < "0018"]
+# The upload path of today writes its pending list: that migration is applied early.
+BEFORE = [m for m in migrations.MIGRATIONS if m[0] < "0018" or m[0] == "0024_concurrent_ingest"]
 AT = datetime(2026, 5, 4, 8, tzinfo=UTC)
 TEXTS = ["Accueil parfait, merci.", "Bande de connards", "Marie a tout réglé en 5 minutes."]
 

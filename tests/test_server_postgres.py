@@ -29,6 +29,7 @@ from tests.fixtures.server import (
     sync_body,
 )
 from tests.tools.kiosk_records import fill
+from tests.tools.projected import all_projected
 
 
 @pytest.fixture
@@ -64,6 +65,7 @@ def test_a_kiosk_uploads_and_the_indicators_read_it_back(postgres_server, tmp_pa
         again = sync_once(store, c)
         assert (again.ok, again.sent) == (True, 0)
     storage = postgres_server.storage
+    all_projected(storage)
     with storage.read() as connection:
         assert schema.row_count(connection, "records") == len(ids)
         assert schema.row_count(connection, "answers") == 6
@@ -117,6 +119,7 @@ def test_the_same_batch_delivered_twice_concurrently_is_stored_once(postgres_ser
     statuses = [ack.status for r in responses for ack in r.acknowledged]
     assert statuses.count("stored") == len(records)
     assert statuses.count("duplicate") == len(records)
+    all_projected(postgres_server.storage)
     with postgres_server.storage.read() as connection:
         assert schema.row_count(connection, "records") == len(records)
         assert schema.row_count(connection, "answers") == len(records)

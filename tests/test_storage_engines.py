@@ -223,23 +223,36 @@ def test_projection_catches_up(any_storage):
     assert projection.catch_up(any_storage) == 3
     assert table_rows(any_storage, "answers") == 3
     assert projection.catch_up(any_storage) == 0
-    # A read catches up by itself with what is only in the log.
+    # A read does not project: the figures stay as they were until the projection runs.
+    received = datetime(2025, 3, 20, 9, 0, tzinfo=UTC)
     uploads.store_batch(
-        any_storage, [make_record(answer_payload("dissatisfied"), at=MARCH)], KIOSK, project=False
+        any_storage,
+        [make_record(answer_payload("dissatisfied"), at=MARCH)],
+        KIOSK,
+        received_at=received,
+        project=False,
     )
     start, end = periods.month_bounds(date(2025, 3, 1), PARIS)
     with any_storage.read() as connection:
         found = counts.main_level_counts(connection, any_storage.zone, start, end)
+        assert projection.lag(connection) == projection.Lag(1, received)
+    assert sum(c.count for c in found) == 3
+    assert projection.catch_up(any_storage) == 1
+    with any_storage.read() as connection:
+        found = counts.main_level_counts(connection, any_storage.zone, start, end)
+        assert projection.lag(connection) == projection.Lag(0, None)
     assert sum(c.count for c in found) == 4
 
 
-def test_a_read_first_catches_the_figures_up_with_the_log(any_storage):
+def test_a_read_never_projects(any_storage):
     records = [make_record(answer_payload("satisfied"), at=MARCH) for _ in range(2)]
     uploads.store_batch(any_storage, records, KIOSK, project=False)
-    assert table_rows(any_storage, "answers") == 0
     with any_storage.read() as connection:
-        assert not projection.pending(connection)
-        assert schema.row_count(connection, "answers") == 2
+        assert projection.pending(connection)
+        assert projection.lag(connection).records == 2
+        assert schema.row_count(connection, "answers") == 0
+    assert table_rows(any_storage, "answers") == 0
+    assert projection.catch_up(any_storage) == 2
     assert table_rows(any_storage, "answers") == 2
 
 

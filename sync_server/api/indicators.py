@@ -18,6 +18,7 @@ from sync_server.indicators import periods, pipeline
 from sync_server.indicators.figures import DeskFigures
 from sync_server.indicators.periods import InvalidPeriod, Period
 from sync_server.indicators.query import EVERY, IndicatorQuery, Rules, Scope
+from sync_server.storage import Storage, projection
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
@@ -75,7 +76,16 @@ def indicators(
         # The satisfaction target where none is set on /targets; each figure has its own.
         "target": settings.target_satisfaction_rate,
         "rows": [as_row(row) for row in rows],
+        # Records received and not yet counted in these figures (a moment's work, usually).
+        "figures_lag": _lag(storage),
     }
+
+
+def _lag(storage: Storage) -> dict[str, Any]:
+    with storage.read() as connection:
+        lag = projection.lag(connection)
+    since = None if lag.since is None else lag.since.isoformat()
+    return {"pending_records": lag.records, "oldest_received_at": since}
 
 
 def _one_period(kind: str | None, text: str | None) -> Period:

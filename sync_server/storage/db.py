@@ -79,8 +79,9 @@ def _configure_sqlite(engine: Engine) -> None:
 def write(engine: Engine) -> Iterator[Connection]:
     """One write transaction, committed on success, rolled back on any exception.
 
-    Write transactions never interleave (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock
-    held until commit), so a write may read what is stored and act on it without a race."""
+    Write transactions never interleave with each other (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
+    advisory lock held until commit), so a write may read what is stored and act on it without a
+    race. Records arriving (`append`) do not take that lock on PostgreSQL: see there."""
     with engine.connect() as connection:
         connection.execution_options(**{WRITE: True})
         with connection.begin():
@@ -92,10 +93,46 @@ def write(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def append(engine: Engine) -> Iterator[Connection]:
+    """A write transaction for records arriving: on PostgreSQL it takes no cluster-wide lock, so
+    uploads through any number of processes run side by side. What it writes must be safe at
+    READ COMMITTED without one: keyed inserts with ON CONFLICT DO NOTHING (the row's unique key
+    makes a second writer of the same key wait for the first, then see its row), numbers from a
+    sequence, single-row updates. SQLite has one writer at a time whatever is asked."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def lead(engine: Engine, role: int) -> Iterator[Connection | None]:
+    """A write transaction (as `write`) for the one process that holds `role` right now, or None
+    at once when another process holds it: work that one process does for all (projecting the
+    log) is not queued behind itself. SQLite: one process at a time anyway, always the leader."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE: True})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                held = connection.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({role})")
+                if not held.scalar():
+                    yield None
+                    return
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            yield connection
+
+
+@contextmanager
 def read(engine: Engine) -> Iterator[Connection]:
-    """A consistent read snapshot."""
-    with engine.connect() as connection, connection.begin():
-        yield connection
+    """A consistent read snapshot: every statement of it sees the same committed data
+    (PostgreSQL: REPEATABLE READ, read only; SQLite: a read transaction in WAL mode)."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        with connection.begin():
+            yield connection
 
 
 def insert_ignore(connection: Connection, table: sa.Table) -> Any:
@@ -139,7 +176,12 @@ def _naive_utc(value: datetime) -> datetime:
 
 def time_value(connection: Connection) -> Callable[[datetime], Any]:
     """How a `UtcDateTime` value goes into rows for `insert_rows` (aware datetime in)."""
-    return _sqlite_time if connection.dialect.name == "sqlite" else _naive_utc
+    return time_value_for(connection.engine)
+
+
+def time_value_for(engine: Engine) -> Callable[[datetime], Any]:
+    """As `time_value`, for rows prepared before a connection is taken."""
+    return _sqlite_time if engine.dialect.name == "sqlite" else _naive_utc
 
 
 def date_value(connection: Connection) -> Callable[[date], Any]:

@@ -59,6 +59,7 @@ from sync_server import clock
 from sync_server.storage import projection, schema, surveys
 from sync_server.storage.db import insert_ignore, insert_new_rows, select_where_in, time_value
 from sync_server.storage.models import Source
+from sync_server.storage.projection import mark_pending, reserve_seqs
 
 # Row layouts for `insert_rows`: the values that depend on the record come first.
 RECORD_COLUMNS = (
@@ -110,10 +111,17 @@ def _reject(record: RecordIn, code: str, detail: str) -> Ack:
     return Ack(id=record.id, status=AckStatus.REJECTED, code=code, detail=detail)
 
 
+SurveyLookup = Callable[[str, int], SurveyDefinition | None]
+
+
 class _Batch:
+    """A batch checked (`prepare`, before any transaction) then stored (`owned`, `store`, in
+    the transaction that appends it)."""
+
     def __init__(
         self,
-        connection: Connection,
+        lookup: SurveyLookup,
+        time: Callable[[datetime], Any],
         source: Source,
         received_at: datetime,
         clock_offset_ms: int | None,
@@ -121,7 +129,7 @@ class _Batch:
         max_offset_ms: int,
         window: clock.Window,
     ):
-        self.connection = connection
+        self.lookup = lookup
         self.source = source
         self.received_at = received_at
         # Beyond its bound the offset is an unknown clock: no correction.
@@ -129,12 +137,12 @@ class _Batch:
         self.max_drift_ms = max_drift_ms
         self.drifting = clock.is_drifting(self.clock_offset_ms, max_drift_ms)
         self.window = window
-        self.time: Callable[[datetime], Any] = time_value(connection)
+        self.time = time
         # Per (kind, claimed hash): the payloads checked in this batch and what they gave.
         self._contents: dict[tuple[RecordKind, str], list[tuple[Any, _Content]]] = {}
 
     def survey(self, survey_id: str, version: int) -> SurveyDefinition | None:
-        return surveys.remembered(self.connection, survey_id, version)
+        return self.lookup(survey_id, version)
 
     def prepare(self, record: RecordIn) -> _Prepared | Ack:
         content = self._known_content(record)
@@ -206,24 +214,25 @@ class _Batch:
         # scrubbed and corrected.
         return _Content(digest, canonical if logged is record.payload else canonical_json(logged))
 
-    def owned(self, prepared: list[_Prepared]) -> list[_Prepared | Ack]:
+    def owned(self, connection: Connection, prepared: list[_Prepared]) -> list[_Prepared | Ack]:
         """Each visit event checked against its visit's owner: rejected when the visit belongs
         to another device, otherwise kept, and a visit seen for the first time is recorded as
-        this device's (visit events come from tablets only, so the source has a device)."""
+        this device's (visit events come from tablets only, so the source has a device).
+
+        A claim is an insert that does nothing when the visit has an owner: of two uploads
+        claiming one visit at once, the second waits for the first's commit, then reads the
+        owner it stored."""
         device_id = self.source.device_id
         visits = {item.content.visit_id for item in prepared if item.content.visit_id}
         if not visits or device_id is None:
             return list(prepared)
         table = schema.visit_owners
-        rows = select_where_in(
-            self.connection, table, ("visit_id", "device_id"), "visit_id", visits
-        )
-        owners = {row[0]: row[1] for row in rows}
-        new = sorted(visits - owners.keys())
+        owners = _owners(connection, visits)
+        new = sorted(visits - owners.keys())  # in key order: two claimants never deadlock
         if new:
             claims = [{"visit_id": visit_id, "device_id": device_id} for visit_id in new]
-            self.connection.execute(insert_ignore(self.connection, table), claims)
-            owners.update(dict.fromkeys(new, device_id))
+            connection.execute(insert_ignore(connection, table), claims)
+            owners.update(_owners(connection, set(new)))
         return [
             item
             if item.content.visit_id is None or owners[item.content.visit_id] == device_id
@@ -235,17 +244,23 @@ class _Batch:
             for item in prepared
         ]
 
-    def store(self, prepared: list[_Prepared]) -> list[Ack]:
+    def store(self, connection: Connection, prepared: list[_Prepared]) -> list[Ack]:
         """Append what is new to the log; classify the rest. One ack per item, in order.
 
-        Every record is offered to the log with the next `seq` numbers and ON CONFLICT DO
-        NOTHING: when all went in (a device's first upload of them, nearly always) each is
-        stored. Otherwise the log tells which went in: the row holding an item's own `seq` is
-        that item; any other row with its id was there before (or earlier in this batch), and
-        the hashes tell a duplicate from a conflict. Writes never interleave (`db.write`)."""
-        tail = (self.source.device_id, self.source.site, self.source.service,
-                self.time(self.received_at))  # fmt: skip
-        seq = projection.next_seq(self.connection)
+        Every record is offered to the log with a `seq` number of its own (`reserve_seqs`) and
+        ON CONFLICT DO NOTHING, in id order (two uploads sharing ids lock them in one order,
+        never each waiting for the other). When all went in (a device's first upload of them,
+        nearly always) each is stored. Otherwise the log tells which went in: the row holding
+        an item's own `seq` is that item; any other row with its id was there before (or came
+        from another upload committed meanwhile, or earlier in this batch), and the hashes tell
+        a duplicate from a conflict. A concurrent upload of the same id waits for this one's
+        commit (the primary key), so it reads the row this one stored."""
+        received = self.time(self.received_at)
+        tail = (self.source.device_id, self.source.site, self.source.service, received)
+        order = sorted(range(len(prepared)), key=lambda index: prepared[index].id)
+        seqs = [0] * len(prepared)
+        for index, seq in zip(order, reserve_seqs(connection, len(prepared)), strict=True):
+            seqs[index] = seq
         rows = [
             (
                 item.id,
@@ -255,22 +270,25 @@ class _Batch:
                 item.record.monotonic_ms,
                 item.record.kind.value,
                 item.captured_at,
-                seq + number,
+                seqs[index],
                 *tail,
             )
-            for number, item in enumerate(prepared)
+            for index, item in ((index, prepared[index]) for index in order)
         ]
-        inserted = insert_new_rows(self.connection, schema.records, RECORD_COLUMNS, rows)
+        inserted = insert_new_rows(connection, schema.records, RECORD_COLUMNS, rows)
         if inserted == len(prepared):
+            mark_pending(connection, [(seq, received) for seq in seqs])
             return [Ack(id=item.record.id, status=AckStatus.STORED) for item in prepared]
-        stored = self._stored({item.id for item in prepared})
+        stored = _stored(connection, {item.id for item in prepared})
         acks: list[Ack] = []
         conflicts: list[dict[str, Any]] = []
-        for number, item in enumerate(prepared):
+        new: list[tuple[int, Any]] = []
+        for item, seq in zip(prepared, seqs, strict=True):
             record = item.record
             known_hash, known_seq = stored[item.id]
-            if known_seq == seq + number:
+            if known_seq == seq:
                 acks.append(Ack(id=record.id, status=AckStatus.STORED))
+                new.append((seq, received))
             elif known_hash == record.payload_hash:
                 acks.append(Ack(id=record.id, status=AckStatus.DUPLICATE))
             else:
@@ -292,16 +310,26 @@ class _Batch:
                         "received_at": self.received_at,
                     }
                 )
+        mark_pending(connection, new)
         if conflicts:
-            self.connection.execute(insert_ignore(self.connection, schema.quarantine), conflicts)
+            connection.execute(insert_ignore(connection, schema.quarantine), conflicts)
         return acks
 
-    def _stored(self, record_ids: set[str]) -> dict[str, tuple[str, int]]:
-        """(payload hash, seq) of each id in the log."""
-        rows = select_where_in(
-            self.connection, schema.records, ("id", "payload_hash", "seq"), "id", record_ids
-        )
-        return {row[0]: (row[1], int(row[2])) for row in rows}
+
+def _owners(connection: Connection, visits: set[str]) -> dict[str, str]:
+    """The owning device of each of these visits that has one."""
+    rows = select_where_in(
+        connection, schema.visit_owners, ("visit_id", "device_id"), "visit_id", visits
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _stored(connection: Connection, record_ids: set[str]) -> dict[str, tuple[str, int]]:
+    """(payload hash, seq) of each id in the log."""
+    rows = select_where_in(
+        connection, schema.records, ("id", "payload_hash", "seq"), "id", record_ids
+    )
+    return {row[0]: (row[1], int(row[2])) for row in rows}
 
 
 DEFAULT_MAX_DRIFT_MS = 120_000
@@ -313,8 +341,28 @@ DEFAULT_MAX_OFFSET_MS = 30 * 86_400_000
 CALENDAR_WINDOW = clock.Window(projection.COUNTABLE_FROM, projection.COUNTABLE_UNTIL)
 
 
-def ingest(
-    connection: Connection,
+class Checked:
+    """A batch checked, not stored yet: each record valid and ready, or its rejection."""
+
+    def __init__(self, batch: _Batch, outcomes: list[_Prepared | Ack]):
+        self._batch = batch
+        self._outcomes = outcomes
+
+    def store(self, connection: Connection) -> list[Ack]:
+        """Store the valid records in the caller's transaction (`Storage.append`); one `Ack`
+        per record, in the order given."""
+        outcomes = self._outcomes
+        valid = [item for item in outcomes if not isinstance(item, Ack)]
+        owned = iter(self._batch.owned(connection, valid))
+        outcomes = [item if isinstance(item, Ack) else next(owned) for item in outcomes]
+        kept = [outcome for outcome in outcomes if not isinstance(outcome, Ack)]
+        stored = iter(self._batch.store(connection, kept))
+        return [outcome if isinstance(outcome, Ack) else next(stored) for outcome in outcomes]
+
+
+def check(
+    lookup: SurveyLookup,
+    time: Callable[[datetime], Any],
     records: list[RecordIn],
     source: Source,
     received_at: datetime,
@@ -323,21 +371,40 @@ def ingest(
     max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
     max_offset_ms: int = DEFAULT_MAX_OFFSET_MS,
     window: clock.Window | None = None,
-) -> list[Ack]:
-    """Store a batch from one source; one `Ack` per record, in the order given.
+) -> Checked:
+    """Validate and hash a batch from one source before any transaction is open: surveys come
+    from `lookup`, times go to the driver as `time` makes them (`db.time_value`).
 
     `clock_offset_ms` is the source's clock offset (server minus device) measured on this
     upload; beyond `max_drift_ms` the capture times are corrected by it, unless it is beyond
     `max_offset_ms` too (an unknown clock). A record captured outside `window` (default: the
     years the figures count) is refused.
     """
-    window = window or CALENDAR_WINDOW
     batch = _Batch(
-        connection, source, received_at, clock_offset_ms, max_drift_ms, max_offset_ms, window
+        lookup,
+        time,
+        source,
+        received_at,
+        clock_offset_ms,
+        max_drift_ms,
+        max_offset_ms,
+        window or CALENDAR_WINDOW,
     )
-    prepared = [batch.prepare(record) for record in records]
-    owned = iter(batch.owned([item for item in prepared if not isinstance(item, Ack)]))
-    outcomes = [item if isinstance(item, Ack) else next(owned) for item in prepared]
-    valid = [outcome for outcome in outcomes if not isinstance(outcome, Ack)]
-    stored = iter(batch.store(valid))
-    return [outcome if isinstance(outcome, Ack) else next(stored) for outcome in outcomes]
+    return Checked(batch, [batch.prepare(record) for record in records])
+
+
+def ingest(
+    connection: Connection,
+    records: list[RecordIn],
+    source: Source,
+    received_at: datetime,
+    **options: Any,
+) -> list[Ack]:
+    """Check and store a batch in the caller's transaction (as `check`, then `Checked.store`);
+    one `Ack` per record, in the order given."""
+
+    def lookup(survey_id: str, version: int) -> SurveyDefinition | None:
+        return surveys.remembered(connection, survey_id, version)
+
+    checked = check(lookup, time_value(connection), records, source, received_at, **options)
+    return checked.store(connection)

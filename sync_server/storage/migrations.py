@@ -865,6 +865,35 @@ def _several_processes(connection: Connection) -> None:
     connection.exec_driver_sql("CREATE UNIQUE INDEX alerts_delivery_key ON alerts (delivery_key)")
 
 
+def _concurrent_ingest(connection: Connection) -> None:
+    """Records accepted by several processes at once: the pending records the projection has
+    not done yet (those beyond its cursor, from now on a list), and on PostgreSQL the sequence
+    their numbers come from, starting after the greatest given."""
+    frozen = sa.MetaData()
+    pending = sa.Table(
+        "records_pending",
+        frozen,
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("received_at", UtcDateTime, nullable=False),
+    )
+    frozen.create_all(connection, tables=[pending])
+    cursor = connection.exec_driver_sql(
+        "SELECT position FROM projections WHERE name = 'figures'"
+    ).scalar()
+    connection.execute(
+        sa.text(
+            "INSERT INTO records_pending (seq, received_at)"
+            " SELECT seq, received_at FROM records WHERE seq > :cursor"
+        ),
+        {"cursor": int(cursor or 0)},
+    )
+    if connection.dialect.name == "postgresql":
+        last = connection.exec_driver_sql("SELECT max(seq) FROM records").scalar()
+        connection.exec_driver_sql(
+            f"CREATE SEQUENCE {schema.RECORD_NUMBERS} AS bigint START WITH {int(last or 0) + 1}"
+        )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -889,6 +918,7 @@ MIGRATIONS: list[Migration] = [
     ("0021_mystery_evaluations", _mystery_evaluations),
     ("0022_meetings", _meetings),
     ("0023_several_processes", _several_processes),
+    ("0024_concurrent_ingest", _concurrent_ingest),
 ]
 
 

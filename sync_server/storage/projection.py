@@ -1,10 +1,16 @@
-"""The figures' tables, projected from the `records` log in the order records were accepted.
+"""The figures' tables, projected from the `records` log.
 
-Accepting a batch (`ingest.py`) appends to the log and acknowledges; this module turns the log
-into what the indicators read: answers, their items and free texts, visit events, the visits
-folded from them, and the daily rollups. The `projections` row remembers the last `seq` done,
-and each step runs in one write transaction with the rows it projects, so a crash in between
-leaves nothing half done and nothing done twice.
+Accepting a batch (`ingest.py`) appends to the log, notes each new record as pending
+(`records_pending`) in the same transaction, and acknowledges; this module turns the pending
+records into what the indicators read: answers, their items and free texts, visit events, the
+visits folded from them, and the daily rollups. Each step projects some pending records and
+deletes them from the pending list in one write transaction, so a crash in between leaves
+nothing half done and nothing done twice; the `projections` row keeps the greatest `seq` done.
+
+Several processes append at once and commit in any order, so the `seq` numbers of committed
+records may have gaps a late commit fills afterwards: a cursor on `seq` would pass over such a
+record, the pending list cannot. One process projects at a time (`catch_up`); the others only
+append. Reads never project: they may say how far behind the figures are (`lag`).
 
 Deriving again from the log gives what accepting checked: the payload stored is the scrubbed
 one, and scrubbing a scrubbed text changes nothing and keeps it flagged.
@@ -26,7 +32,7 @@ from sqlalchemy.engine import Connection
 from qualivilles import visits as visit_rules
 from qualivilles.answers import InvalidAnswer, derive
 from qualivilles.protocol import AnswerPayload, RecordKind, VisitEvent, VisitEventPayload
-from sync_server.storage import rollups, schema, surveys
+from sync_server.storage import db, rollups, schema, surveys
 from sync_server.storage.db import date_value, insert_rows, text_value, time_value
 
 if TYPE_CHECKING:
@@ -35,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NAME = "figures"
+# PostgreSQL's advisory lock held by the one process projecting ("qvprojec").
+PROJECTOR = 0x7176_7072_6F6A_6563
 # Records per step: a month-long backlog projects in a few dozen short transactions.
 STEP = 5_000
 
@@ -70,36 +78,82 @@ VISIT_EVENT_COLUMNS = (
 )
 
 
-def next_seq(connection: Connection) -> int:
-    """The `seq` of the next record appended to the log (writes never interleave)."""
+def reserve_seqs(connection: Connection, count: int) -> list[int]:
+    """`count` new `seq` numbers, ascending, for records about to be appended to the log: from
+    the database's sequence on PostgreSQL (unique whatever the process, never given twice,
+    not in commit order), after the greatest stored on SQLite (one writer at a time)."""
+    if count <= 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(
+            # The sequence's name is the schema's constant; the count is a parameter.
+            f"SELECT nextval('{schema.RECORD_NUMBERS}') FROM generate_series(1, %s)",  # noqa: S608
+            (count,),
+        )
+        return sorted(int(row[0]) for row in rows)
     # Plain SQL: this runs once per accepted batch, and SQLAlchemy's statement cache costs more
     # than the lookup (`records_seq` is an index: the maximum is its last entry).
     last = connection.exec_driver_sql("SELECT max(seq) FROM records").scalar()
-    return 1 if last is None else int(last) + 1
+    first = 1 if last is None else int(last) + 1
+    return list(range(first, first + count))
+
+
+def mark_pending(connection: Connection, rows: list[tuple[int, Any]]) -> None:
+    """Note records just appended, as (seq, received_at as `time_value` gives it), for the
+    projection: in the transaction that appends them, so a record is pending once it is
+    logged, whoever commits first."""
+    insert_rows(connection, schema.records_pending, ("seq", "received_at"), rows)
 
 
 def position(connection: Connection) -> int:
+    """The greatest `seq` projected so far (records below it may still be pending: see
+    `records_pending`)."""
     table = schema.projections
     found = connection.scalar(sa.select(table.c.position).where(table.c.name == NAME))
     return int(found or 0)
 
 
 def pending(connection: Connection) -> bool:
-    """Whether the log holds records not projected yet (two index lookups)."""
-    last = connection.scalar(sa.select(sa.func.max(schema.records.c.seq)))
-    return last is not None and int(last) > position(connection)
+    """Whether the log holds records not projected yet (one index lookup)."""
+    found = connection.exec_driver_sql("SELECT seq FROM records_pending LIMIT 1").first()
+    return found is not None
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far behind the log the figures are: `records` accepted and not counted yet, the
+    oldest received at `since` (None when the figures are up to date)."""
+
+    records: int
+    since: datetime | None
+
+    @property
+    def behind(self) -> bool:
+        return self.records > 0
+
+
+def lag(connection: Connection) -> Lag:
+    """The figures' lag behind the log, as of the caller's snapshot (two index reads)."""
+    table = schema.records_pending
+    count, since = connection.execute(
+        sa.select(sa.func.count(), sa.func.min(table.c.received_at))
+    ).one()
+    return Lag(int(count), since)
 
 
 def _move_to(connection: Connection, seq: int) -> None:
     table = schema.projections
-    updated = connection.execute(table.update().where(table.c.name == NAME).values(position=seq))
-    if updated.rowcount == 0:
+    updated = connection.execute(
+        table.update().where(table.c.name == NAME, table.c.position < seq).values(position=seq)
+    )
+    if updated.rowcount == 0 and position(connection) < seq:
         connection.execute(table.insert().values(name=NAME, position=seq))
 
 
 def project(connection: Connection, zone: ZoneInfo, limit: int = STEP) -> int:
-    """Project up to `limit` records after the current position; returns how many."""
-    r = schema.records
+    """Project up to `limit` pending records, in `seq` order, within the caller's transaction
+    (which must be the only projection running: `catch_up` sees to it); returns how many."""
+    r, waiting = schema.records, schema.records_pending
     rows = connection.execute(
         sa.select(
             r.c.seq,
@@ -111,8 +165,8 @@ def project(connection: Connection, zone: ZoneInfo, limit: int = STEP) -> int:
             r.c.service,
             r.c.captured_at,
         )
-        .where(r.c.seq > position(connection))
-        .order_by(r.c.seq)
+        .select_from(waiting.join(r, r.c.seq == waiting.c.seq))
+        .order_by(waiting.c.seq)
         .limit(limit)
     ).all()
     if not rows:
@@ -121,7 +175,9 @@ def project(connection: Connection, zone: ZoneInfo, limit: int = STEP) -> int:
     for row in rows:
         rows_out.add(row)
     rows_out.write()
-    _move_to(connection, int(rows[-1].seq))
+    done = [int(row.seq) for row in rows]
+    connection.execute(waiting.delete().where(waiting.c.seq.in_(done)))
+    _move_to(connection, max(done))
     return len(rows)
 
 
@@ -292,12 +348,18 @@ def project_all(connection: Connection, zone: ZoneInfo) -> int:
 
 
 def catch_up(storage: Storage) -> int:
-    """Project what the log holds beyond the figures' tables, one step per write transaction, so
-    that uploads wait for one step at most (the sync endpoint calls this once its reply is sent);
-    returns the records projected."""
+    """Project what is pending, one step per write transaction, so that other writers wait for
+    one step at most; returns the records projected here.
+
+    One process projects at a time (`db.lead`): when another is at it, this returns 0 at once,
+    and that one goes on until nothing is pending. A record committed just as it stopped is
+    left for the next call: each upload calls this once replied to, and each server process
+    calls it every few seconds (`projection_loop`)."""
     done = 0
     while True:
-        with storage.write() as connection:
+        with db.lead(storage.engine, PROJECTOR) as connection:
+            if connection is None:
+                return done
             count = project(connection, storage.zone)
         if count == 0:
             return done

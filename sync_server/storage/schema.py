@@ -153,7 +153,20 @@ records = sa.Table(
     sa.Index("records_seq", "seq", unique=True),
 )
 
-# 0008_projection: how far each projection has read the `records` log (by `seq`).
+# 0024_concurrent_ingest: the records accepted and not projected yet, by `seq`. Written with
+# the record, deleted by the step that projects it: several processes append side by side and
+# commit in any order, so a cursor on `seq` alone could pass over a record committed late.
+records_pending = sa.Table(
+    "records_pending",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+)
+
+# The sequence `seq` numbers come from on PostgreSQL (SQLite: the next after the greatest).
+RECORD_NUMBERS = "record_numbers"
+
+# 0008_projection: the greatest `seq` each projection has done of the `records` log (by `seq`).
 projections = sa.Table(
     "projections",
     metadata,

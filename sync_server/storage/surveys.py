@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from qualivilles.bundled import bundled_surveys, load_default_survey
 from qualivilles.protocol import canonical_json, payload_hash
 from qualivilles.survey import SurveyDefinition, parse_definition
-from sync_server.storage import schema
+from sync_server.storage import db, schema
 from sync_server.storage.db import utcnow
 from sync_server.storage.errors import StorageError, SurveyVersionChanged
 
@@ -95,6 +95,16 @@ def remembered(connection: Connection, survey_id: str, version: int) -> SurveyDe
             return None
         known[key] = found
     return known[key]
+
+
+def published_version(engine: Engine, survey_id: str, version: int) -> SurveyDefinition | None:
+    """As `remembered`, reading the database only when this version was not found before (an
+    upload is checked before its transaction opens)."""
+    known = _PUBLISHED.get(engine, {})
+    if (survey_id, version) in known:
+        return known[(survey_id, version)]
+    with db.read(engine) as connection:
+        return remembered(connection, survey_id, version)
 
 
 @lru_cache(maxsize=64)

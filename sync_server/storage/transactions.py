@@ -1,4 +1,4 @@
-"""`Storage`: the server's database, the town's time zone, and the two transactions callers open.
+"""`Storage`: the server's database, the town's time zone, and the transactions callers open.
 
 Callers use the storage modules' functions inside them, as the modules take a connection:
 
@@ -7,12 +7,15 @@ Callers use the storage modules' functions inside them, as the modules take a co
     with storage.write() as connection:
         devices.revoke(connection, device_id)
 
-A read first catches the figures' tables up with the records log (`projection.py`), so it never
-misses an acknowledged record; writes never interleave (`db.write`). Reads that belong together
-(one page, one indicator computation) share one `read()`: one snapshot, one catch-up check.
-Code outside `storage/` that passes a transaction on types it `sync_server.storage.Connection`.
-Operations spanning several transactions take the storage itself (`migrations.upgrade`,
-`uploads.store_batch`, `projection.catch_up`, `devices.authenticate`).
+Three kinds: `read`, one consistent snapshot; `write`, which never interleaves with another
+write (`db.write`); `append`, for records arriving, which interleaves with everything so that
+uploads through several processes run side by side (`db.append`). Reads never project the log:
+the figures' tables may be a few records behind it, and `projection.lag` says by how much.
+Reads that belong together (one page, one indicator computation) share one `read()`: one
+snapshot. Code outside `storage/` that passes a transaction on types it
+`sync_server.storage.Connection`. Operations spanning several transactions take the storage
+itself (`migrations.upgrade`, `uploads.store_batch`, `projection.catch_up`,
+`devices.authenticate`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection, Engine
 
-from sync_server.storage import db, projection
+from qualivilles.survey import SurveyDefinition
+from sync_server.storage import db, surveys
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 
@@ -45,15 +49,13 @@ class Storage:
     def close(self) -> None:
         self.engine.dispose()
 
+    def survey(self, survey_id: str, version: int) -> SurveyDefinition | None:
+        """A published survey version, from memory once read (see `surveys.published_version`)."""
+        return surveys.published_version(self.engine, survey_id, version)
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A consistent read snapshot, taken once the figures' tables hold every record of the
-        log, so a page never misses an acknowledged record whose projection has not run yet."""
-        with db.read(self.engine) as connection:
-            if not projection.pending(connection):
-                yield connection
-                return
-        projection.catch_up(self)
+        """A consistent read snapshot."""
         with db.read(self.engine) as connection:
             yield connection
 
@@ -62,4 +64,11 @@ class Storage:
         """One write transaction, committed on success and rolled back on any exception; write
         transactions never interleave, so one may read what is stored and act on it."""
         with db.write(self.engine) as connection:
+            yield connection
+
+    @contextmanager
+    def append(self) -> Iterator[Connection]:
+        """A write transaction for records arriving, side by side with other uploads (see
+        `db.append` for what it may hold)."""
+        with db.append(self.engine) as connection:
             yield connection

@@ -1,6 +1,6 @@
-"""Records arriving, each arrival one transaction: a device's batch, and a phone answer with its
-per-visit link. Accepting a record (validation, idempotency, clock correction) is `ingest.py`'s;
-deriving the figures from it, `projection.py`'s.
+"""Records arriving, each arrival one `Storage.append` transaction: a device's batch, and a
+phone answer with its per-visit link. Accepting a record (validation, idempotency, clock
+correction) is `ingest.py`'s; deriving the figures from it, `projection.py`'s.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from qualivilles.protocol import Ack, AckStatus, RecordIn
 from sync_server import clock
-from sync_server.storage import devices, ingest, projection, schema, visit_links
+from sync_server.storage import db, devices, ingest, projection, schema, visit_links
 from sync_server.storage.db import utcnow
 from sync_server.storage.errors import VisitLinkUsed
 from sync_server.storage.models import Source
@@ -35,26 +35,30 @@ def store_batch(
     window: clock.Window | None = None,
     project: bool = True,
 ) -> list[Ack]:
-    """Store a batch in one transaction and note the device's visit; one `Ack` per record.
+    """Store a batch and note the device's visit; one `Ack` per record.
 
-    Beyond `max_drift_ms`, capture times are corrected by `clock_offset_ms` and the device
-    is flagged as drifting (unflagged once back within bounds); beyond `max_offset_ms` the
-    clock is unknown: flagged all the same, not corrected. Records captured outside `window`
-    are refused. With `project`, the
-    figures' tables are brought up to date in the same transaction; without, the records
-    are only in the log until `projection.catch_up` runs (or a read catches up)."""
+    The records are checked (validation, hashes, clock correction) before a transaction opens,
+    then appended in one `Storage.append` transaction, which on PostgreSQL takes no lock shared
+    by other uploads. Beyond `max_drift_ms`, capture times are corrected by `clock_offset_ms`
+    and the device is flagged as drifting (unflagged once back within bounds); beyond
+    `max_offset_ms` the clock is unknown: flagged all the same, not corrected. Records captured
+    outside `window` are refused. With `project`, the figures are brought up to date once the
+    batch is committed (by this process, or by the one projecting already); without, the
+    records wait for `projection.catch_up`."""
     now = received_at or utcnow()
-    with storage.write() as connection:
-        acks = ingest.ingest(
-            connection,
-            records,
-            source,
-            now,
-            clock_offset_ms=clock_offset_ms,
-            max_drift_ms=max_drift_ms,
-            max_offset_ms=max_offset_ms,
-            window=window,
-        )
+    checked = ingest.check(
+        storage.survey,
+        db.time_value_for(storage.engine),
+        records,
+        source,
+        now,
+        clock_offset_ms=clock_offset_ms,
+        max_drift_ms=max_drift_ms,
+        max_offset_ms=max_offset_ms,
+        window=window,
+    )
+    with storage.append() as connection:
+        acks = checked.store(connection)
         if source.device_id is not None:
             devices.seen(
                 connection,
@@ -64,8 +68,8 @@ def store_batch(
                 clock_offset_ms=clock_offset_ms,
                 max_drift_ms=max_drift_ms,
             )
-        if project:
-            projection.project_all(connection, storage.zone)
+    if project:
+        projection.catch_up(storage)
     return acks
 
 
@@ -77,22 +81,28 @@ def store_phone_answer(
     visit_id: str | None = None,
     window: clock.Window | None = None,
 ) -> Ack:
-    """Store a phone answer, projected at once; with `visit_id`, also spend that visit's link,
-    or raise `VisitLinkUsed` and store nothing. A resent record comes back DUPLICATE.
+    """Store a phone answer, then bring the figures up to date; with `visit_id`, also spend that
+    visit's link, or raise `VisitLinkUsed` and store nothing. A resent record comes back
+    DUPLICATE.
 
     The answer goes through the devices' ingestion unchanged (validation, comment scrubbing,
     derived facts); one transaction holds both, so that an answer to a per-visit link is stored
-    if and only if that link is spent: of two tabs racing on one link, exactly one answer is kept.
+    if and only if that link is spent: of two tabs racing on one link, exactly one answer is kept
+    (spending is a keyed insert: the second waits for the first's commit, then finds it).
     """
-    with storage.write() as connection:
-        [ack] = ingest.ingest(connection, [record], source, received_at, window=window)
-        projection.project_all(connection, storage.zone)
+    checked = ingest.check(
+        storage.survey, db.time_value_for(storage.engine), [record], source, received_at,
+        window=window,
+    )  # fmt: skip
+    with storage.append() as connection:
+        [ack] = checked.store(connection)
         if (
             visit_id is not None
             and ack.status == AckStatus.STORED
             and not visit_links.mark_used(connection, visit_id, received_at)
         ):
             raise VisitLinkUsed(visit_id)  # rolls the answer back with the transaction
+    projection.catch_up(storage)
     return ack
 
 

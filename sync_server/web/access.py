@@ -28,7 +28,8 @@ from starlette.datastructures import FormData
 from sync_server.access import TOKEN_PERMISSION, Permission, home, may, may_see, permissions
 from sync_server.api.deps import StorageDep, not_allowed, session_user, token_user
 from sync_server.api.problems import ApiError
-from sync_server.storage import User
+from sync_server.storage import Storage, User, projection
+from sync_server.storage.projection import Lag
 from sync_server.web.csrf import CsrfError, check_csrf, csrf_token
 from sync_server.web.templating import render
 
@@ -204,13 +205,23 @@ def forbidden(request: Request, user: User) -> Response:
 
 def nav_context(request: Request, user: User) -> dict[str, object]:
     """What the staff layout needs: the user, what their role may do (for the menu and the
-    forms a page offers) and the CSRF token."""
+    forms a page offers), the CSRF token, and for those who read figures how far behind the
+    records received they are."""
+    can = [] if user.must_change_password else sorted(p.value for p in permissions(user))
     return {
         "user": user.username,
         # Until they have chosen their own password, nothing but that page opens: no menu.
-        "can": []
-        if user.must_change_password
-        else sorted(permission.value for permission in permissions(user)),
+        "can": can,
         "csrf_token": csrf_token(request),
         "path": request.url.path,
+        "figures_lag": figures_lag(request.app.state.storage)
+        if Permission.READ_INDICATORS.value in can
+        else None,
     }
+
+
+def figures_lag(storage: Storage) -> Lag | None:
+    """The records received and not yet in the figures, None when there are none."""
+    with storage.read() as connection:
+        lag = projection.lag(connection)
+    return lag if lag.behind else None
