@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from sync_server.storage import db, schema, surveys, town
+from sync_server.storage import schema, surveys, town
 
 if TYPE_CHECKING:
     from sync_server.storage.transactions import Storage
@@ -19,13 +19,10 @@ if TYPE_CHECKING:
 def stamp(storage: Storage, site: str, service: str, month: tuple[date, date]) -> str | None:
     """The desk as the town describes it, the current survey's key, and the month's published
     results' inputs (the desk's daily rollups over the local days `month` = [first, stop) and
-    the targets); None for a desk that is not in the town.
-
-    A plain snapshot: the configuration's own read (`storage.read()`) brings the figures up to
-    date; this one does not wait for that, so a record not projected yet changes the stamp on a
-    later fetch, not on this one."""
+    the targets); None for a desk that is not in the town. A record not projected yet changes
+    the stamp once it is, on a later fetch."""
     days, targets = schema.answer_days, schema.targets
-    with db.read(storage.engine) as connection:
+    with storage.read() as connection:
         desk = town.desk(connection, site, service)
         if desk is None:
             return None

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sync_server import clock
-from sync_server.storage import db, schema, town
+from sync_server.storage import schema, town
 from sync_server.storage.db import UtcDateTime, utcnow
 from sync_server.storage.errors import InvalidEnrolCode, UnknownDesk, UnknownDevice
 from sync_server.storage.models import Device, DeviceMode, EnrolCode, Enrolment
@@ -155,9 +155,7 @@ def match_token(connection: Connection, token: str) -> tuple[Device, bool] | Non
 
 def authenticate(storage: Storage, token: str) -> Device | None:
     """`by_token`, and the first use of a rotated token retires the old one."""
-    # A plain snapshot, not `storage.read()`: the devices table is no projection, and every
-    # device request authenticates, so none should wait for the figures to catch up first.
-    with db.read(storage.engine) as connection:
+    with storage.read() as connection:
         match = match_token(connection, token)
     if match is None:
         return None
