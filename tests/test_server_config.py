@@ -19,6 +19,7 @@ from tests.fixtures.server import (
     make_record,
     set_target,
 )
+from tests.tools.waiting_records import figures_behind, log_unprojected
 
 
 def last_month_middle() -> datetime:
@@ -69,6 +70,35 @@ def test_an_unchanged_config_answers_304(app_client):
     assert response.headers["etag"] == etag
     stale = app_client.get("/api/v1/config", headers={**bearer(token), "If-None-Match": '"old"'})
     assert stale.status_code == 200
+
+
+def test_an_unchanged_config_is_not_built_again(app_client):
+    # A kiosk asks after every batch, while that batch waits for the projection: an unchanged
+    # configuration answers 304 without reading the figures, which would first catch them up.
+    storage = app_client.app.state.storage
+    token = enrolled_token(app_client)
+    etag = app_client.get("/api/v1/config", headers=bearer(token)).headers["etag"]
+    log_unprojected(storage)
+    assert figures_behind(storage)
+    response = app_client.get("/api/v1/config", headers={**bearer(token), "If-None-Match": etag})
+    assert response.status_code == 304
+    assert figures_behind(storage)
+    again = app_client.get("/api/v1/config", headers=bearer(token))
+    assert (again.status_code, again.headers["etag"]) == (200, etag)
+
+
+def test_a_new_target_changes_the_config_a_device_holds(app_client):
+    storage = app_client.app.state.storage
+    token = enrolled_token(app_client)
+    add_answers(storage, ["satisfied"] * 5, last_month_middle())
+    first = app_client.get("/api/v1/config", headers=bearer(token))
+    assert first.json()["published_results"]["target"] == 90.0
+    set_target(storage, "satisfaction_rate", SERVICE, 95, date(2020, 1, 1))
+    second = app_client.get(
+        "/api/v1/config", headers={**bearer(token), "If-None-Match": first.headers["etag"]}
+    )
+    assert second.status_code == 200
+    assert second.json()["published_results"]["target"] == 95.0
 
 
 def test_published_results_need_the_minimum_number_of_answers(app_client):

@@ -11,6 +11,7 @@ from sync_server.storage import devices
 from sync_server.storage import health as fleet_health
 from tests.fixtures.server import bearer, enrolled_token
 from tests.tools.server_reads import row_count, stored_rows
+from tests.tools.waiting_records import figures_behind, log_unprojected
 
 
 def beat(**fields) -> dict:
@@ -142,3 +143,15 @@ def test_a_newly_enrolled_device_reports_a_large_backlog(app_client, server_stor
         [health] = fleet_health.fleet(connection)
     assert health.status is not None
     assert health.status.backlog == 50_000
+
+
+def test_a_heartbeat_leaves_the_figures_to_the_projection(app_client, token):
+    # Right after a sync's reply its records wait for the projection; the heartbeat that
+    # follows is one small write and must not do that work (or wait for it) first.
+    storage = app_client.app.state.storage
+    log_unprojected(storage)
+    assert figures_behind(storage)
+    assert send(app_client, token).status_code == 200
+    assert figures_behind(storage)
+    with storage.read() as connection:
+        assert fleet_health.heartbeat_count(connection, devices.by_token(connection, token).id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,16 +23,21 @@ from sync_server.api.problems import ApiError
 from sync_server.indicators import periods, pipeline
 from sync_server.indicators.query import SATISFACTION, IndicatorQuery, Rules, Scope
 from sync_server.settings import Settings
-from sync_server.storage import Device, Storage, surveys, town
+from sync_server.storage import Device, Storage, config_inputs, surveys, town
 
 router = APIRouter(prefix="/api/v1", tags=["device"])
+
+
+def last_month(settings: Settings, now: datetime) -> periods.Period:
+    """The month whose results the kiosk shows: the town's last complete one."""
+    return periods.default_period("month", now.astimezone(ZoneInfo(settings.timezone)).date())
 
 
 def published_results(
     storage: Storage, settings: Settings, site: str, service: str, now: datetime
 ) -> dict[str, Any] | None:
     """Last complete month's overall satisfaction at this desk, or None below the minimum N."""
-    month = periods.default_period("month", now.astimezone(ZoneInfo(settings.timezone)).date())
+    month = last_month(settings, now)
     query = IndicatorQuery(
         month, Scope.of([site], [service]), Rules.from_settings(settings), SATISFACTION
     )
@@ -93,6 +99,41 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return etag in candidates or "*" in candidates
 
 
+@dataclass(frozen=True)
+class Built:
+    """A configuration as sent, with the stamp of what it was built from."""
+
+    stamp: str
+    etag: str
+    body: dict[str, Any]
+
+
+def built_configs(request: Request) -> dict[str, Built]:
+    """This process's last configuration built for each device (made on first use)."""
+    state = request.app.state
+    if getattr(state, "device_configs", None) is None:
+        state.device_configs = {}
+    return state.device_configs
+
+
+def current_config(
+    request: Request, storage: Storage, settings: Settings, device: Device, now: datetime
+) -> Built:
+    """The device's configuration, built again only when what it is built from has changed
+    (a kiosk asks after every batch; the answer is nearly always "unchanged")."""
+    month = last_month(settings, now)
+    desk = config_inputs.stamp(storage, device.site, device.service, (month.start, month.end))
+    stamp = repr((device.name, device.mode, month.key, desk))
+    built = built_configs(request)
+    found = built.get(device.id)
+    if desk is not None and found is not None and found.stamp == stamp:
+        return found
+    document = device_config(storage, settings, device, now)
+    fresh = Built(stamp, f'"{document.config_version}"', document.model_dump(mode="json"))
+    built[device.id] = fresh
+    return fresh
+
+
 @router.get(
     "/config",
     responses={
@@ -108,9 +149,8 @@ def config(
     request: Request, device: DeviceDep, storage: StorageDep, settings: SettingsDep
 ) -> Response:
     """Settings and survey definition for this device's desk; fetch with `If-None-Match`."""
-    document = device_config(storage, settings, device, datetime.now(UTC))
-    etag = f'"{document.config_version}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    built = current_config(request, storage, settings, device, datetime.now(UTC))
+    headers = {"ETag": built.etag, "Cache-Control": "no-cache"}
+    if _etag_matches(request.headers.get("if-none-match"), built.etag):
         return Response(status_code=304, headers=headers)
-    return JSONResponse(document.model_dump(mode="json"), headers=headers)
+    return JSONResponse(built.body, headers=headers)

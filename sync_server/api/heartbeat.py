@@ -20,7 +20,8 @@ def heartbeat(
 ) -> HeartbeatAck:
     """Keep the device's last state and history; `received_at` lets it estimate its offset."""
     received_at = datetime.now(UTC)
-    with storage.write() as connection:
+    # Beside uploads and other heartbeats, without the lock staff changes take (keyed writes).
+    with storage.append() as connection:
         health.record_heartbeat(
             connection,
             device.id,

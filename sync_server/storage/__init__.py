@@ -4,6 +4,7 @@ Start with `migrations.upgrade(Storage.from_url(url))`; then open a transaction 
 module that holds what you need, e.g. `with storage.read() as c: devices.get(c, device_id)`:
 
 - `town` (sites, services, desks), `surveys`, `devices`, `users`, `api_tokens`, `visit_links`;
+- `config_inputs` (the stamp that tells a device's configuration changed);
 - `sessions` (dashboard sign-ins), `login_failures` (what throttles the login page);
 - `leases` (one runner at a time among the server processes), `phone_limits` (the phone
   survey's abuse counters, shared by every process);
@@ -24,6 +25,7 @@ from sync_server.storage import (
     alerts,
     api_tokens,
     audit,
+    config_inputs,
     counts,
     db,
     devices,
@@ -108,6 +110,7 @@ __all__ = [
     "alerts",
     "api_tokens",
     "audit",
+    "config_inputs",
     "counts",
     "db",
     "devices",

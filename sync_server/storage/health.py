@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from qualivilles.protocol import Heartbeat
 from sync_server.storage import devices, schema
-from sync_server.storage.db import utcnow
+from sync_server.storage.db import insert_ignore, utcnow
 from sync_server.storage.ingest import DEFAULT_MAX_DRIFT_MS
 from sync_server.storage.models import (
     Device,
@@ -65,15 +65,22 @@ def record_heartbeat(
         "clock_offset_ms": clock_offset_ms,
     }
     status = schema.device_status
-    updated = connection.execute(
-        status.update().where(status.c.device_id == device_id).values(**values)
+    # Keyed writes only, safe beside other devices' heartbeats and uploads (`Storage.append`):
+    # the first heartbeat's row is inserted once whatever arrives at the same moment.
+    first = connection.execute(
+        insert_ignore(connection, status), {"device_id": device_id, **values}
     )
-    if updated.rowcount == 0:
-        connection.execute(status.insert().values(device_id=device_id, **values))
+    if first.rowcount == 0:
+        connection.execute(status.update().where(status.c.device_id == device_id).values(**values))
     history = schema.heartbeats
     connection.execute(history.insert().values(device_id=device_id, **values))
-    # Purged on write, so the history stays bounded without a scheduler.
-    connection.execute(history.delete().where(history.c.received_at < received_at - retention))
+    # This device's history purged on write, so it stays bounded without a scheduler (the daily
+    # purge does every device's: a device gone silent included).
+    connection.execute(
+        history.delete().where(
+            history.c.device_id == device_id, history.c.received_at < received_at - retention
+        )
+    )
     devices.seen(
         connection,
         device_id,
