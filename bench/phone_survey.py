@@ -65,7 +65,7 @@ def serve(port: int, data_dir: Path) -> None:
     with storage.write() as connection:
         town.load_town(connection, json.loads(DEMO_TOWN_FILE.read_text("utf-8")))
     app = create_app(settings, storage)
-    app.state.phone_guard = PhoneGuard(Limits(max_posts=10**9))
+    app.state.phone_guard = PhoneGuard(storage, Limits(max_posts=10**9))
 
     @app.get("/bench/hello", include_in_schema=False)
     def hello() -> PlainTextResponse:
