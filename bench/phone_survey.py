@@ -89,7 +89,7 @@ def wait_until_up(base: str, child: subprocess.Popen, timeout: float = 60) -> No
         try:
             if requests.get(f"{base}/bench/hello", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow to answer
             time.sleep(0.1)
     raise RuntimeError("the server did not start")
 

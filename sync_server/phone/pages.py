@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
 from qualivilles import flow
+from qualivilles.bundled import load_default_survey
 from qualivilles.protocol import AckStatus, new_record_id
 from qualivilles.survey import (
     FALLBACK_LANGUAGE,
@@ -37,13 +38,16 @@ from qualivilles.survey import (
 from qualivilles.visit_link import MalformedVisitLink, read_claims
 from sync_server import i18n
 from sync_server.api.deps import StorageDep
+from sync_server.phone import page_cache
 from sync_server.phone.answers import (
     Progress,
     StateExpired,
     StateInvalid,
+    SurveyFinder,
     SurveyGone,
     pack,
     response_record,
+    stored_surveys,
     unpack,
 )
 from sync_server.phone.guard import PhoneGuard, RateLimited
@@ -55,6 +59,7 @@ from sync_server.phone.visit_links import (
     verify_visit_link,
 )
 from sync_server.storage import (
+    Connection,
     Desk,
     Source,
     Storage,
@@ -83,13 +88,26 @@ class FormTooLarge(Exception):
 
 
 @dataclass(frozen=True)
+class Current:
+    """The current survey, read with the desk in the request's one read transaction."""
+
+    survey: SurveyDefinition
+    key: tuple[str, int] | None  # None: nothing published yet, the bundled default is shown
+
+
+@dataclass(frozen=True)
 class Entry:
     """Where the visitor came in: a desk's general link, or one visit's link."""
 
     desk: Desk
     base: str  # the path the survey pages are served at
     binding: str  # what the signed state is tied to
+    current: Current
     visit: VisitLink | None = None
+
+    @property
+    def survey(self) -> SurveyDefinition:
+        return self.current.survey
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -101,6 +119,28 @@ def guard(request: Request) -> PhoneGuard:
     if getattr(state, "phone_guard", None) is None:
         state.phone_guard = PhoneGuard(state.storage)
     return state.phone_guard
+
+
+def read_current(connection: Connection) -> Current:
+    """The current survey (as `surveys.current`); a published version is parsed once per
+    process, as published versions never change in place."""
+    key = surveys.current_key(connection)
+    survey = None if key is None else surveys.remembered(connection, *key)
+    if survey is None:
+        return Current(load_default_survey(), None)
+    return Current(survey, key)
+
+
+def state_surveys(storage: Storage, entry: Entry) -> SurveyFinder:
+    """Finds the survey version a signed state names: the current one without a query."""
+
+    def find(survey_id: str, version: int) -> SurveyDefinition | None:
+        if entry.current.key == (survey_id, version):
+            return entry.survey
+        with storage.read() as connection:
+            return surveys.remembered(connection, survey_id, version)
+
+    return find
 
 
 def client_address(request: Request) -> str | None:
@@ -123,8 +163,7 @@ def render(
     template: str, context: dict[str, Any], language: str, status_code: int = 200
 ) -> HTMLResponse:
     html = environment(language).get_template(template).render(**context)
-    response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
-    return response
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
 def isolated(name: str) -> Markup:
@@ -215,20 +254,27 @@ def question_page(
     assert state.question is not None
     step, steps = flow.progress(state)
     desk = entry.desk
+    # A desk's pages differ only by the state they carry: rendered once, the state put in after.
+    # (A visit's own link is in its pages: each is seen once.)
+    cached = entry.visit is None and page_cache.takes_state(token)
+    shown = page_cache.STATE if cached and token else token
     context = {
         "title": localized(survey.title, language),
         "desk_label": f"{desk.service.name} · {desk.site.name}",
-        "language_links": language_links(entry.base, survey, language, token),
+        "language_links": language_links(entry.base, survey, language, shown),
         "question": question_view(survey, state.question, language),
         "step": step,
         "steps": steps,
         "last": flow.is_last(state),
-        "state": token,
+        "state": shown,
         "action": entry.base,
         "error": error,
         "notice": notice,
     }
-    return render("phone_survey.html", context, language, status_code)
+    if not cached:
+        return render("phone_survey.html", context, language, status_code)
+    html = page_cache.render("phone_survey.html", context, language, token)
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
 def error_page(
@@ -257,37 +303,32 @@ def error_page(
     return response
 
 
-def first_page(
-    request: Request, storage: Storage, entry: Entry, notice: str | None = None
-) -> HTMLResponse:
-    with storage.read() as connection:
-        survey = surveys.current(connection)
-    language = choose_language(request, request.query_params.get("lang"), survey)
-    return question_page(entry, flow.start(survey, language), None, notice=notice)
+def first_page(request: Request, entry: Entry, notice: str | None = None) -> HTMLResponse:
+    language = choose_language(request, request.query_params.get("lang"), entry.survey)
+    return question_page(entry, flow.start(entry.survey, language), None, notice=notice)
 
 
 def show(request: Request, storage: Storage, entry: Entry) -> Response:
     """GET: the main question, or the current question of a signed state."""
     token = request.query_params.get("st")
-    with storage.read() as connection:
-        current = surveys.current(connection)
+    current = entry.survey
     if not token:
         printed = request.query_params.get("v")
         # A printed code names the survey version it showed; an older one has been retired.
         retired = printed is not None and printed != str(current.version)
-        return first_page(request, storage, entry, notice="survey_changed" if retired else None)
+        return first_page(request, entry, notice="survey_changed" if retired else None)
     try:
         progress = unpack(
             secret(request),
             entry.binding,
             token,
             request.query_params.get("lang") or "",
-            storage,
+            state_surveys(storage, entry),
         )
     except StateExpired:
-        return first_page(request, storage, entry, notice="expired")
+        return first_page(request, entry, notice="expired")
     except SurveyGone:
-        return first_page(request, storage, entry, notice="survey_changed")
+        return first_page(request, entry, notice="survey_changed")
     except StateInvalid:
         language = choose_language(request, request.query_params.get("lang"), current)
         return error_page("invalid", language, 400, desk=entry.desk)
@@ -347,8 +388,7 @@ def counted_post(
 
 async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
     """POST: apply one answer (or skip, or finish) and go on, or store the finished answer."""
-    with storage.read() as connection:
-        current = surveys.current(connection)
+    current = entry.survey
     address = client_address(request)
     refused = counted_post(request, address, current)
     if refused is not None:
@@ -361,11 +401,17 @@ async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
     token = _one(form, "st")
     if token:
         try:
-            progress = unpack(secret(request), entry.binding, token, requested or "", storage)
+            progress = unpack(
+                secret(request),
+                entry.binding,
+                token,
+                requested or "",
+                state_surveys(storage, entry),
+            )
         except StateExpired:
-            return first_page(request, storage, entry, notice="expired")
+            return first_page(request, entry, notice="expired")
         except SurveyGone:
-            return first_page(request, storage, entry, notice="survey_changed")
+            return first_page(request, entry, notice="survey_changed")
         except StateInvalid:
             return error_page("invalid", choose_language(request, requested, current), 400)
         state = progress.flow
@@ -461,11 +507,11 @@ def _link_desk(storage: Storage, token: str) -> Desk | None:
 def _desk_entry(request: Request, storage: Storage, site: str, service: str) -> Entry | Response:
     with storage.read() as connection:
         desk = town.desk(connection, site, service)
-        survey = surveys.current(connection) if desk is None else None
+        current = read_current(connection)
     if desk is None:
-        language = choose_language(request, request.query_params.get("lang"), survey)
+        language = choose_language(request, request.query_params.get("lang"), current.survey)
         return error_page("not_found", language, 404)
-    return Entry(desk, desk_path(desk), desk_binding(desk))
+    return Entry(desk, desk_path(desk), desk_binding(desk), current)
 
 
 def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Response:
@@ -475,9 +521,10 @@ def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Resp
         return link_error(request, storage, refused, token=token)
     with storage.read() as connection:
         desk = town.desk(connection, link.site, link.service)
+        current = read_current(connection)
     if desk is None:
         return link_error(request, storage, InvalidVisitLink("unknown_device", "no such desk"))
-    return Entry(desk, f"/v/{quote(token)}", f"visit:{link.visit_id}", link)
+    return Entry(desk, f"/v/{quote(token)}", f"visit:{link.visit_id}", current, link)
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -517,7 +564,11 @@ async def _answered_by_this_page(request: Request, storage: Storage, token: str)
         claims, _body, _signature = read_claims(token)
         form = await read_form(request)
         progress = unpack(
-            secret(request), f"visit:{claims.visit_id}", _one(form, "st") or "", "", storage
+            secret(request),
+            f"visit:{claims.visit_id}",
+            _one(form, "st") or "",
+            "",
+            stored_surveys(storage),
         )
     except (MalformedVisitLink, FormTooLarge, ValueError, StateExpired, StateInvalid, SurveyGone):
         return False
@@ -536,17 +587,13 @@ def thanks(request: Request, storage: StorageDep, site: str, service: str) -> Re
     entry = _desk_entry(request, storage, site, service)
     if isinstance(entry, Response):
         return entry
-    with storage.read() as connection:
-        survey = surveys.current(connection)
-    language = choose_language(request, request.query_params.get("lang"), survey)
+    language = choose_language(request, request.query_params.get("lang"), entry.survey)
     token = request.query_params.get("r") or ""
     contact = None
     if token and _offer_open(request, storage, entry, token):
         contact = ContactForm()
     saved = request.query_params.get("contact") == "saved"
-    return thanks_page(
-        request, storage, entry, language, token, contact, "saved" if saved else None
-    )
+    return thanks_page(request, entry, language, token, contact, "saved" if saved else None)
 
 
 def _offer_open(request: Request, storage: Storage, entry: Entry, token: str) -> bool:
@@ -561,7 +608,6 @@ def _offer_open(request: Request, storage: Storage, entry: Entry, token: str) ->
 
 def thanks_page(
     request: Request,
-    storage: Storage,
     entry: Entry,
     language: str,
     token: str = "",
@@ -571,8 +617,7 @@ def thanks_page(
 ) -> HTMLResponse:
     """The thanks page; with `contact`, the form to leave contact details for a reply (what
     was typed and its problems); `outcome` says what became of details sent ("saved", "gone")."""
-    with storage.read() as connection:
-        survey = surveys.current(connection)
+    survey = entry.survey
     context = {
         "thanks": localized(survey.thanks, language),
         "service_name": isolated(entry.desk.service.name),
@@ -593,8 +638,7 @@ async def leave_contact(request: Request, storage: StorageDep, site: str, servic
     entry = _desk_entry(request, storage, site, service)
     if isinstance(entry, Response):
         return entry
-    with storage.read() as connection:
-        current = surveys.current(connection)
+    current = entry.survey
     refused = counted_post(request, client_address(request), current)
     if refused is not None:
         return refused
@@ -607,10 +651,10 @@ async def leave_contact(request: Request, storage: StorageDep, site: str, servic
     try:
         comment_id = read_offer(secret(request), entry.binding, token)
     except OfferInvalid:
-        return thanks_page(request, storage, entry, language, outcome="gone", status_code=400)
+        return thanks_page(request, entry, language, outcome="gone", status_code=400)
     checked = check(_one(form, "phone"), _one(form, "email"), _one(form, "consent"))
     if not checked.valid:
-        return thanks_page(request, storage, entry, language, token, checked, status_code=400)
+        return thanks_page(request, entry, language, token, checked, status_code=400)
     settings = request.app.state.settings
     with storage.write() as connection:
         saved = quality.leave_contact(
@@ -633,4 +677,4 @@ async def leave_contact(request: Request, storage: StorageDep, site: str, servic
     if saved or already:  # a form sent twice keeps the first
         done = _url(f"{entry.base}/merci", lang=language, contact="saved")
         return RedirectResponse(done, status_code=303)
-    return thanks_page(request, storage, entry, language, outcome="gone", status_code=400)
+    return thanks_page(request, entry, language, outcome="gone", status_code=400)
