@@ -25,7 +25,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
 from qualivilles import flow
-from qualivilles.bundled import load_default_survey
 from qualivilles.protocol import AckStatus, new_record_id
 from qualivilles.survey import (
     FALLBACK_LANGUAGE,
@@ -50,6 +49,7 @@ from sync_server.phone.answers import (
     stored_surveys,
     unpack,
 )
+from sync_server.phone.desk_cache import Current, desk_cache
 from sync_server.phone.guard import PhoneGuard, RateLimited
 from sync_server.phone.reply_contact import ContactForm, OfferInvalid, check, offer, read_offer
 from sync_server.phone.visit_links import (
@@ -59,7 +59,6 @@ from sync_server.phone.visit_links import (
     verify_visit_link,
 )
 from sync_server.storage import (
-    Connection,
     Desk,
     Source,
     Storage,
@@ -88,14 +87,6 @@ class FormTooLarge(Exception):
 
 
 @dataclass(frozen=True)
-class Current:
-    """The current survey, read with the desk in the request's one read transaction."""
-
-    survey: SurveyDefinition
-    key: tuple[str, int] | None  # None: nothing published yet, the bundled default is shown
-
-
-@dataclass(frozen=True)
 class Entry:
     """Where the visitor came in: a desk's general link, or one visit's link."""
 
@@ -119,16 +110,6 @@ def guard(request: Request) -> PhoneGuard:
     if getattr(state, "phone_guard", None) is None:
         state.phone_guard = PhoneGuard(state.storage)
     return state.phone_guard
-
-
-def read_current(connection: Connection) -> Current:
-    """The current survey (as `surveys.current`); a published version is parsed once per
-    process, as published versions never change in place."""
-    key = surveys.current_key(connection)
-    survey = None if key is None else surveys.remembered(connection, *key)
-    if survey is None:
-        return Current(load_default_survey(), None)
-    return Current(survey, key)
 
 
 def state_surveys(storage: Storage, entry: Entry) -> SurveyFinder:
@@ -372,6 +353,14 @@ def _value(question: Question, values: list[str]) -> object:
     return value
 
 
+def rate_limited(request: Request, current: SurveyDefinition, limited: RateLimited) -> HTMLResponse:
+    """The 429 page: too many submissions from this client, and when to try again."""
+    language = choose_language(request, None, current)
+    minutes = max(1, (limited.retry_after + 59) // 60)
+    headers = {"Retry-After": str(limited.retry_after)}
+    return error_page("rate_limited", language, 429, minutes=minutes, headers=headers)
+
+
 def counted_post(
     request: Request, address: str | None, current: SurveyDefinition
 ) -> Response | None:
@@ -379,24 +368,59 @@ def counted_post(
     try:
         guard(request).check_post(address)
     except RateLimited as limited:
-        language = choose_language(request, None, current)
-        minutes = max(1, (limited.retry_after + 59) // 60)
-        headers = {"Retry-After": str(limited.retry_after)}
-        return error_page("rate_limited", language, 429, minutes=minutes, headers=headers)
+        return rate_limited(request, current, limited)
     return None
 
 
+@dataclass(frozen=True)
+class Applied:
+    """A posted answer applied to the flow; `progress` is None after the main answer, whose
+    record id and burst flag are not chosen yet."""
+
+    state: flow.FlowState
+    progress: Progress | None
+    language: str
+
+
 async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
-    """POST: apply one answer (or skip, or finish) and go on, or store the finished answer."""
-    current = entry.survey
+    """POST: apply one answer (or skip, or finish) and go on, or store the finished answer.
+
+    Every submission counts against the client's budget, whatever its outcome, and the 429
+    page comes first; the main answer is noted (for bursts) in that same transaction."""
     address = client_address(request)
-    refused = counted_post(request, address, current)
-    if refused is not None:
-        return refused
     try:
         form = await read_form(request)
     except (FormTooLarge, ValueError):
-        return error_page("too_large", choose_language(request, None, current), 413)
+        applied: Applied | Response = error_page(
+            "too_large", choose_language(request, None, entry.survey), 413
+        )
+    else:
+        applied = apply_answer(request, storage, entry, form)
+    main_answer = isinstance(applied, Applied) and applied.progress is None
+    try:
+        suspect = guard(request).admit(address, answer=main_answer)
+    except RateLimited as limited:
+        return rate_limited(request, entry.survey, limited)
+    if isinstance(applied, Response):
+        return applied
+    state, progress = applied.state, applied.progress
+    if progress is None:
+        # The main answer: from here the answer has its record id, and a burst is flagged.
+        progress = Progress(state, new_record_id(), suspect)
+    else:
+        progress = Progress(state, progress.record_id, progress.suspect)
+    if not state.finished:
+        next_token = pack(secret(request), entry.binding, progress)
+        query = _url(entry.base, st=next_token, lang=applied.language)
+        return RedirectResponse(query, status_code=303)
+    return finish(request, storage, entry, progress)
+
+
+def apply_answer(
+    request: Request, storage: Storage, entry: Entry, form: dict[str, list[str]]
+) -> Applied | Response:
+    """The posted page applied to the visitor's flow, or the page that says what is wrong."""
+    current = entry.survey
     requested = _one(form, "lang")
     token = _one(form, "st")
     if token:
@@ -441,16 +465,7 @@ async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
         return question_page(entry, state, token, error="value", status_code=400)
     except flow.NotAsking:
         return question_page(entry, state, token, error="required", status_code=400)
-
-    if progress is None:
-        # The main answer: from here the answer has its record id, and a burst is flagged.
-        progress = Progress(state, new_record_id(), guard(request).answer_is_suspect(address))
-    else:
-        progress = Progress(state, progress.record_id, progress.suspect)
-    if not state.finished:
-        next_token = pack(secret(request), entry.binding, progress)
-        return RedirectResponse(_url(entry.base, st=next_token, lang=language), status_code=303)
-    return finish(request, storage, entry, progress)
+    return Applied(state, progress, language)
 
 
 def finish(request: Request, storage: Storage, entry: Entry, progress: Progress) -> Response:
@@ -504,10 +519,10 @@ def _link_desk(storage: Storage, token: str) -> Desk | None:
         return town.desk(connection, device.site, device.service) if device is not None else None
 
 
-def _desk_entry(request: Request, storage: Storage, site: str, service: str) -> Entry | Response:
-    with storage.read() as connection:
-        desk = town.desk(connection, site, service)
-        current = read_current(connection)
+def _desk_entry(request: Request, site: str, service: str) -> Entry | Response:
+    # Desks are never deleted, and an answer begun on a survey version just replaced stays
+    # valid: a POST may act on what the pages show (`desk_cache`), like a page loaded earlier.
+    desk, current = desk_cache(request.app).lookup(site, service)
     if desk is None:
         language = choose_language(request, request.query_params.get("lang"), current.survey)
         return error_page("not_found", language, 404)
@@ -519,9 +534,7 @@ def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Resp
         link = verify_visit_link(storage, token, datetime.now(UTC))
     except InvalidVisitLink as refused:
         return link_error(request, storage, refused, token=token)
-    with storage.read() as connection:
-        desk = town.desk(connection, link.site, link.service)
-        current = read_current(connection)
+    desk, current = desk_cache(request.app).lookup(link.site, link.service)
     if desk is None:
         return link_error(request, storage, InvalidVisitLink("unknown_device", "no such desk"))
     return Entry(desk, f"/v/{quote(token)}", f"visit:{link.visit_id}", current, link)
@@ -532,13 +545,13 @@ def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Resp
 
 @router.get("/s/{site}/{service}")
 def survey_page(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    entry = _desk_entry(request, storage, site, service)
+    entry = _desk_entry(request, site, service)
     return entry if isinstance(entry, Response) else show(request, storage, entry)
 
 
 @router.post("/s/{site}/{service}")
 async def survey_post(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    entry = _desk_entry(request, storage, site, service)
+    entry = _desk_entry(request, site, service)
     return entry if isinstance(entry, Response) else await submit(request, storage, entry)
 
 
@@ -584,7 +597,7 @@ def _thanks_url(storage: Storage, token: str, request: Request) -> str:
 
 @router.get("/s/{site}/{service}/merci")
 def thanks(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    entry = _desk_entry(request, storage, site, service)
+    entry = _desk_entry(request, site, service)
     if isinstance(entry, Response):
         return entry
     language = choose_language(request, request.query_params.get("lang"), entry.survey)
@@ -635,7 +648,7 @@ def thanks_page(
 async def leave_contact(request: Request, storage: StorageDep, site: str, service: str) -> Response:
     """The contact details a visitor leaves to be answered: checked, kept apart from their
     answer with the consent's date, or the form again with what is wrong."""
-    entry = _desk_entry(request, storage, site, service)
+    entry = _desk_entry(request, site, service)
     if isinstance(entry, Response):
         return entry
     current = entry.survey
