@@ -16,6 +16,10 @@ each for a bounded time and count:
 
 and prints requests/s, answers/s and each ratio to the baseline. The abuse guard stays in the
 path, with limits high enough not to refuse the generator. Nothing leaves the loopback.
+
+On a machine that other work keeps busy the rates move from run to run; the server's own CPU time
+per request (read from /proc, Linux only) moves much less, and its ratio to the baseline's is
+printed too ("cpu ratio": hello's CPU time per request over the scenario's).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ def serve(port: int, data_dir: Path) -> None:
     from sync_server.phone.guard import Limits, PhoneGuard
     from sync_server.settings import Settings
     from sync_server.storage import Storage, migrations, town
+    from sync_server.web import warm_up
 
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'bench.db'}",
@@ -65,12 +70,15 @@ def serve(port: int, data_dir: Path) -> None:
     with storage.write() as connection:
         town.load_town(connection, json.loads(DEMO_TOWN_FILE.read_text("utf-8")))
     app = create_app(settings, storage)
-    app.state.phone_guard = PhoneGuard(Limits(max_posts=10**9))
+    app.state.phone_guard = PhoneGuard(storage, Limits(max_posts=10**9))
 
     @app.get("/bench/hello", include_in_schema=False)
     def hello() -> PlainTextResponse:
         return PlainTextResponse("hello")
 
+    # The start-up warm-up (templates, catalogues, holidays) done before the first scenario
+    # rather than on a thread that would slow whichever scenario runs first.
+    warm_up.start().wait()
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning",
                 access_log=False)  # fmt: skip
 
@@ -89,7 +97,7 @@ def wait_until_up(base: str, child: subprocess.Popen, timeout: float = 60) -> No
         try:
             if requests.get(f"{base}/bench/hello", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow to answer
             time.sleep(0.1)
     raise RuntimeError("the server did not start")
 
@@ -152,13 +160,22 @@ def main() -> None:
         )
         try:
             wait_until_up(base, child)
-            run(base, args)
+            run(base, args, child.pid)
         finally:
             child.terminate()
             child.wait(timeout=30)
 
 
-def run(base: str, args: argparse.Namespace) -> None:
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process `pid` so far (None where /proc is not there)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(base: str, args: argparse.Namespace, server_pid: int) -> None:
     first = requests.post(
         f"{base}{SURVEY}", data={"q": "overall", "answer": "dissatisfied", "lang": "fr"},
         allow_redirects=False, timeout=10,
@@ -201,12 +218,23 @@ def run(base: str, args: argparse.Namespace) -> None:
         f"{args.max_requests} requests per scenario, {os.cpu_count()} cores"
     )
     results: dict[str, tuple[float, int]] = {}
+    cpu: dict[str, float | None] = {}
     for name, one in scenarios:
+        before = cpu_seconds(server_pid)
         results[name] = load(name, args.threads, args.seconds, args.max_requests, one)
+        after = cpu_seconds(server_pid)
+        spent = None if before is None or after is None else after - before
+        cpu[name] = None if spent is None else spent / results[name][1]
     baseline = results["hello"][0]
-    print(f"{'scenario':<12}{'requests':>10}{'req/s':>10}{'vs hello':>10}")
+    hello_cpu = cpu["hello"]
+    print(f"{'scenario':<12}{'requests':>10}{'req/s':>10}{'vs hello':>10}"
+          f"{'cpu ms/req':>12}{'cpu ratio':>11}")  # fmt: skip
     for name, (rate, count) in results.items():
-        print(f"{name:<12}{count:>10}{rate:>10.0f}{rate / baseline:>10.2f}")
+        line = f"{name:<12}{count:>10}{rate:>10.0f}{rate / baseline:>10.2f}"
+        per_request = cpu[name]
+        if per_request and hello_cpu:
+            line += f"{per_request * 1000:>12.2f}{hello_cpu / per_request:>11.2f}"
+        print(line)
     answers_per_second = results["answer"][0] / 2
     print(
         f"stored answers/s: {answers_per_second:.0f} (main answer + finish: 2 requests each; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -95,9 +96,17 @@ def test_the_page_lists_every_published_version_and_the_current_one(town):
     assert "livré avec le logiciel" in page.text
 
 
+def phone_title(server) -> str:
+    """The survey title on the desk's phone page (as a visitor's phone sees it)."""
+    page = server.client().get(f"{server.url}/s/centre-administratif/iris")
+    assert page.status_code == 200
+    return re.search(r"<h1>([^<]*)</h1>", page.text).group(1)
+
+
 def test_a_valid_upload_is_published_made_current_and_sent_to_devices(town):
     token = enrolled(town)
     before = device_config(town, token)
+    assert unescape(phone_title(town)) == BUNDLED.title["fr"]  # and the phone pages keep it
     assert before.json()["survey"]["id"] == BUNDLED.id
     admin = sign_in(town, ADMIN)
     response = upload(town, admin, as_json(town_survey()))
@@ -109,9 +118,8 @@ def test_a_valid_upload_is_published_made_current_and_sent_to_devices(town):
     assert after.status_code == 200
     assert (after.json()["survey"]["id"], after.json()["survey"]["version"]) == ("accueil-ville", 1)
     assert after.json()["survey"]["title"]["fr"] == "Votre avis sur l'accueil de la ville"
-    # Phone survey too: the desk's page asks the uploaded survey's main question.
-    phone = town.client().get(f"{town.url}/s/centre-administratif/iris")
-    assert phone.status_code == 200
+    # Phone survey too, at once (its pages keep what they read a moment): the uploaded survey.
+    assert unescape(phone_title(town)) == "Votre avis sur l'accueil de la ville"
 
 
 BAD_UPLOADS = [
@@ -187,6 +195,7 @@ def test_an_older_version_can_be_made_current_again_and_stays_so(town):
     upload(town, admin, as_json(town_survey(1)))
     upload(town, admin, as_json(town_survey(2, title="Deuxième version")))
     assert device_config(town, token).json()["survey"]["version"] == 2
+    assert phone_title(town) == "Deuxième version"
     response = post(
         town,
         admin,
@@ -197,6 +206,7 @@ def test_an_older_version_can_be_made_current_again_and_stays_so(town):
     assert response.status_code == 303
     survey = device_config(town, token).json()["survey"]
     assert (survey["id"], survey["version"]) == ("accueil-ville", 1)
+    assert unescape(phone_title(town)) == "Votre avis sur l'accueil de la ville"
     # A software update publishing a newer bundled version does not override the town's choice.
     newer = BUNDLED.model_copy(update={"version": BUNDLED.version + 1})
     with town.storage.write() as connection:

@@ -10,6 +10,7 @@ unchanged (comment scrubbing included) and the indicators only see its `channel`
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -28,12 +29,15 @@ from qualivilles.protocol import (
     ResponseStatus,
     payload_hash,
 )
-from qualivilles.survey import FALLBACK_LANGUAGE
+from qualivilles.survey import FALLBACK_LANGUAGE, SurveyDefinition
 from sync_server.storage import Storage, surveys
 
 # Long enough to answer slowly, short enough that a token picked from a history is useless.
 STATE_MAX_AGE_SECONDS = 2 * 3600
 _SALT = "phone-survey-state"
+
+# (survey id, version) → that published version, or None when this server does not know it.
+SurveyFinder = Callable[[str, int], SurveyDefinition | None]
 
 
 class StateExpired(Exception):
@@ -79,8 +83,21 @@ def pack(secret: str, binding: str, progress: Progress) -> str:
     return _serializer(secret).dumps(data)
 
 
-def unpack(secret: str, binding: str, token: str, language: str, storage: Storage) -> Progress:
-    """The state `pack` made for `binding`; raises StateExpired, StateInvalid or SurveyGone."""
+def stored_surveys(storage: Storage) -> SurveyFinder:
+    """Finds a published survey version in `storage`."""
+
+    def find(survey_id: str, version: int) -> SurveyDefinition | None:
+        with storage.read() as connection:
+            return surveys.remembered(connection, survey_id, version)
+
+    return find
+
+
+def unpack(
+    secret: str, binding: str, token: str, language: str, find_survey: SurveyFinder
+) -> Progress:
+    """The state `pack` made for `binding`, its survey version looked up with `find_survey`;
+    raises StateExpired, StateInvalid or SurveyGone."""
     try:
         data = _serializer(secret).loads(token, max_age=STATE_MAX_AGE_SECONDS)
     except SignatureExpired:
@@ -90,8 +107,7 @@ def unpack(secret: str, binding: str, token: str, language: str, storage: Storag
     try:
         if data["b"] != binding:
             raise StateInvalid
-        with storage.read() as connection:
-            survey = surveys.get(connection, str(data["s"]), int(data["v"]))
+        survey = find_survey(str(data["s"]), int(data["v"]))
         if survey is None:
             raise SurveyGone
         current = data["q"]

@@ -79,6 +79,12 @@ class PhoneGuard:
 
     def check_post(self, address: str | None) -> None:
         """Count one submission; raise `RateLimited` (counting nothing) when over the limit."""
+        self.admit(address, answer=False)
+
+    def admit(self, address: str | None, *, answer: bool) -> bool:
+        """Count one submission and, if it gave an `answer`, note that too, in one transaction;
+        True when that answer follows the client's previous one too closely. Raises
+        `RateLimited` (counting and noting nothing) when over the limit."""
         now = self._clock()
         window = timedelta(seconds=self.limits.post_window)
         with self.storage.write() as connection:
@@ -89,15 +95,18 @@ class PhoneGuard:
             if wait is not None:
                 raise RateLimited(wait)
             phone_limits.note(connection, key, "post", now)
+            return answer and self._note_answer(connection, key, now)
 
     def answer_is_suspect(self, address: str | None) -> bool:
         """Note an answer from this client; True when it follows the previous one too closely."""
         now = self._clock()
-        interval = timedelta(seconds=self.limits.suspect_interval)
         with self.storage.write() as connection:
-            key = self._key(connection, address, now)
-            earlier = phone_limits.times(connection, key, "answer", now - interval)
-            phone_limits.note(connection, key, "answer", now)
+            return self._note_answer(connection, self._key(connection, address, now), now)
+
+    def _note_answer(self, connection: Connection, key: str, now: datetime) -> bool:
+        interval = timedelta(seconds=self.limits.suspect_interval)
+        earlier = phone_limits.times(connection, key, "answer", now - interval)
+        phone_limits.note(connection, key, "answer", now)
         return budget.is_suspect(earlier[-1] if earlier else None, now, interval)
 
     def remembered_keys(self) -> set[str]:

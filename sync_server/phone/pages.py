@@ -37,15 +37,19 @@ from qualivilles.survey import (
 from qualivilles.visit_link import MalformedVisitLink, read_claims
 from sync_server import i18n
 from sync_server.api.deps import StorageDep
+from sync_server.phone import page_cache
 from sync_server.phone.answers import (
     Progress,
     StateExpired,
     StateInvalid,
+    SurveyFinder,
     SurveyGone,
     pack,
     response_record,
+    stored_surveys,
     unpack,
 )
+from sync_server.phone.desk_cache import Current, desk_cache
 from sync_server.phone.guard import PhoneGuard, RateLimited
 from sync_server.phone.reply_contact import ContactForm, OfferInvalid, check, offer, read_offer
 from sync_server.phone.visit_links import (
@@ -89,7 +93,12 @@ class Entry:
     desk: Desk
     base: str  # the path the survey pages are served at
     binding: str  # what the signed state is tied to
+    current: Current
     visit: VisitLink | None = None
+
+    @property
+    def survey(self) -> SurveyDefinition:
+        return self.current.survey
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -101,6 +110,18 @@ def guard(request: Request) -> PhoneGuard:
     if getattr(state, "phone_guard", None) is None:
         state.phone_guard = PhoneGuard(state.storage)
     return state.phone_guard
+
+
+def state_surveys(storage: Storage, entry: Entry) -> SurveyFinder:
+    """Finds the survey version a signed state names: the current one without a query."""
+
+    def find(survey_id: str, version: int) -> SurveyDefinition | None:
+        if entry.current.key == (survey_id, version):
+            return entry.survey
+        with storage.read() as connection:
+            return surveys.remembered(connection, survey_id, version)
+
+    return find
 
 
 def client_address(request: Request) -> str | None:
@@ -123,8 +144,7 @@ def render(
     template: str, context: dict[str, Any], language: str, status_code: int = 200
 ) -> HTMLResponse:
     html = environment(language).get_template(template).render(**context)
-    response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
-    return response
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
 def isolated(name: str) -> Markup:
@@ -215,20 +235,27 @@ def question_page(
     assert state.question is not None
     step, steps = flow.progress(state)
     desk = entry.desk
+    # A desk's pages differ only by the state they carry: rendered once, the state put in after.
+    # (A visit's own link is in its pages: each is seen once.)
+    cached = entry.visit is None and page_cache.takes_state(token)
+    shown = page_cache.STATE if cached and token else token
     context = {
         "title": localized(survey.title, language),
         "desk_label": f"{desk.service.name} · {desk.site.name}",
-        "language_links": language_links(entry.base, survey, language, token),
+        "language_links": language_links(entry.base, survey, language, shown),
         "question": question_view(survey, state.question, language),
         "step": step,
         "steps": steps,
         "last": flow.is_last(state),
-        "state": token,
+        "state": shown,
         "action": entry.base,
         "error": error,
         "notice": notice,
     }
-    return render("phone_survey.html", context, language, status_code)
+    if not cached:
+        return render("phone_survey.html", context, language, status_code)
+    html = page_cache.render("phone_survey.html", context, language, token)
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
 def error_page(
@@ -257,37 +284,32 @@ def error_page(
     return response
 
 
-def first_page(
-    request: Request, storage: Storage, entry: Entry, notice: str | None = None
-) -> HTMLResponse:
-    with storage.read() as connection:
-        survey = surveys.current(connection)
-    language = choose_language(request, request.query_params.get("lang"), survey)
-    return question_page(entry, flow.start(survey, language), None, notice=notice)
+def first_page(request: Request, entry: Entry, notice: str | None = None) -> HTMLResponse:
+    language = choose_language(request, request.query_params.get("lang"), entry.survey)
+    return question_page(entry, flow.start(entry.survey, language), None, notice=notice)
 
 
 def show(request: Request, storage: Storage, entry: Entry) -> Response:
     """GET: the main question, or the current question of a signed state."""
     token = request.query_params.get("st")
-    with storage.read() as connection:
-        current = surveys.current(connection)
+    current = entry.survey
     if not token:
         printed = request.query_params.get("v")
         # A printed code names the survey version it showed; an older one has been retired.
         retired = printed is not None and printed != str(current.version)
-        return first_page(request, storage, entry, notice="survey_changed" if retired else None)
+        return first_page(request, entry, notice="survey_changed" if retired else None)
     try:
         progress = unpack(
             secret(request),
             entry.binding,
             token,
             request.query_params.get("lang") or "",
-            storage,
+            state_surveys(storage, entry),
         )
     except StateExpired:
-        return first_page(request, storage, entry, notice="expired")
+        return first_page(request, entry, notice="expired")
     except SurveyGone:
-        return first_page(request, storage, entry, notice="survey_changed")
+        return first_page(request, entry, notice="survey_changed")
     except StateInvalid:
         language = choose_language(request, request.query_params.get("lang"), current)
         return error_page("invalid", language, 400, desk=entry.desk)
@@ -331,6 +353,14 @@ def _value(question: Question, values: list[str]) -> object:
     return value
 
 
+def rate_limited(request: Request, current: SurveyDefinition, limited: RateLimited) -> HTMLResponse:
+    """The 429 page: too many submissions from this client, and when to try again."""
+    language = choose_language(request, None, current)
+    minutes = max(1, (limited.retry_after + 59) // 60)
+    headers = {"Retry-After": str(limited.retry_after)}
+    return error_page("rate_limited", language, 429, minutes=minutes, headers=headers)
+
+
 def counted_post(
     request: Request, address: str | None, current: SurveyDefinition
 ) -> Response | None:
@@ -338,34 +368,74 @@ def counted_post(
     try:
         guard(request).check_post(address)
     except RateLimited as limited:
-        language = choose_language(request, None, current)
-        minutes = max(1, (limited.retry_after + 59) // 60)
-        headers = {"Retry-After": str(limited.retry_after)}
-        return error_page("rate_limited", language, 429, minutes=minutes, headers=headers)
+        return rate_limited(request, current, limited)
     return None
 
 
+@dataclass(frozen=True)
+class Applied:
+    """A posted answer applied to the flow; `progress` is None after the main answer, whose
+    record id and burst flag are not chosen yet."""
+
+    state: flow.FlowState
+    progress: Progress | None
+    language: str
+
+
 async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
-    """POST: apply one answer (or skip, or finish) and go on, or store the finished answer."""
-    with storage.read() as connection:
-        current = surveys.current(connection)
+    """POST: apply one answer (or skip, or finish) and go on, or store the finished answer.
+
+    Every submission counts against the client's budget, whatever its outcome, and the 429
+    page comes first; the main answer is noted (for bursts) in that same transaction."""
     address = client_address(request)
-    refused = counted_post(request, address, current)
-    if refused is not None:
-        return refused
     try:
         form = await read_form(request)
     except (FormTooLarge, ValueError):
-        return error_page("too_large", choose_language(request, None, current), 413)
+        applied: Applied | Response = error_page(
+            "too_large", choose_language(request, None, entry.survey), 413
+        )
+    else:
+        applied = apply_answer(request, storage, entry, form)
+    main_answer = isinstance(applied, Applied) and applied.progress is None
+    try:
+        suspect = guard(request).admit(address, answer=main_answer)
+    except RateLimited as limited:
+        return rate_limited(request, entry.survey, limited)
+    if isinstance(applied, Response):
+        return applied
+    state, progress = applied.state, applied.progress
+    if progress is None:
+        # The main answer: from here the answer has its record id, and a burst is flagged.
+        progress = Progress(state, new_record_id(), suspect)
+    else:
+        progress = Progress(state, progress.record_id, progress.suspect)
+    if not state.finished:
+        next_token = pack(secret(request), entry.binding, progress)
+        query = _url(entry.base, st=next_token, lang=applied.language)
+        return RedirectResponse(query, status_code=303)
+    return finish(request, storage, entry, progress)
+
+
+def apply_answer(
+    request: Request, storage: Storage, entry: Entry, form: dict[str, list[str]]
+) -> Applied | Response:
+    """The posted page applied to the visitor's flow, or the page that says what is wrong."""
+    current = entry.survey
     requested = _one(form, "lang")
     token = _one(form, "st")
     if token:
         try:
-            progress = unpack(secret(request), entry.binding, token, requested or "", storage)
+            progress = unpack(
+                secret(request),
+                entry.binding,
+                token,
+                requested or "",
+                state_surveys(storage, entry),
+            )
         except StateExpired:
-            return first_page(request, storage, entry, notice="expired")
+            return first_page(request, entry, notice="expired")
         except SurveyGone:
-            return first_page(request, storage, entry, notice="survey_changed")
+            return first_page(request, entry, notice="survey_changed")
         except StateInvalid:
             return error_page("invalid", choose_language(request, requested, current), 400)
         state = progress.flow
@@ -395,16 +465,7 @@ async def submit(request: Request, storage: Storage, entry: Entry) -> Response:
         return question_page(entry, state, token, error="value", status_code=400)
     except flow.NotAsking:
         return question_page(entry, state, token, error="required", status_code=400)
-
-    if progress is None:
-        # The main answer: from here the answer has its record id, and a burst is flagged.
-        progress = Progress(state, new_record_id(), guard(request).answer_is_suspect(address))
-    else:
-        progress = Progress(state, progress.record_id, progress.suspect)
-    if not state.finished:
-        next_token = pack(secret(request), entry.binding, progress)
-        return RedirectResponse(_url(entry.base, st=next_token, lang=language), status_code=303)
-    return finish(request, storage, entry, progress)
+    return Applied(state, progress, language)
 
 
 def finish(request: Request, storage: Storage, entry: Entry, progress: Progress) -> Response:
@@ -458,14 +519,14 @@ def _link_desk(storage: Storage, token: str) -> Desk | None:
         return town.desk(connection, device.site, device.service) if device is not None else None
 
 
-def _desk_entry(request: Request, storage: Storage, site: str, service: str) -> Entry | Response:
-    with storage.read() as connection:
-        desk = town.desk(connection, site, service)
-        survey = surveys.current(connection) if desk is None else None
+def _desk_entry(request: Request, site: str, service: str) -> Entry | Response:
+    # Desks are never deleted, and an answer begun on a survey version just replaced stays
+    # valid: a POST may act on what the pages show (`desk_cache`), like a page loaded earlier.
+    desk, current = desk_cache(request.app).lookup(site, service)
     if desk is None:
-        language = choose_language(request, request.query_params.get("lang"), survey)
+        language = choose_language(request, request.query_params.get("lang"), current.survey)
         return error_page("not_found", language, 404)
-    return Entry(desk, desk_path(desk), desk_binding(desk))
+    return Entry(desk, desk_path(desk), desk_binding(desk), current)
 
 
 def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Response:
@@ -473,11 +534,10 @@ def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Resp
         link = verify_visit_link(storage, token, datetime.now(UTC))
     except InvalidVisitLink as refused:
         return link_error(request, storage, refused, token=token)
-    with storage.read() as connection:
-        desk = town.desk(connection, link.site, link.service)
+    desk, current = desk_cache(request.app).lookup(link.site, link.service)
     if desk is None:
         return link_error(request, storage, InvalidVisitLink("unknown_device", "no such desk"))
-    return Entry(desk, f"/v/{quote(token)}", f"visit:{link.visit_id}", link)
+    return Entry(desk, f"/v/{quote(token)}", f"visit:{link.visit_id}", current, link)
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -485,13 +545,13 @@ def _visit_entry(request: Request, storage: Storage, token: str) -> Entry | Resp
 
 @router.get("/s/{site}/{service}")
 def survey_page(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    entry = _desk_entry(request, storage, site, service)
+    entry = _desk_entry(request, site, service)
     return entry if isinstance(entry, Response) else show(request, storage, entry)
 
 
 @router.post("/s/{site}/{service}")
 async def survey_post(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    entry = _desk_entry(request, storage, site, service)
+    entry = _desk_entry(request, site, service)
     return entry if isinstance(entry, Response) else await submit(request, storage, entry)
 
 
@@ -517,7 +577,11 @@ async def _answered_by_this_page(request: Request, storage: Storage, token: str)
         claims, _body, _signature = read_claims(token)
         form = await read_form(request)
         progress = unpack(
-            secret(request), f"visit:{claims.visit_id}", _one(form, "st") or "", "", storage
+            secret(request),
+            f"visit:{claims.visit_id}",
+            _one(form, "st") or "",
+            "",
+            stored_surveys(storage),
         )
     except (MalformedVisitLink, FormTooLarge, ValueError, StateExpired, StateInvalid, SurveyGone):
         return False
@@ -533,20 +597,16 @@ def _thanks_url(storage: Storage, token: str, request: Request) -> str:
 
 @router.get("/s/{site}/{service}/merci")
 def thanks(request: Request, storage: StorageDep, site: str, service: str) -> Response:
-    entry = _desk_entry(request, storage, site, service)
+    entry = _desk_entry(request, site, service)
     if isinstance(entry, Response):
         return entry
-    with storage.read() as connection:
-        survey = surveys.current(connection)
-    language = choose_language(request, request.query_params.get("lang"), survey)
+    language = choose_language(request, request.query_params.get("lang"), entry.survey)
     token = request.query_params.get("r") or ""
     contact = None
     if token and _offer_open(request, storage, entry, token):
         contact = ContactForm()
     saved = request.query_params.get("contact") == "saved"
-    return thanks_page(
-        request, storage, entry, language, token, contact, "saved" if saved else None
-    )
+    return thanks_page(request, entry, language, token, contact, "saved" if saved else None)
 
 
 def _offer_open(request: Request, storage: Storage, entry: Entry, token: str) -> bool:
@@ -561,7 +621,6 @@ def _offer_open(request: Request, storage: Storage, entry: Entry, token: str) ->
 
 def thanks_page(
     request: Request,
-    storage: Storage,
     entry: Entry,
     language: str,
     token: str = "",
@@ -571,8 +630,7 @@ def thanks_page(
 ) -> HTMLResponse:
     """The thanks page; with `contact`, the form to leave contact details for a reply (what
     was typed and its problems); `outcome` says what became of details sent ("saved", "gone")."""
-    with storage.read() as connection:
-        survey = surveys.current(connection)
+    survey = entry.survey
     context = {
         "thanks": localized(survey.thanks, language),
         "service_name": isolated(entry.desk.service.name),
@@ -590,11 +648,10 @@ def thanks_page(
 async def leave_contact(request: Request, storage: StorageDep, site: str, service: str) -> Response:
     """The contact details a visitor leaves to be answered: checked, kept apart from their
     answer with the consent's date, or the form again with what is wrong."""
-    entry = _desk_entry(request, storage, site, service)
+    entry = _desk_entry(request, site, service)
     if isinstance(entry, Response):
         return entry
-    with storage.read() as connection:
-        current = surveys.current(connection)
+    current = entry.survey
     refused = counted_post(request, client_address(request), current)
     if refused is not None:
         return refused
@@ -607,10 +664,10 @@ async def leave_contact(request: Request, storage: StorageDep, site: str, servic
     try:
         comment_id = read_offer(secret(request), entry.binding, token)
     except OfferInvalid:
-        return thanks_page(request, storage, entry, language, outcome="gone", status_code=400)
+        return thanks_page(request, entry, language, outcome="gone", status_code=400)
     checked = check(_one(form, "phone"), _one(form, "email"), _one(form, "consent"))
     if not checked.valid:
-        return thanks_page(request, storage, entry, language, token, checked, status_code=400)
+        return thanks_page(request, entry, language, token, checked, status_code=400)
     settings = request.app.state.settings
     with storage.write() as connection:
         saved = quality.leave_contact(
@@ -633,4 +690,4 @@ async def leave_contact(request: Request, storage: StorageDep, site: str, servic
     if saved or already:  # a form sent twice keeps the first
         done = _url(f"{entry.base}/merci", lang=language, contact="saved")
         return RedirectResponse(done, status_code=303)
-    return thanks_page(request, storage, entry, language, outcome="gone", status_code=400)
+    return thanks_page(request, entry, language, outcome="gone", status_code=400)

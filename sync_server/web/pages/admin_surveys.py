@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from qualivilles.protocol import MAX_SAFE_INTEGER
 from qualivilles.survey import SurveyDefinition, SurveyDefinitionError, parse_definition
 from sync_server.api.deps import StorageDep
+from sync_server.phone import desk_cache as phone_desks
 from sync_server.storage import Connection, Storage, SurveyVersionChanged, User, audit, surveys
 from sync_server.storage.surveys import (
     ReservedSurveyId,
@@ -155,6 +156,7 @@ async def upload_survey(request: Request, storage: StorageDep, posted: SurveyFor
         return _page(
             request, storage, user, error="version_changed", detail=detail, status_code=409
         )
+    phone_desks.forget(request.app)  # the phone survey asks the new version's questions at once
     return _back(done="published" if new else "unchanged", survey=named)
 
 
@@ -175,4 +177,5 @@ async def use_survey(request: Request, storage: StorageDep, posted: SurveyForm) 
             audit.record(connection, audit.by_user(user), "survey.put_in_use", named, details)
     except UnknownSurvey:
         return _page(request, storage, user, error="unknown", status_code=400)
+    phone_desks.forget(request.app)
     return _back(done="used", survey=named)
