@@ -340,3 +340,29 @@ def test_a_process_killed_while_projecting_leaves_every_record_pending(pg_storag
         kill(holder)
     assert all_projected(pg_storage) == 12
     assert_each_record_counted_once(pg_storage, {str(r.id) for r in batch})
+
+
+def test_a_phone_answer_returns_once_counted_even_while_another_process_projects(pg_storage):
+    # The thanks page offers to leave contact details on the answer's register entry, which
+    # exists once the answer is projected: the request waits for the process projecting.
+    uploads.store_batch(pg_storage, answers(3), KIOSK, project=False)
+    holder = start_holder(pg_storage, "project", [])
+    record = make_record(answer_payload("dissatisfied", comment="Personne à l'accueil"), at=MARCH)
+    phone = Source(site=SITE, service=SERVICE, channel="phone")
+    outcome: list[bool] = []
+
+    def answer() -> None:
+        uploads.store_phone_answer(pg_storage, record, phone, datetime.now(UTC))
+        with pg_storage.read() as connection:
+            outcome.append(projection.is_pending(connection, str(record.id)))
+
+    visitor = threading.Thread(target=answer)
+    try:
+        visitor.start()
+    finally:
+        kill(holder)
+    visitor.join()
+    assert outcome == [False]
+    with pg_storage.read() as connection:
+        [(text,)] = connection.exec_driver_sql("SELECT text FROM comments").all()
+    assert text == "Personne à l'accueil"

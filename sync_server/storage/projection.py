@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -367,6 +368,32 @@ def project_all(connection: Connection, zone: ZoneInfo) -> int:
     while count := project(connection, zone):
         done += count
     return done
+
+
+def is_pending(connection: Connection, record_id: str) -> bool:
+    """Whether this record is in the log and not projected yet."""
+    r, waiting = schema.records, schema.records_pending
+    query = (
+        sa.select(waiting.c.seq)
+        .select_from(waiting.join(r, r.c.seq == waiting.c.seq))
+        .where(r.c.id == record_id)
+    )
+    return connection.execute(query).first() is not None
+
+
+def until_projected(storage: Storage, record_id: str, seconds: float = 5.0) -> bool:
+    """Project, or let the process projecting do it, until this record is in the figures (a
+    visitor's thanks page needs their comment's register entry); False if it is still pending
+    after `seconds` (a projection stuck elsewhere: the page then goes on without it)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        catch_up(storage)
+        with storage.read() as connection:
+            if not is_pending(connection, record_id):
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)  # the leader's step takes milliseconds
 
 
 def catch_up(storage: Storage) -> int:

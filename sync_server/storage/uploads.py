@@ -81,7 +81,8 @@ def store_phone_answer(
     visit_id: str | None = None,
     window: clock.Window | None = None,
 ) -> Ack:
-    """Store a phone answer, then bring the figures up to date; with `visit_id`, also spend that
+    """Store a phone answer and return once it is in the figures (its thanks page offers to
+    leave contact details on its comment's register entry); with `visit_id`, also spend that
     visit's link, or raise `VisitLinkUsed` and store nothing. A resent record comes back
     DUPLICATE.
 
@@ -102,7 +103,7 @@ def store_phone_answer(
             and not visit_links.mark_used(connection, visit_id, received_at)
         ):
             raise VisitLinkUsed(visit_id)  # rolls the answer back with the transaction
-    projection.catch_up(storage)
+    projection.until_projected(storage, str(record.id))
     return ack
 
 
