@@ -10,8 +10,9 @@ visits) in a temp folder, then measures, best of `--repeat`:
   before (`report.html` as of the commit that replaced it, read from git) with its context (every
   desk's tables, the distribution, heatmap and band charts), laid out in-process;
 - the same two, current design: GET /reports/monthly.pdf and /reports/annual.pdf from the real
-  app (a signed-in quality manager; layout in the app's worker process), and the share of the
-  time spent before the layout (figures and HTML);
+  app (a signed-in quality manager; layout in the app's worker processes, the pack in two parts
+  at once), the share of the time spent before the layout (figures and HTML), and the pack's
+  HTML laid out whole by one worker (the layout before the pack was cut in parts);
 - the overview (GET /) alone, then while a monthly pack is being built: in-process as before,
   and with the worker process;
 - the first GET /service/{service} and GET / in a fresh interpreter, without the start-up
@@ -157,6 +158,7 @@ def main() -> None:
         return
 
     from sync_server.indicators.periods import parse
+    from sync_server.pdf_layout import html_to_pdf
     from sync_server.web.figures import today
     from sync_server.web.pages.reports import monthly_html
     from sync_server.web.period_choice import choose
@@ -192,6 +194,11 @@ def main() -> None:
         user = User("bench", "quality_manager")
         results["monthly new, figures and HTML"] = best(
             lambda: monthly_html(storage, settings, user, month, "fr"), args.repeat
+        )
+        html = monthly_html(storage, settings, user, month, "fr")
+        pool = app.state.pdf_pool.executor()
+        results["monthly new, laid out whole by one worker"] = best(
+            lambda: pool.submit(html_to_pdf, html).result(), args.repeat
         )
         source = old_template()
         if source is not None:
@@ -232,8 +239,10 @@ def main() -> None:
     storage.close()
     for name, spent in results.items():
         print(f"{name:45s} {spent * 1000:9.0f} ms")
+    print(f"monthly new: {pages(new['monthly']) / results['monthly new']:.1f} pages per second")
     pairs = [
         ("monthly previous", "monthly new"),
+        ("monthly new, laid out whole by one worker", "monthly new"),
         ("annual previous", "annual new"),
         ("overview during previous build", "overview during current build"),
         ("first service page without warm-up", "first service page with warm-up"),
