@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from sync_server.pdf_html import report_html
+
 _MARGIN_BOXES = [
     f"{side}-{place}"
     for side, places in (
@@ -50,18 +52,14 @@ def _styles() -> dict[str, Any]:
 def part_to_pdf(html: str) -> bytes:
     """The PDF of one part of a report (a whole document, see `pdf_parts.split`), without page
     numbers."""
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=None).write_pdf(stylesheets=[_styles()["without_number"]])
+    return report_html(html).write_pdf(stylesheets=[_styles()["without_number"]])
 
 
 def page_numbers(head: str, pages: int) -> bytes:
     """`pages` pages, each blank but for its number out of `pages`, laid out by the page rules
     of the report whose `head` (`pdf_parts.head`) is given."""
-    from weasyprint import HTML
-
     html = f"{head}<body>{_EMPTY_PAGE * pages}</body></html>"
-    return HTML(string=html, base_url=None).write_pdf(stylesheets=[_styles()["number_only"]])
+    return report_html(html).write_pdf(stylesheets=[_styles()["number_only"]])
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sync_server.pdf_html import report_html
 from sync_server.pdf_join import join, part_to_pdf
 from sync_server.pdf_parts import PART_BREAK, head, split
 
@@ -31,9 +32,7 @@ _SAMPLE = (
 
 def html_to_pdf(html: str) -> bytes:
     """The PDF of a self-contained HTML document (its CSS inline, no external resources)."""
-    from weasyprint import HTML  # loaded in the worker only: it brings Pango and its fonts
-
-    return HTML(string=html, base_url=None).write_pdf()
+    return report_html(html).write_pdf()
 
 
 def warm(ready: Any = None) -> int:
