@@ -10,8 +10,9 @@ visits) in a temp folder, then measures, best of `--repeat`:
   before (`report.html` as of the commit that replaced it, read from git) with its context (every
   desk's tables, the distribution, heatmap and band charts), laid out in-process;
 - the same two, current design: GET /reports/monthly.pdf and /reports/annual.pdf from the real
-  app (a signed-in quality manager; layout in the app's worker process), and the share of the
-  time spent before the layout (figures and HTML);
+  app (a signed-in quality manager; layout in the app's worker processes, the pack in two parts
+  at once), the share of the time spent before the layout (figures and HTML), and the pack's
+  HTML laid out whole by one worker (the layout before the pack was cut in parts);
 - the overview (GET /) alone, then while a monthly pack is being built: in-process as before,
   and with the worker process;
 - the first GET /service/{service} and GET / in a fresh interpreter, without the start-up
@@ -58,6 +59,18 @@ def best(function: Callable[[], object], repeat: int) -> float:
         function()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def best_alternating(functions: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """`best` of each function, called in turn: a load that changes during the run (other
+    processes on the machine) weighs on each alike."""
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeat):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(spent) for name, spent in times.items()}
 
 
 def pages(pdf: bytes) -> int:
@@ -157,6 +170,7 @@ def main() -> None:
         return
 
     from sync_server.indicators.periods import parse
+    from sync_server.pdf_layout import html_to_pdf
     from sync_server.web.figures import today
     from sync_server.web.pages.reports import monthly_html
     from sync_server.web.period_choice import choose
@@ -187,11 +201,22 @@ def main() -> None:
         client.get(monthly_url)
         print(f"first PDF (worker warmed): {time.perf_counter() - first:.2f} s")
         new = {"monthly": client.get(monthly_url).content, "annual": client.get(annual_url).content}
-        results["monthly new"] = best(lambda: client.get(monthly_url), args.repeat)
         results["annual new"] = best(lambda: client.get(annual_url), args.repeat)
         user = User("bench", "quality_manager")
         results["monthly new, figures and HTML"] = best(
             lambda: monthly_html(storage, settings, user, month, "fr"), args.repeat
+        )
+        # The pack as served (in parts, at once), and its HTML laid out whole by one worker.
+        html = monthly_html(storage, settings, user, month, "fr")
+        pool = app.state.pdf_pool.executor()
+        results |= best_alternating(
+            {
+                "monthly new": lambda: client.get(monthly_url),
+                "monthly new, laid out whole by one worker": lambda: pool.submit(
+                    html_to_pdf, html
+                ).result(),
+            },
+            args.repeat,
         )
         source = old_template()
         if source is not None:
@@ -232,8 +257,10 @@ def main() -> None:
     storage.close()
     for name, spent in results.items():
         print(f"{name:45s} {spent * 1000:9.0f} ms")
+    print(f"monthly new: {pages(new['monthly']) / results['monthly new']:.1f} pages per second")
     pairs = [
         ("monthly previous", "monthly new"),
+        ("monthly new, laid out whole by one worker", "monthly new"),
         ("annual previous", "annual new"),
         ("overview during previous build", "overview during current build"),
         ("first service page without warm-up", "first service page with warm-up"),

@@ -89,9 +89,9 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.storage = store
-    # PDF layout in one worker process, started at start-up or on the first PDF asked (see
-    # `web.pdf_pool` and the `pdf_warm_up` setting).
-    pdf_pool = app.state.pdf_pool = PdfPool(workers=1)
+    # PDF layout in two worker processes (a long report laid out in two parts at once), started
+    # at start-up or on the first PDF asked (see `web.pdf_pool` and the `pdf_warm_up` setting).
+    pdf_pool = app.state.pdf_pool = PdfPool(workers=2)
     problems.install(app)
     page_access.install(app)
     openapi.install(app, api.routers, session_cookie=cookie_name(settings))
