@@ -7,6 +7,7 @@ only, not the server's pages and their libraries (see `web/pdf_pool.py`).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sync_server.pdf_html import report_html
@@ -33,6 +34,18 @@ _SAMPLE = (
 def html_to_pdf(html: str) -> bytes:
     """The PDF of a self-contained HTML document (its CSS inline, no external resources)."""
     return report_html(html).write_pdf()
+
+
+# Added to a worker's scheduling niceness (0 to 19: higher yields more).
+WORKER_NICENESS = 5
+
+
+def start_worker(ready: Any = None) -> None:
+    """What a layout worker runs when it starts: it yields the processor to the server's own
+    process when both want it (pages answer at their usual speed while a report is laid out),
+    then warms up (`warm`)."""
+    os.nice(WORKER_NICENESS)
+    warm(ready)
 
 
 def warm(ready: Any = None) -> int:

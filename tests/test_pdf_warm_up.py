@@ -67,3 +67,15 @@ def test_without_the_warm_up_the_worker_starts_on_the_first_pdf_asked(tmp_path):
         assert not any(process.is_alive() for process in processes)
     finally:
         storage.close()
+
+
+def test_the_workers_yield_the_processor_to_the_server():
+    from sync_server.pdf_layout import WORKER_NICENESS
+    from sync_server.web.pdf_pool import PdfPool
+
+    pool = PdfPool(workers=1)
+    try:
+        worker_niceness = pool.executor().submit(os.nice, 0).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert worker_niceness == min(19, os.nice(0) + WORKER_NICENESS)

@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from sync_server.pdf_join import join, part_to_pdf
-from sync_server.pdf_layout import html_to_pdf, warm
+from sync_server.pdf_layout import html_to_pdf, start_worker
 from sync_server.pdf_parts import head, split
 
 T = TypeVar("T")
@@ -52,7 +52,7 @@ class PdfPool:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,
-                    initializer=warm,
+                    initializer=start_worker,
                     initargs=(self._ready,),
                 )
             return self._pool
