@@ -320,46 +320,64 @@ class _Rows:
         insert_rows(connection, schema.answer_items, ITEM_COLUMNS, self.items)
         insert_rows(connection, schema.comments, COMMENT_COLUMNS, self.comments)
         insert_rows(connection, schema.visit_events, VISIT_EVENT_COLUMNS, self.events)
-        for visit_id, desk in sorted(self.visits.items()):
-            _refold_visit(connection, visit_id, *desk)
+        _refold_visits(connection, self.visits)
         rollups.add(connection, self.answer_days, self.item_days)
 
 
-def _refold_visit(
-    connection: Connection, visit_id: str, device_id: str | None, site: str, service: str
-) -> None:
-    """The visit's state folded again from all its events (they may arrive in any order)."""
+def _refold_visits(connection: Connection, desks: dict[str, tuple[str | None, str, str]]) -> None:
+    """Each visit's state folded again from all its events (they may arrive in any order, in
+    any step): the step's visits' events read at once, the known visits updated and the new
+    ones inserted, a statement each. `desks`: the (device, site, service) of each visit."""
+    if not desks:
+        return
     events_table, table = schema.visit_events, schema.visits
-    events = [
-        visit_rules.Event(
-            id=row.id,
-            event=VisitEvent(row.event),
-            at=row.at,
-            ticket=row.ticket,
-            wait_seconds=row.wait_seconds,
-            cancels=row.cancels,
-            reason=row.reason,
+    events: dict[str, list[visit_rules.Event]] = {visit_id: [] for visit_id in desks}
+    wanted = sorted(desks)
+    for start in range(0, len(wanted), 500):
+        query = sa.select(events_table).where(
+            events_table.c.visit_id.in_(wanted[start : start + 500])
         )
-        for row in connection.execute(
-            sa.select(events_table).where(events_table.c.visit_id == visit_id)
-        )
-    ]
-    state = visit_rules.fold(events)
-    values = {
-        "ticket": state.ticket,
-        "arrived_at": state.arrived_at,
-        "taken_at": state.taken_at,
-        "ended_at": state.ended_at,
-        "outcome": state.outcome.value,
-        "wait_seconds": state.wait_seconds,
-    }
-    updated = connection.execute(table.update().where(table.c.id == visit_id).values(**values))
-    if updated.rowcount == 0:
-        connection.execute(
-            table.insert().values(
-                id=visit_id, device_id=device_id, site=site, service=service, **values
+        for row in connection.execute(query):
+            events[row.visit_id].append(
+                visit_rules.Event(
+                    id=row.id,
+                    event=VisitEvent(row.event),
+                    at=row.at,
+                    ticket=row.ticket,
+                    wait_seconds=row.wait_seconds,
+                    cancels=row.cancels,
+                    reason=row.reason,
+                )
             )
+    known = {
+        row[0]
+        for start in range(0, len(wanted), 500)
+        for row in connection.execute(
+            sa.select(table.c.id).where(table.c.id.in_(wanted[start : start + 500]))
         )
+    }
+    updates, inserts = [], []
+    for visit_id in wanted:
+        state = visit_rules.fold(events[visit_id])
+        values = {
+            "ticket": state.ticket,
+            "arrived_at": state.arrived_at,
+            "taken_at": state.taken_at,
+            "ended_at": state.ended_at,
+            "outcome": state.outcome.value,
+            "wait_seconds": state.wait_seconds,
+        }
+        if visit_id in known:
+            updates.append({"visit_key": visit_id, **values})
+        else:
+            device_id, site, service = desks[visit_id]
+            inserts.append(
+                {"id": visit_id, "device_id": device_id, "site": site, "service": service, **values}
+            )
+    if updates:
+        connection.execute(table.update().where(table.c.id == sa.bindparam("visit_key")), updates)
+    if inserts:
+        connection.execute(table.insert(), inserts)
 
 
 def project_all(connection: Connection, zone: ZoneInfo) -> int:
