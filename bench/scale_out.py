@@ -24,14 +24,19 @@ processes on one port, the kernel handing each new connection to one of them. Th
    dashboard (`GET /`) every `--dashboard-every` seconds;
 3. catch-up: the projection (answers, visit events, rollups) runs after the replies; the bench
    polls until the figures' tables hold every record, and says how long that took;
-4. exactly once: every record acknowledged stored or duplicate is in `records` once, no id twice;
+4. paced: the same fleet for as long again, each device one cycle every `--paced-every` seconds
+   (kiosks sync at their own pace, well below what the server can take): the sync and dashboard
+   latencies a desk sees on an ordinary day (the records count in the exactly-once checks);
+5. exactly once: every record acknowledged stored or duplicate is in `records` once, no id twice;
    `answers` and `visit_events` hold each of them once (and the phone answers); the daily rollups
    (`answer_days`, `item_days`) equal a GROUP BY of the answers.
 
-Printed per configuration: records/s stored, p50/p95 sync latency, p95 dashboard latency,
-CPU-seconds per 1,000 records (server processes and PostgreSQL, load and catch-up), then the
-ratio of PostgreSQL x3 to x1. The load generator runs in this process: on a small machine it
-takes CPU from the server too (its own CPU is printed).
+Printed per configuration: records/s stored, p50/p95 sync latency, p95 dashboard latency (back
+to back, and paced), CPU-seconds per 1,000 records (server processes and PostgreSQL, load and
+catch-up), then the ratio of PostgreSQL x3 to x1; with `--baseline REV` (a git revision), the
+same configurations with that revision's server first, and the ratios of this one to it. The
+load generator runs in this process: on a small machine it takes CPU from the server too (its own
+CPU is printed).
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ from qualivilles.protocol import (  # noqa: E402
 )
 from sync_server.session_cookie import cookie_name  # noqa: E402
 from sync_server.settings import Settings  # noqa: E402
-from sync_server.storage import Storage, devices, projection, town  # noqa: E402
+from sync_server.storage import Storage, devices, town  # noqa: E402
 from tests.fixtures.server import add_user, signed_in_cookie  # noqa: E402
 from tests.tools.postgres_cluster import free_port, running_cluster  # noqa: E402
 
@@ -138,15 +143,16 @@ class Server:
 
 
 def cli(env: dict[str, str], *arguments: str) -> None:
+    root = env["PYTHONPATH"]
     command = [sys.executable, "-m", "sync_server.cli", *arguments]
-    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"sync-server {' '.join(arguments)}: {result.stderr}")
 
 
 @contextmanager
 def running_server(
-    database_url: str, processes: int, work: Path, extra_roots: list[int]
+    database_url: str, processes: int, work: Path, extra_roots: list[int], code: Path = ROOT
 ) -> Iterator[Server]:
     """`sync-server migrate`, `load-town`, then `serve --workers processes` on a free port."""
     port = free_port()
@@ -159,14 +165,14 @@ def running_server(
         "QV_TRUSTED_PROXIES": "127.0.0.1",
         "QV_PDF_WARM_UP": "false",
     }
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **values}
+    env = {**os.environ, "PYTHONPATH": str(code), **values}
     cli(env, "migrate")
     cli(env, "load-town", str(DEMO_TOWN_FILE))
     log = (work / f"serve-{port}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(port),
          "--workers", str(processes)],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env, cwd=code, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
@@ -305,9 +311,19 @@ def cycle(client: SyncClient, device: Device, tally: Tally) -> None:
         tally.heartbeat_seconds.append(beaten - fetched)
 
 
-def run_device(server: Server, device: Device, stop_at: float, tally: Tally) -> None:
+def run_device(
+    server: Server, device: Device, stop_at: float, tally: Tally, every: float = 0.0
+) -> None:
+    """Cycles until `stop_at`: back to back, or one every `every` seconds from a random start
+    (a fleet syncing at its own pace, as kiosks do)."""
+    next_at = time.monotonic() + random.uniform(0, every)
     with SyncClient(server.url, device.token, timeout=(5, 120)) as client:
         while time.monotonic() < stop_at:
+            if every:
+                time.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += every
+                if time.monotonic() >= stop_at:
+                    return
             try:
                 cycle(client, device, tally)
             except Exception as error:  # reported after the run
@@ -372,7 +388,9 @@ def dashboard_session(server: Server) -> requests.Session:
     return session
 
 
-def run_load(server: Server, fleet: list[Device], args: argparse.Namespace) -> tuple[Tally, float]:
+def run_load(
+    server: Server, fleet: list[Device], args: argparse.Namespace, every: float = 0.0
+) -> tuple[Tally, float]:
     tally = Tally()
     stop_at = time.monotonic() + args.seconds
     with ExitStack() as stack:
@@ -393,7 +411,7 @@ def run_load(server: Server, fleet: list[Device], args: argparse.Namespace) -> t
                 tally.dashboard_seconds.append(time.perf_counter() - started)
 
         threads = [
-            threading.Thread(target=run_device, args=(server, device, stop_at, tally))
+            threading.Thread(target=run_device, args=(server, device, stop_at, tally, every))
             for device in fleet
         ]
         threads.append(threading.Thread(
@@ -464,7 +482,12 @@ def wait_caught_up(server: Server, timeout: float) -> float:
     try:
         while True:
             with storage.read() as connection:
-                if not projection.pending(connection):
+                # Every record is in the figures' tables (this works on the baseline's schema too).
+                logged, projected = connection.exec_driver_sql(
+                    "SELECT (SELECT count(*) FROM records),"
+                    " (SELECT count(*) FROM answers) + (SELECT count(*) FROM visit_events)"
+                ).one()
+                if logged == projected:
                     return time.monotonic() - started
             if time.monotonic() - started > timeout:
                 raise RuntimeError(f"the projection did not catch up within {timeout:g} s")
@@ -538,6 +561,9 @@ class Result:
     heartbeat_p50: float
     cpu_per_thousand: float
     catch_up: float
+    paced_sync_p50: float
+    paced_sync_p95: float
+    paced_dashboard_p95: float
     phone_answers: int
     config_unchanged: float
     profile: CycleProfile
@@ -546,10 +572,10 @@ class Result:
 
 def run_configuration(
     name: str, database_url: str, processes: int, work: Path, args: argparse.Namespace,
-    postgres_pid: int | None,
+    postgres_pid: int | None, code: Path = ROOT,
 ) -> Result:  # fmt: skip
     roots = [postgres_pid] if postgres_pid else []
-    with running_server(database_url, processes, work, roots) as server:
+    with running_server(database_url, processes, work, roots, code) as server:
         fleet = enrol_fleet(server, args.devices + 1)
         tally = Tally()
         profile = profile_cycle(server, fleet.pop(), args.profile_cycles, tally)
@@ -557,9 +583,12 @@ def run_configuration(
         load, elapsed = run_load(server, fleet, args)
         catch_up = wait_caught_up(server, args.catch_up_timeout)
         cpu = server.cpu() - cpu_before
-        for kind, ids in tally.acked.items():
+        paced, _ = run_load(server, fleet, args, every=args.paced_every)
+        wait_caught_up(server, args.catch_up_timeout)
+        for kind, ids in [*tally.acked.items(), *paced.acked.items()]:
             load.acked[kind] |= ids
-        load.errors.extend(tally.errors)
+        load.errors.extend(tally.errors + paced.errors)
+        load.phone_answers += paced.phone_answers
         problems = load.errors[:5] + exactly_once(server, load)
     records = load.stored + load.phone_answers
     return Result(
@@ -572,6 +601,9 @@ def run_configuration(
         heartbeat_p50=percentile(load.heartbeat_seconds, 0.5),
         cpu_per_thousand=cpu * 1000 / max(records, 1),
         catch_up=catch_up,
+        paced_sync_p50=percentile(paced.sync_seconds, 0.5),
+        paced_sync_p95=percentile(paced.sync_seconds, 0.95),
+        paced_dashboard_p95=percentile(paced.dashboard_seconds, 0.95),
         phone_answers=load.phone_answers,
         config_unchanged=load.config_unchanged / max(len(load.config_seconds), 1),
         profile=profile,
@@ -589,6 +621,12 @@ def report(results: list[Result], client_cpu: float) -> None:
               f"{r.sync_p95 * 1000:7.0f}ms {r.dashboard_p95 * 1000:7.0f}ms "
               f"{r.cpu_per_thousand:9.2f} {r.catch_up:8.1f}s  {verdict}")  # fmt: skip
     print()
+    print("paced: the same fleet, each device a cycle every --paced-every seconds")
+    print(f"{'configuration':16} {'sync p50':>9} {'sync p95':>9} {'dash p95':>9}")
+    for r in results:
+        print(f"{r.name:16} {r.paced_sync_p50 * 1000:7.0f}ms {r.paced_sync_p95 * 1000:7.0f}ms "
+              f"{r.paced_dashboard_p95 * 1000:7.0f}ms")  # fmt: skip
+    print()
     print("besides ingest, per device cycle (load: client p50; profile: one device alone)")
     print(f"{'configuration':16} {'config p50':>10} {'304 share':>9} {'beat p50':>9}   "
           "server CPU ms per request: sync / config / heartbeat")  # fmt: skip
@@ -601,8 +639,31 @@ def report(results: list[Result], client_cpu: float) -> None:
     one, three = by_name.get("PostgreSQL x1"), by_name.get("PostgreSQL x3")
     if one and three:
         print(f"\nPostgreSQL x3 / x1: x{three.stored_per_second / one.stored_per_second:.2f}")
+    for r in results:
+        base = by_name.get(f"{r.name} (baseline)")
+        if base:
+            speed = r.stored_per_second / base.stored_per_second
+            cpu = r.cpu_per_thousand / base.cpu_per_thousand
+            print(f"{r.name} / baseline: records/s x{speed:.2f}, CPU per 1,000 records x{cpu:.2f}")
+    base_one = by_name.get("PostgreSQL x1 (baseline)")
+    if three and base_one:
+        speed = three.stored_per_second / base_one.stored_per_second
+        print(f"PostgreSQL x3 / baseline x1: x{speed:.2f}")
     print(f"phone answers: {', '.join(f'{r.name} {r.phone_answers}' for r in results)}; "
           f"load generator's own CPU: {client_cpu:.1f} s")  # fmt: skip
+
+
+@contextmanager
+def checkout(revision: str, work: Path) -> Iterator[Path]:
+    """The server's code at `revision`, in a temporary git worktree."""
+    path = work / "baseline"
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), revision], cwd=ROOT,
+                   check=True, capture_output=True)  # fmt: skip
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT,
+                       check=False, capture_output=True)  # fmt: skip
 
 
 def main() -> None:
@@ -614,6 +675,14 @@ def main() -> None:
     parser.add_argument("--phone-rate", type=float, default=1.0, help="phone answers per second")
     parser.add_argument("--dashboard-every", type=float, default=2.0, help="seconds")
     parser.add_argument("--profile-cycles", type=int, default=30)
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run the server of this git revision first (e.g. a release tag), for ratios",
+    )
+    parser.add_argument(
+        "--paced-every", type=float, default=10.0, help="seconds between a device's cycles"
+    )
     parser.add_argument("--catch-up-timeout", type=float, default=300.0, help="seconds")
     args = parser.parse_args()
     engines = [engine.strip() for engine in args.engines.split(",")]
@@ -622,23 +691,29 @@ def main() -> None:
     client_start = time.process_time()
     with tempfile.TemporaryDirectory(prefix="qv-scale-") as tmp, ExitStack() as stack:
         work = Path(tmp)
-        for engine in engines:
-            if engine == "postgresql":
-                cluster = stack.enter_context(running_cluster("max_connections=200"))
-                for count in counts:
-                    database = cluster.create_database("bench")
-                    print(f"PostgreSQL x{count} ...", flush=True)
-                    results.append(run_configuration(
-                        f"PostgreSQL x{count}", cluster.url(database), count, work, args,
-                        cluster.postmaster_pid,
-                    ))  # fmt: skip
-                    cluster.drop_database(database)
-            elif engine == "sqlite":
-                print("SQLite x1 ...", flush=True)
-                url = f"sqlite:///{work / 'bench.db'}"
-                results.append(run_configuration("SQLite x1", url, 1, work, args, None))
-            else:
-                parser.error(f"unknown engine {engine!r}")
+        versions = [("", ROOT)]
+        if args.baseline:
+            versions.insert(0, (" (baseline)", stack.enter_context(checkout(args.baseline, work))))
+        for suffix, code in versions:
+            for engine in engines:
+                if engine == "postgresql":
+                    cluster = stack.enter_context(running_cluster("max_connections=200"))
+                    for count in counts:
+                        database = cluster.create_database("bench")
+                        name = f"PostgreSQL x{count}{suffix}"
+                        print(f"{name} ...", flush=True)
+                        results.append(run_configuration(
+                            name, cluster.url(database), count, work, args,
+                            cluster.postmaster_pid, code,
+                        ))  # fmt: skip
+                        cluster.drop_database(database)
+                elif engine == "sqlite":
+                    name = f"SQLite x1{suffix}"
+                    print(f"{name} ...", flush=True)
+                    url = f"sqlite:///{work / f'bench{len(results)}.db'}"
+                    results.append(run_configuration(name, url, 1, work, args, None, code))
+                else:
+                    parser.error(f"unknown engine {engine!r}")
     report(results, time.process_time() - client_start)
 
 
