@@ -613,26 +613,26 @@ def run_configuration(
 
 def report(results: list[Result], client_cpu: float) -> None:
     print()
-    print(f"{'configuration':16} {'records/s':>9} {'sync p50':>9} {'sync p95':>9} "
+    print(f"{'configuration':24} {'records/s':>9} {'sync p50':>9} {'sync p95':>9} "
           f"{'dash p95':>9} {'CPU-s/1k':>9} {'catch-up':>9}  exactly once")  # fmt: skip
     for r in results:
         verdict = "yes" if not r.problems else "NO: " + "; ".join(r.problems)
-        print(f"{r.name:16} {r.stored_per_second:9.0f} {r.sync_p50 * 1000:7.0f}ms "
+        print(f"{r.name:24} {r.stored_per_second:9.0f} {r.sync_p50 * 1000:7.0f}ms "
               f"{r.sync_p95 * 1000:7.0f}ms {r.dashboard_p95 * 1000:7.0f}ms "
               f"{r.cpu_per_thousand:9.2f} {r.catch_up:8.1f}s  {verdict}")  # fmt: skip
     print()
     print("paced: the same fleet, each device a cycle every --paced-every seconds")
-    print(f"{'configuration':16} {'sync p50':>9} {'sync p95':>9} {'dash p95':>9}")
+    print(f"{'configuration':24} {'sync p50':>9} {'sync p95':>9} {'dash p95':>9}")
     for r in results:
-        print(f"{r.name:16} {r.paced_sync_p50 * 1000:7.0f}ms {r.paced_sync_p95 * 1000:7.0f}ms "
+        print(f"{r.name:24} {r.paced_sync_p50 * 1000:7.0f}ms {r.paced_sync_p95 * 1000:7.0f}ms "
               f"{r.paced_dashboard_p95 * 1000:7.0f}ms")  # fmt: skip
     print()
     print("besides ingest, per device cycle (load: client p50; profile: one device alone)")
-    print(f"{'configuration':16} {'config p50':>10} {'304 share':>9} {'beat p50':>9}   "
+    print(f"{'configuration':24} {'config p50':>10} {'304 share':>9} {'beat p50':>9}   "
           "server CPU ms per request: sync / config / heartbeat")  # fmt: skip
     for r in results:
         cpu = r.profile.cpu_ms
-        print(f"{r.name:16} {r.config_p50 * 1000:8.1f}ms {r.config_unchanged:9.0%} "
+        print(f"{r.name:24} {r.config_p50 * 1000:8.1f}ms {r.config_unchanged:9.0%} "
               f"{r.heartbeat_p50 * 1000:7.1f}ms   {cpu['sync (50 records)']:6.1f} / "
               f"{cpu['config']:5.1f} / {cpu['heartbeat']:5.1f}")  # fmt: skip
     by_name = {r.name: r for r in results}
