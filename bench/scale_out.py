@@ -15,8 +15,10 @@ processes on one port, the kernel handing each new connection to one of them. Th
    config fetches, then as many heartbeats; the server's CPU (its processes and PostgreSQL's,
    from /proc) per request of each kind. The config fetch and the heartbeat are the part of a
    device's cycle that is not ingest;
-2. load: `--devices` devices enrolled through `POST /api/v1/enrol` (two kiosks for one tablet,
-   spread over the town's desks) each loop, with the kiosk's own `SyncClient`, on a cycle of
+2. load: after `--warm-up` seconds of the same load, not measured (every process's first pages
+   and connections under the fleet's first burst), `--devices` devices enrolled through
+   `POST /api/v1/enrol` (two kiosks for one tablet, spread over the town's desks) each loop,
+   back to back, with the kiosk's own `SyncClient`, on a cycle of
    `POST /api/v1/sync` (50 records: kiosk answers, or a tablet's visits arrived and taken in
    charge), `GET /api/v1/config` with the ETag of the last one, `POST /api/v1/heartbeat`; a
    phone visitor answers the survey every `1 / --phone-rate` seconds (each from its own
@@ -389,10 +391,14 @@ def dashboard_session(server: Server) -> requests.Session:
 
 
 def run_load(
-    server: Server, fleet: list[Device], args: argparse.Namespace, every: float = 0.0
+    server: Server,
+    fleet: list[Device],
+    args: argparse.Namespace,
+    every: float = 0.0,
+    seconds: float | None = None,
 ) -> tuple[Tally, float]:
     tally = Tally()
-    stop_at = time.monotonic() + args.seconds
+    stop_at = time.monotonic() + (args.seconds if seconds is None else seconds)
     with ExitStack() as stack:
         phone = stack.enter_context(requests.Session())
         dashboard = stack.enter_context(dashboard_session(server))
@@ -579,18 +585,21 @@ def run_configuration(
         fleet = enrol_fleet(server, args.devices + 1)
         tally = Tally()
         profile = profile_cycle(server, fleet.pop(), args.profile_cycles, tally)
+        # Every process's first pages and connections, under the fleet's first burst: not measured.
+        warm, _ = run_load(server, fleet, args, seconds=args.warm_up)
         cpu_before = server.cpu()
         load, elapsed = run_load(server, fleet, args)
         catch_up = wait_caught_up(server, args.catch_up_timeout)
         cpu = server.cpu() - cpu_before
         paced, _ = run_load(server, fleet, args, every=args.paced_every)
         wait_caught_up(server, args.catch_up_timeout)
-        for kind, ids in [*tally.acked.items(), *paced.acked.items()]:
+        for kind, ids in [*tally.acked.items(), *warm.acked.items(), *paced.acked.items()]:
             load.acked[kind] |= ids
-        load.errors.extend(tally.errors + paced.errors)
-        load.phone_answers += paced.phone_answers
+        load.errors.extend(tally.errors + warm.errors + paced.errors)
+        counted_phone_answers = load.phone_answers
+        load.phone_answers += warm.phone_answers + paced.phone_answers
         problems = load.errors[:5] + exactly_once(server, load)
-    records = load.stored + load.phone_answers
+    records = load.stored + counted_phone_answers
     return Result(
         name=name,
         stored_per_second=load.stored / elapsed,
@@ -675,6 +684,9 @@ def main() -> None:
     parser.add_argument("--phone-rate", type=float, default=1.0, help="phone answers per second")
     parser.add_argument("--dashboard-every", type=float, default=2.0, help="seconds")
     parser.add_argument("--profile-cycles", type=int, default=30)
+    parser.add_argument(
+        "--warm-up", type=float, default=5.0, help="seconds of load before the measured ones"
+    )
     parser.add_argument(
         "--baseline",
         metavar="REV",

@@ -45,8 +45,9 @@ log = logging.getLogger(__name__)
 NAME = "figures"
 # PostgreSQL's advisory lock held by the one process projecting ("qvprojec").
 PROJECTOR = 0x7176_7072_6F6A_6563
-# Records per step: a month-long backlog projects in a few dozen short transactions.
-STEP = 5_000
+# Records per step: a step holds the lock staff changes take (a second at most on a busy
+# server); a month-long backlog projects in a few hundred short transactions.
+STEP = 1_000
 
 ANSWER_COLUMNS = (
     "id",
