@@ -393,6 +393,7 @@ def dashboard_session(server: Server) -> requests.Session:
 def run_load(
     server: Server,
     fleet: list[Device],
+    dashboard: requests.Session,
     args: argparse.Namespace,
     every: float = 0.0,
     seconds: float | None = None,
@@ -401,7 +402,6 @@ def run_load(
     stop_at = time.monotonic() + (args.seconds if seconds is None else seconds)
     with ExitStack() as stack:
         phone = stack.enter_context(requests.Session())
-        dashboard = stack.enter_context(dashboard_session(server))
 
         def one_phone(number: int) -> None:
             phone_answer(phone, server.url, number)
@@ -586,12 +586,15 @@ def run_configuration(
         tally = Tally()
         profile = profile_cycle(server, fleet.pop(), args.profile_cycles, tally)
         # Every process's first pages and connections, under the fleet's first burst: not measured.
-        warm, _ = run_load(server, fleet, args, seconds=args.warm_up)
+        # One quality manager, signed in once, reading all along as the phases follow each other.
+        dashboard = dashboard_session(server)
+        warm, _ = run_load(server, fleet, dashboard, args, seconds=args.warm_up)
         cpu_before = server.cpu()
-        load, elapsed = run_load(server, fleet, args)
+        load, elapsed = run_load(server, fleet, dashboard, args)
         catch_up = wait_caught_up(server, args.catch_up_timeout)
         cpu = server.cpu() - cpu_before
-        paced, _ = run_load(server, fleet, args, every=args.paced_every)
+        paced, _ = run_load(server, fleet, dashboard, args, every=args.paced_every)
+        dashboard.close()
         wait_caught_up(server, args.catch_up_timeout)
         for kind, ids in [*tally.acked.items(), *warm.acked.items(), *paced.acked.items()]:
             load.acked[kind] |= ids
