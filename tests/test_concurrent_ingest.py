@@ -32,12 +32,10 @@ from sync_server.storage import (
     Storage,
     db,
     ingest,
-    migrations,
     projection,
-    town,
     uploads,
 )
-from tests.fixtures.server import SERVICE, SITE, TOWN, answer_payload, make_record
+from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
 from tests.tools.projected import all_projected
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,17 +53,6 @@ def answers(count: int, start: int = 0) -> list[RecordIn]:
         make_record(answer_payload(levels[n % 4]), at=MARCH + timedelta(minutes=start + n))
         for n in range(count)
     ]
-
-
-@pytest.fixture
-def pg_storage(postgres_url: str) -> Iterator[Storage]:
-    """A migrated PostgreSQL database with the demo town, as one server process sees it."""
-    storage = Storage.from_url(postgres_url)
-    migrations.upgrade(storage)
-    with storage.write() as connection:
-        town.load_town(connection, TOWN)
-    yield storage
-    storage.close()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ other range.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -143,29 +142,6 @@ def _add_to(connection: Connection, table: sa.Table, counts: Counter[Any]) -> No
 def _sortable(item: tuple[tuple[Any, ...], int]) -> tuple[Any, ...]:
     # None sorts before any value, so rows are written in a stable order.
     return tuple((value is not None, value) for value in item[0])
-
-
-def refresh(connection: Connection, keys: Iterable[tuple[str, str, date]]) -> None:
-    """Recompute the rollup rows of these (site, service, local day) from the answers."""
-    params = [{"r_site": s, "r_service": v, "r_day": d} for s, v, d in sorted(set(keys))]
-    if not params:
-        return
-    for table in (schema.answer_days, schema.item_days):
-        connection.execute(
-            table.delete().where(
-                table.c.site == sa.bindparam("r_site"),
-                table.c.service == sa.bindparam("r_service"),
-                table.c.day == sa.bindparam("r_day", type_=sa.Date),
-            ),
-            params,
-        )
-    a = schema.answers
-    where = [
-        a.c.site == sa.bindparam("r_site"),
-        a.c.service == sa.bindparam("r_service"),
-        a.c.day == sa.bindparam("r_day", type_=sa.Date),
-    ]
-    _fill(connection, where, params)
 
 
 def rebuild(connection: Connection, zone: ZoneInfo) -> None:
