@@ -353,3 +353,16 @@ def test_a_phone_answer_returns_once_counted_even_while_another_process_projects
     with pg_storage.read() as connection:
         [(text,)] = connection.exec_driver_sql("SELECT text FROM comments").all()
     assert text == "Personne à l'accueil"
+
+
+def test_a_read_is_one_snapshot_while_other_processes_commit(pg_storage, second_process):
+    uploads.store_batch(pg_storage, answers(2), KIOSK)
+    with pg_storage.read() as connection:
+        before = connection.exec_driver_sql("SELECT count(*) FROM answers").scalar()
+        # Another process stores and projects records in the middle of this page's reads...
+        uploads.store_batch(second_process, answers(3, start=10), KIOSK)
+        assert scalar(second_process, "SELECT count(*) FROM answers") == 5
+        # ...which sees none of them: its figures agree with each other.
+        again = connection.exec_driver_sql("SELECT count(*) FROM answers").scalar()
+        days = connection.exec_driver_sql("SELECT sum(answers) FROM answer_days").scalar()
+    assert (before, again, days) == (2, 2, 2)
