@@ -1,14 +1,16 @@
 """Ingestion of a batch of records: one acknowledgement per record, nothing doubled, nothing lost.
 
-Idempotency rests on the `records` primary key: ids already stored are looked up first, and
-only new ones are appended to the log. Anything already there is compared by hash: same hash is
-a duplicate, another hash a conflict kept in quarantine. One invalid record is rejected alone;
-the rest of the batch goes on. Every record is validated here in full (its survey, its answers),
-so an acknowledged record always projects.
+A batch is checked first (`check`: validation, hashes, clock correction), before any
+transaction opens, then stored (`Checked.store`) in a transaction that takes no lock shared with
+other uploads. Idempotency rests on the `records` primary key: every record is offered to the
+log with ON CONFLICT DO NOTHING; one that did not go in was there already, and its hash tells a
+duplicate from a conflict kept in quarantine. One invalid record is rejected alone; the rest of
+the batch goes on. Every record is validated here in full (its survey, its answers), so an
+acknowledged record always projects.
 
-Accepting writes the `records` log only: the answers, visit events, visits and daily rollups
-are projected from it afterwards (`projection.py`), in the same transaction or just after the
-reply. A record is acknowledged once it is in the log, which is what makes it safe to forget.
+Accepting writes the `records` log and its pending list only: the answers, visit events, visits
+and daily rollups are projected from it afterwards (`projection.py`), just after the reply. A
+record is acknowledged once it is in the log, which is what makes it safe to forget.
 
 Capture times are corrected for a drifting device clock (`sync_server.clock`) into the log's
 `captured_at`; `device_time` keeps the time exactly as sent. An offset beyond its bound is an
