@@ -35,7 +35,13 @@ from qualivilles import visits as visit_rules
 from qualivilles.answers import InvalidAnswer, derive
 from qualivilles.protocol import AnswerPayload, RecordKind, VisitEvent, VisitEventPayload
 from sync_server.storage import db, rollups, schema, surveys
-from sync_server.storage.db import date_value, insert_rows, text_value, time_value
+from sync_server.storage.db import (
+    date_value,
+    insert_rows,
+    select_where_in,
+    text_value,
+    time_value,
+)
 
 if TYPE_CHECKING:
     from sync_server.storage.transactions import Storage
@@ -350,13 +356,7 @@ def _refold_visits(connection: Connection, desks: dict[str, tuple[str | None, st
                     reason=row.reason,
                 )
             )
-    known = {
-        row[0]
-        for start in range(0, len(wanted), 500)
-        for row in connection.execute(
-            sa.select(table.c.id).where(table.c.id.in_(wanted[start : start + 500]))
-        )
-    }
+    known = {row[0] for row in select_where_in(connection, table, ("id",), "id", wanted)}
     updates, inserts = [], []
     for visit_id in wanted:
         state = visit_rules.fold(events[visit_id])
