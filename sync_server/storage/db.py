@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -201,24 +201,62 @@ def text_value(value: str | None) -> str | None:
 
 @cache
 def _insert_sql(dialect: Dialect, table: sa.Table, columns: tuple[str, ...]) -> str:
+    return _insert_values_sql(dialect, table, columns, 1)
+
+
+@lru_cache(maxsize=512)
+def _insert_values_sql(
+    dialect: Dialect, table: sa.Table, columns: tuple[str, ...], rows: int
+) -> str:
     marker = _marker(dialect)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(table.c[name].name) for name in columns)
-    markers = ", ".join([marker] * len(columns))
+    row = "(" + ", ".join([marker] * len(columns)) + ")"
     # Identifiers come from the schema, quoted; every value is a parameter.
-    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
+    return f"INSERT INTO {quote(table.name)} ({names}) VALUES {', '.join([row] * rows)}"  # noqa: S608
+
+
+# A PostgreSQL statement takes at most 65,535 parameters; a multi-row INSERT stays well below.
+MAX_PARAMETERS = 30_000
+
+
+def _insert(
+    connection: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    tail: str = "",
+) -> int:
+    """The INSERT of `rows`; the driver's row count. PostgreSQL gets the rows in multi-row
+    statements, parsed, planned and run once for many rows (a prepared one-row statement run
+    per row costs a third more on each side, and more for a table with indexes); SQLite runs
+    its prepared statement per row, which is what it is quickest at."""
+    names = tuple(columns)
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        return int(
+            connection.exec_driver_sql(_insert_sql(dialect, table, names) + tail, rows).rowcount
+        )
+    per_statement = max(1, MAX_PARAMETERS // len(names))
+    count = 0
+    for start in range(0, len(rows), per_statement):
+        part = rows[start : start + per_statement]
+        sql = _insert_values_sql(dialect, table, names, len(part)) + tail
+        values = tuple(value for row in part for value in row)
+        count += int(connection.exec_driver_sql(sql, values).rowcount)
+    return count
 
 
 def insert_rows(
     connection: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """A plain INSERT of many rows, each a tuple in `columns` order, in one executemany.
+    """A plain INSERT of many rows, each a tuple in `columns` order, in as few statements as
+    the engine does best (rows inserted in the order given).
 
     Values go to the driver unconverted: times through `time_value`, booleans and numbers as
     Python values. A row that breaks a constraint raises (nothing is ignored)."""
     if rows:
-        sql = _insert_sql(connection.dialect, table, tuple(columns))
-        connection.exec_driver_sql(sql, rows)
+        _insert(connection, table, columns, rows)
 
 
 def insert_new_rows(
@@ -229,8 +267,7 @@ def insert_new_rows(
     tell (the caller then looks at what is stored)."""
     if not rows:
         return 0
-    sql = _insert_sql(connection.dialect, table, tuple(columns)) + " ON CONFLICT DO NOTHING"
-    return int(connection.exec_driver_sql(sql, rows).rowcount)
+    return _insert(connection, table, columns, rows, " ON CONFLICT DO NOTHING")
 
 
 def select_where_in(

@@ -175,6 +175,9 @@ projections = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 
+# The figures' tables below point to the records log and to `answers`; PostgreSQL does not check
+# those keys (0025_unchecked_projection_keys: a check locks the row it finds), the projection
+# writes them from the records it reads.
 answers = sa.Table(
     "answers",
     metadata,
