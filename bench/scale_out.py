@@ -35,7 +35,9 @@ processes on one port, the kernel handing each new connection to one of them. Th
 
 Printed per configuration: records/s stored, p50/p95 sync latency, p95 dashboard latency (back
 to back, and paced), CPU-seconds per 1,000 records (server processes and PostgreSQL, load and
-catch-up), then the ratio of PostgreSQL x3 to x1; with `--baseline REV` (a git revision), the
+catch-up; then split between the server processes and PostgreSQL, beside how busy the machine's
+cores were: a share near 100 % means the configuration is bounded by this machine, not by the
+server), then the ratio of PostgreSQL x3 to x1; with `--baseline REV` (a git revision), the
 same configurations with that revision's server first, and the ratios of this one to it. The
 load generator runs in this process: on a small machine it takes CPU from the server too (its own
 CPU is printed).
@@ -142,6 +144,17 @@ class Server:
 
     def cpu(self) -> float:
         return tree_cpu(self.cpu_roots)
+
+    def cpu_of_server(self) -> float:
+        """The server processes' own share of `cpu` (the rest is PostgreSQL's)."""
+        return tree_cpu([self.process.pid])
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of every core since boot, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / TICKS, sum(fields) / TICKS
 
 
 def cli(env: dict[str, str], *arguments: str) -> None:
@@ -566,6 +579,8 @@ class Result:
     config_p50: float
     heartbeat_p50: float
     cpu_per_thousand: float
+    server_cpu_per_thousand: float
+    machine_busy: float
     catch_up: float
     paced_sync_p50: float
     paced_sync_p95: float
@@ -589,10 +604,12 @@ def run_configuration(
         # One quality manager, signed in once, reading all along as the phases follow each other.
         dashboard = dashboard_session(server)
         warm, _ = run_load(server, fleet, dashboard, args, seconds=args.warm_up)
-        cpu_before = server.cpu()
+        cpu_before, own_before, busy_before = server.cpu(), server.cpu_of_server(), machine_busy()
         load, elapsed = run_load(server, fleet, dashboard, args)
         catch_up = wait_caught_up(server, args.catch_up_timeout)
-        cpu = server.cpu() - cpu_before
+        cpu, own = server.cpu() - cpu_before, server.cpu_of_server() - own_before
+        busy_after = machine_busy()
+        busy = (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1])
         paced, _ = run_load(server, fleet, dashboard, args, every=args.paced_every)
         dashboard.close()
         wait_caught_up(server, args.catch_up_timeout)
@@ -612,6 +629,8 @@ def run_configuration(
         config_p50=percentile(load.config_seconds, 0.5),
         heartbeat_p50=percentile(load.heartbeat_seconds, 0.5),
         cpu_per_thousand=cpu * 1000 / max(records, 1),
+        server_cpu_per_thousand=own * 1000 / max(records, 1),
+        machine_busy=busy,
         catch_up=catch_up,
         paced_sync_p50=percentile(paced.sync_seconds, 0.5),
         paced_sync_p95=percentile(paced.sync_seconds, 0.95),
@@ -632,6 +651,13 @@ def report(results: list[Result], client_cpu: float) -> None:
         print(f"{r.name:24} {r.stored_per_second:9.0f} {r.sync_p50 * 1000:7.0f}ms "
               f"{r.sync_p95 * 1000:7.0f}ms {r.dashboard_p95 * 1000:7.0f}ms "
               f"{r.cpu_per_thousand:9.2f} {r.catch_up:8.1f}s  {verdict}")  # fmt: skip
+    print()
+    print("where the CPU went (back to back): CPU-s per 1,000 records, the machine's cores busy")
+    print(f"{'configuration':24} {'server':>9} {'PostgreSQL':>10} {'cores busy':>10}")
+    for r in results:
+        postgres = r.cpu_per_thousand - r.server_cpu_per_thousand
+        print(f"{r.name:24} {r.server_cpu_per_thousand:9.2f} {postgres:10.2f} "
+              f"{r.machine_busy:10.0%}")  # fmt: skip
     print()
     print("paced: the same fleet, each device a cycle every --paced-every seconds")
     print(f"{'configuration':24} {'sync p50':>9} {'sync p95':>9} {'dash p95':>9}")

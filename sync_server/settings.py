@@ -31,9 +31,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QV_", extra="ignore")
 
     database_url: str = "sqlite:///qualivilles.db"
-    # PostgreSQL connections each server process keeps open (up to 10 more at a peak): with N
-    # processes, N × (this + 10) must stay under the server's max_connections.
-    db_pool_size: int = Field(default=5, ge=1, le=100)
+    # PostgreSQL connections each server process keeps open, and no more (a request finding
+    # them busy waits): with N processes, N × this must stay under the server's max_connections.
+    db_pool_size: int = Field(default=15, ge=1, le=100)
     secret_key: str = DEVELOPMENT_SECRET
     # Production unless told otherwise: `serve` then needs a strong QV_SECRET_KEY; only
     # `sync-server demo` and the tests run in development.

@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from sync_server.storage import Storage, db, uploads
+from sync_server.storage import Source, Storage, db, uploads
 from tests.fixtures.postgres import town_storage
-from tests.fixtures.server import answer_payload, make_record
-from tests.test_concurrent_ingest import KIOSK
+from tests.fixtures.server import SERVICE, SITE, answer_payload, make_record
 from tests.tools.projected import all_projected
 
 MARCH = datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
+KIOSK = Source(site=SITE, service=SERVICE, channel="kiosk")
 LEVELS = ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied"]
 
 

@@ -30,7 +30,8 @@ async def get_storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # A coroutine, as `get_storage`: no worker thread for reading an attribute.
     return request.app.state.settings
 
 
@@ -97,7 +98,7 @@ def session_user(request: Request, storage: Storage) -> User | None:
         user = None if found is None else users.get(connection, found.username)
     if found is None:
         return None
-    if not sessions.is_live(found, now, session_lifetime(get_settings(request))):
+    if not sessions.is_live(found, now, session_lifetime(request.app.state.settings)):
         with storage.write() as connection:
             sessions.end(connection, session_id)
         return None

@@ -18,7 +18,6 @@ from sync_server.indicators import periods, pipeline
 from sync_server.indicators.figures import DeskFigures
 from sync_server.indicators.periods import InvalidPeriod, Period
 from sync_server.indicators.query import EVERY, IndicatorQuery, Rules, Scope
-from sync_server.storage import Storage, projection
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
@@ -60,12 +59,13 @@ def indicators(
             detail = "give either 'kind' and 'period', or 'from' and 'to'"
             raise ApiError(422, "invalid_query", "Invalid period", detail)
         chosen = _one_period(kind, period)
-        rows = pipeline.compute(storage, IndicatorQuery(chosen, scope, rules, EVERY))
+        query = IndicatorQuery(chosen, scope, rules, EVERY)
+        rows, lag = pipeline.compute_with_lag(storage, query)
         first, last = chosen, chosen
     else:
         months = _months(from_, to, ZoneInfo(settings.timezone))
         query = IndicatorQuery(months[-1], scope, rules, EVERY)
-        rows = pipeline.compute_months(storage, query, len(months))
+        rows, lag = pipeline.compute_with_lag(storage, query, len(months))
         first, last = months[0], months[-1]
     return {
         "from": first.key,
@@ -76,16 +76,13 @@ def indicators(
         # The satisfaction target where none is set on /targets; each figure has its own.
         "target": settings.target_satisfaction_rate,
         "rows": [as_row(row) for row in rows],
-        # Records received and not yet counted in these figures (a moment's work, usually).
-        "figures_lag": _lag(storage),
+        # Records received and not yet counted in these figures (a moment's work, usually),
+        # read in the figures' snapshot.
+        "figures_lag": {
+            "pending_records": lag.records,
+            "oldest_received_at": None if lag.since is None else lag.since.isoformat(),
+        },
     }
-
-
-def _lag(storage: Storage) -> dict[str, Any]:
-    with storage.read() as connection:
-        lag = projection.lag(connection)
-    since = None if lag.since is None else lag.since.isoformat()
-    return {"pending_records": lag.records, "oldest_received_at": since}
 
 
 def _one_period(kind: str | None, text: str | None) -> Period:

@@ -22,18 +22,29 @@ from sync_server.indicators.formulas import Figure
 from sync_server.indicators.periods import Period, last_months
 from sync_server.indicators.query import IndicatorQuery
 from sync_server.indicators.targets import Targets
-from sync_server.storage import Connection, Desk, Storage, quality, surveys, town
+from sync_server.storage import Connection, Desk, Storage, projection, quality, surveys, town
 
 
 def compute(storage: Storage, query: IndicatorQuery) -> list[DeskFigures]:
     """Every desk in the query's scope for the query's period, in desk order."""
-    return _compute(storage, query, [query.period])
+    return _compute(storage, query, [query.period], with_lag=False)[0]
 
 
 def compute_months(storage: Storage, query: IndicatorQuery, count: int) -> list[DeskFigures]:
     """Every desk for each of the `count` months ending with the month of the period's last
     day, oldest first, each month compared with the one before."""
-    return _compute(storage, query, last_months(query.period, count))
+    return _compute(storage, query, last_months(query.period, count), with_lag=False)[0]
+
+
+def compute_with_lag(
+    storage: Storage, query: IndicatorQuery, count: int | None = None
+) -> tuple[list[DeskFigures], projection.Lag]:
+    """As `compute` (`compute_months` with a `count`), with the records not counted yet read in
+    the same snapshot: together they account for every record received."""
+    periods = [query.period] if count is None else last_months(query.period, count)
+    figures, lag = _compute(storage, query, periods, with_lag=True)
+    assert lag is not None
+    return figures, lag
 
 
 @dataclass(frozen=True)
@@ -64,10 +75,11 @@ class _Read:
 
 
 def _compute(
-    storage: Storage, query: IndicatorQuery, periods: Sequence[Period]
-) -> list[DeskFigures]:
+    storage: Storage, query: IndicatorQuery, periods: Sequence[Period], *, with_lag: bool
+) -> tuple[list[DeskFigures], projection.Lag | None]:
     scope = query.scope
     with storage.read() as connection:
+        lag = projection.lag(connection) if with_lag else None
         context = _context(connection, query)
         desks = town.desks(connection, sites=scope.site_list, services=scope.service_list)
         read = facts.read_each(connection, storage.zone, query, [periods[0].previous(), *periods])
@@ -81,7 +93,7 @@ def _compute(
         result += [_desk(context, desk, one) for desk in desks]
         # Each period is the next one's previous: its figures are worked out once.
         before, shown_before = now, shown
-    return result
+    return result, lag
 
 
 def _figures(

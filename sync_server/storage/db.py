@@ -39,12 +39,13 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
 
 def create_engine(url: str, pool_size: int | None = None) -> Engine:
-    """The engine on `url`; on PostgreSQL, `pool_size` connections kept open (default 5), and up
-    to 10 more at a peak."""
+    """The engine on `url`; on PostgreSQL, `pool_size` connections kept open (default 5) and no
+    more: beyond, a transaction waits for one to be free (up to 30 s) rather than open a
+    connection it would close after, which costs PostgreSQL a process start each time."""
     if sa.make_url(url).get_backend_name() == "postgresql":
         pool = {} if pool_size is None else {"pool_size": pool_size}
         # Pinned whatever the database's default: `write` relies on it (see there).
-        return sa.create_engine(url, isolation_level="READ COMMITTED", **pool)
+        return sa.create_engine(url, isolation_level="READ COMMITTED", max_overflow=0, **pool)
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -143,6 +144,24 @@ def insert_ignore(connection: Connection, table: sa.Table) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"no INSERT … ON CONFLICT for {dialect}")
+
+
+def upsert(
+    connection: Connection, table: sa.Table, key: Sequence[str], values: dict[str, Any]
+) -> None:
+    """`INSERT … ON CONFLICT (key) DO UPDATE` with `values`: the row keyed by `key` made or
+    replaced in one keyed statement, whatever else writes at the same moment."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        statement: Any = sqlite.insert(table)
+    elif dialect == "postgresql":
+        statement = postgresql.insert(table)
+    else:
+        raise NotImplementedError(f"no INSERT … ON CONFLICT for {dialect}")
+    changed = {name: statement.excluded[name] for name in values if name not in key}
+    connection.execute(
+        statement.values(**values).on_conflict_do_update(index_elements=list(key), set_=changed)
+    )
 
 
 # -- bulk rows: the driver's own executemany, for the hot ingestion path ----------------------

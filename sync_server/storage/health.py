@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from qualivilles.protocol import Heartbeat
 from sync_server.storage import devices, schema
-from sync_server.storage.db import insert_ignore, utcnow
+from sync_server.storage.db import upsert, utcnow
 from sync_server.storage.ingest import DEFAULT_MAX_DRIFT_MS
 from sync_server.storage.models import (
     Device,
@@ -67,11 +67,7 @@ def record_heartbeat(
     status = schema.device_status
     # Keyed writes only, safe beside other devices' heartbeats and uploads (`Storage.append`):
     # the first heartbeat's row is inserted once whatever arrives at the same moment.
-    first = connection.execute(
-        insert_ignore(connection, status), {"device_id": device_id, **values}
-    )
-    if first.rowcount == 0:
-        connection.execute(status.update().where(status.c.device_id == device_id).values(**values))
+    upsert(connection, status, ("device_id",), {"device_id": device_id, **values})
     history = schema.heartbeats
     connection.execute(history.insert().values(device_id=device_id, **values))
     # This device's history purged on write, so it stays bounded without a scheduler (the daily

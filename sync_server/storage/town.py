@@ -110,9 +110,13 @@ def desks(
     return [_desk(row) for row in connection.execute(query)]
 
 
+def desk_query(site: str, service: str) -> sa.Select[Any]:
+    """The query of one desk's row (see `desk`)."""
+    return _desk_query().where(schema.desks.c.site == site, schema.desks.c.service == service)
+
+
 def desk(connection: Connection, site: str, service: str) -> Desk | None:
-    query = _desk_query().where(schema.desks.c.site == site, schema.desks.c.service == service)
-    row = connection.execute(query).first()
+    row = connection.execute(desk_query(site, service)).first()
     return None if row is None else _desk(row)
 
 
