@@ -1,5 +1,6 @@
-"""A batch costs the database a few statements, not some per record: many rows go in one
-multi-row INSERT on PostgreSQL, and the figures' rows take no lock on the records they come from.
+"""A batch costs the database a few statements, not some per record: on PostgreSQL a table's rows
+go in one INSERT (an array per column), and the figures' rows take no lock on the records they
+come from.
 """
 
 from __future__ import annotations
@@ -96,15 +97,14 @@ PROBE = sa.Table(
     sa.Column("flag", sa.Boolean),
     sa.Column("at", db.UtcDateTime),
     sa.Column("day", sa.Date),
+    sa.Column("wait", sa.Float),
 )
-COLUMNS = ("id", "label", "flag", "at", "day")
+COLUMNS = ("id", "label", "flag", "at", "day", "wait")
 
 
 @pytest.fixture
-def probe(any_storage: Storage, monkeypatch: pytest.MonkeyPatch) -> Iterator[Storage]:
-    """A table of its own; a statement takes at most 7 rows (35 parameters), so a few dozen rows
-    span several statements."""
-    monkeypatch.setattr(db, "MAX_PARAMETERS", 7 * len(COLUMNS))
+def probe(any_storage: Storage) -> Storage:
+    """A table of its own, with a column of each kind the figures' tables hold."""
     with any_storage.write() as connection:
         PROBE.create(connection)
     return any_storage
@@ -119,6 +119,7 @@ def probe_rows(connection: sa.Connection, ids: range) -> list[tuple]:
             n % 2 == 0,
             at(MARCH + timedelta(seconds=n)),
             day(date(2025, 3, 1 + n % 28)),
+            [None, 12, 7.5][n % 3],  # a JSON number: an int or a float
         )
         for n in ids
     ]
@@ -129,12 +130,13 @@ def stored(storage: Storage) -> list[tuple]:
         return [tuple(row) for row in connection.execute(sa.select(PROBE).order_by(PROBE.c.id))]
 
 
-def test_many_rows_across_several_statements_are_all_stored_as_given(probe):
+def test_many_rows_are_all_stored_as_given(probe):
     with probe.write() as connection:
         db.insert_rows(connection, PROBE, COLUMNS, probe_rows(connection, range(30)))
     rows = stored(probe)
     assert [row[0] for row in rows] == list(range(30))
-    assert rows[3] == (3, "row 3", False, MARCH + timedelta(seconds=3), date(2025, 3, 4))
+    assert rows[3] == (3, "row 3", False, MARCH + timedelta(seconds=3), date(2025, 3, 4), None)
+    assert [row[5] for row in rows[:3]] == [None, 12.0, 7.5]
     assert rows[10][1:3] == (None, True)
 
 
@@ -160,6 +162,22 @@ def test_a_row_breaking_a_key_fails_the_insert_and_the_transaction_keeps_nothing
     with pytest.raises(sa.exc.IntegrityError):
         insert_twice()
     assert stored(probe) == []
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut(probe):
+    def insert_long() -> None:
+        with probe.write() as connection:
+            rows = probe_rows(connection, range(3))
+            rows[1] = (1, "x" * 21, *rows[1][2:])
+            db.insert_rows(connection, PROBE, COLUMNS, rows)
+
+    if probe.engine.dialect.name == "sqlite":
+        insert_long()  # SQLite keeps text whole whatever the declared length
+        assert stored(probe)[1][1] == "x" * 21
+    else:
+        with pytest.raises(sa.exc.DataError):
+            insert_long()
+        assert stored(probe) == []
 
 
 def test_no_rows_is_no_statement(probe):
