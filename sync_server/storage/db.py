@@ -151,17 +151,22 @@ def upsert(
 ) -> None:
     """`INSERT … ON CONFLICT (key) DO UPDATE` with `values`: the row keyed by `key` made or
     replaced in one keyed statement, whatever else writes at the same moment."""
-    dialect = connection.dialect.name
+    statement = _upsert(connection.dialect.name, table, tuple(key), tuple(values))
+    connection.execute(statement, values)
+
+
+@cache
+def _upsert(dialect: str, table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    # Built once per table and columns, the values given as parameters: SQLAlchemy then finds
+    # the compiled statement in its cache instead of building and keying a new one per call.
     if dialect == "sqlite":
         statement: Any = sqlite.insert(table)
     elif dialect == "postgresql":
         statement = postgresql.insert(table)
     else:
         raise NotImplementedError(f"no INSERT … ON CONFLICT for {dialect}")
-    changed = {name: statement.excluded[name] for name in values if name not in key}
-    connection.execute(
-        statement.values(**values).on_conflict_do_update(index_elements=list(key), set_=changed)
-    )
+    changed = {name: statement.excluded[name] for name in columns if name not in key}
+    return statement.on_conflict_do_update(index_elements=list(key), set_=changed)
 
 
 # -- bulk rows: the driver's own executemany, for the hot ingestion path ----------------------
