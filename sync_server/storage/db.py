@@ -169,7 +169,7 @@ def _upsert(dialect: str, table: sa.Table, key: tuple[str, ...], columns: tuple[
     return statement.on_conflict_do_update(index_elements=list(key), set_=changed)
 
 
-# -- bulk rows: the driver's own executemany, for the hot ingestion path ----------------------
+# -- bulk rows: straight to the driver, for the hot ingestion path ----------------------------
 # SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself, so the
 # rows of a batch are built as plain tuples with values the driver takes as they are.
 

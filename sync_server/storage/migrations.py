@@ -910,6 +910,7 @@ def _unchecked_projection_keys(connection: Connection) -> None:
     and records are never deleted. SQLite's checks take no row lock and stay."""
     if connection.dialect.name != "postgresql":
         return
+    quote = connection.dialect.identifier_preparer.quote
     for table, target in UNCHECKED_REFERENCES.items():
         names = connection.execute(
             sa.text(
@@ -919,7 +920,6 @@ def _unchecked_projection_keys(connection: Connection) -> None:
             {"table": table, "target": target},
         ).scalars()
         for name in list(names):
-            quote = connection.dialect.identifier_preparer.quote
             connection.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
 
 
