@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from qualivilles.bundled import load_default_survey
 from qualivilles.device_config import DeviceConfig
 from sync_server.indicators.periods import last_complete_month, month_bounds
+from sync_server.settings import Settings
 from sync_server.storage import Source, devices, uploads
 from tests.fixtures.server import (
     SERVICE,
@@ -17,9 +20,16 @@ from tests.fixtures.server import (
     bearer,
     enrolled_token,
     make_record,
+    server_settings_for,
     set_target,
 )
 from tests.tools.waiting_records import figures_behind, log_unprojected
+
+
+@pytest.fixture
+def server_settings(tmp_path) -> Settings:
+    """The server's own projection loop off: tests here see records wait for the projection."""
+    return server_settings_for(tmp_path, projection_every=0)
 
 
 def last_month_middle() -> datetime:

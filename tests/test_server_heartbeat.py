@@ -7,11 +7,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from qualivilles.protocol import Heartbeat, HeartbeatAck
+from sync_server.settings import Settings
 from sync_server.storage import devices
 from sync_server.storage import health as fleet_health
-from tests.fixtures.server import bearer, enrolled_token
+from tests.fixtures.server import bearer, enrolled_token, server_settings_for
 from tests.tools.server_reads import row_count, stored_rows
 from tests.tools.waiting_records import figures_behind, log_unprojected
+
+
+@pytest.fixture
+def server_settings(tmp_path) -> Settings:
+    """The server's own projection loop off: tests here see records wait for the projection."""
+    return server_settings_for(tmp_path, projection_every=0)
 
 
 def beat(**fields) -> dict:
