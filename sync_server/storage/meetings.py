@@ -47,14 +47,14 @@ def add(connection: Connection, planned_on: date, *, by: str, now: datetime | No
 
 def get(connection: Connection, meeting_id: int) -> Meeting | None:
     t = schema.meetings
-    found = _read(connection, sa.select(t).where(t.c.id == meeting_id))
+    found = _read(connection, sa.select(*_columns()).where(t.c.id == meeting_id))
     return found[0] if found else None
 
 
 def every(connection: Connection) -> list[Meeting]:
     """Every meeting, the latest planned first."""
     t = schema.meetings
-    return _read(connection, sa.select(t).order_by(t.c.planned_on.desc(), t.c.id.desc()))
+    return _read(connection, sa.select(*_columns()).order_by(t.c.planned_on.desc(), t.c.id.desc()))
 
 
 def meetings_between(connection: Connection, start: date, end: date) -> list[Meeting]:
@@ -62,7 +62,7 @@ def meetings_between(connection: Connection, start: date, end: date) -> list[Mee
     first: e.g. a year's meetings for the AFNOR auditor's evidence."""
     t = schema.meetings
     day = sa.func.coalesce(t.c.held_on, t.c.planned_on)
-    query = sa.select(t).where(day >= start, day < end).order_by(day, t.c.id)
+    query = sa.select(*_columns()).where(day >= start, day < end).order_by(day, t.c.id)
     return _read(connection, query)
 
 
@@ -124,19 +124,36 @@ def add_decision(
 
 
 def close(
-    connection: Connection, meeting_id: int, *, by: str, now: datetime | None = None
+    connection: Connection,
+    meeting_id: int,
+    *,
+    by: str,
+    preparation: str | None = None,
+    now: datetime | None = None,
 ) -> Meeting:
-    """Close the minutes of an open meeting: from then on, nothing of it changes. The meeting
-    as it was. MeetingClosed if already closed."""
+    """Close the minutes of an open meeting, keeping `preparation` (its preparation as it
+    stands, serialised by the caller): from then on, nothing of it changes. The meeting as it
+    was. MeetingClosed if already closed."""
     current = _open(connection, meeting_id)
     t = schema.meetings
     now = now or utcnow()
     connection.execute(
         t.update()
         .where(t.c.id == meeting_id, t.c.status == "open")
-        .values(status="closed", closed_by=by, closed_at=now, updated_by=by, updated_at=now)
-    )
+        .values(
+            status="closed", closed_by=by, closed_at=now, updated_by=by, updated_at=now,
+            preparation=preparation,
+        )
+    )  # fmt: skip
     return current
+
+
+def frozen_preparation(connection: Connection, meeting_id: int) -> str | None:
+    """The preparation kept when the meeting's minutes were closed; None while open, or for
+    minutes closed before preparations were kept."""
+    t = schema.meetings
+    query = sa.select(t.c.preparation).where(t.c.id == meeting_id, t.c.status == "closed")
+    return connection.scalar(query)
 
 
 def decisions(connection: Connection, meeting_id: int) -> list[Decision]:
@@ -155,13 +172,18 @@ def _open(connection: Connection, meeting_id: int) -> Meeting:
     """The meeting, open, its row locked until the transaction ends (PostgreSQL), so that a
     closing by another process waits for this change or refuses it."""
     t = schema.meetings
-    found = _read(connection, sa.select(t).where(t.c.id == meeting_id).with_for_update())
+    found = _read(connection, sa.select(*_columns()).where(t.c.id == meeting_id).with_for_update())
     current = found[0] if found else None
     if current is None:
         raise LookupError(meeting_id)
     if current.closed:
         raise MeetingClosed(f"meeting {meeting_id} is closed")
     return current
+
+
+def _columns() -> list[sa.Column[Any]]:
+    """The meeting's own columns, without its kept preparation (read only when asked)."""
+    return [c for c in schema.meetings.c if c.name != "preparation"]
 
 
 def _read(connection: Connection, query: sa.Select[Any]) -> list[Meeting]:

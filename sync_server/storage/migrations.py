@@ -923,6 +923,12 @@ def _unchecked_projection_keys(connection: Connection) -> None:
             connection.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
 
 
+def _frozen_preparations(connection: Connection) -> None:
+    """A meeting's preparation as it stood when its minutes were closed (JSON), so that closed
+    minutes keep showing what the meeting saw, not today's register and actions."""
+    add_column(connection, "meetings", sa.Column("preparation", sa.Text))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -949,6 +955,7 @@ MIGRATIONS: list[Migration] = [
     ("0023_several_processes", _several_processes),
     ("0024_concurrent_ingest", _concurrent_ingest),
     ("0025_unchecked_projection_keys", _unchecked_projection_keys),
+    ("0026_frozen_preparations", _frozen_preparations),
 ]
 
 

@@ -652,6 +652,8 @@ meetings = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("closed_by", sa.String(100)),
     sa.Column("closed_at", UtcDateTime),
+    # 0026_frozen_preparations: the preparation as it stood at the closing (JSON, every service).
+    sa.Column("preparation", sa.Text),
     sa.CheckConstraint("status IN ('open', 'closed')", name="meeting_status"),
     sa.Index("meetings_day", "planned_on"),
 )

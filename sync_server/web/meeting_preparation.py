@@ -2,13 +2,21 @@
 satisfaction and waiting commitment against their targets since the last meeting (the one
 figures computation, `desk_figures`), the register's entries received since then and those
 overdue today, the alerts raised, the actions due before the next meeting or overdue, and the
-internal audits of the next two months. The page and the PDF show the same."""
+internal audits of the next two months. The page and the PDF show the same.
+
+Closing the minutes keeps the whole town's preparation as it stands (`kept`, JSON in the
+meeting's row); a closed meeting then shows that, narrowed to the reader's services, so that its
+minutes keep saying what the meeting saw, not today's register and actions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+
+from pydantic import TypeAdapter, ValidationError
 
 from sync_server.alerts.rule import Alert
 from sync_server.cycle import meetings as rules
@@ -58,9 +66,15 @@ class Preparation:
     actions: list[PlanAction]  # due before the next meeting, overdue ones included
     audits: list[Audit]  # planned in the next two months
     service_names: dict[str, str]
+    # Read back from the minutes' closing (`thawed`), not computed now.
+    kept: bool = False
 
     def overdue(self, action: PlanAction) -> bool:
         return action.due_on is not None and action.due_on < self.today
+
+
+_KEPT = TypeAdapter(Preparation)
+log = logging.getLogger(__name__)
 
 
 def prepare(
@@ -105,6 +119,68 @@ def prepare(
         actions=rules.actions_due(every_action, meeting.day),
         audits=rules.audits_ahead(audits, meeting.day),
         service_names=names,
+    )
+
+
+def preparation_of(
+    storage: Storage,
+    settings: Settings,
+    meeting: Meeting,
+    services: list[str] | None,
+    readable: Sequence[Audit] | None = None,
+) -> Preparation:
+    """What `meeting`'s page and PDF show for `services` (as `prepare`): once closed, the
+    preparation kept at the closing, narrowed; computed now while open, or when the minutes
+    were closed before preparations were kept (or what was kept no longer reads)."""
+    if meeting.closed:
+        with storage.read() as connection:
+            text = meetings.frozen_preparation(connection, meeting.id)
+        found = None if text is None else thawed(text, meeting)
+        if found is not None:
+            return narrowed(found, services, readable)
+    return prepare(storage, settings, meeting, services, readable)
+
+
+def kept(preparation: Preparation) -> str:
+    """The whole town's preparation as the JSON kept with closed minutes."""
+    return _KEPT.dump_json(preparation).decode()
+
+
+def thawed(text: str, meeting: Meeting) -> Preparation | None:
+    """The preparation kept in `text`, of `meeting` as it is now (closed); None, logged, if it
+    does not read back (a stored value must never make the page fail)."""
+    try:
+        found = _KEPT.validate_json(text)
+    except ValidationError as error:
+        log.warning("meeting %s: its kept preparation does not read back (%s)", meeting.id, error)
+        return None
+    return replace(found, meeting=meeting, kept=True)
+
+
+def narrowed(
+    preparation: Preparation,
+    services: Collection[str] | None,
+    readable: Sequence[Audit] | None = None,
+) -> Preparation:
+    """The whole town's `preparation` as `prepare` would give it for `services` (None: every
+    service) and the `readable` audits (None: every audit of the services)."""
+
+    def shown(service: str) -> bool:
+        return services is None or service in services
+
+    audits = preparation.audits
+    if readable is not None:
+        ids = {audit.id for audit in readable}
+        audits = [audit for audit in audits if audit.id in ids]
+    else:
+        audits = [audit for audit in audits if shown(audit.service)]
+    return replace(
+        preparation,
+        desks=[desk for desk in preparation.desks if shown(desk.service)],
+        register=[line for line in preparation.register if shown(line.service)],
+        alerts=[alert for alert in preparation.alerts if shown(alert.service)],
+        actions=[a for a in preparation.actions if any(shown(s) for s in a.services)],
+        audits=audits,
     )
 
 

@@ -18,7 +18,7 @@ from sync_server.cycle.meetings import Meeting
 from sync_server.settings import Settings
 from sync_server.storage import Storage, meetings, town
 from sync_server.web import dates
-from sync_server.web.meeting_preparation import Preparation, prepare
+from sync_server.web.meeting_preparation import Preparation, preparation_of
 from sync_server.web.pdf_pool import PdfPool
 from sync_server.web.templating import environment
 
@@ -49,8 +49,10 @@ def report_html(
 def meeting_html(
     storage: Storage, settings: Settings, meeting: Meeting, language: str = "fr"
 ) -> str:
-    """The whole town's PDF HTML of `meeting` (every service)."""
-    return report_html(storage, settings, prepare(storage, settings, meeting, None), language)
+    """The whole town's PDF HTML of `meeting` (every service; as kept at the closing once
+    closed)."""
+    whole = preparation_of(storage, settings, meeting, None)
+    return report_html(storage, settings, whole, language)
 
 
 async def meeting_pdf(

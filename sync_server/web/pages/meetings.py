@@ -10,6 +10,7 @@ event.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -27,7 +28,7 @@ from sync_server.storage import Storage, User, audit, internal_audits, meetings,
 from sync_server.web.access import MeetingForm, MeetingReader, forbidden, nav_context
 from sync_server.web.figures import today
 from sync_server.web.labels import N_
-from sync_server.web.meeting_preparation import Preparation, prepare
+from sync_server.web.meeting_preparation import Preparation, kept, preparation_of, prepare
 from sync_server.web.meeting_report import report_html
 from sync_server.web.pages.exports import record_download
 from sync_server.web.pages.reports import build_pdf, pdf_response
@@ -98,7 +99,7 @@ def preparation(storage: Storage, settings: Settings, user: User, meeting: Meeti
         years = {meeting.day.year, rules.months_after(meeting.day, 2).year}
         audits = [a for y in sorted(years) for a in internal_audits.of_year(connection, y)]
     readable = [a for a in audits if may_read(user, a)]
-    return prepare(storage, settings, meeting, services, readable)
+    return preparation_of(storage, settings, meeting, services, readable)
 
 
 def _found(storage: Storage, meeting_id: int) -> Meeting | None:
@@ -246,9 +247,13 @@ async def close_minutes(
     problems = rules.close_problems(found)
     if problems:
         return meeting_page(request, storage, settings, user, found, problems, status_code=400)
+    # The whole town's preparation as it stands is kept with the minutes.
+    whole = await asyncio.to_thread(prepare, storage, settings, found, None)
     try:
         with storage.write() as connection:
-            closed = meetings.close(connection, meeting_id, by=user.username)
+            closed = meetings.close(
+                connection, meeting_id, by=user.username, preparation=kept(whole)
+            )
             with_day = {"held_on": closed.held_on.isoformat() if closed.held_on else None}
             audit.record(
                 connection, audit.by_user(user), "meeting.closed", str(meeting_id), with_day
