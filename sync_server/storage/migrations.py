@@ -929,6 +929,22 @@ def _frozen_preparations(connection: Connection) -> None:
     add_column(connection, "meetings", sa.Column("preparation", sa.Text))
 
 
+def _hashed_login_failures(connection: Connection) -> None:
+    """Failed sign-ins counted under salted hashes of the name typed and of the address, never
+    either itself: the salts of the day and the day before, shared by every process. The rows
+    kept in clear until now are deleted (they only ever counted for a few minutes)."""
+    frozen = sa.MetaData()
+    salts = sa.Table(
+        "login_salts",
+        frozen,
+        sa.Column("period", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("salt", sa.LargeBinary(32), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+    frozen.create_all(connection, tables=[salts])
+    connection.execute(sa.table("login_failures").delete())
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_device_health", _device_health),
@@ -956,6 +972,7 @@ MIGRATIONS: list[Migration] = [
     ("0024_concurrent_ingest", _concurrent_ingest),
     ("0025_unchecked_projection_keys", _unchecked_projection_keys),
     ("0026_frozen_preparations", _frozen_preparations),
+    ("0027_hashed_login_failures", _hashed_login_failures),
 ]
 
 

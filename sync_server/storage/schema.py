@@ -733,7 +733,8 @@ sessions = sa.Table(
 )
 
 # 0013_sessions too: failed sign-ins of the last minutes, by the name typed (lower case, known
-# or not) and the client address, so that every server process sees the same count.
+# or not) and the client address, so that every server process sees the same count. Since
+# 0027_hashed_login_failures each is HMAC(salt of the day, value) truncated, never the value.
 login_failures = sa.Table(
     "login_failures",
     metadata,
@@ -743,6 +744,15 @@ login_failures = sa.Table(
     sa.Column("failed_at", UtcDateTime, nullable=False),
     sa.Index("login_failures_account", "account", "failed_at"),
     sa.Index("login_failures_address", "address", "failed_at"),
+)
+# 0027_hashed_login_failures: the salts of those hashes, one per day (random, shared by every
+# process); the day's and the day before's are kept, older ones deleted as a new one is made.
+login_salts = sa.Table(
+    "login_salts",
+    metadata,
+    sa.Column("period", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("salt", sa.LargeBinary(32), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
 
