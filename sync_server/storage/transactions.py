@@ -12,16 +12,20 @@ write (`db.write`); `append`, for records arriving, which interleaves with every
 uploads through several processes run side by side (`db.append`). Reads never project the log:
 the figures' tables may be a few records behind it, and `projection.lag` says by how much.
 Reads that belong together (one page, one indicator computation) share one `read()`: one
-snapshot. Code outside `storage/` that passes a transaction on types it
-`sync_server.storage.Connection`. Operations spanning several transactions take the storage
-itself (`migrations.upgrade`, `uploads.store_batch`, `projection.catch_up`,
-`devices.authenticate`).
+snapshot. A page made of parts that each open their own `read()` wraps itself in `reading()`:
+every `read()` of the same thread inside it is then that one snapshot, on one pooled connection
+(a page waits for the pool once, not once per part, when the devices keep it busy). Code outside
+`storage/` that passes a transaction on types it `sync_server.storage.Connection`. Operations
+spanning several transactions take the storage itself (`migrations.upgrade`,
+`uploads.store_batch`, `projection.catch_up`, `devices.authenticate`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection, Engine
@@ -30,6 +34,13 @@ from qualivilles.survey import SurveyDefinition
 from sync_server.storage import db, surveys
 
 DEFAULT_TIMEZONE = "Europe/Paris"
+
+# The snapshot `Storage.reading` opened: its storage, its thread and its connection. The thread
+# is kept because a context is copied into worker threads, and a connection is never shared
+# between two threads.
+_shared_read: ContextVar[tuple[Storage, int, Connection] | None] = ContextVar(
+    "shared_read", default=None
+)
 
 
 class Storage:
@@ -55,9 +66,23 @@ class Storage:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A consistent read snapshot."""
+        """A consistent read snapshot (the one `reading()` opened, inside it)."""
+        shared = _shared_read.get()
+        if shared is not None and shared[0] is self and shared[1] == threading.get_ident():
+            yield shared[2]
+            return
         with db.read(self.engine) as connection:
             yield connection
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One snapshot for every `read()` of this thread until the block ends (a page's)."""
+        with db.read(self.engine) as connection:
+            token = _shared_read.set((self, threading.get_ident(), connection))
+            try:
+                yield
+            finally:
+                _shared_read.reset(token)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -37,6 +37,7 @@ from sync_server.web.effectiveness import effect
 from sync_server.web.figures import today
 from sync_server.web.labels import N_
 from sync_server.web.plan_form import Known, read_draft
+from sync_server.web.snapshot import one_snapshot
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -142,6 +143,7 @@ def plan_page(
 
 
 @router.get("/actions")
+@one_snapshot
 def actions_page(
     request: Request,
     storage: StorageDep,
@@ -226,6 +228,7 @@ def _found(storage: Storage, action_id: int, user: User) -> PlanAction | None:
 
 
 @router.get("/actions/{action_id}")
+@one_snapshot
 def action_detail(
     request: Request, storage: StorageDep, settings: SettingsDep, user: PlanReader, action_id: int
 ) -> Response:

@@ -24,6 +24,7 @@ from sync_server.web.cycle_glance import cycle_glance_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.overdue_actions import overdue_context
 from sync_server.web.period_choice import choose, picker
+from sync_server.web.snapshot import one_snapshot
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -55,6 +56,7 @@ def flagged_notice(storage: Storage, user: User) -> Pending | None:
 
 
 @router.get("/")
+@one_snapshot
 def overview(
     request: Request,
     storage: StorageDep,

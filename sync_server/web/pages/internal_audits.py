@@ -49,6 +49,7 @@ from sync_server.web.figures import today
 from sync_server.web.labels import N_
 from sync_server.web.pages.exports import record_download
 from sync_server.web.pages.reports import build_pdf
+from sync_server.web.snapshot import one_snapshot
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -108,6 +109,7 @@ def plan_page(
 
 
 @router.get("/audits")
+@one_snapshot
 def audits_page(
     request: Request,
     storage: StorageDep,
@@ -190,6 +192,7 @@ def audit_page(
 
 
 @router.get("/audits/{audit_id}")
+@one_snapshot
 def audit_detail(
     request: Request,
     storage: StorageDep,

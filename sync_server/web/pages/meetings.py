@@ -32,6 +32,7 @@ from sync_server.web.meeting_preparation import Preparation, kept, preparation_o
 from sync_server.web.meeting_report import report_html
 from sync_server.web.pages.exports import record_download
 from sync_server.web.pages.reports import build_pdf, pdf_response
+from sync_server.web.snapshot import one_snapshot
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -70,6 +71,7 @@ def list_page(
 
 
 @router.get("/meetings")
+@one_snapshot
 def meetings_page(
     request: Request, storage: StorageDep, settings: SettingsDep, user: MeetingReader
 ) -> Response:
@@ -138,6 +140,7 @@ def meeting_page(
 
 
 @router.get("/meetings/{meeting_id}")
+@one_snapshot
 def meeting_detail(
     request: Request,
     storage: StorageDep,

@@ -42,6 +42,7 @@ from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
 from sync_server.web.mystery_summary import service_satisfaction, summary
 from sync_server.web.period_choice import choose, picker
+from sync_server.web.snapshot import one_snapshot
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -81,6 +82,7 @@ def _certified(storage: Storage) -> list[str]:
 
 
 @router.get("/mystery")
+@one_snapshot
 def mystery_list(
     request: Request,
     storage: StorageDep,
@@ -160,6 +162,7 @@ def form_page(
 
 
 @router.get("/mystery/new")
+@one_snapshot
 def new_evaluation(
     request: Request,
     storage: StorageDep,
@@ -223,6 +226,7 @@ async def record_evaluation(
 
 
 @router.get("/mystery/grid")
+@one_snapshot
 def grid_page(
     request: Request,
     storage: StorageDep,
@@ -281,6 +285,7 @@ async def save_criterion(request: Request, storage: StorageDep, posted: MysteryF
 
 
 @router.get("/mystery/{evaluation_id}")
+@one_snapshot
 def evaluation_page(
     request: Request, storage: StorageDep, user: MysteryReader, evaluation_id: int
 ) -> Response:

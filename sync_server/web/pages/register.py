@@ -56,6 +56,7 @@ from sync_server.web.access import (
 )
 from sync_server.web.figures import today
 from sync_server.web.pages.exports import MEDIA, file_name, file_response, record_download
+from sync_server.web.snapshot import one_snapshot
 from sync_server.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -436,6 +437,7 @@ AskedFilters = Annotated[Filters, Depends(asked_filters)]
 
 
 @router.get("/comments")
+@one_snapshot
 def register_page(
     request: Request,
     storage: StorageDep,

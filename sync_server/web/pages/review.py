@@ -18,6 +18,7 @@ from sync_server.storage import Storage, User, audit, quality, referential, surv
 from sync_server.web import labels
 from sync_server.web.access import ActionForm, IndicatorReader, nav_context
 from sync_server.web.figures import desk_figures, today
+from sync_server.web.snapshot import one_snapshot
 from sync_server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +68,7 @@ def indicator_name(key: str) -> str:
 
 
 @router.get("/review")
+@one_snapshot
 def review_page(
     request: Request,
     storage: StorageDep,

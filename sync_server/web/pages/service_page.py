@@ -27,6 +27,7 @@ from sync_server.web.access import ServiceReader, nav_context
 from sync_server.web.figures import desk_figures, today
 from sync_server.web.labels import N_
 from sync_server.web.period_choice import choose, period_label, picker
+from sync_server.web.snapshot import one_snapshot
 from sync_server.web.templating import environment, page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -248,6 +249,7 @@ def wait_sections(
 
 
 @router.get("/service/{service}")
+@one_snapshot
 def service_page(
     request: Request,
     storage: StorageDep,
