@@ -16,12 +16,10 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,16 +51,6 @@ def answers(count: int, start: int = 0) -> list[RecordIn]:
         make_record(answer_payload(levels[n % 4]), at=MARCH + timedelta(minutes=start + n))
         for n in range(count)
     ]
-
-
-@pytest.fixture
-def second_process(pg_storage: Storage) -> Iterator[Storage]:
-    """Another server process on the same database: an engine and connections of its own, which
-    gives up on any lock it waits for more than ten seconds (instead of hanging a test)."""
-    url = pg_storage.engine.url.update_query_dict({"options": "-c lock_timeout=10000"})
-    other = Storage.from_url(url.render_as_string(hide_password=False))
-    yield other
-    other.close()
 
 
 def scalar(storage: Storage, sql: str) -> int:

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from sync_server.storage import Storage, login_failures, migrations, schema
-from tests.test_concurrent_ingest import second_process  # noqa: F401 - the fixture
-from tests.test_login_throttle import MANAGER, attempt, town  # noqa: F401 - the fixture
+from tests.tools.staff_forms import attempt
 
+MANAGER = "qualite"
 WINDOW = timedelta(minutes=30)
 SECRET_NAME = "Tr0ub4dor&3 oops"  # a password typed in the name field
 ADDRESS = "203.0.113.77"
@@ -77,7 +77,7 @@ def test_counting_carries_over_midnight_and_old_salts_go(any_storage):
         assert len(login_failures.of_address(connection, ADDRESS, later - WINDOW)) == 1
 
 
-def test_two_processes_making_the_days_salt_at_once_agree(pg_storage, second_process):  # noqa: F811
+def test_two_processes_making_the_days_salt_at_once_agree(pg_storage, second_process):
     now = datetime(2026, 3, 2, 9, tzinfo=UTC)
     done = threading.Event()
     errors: list[BaseException] = []
@@ -103,10 +103,10 @@ def test_two_processes_making_the_days_salt_at_once_agree(pg_storage, second_pro
         assert connection.scalar(sa.select(sa.func.count()).select_from(schema.login_salts)) == 1
 
 
-def test_the_login_form_stores_no_name_or_address(town):  # noqa: F811
+def test_the_login_form_stores_no_name_or_address(app_server):
     for _ in range(2):
-        assert attempt(town, SECRET_NAME, "wrong").status_code == 401
-    stored = stored_text(town.storage)
+        assert attempt(app_server, SECRET_NAME, "wrong").status_code == 401
+    stored = stored_text(app_server.storage)
     assert stored
     assert SECRET_NAME.lower() not in stored
     assert "testclient" not in stored

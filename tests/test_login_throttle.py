@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from httpx import Response
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,8 +28,7 @@ from tests.fixtures.server import (
     open_town_storage,
     server_settings_for,
 )
-from tests.fixtures.web import form_token
-from tests.tools.staff_forms import login_status, sign_in
+from tests.tools.staff_forms import attempt, login_status, sign_in
 
 MANAGER = "qualite"
 # Starlette's TestClient reports "testclient" as the client's host: no IP address, so its
@@ -55,16 +53,6 @@ def strict_town(tmp_path: Path) -> Iterator[AppServer]:
     with server.clients:
         yield server
     storage.close()
-
-
-def attempt(server: AppServer, username: str, password: str) -> Response:
-    client = server.client()
-    token = form_token(client.get(f"{server.url}/login").text)
-    return client.post(
-        f"{server.url}/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
 
 
 def failures_ago(storage: Storage, username: str, ago: timedelta, count: int = 5) -> None:

@@ -21,19 +21,25 @@ from sync_server.web.meeting_preparation import kept, narrowed, prepare, thawed
 from sync_server.web.meeting_report import meeting_pdf
 from sync_server.web.pdf_pool import PdfPool
 from tests.fixtures.server import SERVICE
-from tests.test_meetings_pages import (
+from tests.tools.meeting_town import (
     CHEF,
+    OTHER_SERVICES_ACTION,
+    OVERDUE_ACTION,
     QUALITY,
     TODAY,
+    furnish,
     pdf_text,
     plan_meeting,
-    post,
-    sign_in,
-    town,  # noqa: F401 - the fixture
 )
 from tests.tools.page_text import text
+from tests.tools.staff_forms import post, sign_in
 
-OVERDUE, ELSEWHERE = "Refaire la signalétique", "Former l'accueil"
+OVERDUE, ELSEWHERE = OVERDUE_ACTION, OTHER_SERVICES_ACTION
+
+
+@pytest.fixture
+def town(app_server):
+    return furnish(app_server)
 
 
 def held_and_closed(server, session) -> int:
@@ -63,7 +69,7 @@ def the_world_moves_on(storage) -> None:
         connection.execute(sa.update(schema.internal_audits).values(status="cancelled"))
 
 
-def test_a_closed_meetings_page_shows_what_the_meeting_saw(town):  # noqa: F811
+def test_a_closed_meetings_page_shows_what_the_meeting_saw(town):
     quality = sign_in(town, QUALITY)
     meeting_id = held_and_closed(town, quality)
     before = quality.get(f"{town.url}/meetings/{meeting_id}").text
@@ -88,7 +94,7 @@ def test_a_closed_meetings_page_shows_what_the_meeting_saw(town):  # noqa: F811
     assert "data-preparation=" not in live
 
 
-def test_a_service_manager_reads_their_part_of_the_kept_preparation(town):  # noqa: F811
+def test_a_service_manager_reads_their_part_of_the_kept_preparation(town):
     meeting_id = held_and_closed(town, sign_in(town, QUALITY))
     the_world_moves_on(town.storage)
     read = sign_in(town, CHEF).get(f"{town.url}/meetings/{meeting_id}")
@@ -100,7 +106,7 @@ def test_a_service_manager_reads_their_part_of_the_kept_preparation(town):  # no
     assert ELSEWHERE not in text(read.text)  # another service's action, kept but not theirs
 
 
-def test_the_whole_towns_pdf_of_a_closed_meeting_is_the_kept_one(town):  # noqa: F811
+def test_the_whole_towns_pdf_of_a_closed_meeting_is_the_kept_one(town):
     meeting_id = held_and_closed(town, sign_in(town, QUALITY))
     the_world_moves_on(town.storage)
     pool = PdfPool()
@@ -116,7 +122,7 @@ def test_the_whole_towns_pdf_of_a_closed_meeting_is_the_kept_one(town):  # noqa:
 
 @pytest.mark.parametrize("stored", [None, "not json", '{"meeting": 3}', "[]"])
 def test_minutes_closed_without_a_readable_preparation_show_todays_and_say_so(
-    town,  # noqa: F811
+    town,
     stored,
     caplog,
 ):
@@ -137,7 +143,7 @@ def test_minutes_closed_without_a_readable_preparation_show_todays_and_say_so(
     assert (stored is not None) == any("does not read back" in r.message for r in caplog.records)
 
 
-def test_the_kept_preparation_narrows_as_the_live_one_does(town):  # noqa: F811
+def test_the_kept_preparation_narrows_as_the_live_one_does(town):
     with town.storage.write() as connection:
         meeting_id = storage_meetings.add(connection, TODAY, by=QUALITY)
         meeting = storage_meetings.get(connection, meeting_id)

@@ -9,59 +9,38 @@ minutes, with its edition time in town time, and is drawn to a PNG to be looked 
 from __future__ import annotations
 
 import asyncio
-import io
 import shutil
 import subprocess
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-from pypdf import PdfReader
 
 from sync_server.cycle.meetings import since_last
 from sync_server.indicators.query import WAITS
-from sync_server.storage import audit, internal_audits, plan
+from sync_server.storage import audit, plan
 from sync_server.storage import meetings as storage_meetings
 from sync_server.web.figures import desk_figures
 from sync_server.web.meeting_report import meeting_pdf
 from sync_server.web.pdf_pool import PdfPool
-from tests.fixtures.server import SERVICE, add_user
+from tests.fixtures.server import SERVICE
 from tests.fixtures.web import form_token
-from tests.tools.desk_records import answers
+from tests.tools.meeting_town import (
+    ADMIN,
+    AUDITOR,
+    CHEF,
+    QUALITY,
+    TODAY,
+    furnish,
+    pdf_text,
+    plan_meeting,
+)
 from tests.tools.page_text import text
 from tests.tools.staff_forms import post, sign_in
-
-QUALITY, CHEF, ADMIN, AUDITOR = "qualite", "chef-iris", "informatique", "auditrice"
-ZONE = ZoneInfo("Europe/Paris")
-TODAY = datetime.now(ZONE).date()
 
 
 @pytest.fixture
 def town(app_server):
-    storage = app_server.storage
-    add_user(storage, QUALITY, "quality_manager")
-    add_user(storage, CHEF, "service_manager", [SERVICE])
-    add_user(storage, ADMIN, "admin")
-    add_user(storage, AUDITOR, "internal_auditor")
-    at = datetime.now(UTC) - timedelta(days=2)
-    answers(storage, ["very_satisfied"] * 5 + ["satisfied"] * 2 + ["dissatisfied"] * 2, at)
-    answers(storage, ["satisfied"] * 6, at, desk=("hotel-de-ville", "etat-civil"))
-    with storage.write() as connection:
-        overdue = plan.Draft("Refaire la signalétique", "complaint", (SERVICE,),
-                             due_on=TODAY - timedelta(days=10))  # fmt: skip
-        plan.propose(connection, overdue, by=QUALITY)
-        elsewhere = plan.Draft("Former l'accueil", "meeting", ("etat-civil",),
-                               due_on=TODAY + timedelta(days=5))  # fmt: skip
-        plan.propose(connection, elsewhere, by=QUALITY)
-        internal_audits.add(connection, SERVICE, TODAY + timedelta(days=20), (QUALITY, AUDITOR),
-                            by=QUALITY)  # fmt: skip
-    return app_server
-
-
-def plan_meeting(server, session, day: date = TODAY) -> int:
-    response = post(server, session, "/meetings", {"planned_on": day.isoformat()}, page="/meetings")
-    assert response.status_code == 303, text(response.text)
-    return int(response.headers["location"].rsplit("/", 1)[1])
+    return furnish(app_server)
 
 
 def events(server, action: str) -> list[audit.AuditEvent]:
@@ -180,10 +159,6 @@ def test_a_service_manager_reads_their_part_others_see_nothing(town):
         for path in ("/meetings", page, f"{page}/preparation.pdf"):
             assert other.get(f"{town.url}{path}").status_code == 403, (name, path)
     assert chef.get(f"{town.url}/meetings/999999").status_code == 403
-
-
-def pdf_text(content: bytes) -> str:
-    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_the_pdf_holds_the_preparation_and_the_minutes_and_draws_to_png(town, tmp_path):

@@ -55,3 +55,14 @@ def change_own_password(
          "confirm_password": new if confirm is None else confirm},
         page="/account/password",
     )  # fmt: skip
+
+
+def attempt(server: AppServer, username: str, password: str) -> Response:
+    """One sign-in through the real form from a new client; the answer, not followed."""
+    client = server.client()
+    token = form_token(client.get(f"{server.url}/login").text)
+    return client.post(
+        f"{server.url}/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
