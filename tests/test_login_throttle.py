@@ -82,6 +82,18 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(town, capl
     assert PASSWORD not in caplog.text
 
 
+def test_a_name_no_account_has_is_locked_without_writing_it_to_the_log(town, caplog):
+    caplog.set_level(logging.WARNING, logger="sync_server.web.pages.login")
+    typed = "Tr0ub4dor&3 in the wrong field"
+    for _ in range(5):
+        attempt(town, typed, "x")
+    assert attempt(town, typed, "x").status_code == 429
+    logged = [r.getMessage() for r in caplog.records if "sign-in locked" in r.getMessage()]
+    assert len(logged) == 1
+    assert "a name no account has" in logged[0]
+    assert "Tr0ub4dor" not in caplog.text
+
+
 def test_a_name_no_account_has_is_locked_the_same_way(town):
     for _ in range(5):
         attempt(town, "personne", "pas le bon mot de passe")

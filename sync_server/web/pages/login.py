@@ -148,25 +148,27 @@ async def record_failure(
         login_failures.record(connection, username, address, now, rule.lookback)
     locked, account, by_address = lock_state(storage, rule, username, address, now)
     if locked is not None:
+        known = _audit_lock_out(storage, username, len(account), now)
+        # A name no account has is not written (it may be a password typed in the wrong field).
+        named = f"account {known!r}" if known else "a name no account has"
         log.warning(
-            "sign-in locked until %s UTC: %d failures for name %r, %d from address %s",
-            f"{locked:%H:%M}", len(account), username, len(by_address), address,
+            "sign-in locked until %s UTC: %d failures for %s, %d from address %s",
+            f"{locked:%H:%M}", len(account), named, len(by_address), address,
         )  # fmt: skip
-        _audit_lock_out(storage, username, len(account), now)
     recent = sum(1 for failed in account if failed > now - rule.window)
     await asyncio.sleep(throttle.delay_seconds(recent))
 
 
-def _audit_lock_out(storage: Storage, username: str, failures: int, now: datetime) -> None:
-    """Put a lock-out of an existing account in the audit trail; a name no account has is not
-    kept (it may be a password typed in the wrong field)."""
+def _audit_lock_out(storage: Storage, username: str, failures: int, now: datetime) -> str | None:
+    """Put a lock-out of an existing account in the audit trail; the account's name, or None for
+    a name no account has (not kept: it may be a password typed in the wrong field)."""
     with storage.write() as connection:
         account = users.account(connection, username)
-        if account is not None:
-            details = {"failures": failures}
-            audit.record(
-                connection, audit.SERVER, "session.locked_out", account.username, details, now
-            )
+        if account is None:
+            return None
+        details = {"failures": failures}
+        audit.record(connection, audit.SERVER, "session.locked_out", account.username, details, now)
+        return account.username
 
 
 @router.post("/logout")
