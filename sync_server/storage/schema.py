@@ -732,6 +732,19 @@ sessions = sa.Table(
     sa.Index("sessions_user", "username"),
 )
 
+
+def salt_table(name: str) -> sa.Table:
+    """Random salts by period (a day's number), for hashes that must lead back to nothing once
+    their salt is deleted."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("period", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("salt", sa.LargeBinary(32), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+
+
 # 0013_sessions too: failed sign-ins of the last minutes, by the name typed (lower case, known
 # or not) and the client address, so that every server process sees the same count. Since
 # 0027_hashed_login_failures each is HMAC(salt of the day, value) truncated, never the value.
@@ -747,13 +760,7 @@ login_failures = sa.Table(
 )
 # 0027_hashed_login_failures: the salts of those hashes, one per day (random, shared by every
 # process); the day's and the day before's are kept, older ones deleted as a new one is made.
-login_salts = sa.Table(
-    "login_salts",
-    metadata,
-    sa.Column("period", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("salt", sa.LargeBinary(32), nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-)
+login_salts = salt_table("login_salts")
 
 
 # 0014_audit_trail: who did what and when, append-only (triggers refuse UPDATE and DELETE).
@@ -804,13 +811,7 @@ runner_leases = sa.Table(
 # (a day by default), random, shared by every process; the submissions and answers of the last
 # minutes, each under HMAC(salt, client address) truncated, never the address itself. Older
 # salts and rows are deleted as the next ones are written.
-phone_salts = sa.Table(
-    "phone_salts",
-    metadata,
-    sa.Column("period", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("salt", sa.LargeBinary(32), nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-)
+phone_salts = salt_table("phone_salts")
 phone_limits = sa.Table(
     "phone_limits",
     metadata,
