@@ -233,6 +233,21 @@ def authenticate(connection: Connection, username: str, password: str) -> User |
     return None if row is None or row.disabled_at is not None else _user(row)
 
 
+def refresh_hash(connection: Connection, username: str, password: str) -> bool:
+    """After a successful sign-in with `password`: store its hash again with today's parameters
+    when the stored one was made with others (an older release's, an imported account's). Not a
+    password change: its date and the open sessions stay. True when the hash was replaced."""
+    row = _row(connection, username)
+    if row is None or not _hasher.check_needs_rehash(row.password_hash):
+        return False
+    connection.execute(
+        schema.users.update()
+        .where(schema.users.c.username == username)
+        .values(password_hash=_hasher.hash(password))
+    )
+    return True
+
+
 # -- the administrator's operations ----------------------------------------------------------
 
 

@@ -128,6 +128,7 @@ async def login(request: Request, storage: StorageDep, settings: SettingsDep) ->
             request, error="credentials", username=username, next_=next_, status_code=401
         )
     with storage.write() as connection:
+        users.refresh_hash(connection, user.username, password)
         login_failures.forget_account(connection, username)
         sessions.purge(connection, now, session_lifetime(settings))
         session_id = sessions.open_session(connection, user.username, now)
