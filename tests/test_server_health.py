@@ -19,6 +19,7 @@ from tests.fixtures.server import (
     make_record,
     sync_body,
 )
+from tests.tools.documented import answer_schema, assert_documented
 
 
 def conflict(client, token: str, sent_at: datetime | None = None) -> str:
@@ -103,6 +104,7 @@ def test_health_shows_state_drift_silence_and_conflicts(app_client, role):
         "count": 2,
         "record_ids": sorted([record_id, str(original.id)]),
     }
+    assert_documented(health, *answer_schema(app_client.app, "/api/v1/health"))
 
 
 def test_revoked_and_not_yet_enrolled_devices_are_not_silent(app_client):

@@ -12,6 +12,7 @@ from sync_server.indicators.query import WAITS, IndicatorQuery
 from sync_server.storage import Source, quality, users
 from tests.fixtures.server import SERVICE, SITE, log_in_client, set_target
 from tests.tools.desk_records import answers, served
+from tests.tools.documented import answer_schema, assert_documented
 
 PARIS = ZoneInfo("Europe/Paris")
 KIOSK = Source(site=SITE, service=SERVICE, channel="kiosk")
@@ -108,6 +109,19 @@ def test_indicators_api_for_a_logged_in_manager(app_client):
         "gap_unit": "pts",
         "n_counts": "expressed_answers",
     }
+
+
+def test_the_answer_is_the_one_the_openapi_document_describes(app_client):
+    storage = app_client.app.state.storage
+    answers(storage, ["satisfied"] * 4 + ["dissatisfied"], datetime(2025, 3, 10, tzinfo=UTC))
+    log_in_client(app_client, "qualite")
+    for params in ({"from": "2025-02", "to": "2025-03"}, {"kind": "year", "period": "2025"}):
+        response = app_client.get("/api/v1/indicators", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["rows"]
+        assert any(row["waits_by_hour"] or row["reasons"] for row in body["rows"])
+        assert_documented(body, *answer_schema(app_client.app, "/api/v1/indicators"))
 
 
 def test_the_api_applies_the_targets_and_previous_months_the_pages_show(app_client):

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from sync_server.api.answers import HealthAnswer
 from sync_server.api.deps import FleetUserDep, SettingsDep, StorageDep
 from sync_server.storage import DeviceHealth, QuarantineSummary
 from sync_server.storage import health as fleet_health
@@ -51,7 +52,7 @@ def device_health_json(item: DeviceHealth) -> dict[str, Any]:
     }
 
 
-@router.get("/health")
+@router.get("/health", response_model=None, responses={200: {"model": HealthAnswer}})
 def health(storage: StorageDep, settings: SettingsDep, user: FleetUserDep) -> dict[str, Any]:
     """Per device: last state, silent and drift flags, quarantined conflicts; and all conflicts
     (the phone survey's too) so a human can resolve them."""

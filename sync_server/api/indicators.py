@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 
 from sync_server.access import visible_services
+from sync_server.api.answers import IndicatorsAnswer
 from sync_server.api.deps import IndicatorUserDep, SettingsDep, StorageDep
 from sync_server.api.problems import ApiError
 from sync_server.indicators import periods, pipeline
@@ -28,7 +29,7 @@ MAX_MONTHS = 36
 FIRST_MONTH, LAST_MONTH = "2000-01", "2100-12"
 
 
-@router.get("/indicators")
+@router.get("/indicators", response_model=None, responses={200: {"model": IndicatorsAnswer}})
 def indicators(
     storage: StorageDep,
     settings: SettingsDep,
