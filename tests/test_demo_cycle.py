@@ -22,6 +22,7 @@ from sync_server.demo.command import demo_settings, prepare
 from sync_server.settings import Settings
 from sync_server.storage import internal_audits, meetings, mystery, plan, users
 from sync_server.storage.models import PlanAction
+from sync_server.web.meeting_preparation import thawed
 from tests.fixtures.web import log_in
 
 TODAY = date(2026, 11, 18)
@@ -194,6 +195,17 @@ def test_the_demo_holds_two_meetings_held_and_the_next_one_planned(demo):
     assert coming.planned_on > today
     opened = [d.action_id for m in held for d in decided[m.id] if d.action_id is not None]
     assert [actions[number].origin for number in opened] == ["meeting"]
+    # Closed as the page closes them: each keeps its preparation, made on its closing day.
+    for meeting in held:
+        with demo.storage.read() as connection:
+            text = meetings.frozen_preparation(connection, meeting.id)
+        assert text is not None
+        kept = thawed(text, meeting)
+        assert kept is not None
+        assert kept.kept
+        assert meeting.closed_at is not None
+        assert kept.today == meeting.closed_at.astimezone(demo.storage.zone).date()
+        assert kept.desks
 
 
 def test_the_demo_team_can_log_in_with_each_role(demo):

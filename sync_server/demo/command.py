@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from qualivilles.bundled import DEMO_TOWN_FILE
 from qualivilles.protocol import MAX_RECORDS_PER_BATCH, AckStatus, Heartbeat, RecordIn, RecordKind
-from sync_server.demo.cycle import CycleCounts, seed_cycle
+from sync_server.demo.cycle import CycleCounts, close_meetings, seed_cycle
 from sync_server.demo.data import DemoBatch, generate
 from sync_server.indicators import public_holidays
 from sync_server.settings import Settings
@@ -189,6 +189,7 @@ def prepare(
         )
         today = now.astimezone(ZoneInfo(settings.timezone)).date()
         cycle = seed_cycle(connection, town["demo"].get("team", []), now, today, seed)
+    close_meetings(storage, settings, cycle.held)
     with storage.read() as connection:
         answers = schema.row_count(connection, "answers")
         visit_events = schema.row_count(connection, "visit_events")

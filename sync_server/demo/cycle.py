@@ -14,7 +14,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sync_server.cycle.mystery import Criterion
-from sync_server.storage import Connection, internal_audits, meetings, mystery, plan, users
+from sync_server.settings import Settings
+from sync_server.storage import (
+    Connection,
+    Storage,
+    internal_audits,
+    meetings,
+    mystery,
+    plan,
+    users,
+)
+from sync_server.web import meeting_preparation
 
 QUALITY_MANAGER = "qualite"
 
@@ -256,9 +266,10 @@ def _mystery(connection: Connection, today: date, seed: int) -> int:
 ATTENDEES = "Direction générale des services\nQualité\nIRIS\nÉtat civil\nÉducation\nCCAS"
 
 
-def _meetings(connection: Connection, today: date) -> int:
-    """Two monthly meetings held, their minutes closed (the first decided a training, which
-    opened an action now under way), and the next one planned."""
+def _meetings(connection: Connection, today: date) -> list[tuple[int, datetime]]:
+    """Two monthly meetings held (the first decided a training, which opened an action now
+    under way), and the next one planned; the two held, with when their minutes are closed
+    (`close_meetings`, once the rest is stored)."""
     first = today - timedelta(days=62)
     number = meetings.add(connection, first, by=QUALITY_MANAGER, now=_at(today, 70))
     meetings.save_minutes(
@@ -278,7 +289,7 @@ def _meetings(connection: Connection, today: date) -> int:
     assert action is not None
     plan.move(connection, action, "in_progress", may_validate=True, by=QUALITY_MANAGER,
               now=_at(today, 30))  # fmt: skip
-    meetings.close(connection, number, by=QUALITY_MANAGER, now=_at(today, 61))
+    held = [(number, _at(today, 61))]
     second = today - timedelta(days=31)
     number = meetings.add(connection, second, by=QUALITY_MANAGER, now=_at(today, 40))
     meetings.save_minutes(
@@ -290,9 +301,27 @@ def _meetings(connection: Connection, today: date) -> int:
         connection, number, "Relancer le renfort du samedi à l'éducation", "education",
         action=None, by=QUALITY_MANAGER, now=_at(today, 31),
     )  # fmt: skip
-    meetings.close(connection, number, by=QUALITY_MANAGER, now=_at(today, 30))
+    held.append((number, _at(today, 30)))
     meetings.add(connection, today + timedelta(days=9), by=QUALITY_MANAGER, now=_at(today, 5))
-    return 3
+    return held
+
+
+def close_meetings(
+    storage: Storage, settings: Settings, held: Sequence[tuple[int, datetime]]
+) -> None:
+    """Close the held meetings' minutes as the meeting page does, keeping each preparation as it
+    reads on its closing day (figures, register and plan as stored)."""
+    for number, closing in held:
+        with storage.read() as connection:
+            meeting = meetings.get(connection, number)
+        assert meeting is not None
+        day = closing.astimezone(storage.zone).date()
+        whole = meeting_preparation.prepare(storage, settings, meeting, None, on=day)
+        with storage.write() as connection:
+            meetings.close(
+                connection, number, by=QUALITY_MANAGER, now=closing,
+                preparation=meeting_preparation.kept(whole),
+            )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -301,6 +330,8 @@ class CycleCounts:
     audits: int
     mystery_evaluations: int
     meetings: int = 0
+    # The meetings held, to close once everything else is stored, and when.
+    held: tuple[tuple[int, datetime], ...] = ()
 
 
 def seed_cycle(
@@ -321,5 +352,6 @@ def seed_cycle(
         actions=len(plan.actions(connection)),  # audits and meetings opened some too
         audits=audits,
         mystery_evaluations=evaluations,
-        meetings=held,
+        meetings=len(held) + 1,
+        held=tuple(held),
     )

@@ -83,10 +83,12 @@ def prepare(
     meeting: Meeting,
     services: list[str] | None,
     readable: Sequence[Audit] | None = None,
+    on: date | None = None,
 ) -> Preparation:
     """The preparation of `meeting` for `services` (None: every service). `readable`: the
-    internal audits the reader may read (None: every audit of the services)."""
-    on = today(settings)
+    internal audits the reader may read (None: every audit of the services). `on`: the day it
+    is made (today by default; what is overdue is overdue on that day)."""
+    on = on or today(settings)
     with storage.read() as connection:
         previous = rules.previous(meetings.every(connection), meeting)
         names = {d.service.slug: d.service.name for d in town.desks(connection)}
