@@ -743,6 +743,10 @@ FORMS: dict[str, tuple[Callable, str]] = {
         _post_as(ADMIN, "/admin/users/enable", {"username": OTHER_MANAGER}),
         "account.enabled",
     ),
+    "/admin/users/unlock": (
+        _post_as(ADMIN, "/admin/users/unlock", {"username": OTHER_MANAGER}),
+        "session.unlocked",
+    ),
     "/admin/surveys/upload": (_upload, "survey.published"),
     "/admin/surveys/use": (_post_as(ADMIN, "/admin/surveys/use", _bundled()), "survey.put_in_use"),
     "/audit/notices": (_post_as(MANAGER, "/audit/notices", {"up_to": "1"}), "notice.acknowledged"),

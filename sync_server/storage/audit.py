@@ -48,7 +48,12 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "account.enabled",
             "account.password_changed",
         ),
-        "sessions": ("session.signed_in", "session.signed_out", "session.locked_out"),
+        "sessions": (
+            "session.signed_in",
+            "session.signed_out",
+            "session.locked_out",
+            "session.unlocked",
+        ),
         "surveys": ("survey.published", "survey.put_in_use"),
         "targets": ("target.set",),
         "register": (

@@ -51,6 +51,7 @@ ACTION_NAMES = {
     "session.signed_in": N_("Connexion au tableau de bord"),
     "session.signed_out": N_("Déconnexion du tableau de bord"),
     "session.locked_out": N_("Connexion bloquée après trop d'échecs"),
+    "session.unlocked": N_("Connexion débloquée par un administrateur"),
     "survey.published": N_("Questionnaire publié"),
     "survey.put_in_use": N_("Questionnaire mis en cours"),
     "target.set": N_("Objectif modifié"),

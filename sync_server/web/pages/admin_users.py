@@ -8,6 +8,7 @@ trail in the same transaction (never the password: only whether it was generated
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -16,7 +17,16 @@ from starlette.datastructures import FormData
 
 from sync_server.access import Permission, may
 from sync_server.api.deps import StorageDep
-from sync_server.storage import Connection, Storage, User, UserExists, audit, town, users
+from sync_server.storage import (
+    Connection,
+    Storage,
+    User,
+    UserExists,
+    audit,
+    login_failures,
+    town,
+    users,
+)
 from sync_server.storage.models import ROLES
 from sync_server.storage.users import (
     MIN_PASSWORD_LENGTH,
@@ -26,6 +36,7 @@ from sync_server.storage.users import (
     UnknownUser,
     generate_password,
 )
+from sync_server.web import throttle
 from sync_server.web.access import (
     AccountForm,
     AccountManager,
@@ -33,11 +44,12 @@ from sync_server.web.access import (
     StaffForm,
     nav_context,
 )
+from sync_server.web.pages.login import throttle_of
 from sync_server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-NOTICES = ("created", "access", "password", "disabled", "enabled")
+NOTICES = ("created", "access", "password", "disabled", "enabled", "unlocked")
 # A page showing a generated password must not stay in a cache or the browser's history.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -100,12 +112,16 @@ def _edit_page(
     status_code: int = 200,
     **extra: object,
 ) -> Response:
+    now = datetime.now(UTC)
+    rule = throttle_of(request.app.state.settings)
     with storage.read() as connection:
         services = _services(connection)
+        failures = login_failures.of_account(connection, account.username, now - rule.lookback)
     context = {
         **_common(request, user, services),
         "account": account,
         "is_self": account.username == user.username,
+        "locked_until": throttle.lock_end(rule, failures, [], now),
         **extra,
     }
     response = render(request, "admin_user.html", context, status_code=status_code)
@@ -293,3 +309,17 @@ async def disable_user(request: Request, storage: StorageDep, posted: AccountFor
 @router.post("/admin/users/enable")
 async def enable_user(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
     return _set_disabled(request, storage, posted, False)
+
+
+@router.post("/admin/users/unlock")
+async def unlock_sign_in(request: Request, storage: StorageDep, posted: AccountForm) -> Response:
+    """Lift a lock-out of the account's name at once (its owner is at the desk, the guessing has
+    stopped); failures from the addresses that made them still count against those addresses."""
+    found = _named_account(request, storage, posted)
+    if isinstance(found, Response):
+        return found
+    user, _form, account = found
+    with storage.write() as connection:
+        login_failures.forget_account(connection, account.username)
+        audit.record(connection, audit.by_user(user), "session.unlocked", account.username)
+    return _back("/admin/users/edit", username=account.username, done="unlocked")
