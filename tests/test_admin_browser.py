@@ -1,16 +1,18 @@
 """The administrator's pages in a real browser (Debian's Chromium through Playwright) on the live
 server: sign in as admin, create an account with a generated password, publish a survey version
-from a file; screenshots docs/screens/admin-users.png and docs/screens/admin-surveys.png."""
+from a file, lift a sign-in lock-out; screenshots docs/screens/admin-users.png,
+docs/screens/admin-surveys.png and docs/screens/admin-user-locked.png."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from qualivilles.bundled import load_default_survey
-from sync_server.storage import surveys, users
+from sync_server.storage import login_failures, surveys, users
 from sync_server.storage.surveys import definition_json
 from tests.fixtures.browser import SCREENS
 from tests.fixtures.server import PASSWORD, add_user
@@ -73,4 +75,31 @@ def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, 
     page.screenshot(path=str(SCREENS / "admin-surveys.png"), full_page=True)
     with server.storage.read() as connection:
         assert surveys.current(connection).id == "accueil-ville"
+    context.close()
+
+
+def test_admin_unlocks_a_locked_sign_in(browser, admin_server):
+    server = admin_server
+    now = datetime.now(UTC)
+    with server.storage.write() as connection:
+        for seconds in range(5, 0, -1):
+            at = now - timedelta(seconds=seconds)
+            login_failures.record(connection, "qualite", "192.0.2.8", at, timedelta(hours=1))
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Identifiant").fill("informatique")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"{server.url}/admin/users/edit?username=qualite")
+    locked = page.locator("[data-locked]")
+    expect(locked).to_contain_text("la connexion est bloquée jusqu'à")
+    locked.screenshot(path=str(SCREENS / "admin-user-locked.png"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Débloquer la connexion").click()
+    expect(page.get_by_role("status").first).to_contain_text("Connexion débloquée")
+    expect(page.locator("[data-locked]")).to_have_count(0)
+    with server.storage.read() as connection:
+        assert login_failures.of_account(connection, "qualite", now - timedelta(hours=1)) == []
     context.close()
