@@ -206,6 +206,20 @@ def test_the_demo_holds_two_meetings_held_and_the_next_one_planned(demo):
         assert meeting.closed_at is not None
         assert kept.today == meeting.closed_at.astimezone(demo.storage.zone).date()
         assert kept.desks
+    # Its page says which day the register's overdue entries were counted on, and does not link
+    # them to today's list.
+    app = create_app(demo.settings, demo.storage)
+    user = demo.town["demo"]["user"]
+    closed = held[0]
+    assert closed.closed_at is not None
+    closed_day = closed.closed_at.astimezone(demo.storage.zone).strftime("%d/%m/%Y")
+    with TestClient(app, follow_redirects=False) as client:
+        log_in(client, user["username"], user["password"])
+        page = client.get(f"/meetings/{closed.id}").text
+    register = page[page.index("data-prep-register") : page.index("data-prep-alerts")]
+    assert f"en retard le {closed_day}" in register
+    assert "data-register=" in register
+    assert 'href="/comments' not in register
 
 
 def test_the_demo_team_can_log_in_with_each_role(demo):
