@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from qualivilles.bundled import load_default_survey
 from sync_server.storage import login_failures, surveys, users
@@ -29,8 +29,8 @@ def admin_server(live_server):
     return live_server
 
 
-def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, tmp_path):
-    server = admin_server
+def signed_in_admin(browser, server) -> tuple[BrowserContext, Page]:
+    """A browser window of the administrator ("informatique"), signed in through the form."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = context.new_page()
     page.goto(f"{server.url}/login")
@@ -38,6 +38,12 @@ def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, 
     page.get_by_label("Mot de passe").fill(PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Se connecter").click()
+    return context, page
+
+
+def test_admin_creates_an_account_and_publishes_a_survey(browser, admin_server, tmp_path):
+    server = admin_server
+    context, page = signed_in_admin(browser, server)
     menu = page.locator("nav.mainnav a").all_inner_texts()
     assert {"Appareils", "Questionnaires", "Comptes"} <= set(menu)
 
@@ -85,13 +91,7 @@ def test_admin_unlocks_a_locked_sign_in(browser, admin_server):
         for seconds in range(5, 0, -1):
             at = now - timedelta(seconds=seconds)
             login_failures.record(connection, "qualite", "192.0.2.8", at, timedelta(hours=1))
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Identifiant").fill("informatique")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Se connecter").click()
+    context, page = signed_in_admin(browser, server)
     page.goto(f"{server.url}/admin/users/edit?username=qualite")
     locked = page.locator("[data-locked]")
     expect(locked).to_contain_text("la connexion est bloquée jusqu'à")
