@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from sync_server.storage import Storage, login_failures, migrations, schema
+from sync_server.storage.retention import Policy, purge
+from sync_server.storage.sessions import Lifetime
 from tests.tools.staff_forms import attempt
 
 MANAGER = "qualite"
@@ -128,3 +130,24 @@ def test_the_migration_deletes_the_failures_kept_in_clear(storage_url):
         count = connection.scalar(sa.select(sa.func.count()).select_from(schema.login_failures))
     assert count == 0
     storage.close()
+
+
+def test_the_daily_purge_deletes_the_old_salts_when_nobody_fails_any_more(any_storage):
+    day = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with any_storage.write() as connection:
+        login_failures.record(connection, MANAGER, ADDRESS, day, WINDOW)
+    lifetime = Lifetime(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    policy = Policy(
+        free_text_months=12, heartbeat_days=30, session_lifetime=lifetime,
+        login_failure_window=WINDOW,
+    )  # fmt: skip
+    purge(any_storage, day + timedelta(days=1), policy)
+    assert len(salt_periods(any_storage)) == 1  # the day before's is kept
+    purge(any_storage, day + timedelta(days=2), policy)
+    assert salt_periods(any_storage) == []
+    assert ADDRESS not in stored_text(any_storage)
+
+
+def salt_periods(storage: Storage) -> list[int]:
+    with storage.read() as connection:
+        return list(connection.scalars(sa.select(schema.login_salts.c.period)))

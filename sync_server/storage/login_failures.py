@@ -73,11 +73,19 @@ def _salt(connection: Connection, now: datetime) -> bytes:
     if newest is not None and newest.period >= period:
         # A process whose clock lags a little behind the one that started this period.
         return bytes(newest.salt)
-    connection.execute(t.delete().where(t.c.period < period - (SALTS_KEPT - 1)))
+    forget_old_salts(connection, now)
     made = {"period": period, "salt": secrets.token_bytes(SALT_BYTES), "created_at": now}
     # Two processes making the same period's salt at once: the first one stored wins.
     connection.execute(insert_ignore(connection, t).values(**made))
     return bytes(connection.scalar(sa.select(t.c.salt).where(t.c.period == period)))
+
+
+def forget_old_salts(connection: Connection, now: datetime) -> int:
+    """Delete the salts before the previous period (the daily purge: when nobody fails to sign
+    in for days, no new salt deletes them); how many."""
+    t = schema.login_salts
+    oldest_kept = salt_period(now) - (SALTS_KEPT - 1)
+    return int(connection.execute(t.delete().where(t.c.period < oldest_kept)).rowcount)
 
 
 def _pseudonyms(connection: Connection, value: str) -> list[str]:
