@@ -16,6 +16,8 @@ from sync_server.app import create_app
 from sync_server.phone.budget import is_suspect, period_of, retry_after
 from sync_server.phone.guard import Limits, PhoneGuard
 from sync_server.storage import Storage, migrations, schema, town
+from sync_server.storage.retention import Policy, purge
+from sync_server.storage.sessions import Lifetime
 from tests.fixtures.server import SERVICE, SITE, TOWN, server_settings_for
 from tests.tools.phone_survey import hidden_fields
 
@@ -120,3 +122,23 @@ def test_two_processes_share_one_budget_and_a_restart_keeps_it(tmp_path, storage
             for table in (schema.phone_limits, schema.phone_salts):
                 for row in connection.execute(table.select()):
                     assert "203.0.113" not in str(tuple(row))
+
+
+def test_the_daily_purge_forgets_a_quiet_surveys_counters_and_salt(any_storage):
+    day = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    clock = [day]
+    guard = PhoneGuard(any_storage, clock=lambda: clock[0])
+    assert guard.admit("203.0.113.9", answer=True) is False
+    assert guard.remembered_keys()
+    lifetime = Lifetime(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    policy = Policy(free_text_months=12, heartbeat_days=30, session_lifetime=lifetime,
+                    login_failure_window=timedelta(minutes=30))  # fmt: skip
+    purge(any_storage, day + timedelta(hours=2), policy)
+    assert guard.remembered_keys()  # today's salt and counters stay
+    # No phone answers for two days: nothing of that day is left.
+    purge(any_storage, day + timedelta(days=2), policy)
+    with any_storage.read() as connection:
+        assert schema.row_count(connection, "phone_limits") == 0
+        assert schema.row_count(connection, "phone_salts") == 0
+    clock[0] = day + timedelta(days=2, minutes=1)
+    assert guard.admit("203.0.113.9", answer=True) is False

@@ -6,7 +6,7 @@ an earlier period, are deleted as new ones are written."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,6 +15,8 @@ from sync_server.storage import schema
 
 SALT_BYTES = 32
 KINDS = ("post", "answer")
+# Older than this, a counter counts for nothing and a salt is an earlier period's (a day each).
+STALE_AFTER = timedelta(days=1)
 
 
 def salt(connection: Connection, period: int, now: datetime) -> bytes:
@@ -60,3 +62,11 @@ def clients(connection: Connection) -> set[str]:
     """The hashed clients remembered now."""
     t = schema.phone_limits
     return set(connection.scalars(sa.select(t.c.client).distinct()))
+
+
+def forget_stale(connection: Connection, now: datetime, age: timedelta = STALE_AFTER) -> None:
+    """The daily purge: delete the counters and the salts older than `age`, which a new period
+    only deletes when a phone next answers (days later, in a quiet month)."""
+    connection.execute(schema.phone_limits.delete().where(schema.phone_limits.c.at < now - age))
+    salts = schema.phone_salts
+    connection.execute(salts.delete().where(salts.c.created_at < now - age))

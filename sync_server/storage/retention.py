@@ -34,7 +34,15 @@ from sqlalchemy.engine import Connection
 
 from qualivilles.protocol import canonical_json
 from qualivilles.survey import QuestionType
-from sync_server.storage import audit, login_failures, projection, schema, sessions, surveys
+from sync_server.storage import (
+    audit,
+    login_failures,
+    phone_limits,
+    projection,
+    schema,
+    sessions,
+    surveys,
+)
 from sync_server.storage.db import select_where_in
 
 if TYPE_CHECKING:
@@ -340,8 +348,10 @@ def _purge_rows(connection: Connection, now: datetime, policy: Policy) -> Purged
             .values(payload=sa.bindparam("q_payload"))
         )
         connection.execute(statement, changes)
-    # The salts of failures long purged: without them nothing leads back to a name or address.
+    # The salts of failures and phone counters long purged: without them nothing leads back to
+    # a name or an address.
     login_failures.forget_old_salts(connection, now)
+    phone_limits.forget_stale(connection, now)
     return Purged(
         quarantined=len(changes),
         heartbeats=_delete(connection, _old_heartbeats(now, policy)),
