@@ -3,10 +3,12 @@ database, so that several server processes (and a restarted one) hold one budget
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from sync_server.app import create_app
 from sync_server.phone.budget import is_suspect, period_of, retry_after
 from sync_server.phone.guard import Limits, PhoneGuard
-from sync_server.storage import Storage, migrations, schema, town
+from sync_server.storage import Storage, migrations, phone_limits, schema, town
 from sync_server.storage.retention import Policy, purge
 from sync_server.storage.sessions import Lifetime
 from tests.fixtures.server import SERVICE, SITE, TOWN, server_settings_for
@@ -142,3 +144,33 @@ def test_the_daily_purge_forgets_a_quiet_surveys_counters_and_salt(any_storage):
         assert schema.row_count(connection, "phone_salts") == 0
     clock[0] = day + timedelta(days=2, minutes=1)
     assert guard.admit("203.0.113.9", answer=True) is False
+
+
+def test_two_processes_making_a_new_days_salt_at_once_agree(pg_storage, second_process):
+    """At midnight two processes may both need the new day's salt: the second waits for the
+    first one's transaction, then reads the salt it made; one salt, one pseudonym per phone."""
+    day = datetime(2026, 3, 2, 0, 0, 1, tzinfo=UTC)
+    other_key: list[str] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def other() -> None:
+        try:
+            guard = PhoneGuard(second_process, clock=lambda: day)
+            other_key.append(guard.client_key("203.0.113.9"))
+        except BaseException as error:
+            errors.append(error)
+        done.set()
+
+    period = period_of(day, timedelta(days=1))
+    with pg_storage.write() as connection:
+        first = phone_limits.salt(connection, period, day)
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert not done.wait(1.0)  # waits on this one's uncommitted salt
+    thread.join(20)
+    assert errors == []
+    with pg_storage.read() as connection:
+        assert connection.scalar(sa.select(sa.func.count()).select_from(schema.phone_salts)) == 1
+    assert other_key == [PhoneGuard(pg_storage, clock=lambda: day).client_key("203.0.113.9")]
+    assert first

@@ -7,7 +7,8 @@ module that holds what you need, e.g. `with storage.read() as c: devices.get(c, 
 - `config_inputs` (the stamp that tells a device's configuration changed);
 - `sessions` (dashboard sign-ins), `login_failures` (what throttles the login page);
 - `leases` (one runner at a time among the server processes), `phone_limits` (the phone
-  survey's abuse counters, shared by every process);
+  survey's abuse counters, shared by every process), `salts` (the daily salts of their hashes
+  and of the sign-in failures');
 - `audit` (who did what and when: the append-only audit trail);
 - `uploads` (a device's batch, a phone answer), `projection` (the figures' tables from the log);
 - `counts` (answer counts), `visits` (visits and waits), `exports`, `quality` (targets, comments

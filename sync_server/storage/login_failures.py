@@ -15,19 +15,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sync_server.storage import schema
-from sync_server.storage.db import insert_ignore
+from sync_server.storage import salts, schema
 
 MAX_ACCOUNT_LENGTH = 200
 MAX_ADDRESS_LENGTH = 64
 SALT_PERIOD = timedelta(days=1)
-SALT_BYTES = 32
 # The salts looked up: the current period's and the one before.
 SALTS_KEPT = 2
 
@@ -67,17 +64,11 @@ def _salt(connection: Connection, now: datetime) -> bytes:
     deletes the salts before the previous period."""
     t = schema.login_salts
     period = salt_period(now)
-    newest = connection.execute(
-        sa.select(t.c.period, t.c.salt).order_by(t.c.period.desc()).limit(1)
-    ).first()
-    if newest is not None and newest.period >= period:
-        # A process whose clock lags a little behind the one that started this period.
-        return bytes(newest.salt)
+    found = salts.current(connection, t, period)
+    if found is not None:
+        return found
     forget_old_salts(connection, now)
-    made = {"period": period, "salt": secrets.token_bytes(SALT_BYTES), "created_at": now}
-    # Two processes making the same period's salt at once: the first one stored wins.
-    connection.execute(insert_ignore(connection, t).values(**made))
-    return bytes(connection.scalar(sa.select(t.c.salt).where(t.c.period == period)))
+    return salts.make(connection, t, period, now)
 
 
 def forget_old_salts(connection: Connection, now: datetime) -> int:

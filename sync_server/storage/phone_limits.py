@@ -5,15 +5,13 @@ an earlier period, are deleted as new ones are written."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sync_server.storage import schema
+from sync_server.storage import salts, schema
 
-SALT_BYTES = 32
 KINDS = ("post", "answer")
 # Older than this, a counter counts for nothing and a salt is an earlier period's (a day each).
 STALE_AFTER = timedelta(days=1)
@@ -24,17 +22,12 @@ def salt(connection: Connection, period: int, now: datetime) -> bytes:
     salt replaces the older ones and forgets every counter kept under them. Call it in a write
     transaction, so that every process gets the same salt."""
     t = schema.phone_salts
-    newest = connection.execute(
-        sa.select(t.c.period, t.c.salt).order_by(t.c.period.desc()).limit(1)
-    ).first()
-    if newest is not None and newest.period >= period:
-        # A process whose clock lags a little behind the one that started this period.
-        return bytes(newest.salt)
-    new = secrets.token_bytes(SALT_BYTES)
+    found = salts.current(connection, t, period)
+    if found is not None:
+        return found
     connection.execute(t.delete().where(t.c.period < period))
     connection.execute(schema.phone_limits.delete())
-    connection.execute(t.insert().values(period=period, salt=new, created_at=now))
-    return new
+    return salts.make(connection, t, period, now)
 
 
 def times(connection: Connection, client: str, kind: str, since: datetime) -> list[datetime]:
